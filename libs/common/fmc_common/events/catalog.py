@@ -1,0 +1,23 @@
+"""Every event type the platform knows, by its versioned type name."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from fmc_common.events.base import Event
+from fmc_common.events.registry import TeamRegistered
+
+ALL_EVENTS: tuple[type[Event], ...] = (TeamRegistered,)
+
+EVENT_TYPES: Mapping[str, type[Event]] = MappingProxyType({cls.event_type: cls for cls in ALL_EVENTS})
+
+
+def event_class(event_type: str) -> type[Event] | None:
+    return EVENT_TYPES.get(event_type)
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """One JSON Schema per event type (exported to docs/events/schemas by the contract tests)."""
+    return {cls.event_type: cls.json_schema() for cls in ALL_EVENTS}

@@ -1,0 +1,96 @@
+"""Kafka clients configured for the Tansu broker (dev, tests) or Apache Kafka (production)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.helpers import create_ssl_context
+
+from fmc_common.settings import KafkaSecurityProtocol, KafkaSettings
+
+log = logging.getLogger(__name__)
+
+
+def client_options(settings: KafkaSettings, client_id: str) -> dict[str, Any]:
+    """Connection, security and timeout options common to producers, consumers and admin clients."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": settings.bootstrap_servers,
+        "client_id": client_id,
+        "security_protocol": settings.security_protocol.value,
+        "request_timeout_ms": settings.request_timeout_ms,
+    }
+    if settings.security_protocol in (KafkaSecurityProtocol.SSL, KafkaSecurityProtocol.SASL_SSL):
+        options["ssl_context"] = create_ssl_context(
+            cafile=settings.ssl_cafile, certfile=settings.ssl_certfile, keyfile=settings.ssl_keyfile
+        )
+    if settings.security_protocol in (KafkaSecurityProtocol.SASL_PLAINTEXT, KafkaSecurityProtocol.SASL_SSL):
+        options["sasl_mechanism"] = settings.sasl_mechanism or "SCRAM-SHA-512"
+        options["sasl_plain_username"] = settings.sasl_username
+        options["sasl_plain_password"] = (
+            settings.sasl_password.get_secret_value() if settings.sasl_password else None
+        )
+    return options
+
+
+def make_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer:
+    """acks=all always; idempotence only where the broker supports it (not Tansu)."""
+    return AIOKafkaProducer(
+        **client_options(settings, client_id),
+        acks="all",
+        enable_idempotence=settings.idempotent_producer,
+        linger_ms=5,
+        max_batch_size=256 * 1024,
+    )
+
+
+def make_consumer(
+    settings: KafkaSettings, group_id: str, topics: list[str], client_id: str
+) -> AIOKafkaConsumer:
+    """Offsets are committed by the runner after the effect is committed: never auto-commit."""
+    return AIOKafkaConsumer(
+        *topics,
+        **client_options(settings, client_id),
+        group_id=group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+        max_poll_records=200,
+    )
+
+
+async def ensure_topics(settings: KafkaSettings, topics: list[str], client_id: str = "fmc-admin") -> None:
+    """Create missing topics (Strimzi creates them in production; this serves dev and tests)."""
+    admin = AIOKafkaAdminClient(**client_options(settings, client_id))
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in topics if t not in existing]
+        if not missing:
+            return
+        try:
+            await admin.create_topics(
+                [
+                    NewTopic(name=t, num_partitions=settings.topic_partitions, replication_factor=1)
+                    for t in missing
+                ]
+            )
+        except TopicAlreadyExistsError:
+            log.info("topics created concurrently", extra={"topics": ",".join(missing)})
+    finally:
+        await admin.close()
+
+
+async def broker_reachable(producer: AIOKafkaProducer, timeout_ms: int = 2000) -> bool:
+    """True when the broker answers a metadata request."""
+    try:
+        client = producer.client
+        node_id = client.get_random_node()
+        if node_id is None:
+            return bool(await client.force_metadata_update())
+        return bool(await client.ready(node_id))
+    except Exception:
+        return False

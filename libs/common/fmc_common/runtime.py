@@ -1,0 +1,183 @@
+"""What a running service is made of, built from settings by its composition root.
+
+``ServiceRuntime`` owns the engine, the producer, the outbox relay, the consumers and the gRPC
+server; it starts them in order and stops them gracefully (stop taking work, finish what is in
+hand, commit offsets, close).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import grpc
+from aiokafka import AIOKafkaProducer
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from fmc_common import db, migrations
+from fmc_common.clock import Clock, SystemClock
+from fmc_common.events.base import Event
+from fmc_common.events.topics import CATALOGUE, dead_letter_topic
+from fmc_common.grpc_support import start_server
+from fmc_common.messaging.consumer import ConsumerRunner, Handler
+from fmc_common.messaging.kafka import broker_reachable, ensure_topics, make_consumer, make_producer
+from fmc_common.messaging.outbox import Outbox
+from fmc_common.messaging.relay import OutboxRelay
+from fmc_common.messaging.tables import PlatformTables
+from fmc_common.metrics import ServiceMetrics
+from fmc_common.settings import AuthSettings, KafkaSettings
+
+log = logging.getLogger(__name__)
+
+
+class RuntimeSettings(Protocol):
+    """The attributes a runtime reads (every service's settings class has them)."""
+
+    service_name: str
+    database_url: str
+    http_host: str
+    grpc_port: int
+    migrate_on_start: bool
+    relay_batch_size: int
+    relay_poll_interval_seconds: float
+    consumer_max_retries: int
+    consumer_retry_backoff_seconds: float
+    shutdown_grace_seconds: float
+    kafka: KafkaSettings
+    auth: AuthSettings
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """One consumer group: its name (also the group id), topics, and a handler per event type."""
+
+    name: str
+    topics: Sequence[str]
+    handlers: Mapping[type[Event], Handler]
+
+
+GrpcRegistrar = Callable[[grpc.aio.Server], Sequence[str]]
+
+
+@dataclass
+class ServiceRuntime:
+    settings: RuntimeSettings
+    tables: PlatformTables
+    migrations_path: Path
+    clock: Clock = field(default_factory=SystemClock)
+    consumers: Sequence[ConsumerSpec] = ()
+    grpc_registrar: GrpcRegistrar | None = None
+
+    engine: AsyncEngine = field(init=False)
+    sessions: async_sessionmaker[AsyncSession] = field(init=False)
+    outbox: Outbox = field(init=False)
+    metrics: ServiceMetrics = field(init=False)
+    producer: AIOKafkaProducer = field(init=False)
+    relay: OutboxRelay = field(init=False)
+    grpc_port: int | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        name = self.settings.service_name
+        self.engine = db.create_engine(self.settings.database_url)
+        self.sessions = db.session_factory(self.engine)
+        self.outbox = Outbox(self.tables, source=f"/fmc/{name}", clock=self.clock)
+        self.metrics = ServiceMetrics(name)
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._runners: list[ConsumerRunner] = []
+        self._grpc: grpc.aio.Server | None = None
+        self._started = False
+
+    def after_commit(self) -> None:
+        if self._started:
+            self.relay.notify()
+
+    async def start(self) -> None:
+        settings = self.settings
+        if settings.migrate_on_start:
+            await migrations.upgrade(self.migrations_path, settings.database_url)
+        self.producer = make_producer(settings.kafka, client_id=f"{settings.service_name}-producer")
+        await _start_with_retry(self.producer.start, "producer")
+        await ensure_topics(settings.kafka, [str(spec.topic) for spec in CATALOGUE])
+        self.relay = OutboxRelay(
+            sessions=self.sessions,
+            tables=self.tables,
+            producer=self.producer,
+            clock=self.clock,
+            batch_size=settings.relay_batch_size,
+            poll_interval=settings.relay_poll_interval_seconds,
+            metrics=self.metrics,
+        )
+        self._tasks.append(asyncio.create_task(self.relay.run(self._stop), name="outbox-relay"))
+        for spec in self.consumers:
+            consumer = make_consumer(settings.kafka, spec.name, list(spec.topics), client_id=spec.name)
+            await _start_with_retry(consumer.start, spec.name)
+            runner = ConsumerRunner(
+                name=spec.name,
+                consumer=consumer,
+                producer=self.producer,
+                dead_letter_topic=str(dead_letter_topic(settings.service_name)),
+                handlers=spec.handlers,
+                sessions=self.sessions,
+                tables=self.tables,
+                clock=self.clock,
+                max_retries=settings.consumer_max_retries,
+                retry_backoff=settings.consumer_retry_backoff_seconds,
+                metrics=self.metrics,
+            )
+            self._runners.append(runner)
+            self._tasks.append(asyncio.create_task(runner.run(), name=f"consumer-{spec.name}"))
+        if self.grpc_registrar is not None:
+            self._grpc, self.grpc_port = await start_server(
+                host=settings.http_host, port=settings.grpc_port, register=self.grpc_registrar
+            )
+        self._started = True
+        log.info("service started", extra={"grpc_port": self.grpc_port})
+
+    async def stop(self) -> None:
+        """Graceful: stop polling, finish messages in hand, flush the outbox once more, close."""
+        grace = self.settings.shutdown_grace_seconds
+        if self._grpc is not None:
+            await self._grpc.stop(grace)
+        for runner in self._runners:
+            runner.stop()
+        self._stop.set()
+        if self._tasks:
+            done, pending = await asyncio.wait(self._tasks, timeout=grace)
+            for task in pending:
+                task.cancel()
+            for task in done:
+                if not task.cancelled() and task.exception() is not None:
+                    log.error("background task failed", exc_info=task.exception())
+        if self._started:
+            try:
+                await asyncio.wait_for(self.relay.run_once(), timeout=grace)
+            except Exception:
+                log.exception("final outbox flush failed; rows stay unsent and go out after restart")
+            await self.producer.stop()
+        await self.engine.dispose()
+        self._started = False
+
+    async def readiness(self) -> dict[str, bool]:
+        database = await db.ping(self.engine)
+        broker = self._started and await broker_reachable(self.producer)
+        return {"database": database, "broker": broker}
+
+
+async def _start_with_retry(start: Callable[[], object], what: str, attempts: int = 30) -> None:
+    """The broker may come up after us (compose, k8s): retry connecting for a while."""
+    for attempt in range(1, attempts + 1):
+        try:
+            result = start()
+            if asyncio.iscoroutine(result):
+                await result
+            return
+        except Exception as exc:
+            if attempt == attempts:
+                raise
+            log.warning("broker not reachable yet", extra={"client": what, "error": repr(exc)})
+            await asyncio.sleep(min(0.5 * attempt, 5.0))

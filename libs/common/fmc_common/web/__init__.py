@@ -1,0 +1,1 @@
+"""FastAPI adapters shared by the services: problems, auth dependencies, health, metrics."""

@@ -1,0 +1,39 @@
+"""Builds a service's FastAPI app around its runtime: lifespan, problems, middleware, health."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from fmc_common.runtime import ServiceRuntime
+from fmc_common.web.health import router as health_router
+from fmc_common.web.middleware import CorrelationMiddleware
+from fmc_common.web.problems import install_problem_handlers
+
+
+def build_app(
+    runtime: ServiceRuntime,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    version: str = "0.1.0",
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    app.state.runtime = runtime
+    install_problem_handlers(app)
+    app.add_middleware(CorrelationMiddleware, metrics=runtime.metrics)
+    app.include_router(health_router)
+    for router in routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,42 @@
+"""/healthz (alive), /readyz (database and broker reachable), /metrics (Prometheus)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST
+from pydantic import BaseModel
+
+router = APIRouter(tags=["operations"])
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str
+    checks: dict[str, bool]
+
+
+@router.get("/healthz", response_model=Health, summary="Liveness: the process answers")
+async def healthz() -> Health:
+    return Health(status="ok")
+
+
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    summary="Readiness: the database and the broker are reachable",
+    responses={503: {"model": Readiness, "description": "a dependency is unreachable"}},
+)
+async def readyz(request: Request) -> Response:
+    checks = await request.app.state.runtime.readiness()
+    ready = all(checks.values())
+    body = Readiness(status="ready" if ready else "not-ready", checks=checks)
+    return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+async def metrics(request: Request) -> Response:
+    return Response(request.app.state.runtime.metrics.render(), media_type=CONTENT_TYPE_LATEST)

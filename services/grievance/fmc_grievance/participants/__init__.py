@@ -1,0 +1,1 @@
+"""Teams as grievance knows them, recorded from the registry's events."""

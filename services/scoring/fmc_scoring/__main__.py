@@ -1,0 +1,23 @@
+"""``fmc-scoring [serve|migrate]``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fmc_common.serve import main as serve_main
+from fmc_common.settings import ServiceSettings
+
+from fmc_scoring.main import MIGRATIONS, create_app
+from fmc_scoring.settings import ScoringSettings
+
+
+def _app(settings: ServiceSettings) -> FastAPI:
+    assert isinstance(settings, ScoringSettings)
+    return create_app(settings)
+
+
+def main() -> None:
+    serve_main(ScoringSettings, _app, MIGRATIONS)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Teams as scoring knows them, recorded from the registry's events."""
