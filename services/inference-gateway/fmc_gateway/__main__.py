@@ -1,0 +1,23 @@
+"""``fmc-gateway [serve|migrate]``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fmc_common.serve import main as serve_main
+from fmc_common.settings import ServiceSettings
+
+from fmc_gateway.main import MIGRATIONS, create_app
+from fmc_gateway.settings import GatewaySettings
+
+
+def _app(settings: ServiceSettings) -> FastAPI:
+    assert isinstance(settings, GatewaySettings)
+    return create_app(settings)
+
+
+def main() -> None:
+    serve_main(GatewaySettings, _app, MIGRATIONS)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,14 @@
+"""Declarative base and platform tables (outbox, inbox, idempotency) of the gateway's database."""
+
+from __future__ import annotations
+
+from fmc_common.db import new_metadata
+from fmc_common.messaging.tables import platform_tables
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    metadata = new_metadata()
+
+
+PLATFORM = platform_tables(Base.metadata)

@@ -1,0 +1,1 @@
+"""Test support: databases, settings and Kafka helpers (imported by conftest and tests)."""
