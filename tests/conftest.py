@@ -12,11 +12,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
+
 from fmc_common.settings import AuthSettings, KafkaSettings
 from fmc_devrunner.broker import BrokerProcess
 from fmc_devrunner.ports import free_port
 from fmc_devrunner.triton import TritonProcess
-from pydantic import SecretStr
 from support.databases import DatabaseFactory, postgres_available
 
 BACKENDS = ["sqlite", "postgres"]

@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiokafka import AIOKafkaProducer, TopicPartition
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from fmc_common.clock import SystemClock
 from fmc_common.events.envelope import Envelope
 from fmc_common.events.registry import TeamRegistered
@@ -16,7 +18,6 @@ from fmc_common.messaging.consumer import ConsumerRunner
 from fmc_common.messaging.kafka import ensure_topics, make_consumer, make_producer
 from fmc_common.messaging.relay import OutboxRelay
 from fmc_common.settings import KafkaSettings
-from sqlalchemy.ext.asyncio import AsyncSession
 from support.databases import DatabaseFactory
 from support.kafka import read_topic, unique_topic
 from support.messaging import TABLES, Store, recording_handler

@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 import tritonclient.grpc as grpcclient
 import tritonclient.grpc.aio as grpcclient_aio
+from tritonclient.utils import InferenceServerException
+
 from fmc_devrunner.ports import free_ports
 from fmc_devrunner.triton import SHM_DIR, TritonProcess, live_group_members, prepare_backend_directory
-from tritonclient.utils import InferenceServerException
 
 pytestmark = pytest.mark.triton
 

@@ -6,6 +6,9 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from sqlalchemy import Column, Integer, String, Table, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
 from fmc_common import db
 from fmc_common.clock import SystemClock
 from fmc_common.events.envelope import Envelope
@@ -13,8 +16,6 @@ from fmc_common.events.registry import TeamRegistered
 from fmc_common.messaging.consumer import Handler
 from fmc_common.messaging.outbox import Outbox
 from fmc_common.messaging.tables import PlatformTables, platform_tables
-from sqlalchemy import Column, Integer, String, Table, func, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 METADATA = db.new_metadata()
 TABLES: PlatformTables = platform_tables(METADATA)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fmc_common.settings import ServiceSettings, WithInfrastructure
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
+
+from fmc_common.settings import ServiceSettings, WithInfrastructure
 
 
 class GatewaySettings(ServiceSettings, WithInfrastructure):

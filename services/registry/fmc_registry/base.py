@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from sqlalchemy.orm import DeclarativeBase
+
 from fmc_common.db import new_metadata
 from fmc_common.messaging.tables import platform_tables
-from sqlalchemy.orm import DeclarativeBase
 
 
 class Base(DeclarativeBase):

@@ -6,10 +6,10 @@ from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
+
 from fmc_common.clock import Clock, SystemClock
 from fmc_common.runtime import ServiceRuntime
 from fmc_common.web.app import build_app
-
 from fmc_registry.models import PLATFORM
 from fmc_registry.settings import RegistrySettings
 from fmc_registry.teams import grpc as teams_grpc

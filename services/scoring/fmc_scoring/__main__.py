@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+
 from fmc_common.serve import main as serve_main
 from fmc_common.settings import ServiceSettings
-
 from fmc_scoring.main import MIGRATIONS, create_app
 from fmc_scoring.settings import ScoringSettings
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from fmc_common.settings import ServiceSettings, WithInfrastructure
 from pydantic_settings import SettingsConfigDict
+
+from fmc_common.settings import ServiceSettings, WithInfrastructure
 
 
 class ScoringSettings(ServiceSettings, WithInfrastructure):

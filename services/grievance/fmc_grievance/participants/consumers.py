@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from fmc_common.clock import Clock
 from fmc_common.events.envelope import Envelope
 from fmc_common.events.registry import TeamRegistered
 from fmc_common.events.topics import Topic
 from fmc_common.messaging.consumer import Handler
 from fmc_common.runtime import ConsumerSpec
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from fmc_grievance.participants import service
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter
+
 from fmc_common.auth import Role
 from fmc_common.web.deps import CurrentActor, SessionDep
 from fmc_common.web.problems import problem_responses
-
 from fmc_grievance.participants import service
 from fmc_grievance.participants.schemas import ParticipantOut
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 
 import grpc
+
 from fmc_common.auth import Role
 from fmc_common.db import transaction
 from fmc_common.errors import AppError, InvalidInput
 from fmc_common.grpc_support import ServicerContext, abort_with, authorize
 from fmc_common.runtime import ServiceRuntime
-from fmc_protos.grievance.v1 import grievance_pb2, grievance_pb2_grpc
-
 from fmc_grievance.participants import service
+from fmc_protos.grievance.v1 import grievance_pb2, grievance_pb2_grpc
 
 
 class GrievanceServicer(grievance_pb2_grpc.GrievanceServiceServicer):  # type: ignore[misc]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from fmc_common.clock import Clock
 from fmc_common.correlation import current_correlation_id
 from fmc_common.errors import NotFound
 from fmc_common.events.registry import TeamRegistered
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from fmc_grievance.participants.models import Participant
 
 

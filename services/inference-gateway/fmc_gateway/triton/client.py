@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fmc_common.errors import Unavailable
 from tritonclient.grpc import InferenceServerException
 from tritonclient.grpc.aio import InferenceServerClient
 
+from fmc_common.errors import Unavailable
 from fmc_gateway.triton.schemas import TritonModel, TritonStatus
 
 

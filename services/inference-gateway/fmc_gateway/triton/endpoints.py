@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+
 from fmc_common.auth import Role
 from fmc_common.web.deps import CurrentActor
 from fmc_common.web.problems import problem_responses
-
 from fmc_gateway.triton.client import server_status
 from fmc_gateway.triton.schemas import TritonStatus
 

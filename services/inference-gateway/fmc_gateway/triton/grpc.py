@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import grpc
+
 from fmc_common.auth import Role
 from fmc_common.errors import AppError
 from fmc_common.grpc_support import ServicerContext, abort_with, authorize
 from fmc_common.runtime import ServiceRuntime
-from fmc_protos.gateway.v1 import gateway_pb2, gateway_pb2_grpc
-
 from fmc_gateway.triton.client import server_status
+from fmc_protos.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 
 
 class GatewayServicer(gateway_pb2_grpc.InferenceGatewayServiceServicer):  # type: ignore[misc]

@@ -6,13 +6,13 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
+
 from fmc_common.auth import Role
 from fmc_common.errors import InvalidInput
 from fmc_common.idempotency import IdempotencyStore, StoredResponse, request_hash
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
 from fmc_common.web.deps import CurrentActor, OperatorOnly, SessionDep
 from fmc_common.web.problems import problem_responses
-
 from fmc_registry.base import PLATFORM
 from fmc_registry.teams import repository, service
 from fmc_registry.teams.schemas import TeamCreate, TeamOut, TeamPage

@@ -4,10 +4,10 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from fmc_common.db import UtcDateTime
 from sqlalchemy import String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
+from fmc_common.db import UtcDateTime
 from fmc_registry.base import Base
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from fmc_common.clock import Clock
 from fmc_common.errors import Conflict, NotFound
 from fmc_common.events.registry import TeamRegistered
 from fmc_common.messaging.outbox import Outbox
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from fmc_registry.teams import repository
 from fmc_registry.teams.models import Team, TeamStatus
 

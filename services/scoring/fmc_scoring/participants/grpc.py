@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 
 import grpc
+
 from fmc_common.auth import Role
 from fmc_common.db import transaction
 from fmc_common.errors import AppError, InvalidInput
 from fmc_common.grpc_support import ServicerContext, abort_with, authorize
 from fmc_common.runtime import ServiceRuntime
 from fmc_protos.scoring.v1 import scoring_pb2, scoring_pb2_grpc
-
 from fmc_scoring.participants import service
 
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from fmc_common.db import UtcDateTime
 from sqlalchemy import String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
+from fmc_common.db import UtcDateTime
 from fmc_scoring.base import Base
 
 

@@ -8,6 +8,7 @@ Create Date: 2026-11-22
 from collections.abc import Sequence
 
 from alembic import op
+
 from fmc_common.messaging.tables import create_platform_tables_v1
 
 revision: str = "gateway_0001"

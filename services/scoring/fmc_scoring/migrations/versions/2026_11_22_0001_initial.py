@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
 from fmc_common.db import UtcDateTime
 from fmc_common.messaging.tables import create_platform_tables_v1
 
