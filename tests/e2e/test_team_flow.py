@@ -47,20 +47,28 @@ async def stack(
     database_factory: DatabaseFactory, kafka_settings: KafkaSettings, auth_settings: AuthSettings
 ) -> AsyncIterator[Stack]:
     ports = {name: free_port() for name in ("registry", "scoring", "grievance")}
-    common = {"kafka": kafka_settings, "auth": auth_settings, "consumer_retry_backoff_seconds": 0.05}
     registry = create_registry(
         RegistrySettings(
-            database_url=await database_factory.create("registry"), grpc_port=ports["registry"], **common
+            database_url=await database_factory.create("registry"),
+            grpc_port=ports["registry"],
+            kafka=kafka_settings,
+            auth=auth_settings,
         )
     )
     scoring = create_scoring(
         ScoringSettings(
-            database_url=await database_factory.create("scoring"), grpc_port=ports["scoring"], **common
+            database_url=await database_factory.create("scoring"),
+            grpc_port=ports["scoring"],
+            kafka=kafka_settings,
+            auth=auth_settings,
         )
     )
     grievance = create_grievance(
         GrievanceSettings(
-            database_url=await database_factory.create("grievance"), grpc_port=ports["grievance"], **common
+            database_url=await database_factory.create("grievance"),
+            grpc_port=ports["grievance"],
+            kafka=kafka_settings,
+            auth=auth_settings,
         )
     )
     async with AsyncExitStack() as exits:
