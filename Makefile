@@ -8,7 +8,7 @@ PACKAGES := -e libs/common -e libs/protos -e services/registry -e services/infer
             -e services/scoring -e services/grievance -e tools/devrunner
 PYPROJECTS := $(wildcard libs/*/pyproject.toml services/*/pyproject.toml tools/*/pyproject.toml)
 
-.PHONY: install test lint fmt demo dev protos bench lock clean
+.PHONY: install test lint fmt demo dev protos contracts bench lock clean
 
 install: $(VENV)/.installed
 
@@ -38,6 +38,9 @@ dev: install
 
 protos: install
 	$(PY) -m fmc_protos.build
+
+contracts: install
+	$(PY) -m fmc_common.contracts export
 
 bench: install
 	$(PY) bench/outbox_throughput.py

@@ -58,14 +58,21 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """Build the async engine. SQLite gets WAL, foreign keys and a busy timeout."""
     if is_sqlite(url):
         database = make_url(url).database
+        options: dict[str, Any] = {}
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+            # SQLite has one writer at a time: one connection queues transactions in the event
+            # loop instead of letting them collide in SQLite's sleeping busy handler.
+            options = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60}
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, **options)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL: a committed transaction survives a crash of the process; only a power
+            # loss may drop the last commits (docs/decisions/0002-sqlite-embedded-durability.md).
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()

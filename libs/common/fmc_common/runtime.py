@@ -102,7 +102,8 @@ class ServiceRuntime:
             await migrations.upgrade(self.migrations_path, settings.database_url)
         self.producer = make_producer(settings.kafka, client_id=f"{settings.service_name}-producer")
         await _start_with_retry(self.producer.start, "producer")
-        await ensure_topics(settings.kafka, [str(spec.topic) for spec in CATALOGUE])
+        if settings.kafka.create_topics:
+            await ensure_topics(settings.kafka, [str(spec.topic) for spec in CATALOGUE])
         self.relay = OutboxRelay(
             sessions=self.sessions,
             tables=self.tables,

@@ -40,6 +40,10 @@ class KafkaSettings(BaseSettings):
     topic_partitions: int = Field(
         default=3, ge=1, description="Partitions when the platform creates a topic."
     )
+    create_topics: bool = Field(
+        default=True,
+        description="Create missing catalogue topics at start-up (dev, tests). Off where Strimzi owns topics.",
+    )
 
 
 class AuthSettings(BaseSettings):

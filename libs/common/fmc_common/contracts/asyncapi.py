@@ -3,7 +3,7 @@
 Every topic of the catalogue is a channel (address = topic name) with its partition key, owner and
 whether partners may read it. Every event type is a message whose payload is the CloudEvents envelope
 with ``type`` fixed and ``data`` the event's own schema. The document is self-contained: the ``$defs``
-of each event schema move to ``components/schemas`` under the event's name.
+of each event schema move to ``components/schemas`` under the event's message id.
 """
 
 from __future__ import annotations
@@ -28,9 +28,10 @@ def channel_id(spec: TopicSpec) -> str:
 
 
 def message_id(event: type[Event]) -> str:
-    """``fmc.registry.team-registered.v1`` -> ``registry.TeamRegistered.v1``."""
+    """``fmc.registry.team-registered.v1`` -> ``registry_TeamRegistered_v1`` (a valid component key)."""
     _, service, name, version = event.event_type.split(".", 3)
-    return f"{service}.{''.join(part.capitalize() for part in name.split('-'))}.{version}"
+    words = [part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", name)]
+    return f"{service.replace('-', '_')}_{''.join(words)}_{version}"
 
 
 def build(version: str = "1.0.0") -> dict[str, Any]:
@@ -69,7 +70,7 @@ def build(version: str = "1.0.0") -> dict[str, Any]:
             "production": {
                 "host": "fmc-kafka-kafka-bootstrap:9093",
                 "protocol": "kafka-secure",
-                "description": "Apache Kafka (Strimzi) inside the cluster: TLS and SCRAM-SHA-512, ACLs per user.",
+                "description": "Apache Kafka (Strimzi) in the cluster: TLS, SCRAM-SHA-512, ACLs per user.",
                 "security": [{"$ref": "#/components/securitySchemes/scram"}],
             },
             "development": {
@@ -156,9 +157,9 @@ def _envelope_schema() -> dict[str, Any]:
 
 
 def _relocate(schema: Mapping[str, Any], name: str, schemas: dict[str, Any]) -> dict[str, Any]:
-    """Move ``$defs`` to ``components/schemas/<name>.<def>`` and point the ``$ref``s there."""
+    """Move ``$defs`` to ``components/schemas/<name>_<def>`` and point the ``$ref``s there."""
     defs = schema.get("$defs", {})
-    prefix = f"#/components/schemas/{name}."
+    prefix = f"#/components/schemas/{name}_"
 
     def rewrite(node: Any) -> Any:
         if isinstance(node, Mapping):
@@ -172,7 +173,7 @@ def _relocate(schema: Mapping[str, Any], name: str, schemas: dict[str, Any]) -> 
         return node
 
     for def_name, def_schema in defs.items():
-        schemas[f"{name}.{def_name}"] = rewrite(def_schema)
+        schemas[f"{name}_{def_name}"] = rewrite(def_schema)
     relocated: dict[str, Any] = rewrite(schema)
     # A nested $id would rebase the document's own references: keep it in the standalone file only.
     relocated.pop("$id", None)

@@ -48,9 +48,7 @@ def event_schema_breaks(old: Schema, new: Schema) -> list[str]:
 
 def forbidden_public_fields(schema: Schema) -> list[str]:
     """Paths of every property, at any depth (``$defs`` included), named like a score or a rank."""
-    return sorted(
-        {path for path, name in _property_names(schema, "") if FORBIDDEN_PUBLIC_FIELD.search(name)}
-    )
+    return sorted({path for path, name in _property_names(schema, "") if FORBIDDEN_PUBLIC_FIELD.search(name)})
 
 
 class _Defs:
@@ -106,7 +104,9 @@ def _compare(
         for index, (old_member, new_member) in enumerate(
             zip(old.get(keyword, ()), new.get(keyword, ()), strict=False)
         ):
-            _compare(old_member, new_member, f"{path}<{keyword}[{index}]>", old_defs, new_defs, problems, seen)
+            _compare(
+                old_member, new_member, f"{path}<{keyword}[{index}]>", old_defs, new_defs, problems, seen
+            )
 
 
 def _signature(schema: Schema, defs: _Defs) -> str:

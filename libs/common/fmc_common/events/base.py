@@ -16,7 +16,9 @@ class Event(BaseModel):
     or become a new type with the next version.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Tolerant reader: a consumer still on the previous version of an event ignores fields added
+    # since (new fields are optional by the versioning rule), instead of dead-lettering the event.
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     event_type: ClassVar[str]
     topic: ClassVar[Topic]

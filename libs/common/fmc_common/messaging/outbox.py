@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fmc_common.clock import Clock
 from fmc_common.correlation import current_causation_id, current_correlation_id
 from fmc_common.events.base import Event
-from fmc_common.events.envelope import CONTENT_TYPE, Envelope, envelope_for
+from fmc_common.events.envelope import encode_envelope, new_event_id
 from fmc_common.messaging.tables import PlatformTables
 
 
@@ -19,27 +21,42 @@ class Outbox:
         self._source = source
         self._clock = clock
 
-    async def add(self, session: AsyncSession, event: Event) -> Envelope:
-        """Stage ``event`` in the caller's transaction. Nothing is sent unless that transaction commits."""
-        envelope = envelope_for(
-            event_type=event.event_type,
-            source=self._source,
-            data=event.model_dump(mode="json"),
-            time=self._clock.now(),
-            subject=event.subject(),
-            dataschema=f"https://fmc.example/schemas/{event.event_type}.json",
-            correlation_id=current_correlation_id(),
-            causation_id=current_causation_id(),
-        )
-        await session.execute(
-            self._table.insert().values(
-                event_id=envelope.id,
-                event_type=envelope.type,
-                topic=str(event.topic),
-                key=event.partition_key(),
-                payload=envelope.to_bytes(),
-                headers={"content-type": CONTENT_TYPE, "ce_type": envelope.type, "ce_id": envelope.id},
-                created_at=envelope.time,
+    async def add(self, session: AsyncSession, event: Event) -> str:
+        """Stage ``event`` in the caller's transaction; returns its event id. Sent only if that commits."""
+        event_id = (await self.add_many(session, [event]))[0]
+        return event_id
+
+    async def add_many(self, session: AsyncSession, events: Sequence[Event]) -> list[str]:
+        """Stage several events in one statement, in order (their ``seq`` follows the list).
+
+        Returns the event ids. The events are already validated models, so the envelope is
+        serialised directly (no second validation pass): this is the hot path of every write.
+        """
+        if not events:
+            return []
+        now = self._clock.now()
+        correlation_id = current_correlation_id()
+        causation_id = current_causation_id()
+        rows, ids = [], []
+        for event in events:
+            event_id = new_event_id()
+            ids.append(event_id)
+            rows.append(
+                {
+                    "event_id": event_id,
+                    "event_type": event.event_type,
+                    "topic": str(event.topic),
+                    "key": event.partition_key(),
+                    "payload": encode_envelope(
+                        event,
+                        event_id=event_id,
+                        source=self._source,
+                        time=now,
+                        correlation_id=correlation_id,
+                        causation_id=causation_id,
+                    ),
+                    "created_at": now,
+                }
             )
-        )
-        return envelope
+        await session.execute(self._table.insert(), rows)
+        return ids

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Column,
     Index,
@@ -40,7 +39,6 @@ def platform_tables(metadata: MetaData) -> PlatformTables:
         Column("topic", String(200), nullable=False),
         Column("key", String(200), nullable=False),
         Column("payload", LargeBinary, nullable=False),
-        Column("headers", JSON, nullable=False),
         Column("created_at", UtcDateTime, nullable=False),
         Column("sent_at", UtcDateTime, nullable=True),
     )
@@ -84,7 +82,6 @@ def create_platform_tables_v1() -> None:
         sa.Column("topic", sa.String(200), nullable=False),
         sa.Column("key", sa.String(200), nullable=False),
         sa.Column("payload", sa.LargeBinary, nullable=False),
-        sa.Column("headers", sa.JSON, nullable=False),
         sa.Column("created_at", UtcDateTime, nullable=False),
         sa.Column("sent_at", UtcDateTime, nullable=True),
         sa.PrimaryKeyConstraint("seq", name="pk_outbox"),

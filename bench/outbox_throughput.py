@@ -1,0 +1,154 @@
+"""Events per second through the outbox and its relay to the broker, against a bare aiokafka producer.
+
+Both sides run in the same process against the same Tansu broker and publish the same kind of
+events: each serialised into its CloudEvents envelope, keyed by its partition key, with the same
+headers, acks=all, waiting for every acknowledgement. The outbox side includes writing the events in
+application transactions (``--per-transaction`` events each) and the relay publishing and marking
+them sent. Prints both figures and their ratio; the last line is JSON with ``ratio``.
+
+    .venv/bin/python bench/outbox_throughput.py [--events 20000] [--database-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fmc_common import db
+from fmc_common.clock import SystemClock
+from fmc_common.events.envelope import CONTENT_TYPE, encode_envelope
+from fmc_common.events.registry import TeamRegistered
+from fmc_common.messaging.kafka import ensure_topics, make_producer
+from fmc_common.messaging.outbox import Outbox
+from fmc_common.messaging.relay import OutboxRelay
+from fmc_common.messaging.tables import platform_tables
+from fmc_common.settings import KafkaSettings
+from fmc_devrunner.broker import BrokerProcess
+from fmc_devrunner.ports import free_port
+
+METADATA = db.new_metadata()
+TABLES = platform_tables(METADATA)
+
+
+def events(count: int) -> list[TeamRegistered]:
+    now = datetime.now(UTC)
+    return [
+        TeamRegistered(team_id=uuid.uuid4(), name=f"team {i}", lead_organisation="Org", registered_at=now)
+        for i in range(count)
+    ]
+
+
+async def bare_producer(settings: KafkaSettings, topic: str, count: int) -> float:
+    """The same events, envelopes and keys, sent straight to the broker (no durability before send)."""
+    producer = make_producer(settings, "bench-bare")
+    await producer.start()
+    batch = events(count)
+    try:
+        started = time.perf_counter()
+        now = datetime.now(UTC)
+        futures = []
+        for event in batch:
+            event_id = str(uuid.uuid4())
+            value = encode_envelope(
+                event,
+                event_id=event_id,
+                source="/fmc/bench",
+                time=now,
+                correlation_id=None,
+                causation_id=None,
+            )
+            headers = [
+                ("content-type", CONTENT_TYPE.encode()),
+                ("ce_type", event.event_type.encode()),
+                ("ce_id", event_id.encode()),
+            ]
+            futures.append(
+                await producer.send(topic, value=value, key=event.partition_key().encode(), headers=headers)
+            )
+        await asyncio.gather(*futures)
+        return count / (time.perf_counter() - started)
+    finally:
+        await producer.stop()
+
+
+async def through_outbox(settings: KafkaSettings, url: str, count: int, per_transaction: int) -> float:
+    engine = db.create_engine(url)
+    async with engine.begin() as connection:
+        await connection.run_sync(METADATA.drop_all)
+        await connection.run_sync(METADATA.create_all)
+    sessions = db.session_factory(engine)
+    outbox = Outbox(TABLES, source="/fmc/bench", clock=SystemClock())
+    producer = make_producer(settings, "bench-relay")
+    await producer.start()
+    relay = OutboxRelay(
+        sessions=sessions, tables=TABLES, producer=producer, clock=SystemClock(), batch_size=2000
+    )
+    batch = events(count)
+    stop = asyncio.Event()
+    try:
+        started = time.perf_counter()
+        relay_task = asyncio.create_task(relay.run(stop))
+        for offset in range(0, count, per_transaction):
+            async with db.transaction(sessions) as session:
+                await outbox.add_many(session, batch[offset : offset + per_transaction])
+            relay.notify()
+        while await relay.pending():
+            await asyncio.sleep(0.01)
+        elapsed = time.perf_counter() - started
+        stop.set()
+        await relay_task
+        return count / elapsed
+    finally:
+        await producer.stop()
+        await engine.dispose()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--per-transaction", type=int, default=100)
+    parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        broker = BrokerProcess(free_port(), Path(tmp) / "tansu.log")
+        broker.start()
+        try:
+            await broker.wait_ready()
+            settings = KafkaSettings(bootstrap_servers=broker.bootstrap)
+            topic = "bench.bare.v1"
+            await ensure_topics(settings, [topic, "fmc.registry.events.v1"])
+            bare_rates, outbox_rates = [], []
+            for round_no in range(1, args.rounds + 1):
+                bare_rates.append(await bare_producer(settings, topic, args.events))
+                outbox_rates.append(await through_outbox(settings, url, args.events, args.per_transaction))
+                bare_now, outbox_now = bare_rates[-1], outbox_rates[-1]
+                print(f"round {round_no}: bare {bare_now:,.0f} ev/s   outbox+relay {outbox_now:,.0f} ev/s")
+        finally:
+            broker.stop()
+    bare, outbox = sorted(bare_rates)[len(bare_rates) // 2], sorted(outbox_rates)[len(outbox_rates) // 2]
+    backend = "postgresql" if args.database_url and "postgres" in args.database_url else "sqlite"
+    print(f"median: bare aiokafka producer {bare:,.0f} ev/s; outbox+relay ({backend}) {outbox:,.0f} ev/s")
+    print(
+        json.dumps(
+            {
+                "bare_eps": round(bare),
+                "outbox_eps": round(outbox),
+                "ratio": round(outbox / bare, 3),
+                "events": args.events,
+                "backend": backend,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

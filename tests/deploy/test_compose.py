@@ -1,0 +1,217 @@
+"""docker-compose.yml, checked statically (docker cannot run here): the Compose Specification's schema,
+then what the platform needs from it: KRaft Kafka with the catalogue's topics, a database per service,
+Triton with the demo model repository, the four services wired to them, health-gated start-up, and
+no secret in the repository.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from fmc_common.contracts.openapi import SERVICES, build_app
+from fmc_common.events.topics import Topic
+from fmc_common.settings import AuthSettings, KafkaSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = ROOT / "docker-compose.yml"
+ENV_EXAMPLE = ROOT / "deploy" / "compose" / "env.example"
+SCHEMA = Path(__file__).resolve().parent / "schemas" / "compose-spec.json"
+SERVICE_NAMES = tuple(service.name for service in SERVICES)
+PREFIXES = {
+    "registry": "FMC_REGISTRY_",
+    "inference-gateway": "FMC_GATEWAY_",
+    "scoring": "FMC_SCORING_",
+    "grievance": "FMC_GRIEVANCE_",
+}
+INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?P<modifier>[^}]*)\}")
+
+
+@cache
+def compose() -> dict[str, Any]:
+    with COMPOSE.open(encoding="utf-8") as handle:
+        document: dict[str, Any] = yaml.safe_load(handle)
+    return document
+
+
+def service(name: str) -> dict[str, Any]:
+    services: dict[str, Any] = compose()["services"]
+    assert name in services, f"docker-compose.yml has no service {name}"
+    found: dict[str, Any] = services[name]
+    return found
+
+
+def env_example() -> dict[str, str]:
+    entries: dict[str, str] = {}
+    for line in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, _, value = line.partition("=")
+            entries[name.strip()] = value.strip()
+    return entries
+
+
+def http_port(name: str) -> int:
+    return int(service(name)["environment"][f"{PREFIXES[name]}HTTP_PORT"])
+
+
+class TestSpecification:
+    def test_the_file_validates_against_the_compose_specification(self) -> None:
+        schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+        jsonschema.Draft202012Validator(schema).validate(compose())
+
+    def test_the_schema_rejects_a_misspelt_field(self) -> None:
+        schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+        broken = json.loads(json.dumps(compose()))
+        broken["services"]["registry"]["depends_onn"] = broken["services"]["registry"].pop("depends_on")
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.Draft202012Validator(schema).validate(broken)
+
+
+class TestKafka:
+    def test_kafka_runs_in_kraft_mode_without_zookeeper(self) -> None:
+        environment = service("kafka")["environment"]
+        assert set(environment["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
+        assert "CONTROLLER" in environment["KAFKA_CONTROLLER_LISTENER_NAMES"]
+        assert not any("ZOOKEEPER" in name for name in environment)
+        assert environment["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+        assert service("kafka")["image"].startswith("apache/kafka:")
+
+    def test_the_topic_job_creates_exactly_the_catalogue(self) -> None:
+        job = service("kafka-topics")
+        specs = [entry.rsplit(":", 1) for entry in job["command"]]
+        assert sorted(name for name, _ in specs) == sorted(str(topic) for topic in Topic)
+        assert all(int(partitions) >= 1 for _, partitions in specs)
+        script = job["entrypoint"][-1]
+        mounted = {volume.split(":")[1]: volume.split(":")[0] for volume in job["volumes"]}
+        assert (ROOT / mounted[script]).is_file()
+        assert job["depends_on"]["kafka"]["condition"] == "service_healthy"
+
+    def test_services_use_the_advertised_internal_listener(self) -> None:
+        advertised = dict(
+            entry.split("://")
+            for entry in service("kafka")["environment"]["KAFKA_ADVERTISED_LISTENERS"].split(",")
+        )
+        internal = service("kafka")["environment"]["KAFKA_INTER_BROKER_LISTENER_NAME"]
+        for name in SERVICE_NAMES:
+            environment = service(name)["environment"]
+            assert environment["FMC_KAFKA_BOOTSTRAP_SERVERS"] == advertised[internal]
+            assert environment["FMC_KAFKA_IDEMPOTENT_PRODUCER"] == "true"
+
+
+class TestPostgres:
+    def test_each_service_has_its_own_database_and_role(self) -> None:
+        postgres = service("postgres")
+        init = next(v for v in postgres["volumes"] if "/docker-entrypoint-initdb.d/" in v)
+        script = (ROOT / init.split(":")[0]).read_text(encoding="utf-8")
+        created = dict(re.findall(r"^create_database (\w+) \"\$\{(\w+):\?\}\"$", script, re.MULTILINE))
+        databases = set()
+        for name in SERVICE_NAMES:
+            url = service(name)["environment"][f"{PREFIXES[name]}DATABASE_URL"]
+            match = re.fullmatch(r"postgresql\+asyncpg://(\w+):\$\{(\w+):\?[^}]*\}@postgres:5432/(\w+)", url)
+            assert match, url
+            user, password_variable, database = match.groups()
+            assert user == database, "each service connects as the owner of its own database"
+            assert created.get(database) == password_variable
+            assert postgres["environment"][password_variable] == f"${{{password_variable}:?set it in .env}}"
+            databases.add(database)
+        assert len(databases) == len(SERVICE_NAMES)
+
+    def test_postgres_reports_its_health(self) -> None:
+        assert "pg_isready" in " ".join(service("postgres")["healthcheck"]["test"])
+
+
+class TestTriton:
+    def test_triton_serves_the_demo_model_repository_on_the_cpu(self) -> None:
+        triton = service("triton")
+        assert triton["image"].startswith("nvcr.io/nvidia/tritonserver:")
+        source, target, *_ = triton["volumes"][0].split(":")
+        repository = ROOT / source
+        assert (repository / "demo-lm" / "config.pbtxt").is_file()
+        assert f"--model-repository={target}" in triton["command"]
+        assert "deploy" not in triton, "no GPU reservation: the demo models run on the CPU"
+        assert "/v2/health/ready" in " ".join(triton["healthcheck"]["test"])
+
+    def test_the_gateway_calls_tritons_grpc_port(self) -> None:
+        gateway = service("inference-gateway")
+        host, port = gateway["environment"]["FMC_GATEWAY_TRITON_URL"].split(":")
+        assert host == "triton"
+        assert port == "8001"
+        assert gateway["depends_on"]["triton"]["condition"] == "service_healthy"
+
+
+class TestServices:
+    @pytest.mark.parametrize("name", SERVICE_NAMES)
+    def test_a_service_builds_from_its_dockerfile_at_the_root(self, name: str) -> None:
+        build = service(name)["build"]
+        assert build["context"] == "."
+        assert (ROOT / build["dockerfile"]).is_file()
+
+    @pytest.mark.parametrize("name", SERVICE_NAMES)
+    def test_a_service_starts_after_its_dependencies_are_healthy(self, name: str) -> None:
+        depends_on = service(name)["depends_on"]
+        assert depends_on["postgres"]["condition"] == "service_healthy"
+        assert depends_on["kafka"]["condition"] == "service_healthy"
+        assert depends_on["kafka-topics"]["condition"] == "service_completed_successfully"
+
+    @pytest.mark.parametrize("name", SERVICE_NAMES)
+    def test_a_service_is_healthy_when_ready(self, name: str) -> None:
+        port = http_port(name)
+        assert f"http://127.0.0.1:{port}/readyz" in " ".join(service(name)["healthcheck"]["test"])
+        assert f"{port}:{port}" in service(name)["ports"]
+        assert service(name)["environment"][f"{PREFIXES[name]}HTTP_HOST"] == "0.0.0.0"
+
+    @pytest.mark.parametrize("name", SERVICE_NAMES)
+    def test_a_service_runs_unprivileged(self, name: str) -> None:
+        definition = service(name)
+        assert definition["user"].split(":")[0] not in ("0", "root")
+        assert definition["read_only"] is True
+        assert definition["cap_drop"] == ["ALL"]
+        assert "no-new-privileges:true" in definition["security_opt"]
+
+    @pytest.mark.parametrize("name", SERVICE_NAMES)
+    def test_every_variable_names_a_setting(self, name: str) -> None:
+        settings_cls = type(build_app(next(s for s in SERVICES if s.name == name)).state.runtime.settings)
+        known = {f"{PREFIXES[name]}{field.upper()}" for field in settings_cls.model_fields}
+        known |= {f"FMC_KAFKA_{field.upper()}" for field in KafkaSettings.model_fields}
+        known |= {f"FMC_AUTH_{field.upper()}" for field in AuthSettings.model_fields}
+        assert set(service(name)["environment"]) - known == set()
+
+    def test_every_dependency_has_a_healthcheck(self) -> None:
+        for name, definition in compose()["services"].items():
+            for dependency, condition in definition.get("depends_on", {}).items():
+                if condition["condition"] == "service_healthy":
+                    assert "healthcheck" in service(dependency), f"{name} waits on {dependency}'s health"
+
+
+class TestSecrets:
+    def test_secrets_are_interpolated_and_required(self) -> None:
+        for name, definition in compose()["services"].items():
+            for variable, value in (definition.get("environment") or {}).items():
+                if re.search(r"PASSWORD|SECRET", variable):
+                    assert INTERPOLATION.fullmatch(str(value)), f"{name}.{variable} holds a literal secret"
+
+    def test_every_interpolated_variable_is_in_the_example_without_a_value(self) -> None:
+        text = COMPOSE.read_text(encoding="utf-8")
+        used = {match["name"] for match in INTERPOLATION.finditer(text)}
+        assert all(match["modifier"].startswith(":?") for match in INTERPOLATION.finditer(text))
+        example = env_example()
+        assert used == set(example)
+        assert all(value == "" for value in example.values()), "env.example must not carry values"
+
+    def test_the_env_file_is_kept_out_of_images(self) -> None:
+        ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
+        assert ".env" in ignored
+
+    def test_commands_are_well_formed_shell(self) -> None:
+        for definition in compose()["services"].values():
+            test = definition.get("healthcheck", {}).get("test", [])
+            if test and test[0] == "CMD-SHELL":
+                assert shlex.split(test[1])

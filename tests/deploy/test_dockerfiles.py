@@ -1,0 +1,118 @@
+"""The services' Dockerfiles, checked statically: multi-stage, slim, pinned installs, non-root, no
+build tools in the final image, and the right entry point, ports and bind address."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from fmc_common.contracts.openapi import SERVICES, build_app
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICE_DIRS = {service.name: ROOT / "services" / service.name for service in SERVICES}
+BUILD_TOOLS = re.compile(r"\b(apt-get|apt|apk|gcc|g\+\+|make|build-essential|pip|setuptools)\b")
+
+
+@dataclass
+class Stage:
+    base: str
+    name: str | None
+    instructions: list[tuple[str, str]]
+
+
+def stages(dockerfile: Path) -> list[Stage]:
+    text = re.sub(r"\\\n", " ", dockerfile.read_text(encoding="utf-8"))
+    args: dict[str, str] = {}
+    result: list[Stage] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        keyword, _, rest = line.partition(" ")
+        keyword = keyword.upper()
+        if keyword == "ARG" and not result:
+            name, _, default = rest.partition("=")
+            args[name] = default
+        elif keyword == "FROM":
+            parts = rest.split()
+            base = re.sub(r"\$\{(\w+)\}", lambda m: args[m.group(1)], parts[0])
+            stage_name = parts[2] if len(parts) == 3 and parts[1].upper() == "AS" else None
+            result.append(Stage(base, stage_name, []))
+        else:
+            result[-1].instructions.append((keyword, rest))
+    return result
+
+
+def final_stage(name: str) -> Stage:
+    return stages(SERVICE_DIRS[name] / "Dockerfile")[-1]
+
+
+def settings_of(name: str) -> tuple[str, int, int]:
+    settings = build_app(next(s for s in SERVICES if s.name == name)).state.runtime.settings
+    prefix = str(type(settings).model_config.get("env_prefix"))
+    return prefix, int(settings.http_port), int(settings.grpc_port)
+
+
+@pytest.mark.parametrize("name", sorted(SERVICE_DIRS))
+class TestServiceImage:
+    def test_it_builds_in_one_stage_and_runs_in_another_slim_one(self, name: str) -> None:
+        found = stages(SERVICE_DIRS[name] / "Dockerfile")
+        assert len(found) >= 2
+        for stage in found:
+            assert re.fullmatch(r"python:3\.11(\.\d+)?-slim(-\w+)?", stage.base), stage.base
+        copies = [rest for keyword, rest in found[-1].instructions if keyword == "COPY"]
+        assert any(rest.startswith(f"--from={found[0].name} ") for rest in copies)
+        assert all(rest.startswith("--from=") for rest in copies), "the final image receives only the venv"
+
+    def test_the_install_is_pinned_and_takes_the_libraries_and_the_service(self, name: str) -> None:
+        runs = " ".join(
+            rest
+            for keyword, rest in stages(SERVICE_DIRS[name] / "Dockerfile")[0].instructions
+            if keyword == "RUN"
+        )
+        assert "-c constraints.txt" in runs
+        for package in ("./libs/common", "./libs/protos", f"./services/{name}"):
+            assert package in runs
+        assert "pip uninstall -y pip" in runs, "no installer is left in the runtime image"
+
+    def test_the_final_image_has_no_build_tools(self, name: str) -> None:
+        for keyword, rest in final_stage(name).instructions:
+            if keyword == "RUN":
+                assert not BUILD_TOOLS.search(rest), rest
+
+    def test_it_runs_as_a_numeric_unprivileged_user(self, name: str) -> None:
+        instructions = final_stage(name).instructions
+        users = [rest for keyword, rest in instructions if keyword == "USER"]
+        assert users, "no USER"
+        uid = dict(rest.partition("=")[::2] for keyword, rest in instructions if keyword == "ARG").get(
+            "UID", users[-1]
+        )
+        user = users[-1].replace("${UID}", uid).split(":")[0]
+        assert user.isdigit()
+        assert int(user) >= 1000
+
+    def test_it_starts_the_services_console_script(self, name: str) -> None:
+        pyproject = tomllib.loads((SERVICE_DIRS[name] / "pyproject.toml").read_text(encoding="utf-8"))
+        scripts = list(pyproject["project"]["scripts"])
+        instructions = dict(final_stage(name).instructions)
+        assert instructions["ENTRYPOINT"] == f'["{scripts[0]}"]'
+        assert instructions["CMD"] == '["serve"]'
+
+    def test_it_listens_on_all_interfaces_at_the_settings_ports(self, name: str) -> None:
+        prefix, http, grpc = settings_of(name)
+        instructions = final_stage(name).instructions
+        environment = " ".join(rest for keyword, rest in instructions if keyword == "ENV")
+        assert f"{prefix}HTTP_HOST=0.0.0.0" in environment
+        assert f"{prefix}HTTP_PORT={http}" in environment
+        assert f"{prefix}GRPC_PORT={grpc}" in environment
+        assert dict(instructions)["EXPOSE"].split() == [str(http), str(grpc)]
+
+
+def test_the_build_context_leaves_out_local_state() -> None:
+    ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
+    for entry in ("**/.venv", "**/.git", ".env", "**/__pycache__", "**/*.egg-info"):
+        assert entry in ignored

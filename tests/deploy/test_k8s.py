@@ -1,0 +1,698 @@
+"""The Kubernetes manifests (deploy/k8s), rendered per overlay and checked without a cluster.
+
+kustomize is not installed here, so a small renderer below applies the subset of kustomize the
+overlays use (resources, namespace, labels, images, replicas, JSON 6902 patches) and refuses any
+other field. Built-in kinds are validated with kubernetes-validate (strict); the operators' kinds
+against tests/deploy/schemas/crds.yaml.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate  # type: ignore[import-untyped]
+import pytest
+import yaml
+from kubernetes_validate.utils import (  # type: ignore[import-untyped]
+    SchemaNotFoundError,
+    latest_version,
+)
+from pydantic_settings import BaseSettings
+
+from fmc_common.contracts.openapi import SERVICES, build_app
+from fmc_common.events.topics import CATALOGUE, Topic
+from fmc_common.settings import KafkaSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+K8S = ROOT / "deploy" / "k8s"
+OVERLAYS = ("dev", "prod")
+CRD_SCHEMAS = Path(__file__).resolve().parent / "schemas" / "crds.yaml"
+KUBERNETES_VERSION = latest_version()
+SERVICE_NAMES = tuple(service.name for service in SERVICES)
+SUPPORTED_KUSTOMIZE_FIELDS = {
+    "apiVersion",
+    "kind",
+    "resources",
+    "namespace",
+    "labels",
+    "images",
+    "replicas",
+    "patches",
+}
+CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "PersistentVolume", "StorageClass"}
+# Secrets the platform expects to exist but never ships (docs/operations.md says how to create them).
+EXTERNAL_SECRETS = {"fmc-auth", "fmc-backup-s3"}
+GPU_POOLS = {"h100": "H100", "b200": "B200"}
+
+Resource = dict[str, Any]
+
+
+# --- a minimal kustomize -------------------------------------------------------------------------
+
+
+def load_documents(path: Path) -> list[Resource]:
+    with path.open(encoding="utf-8") as handle:
+        return [doc for doc in yaml.safe_load_all(handle) if doc]
+
+
+def render(directory: Path) -> list[Resource]:
+    kustomization = load_documents(directory / "kustomization.yaml")[0]
+    unsupported = set(kustomization) - SUPPORTED_KUSTOMIZE_FIELDS
+    assert not unsupported, f"{directory}: the test renderer does not support {sorted(unsupported)}"
+    resources: list[Resource] = []
+    for entry in kustomization.get("resources", []):
+        path = (directory / entry).resolve()
+        resources += render(path) if path.is_dir() else load_documents(path)
+    resources = copy.deepcopy(resources)
+    for patch in kustomization.get("patches", []):
+        targets = [r for r in resources if _matches(r, patch["target"])]
+        assert targets, f"{directory}: patch target {patch['target']} matches nothing"
+        for resource in targets:
+            for operation in yaml.safe_load(patch["patch"]):
+                _apply(resource, operation)
+    for entry in kustomization.get("replicas", []):
+        targets = [
+            r for r in resources if r["kind"] == "Deployment" and r["metadata"]["name"] == entry["name"]
+        ]
+        assert targets, f"{directory}: replicas for unknown Deployment {entry['name']}"
+        for resource in targets:
+            resource["spec"]["replicas"] = entry["count"]
+    for entry in kustomization.get("images", []):
+        hits = 0
+        for container in (c for r in resources for c in _containers(r)):
+            name = re.split(r"[:@]", container["image"], maxsplit=1)[0]
+            if name == entry["name"]:
+                container["image"] = f"{entry.get('newName', name)}:{entry['newTag']}"
+                hits += 1
+        assert hits, f"{directory}: image {entry['name']} is used by no container"
+    for entry in kustomization.get("labels", []):
+        assert entry.get("includeSelectors") is False, "only metadata labels are supported"
+        for resource in resources:
+            resource["metadata"].setdefault("labels", {}).update(entry["pairs"])
+    if "namespace" in kustomization:
+        for resource in resources:
+            if resource["kind"] not in CLUSTER_SCOPED:
+                resource["metadata"]["namespace"] = kustomization["namespace"]
+    return resources
+
+
+def _matches(resource: Resource, target: dict[str, str]) -> bool:
+    if "kind" in target and resource["kind"] != target["kind"]:
+        return False
+    if "group" in target and not resource["apiVersion"].startswith(target["group"] + "/"):
+        return False
+    return "name" not in target or re.fullmatch(target["name"], resource["metadata"]["name"]) is not None
+
+
+def _apply(document: Resource, operation: dict[str, Any]) -> None:
+    """RFC 6902 add, replace and remove."""
+    *parents, last = [p.replace("~1", "/").replace("~0", "~") for p in operation["path"].split("/")[1:]]
+    node: Any = document
+    for part in parents:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    op = operation["op"]
+    if isinstance(node, list):
+        index = len(node) if last == "-" else int(last)
+        if op == "add":
+            node.insert(index, operation["value"])
+        elif op == "replace":
+            node[index] = operation["value"]
+        elif op == "remove":
+            del node[index]
+        else:
+            raise AssertionError(f"unsupported patch op {op}")
+        return
+    if op in ("replace", "remove"):
+        assert last in node, f"patch {operation} targets a missing field"
+    if op == "remove":
+        del node[last]
+    elif op in ("add", "replace"):
+        node[last] = operation["value"]
+    else:
+        raise AssertionError(f"unsupported patch op {op}")
+
+
+def _pod_spec(resource: Resource) -> dict[str, Any] | None:
+    if resource["kind"] in ("Deployment", "StatefulSet", "Job"):
+        spec: dict[str, Any] = resource["spec"]["template"]["spec"]
+        return spec
+    return None
+
+
+def _containers(resource: Resource) -> Iterator[dict[str, Any]]:
+    spec = _pod_spec(resource)
+    if spec is not None:
+        yield from spec.get("initContainers", [])
+        yield from spec["containers"]
+
+
+@cache
+def rendered(overlay: str) -> tuple[Resource, ...]:
+    return tuple(render(K8S / "overlays" / overlay))
+
+
+def of_kind(overlay: str, kind: str) -> list[Resource]:
+    return [r for r in rendered(overlay) if r["kind"] == kind]
+
+
+def named(overlay: str, kind: str, name: str) -> Resource:
+    matches = [r for r in of_kind(overlay, kind) if r["metadata"]["name"] == name]
+    assert len(matches) == 1, f"expected one {kind} {name} in {overlay}, found {len(matches)}"
+    return matches[0]
+
+
+def service_env(overlay: str, service: str) -> dict[str, str]:
+    """The environment of the service's main container: its ConfigMaps, then its own entries."""
+    deployment = named(overlay, "Deployment", service)
+    container = next(c for c in deployment["spec"]["template"]["spec"]["containers"] if c["name"] == service)
+    env: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        env.update(named(overlay, "ConfigMap", source["configMapRef"]["name"])["data"])
+    for entry in container.get("env", []):
+        env[entry["name"]] = entry.get("value", "<from secret>")
+    return env
+
+
+@cache
+def consumers_of(service: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(group id, topics) of each consumer the service's composition root builds."""
+    app = build_app(next(s for s in SERVICES if s.name == service))
+    return tuple((spec.name, tuple(str(t) for t in spec.topics)) for spec in app.state.runtime.consumers)
+
+
+# --- kustomizations ------------------------------------------------------------------------------
+
+
+class TestKustomizations:
+    def test_every_listed_resource_exists(self) -> None:
+        for kustomization in K8S.rglob("kustomization.yaml"):
+            for entry in load_documents(kustomization)[0].get("resources", []):
+                path = (kustomization.parent / entry).resolve()
+                assert path.exists(), f"{kustomization}: {entry} does not exist"
+                if path.is_dir():
+                    assert (path / "kustomization.yaml").exists(), f"{path} has no kustomization.yaml"
+
+    def test_every_manifest_is_listed_by_a_kustomization(self) -> None:
+        listed = {
+            (kustomization.parent / entry).resolve()
+            for kustomization in K8S.rglob("kustomization.yaml")
+            for entry in load_documents(kustomization)[0].get("resources", [])
+        }
+        manifests = {p.resolve() for p in K8S.rglob("*.yaml") if p.name != "kustomization.yaml"}
+        assert manifests - listed == set(), "manifests that no kustomization renders"
+
+    @pytest.mark.parametrize("overlay", OVERLAYS)
+    def test_overlay_builds_on_the_base_in_its_own_namespace(self, overlay: str) -> None:
+        kustomization = load_documents(K8S / "overlays" / overlay / "kustomization.yaml")[0]
+        assert "../../base" in kustomization["resources"]
+        namespace = kustomization["namespace"]
+        assert (
+            named(overlay, "Namespace", namespace)["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
+            == "restricted"
+        )
+        for resource in rendered(overlay):
+            if resource["kind"] not in CLUSTER_SCOPED:
+                assert resource["metadata"]["namespace"] == namespace
+
+    @pytest.mark.parametrize("overlay", OVERLAYS)
+    def test_names_are_unique_per_kind(self, overlay: str) -> None:
+        keys = [(r["apiVersion"], r["kind"], r["metadata"]["name"]) for r in rendered(overlay)]
+        assert len(keys) == len(set(keys))
+
+    @pytest.mark.parametrize("overlay", OVERLAYS)
+    def test_service_images_are_pinned_to_a_tag(self, overlay: str) -> None:
+        for resource in rendered(overlay):
+            for container in _containers(resource):
+                image = container["image"]
+                assert re.search(r":[\w.-]+$", image), f"{image} has no tag"
+                assert not image.endswith(":latest")
+
+
+class TestRenderer:
+    def test_patches_replace_add_and_remove(self) -> None:
+        document: Resource = {"spec": {"a": 1, "items": [1, 2]}}
+        _apply(document, {"op": "replace", "path": "/spec/a", "value": 2})
+        _apply(document, {"op": "add", "path": "/spec/items/-", "value": 3})
+        _apply(document, {"op": "remove", "path": "/spec/items/0"})
+        assert document == {"spec": {"a": 2, "items": [2, 3]}}
+
+    def test_replacing_a_missing_field_is_an_error(self) -> None:
+        with pytest.raises(AssertionError, match="missing field"):
+            _apply({"spec": {}}, {"op": "replace", "path": "/spec/minReplicas", "value": 1})
+
+    def test_the_dev_overlay_patches_reach_the_rendered_resources(self) -> None:
+        assert named("dev", "HorizontalPodAutoscaler", "scoring")["spec"]["minReplicas"] == 1
+        assert named("dev", "Cluster", "fmc-scoring-db")["spec"]["instances"] == 1
+        assert named("dev", "Deployment", "scoring")["spec"]["replicas"] == 1
+        assert "minAvailable" not in named("dev", "PodDisruptionBudget", "scoring")["spec"]
+        assert named("prod", "Cluster", "fmc-scoring-db")["spec"]["instances"] == 3
+
+
+# --- schemas -------------------------------------------------------------------------------------
+
+
+@cache
+def crd_schemas() -> dict[str, Any]:
+    with CRD_SCHEMAS.open(encoding="utf-8") as handle:
+        schemas: dict[str, Any] = yaml.safe_load(handle)
+    return schemas
+
+
+def validate(resource: Resource) -> None:
+    key = f"{resource['apiVersion']}/{resource['kind']}"
+    schemas = crd_schemas()
+    if key in schemas:
+        schema = {"$defs": schemas["$defs"], **schemas[key]}
+        jsonschema.Draft202012Validator(schema).validate(resource)
+        return
+    kubernetes_validate.validate(resource, KUBERNETES_VERSION, strict=True)
+
+
+class TestSchemas:
+    @pytest.mark.parametrize("overlay", OVERLAYS)
+    def test_every_rendered_resource_validates(self, overlay: str) -> None:
+        failures = []
+        for resource in rendered(overlay):
+            try:
+                validate(resource)
+            except (jsonschema.ValidationError, SchemaNotFoundError) as exc:
+                failures.append(
+                    f"{resource['kind']}/{resource['metadata']['name']}: {getattr(exc, 'message', exc)}"
+                )
+        assert failures == []
+
+    def test_a_misspelt_field_fails_validation(self) -> None:
+        deployment = copy.deepcopy(named("prod", "Deployment", "registry"))
+        deployment["spec"]["template"]["spec"]["containers"][0]["readinesProbe"] = {}
+        with pytest.raises(jsonschema.ValidationError):
+            validate(deployment)
+
+    def test_a_misspelt_custom_resource_field_fails_validation(self) -> None:
+        topic = copy.deepcopy(named("prod", "KafkaTopic", str(Topic.REGISTRY)))
+        topic["spec"]["partition"] = topic["spec"].pop("partitions")
+        with pytest.raises(jsonschema.ValidationError):
+            validate(topic)
+
+
+# --- workloads -----------------------------------------------------------------------------------
+
+
+def _deployments() -> list[tuple[str, str]]:
+    return [(overlay, r["metadata"]["name"]) for overlay in OVERLAYS for r in of_kind(overlay, "Deployment")]
+
+
+class TestDeployments:
+    @pytest.mark.parametrize(("overlay", "name"), _deployments())
+    def test_pods_run_restricted(self, overlay: str, name: str) -> None:
+        deployment = named(overlay, "Deployment", name)
+        pod = deployment["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
+        assert pod.get("automountServiceAccountToken") is False
+        assert pod["terminationGracePeriodSeconds"] >= 30
+        for container in _containers(deployment):
+            context = container["securityContext"]
+            assert context["runAsNonRoot"] is True, container["name"]
+            assert context["readOnlyRootFilesystem"] is True, container["name"]
+            assert context["allowPrivilegeEscalation"] is False, container["name"]
+            assert context["capabilities"]["drop"] == ["ALL"], container["name"]
+            assert "add" not in context["capabilities"], container["name"]
+
+    @pytest.mark.parametrize(("overlay", "name"), _deployments())
+    def test_containers_have_probes_and_resources(self, overlay: str, name: str) -> None:
+        deployment = named(overlay, "Deployment", name)
+        for container in deployment["spec"]["template"]["spec"]["containers"]:
+            for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+                assert "httpGet" in container[probe], f"{container['name']} lacks {probe}"
+        for container in _containers(deployment):
+            resources = container["resources"]
+            assert {"cpu", "memory"} <= set(resources["requests"]), container["name"]
+            assert "memory" in resources["limits"], container["name"]
+
+    @pytest.mark.parametrize("overlay", OVERLAYS)
+    @pytest.mark.parametrize("service", SERVICE_NAMES)
+    def test_service_probes_use_the_health_endpoints(self, overlay: str, service: str) -> None:
+        container = named(overlay, "Deployment", service)["spec"]["template"]["spec"]["containers"][0]
+        assert container["startupProbe"]["httpGet"]["path"] == "/healthz"
+        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+        env = service_env(overlay, service)
+        prefix = _prefix(service)
+        assert ports["http"] == int(env[f"{prefix}HTTP_PORT"])
+        assert ports["grpc"] == int(env[f"{prefix}GRPC_PORT"])
+        assert env[f"{prefix}HTTP_HOST"] == "0.0.0.0"
+
+    @pytest.mark.parametrize("service", SERVICE_NAMES)
+    def test_termination_grace_covers_the_shutdown_sequence(self, service: str) -> None:
+        deployment = named("prod", "Deployment", service)
+        pod = deployment["spec"]["template"]["spec"]
+        grace = float(service_env("prod", service)[f"{_prefix(service)}SHUTDOWN_GRACE_SECONDS"])
+        pre_stop = pod["containers"][0]["lifecycle"]["preStop"]["sleep"]["seconds"]
+        # uvicorn drains HTTP, then the runtime stops gRPC, the consumers and flushes the outbox.
+        assert pod["terminationGracePeriodSeconds"] > pre_stop + 4 * grace
+
+    @pytest.mark.parametrize("service", SERVICE_NAMES)
+    def test_every_variable_names_a_setting(self, service: str) -> None:
+        """A misspelt FMC_* variable would be silently ignored by pydantic-settings."""
+        settings_cls = type(build_app(next(s for s in SERVICES if s.name == service)).state.runtime.settings)
+        known = _env_names(settings_cls, _prefix(service)) | _env_names(KafkaSettings, "FMC_KAFKA_")
+        known |= {"FMC_AUTH_JWT_SECRET", f"{_prefix(service)}DB_PASSWORD"}
+        env = service_env("prod", service)
+        assert {name for name in env if name.startswith("FMC_")} - known == set()
+        assert env[f"{_prefix(service)}DATABASE_URL"].startswith("postgresql+asyncpg://")
+
+    @pytest.mark.parametrize("service", SERVICE_NAMES)
+    def test_migrations_run_in_an_init_container_not_in_every_replica(self, service: str) -> None:
+        pod = named("prod", "Deployment", service)["spec"]["template"]["spec"]
+        assert [c["args"] for c in pod["initContainers"]] == [["migrate"]]
+        assert pod["initContainers"][0]["image"] == pod["containers"][0]["image"]
+        assert service_env("prod", service)[f"{_prefix(service)}MIGRATE_ON_START"] == "false"
+
+    @pytest.mark.parametrize("overlay", OVERLAYS)
+    @pytest.mark.parametrize("service", SERVICE_NAMES)
+    def test_every_service_has_a_service_an_hpa_and_a_pdb(self, overlay: str, service: str) -> None:
+        pod_labels = named(overlay, "Deployment", service)["spec"]["template"]["metadata"]["labels"]
+        selector = named(overlay, "Service", service)["spec"]["selector"]
+        assert selector.items() <= pod_labels.items()
+        hpa = named(overlay, "HorizontalPodAutoscaler", service)["spec"]
+        assert hpa["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": service}
+        assert 1 <= hpa["minReplicas"] <= hpa["maxReplicas"]
+        pdb = named(overlay, "PodDisruptionBudget", service)["spec"]
+        assert pdb["selector"]["matchLabels"].items() <= pod_labels.items()
+
+    @pytest.mark.parametrize("overlay", OVERLAYS)
+    def test_the_service_monitor_scrapes_every_service(self, overlay: str) -> None:
+        monitor = named(overlay, "ServiceMonitor", "fmc-services")["spec"]
+        scraped = [
+            s
+            for s in of_kind(overlay, "Service")
+            if monitor["selector"]["matchLabels"].items() <= s["metadata"]["labels"].items()
+        ]
+        assert sorted(s["metadata"]["name"] for s in scraped) == sorted(SERVICE_NAMES)
+        for service in scraped:
+            port_names = {port["name"] for port in service["spec"]["ports"]}
+            assert {endpoint["port"] for endpoint in monitor["endpoints"]} <= port_names
+        assert [endpoint["path"] for endpoint in monitor["endpoints"]] == ["/metrics"]
+
+
+def _prefix(service: str) -> str:
+    return {"inference-gateway": "FMC_GATEWAY_"}.get(service, f"FMC_{service.upper()}_")
+
+
+def _env_names(settings_cls: type[BaseSettings], prefix: str) -> set[str]:
+    return {f"{prefix}{name.upper()}" for name in settings_cls.model_fields}
+
+
+# --- secrets -------------------------------------------------------------------------------------
+
+
+def _secret_references(resource: Resource) -> Iterator[str]:
+    spec = _pod_spec(resource)
+    if spec is None:
+        return
+    for volume in spec.get("volumes", []):
+        if "secret" in volume:
+            yield volume["secret"]["secretName"]
+    for container in _containers(resource):
+        for entry in container.get("env", []):
+            if "secretKeyRef" in entry.get("valueFrom", {}):
+                yield entry["valueFrom"]["secretKeyRef"]["name"]
+        for source in container.get("envFrom", []):
+            if "secretRef" in source:
+                yield source["secretRef"]["name"]
+
+
+def committed_secret_values(resources: tuple[Resource, ...] | list[Resource]) -> list[str]:
+    """Secrets that carry values, and ConfigMap keys that look like secrets."""
+    found = [
+        f"Secret/{r['metadata']['name']}"
+        for r in resources
+        if r["kind"] == "Secret" and (r.get("data") or r.get("stringData"))
+    ]
+    found += [
+        f"ConfigMap/{r['metadata']['name']}/{key}"
+        for r in resources
+        if r["kind"] == "ConfigMap"
+        for key in r.get("data", {})
+        if re.search(r"PASSWORD|SECRET|TOKEN", key)
+    ]
+    return found
+
+
+class TestSecrets:
+    @pytest.mark.parametrize("overlay", OVERLAYS)
+    def test_no_secret_value_is_committed(self, overlay: str) -> None:
+        assert committed_secret_values(rendered(overlay)) == []
+
+    def test_a_secret_with_a_value_would_be_caught(self) -> None:
+        secret: Resource = {
+            "kind": "Secret",
+            "metadata": {"name": "fmc-auth"},
+            "stringData": {"jwt-secret": "x"},
+        }
+        config: Resource = {
+            "kind": "ConfigMap",
+            "metadata": {"name": "c"},
+            "data": {"FMC_AUTH_JWT_SECRET": "x"},
+        }
+        empty: Resource = {"kind": "Secret", "metadata": {"name": "placeholder"}}
+        assert committed_secret_values([secret, config, empty]) == [
+            "Secret/fmc-auth",
+            "ConfigMap/c/FMC_AUTH_JWT_SECRET",
+        ]
+
+    @pytest.mark.parametrize("overlay", OVERLAYS)
+    def test_secrets_come_from_the_operators_or_are_documented(self, overlay: str) -> None:
+        made = {f"{c['metadata']['name']}-app" for c in of_kind(overlay, "Cluster")}
+        made |= {u["metadata"]["name"] for u in of_kind(overlay, "KafkaUser")}
+        made |= {f"{k['metadata']['name']}-cluster-ca-cert" for k in of_kind(overlay, "Kafka")}
+        referenced = {name for resource in rendered(overlay) for name in _secret_references(resource)}
+        for cluster in of_kind(overlay, "Cluster"):
+            credentials = cluster["spec"]["backup"]["barmanObjectStore"]["s3Credentials"]
+            referenced |= {ref["name"] for ref in credentials.values()}
+        assert referenced - made == EXTERNAL_SECRETS
+        operations = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+        for name in EXTERNAL_SECRETS:
+            assert name in operations, f"docs/operations.md must say how to create the Secret {name}"
+
+
+# --- Kafka ---------------------------------------------------------------------------------------
+
+
+def _acls(overlay: str, user: str) -> list[dict[str, Any]]:
+    acls: list[dict[str, Any]] = named(overlay, "KafkaUser", user)["spec"]["authorization"]["acls"]
+    return acls
+
+
+def _topics_with(acls: list[dict[str, Any]], operation: str) -> set[tuple[str, str]]:
+    return {
+        (acl["resource"]["name"], acl["resource"].get("patternType", "literal"))
+        for acl in acls
+        if acl["resource"]["type"] == "topic"
+        and (operation in acl["operations"] or "All" in acl["operations"])
+    }
+
+
+class TestKafka:
+    def test_topics_match_the_catalogue(self) -> None:
+        topics = of_kind("prod", "KafkaTopic")
+        assert sorted(t["spec"]["topicName"] for t in topics) == sorted(str(t) for t in Topic)
+        assert {t["metadata"]["name"] for t in topics} == {str(t) for t in Topic}
+
+    @pytest.mark.parametrize("kind", ["KafkaTopic", "KafkaUser", "KafkaNodePool"])
+    def test_every_kafka_resource_belongs_to_the_cluster(self, kind: str) -> None:
+        cluster = of_kind("prod", "Kafka")[0]["metadata"]["name"]
+        for resource in of_kind("prod", kind):
+            assert resource["metadata"]["labels"]["strimzi.io/cluster"] == cluster
+
+    def test_topics_are_replicated_and_keep_writes_durable(self) -> None:
+        for topic in of_kind("prod", "KafkaTopic"):
+            assert topic["spec"]["replicas"] >= 3
+            assert int(topic["spec"]["config"]["min.insync.replicas"]) >= 2
+
+    def test_services_reach_kafka_the_way_the_cluster_listens(self) -> None:
+        kafka = of_kind("prod", "Kafka")[0]
+        platform = named("prod", "ConfigMap", "fmc-platform")["data"]
+        host, port = platform["FMC_KAFKA_BOOTSTRAP_SERVERS"].split(":")
+        assert host == f"{kafka['metadata']['name']}-kafka-bootstrap"
+        listener = next(lst for lst in kafka["spec"]["kafka"]["listeners"] if lst["port"] == int(port))
+        assert listener["type"] == "internal"
+        assert listener["tls"] is True
+        assert listener["authentication"]["type"] == "scram-sha-512"
+        assert platform["FMC_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+        assert platform["FMC_KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
+        assert kafka["spec"]["kafka"]["authorization"]["type"] == "simple"
+        for service in SERVICE_NAMES:
+            assert service_env("prod", service)["FMC_KAFKA_SASL_USERNAME"] == f"fmc-{service}"
+
+    @pytest.mark.parametrize("service", SERVICE_NAMES)
+    def test_a_service_writes_only_its_own_topics(self, service: str) -> None:
+        own = {(str(spec.topic), "literal") for spec in CATALOGUE if spec.owner == service}
+        assert _topics_with(_acls("prod", f"fmc-{service}"), "Write") == own
+        for operation in ("Create", "Delete", "Alter", "AlterConfigs", "All"):
+            assert _topics_with(_acls("prod", f"fmc-{service}"), operation) == set()
+
+    @pytest.mark.parametrize("service", SERVICE_NAMES)
+    def test_a_service_reads_exactly_the_topics_its_consumers_subscribe_to(self, service: str) -> None:
+        consumed = {(topic, "literal") for _, topics in consumers_of(service) for topic in topics}
+        assert _topics_with(_acls("prod", f"fmc-{service}"), "Read") == consumed
+
+    @pytest.mark.parametrize("service", SERVICE_NAMES)
+    def test_consumer_groups_are_covered_by_the_group_acl(self, service: str) -> None:
+        prefixes = [
+            acl["resource"]["name"]
+            for acl in _acls("prod", f"fmc-{service}")
+            if acl["resource"]["type"] == "group" and acl["resource"]["patternType"] == "prefix"
+        ]
+        for group, _ in consumers_of(service):
+            assert any(group.startswith(prefix) for prefix in prefixes), f"group {group} is not allowed"
+
+    def test_partners_read_only_the_public_topic(self) -> None:
+        public = {(str(spec.topic), "literal") for spec in CATALOGUE if spec.partner_facing}
+        partners = [
+            u["metadata"]["name"]
+            for u in of_kind("prod", "KafkaUser")
+            if u["metadata"]["name"] not in {f"fmc-{s}" for s in SERVICE_NAMES}
+        ]
+        assert partners, "no partner KafkaUser"
+        for partner in partners:
+            acls = _acls("prod", partner)
+            topic_acls = [acl for acl in acls if acl["resource"]["type"] == "topic"]
+            assert {
+                (a["resource"]["name"], a["resource"].get("patternType", "literal")) for a in topic_acls
+            } <= public
+            assert _topics_with(acls, "Read") == public
+            assert all(set(acl["operations"]) <= {"Read", "Describe"} for acl in acls)
+
+    @pytest.mark.parametrize("overlay", OVERLAYS)
+    def test_consumer_replicas_never_exceed_partitions(self, overlay: str) -> None:
+        partitions = {t["spec"]["topicName"]: t["spec"]["partitions"] for t in of_kind(overlay, "KafkaTopic")}
+        checked = 0
+        for service in SERVICE_NAMES:
+            consumed = [topic for _, topics in consumers_of(service) for topic in topics]
+            if consumed:
+                hpa = named(overlay, "HorizontalPodAutoscaler", service)["spec"]
+                assert hpa["maxReplicas"] <= min(partitions[topic] for topic in consumed), service
+                checked += 1
+        assert checked, "no service consumes a topic: nothing was checked"
+
+
+# --- PostgreSQL ----------------------------------------------------------------------------------
+
+
+class TestPostgres:
+    @pytest.mark.parametrize("overlay", OVERLAYS)
+    @pytest.mark.parametrize("service", SERVICE_NAMES)
+    def test_each_service_has_its_own_backed_up_cluster(self, overlay: str, service: str) -> None:
+        url = service_env(overlay, service)[f"{_prefix(service)}DATABASE_URL"]
+        match = re.fullmatch(r"postgresql\+asyncpg://(\w+):\$\((\w+)\)@([\w-]+)-rw:5432/(\w+)", url)
+        assert match, url
+        user, _, cluster_name, database = match.groups()
+        cluster = named(overlay, "Cluster", cluster_name)["spec"]
+        assert cluster["bootstrap"]["initdb"] == {"database": database, "owner": user}
+        assert cluster["backup"]["barmanObjectStore"]["destinationPath"].endswith(f"/{service}")
+        backups = [
+            b for b in of_kind(overlay, "ScheduledBackup") if b["spec"]["cluster"]["name"] == cluster_name
+        ]
+        assert len(backups) == 1
+        clusters = [c["metadata"]["name"] for c in of_kind(overlay, "Cluster")]
+        assert len(clusters) == len(set(clusters)) == len(SERVICE_NAMES)
+
+    def test_production_databases_are_highly_available(self) -> None:
+        for cluster in of_kind("prod", "Cluster"):
+            assert cluster["spec"]["instances"] >= 3
+            assert cluster["spec"]["affinity"]["enablePodAntiAffinity"] is True
+
+
+# --- Triton --------------------------------------------------------------------------------------
+
+
+class TestTriton:
+    @pytest.mark.parametrize("overlay", OVERLAYS)
+    @pytest.mark.parametrize("pool", sorted(GPU_POOLS))
+    def test_each_pool_runs_on_its_gpus(self, overlay: str, pool: str) -> None:
+        pod = named(overlay, "Deployment", f"triton-{pool}")["spec"]["template"]["spec"]
+        assert GPU_POOLS[pool] in pod["nodeSelector"]["nvidia.com/gpu.product"]
+        assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in pod["tolerations"]
+        container = pod["containers"][0]
+        assert int(container["resources"]["limits"]["nvidia.com/gpu"]) >= 1
+        assert (
+            container["resources"]["requests"]["nvidia.com/gpu"]
+            == container["resources"]["limits"]["nvidia.com/gpu"]
+        )
+        mounts = {m["name"]: m for m in container["volumeMounts"]}
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        assert "--model-repository=/models" in container["args"]
+        models = next(name for name, mount in mounts.items() if mount["mountPath"] == "/models")
+        assert mounts[models]["readOnly"] is True
+        claim = volumes[models]["persistentVolumeClaim"]["claimName"]
+        assert named(overlay, "PersistentVolumeClaim", claim)["spec"]["accessModes"] == ["ReadOnlyMany"]
+
+    def test_the_gateway_points_at_a_triton_grpc_port(self) -> None:
+        host, port = service_env("prod", "inference-gateway")["FMC_GATEWAY_TRITON_URL"].split(":")
+        service = named("prod", "Service", host)
+        grpc = next(p for p in service["spec"]["ports"] if p["name"] == "grpc")
+        assert grpc["port"] == int(port)
+
+
+# --- network policies ----------------------------------------------------------------------------
+
+
+def _selects(policy: Resource, labels: dict[str, str]) -> bool:
+    selector: dict[str, str] = policy["spec"]["podSelector"].get("matchLabels", {})
+    return selector.items() <= labels.items()
+
+
+def _egress_peers(overlay: str, service: str) -> list[dict[str, Any]]:
+    labels = named(overlay, "Deployment", service)["spec"]["template"]["metadata"]["labels"]
+    return [
+        peer
+        for policy in of_kind(overlay, "NetworkPolicy")
+        if _selects(policy, labels)
+        for rule in policy["spec"].get("egress", [])
+        for peer in rule.get("to", [])
+    ]
+
+
+class TestNetworkPolicies:
+    @pytest.mark.parametrize("overlay", OVERLAYS)
+    def test_platform_pods_are_denied_by_default_and_opened_one_by_one(self, overlay: str) -> None:
+        deny = named(overlay, "NetworkPolicy", "fmc-default-deny")["spec"]
+        assert set(deny["policyTypes"]) == {"Ingress", "Egress"}
+        assert "ingress" not in deny
+        assert "egress" not in deny
+        for deployment in of_kind(overlay, "Deployment"):
+            labels = deployment["spec"]["template"]["metadata"]["labels"]
+            assert _selects(named(overlay, "NetworkPolicy", "fmc-default-deny"), labels)
+            own = [
+                p
+                for p in of_kind(overlay, "NetworkPolicy")
+                if p["metadata"]["name"] != "fmc-default-deny" and _selects(p, labels)
+            ]
+            assert own, f"{deployment['metadata']['name']} has no policy of its own"
+
+    @pytest.mark.parametrize("service", SERVICE_NAMES)
+    def test_a_service_reaches_only_dns_kafka_its_database_and_what_it_calls(self, service: str) -> None:
+        peers = _egress_peers("prod", service)
+        targets = [peer.get("podSelector", {}).get("matchLabels", {}) for peer in peers]
+        assert {"cnpg.io/cluster": f"fmc-{service}-db"} in targets
+        assert any(t.get("strimzi.io/cluster") == "fmc-kafka" for t in targets)
+        databases = {t["cnpg.io/cluster"] for t in targets if "cnpg.io/cluster" in t}
+        assert databases == {f"fmc-{service}-db"}, "a service must not reach another service's database"
+        calls_triton = {"app.kubernetes.io/name": "triton"} in targets
+        assert calls_triton == (service == "inference-gateway")
+
+    def test_kafka_admits_only_labelled_clients_on_the_internal_listener(self) -> None:
+        kafka = of_kind("prod", "Kafka")[0]
+        internal = next(lst for lst in kafka["spec"]["kafka"]["listeners"] if lst["type"] == "internal")
+        peers = internal["networkPolicyPeers"]
+        for service in SERVICE_NAMES:
+            labels = named("prod", "Deployment", service)["spec"]["template"]["metadata"]["labels"]
+            assert any(peer["podSelector"]["matchLabels"].items() <= labels.items() for peer in peers)

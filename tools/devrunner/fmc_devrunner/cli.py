@@ -1,0 +1,102 @@
+"""``fmc``: the developer's command line.
+
+fmc dev up      start the embedded stack and keep it running until Ctrl-C / SIGTERM
+fmc demo        start the stack, run the demonstration flow, print the report, stop everything
+fmc token       mint a development token (reads the key written by ``fmc dev up``)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from fmc_common.auth import Role, mint_token
+from fmc_common.settings import AuthSettings
+from fmc_devrunner.stack import DevStack, StackConfig
+
+DEFAULT_VAR = Path("var/dev")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fmc", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    dev = commands.add_parser("dev", help="run the embedded stack")
+    dev_commands = dev.add_subparsers(dest="dev_command", required=True)
+    up = dev_commands.add_parser("up", help="start everything and wait for Ctrl-C")
+    up.add_argument("--var-dir", type=Path, default=DEFAULT_VAR, help="logs, SQLite files, the dev key")
+    up.add_argument("--broker-port", type=int, default=0, help="0: a free port")
+    up.add_argument("--base-http-port", type=int, default=0, help="services on this port and the next three")
+    demo = commands.add_parser("demo", help="run the demonstration flow end to end")
+    demo.add_argument("--var-dir", type=Path, default=Path("var/demo"))
+    demo.add_argument("--report-dir", type=Path, default=Path("demo-report"))
+    token = commands.add_parser("token", help="mint a development token")
+    token.add_argument("--role", choices=[r.value for r in Role], required=True)
+    token.add_argument("--team-id", type=uuid.UUID)
+    token.add_argument("--subject", default="developer")
+    token.add_argument("--var-dir", type=Path, default=DEFAULT_VAR)
+    return parser
+
+
+async def _until_signalled() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def dev_up(args: argparse.Namespace) -> int:
+    stack = DevStack(StackConfig(args.var_dir, args.broker_port, args.base_http_port))
+    print(f"starting the stack (logs in {stack.logs})")
+    try:
+        await stack.start()
+        print("\nready. Mint a token:  fmc token --role operator\nCtrl-C stops everything.")
+        await _until_signalled()
+        print("\nstopping ...")
+    finally:
+        stack.stop()
+    print("stopped.")
+    return 0
+
+
+def token(args: argparse.Namespace) -> int:
+    secret = os.environ.get("FMC_AUTH_JWT_SECRET")
+    key_file = args.var_dir / "jwt.key"
+    if not secret and key_file.exists():
+        secret = key_file.read_text().strip()
+    if not secret:
+        print("no key: run `fmc dev up` first or set FMC_AUTH_JWT_SECRET", file=sys.stderr)
+        return 2
+    role = Role(args.role)
+    if role == Role.TEAM and args.team_id is None:
+        print("--team-id is required for a team token", file=sys.stderr)
+        return 2
+    settings = AuthSettings(jwt_secret=SecretStr(secret))
+    print(mint_token(settings, subject=args.subject, role=role, team_id=args.team_id, now=datetime.now(UTC)))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    if args.command == "dev":
+        sys.exit(asyncio.run(dev_up(args)))
+    if args.command == "demo":
+        from fmc_devrunner.demo import run_demo
+
+        sys.exit(asyncio.run(run_demo(args.var_dir, args.report_dir)))
+    if args.command == "token":
+        sys.exit(token(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+"""The embedded stack: Tansu broker, Triton on the CPU, and the four services, on one machine.
+
+Every process gets its own process group and a log file under ``<var>/logs``; the stack waits for
+each to be ready (broker metadata, Triton's /v2/health/ready, the services' /readyz) and stops them
+in reverse order, escalating to SIGKILL if one does not exit in time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from fmc_devrunner.broker import BrokerProcess
+from fmc_devrunner.ports import free_port
+from fmc_devrunner.process import ManagedProcess
+from fmc_devrunner.triton import TritonProcess
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    module: str
+    env_prefix: str
+
+
+SERVICES = (
+    ServiceSpec("registry", "fmc_registry", "FMC_REGISTRY_"),
+    ServiceSpec("inference-gateway", "fmc_gateway", "FMC_GATEWAY_"),
+    ServiceSpec("scoring", "fmc_scoring", "FMC_SCORING_"),
+    ServiceSpec("grievance", "fmc_grievance", "FMC_GRIEVANCE_"),
+)
+
+
+@dataclass
+class StackConfig:
+    var_dir: Path
+    broker_port: int = 0
+    base_http_port: int = 0
+    run_id: str = field(default_factory=lambda: secrets.token_hex(6))
+
+    def port(self, offset: int) -> int:
+        return self.base_http_port + offset if self.base_http_port else free_port()
+
+
+@dataclass
+class RunningService:
+    spec: ServiceSpec
+    process: ManagedProcess
+    http_port: int
+    grpc_port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+
+class DevStack:
+    def __init__(self, config: StackConfig, progress: object = print) -> None:
+        self.config = config
+        self._say = progress if callable(progress) else print
+        self.jwt_secret = secrets.token_urlsafe(32)
+        self.broker: BrokerProcess | None = None
+        self.triton: TritonProcess | None = None
+        self.services: dict[str, RunningService] = {}
+        self.timings: dict[str, float] = {}
+
+    @property
+    def logs(self) -> Path:
+        return self.config.var_dir / "logs"
+
+    def env(self) -> dict[str, str]:
+        """Environment shared by every child: the run id lets tests find leftovers."""
+        env = dict(os.environ)
+        env["FMC_DEV_RUN_ID"] = self.config.run_id
+        env["FMC_AUTH_JWT_SECRET"] = self.jwt_secret
+        if self.broker:
+            env["FMC_KAFKA_BOOTSTRAP_SERVERS"] = self.broker.bootstrap
+        return env
+
+    async def start(self) -> None:
+        self.config.var_dir.mkdir(parents=True, exist_ok=True)
+        key_file = self.config.var_dir / "jwt.key"
+        key_file.write_text(self.jwt_secret)
+        key_file.chmod(0o600)
+        await self._timed("broker", self._start_broker())
+        await self._timed("triton", self._start_triton())
+        await self._timed("services", self._start_services())
+
+    async def _timed(self, name: str, step: object) -> None:
+        started = time.perf_counter()
+        assert asyncio.iscoroutine(step)
+        await step
+        self.timings[name] = time.perf_counter() - started
+
+    async def _start_broker(self) -> None:
+        port = self.config.broker_port or free_port()
+        self.broker = BrokerProcess(port, self.logs / "broker.log")
+        self.broker.env = self.env()
+        self.broker.start()
+        await self.broker.wait_ready()
+        self._say(f"  broker     ready  {self.broker.bootstrap}")
+
+    async def _start_triton(self) -> None:
+        self.triton = TritonProcess(free_port(), free_port(), free_port())
+        os.environ["FMC_DEV_RUN_ID"] = self.config.run_id  # inherited by tritonserver and its stubs
+        self.triton.start(self.logs / "triton.log")
+        await self.triton.wait_ready(timeout=120)
+        self._say(f"  triton     ready  http {self.triton.http_url}  grpc {self.triton.grpc_url}")
+
+    async def _start_services(self) -> None:
+        assert self.triton is not None
+        for index, spec in enumerate(SERVICES):
+            http_port = self.config.port(index)
+            grpc_port = free_port()
+            env = self.env()
+            p = spec.env_prefix
+            env[f"{p}DATABASE_URL"] = f"sqlite+aiosqlite:///{self.config.var_dir / (spec.name + '.db')}"
+            env[f"{p}HTTP_PORT"] = str(http_port)
+            env[f"{p}GRPC_PORT"] = str(grpc_port)
+            env[f"{p}HTTP_HOST"] = "127.0.0.1"
+            if spec.name == "inference-gateway":
+                env["FMC_GATEWAY_TRITON_URL"] = self.triton.grpc_url
+            process = ManagedProcess(
+                spec.name, [sys.executable, "-m", spec.module, "serve"], self.logs / f"{spec.name}.log", env
+            )
+            process.start()
+            self.services[spec.name] = RunningService(spec, process, http_port, grpc_port)
+        await asyncio.gather(*(self._wait_ready(s) for s in self.services.values()))
+
+    async def _wait_ready(self, service: RunningService, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient(trust_env=False, timeout=2.0) as client:
+            while time.monotonic() < deadline:
+                service.process.check_alive()
+                try:
+                    response = await client.get(f"{service.url}/readyz")
+                    if response.status_code == 200:
+                        name = service.spec.name
+                        self._say(f"  {name:<18} ready  {service.url}  grpc 127.0.0.1:{service.grpc_port}")
+                        return
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.2)
+        raise TimeoutError(f"{service.spec.name} not ready after {timeout}s\n{service.process.log_tail()}")
+
+    def stop(self) -> None:
+        """Reverse order: services (graceful, they flush their outboxes), Triton, broker."""
+        for service in reversed(list(self.services.values())):
+            service.process.stop(timeout=20)
+        if self.triton is not None:
+            self.triton.stop()
+        if self.broker is not None:
+            self.broker.stop()
