@@ -43,7 +43,8 @@ class StackConfig:
     var_dir: Path
     broker_port: int = 0
     base_http_port: int = 0
-    run_id: str = field(default_factory=lambda: secrets.token_hex(6))
+    # Marks every child's environment, so leftovers can be found; FMC_DEV_RUN_ID may set it.
+    run_id: str = field(default_factory=lambda: os.environ.get("FMC_DEV_RUN_ID") or secrets.token_hex(6))
 
     def port(self, offset: int) -> int:
         return self.base_http_port + offset if self.base_http_port else free_port()
