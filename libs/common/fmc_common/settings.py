@@ -42,7 +42,7 @@ class KafkaSettings(BaseSettings):
     )
     create_topics: bool = Field(
         default=True,
-        description="Create missing catalogue topics at start-up (dev, tests). Off where Strimzi owns topics.",
+        description="Create missing catalogue topics at start-up (dev, tests); off where Strimzi owns them.",
     )
 
 
