@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -65,4 +67,38 @@ class TestDemo:
         assert report["ok"] is True
         assert len(report["teams"]) == 5
         assert all(set(t["seen_by"]) == {"scoring", "grievance"} for t in report["teams"])
+        assert processes_marked_with(run_id) == []
+
+
+class TestDevUp:
+    def test_dev_up_prints_the_urls_serves_and_stops_cleanly_on_sigterm(self, tmp_path: Path) -> None:
+        run_id = f"test-{uuid.uuid4().hex[:10]}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FMC_")} | {"FMC_DEV_RUN_ID": run_id}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "fmc_devrunner.cli", "dev", "up", "--var-dir", str(tmp_path / "var")],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        lines: list[str] = []
+        try:
+            assert process.stdout is not None
+            for line in process.stdout:
+                lines.append(line)
+                if line.startswith("ready."):
+                    break
+            urls = [line.split()[2] for line in lines if " ready  http://" in line]
+            assert len(urls) == 4, "".join(lines)
+            for url in urls:
+                with urllib.request.urlopen(f"{url}/readyz", timeout=5) as response:
+                    assert response.status == 200
+            process.send_signal(signal.SIGTERM)
+            rest, _ = process.communicate(timeout=90)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        assert process.returncode == 0, "".join(lines) + rest
+        assert "stopped." in rest
+        assert (tmp_path / "var" / "logs" / "registry.log").exists()
         assert processes_marked_with(run_id) == []

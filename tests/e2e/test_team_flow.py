@@ -14,6 +14,7 @@ import grpc
 import httpx
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from fmc_common.auth import Role
 from fmc_common.settings import AuthSettings, KafkaSettings
@@ -140,6 +141,12 @@ class TestGrpc:
                 health_pb2.HealthCheckRequest(service="fmc.registry.v1.RegistryService")
             )
             assert status.status == health_pb2.HealthCheckResponse.SERVING
+            reflection = reflection_pb2_grpc.ServerReflectionStub(channel)
+            answers = reflection.ServerReflectionInfo(
+                iter([reflection_pb2.ServerReflectionRequest(list_services="")])
+            )
+            listed = {s.name async for answer in answers for s in answer.list_services_response.service}
+            assert {"fmc.registry.v1.RegistryService", "grpc.health.v1.Health"} <= listed
             registry = registry_pb2_grpc.RegistryServiceStub(channel)
             with pytest.raises(grpc.aio.AioRpcError) as missing:
                 await registry.RegisterTeam(registry_pb2.RegisterTeamRequest(name="x", lead_organisation="y"))
