@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import sys
 import tempfile
 import time
 import uuid
@@ -31,6 +33,7 @@ from fmc_common.messaging.tables import platform_tables
 from fmc_common.settings import KafkaSettings
 from fmc_devrunner.broker import BrokerProcess
 from fmc_devrunner.ports import free_port
+from fmc_devrunner.process import ManagedProcess
 
 METADATA = db.new_metadata()
 TABLES = platform_tables(METADATA)
@@ -109,6 +112,50 @@ async def through_outbox(settings: KafkaSettings, url: str, count: int, per_tran
         await engine.dispose()
 
 
+async def through_outbox_with_relay_process(
+    settings: KafkaSettings, url: str, count: int, per_transaction: int, log_dir: Path
+) -> float:
+    """Writers in this process; the relay in its own (``fmc_common.messaging.relay_main``)."""
+    engine = db.create_engine(url)
+    async with engine.begin() as connection:
+        await connection.run_sync(METADATA.drop_all)
+        await connection.run_sync(METADATA.create_all)
+    sessions = db.session_factory(engine)
+    outbox = Outbox(TABLES, source="/fmc/bench", clock=SystemClock())
+    env = dict(os.environ, FMC_KAFKA_BOOTSTRAP_SERVERS=settings.bootstrap_servers)
+    relay = ManagedProcess(
+        "relay",
+        [
+            sys.executable,
+            "-m",
+            "fmc_common.messaging.relay_main",
+            "--database-url",
+            url,
+            "--poll-interval",
+            "0.005",
+        ],
+        log_dir / "relay.log",
+        env,
+    )
+    relay.start()
+    probe = OutboxRelay(sessions=sessions, tables=TABLES, producer=None, clock=SystemClock())  # type: ignore[arg-type]
+    batch = events(count)
+    try:
+        await asyncio.sleep(1.5)  # let the relay process connect before the clock starts
+        relay.check_alive()
+        started = time.perf_counter()
+        for offset in range(0, count, per_transaction):
+            async with db.transaction(sessions) as session:
+                await outbox.add_many(session, batch[offset : offset + per_transaction])
+        while await probe.pending():
+            relay.check_alive()
+            await asyncio.sleep(0.005)
+        return count / (time.perf_counter() - started)
+    finally:
+        relay.stop()
+        await engine.dispose()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=20_000)
@@ -126,23 +173,40 @@ async def main() -> None:
             settings = KafkaSettings(bootstrap_servers=broker.bootstrap)
             topic = "bench.bare.v1"
             await ensure_topics(settings, [topic, "fmc.registry.events.v1"])
-            bare_rates, outbox_rates = [], []
+            bare_rates, outbox_rates, process_rates = [], [], []
             for round_no in range(1, args.rounds + 1):
                 bare_rates.append(await bare_producer(settings, topic, args.events))
                 outbox_rates.append(await through_outbox(settings, url, args.events, args.per_transaction))
-                bare_now, outbox_now = bare_rates[-1], outbox_rates[-1]
-                print(f"round {round_no}: bare {bare_now:,.0f} ev/s   outbox+relay {outbox_now:,.0f} ev/s")
+                process_rates.append(
+                    await through_outbox_with_relay_process(
+                        settings, url, args.events, args.per_transaction, Path(tmp)
+                    )
+                )
+                print(
+                    f"round {round_no}: bare {bare_rates[-1]:,.0f} ev/s   outbox+relay in process "
+                    f"{outbox_rates[-1]:,.0f} ev/s   outbox+relay process {process_rates[-1]:,.0f} ev/s"
+                )
         finally:
             broker.stop()
-    bare, outbox = sorted(bare_rates)[len(bare_rates) // 2], sorted(outbox_rates)[len(outbox_rates) // 2]
+
+    def median(values: list[float]) -> float:
+        return sorted(values)[len(values) // 2]
+
+    bare, outbox, separate = median(bare_rates), median(outbox_rates), median(process_rates)
     backend = "postgresql" if args.database_url and "postgres" in args.database_url else "sqlite"
-    print(f"median: bare aiokafka producer {bare:,.0f} ev/s; outbox+relay ({backend}) {outbox:,.0f} ev/s")
+    print(
+        f"median: bare aiokafka producer {bare:,.0f} ev/s; outbox+relay ({backend}) in process "
+        f"{outbox:,.0f} ev/s (ratio {outbox / bare:.3f}); relay in its own process {separate:,.0f} ev/s "
+        f"(ratio {separate / bare:.3f})"
+    )
     print(
         json.dumps(
             {
                 "bare_eps": round(bare),
                 "outbox_eps": round(outbox),
                 "ratio": round(outbox / bare, 3),
+                "relay_process_eps": round(separate),
+                "ratio_relay_process": round(separate / bare, 3),
                 "events": args.events,
                 "backend": backend,
             }

@@ -42,6 +42,7 @@ class RuntimeSettings(Protocol):
     http_host: str
     grpc_port: int
     migrate_on_start: bool
+    relay_in_process: bool
     relay_batch_size: int
     relay_poll_interval_seconds: float
     consumer_max_retries: int
@@ -113,7 +114,8 @@ class ServiceRuntime:
             poll_interval=settings.relay_poll_interval_seconds,
             metrics=self.metrics,
         )
-        self._tasks.append(asyncio.create_task(self.relay.run(self._stop), name="outbox-relay"))
+        if settings.relay_in_process:
+            self._tasks.append(asyncio.create_task(self.relay.run(self._stop), name="outbox-relay"))
         for spec in self.consumers:
             consumer = make_consumer(settings.kafka, spec.name, list(spec.topics), client_id=spec.name)
             await _start_with_retry(consumer.start, spec.name)
@@ -156,7 +158,8 @@ class ServiceRuntime:
                     log.error("background task failed", exc_info=task.exception())
         if self._started:
             try:
-                await asyncio.wait_for(self.relay.run_once(), timeout=grace)
+                if self.settings.relay_in_process:
+                    await asyncio.wait_for(self.relay.run_once(), timeout=grace)
             except Exception:
                 log.exception("final outbox flush failed; rows stay unsent and go out after restart")
             await self.producer.stop()

@@ -71,6 +71,10 @@ class ServiceSettings(BaseSettings):
     migrate_on_start: bool = Field(
         default=True, description="Run Alembic migrations when the service starts."
     )
+    relay_in_process: bool = Field(
+        default=True,
+        description="Relay in this process; false when fmc_common.messaging.relay_main runs beside it.",
+    )
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
     relay_poll_interval_seconds: float = Field(default=0.2, gt=0)
     consumer_max_retries: int = Field(default=5, ge=0)
