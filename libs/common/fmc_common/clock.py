@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -50,3 +52,33 @@ def as_utc(value: datetime) -> datetime:
 
 def utc_delta(start: datetime, end: datetime) -> timedelta:
     return as_utc(end) - as_utc(start)
+
+
+DEV_CLOCK_FILE_ENV = "FMC_DEV_CLOCK_FILE"
+
+
+class ShiftedClock:
+    """The system clock moved forward by an offset read from a file (development and demos only).
+
+    The demo replays weeks of a stage in minutes: it writes an offset in seconds to the file named by
+    FMC_DEV_CLOCK_FILE, and every service started with that variable sees the same moved time.
+    Time never goes back: a smaller offset than one already seen is ignored.
+    """
+
+    def __init__(self, offset_file: Path) -> None:
+        self._file = offset_file
+        self._offset = 0.0
+
+    def now(self) -> datetime:
+        try:
+            value = float(self._file.read_text().strip() or 0)
+        except (OSError, ValueError):
+            value = self._offset
+        self._offset = max(self._offset, value)
+        return datetime.now(UTC) + timedelta(seconds=self._offset)
+
+
+def default_clock() -> Clock:
+    """The system clock, or a shifted one where FMC_DEV_CLOCK_FILE is set (never in production)."""
+    path = os.environ.get(DEV_CLOCK_FILE_ENV)
+    return ShiftedClock(Path(path)) if path else SystemClock()
