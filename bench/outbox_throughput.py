@@ -138,7 +138,7 @@ async def through_outbox_with_relay_process(
         env,
     )
     relay.start()
-    probe = OutboxRelay(sessions=sessions, tables=TABLES, producer=None, clock=SystemClock())  # type: ignore[arg-type]
+    probe = OutboxRelay(sessions=sessions, tables=TABLES, producer=None, clock=SystemClock())
     batch = events(count)
     try:
         await asyncio.sleep(1.5)  # let the relay process connect before the clock starts

@@ -390,7 +390,13 @@ class TestProtoCompatibility:
     def test_the_summary_covers_every_service_and_rpc(self, protos: dict[str, Any]) -> None:
         assert set(protos) == {"fmc.registry.v1", "fmc.gateway.v1", "fmc.scoring.v1", "fmc.grievance.v1"}
         registry = protos["fmc.registry.v1"]
-        assert set(registry["services"]["RegistryService"]) == {"RegisterTeam", "GetTeam"}
+        assert set(registry["services"]["RegistryService"]) == {
+            "RegisterTeam",
+            "GetTeam",
+            "ListTeams",
+            "GetSubmission",
+            "RegisterSubmission",
+        }
         assert registry["messages"]["Team"]["fields"]["team_id"] == {
             "number": 1,
             "type": "string",
@@ -401,17 +407,17 @@ class TestProtoCompatibility:
         new = copy.deepcopy(protos)
         registry = new["fmc.registry.v1"]
         registry["messages"]["Team"]["fields"]["website"] = {
-            "number": 6,
+            "number": 20,
             "type": "string",
             "label": "singular",
         }
-        registry["messages"]["ListTeamsRequest"] = {
+        registry["messages"]["WatchTeamsRequest"] = {
             "fields": {},
             "reserved_numbers": [],
             "reserved_names": [],
         }
-        registry["services"]["RegistryService"]["ListTeams"] = {
-            "input": ".fmc.registry.v1.ListTeamsRequest",
+        registry["services"]["RegistryService"]["WatchTeams"] = {
+            "input": ".fmc.registry.v1.WatchTeamsRequest",
             "output": ".fmc.registry.v1.Team",
             "client_streaming": False,
             "server_streaming": True,
@@ -434,7 +440,7 @@ class TestProtoCompatibility:
                 "remove-field",
                 "fmc.registry.v1.Team.status: field 4 removed without reserving its number and name",
             ),
-            ("renumber-field", "fmc.registry.v1.Team.status: renumbered from 4 to 9"),
+            ("renumber-field", "fmc.registry.v1.Team.status: renumbered from 4 to 19"),
             ("retype-field", "fmc.registry.v1.Team.status: type changed from string to int32"),
             ("repeat-field", "fmc.registry.v1.Team.status: cardinality changed from singular to repeated"),
             ("remove-rpc", "fmc.registry.v1.RegistryService/GetTeam: RPC removed"),
@@ -449,7 +455,7 @@ class TestProtoCompatibility:
         if change == "remove-field":
             del registry["messages"]["Team"]["fields"]["status"]
         elif change == "renumber-field":
-            status["number"] = 9
+            status["number"] = 19
         elif change == "retype-field":
             status["type"] = "int32"
         elif change == "repeat-field":
@@ -477,11 +483,11 @@ class TestProtoCompatibility:
         )
         proto = tmp_path / "fmc_protos" / "registry" / "v1" / "registry.proto"
         text = proto.read_text(encoding="utf-8")
-        edited, count = re.subn(r"string lead_organisation = 3;", "string lead_organisation = 7;", text)
+        edited, count = re.subn(r"string lead_organisation = 3;", "string lead_organisation = 17;", text)
         assert count == 1
         proto.write_text(edited, encoding="utf-8")
         problems = proto_breaks(protos, proto_summary(tmp_path))
-        assert problems == ["fmc.registry.v1.Team.lead_organisation: renumbered from 3 to 7"]
+        assert problems == ["fmc.registry.v1.Team.lead_organisation: renumbered from 3 to 17"]
 
 
 # --- OpenAPI -------------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ async def gateway(
         auth=auth_settings,
         grpc_port=grpc_port,
         triton_url=triton.grpc_url,
+        intake_enabled=False,
     )
     async with serving(create_app(settings)) as client:
         yield client, grpc_port
@@ -89,6 +90,7 @@ class TestTritonDown:
             grpc_port=free_port(),
             triton_url=f"127.0.0.1:{free_port()}",
             triton_timeout_seconds=2,
+            intake_enabled=False,
         )
         async with serving(create_app(settings)) as client:
             response = await client.get("/v1/triton/status", headers=bearer(auth_settings, Role.OPERATOR))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -11,28 +10,17 @@ import jwt
 import pytest
 
 from fmc_common.auth import Role, mint_token
-from fmc_common.settings import AuthSettings, KafkaSettings
-from fmc_devrunner.ports import free_port
-from fmc_registry.main import create_app
-from fmc_registry.settings import RegistrySettings
-from support.databases import DatabaseFactory
-from support.services import bearer, serving
+from fmc_common.settings import AuthSettings
+from registry.harness import Registry
+from support.services import bearer
 
 PROBLEM = "application/problem+json"
 
 
 @pytest.fixture
-async def client(
-    database_factory: DatabaseFactory, kafka_settings: KafkaSettings, auth_settings: AuthSettings
-) -> AsyncIterator[httpx.AsyncClient]:
-    settings = RegistrySettings(
-        database_url=await database_factory.create("registry"),
-        kafka=kafka_settings,
-        auth=auth_settings,
-        grpc_port=free_port(),
-    )
-    async with serving(create_app(settings)) as client:
-        yield client
+def client(registry: Registry) -> httpx.AsyncClient:
+    """The module's registry service (one per backend): every test registers uniquely named teams."""
+    return registry.client
 
 
 def team_body(name: str | None = None) -> dict[str, str]:
@@ -163,14 +151,18 @@ class TestReadTeams:
         self, client: httpx.AsyncClient, auth_settings: AuthSettings
     ) -> None:
         operator = bearer(auth_settings, Role.OPERATOR)
+        programme = await client.post(
+            "/v1/programmes", json={"name": f"P {uuid.uuid4().hex}", "budget_won": 1}, headers=operator
+        )
+        scope = {"programme_id": programme.json()["id"]}
         created = {
-            (await client.post("/v1/teams", json=team_body(), headers=operator)).json()["id"]
+            (await client.post("/v1/teams", json=team_body() | scope, headers=operator)).json()["id"]
             for _ in range(5)
         }
         seen: list[str] = []
         cursor: str | None = None
         while True:
-            params = {"limit": "2"} | ({"cursor": cursor} if cursor else {})
+            params = scope | {"limit": "2"} | ({"cursor": cursor} if cursor else {})
             page = (await client.get("/v1/teams", params=params, headers=operator)).json()
             seen.extend(item["id"] for item in page["items"])
             cursor = page["next_cursor"]

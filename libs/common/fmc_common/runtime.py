@@ -116,9 +116,13 @@ class ServiceRuntime:
         )
         if settings.relay_in_process:
             self._tasks.append(asyncio.create_task(self.relay.run(self._stop), name="outbox-relay"))
-        for spec in self.consumers:
-            consumer = make_consumer(settings.kafka, spec.name, list(spec.topics), client_id=spec.name)
-            await _start_with_retry(consumer.start, spec.name)
+        consumers = [
+            (spec, make_consumer(settings.kafka, spec.name, list(spec.topics), client_id=spec.name))
+            for spec in self.consumers
+        ]
+        # Started together: each waits for the broker to admit it to its group.
+        await asyncio.gather(*(_start_with_retry(consumer.start, spec.name) for spec, consumer in consumers))
+        for spec, consumer in consumers:
             runner = ConsumerRunner(
                 name=spec.name,
                 consumer=consumer,

@@ -1,6 +1,30 @@
 """Every table of grievance, imported so that ``Base.metadata`` is complete (Alembic, tests)."""
 
+from fmc_grievance.audit.models import AuditEntry, AuditHead
 from fmc_grievance.base import PLATFORM, Base
+from fmc_grievance.closing.models import DecisionClosing, WindowClosing
+from fmc_grievance.notifications.models import Notification
+from fmc_grievance.objections.models import (
+    AttachmentBlob,
+    Objection,
+    ObjectionVersion,
+    ReEvaluation,
+    VersionAttachment,
+)
 from fmc_grievance.participants.models import Participant
 
-__all__ = ["PLATFORM", "Base", "Participant"]
+__all__ = [
+    "PLATFORM",
+    "AttachmentBlob",
+    "AuditEntry",
+    "AuditHead",
+    "Base",
+    "DecisionClosing",
+    "Notification",
+    "Objection",
+    "ObjectionVersion",
+    "Participant",
+    "ReEvaluation",
+    "VersionAttachment",
+    "WindowClosing",
+]

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from fmc_common.settings import ServiceSettings, WithInfrastructure
+
+DEFAULT_ATTACHMENT_TYPES = (
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "text/plain",
+    "text/csv",
+    "application/json",
+)
 
 
 class GrievanceSettings(ServiceSettings, WithInfrastructure):
@@ -14,3 +24,18 @@ class GrievanceSettings(ServiceSettings, WithInfrastructure):
     database_url: str = "sqlite+aiosqlite:///var/grievance.db"
     http_port: int = 8004
     grpc_port: int = 50064
+    closing_poll_interval_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=300,
+        description="How often the scheduler looks for windows past their deadline.",
+    )
+    attachment_max_bytes: int = Field(
+        default=2 * 1024 * 1024, ge=1, le=20 * 1024 * 1024, description="Largest attachment, in bytes."
+    )
+    attachment_max_count: int = Field(
+        default=5, ge=0, le=20, description="Attachments per objection version."
+    )
+    attachment_types: tuple[str, ...] = Field(
+        default=DEFAULT_ATTACHMENT_TYPES, description="Media types an attachment may have."
+    )

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pathlib import Path
+
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from fmc_common.events.inference import GpuPool
 from fmc_common.settings import ServiceSettings, WithInfrastructure
+
+DEFAULT_HARDWARE = {GpuPool.H100: "NVIDIA H100 80GB", GpuPool.B200: "NVIDIA B200 192GB"}
 
 
 class GatewaySettings(ServiceSettings, WithInfrastructure):
@@ -17,3 +22,57 @@ class GatewaySettings(ServiceSettings, WithInfrastructure):
     grpc_port: int = 50062
     triton_url: str = Field(default="127.0.0.1:8001", description="host:port of Triton's gRPC endpoint")
     triton_timeout_seconds: float = Field(default=5.0, gt=0)
+
+    # Pools and endpoints: requests in flight per replica.
+    pool_capacity: dict[GpuPool, int] = Field(
+        default={GpuPool.H100: 16, GpuPool.B200: 16},
+        description='Requests in flight per GPU pool, e.g. {"H100": 16, "B200": 32}.',
+    )
+    pool_hardware: dict[GpuPool, str] = Field(
+        default=DEFAULT_HARDWARE, description="Hardware class recorded on every run of the pool."
+    )
+    endpoint_capacity: int = Field(default=8, ge=1, le=1024, description="Requests in flight per endpoint.")
+
+    # Runs: chunks, leases, records, progress.
+    intake_enabled: bool = Field(
+        default=True,
+        description="Consume InferenceRunRequested (scoring) and SubmissionRegistered (registry); "
+        "off for replicas that only answer chunks or arena prompts.",
+    )
+    runs_enabled: bool = Field(default=True, description="Claim and answer chunks of runs on this replica.")
+    chunk_size: int = Field(default=200, ge=1, le=10_000)
+    chunks_in_hand_per_run: int = Field(default=3, ge=1, le=64)
+    chunk_lease_seconds: float = Field(default=30.0, gt=0)
+    claim_interval_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        description="Poll for chunks and runs to prepare (a finished chunk wakes it at once).",
+    )
+    record_flush_items: int = Field(default=100, ge=1)
+    record_flush_seconds: float = Field(default=0.1, gt=0)
+    progress_every_items: int = Field(default=500, ge=1)
+    progress_every_seconds: float = Field(default=10.0, gt=0)
+    stuck_after_seconds: float = Field(default=600.0, gt=0)
+    watchdog_interval_seconds: float = Field(default=5.0, gt=0)
+    readiness_timeout_seconds: float = Field(default=10.0, gt=0)
+    readiness_retry_seconds: float = Field(default=5.0, gt=0)
+
+    # Retries and the circuit breaker, per endpoint.
+    retry_base_seconds: float = Field(default=0.2, gt=0)
+    retry_max_seconds: float = Field(default=10.0, gt=0)
+    breaker_failure_threshold: int = Field(default=5, ge=1)
+    breaker_reset_seconds: float = Field(default=5.0, gt=0)
+
+    # Items sources.
+    items_token: SecretStr | None = Field(
+        default=None, description="Bearer token sent when fetching items over HTTP(S) (scoring's API)."
+    )
+    items_directory: Path | None = Field(
+        default=None, description="File references are allowed only below this directory (none: refused)."
+    )
+    items_max_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
+
+    # Arena.
+    arena_voter_limit: int = Field(default=30, ge=1, description="Battles per voter per window.")
+    arena_window_seconds: float = Field(default=3600.0, gt=0)
+    arena_timeout_seconds: float = Field(default=60.0, gt=0)

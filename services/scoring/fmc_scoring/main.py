@@ -5,21 +5,39 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
 
 from fmc_common.clock import Clock, SystemClock
-from fmc_common.runtime import ServiceRuntime
+from fmc_common.runtime import ConsumerSpec, ServiceRuntime
 from fmc_common.web.app import build_app
+from fmc_scoring.arena.endpoints import router as arena_router
+from fmc_scoring.arena.gateway import ArenaGateway
+from fmc_scoring.criteria.endpoints import router as criteria_router
+from fmc_scoring.experts.endpoints import router as experts_router
+from fmc_scoring.grading import consumers as grading_consumers
+from fmc_scoring.grading.gateway import GatewayClient
 from fmc_scoring.models import PLATFORM
+from fmc_scoring.originality.endpoints import router as originality_router
 from fmc_scoring.participants import consumers as participant_consumers
 from fmc_scoring.participants import grpc as participants_grpc
 from fmc_scoring.participants.endpoints import router as participants_router
+from fmc_scoring.planning import consumers as planning_consumers
+from fmc_scoring.planning.endpoints import router as planning_router
+from fmc_scoring.results import consumers as results_consumers
+from fmc_scoring.results.endpoints import router as results_router
+from fmc_scoring.results.originality_gate import LatestCheckVerdicts
 from fmc_scoring.settings import ScoringSettings
+from fmc_scoring.suites.endpoints import router as suites_router
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def build_runtime(settings: ScoringSettings, clock: Clock | None = None) -> ServiceRuntime:
+def build_runtime(
+    settings: ScoringSettings,
+    clock: Clock | None = None,
+    gateway_transport: httpx.AsyncBaseTransport | None = None,
+) -> ServiceRuntime:
     clock = clock or SystemClock()
     runtime = ServiceRuntime(
         settings=settings,
@@ -28,18 +46,69 @@ def build_runtime(settings: ScoringSettings, clock: Clock | None = None) -> Serv
         clock=clock,
         consumers=[participant_consumers.consumer_spec(clock)],
     )
+    runtime.consumers = [*runtime.consumers, _evaluation_consumer(runtime, settings, gateway_transport)]
     runtime.grpc_registrar = partial(participants_grpc.register, runtime)
     return runtime
 
 
-def create_app(settings: ScoringSettings | None = None, clock: Clock | None = None) -> FastAPI:
+def _gateway_token(settings: ScoringSettings) -> str | None:
+    return settings.gateway_token.get_secret_value() if settings.gateway_token else None
+
+
+def _evaluation_consumer(
+    runtime: ServiceRuntime, settings: ScoringSettings, transport: httpx.AsyncBaseTransport | None
+) -> ConsumerSpec:
+    """Planning, grading and results handlers in one consumer group: every group costs seconds of
+    join time at start-up, and these handlers are each short and idempotent."""
+    gateway = GatewayClient(
+        settings.gateway_url, _gateway_token(settings), settings.gateway_timeout_seconds, transport
+    )
+    specs = [
+        planning_consumers.consumer_spec(runtime.outbox, runtime.clock, settings.items_base_url),
+        grading_consumers.consumer_spec(
+            runtime.outbox, runtime.clock, gateway, settings.grading_bootstrap_rounds
+        ),
+        results_consumers.consumer_spec(
+            runtime.outbox,
+            runtime.clock,
+            LatestCheckVerdicts(),
+            settings.arena_bootstrap_rounds,
+            settings.grading_bootstrap_rounds,
+        ),
+    ]
+    return ConsumerSpec(
+        name="scoring.evaluation",
+        topics=[topic for spec in specs for topic in spec.topics],
+        handlers={event: handler for spec in specs for event, handler in spec.handlers.items()},
+    )
+
+
+def create_app(
+    settings: ScoringSettings | None = None,
+    clock: Clock | None = None,
+    gateway_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """``gateway_transport`` reaches the gateway without a socket (an in-process gateway in tests)."""
     settings = settings or ScoringSettings()
-    return build_app(
-        build_runtime(settings, clock),
+    app = build_app(
+        build_runtime(settings, clock, gateway_transport),
         title="FMC scoring",
         description=DESCRIPTION,
-        routers=[participants_router],
+        routers=[
+            participants_router,
+            originality_router,
+            suites_router,
+            criteria_router,
+            planning_router,
+            experts_router,
+            arena_router,
+            results_router,
+        ],
     )
+    app.state.arena_gateway = ArenaGateway(
+        settings.gateway_url, _gateway_token(settings), settings.gateway_timeout_seconds, gateway_transport
+    )
+    return app
 
 
 DESCRIPTION = "Grading, expert panel, arena ratings, gates, ranking and confidential publication of results."

@@ -1,6 +1,40 @@
 """Every table of scoring, imported so that ``Base.metadata`` is complete (Alembic, tests)."""
 
+from fmc_scoring.arena.models import Battle, Vote
+from fmc_scoring.audit.models import ScoringAuditEntry
 from fmc_scoring.base import PLATFORM, Base
+from fmc_scoring.criteria.models import StageCriteria, StageSuite
+from fmc_scoring.experts.models import ExpertPanel, ExpertScore, PanelEvaluator
+from fmc_scoring.grading.models import ItemGradeRow, RunGrade
+from fmc_scoring.originality.models import DonorModel, DonorTensor, OriginalityCheck
 from fmc_scoring.participants.models import Participant
+from fmc_scoring.planning.models import EvaluatedSubmission, Evaluation, PlannedRun
+from fmc_scoring.results.models import StageResult, TeamResult
+from fmc_scoring.suites.models import Suite, SuiteAnswerKey, SuiteItem
 
-__all__ = ["PLATFORM", "Base", "Participant"]
+__all__ = [
+    "PLATFORM",
+    "Base",
+    "Battle",
+    "DonorModel",
+    "DonorTensor",
+    "EvaluatedSubmission",
+    "Evaluation",
+    "ExpertPanel",
+    "ExpertScore",
+    "ItemGradeRow",
+    "OriginalityCheck",
+    "PanelEvaluator",
+    "Participant",
+    "PlannedRun",
+    "RunGrade",
+    "ScoringAuditEntry",
+    "StageCriteria",
+    "StageResult",
+    "StageSuite",
+    "Suite",
+    "SuiteAnswerKey",
+    "SuiteItem",
+    "TeamResult",
+    "Vote",
+]

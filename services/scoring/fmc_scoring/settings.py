@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from fmc_common.settings import ServiceSettings, WithInfrastructure
@@ -14,3 +17,27 @@ class ScoringSettings(ServiceSettings, WithInfrastructure):
     database_url: str = "sqlite+aiosqlite:///var/scoring.db"
     http_port: int = 8003
     grpc_port: int = 50063
+    originality_weights_root: Path = Field(
+        default=Path("var/weights"),
+        description="Directory holding submitted and donor weights; originality paths are relative to it",
+    )
+
+    # Suites, planning and grading (see docs/scoring.md).
+    suites_directory: Path = Field(
+        default=Path("var/suites"),
+        description="Local suite files (JSONL, lm-eval tasks, HF datasets) are imported from here",
+    )
+    items_base_url: str = Field(
+        default="http://127.0.0.1:8003",
+        description="How the gateway reaches this service (items at <base>/v1/runs/{id}/items)",
+    )
+    gateway_url: str = Field(default="http://127.0.0.1:8002", description="The inference gateway's REST API")
+    gateway_token: SecretStr | None = Field(
+        default=None, description="Bearer token (role service) for reading run responses and arena battles"
+    )
+    gateway_timeout_seconds: float = Field(default=30.0, gt=0)
+    grading_bootstrap_rounds: int = Field(default=2000, ge=100, le=100_000)
+    arena_daily_votes: int = Field(
+        default=50, ge=1, le=10_000, description="Counted votes per voter per Seoul day"
+    )
+    arena_bootstrap_rounds: int = Field(default=1000, ge=10, le=100_000)

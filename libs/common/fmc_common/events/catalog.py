@@ -7,9 +7,65 @@ from types import MappingProxyType
 from typing import Any
 
 from fmc_common.events.base import Event
-from fmc_common.events.registry import TeamRegistered
+from fmc_common.events.grievance import (
+    GrievanceWindowClosed,
+    ObjectionDecided,
+    ObjectionFiled,
+    ReEvaluationRequested,
+    TeamNotified,
+)
+from fmc_common.events.inference import (
+    InferenceRunCompleted,
+    InferenceRunFailed,
+    InferenceRunProgressed,
+    InferenceRunRequested,
+    InferenceRunStuck,
+)
+from fmc_common.events.registry import (
+    AdditionalSelectionOpened,
+    AdditionalTeamSelected,
+    EvaluationStarted,
+    StageOpened,
+    StageStatusChanged,
+    SubmissionRegistered,
+    TeamRegistered,
+    TeamStatusChanged,
+)
+from fmc_common.events.results import (
+    RunGraded,
+    StageResultAnnounced,
+    StageResultDetailed,
+    StageResultProposed,
+)
+from fmc_common.events.scoring import OriginalityVerdictIssued, StageFinalized, StageResultsPublished
 
-ALL_EVENTS: tuple[type[Event], ...] = (TeamRegistered,)
+ALL_EVENTS: tuple[type[Event], ...] = (
+    InferenceRunRequested,
+    InferenceRunProgressed,
+    InferenceRunCompleted,
+    InferenceRunFailed,
+    InferenceRunStuck,
+    TeamRegistered,
+    TeamStatusChanged,
+    StageOpened,
+    StageStatusChanged,
+    SubmissionRegistered,
+    EvaluationStarted,
+    AdditionalSelectionOpened,
+    AdditionalTeamSelected,
+    StageFinalized,
+    StageResultsPublished,
+    OriginalityVerdictIssued,
+    TeamNotified,
+    ObjectionFiled,
+    ObjectionDecided,
+    ReEvaluationRequested,
+    GrievanceWindowClosed,
+    RunGraded,
+    StageResultProposed,
+    StageResultDetailed,
+    StageResultAnnounced,
+)
 
 EVENT_TYPES: Mapping[str, type[Event]] = MappingProxyType({cls.event_type: cls for cls in ALL_EVENTS})
 

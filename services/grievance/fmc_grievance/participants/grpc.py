@@ -1,4 +1,4 @@
-"""gRPC adapter over the same participant service as REST."""
+"""gRPC servicer of grievance: participants here, objections delegated (same service functions as REST)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from fmc_common.db import transaction
 from fmc_common.errors import AppError, InvalidInput
 from fmc_common.grpc_support import ServicerContext, abort_with, authorize
 from fmc_common.runtime import ServiceRuntime
+from fmc_grievance.grpc_calls import run_call
+from fmc_grievance.objections import grpc as objections_grpc
 from fmc_grievance.participants import service
 from fmc_protos.grievance.v1 import grievance_pb2, grievance_pb2_grpc
 
@@ -38,6 +40,23 @@ class GrievanceServicer(grievance_pb2_grpc.GrievanceServiceServicer):  # type: i
         except AppError as error:
             await abort_with(context, error)
             raise
+
+    async def FileObjection(
+        self, request: grievance_pb2.FileObjectionRequest, context: ServicerContext
+    ) -> grievance_pb2.Objection:
+        return await run_call(
+            self._runtime, context, (Role.TEAM,), lambda ctx: objections_grpc.file_objection(ctx, request)
+        )
+
+    async def GetObjection(
+        self, request: grievance_pb2.GetObjectionRequest, context: ServicerContext
+    ) -> grievance_pb2.Objection:
+        return await run_call(
+            self._runtime,
+            context,
+            (Role.OPERATOR, Role.TEAM),
+            lambda ctx: objections_grpc.get_objection(ctx, request),
+        )
 
 
 def register(runtime: ServiceRuntime, server: grpc.aio.Server) -> list[str]:

@@ -1,4 +1,4 @@
-"""gRPC adapter over the same Triton status function as REST."""
+"""The gateway's gRPC servicer: Triton status here; run methods from ``runs.grpc`` (shared with REST)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from fmc_common.auth import Role
 from fmc_common.errors import AppError
 from fmc_common.grpc_support import ServicerContext, abort_with, authorize
 from fmc_common.runtime import ServiceRuntime
+from fmc_gateway.runs.grpc import RunsRpc
 from fmc_gateway.triton.client import server_status
 from fmc_protos.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 
 
-class GatewayServicer(gateway_pb2_grpc.InferenceGatewayServiceServicer):  # type: ignore[misc]
+class GatewayServicer(RunsRpc, gateway_pb2_grpc.InferenceGatewayServiceServicer):  # type: ignore[misc]
     def __init__(self, runtime: ServiceRuntime, triton_url: str, timeout: float) -> None:
         self._runtime = runtime
         self._triton_url = triton_url

@@ -1,93 +1,178 @@
-"""REST: /v1/teams."""
+"""REST: /v1/teams (operators, services, the team itself) and /v1/public/teams (anyone)."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, status
 
 from fmc_common.auth import Role
-from fmc_common.errors import InvalidInput
-from fmc_common.idempotency import IdempotencyStore, StoredResponse, request_hash
-from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
-from fmc_common.web.deps import CurrentActor, OperatorOnly, SessionDep
+from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from fmc_common.web.deps import OptionalActor, SessionDep
 from fmc_common.web.problems import problem_responses
-from fmc_registry.base import PLATFORM
+from fmc_registry import idempotent
+from fmc_registry.context import ActorCtx, OperatorCtx
+from fmc_registry.lifecycle import EliminationReason, TeamStatus, public_status
+from fmc_registry.pages import after_id, next_cursor
 from fmc_registry.teams import repository, service
-from fmc_registry.teams.schemas import TeamCreate, TeamOut, TeamPage
+from fmc_registry.teams.models import Team
+from fmc_registry.teams.schemas import (
+    MemberOut,
+    PublicTeamOut,
+    PublicTeamPage,
+    StatusChange,
+    TeamCreate,
+    TeamDetail,
+    TeamOut,
+    TeamPage,
+)
 
-router = APIRouter(prefix="/v1/teams", tags=["teams"])
+router = APIRouter(tags=["teams"])
+
+# The public sees who takes part: applicants that were never selected are not listed.
+PUBLIC_STATUSES = [s.value for s in TeamStatus if s != TeamStatus.APPLICANT]
 
 
 @router.post(
-    "",
+    "/v1/teams",
     status_code=status.HTTP_201_CREATED,
     response_model=TeamOut,
-    responses=problem_responses(401, 403, 409, 422),
+    responses=problem_responses(401, 403, 404, 409, 422),
     summary="Register a team",
 )
 async def register_team(
     body: TeamCreate,
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    actor: OperatorOnly,
+    ctx: OperatorCtx,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> TeamOut:
-    """Register a team (a consortium led by an organisation). Operators only.
+    """Register a team (a consortium led by an organisation), optionally in a programme. Operators only.
 
     Emits `TeamRegistered`. Send an `Idempotency-Key` header to make retries safe: the same key
     with the same body returns the first response; with another body it is refused (409).
     """
-    runtime = request.app.state.runtime
-    store = IdempotencyStore(PLATFORM, runtime.clock)
-    scope = f"register-team:{actor.subject}"
-    fingerprint = request_hash(body.model_dump())
-    if idempotency_key is not None:
-        stored = await store.lookup(session, scope, idempotency_key, fingerprint)
-        if stored is not None:
-            response.status_code = stored.status_code
-            return TeamOut.model_validate(stored.body)
-    team = await service.register_team(
-        session, runtime.outbox, runtime.clock, name=body.name, lead_organisation=body.lead_organisation
-    )
-    out = TeamOut.model_validate(team)
-    if idempotency_key is not None:
-        await store.store(
-            session, scope, idempotency_key, fingerprint, StoredResponse(201, out.model_dump(mode="json"))
+
+    async def run() -> TeamOut:
+        team = await service.register_team(
+            ctx,
+            service.Application(
+                name=body.name,
+                lead_organisation=body.lead_organisation,
+                programme_id=body.programme_id,
+                members=body.members,
+                applicant_rank=body.applicant_rank,
+                preliminary_review=body.preliminary_review,
+                talent_support_applied=body.talent_support_applied,
+            ),
         )
-    return out
+        return TeamOut.model_validate(team)
+
+    # Scope and payload as before members and programmes existed: old keys still match.
+    payload = body.model_dump(exclude_defaults=True, mode="json")
+    return await idempotent.once(
+        ctx,
+        operation="register-team",
+        key=idempotency_key,
+        payload=payload,
+        status_code=201,
+        model=TeamOut,
+        run=run,
+    )
 
 
 @router.get(
-    "/{team_id}", response_model=TeamOut, responses=problem_responses(401, 403, 404), summary="One team"
+    "/v1/teams/{team_id}",
+    response_model=TeamDetail,
+    responses=problem_responses(401, 403, 404),
+    summary="One team",
 )
-async def get_team(team_id: uuid.UUID, session: SessionDep, actor: CurrentActor) -> TeamOut:
-    """Operators and services see every team; a team sees itself."""
-    if actor.role != Role.SERVICE:
-        actor.require_team(team_id)
-    return TeamOut.model_validate(await service.get_team(session, team_id))
+async def get_team(team_id: uuid.UUID, ctx: ActorCtx) -> TeamDetail:
+    """Operators and services see every team; a team sees itself (with its consortium members)."""
+    if ctx.actor.role != Role.SERVICE:
+        ctx.actor.require_team(team_id)
+    team = await service.get_team(ctx, team_id)
+    members = [
+        MemberOut(organisation_id=o.id, name=o.name, role=m.role)
+        for m, o in await repository.members(ctx.session, team_id)
+    ]
+    return TeamDetail.model_validate(TeamOut.model_validate(team).model_dump() | {"members": members})
 
 
-@router.get("", response_model=TeamPage, responses=problem_responses(401, 403, 422), summary="List teams")
+@router.get(
+    "/v1/teams", response_model=TeamPage, responses=problem_responses(401, 403, 422), summary="List teams"
+)
 async def list_teams(
-    session: SessionDep,
-    actor: CurrentActor,
-    cursor: str | None = None,
+    ctx: ActorCtx,
+    programme_id: uuid.UUID | None = None,
+    team_status: Annotated[TeamStatus | None, Query(alias="status")] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> TeamPage:
-    """Teams in a stable order, a page at a time (operators and services)."""
-    actor.require(Role.OPERATOR, Role.SERVICE)
-    after_raw = decode_cursor(cursor)
-    try:
-        after = uuid.UUID(after_raw) if after_raw else None
-    except ValueError as exc:
-        raise InvalidInput("the cursor is not valid") from exc
-    teams = await repository.page(session, after, limit + 1)
-    has_more = len(teams) > limit
+    """Teams in a stable order, a page at a time, optionally of one programme or status.
+
+    Operators and services.
+    """
+    ctx.actor.require(Role.OPERATOR, Role.SERVICE)
+    statuses = [team_status.value] if team_status else None
+    teams = await repository.page(
+        ctx.session, after_id(cursor), limit + 1, programme_id=programme_id, statuses=statuses
+    )
+    more = len(teams) > limit
     teams = teams[:limit]
     return TeamPage(
         items=[TeamOut.model_validate(t) for t in teams],
-        next_cursor=encode_cursor(str(teams[-1].id)) if has_more and teams else None,
+        next_cursor=next_cursor(teams[-1].id if teams else None, more),
+    )
+
+
+@router.post(
+    "/v1/teams/{team_id}/status",
+    response_model=TeamOut,
+    responses=problem_responses(401, 403, 404, 409, 422),
+    summary="Change a team's status",
+)
+async def change_team_status(team_id: uuid.UUID, body: StatusChange, ctx: OperatorCtx) -> TeamOut:
+    """Move a team in its lifecycle (operators), with the reason; audited and announced.
+
+    applicant → selected → in-stage → advanced / eliminated (with a reason code) → withdrawn.
+    An illegal step is refused with `illegal-status-transition` and the allowed next statuses.
+    """
+    team = await service.get_team(ctx, team_id)
+    changed = await service.change_status(
+        ctx, team, body.to, stage_number=body.stage_number, reason_code=body.reason_code, reason=body.reason
+    )
+    return TeamOut.model_validate(changed)
+
+
+@router.get(
+    "/v1/public/teams",
+    response_model=PublicTeamPage,
+    responses=problem_responses(401, 422),
+    summary="Public list of teams",
+)
+async def list_public_teams(
+    session: SessionDep,
+    actor: OptionalActor,
+    programme_id: uuid.UUID | None = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+) -> PublicTeamPage:
+    """Anyone, without a token: the teams taking part, with their public status. No ranks, no scores."""
+    teams = await repository.page(
+        session, after_id(cursor), limit + 1, programme_id=programme_id, statuses=PUBLIC_STATUSES
+    )
+    more = len(teams) > limit
+    teams = teams[:limit]
+    return PublicTeamPage(
+        items=[_public(t) for t in teams], next_cursor=next_cursor(teams[-1].id if teams else None, more)
+    )
+
+
+def _public(team: Team) -> PublicTeamOut:
+    reason = EliminationReason(team.elimination_reason) if team.elimination_reason else None
+    return PublicTeamOut(
+        id=team.id,
+        name=team.name,
+        lead_organisation=team.lead_organisation,
+        public_status=public_status(TeamStatus(team.status), team.stage_number, reason),
     )

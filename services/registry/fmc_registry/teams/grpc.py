@@ -1,28 +1,39 @@
-"""gRPC adapter over the same team service functions as REST."""
+"""gRPC adapter over the same service functions as REST (teams here; submissions delegated)."""
 
 from __future__ import annotations
-
-import uuid
 
 import grpc
 
 from fmc_common.auth import Role
-from fmc_common.db import transaction
-from fmc_common.errors import AppError, InvalidInput
-from fmc_common.grpc_support import ServicerContext, abort_with, authorize
+from fmc_common.errors import InvalidInput
+from fmc_common.grpc_support import ServicerContext
+from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from fmc_common.runtime import ServiceRuntime
 from fmc_protos.registry.v1 import registry_pb2, registry_pb2_grpc
-from fmc_registry.teams import service
+from fmc_registry import idempotent
+from fmc_registry.context import Ctx
+from fmc_registry.grpc_calls import parse_uuid, run_call
+from fmc_registry.lifecycle import TeamStatus
+from fmc_registry.pages import after_id, next_cursor
+from fmc_registry.submissions import grpc as submissions_grpc
+from fmc_registry.teams import repository, service
 from fmc_registry.teams.models import Team
+from fmc_registry.teams.schemas import TeamOut
+
+READERS = (Role.OPERATOR, Role.SERVICE, Role.TEAM)
 
 
-def _to_message(team: Team) -> registry_pb2.Team:
+def _to_message(team: Team | TeamOut) -> registry_pb2.Team:
     return registry_pb2.Team(
         team_id=str(team.id),
         name=team.name,
         lead_organisation=team.lead_organisation,
         status=team.status,
         registered_at=team.registered_at.isoformat(),
+        programme_id=str(team.programme_id) if team.programme_id else "",
+        stage_number=team.stage_number or 0,
+        elimination_reason=team.elimination_reason or "",
+        lead_organisation_id=str(team.lead_organisation_id) if team.lead_organisation_id else "",
     )
 
 
@@ -33,45 +44,82 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):  # type: igno
     async def RegisterTeam(
         self, request: registry_pb2.RegisterTeamRequest, context: ServicerContext
     ) -> registry_pb2.Team:
-        await authorize(context, self._runtime.settings.auth, Role.OPERATOR)
-        try:
-            if not request.name.strip() or not request.lead_organisation.strip():
-                raise InvalidInput("name and lead_organisation are required")
-            async with transaction(self._runtime.sessions) as session:
-                team = await service.register_team(
-                    session,
-                    self._runtime.outbox,
-                    self._runtime.clock,
-                    name=request.name.strip(),
-                    lead_organisation=request.lead_organisation.strip(),
-                )
-                message = _to_message(team)
-            self._runtime.after_commit()
-            return message
-        except AppError as error:
-            await abort_with(context, error)
-            raise
+        async def work(ctx: Ctx) -> registry_pb2.Team:
+            name, lead = request.name.strip(), request.lead_organisation.strip()
+            if not name or not lead or len(name) > 200 or len(lead) > 200:
+                raise InvalidInput("name and lead_organisation are required (at most 200 characters)")
+            if not (name + lead).isprintable():
+                raise InvalidInput("name and lead_organisation must not contain control characters")
+
+            async def run() -> TeamOut:
+                application = service.Application(name=name, lead_organisation=lead)
+                return TeamOut.model_validate(await service.register_team(ctx, application))
+
+            team = await idempotent.once(
+                ctx,
+                operation="register-team",
+                key=request.idempotency_key or None,
+                payload={"name": name, "lead_organisation": lead},
+                status_code=201,
+                model=TeamOut,
+                run=run,
+            )
+            return _to_message(team)
+
+        return await run_call(self._runtime, context, (Role.OPERATOR,), work)
 
     async def GetTeam(
         self, request: registry_pb2.GetTeamRequest, context: ServicerContext
     ) -> registry_pb2.Team:
-        actor = await authorize(context, self._runtime.settings.auth, Role.OPERATOR, Role.SERVICE, Role.TEAM)
-        try:
-            team_id = _parse_uuid(request.team_id)
-            if actor.role == Role.TEAM:
-                actor.require_team(team_id)
-            async with transaction(self._runtime.sessions) as session:
-                return _to_message(await service.get_team(session, team_id))
-        except AppError as error:
-            await abort_with(context, error)
-            raise
+        async def work(ctx: Ctx) -> registry_pb2.Team:
+            team_id = parse_uuid(request.team_id, "team_id")
+            if ctx.actor.role == Role.TEAM:
+                ctx.actor.require_team(team_id)
+            return _to_message(await service.get_team(ctx, team_id))
 
+        return await run_call(self._runtime, context, READERS, work)
 
-def _parse_uuid(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError as exc:
-        raise InvalidInput("team_id must be a UUID") from exc
+    async def ListTeams(
+        self, request: registry_pb2.ListTeamsRequest, context: ServicerContext
+    ) -> registry_pb2.ListTeamsResponse:
+        async def work(ctx: Ctx) -> registry_pb2.ListTeamsResponse:
+            size = request.page_size or DEFAULT_LIMIT
+            if not 1 <= size <= MAX_LIMIT:
+                raise InvalidInput(f"page_size must be 1 to {MAX_LIMIT}")
+            programme_id = parse_uuid(request.programme_id, "programme_id") if request.programme_id else None
+            if request.status and request.status not in {s.value for s in TeamStatus}:
+                raise InvalidInput("status is not a team status", allowed=[s.value for s in TeamStatus])
+            teams = await repository.page(
+                ctx.session,
+                after_id(request.page_token or None),
+                size + 1,
+                programme_id=programme_id,
+                statuses=[request.status] if request.status else None,
+            )
+            page = teams[:size]
+            token = next_cursor(page[-1].id if page else None, len(teams) > size)
+            return registry_pb2.ListTeamsResponse(
+                teams=[_to_message(t) for t in page], next_page_token=token or ""
+            )
+
+        return await run_call(self._runtime, context, (Role.OPERATOR, Role.SERVICE), work)
+
+    async def GetSubmission(
+        self, request: registry_pb2.GetSubmissionRequest, context: ServicerContext
+    ) -> registry_pb2.Submission:
+        return await run_call(
+            self._runtime, context, READERS, lambda ctx: submissions_grpc.get_submission(ctx, request)
+        )
+
+    async def RegisterSubmission(
+        self, request: registry_pb2.RegisterSubmissionRequest, context: ServicerContext
+    ) -> registry_pb2.Submission:
+        return await run_call(
+            self._runtime,
+            context,
+            (Role.OPERATOR, Role.TEAM),
+            lambda ctx: submissions_grpc.register_submission(ctx, request),
+        )
 
 
 def register(runtime: ServiceRuntime, server: grpc.aio.Server) -> list[str]:

@@ -1,17 +1,22 @@
-"""Team registration: one behaviour shared by REST and gRPC."""
+"""Teams: registration and the audited status lifecycle. One behaviour shared by REST, gRPC and Kafka."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from fmc_common.clock import Clock
-from fmc_common.errors import Conflict, NotFound
-from fmc_common.events.registry import TeamRegistered
-from fmc_common.messaging.outbox import Outbox
+from fmc_common.errors import Conflict, InvalidInput, NotFound
+from fmc_common.events.registry import TeamRegistered, TeamStatusChanged
+from fmc_registry.audit import service as audit
+from fmc_registry.context import Ctx
+from fmc_registry.lifecycle import TEAM_LIFECYCLE, EliminationReason, TeamStatus
+from fmc_registry.organisations import service as organisations
+from fmc_registry.organisations.models import OrganisationKind, ProgrammeRole
+from fmc_registry.programmes import repository as programmes
+from fmc_registry.programmes.errors import ProgrammeNotFound
 from fmc_registry.teams import repository
-from fmc_registry.teams.models import Team, TeamStatus
+from fmc_registry.teams.models import MemberRole, Team, TeamMember
 
 
 class TeamNameTaken(Conflict):
@@ -24,22 +29,54 @@ class TeamNotFound(NotFound):
     title = "No such team"
 
 
-async def register_team(
-    session: AsyncSession, outbox: Outbox, clock: Clock, *, name: str, lead_organisation: str
-) -> Team:
-    if await repository.get_by_name(session, name) is not None:
-        raise TeamNameTaken(f"a team named {name!r} is already registered")
+@dataclass(frozen=True)
+class Application:
+    """What an applicant consortium tells the programme (everything but the names is optional)."""
+
+    name: str
+    lead_organisation: str
+    programme_id: uuid.UUID | None = None
+    members: Sequence[str] = field(default_factory=tuple)
+    applicant_rank: int | None = None
+    preliminary_review: bool = False
+    talent_support_applied: bool = False
+
+
+async def register_team(ctx: Ctx, application: Application) -> Team:
+    if await repository.get_by_name(ctx.session, application.name) is not None:
+        raise TeamNameTaken(f"a team named {application.name!r} is already registered")
+    if (
+        application.programme_id is not None
+        and await programmes.get(ctx.session, application.programme_id) is None
+    ):
+        raise ProgrammeNotFound(f"no programme with id {application.programme_id}")
+    lead = await organisations.get_or_create(
+        ctx, name=application.lead_organisation, kind=OrganisationKind.COMPANY
+    )
     team = Team(
         id=uuid.uuid4(),
-        name=name,
-        lead_organisation=lead_organisation,
-        status=TeamStatus.APPLICANT.value,
-        registered_at=clock.now(),
+        name=application.name,
+        lead_organisation=application.lead_organisation,
+        lead_organisation_id=lead.id,
+        status=TEAM_LIFECYCLE.initial.value,
+        registered_at=ctx.clock.now(),
+        programme_id=application.programme_id,
+        applicant_rank=application.applicant_rank,
+        preliminary_review=application.preliminary_review,
+        talent_support_applied=application.talent_support_applied,
     )
-    repository.add(session, team)
-    await session.flush()
-    await outbox.add(
-        session,
+    repository.add(ctx.session, team)
+    await ctx.session.flush()
+    await _add_members(ctx, team, lead.id, application.members)
+    await audit.record(
+        ctx,
+        action="team.registered",
+        entity_type="team",
+        entity_id=team.id,
+        details={"name": team.name, "lead_organisation": team.lead_organisation},
+    )
+    await ctx.outbox.add(
+        ctx.session,
         TeamRegistered(
             team_id=team.id,
             name=team.name,
@@ -50,8 +87,86 @@ async def register_team(
     return team
 
 
-async def get_team(session: AsyncSession, team_id: uuid.UUID) -> Team:
-    team = await repository.get(session, team_id)
+async def _add_members(ctx: Ctx, team: Team, lead_id: uuid.UUID, members: Sequence[str]) -> None:
+    ctx.session.add(TeamMember(team_id=team.id, organisation_id=lead_id, role=MemberRole.LEAD.value))
+    member_ids: set[uuid.UUID] = {lead_id}
+    for name in members:
+        organisation = await organisations.get_or_create(ctx, name=name, kind=OrganisationKind.COMPANY)
+        if organisation.id in member_ids:
+            raise InvalidInput(f"{name!r} is listed twice in the consortium")
+        member_ids.add(organisation.id)
+        ctx.session.add(
+            TeamMember(team_id=team.id, organisation_id=organisation.id, role=MemberRole.MEMBER.value)
+        )
+    await ctx.session.flush()
+    if team.programme_id is None:
+        return
+    for role in (ProgrammeRole.APPLICANT, ProgrammeRole.CONSORTIUM_LEAD):
+        await organisations.grant_role(
+            ctx, programme_id=team.programme_id, organisation_id=lead_id, role=role
+        )
+    for member_id in member_ids - {lead_id}:
+        await organisations.grant_role(
+            ctx,
+            programme_id=team.programme_id,
+            organisation_id=member_id,
+            role=ProgrammeRole.CONSORTIUM_MEMBER,
+        )
+
+
+async def get_team(ctx: Ctx, team_id: uuid.UUID) -> Team:
+    team = await repository.get(ctx.session, team_id)
     if team is None:
         raise TeamNotFound(f"no team with id {team_id}")
+    return team
+
+
+async def change_status(
+    ctx: Ctx,
+    team: Team,
+    target: TeamStatus,
+    *,
+    stage_number: int | None = None,
+    reason_code: EliminationReason | None = None,
+    reason: str | None = None,
+) -> Team:
+    """One legal step of the team lifecycle, with its audit row and its event, in the caller's transaction."""
+    current = TeamStatus(team.status)
+    TEAM_LIFECYCLE.check(current, target)
+    if target == TeamStatus.IN_STAGE and stage_number is None:
+        raise InvalidInput("entering a stage needs the stage number")
+    if target == TeamStatus.ELIMINATED and reason_code is None:
+        raise InvalidInput("an elimination needs a reason code", allowed=[r.value for r in EliminationReason])
+    now = ctx.clock.now()
+    team.status = target.value
+    team.status_changed_at = now
+    if target == TeamStatus.IN_STAGE:
+        team.stage_number = stage_number
+    team.elimination_reason = reason_code.value if target == TeamStatus.ELIMINATED and reason_code else None
+    await ctx.session.flush()
+    await audit.record(
+        ctx,
+        action="team.status-changed",
+        entity_type="team",
+        entity_id=team.id,
+        reason=reason,
+        details={
+            "from": current.value,
+            "to": target.value,
+            "stage_number": team.stage_number,
+            "reason_code": team.elimination_reason,
+        },
+    )
+    await ctx.outbox.add(
+        ctx.session,
+        TeamStatusChanged(
+            team_id=team.id,
+            programme_id=team.programme_id,
+            from_status=current.value,
+            to_status=target.value,
+            stage_number=team.stage_number,
+            reason_code=team.elimination_reason,
+            changed_at=now,
+        ),
+    )
     return team

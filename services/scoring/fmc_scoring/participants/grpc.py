@@ -13,9 +13,10 @@ from fmc_common.grpc_support import ServicerContext, abort_with, authorize
 from fmc_common.runtime import ServiceRuntime
 from fmc_protos.scoring.v1 import scoring_pb2, scoring_pb2_grpc
 from fmc_scoring.participants import service
+from fmc_scoring.results.grpc import ResultsRpcs
 
 
-class ScoringServicer(scoring_pb2_grpc.ScoringServiceServicer):  # type: ignore[misc]
+class ScoringServicer(ResultsRpcs, scoring_pb2_grpc.ScoringServiceServicer):  # type: ignore[misc]
     def __init__(self, runtime: ServiceRuntime) -> None:
         self._runtime = runtime
 

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#fmc_protos/gateway/v1/gateway.proto\x12\x0e\x66mc.gateway.v1\"\x18\n\x16GetTritonStatusRequest\";\n\x0bTritonModel\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\r\n\x05state\x18\x03 \x01(\t\"\x91\x01\n\x0cTritonStatus\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x0c\n\x04live\x18\x02 \x01(\x08\x12\r\n\x05ready\x18\x03 \x01(\x08\x12\x16\n\x0eserver_version\x18\x04 \x01(\t\x12\x12\n\nextensions\x18\x05 \x03(\t\x12+\n\x06models\x18\x06 \x03(\x0b\x32\x1b.fmc.gateway.v1.TritonModel2r\n\x17InferenceGatewayService\x12W\n\x0fGetTritonStatus\x12&.fmc.gateway.v1.GetTritonStatusRequest\x1a\x1c.fmc.gateway.v1.TritonStatusb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#fmc_protos/gateway/v1/gateway.proto\x12\x0e\x66mc.gateway.v1\"\x18\n\x16GetTritonStatusRequest\";\n\x0bTritonModel\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\r\n\x05state\x18\x03 \x01(\t\"\x91\x01\n\x0cTritonStatus\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x0c\n\x04live\x18\x02 \x01(\x08\x12\r\n\x05ready\x18\x03 \x01(\x08\x12\x16\n\x0eserver_version\x18\x04 \x01(\t\x12\x12\n\nextensions\x18\x05 \x03(\t\x12+\n\x06models\x18\x06 \x03(\x0b\x32\x1b.fmc.gateway.v1.TritonModel\"\x1f\n\rGetRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\"\x83\x03\n\x03Run\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x10\n\x08stage_id\x18\x02 \x01(\t\x12\x15\n\rsubmission_id\x18\x03 \x01(\t\x12\x0f\n\x07team_id\x18\x04 \x01(\t\x12\x0e\n\x06status\x18\x05 \x01(\t\x12\x15\n\rstatus_reason\x18\x06 \x01(\t\x12\x14\n\x0c\x66\x61ilure_code\x18\x07 \x01(\t\x12\r\n\x05total\x18\x08 \x01(\x03\x12\x10\n\x08\x61nswered\x18\t \x01(\x03\x12\x0f\n\x07\x65rrored\x18\n \x01(\x03\x12\x10\n\x08gpu_pool\x18\x0b \x01(\t\x12\x16\n\x0ehardware_class\x18\x0c \x01(\t\x12\x16\n\x0eserver_version\x18\r \x01(\t\x12\x15\n\rmodel_version\x18\x0e \x01(\t\x12\x18\n\x10responses_sha256\x18\x0f \x01(\t\x12\x13\n\x0bstuck_since\x18\x10 \x01(\t\x12\x10\n\x08suite_id\x18\x11 \x01(\t\x12\x15\n\rsuite_version\x18\x12 \x01(\t\x12\x12\n\nsuite_hash\x18\x13 \x01(\t\";\n\x16StreamResponsesRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\tstart_seq\x18\x02 \x01(\x03\"\x89\x02\n\x0cItemResponse\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x0b\n\x03seq\x18\x02 \x01(\x03\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x0c\n\x04text\x18\x04 \x01(\t\x12\x15\n\rprompt_tokens\x18\x05 \x01(\x03\x12\x19\n\x11\x63ompletion_tokens\x18\x06 \x01(\x03\x12\r\n\x05\x65rror\x18\x07 \x01(\t\x12\x12\n\nlatency_ms\x18\x08 \x01(\x01\x12\x10\n\x08\x61ttempts\x18\t \x01(\x05\x12\x16\n\x0eserver_version\x18\n \x01(\t\x12\x15\n\rmodel_version\x18\x0b \x01(\t\x12\x12\n\nstarted_at\x18\x0c \x01(\t\x12\x13\n\x0b\x66inished_at\x18\r \x01(\t2\x8b\x02\n\x17InferenceGatewayService\x12W\n\x0fGetTritonStatus\x12&.fmc.gateway.v1.GetTritonStatusRequest\x1a\x1c.fmc.gateway.v1.TritonStatus\x12<\n\x06GetRun\x12\x1d.fmc.gateway.v1.GetRunRequest\x1a\x13.fmc.gateway.v1.Run\x12Y\n\x0fStreamResponses\x12&.fmc.gateway.v1.StreamResponsesRequest\x1a\x1c.fmc.gateway.v1.ItemResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,6 +37,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TRITONMODEL']._serialized_end=140
   _globals['_TRITONSTATUS']._serialized_start=143
   _globals['_TRITONSTATUS']._serialized_end=288
-  _globals['_INFERENCEGATEWAYSERVICE']._serialized_start=290
-  _globals['_INFERENCEGATEWAYSERVICE']._serialized_end=404
+  _globals['_GETRUNREQUEST']._serialized_start=290
+  _globals['_GETRUNREQUEST']._serialized_end=321
+  _globals['_RUN']._serialized_start=324
+  _globals['_RUN']._serialized_end=711
+  _globals['_STREAMRESPONSESREQUEST']._serialized_start=713
+  _globals['_STREAMRESPONSESREQUEST']._serialized_end=772
+  _globals['_ITEMRESPONSE']._serialized_start=775
+  _globals['_ITEMRESPONSE']._serialized_end=1040
+  _globals['_INFERENCEGATEWAYSERVICE']._serialized_start=1043
+  _globals['_INFERENCEGATEWAYSERVICE']._serialized_end=1310
 # @@protoc_insertion_point(module_scope)

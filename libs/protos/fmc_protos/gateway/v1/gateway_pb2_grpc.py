@@ -40,6 +40,16 @@ class InferenceGatewayServiceStub:
                 request_serializer=fmc__protos_dot_gateway_dot_v1_dot_gateway__pb2.GetTritonStatusRequest.SerializeToString,
                 response_deserializer=fmc__protos_dot_gateway_dot_v1_dot_gateway__pb2.TritonStatus.FromString,
                 _registered_method=True)
+        self.GetRun = channel.unary_unary(
+                '/fmc.gateway.v1.InferenceGatewayService/GetRun',
+                request_serializer=fmc__protos_dot_gateway_dot_v1_dot_gateway__pb2.GetRunRequest.SerializeToString,
+                response_deserializer=fmc__protos_dot_gateway_dot_v1_dot_gateway__pb2.Run.FromString,
+                _registered_method=True)
+        self.StreamResponses = channel.unary_stream(
+                '/fmc.gateway.v1.InferenceGatewayService/StreamResponses',
+                request_serializer=fmc__protos_dot_gateway_dot_v1_dot_gateway__pb2.StreamResponsesRequest.SerializeToString,
+                response_deserializer=fmc__protos_dot_gateway_dot_v1_dot_gateway__pb2.ItemResponse.FromString,
+                _registered_method=True)
 
 
 class InferenceGatewayServiceServicer:
@@ -53,6 +63,21 @@ class InferenceGatewayServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetRun(self, request, context):
+        """One run: status (and why it waits or failed), counts, pool, versions (operator, service, own team).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StreamResponses(self, request, context):
+        """The stored records of a run in item order, from start_seq on (operator, service, own team).
+        Streams what is stored when called; complete once the run's status is "completed".
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_InferenceGatewayServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -60,6 +85,16 @@ def add_InferenceGatewayServiceServicer_to_server(servicer, server):
                     servicer.GetTritonStatus,
                     request_deserializer=fmc__protos_dot_gateway_dot_v1_dot_gateway__pb2.GetTritonStatusRequest.FromString,
                     response_serializer=fmc__protos_dot_gateway_dot_v1_dot_gateway__pb2.TritonStatus.SerializeToString,
+            ),
+            'GetRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRun,
+                    request_deserializer=fmc__protos_dot_gateway_dot_v1_dot_gateway__pb2.GetRunRequest.FromString,
+                    response_serializer=fmc__protos_dot_gateway_dot_v1_dot_gateway__pb2.Run.SerializeToString,
+            ),
+            'StreamResponses': grpc.unary_stream_rpc_method_handler(
+                    servicer.StreamResponses,
+                    request_deserializer=fmc__protos_dot_gateway_dot_v1_dot_gateway__pb2.StreamResponsesRequest.FromString,
+                    response_serializer=fmc__protos_dot_gateway_dot_v1_dot_gateway__pb2.ItemResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -90,6 +125,60 @@ class InferenceGatewayService:
             '/fmc.gateway.v1.InferenceGatewayService/GetTritonStatus',
             fmc__protos_dot_gateway_dot_v1_dot_gateway__pb2.GetTritonStatusRequest.SerializeToString,
             fmc__protos_dot_gateway_dot_v1_dot_gateway__pb2.TritonStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fmc.gateway.v1.InferenceGatewayService/GetRun',
+            fmc__protos_dot_gateway_dot_v1_dot_gateway__pb2.GetRunRequest.SerializeToString,
+            fmc__protos_dot_gateway_dot_v1_dot_gateway__pb2.Run.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StreamResponses(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/fmc.gateway.v1.InferenceGatewayService/StreamResponses',
+            fmc__protos_dot_gateway_dot_v1_dot_gateway__pb2.StreamResponsesRequest.SerializeToString,
+            fmc__protos_dot_gateway_dot_v1_dot_gateway__pb2.ItemResponse.FromString,
             options,
             channel_credentials,
             insecure,

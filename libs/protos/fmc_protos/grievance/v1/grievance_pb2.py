@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'fmc_protos/grievance/v1/grievance.proto\x12\x10\x66mc.grievance.v1\"(\n\x15GetParticipantRequest\x12\x0f\n\x07team_id\x18\x01 \x01(\t\"A\n\x0bParticipant\x12\x0f\n\x07team_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0brecorded_at\x18\x03 \x01(\t2l\n\x10GrievanceService\x12X\n\x0eGetParticipant\x12\'.fmc.grievance.v1.GetParticipantRequest\x1a\x1d.fmc.grievance.v1.Participantb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'fmc_protos/grievance/v1/grievance.proto\x12\x10\x66mc.grievance.v1\"(\n\x15GetParticipantRequest\x12\x0f\n\x07team_id\x18\x01 \x01(\t\"A\n\x0bParticipant\x12\x0f\n\x07team_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0brecorded_at\x18\x03 \x01(\t\"\'\n\x0b\x44\x65\x63isionRef\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\n\n\x02id\x18\x02 \x01(\t\"]\n\nAttachment\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nmedia_type\x18\x02 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x03 \x01(\x0c\x12\x0e\n\x06sha256\x18\x04 \x01(\t\x12\x0c\n\x04size\x18\x05 \x01(\x03\"\x94\x01\n\x0fObjectionWindow\x12\x10\n\x08opens_at\x18\x01 \x01(\t\x12\x10\n\x08\x64\x65\x61\x64line\x18\x02 \x01(\t\x12\x11\n\tcloses_at\x18\x03 \x01(\t\x12\x10\n\x08last_day\x18\x04 \x01(\t\x12\x11\n\ttime_zone\x18\x05 \x01(\t\x12\x16\n\x0eobjection_days\x18\x06 \x01(\x05\x12\r\n\x05state\x18\x07 \x01(\t\"\xb7\x01\n\x14\x46ileObjectionRequest\x12/\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0b\x32\x1d.fmc.grievance.v1.DecisionRef\x12\x0f\n\x07grounds\x18\x02 \x01(\t\x12\x11\n\tstatement\x18\x03 \x01(\t\x12\x31\n\x0b\x61ttachments\x18\x04 \x03(\x0b\x32\x1c.fmc.grievance.v1.Attachment\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\"+\n\x13GetObjectionRequest\x12\x14\n\x0cobjection_id\x18\x01 \x01(\t\"\x85\x03\n\tObjection\x12\x14\n\x0cobjection_id\x18\x01 \x01(\t\x12\x0f\n\x07team_id\x18\x02 \x01(\t\x12/\n\x08\x64\x65\x63ision\x18\x03 \x01(\x0b\x32\x1d.fmc.grievance.v1.DecisionRef\x12\x10\n\x08stage_id\x18\x04 \x01(\t\x12\x0e\n\x06status\x18\x05 \x01(\t\x12\x17\n\x0f\x63urrent_version\x18\x06 \x01(\x05\x12\x0f\n\x07grounds\x18\x07 \x01(\t\x12\x11\n\tstatement\x18\x08 \x01(\t\x12\x31\n\x0b\x61ttachments\x18\t \x03(\x0b\x32\x1c.fmc.grievance.v1.Attachment\x12\x10\n\x08\x66iled_at\x18\n \x01(\t\x12\x12\n\nupdated_at\x18\x0b \x01(\t\x12\x31\n\x06window\x18\x0c \x01(\x0b\x32!.fmc.grievance.v1.ObjectionWindow\x12\x1a\n\x12resolution_outcome\x18\r \x01(\t\x12\x19\n\x11resolution_reason\x18\x0e \x01(\t2\x96\x02\n\x10GrievanceService\x12X\n\x0eGetParticipant\x12\'.fmc.grievance.v1.GetParticipantRequest\x1a\x1d.fmc.grievance.v1.Participant\x12T\n\rFileObjection\x12&.fmc.grievance.v1.FileObjectionRequest\x1a\x1b.fmc.grievance.v1.Objection\x12R\n\x0cGetObjection\x12%.fmc.grievance.v1.GetObjectionRequest\x1a\x1b.fmc.grievance.v1.Objectionb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,6 +35,18 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETPARTICIPANTREQUEST']._serialized_end=101
   _globals['_PARTICIPANT']._serialized_start=103
   _globals['_PARTICIPANT']._serialized_end=168
-  _globals['_GRIEVANCESERVICE']._serialized_start=170
-  _globals['_GRIEVANCESERVICE']._serialized_end=278
+  _globals['_DECISIONREF']._serialized_start=170
+  _globals['_DECISIONREF']._serialized_end=209
+  _globals['_ATTACHMENT']._serialized_start=211
+  _globals['_ATTACHMENT']._serialized_end=304
+  _globals['_OBJECTIONWINDOW']._serialized_start=307
+  _globals['_OBJECTIONWINDOW']._serialized_end=455
+  _globals['_FILEOBJECTIONREQUEST']._serialized_start=458
+  _globals['_FILEOBJECTIONREQUEST']._serialized_end=641
+  _globals['_GETOBJECTIONREQUEST']._serialized_start=643
+  _globals['_GETOBJECTIONREQUEST']._serialized_end=686
+  _globals['_OBJECTION']._serialized_start=689
+  _globals['_OBJECTION']._serialized_end=1078
+  _globals['_GRIEVANCESERVICE']._serialized_start=1081
+  _globals['_GRIEVANCESERVICE']._serialized_end=1359
 # @@protoc_insertion_point(module_scope)

@@ -40,6 +40,16 @@ class GrievanceServiceStub:
                 request_serializer=fmc__protos_dot_grievance_dot_v1_dot_grievance__pb2.GetParticipantRequest.SerializeToString,
                 response_deserializer=fmc__protos_dot_grievance_dot_v1_dot_grievance__pb2.Participant.FromString,
                 _registered_method=True)
+        self.FileObjection = channel.unary_unary(
+                '/fmc.grievance.v1.GrievanceService/FileObjection',
+                request_serializer=fmc__protos_dot_grievance_dot_v1_dot_grievance__pb2.FileObjectionRequest.SerializeToString,
+                response_deserializer=fmc__protos_dot_grievance_dot_v1_dot_grievance__pb2.Objection.FromString,
+                _registered_method=True)
+        self.GetObjection = channel.unary_unary(
+                '/fmc.grievance.v1.GrievanceService/GetObjection',
+                request_serializer=fmc__protos_dot_grievance_dot_v1_dot_grievance__pb2.GetObjectionRequest.SerializeToString,
+                response_deserializer=fmc__protos_dot_grievance_dot_v1_dot_grievance__pb2.Objection.FromString,
+                _registered_method=True)
 
 
 class GrievanceServiceServicer:
@@ -53,6 +63,22 @@ class GrievanceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def FileObjection(self, request, context):
+        """A team files an objection against a decision it was notified of, inside its window.
+        Errors carry the problem code in the "fmc-problem-code" trailing metadata
+        (objection-window-not-open, objection-window-closed with the deadline in the message, ...).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetObjection(self, request, context):
+        """An objection: the team's own, or any for operators.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GrievanceServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -60,6 +86,16 @@ def add_GrievanceServiceServicer_to_server(servicer, server):
                     servicer.GetParticipant,
                     request_deserializer=fmc__protos_dot_grievance_dot_v1_dot_grievance__pb2.GetParticipantRequest.FromString,
                     response_serializer=fmc__protos_dot_grievance_dot_v1_dot_grievance__pb2.Participant.SerializeToString,
+            ),
+            'FileObjection': grpc.unary_unary_rpc_method_handler(
+                    servicer.FileObjection,
+                    request_deserializer=fmc__protos_dot_grievance_dot_v1_dot_grievance__pb2.FileObjectionRequest.FromString,
+                    response_serializer=fmc__protos_dot_grievance_dot_v1_dot_grievance__pb2.Objection.SerializeToString,
+            ),
+            'GetObjection': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetObjection,
+                    request_deserializer=fmc__protos_dot_grievance_dot_v1_dot_grievance__pb2.GetObjectionRequest.FromString,
+                    response_serializer=fmc__protos_dot_grievance_dot_v1_dot_grievance__pb2.Objection.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -90,6 +126,60 @@ class GrievanceService:
             '/fmc.grievance.v1.GrievanceService/GetParticipant',
             fmc__protos_dot_grievance_dot_v1_dot_grievance__pb2.GetParticipantRequest.SerializeToString,
             fmc__protos_dot_grievance_dot_v1_dot_grievance__pb2.Participant.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FileObjection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fmc.grievance.v1.GrievanceService/FileObjection',
+            fmc__protos_dot_grievance_dot_v1_dot_grievance__pb2.FileObjectionRequest.SerializeToString,
+            fmc__protos_dot_grievance_dot_v1_dot_grievance__pb2.Objection.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetObjection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fmc.grievance.v1.GrievanceService/GetObjection',
+            fmc__protos_dot_grievance_dot_v1_dot_grievance__pb2.GetObjectionRequest.SerializeToString,
+            fmc__protos_dot_grievance_dot_v1_dot_grievance__pb2.Objection.FromString,
             options,
             channel_credentials,
             insecure,

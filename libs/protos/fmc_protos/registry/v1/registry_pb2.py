@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%fmc_protos/registry/v1/registry.proto\x12\x0f\x66mc.registry.v1\"W\n\x13RegisterTeamRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x19\n\x11lead_organisation\x18\x02 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\"!\n\x0eGetTeamRequest\x12\x0f\n\x07team_id\x18\x01 \x01(\t\"g\n\x04Team\x12\x0f\n\x07team_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x19\n\x11lead_organisation\x18\x03 \x01(\t\x12\x0e\n\x06status\x18\x04 \x01(\t\x12\x15\n\rregistered_at\x18\x05 \x01(\t2\xa1\x01\n\x0fRegistryService\x12K\n\x0cRegisterTeam\x12$.fmc.registry.v1.RegisterTeamRequest\x1a\x15.fmc.registry.v1.Team\x12\x41\n\x07GetTeam\x12\x1f.fmc.registry.v1.GetTeamRequest\x1a\x15.fmc.registry.v1.Teamb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%fmc_protos/registry/v1/registry.proto\x12\x0f\x66mc.registry.v1\"W\n\x13RegisterTeamRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x19\n\x11lead_organisation\x18\x02 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\"!\n\x0eGetTeamRequest\x12\x0f\n\x07team_id\x18\x01 \x01(\t\"\xcd\x01\n\x04Team\x12\x0f\n\x07team_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x19\n\x11lead_organisation\x18\x03 \x01(\t\x12\x0e\n\x06status\x18\x04 \x01(\t\x12\x15\n\rregistered_at\x18\x05 \x01(\t\x12\x14\n\x0cprogramme_id\x18\x06 \x01(\t\x12\x14\n\x0cstage_number\x18\x07 \x01(\x05\x12\x1a\n\x12\x65limination_reason\x18\x08 \x01(\t\x12\x1c\n\x14lead_organisation_id\x18\t \x01(\t\"_\n\x10ListTeamsRequest\x12\x14\n\x0cprogramme_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"R\n\x11ListTeamsResponse\x12$\n\x05teams\x18\x01 \x03(\x0b\x32\x15.fmc.registry.v1.Team\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"-\n\x14GetSubmissionRequest\x12\x15\n\rsubmission_id\x18\x01 \x01(\t\"l\n\x0eTritonEndpoint\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x12\n\nmodel_name\x18\x02 \x01(\t\x12\x15\n\rmodel_version\x18\x03 \x01(\t\x12\x10\n\x08protocol\x18\x04 \x01(\t\x12\x10\n\x08gpu_pool\x18\x05 \x01(\t\"\xba\x01\n\x19RegisterSubmissionRequest\x12\x10\n\x08stage_id\x18\x01 \x01(\t\x12\x0f\n\x07team_id\x18\x02 \x01(\t\x12\x31\n\x08\x65ndpoint\x18\x03 \x01(\x0b\x32\x1f.fmc.registry.v1.TritonEndpoint\x12\x15\n\rmanifest_json\x18\x04 \x01(\t\x12\x17\n\x0fmodel_card_json\x18\x05 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x06 \x01(\t\"\xfd\x01\n\nSubmission\x12\x15\n\rsubmission_id\x18\x01 \x01(\t\x12\x10\n\x08stage_id\x18\x02 \x01(\t\x12\x0f\n\x07team_id\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\x05\x12\x31\n\x08\x65ndpoint\x18\x05 \x01(\x0b\x32\x1f.fmc.registry.v1.TritonEndpoint\x12\x17\n\x0fmanifest_digest\x18\x06 \x01(\t\x12\x15\n\rmanifest_json\x18\x07 \x01(\t\x12\x17\n\x0fmodel_card_json\x18\x08 \x01(\t\x12\x15\n\rregistered_at\x18\t \x01(\t\x12\x11\n\tfrozen_at\x18\n \x01(\t2\xa9\x03\n\x0fRegistryService\x12K\n\x0cRegisterTeam\x12$.fmc.registry.v1.RegisterTeamRequest\x1a\x15.fmc.registry.v1.Team\x12\x41\n\x07GetTeam\x12\x1f.fmc.registry.v1.GetTeamRequest\x1a\x15.fmc.registry.v1.Team\x12R\n\tListTeams\x12!.fmc.registry.v1.ListTeamsRequest\x1a\".fmc.registry.v1.ListTeamsResponse\x12S\n\rGetSubmission\x12%.fmc.registry.v1.GetSubmissionRequest\x1a\x1b.fmc.registry.v1.Submission\x12]\n\x12RegisterSubmission\x12*.fmc.registry.v1.RegisterSubmissionRequest\x1a\x1b.fmc.registry.v1.Submissionb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,8 +35,20 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_REGISTERTEAMREQUEST']._serialized_end=145
   _globals['_GETTEAMREQUEST']._serialized_start=147
   _globals['_GETTEAMREQUEST']._serialized_end=180
-  _globals['_TEAM']._serialized_start=182
-  _globals['_TEAM']._serialized_end=285
-  _globals['_REGISTRYSERVICE']._serialized_start=288
-  _globals['_REGISTRYSERVICE']._serialized_end=449
+  _globals['_TEAM']._serialized_start=183
+  _globals['_TEAM']._serialized_end=388
+  _globals['_LISTTEAMSREQUEST']._serialized_start=390
+  _globals['_LISTTEAMSREQUEST']._serialized_end=485
+  _globals['_LISTTEAMSRESPONSE']._serialized_start=487
+  _globals['_LISTTEAMSRESPONSE']._serialized_end=569
+  _globals['_GETSUBMISSIONREQUEST']._serialized_start=571
+  _globals['_GETSUBMISSIONREQUEST']._serialized_end=616
+  _globals['_TRITONENDPOINT']._serialized_start=618
+  _globals['_TRITONENDPOINT']._serialized_end=726
+  _globals['_REGISTERSUBMISSIONREQUEST']._serialized_start=729
+  _globals['_REGISTERSUBMISSIONREQUEST']._serialized_end=915
+  _globals['_SUBMISSION']._serialized_start=918
+  _globals['_SUBMISSION']._serialized_end=1171
+  _globals['_REGISTRYSERVICE']._serialized_start=1174
+  _globals['_REGISTRYSERVICE']._serialized_end=1599
 # @@protoc_insertion_point(module_scope)

@@ -26,7 +26,8 @@ if _version_not_supported:
 
 
 class RegistryServiceStub:
-    """The registry: who takes part. Callers send "authorization: Bearer <jwt>" metadata.
+    """The registry: who takes part, and which model each team put forward for a stage.
+    Callers send "authorization: Bearer <jwt>" metadata.
     """
 
     def __init__(self, channel):
@@ -45,10 +46,26 @@ class RegistryServiceStub:
                 request_serializer=fmc__protos_dot_registry_dot_v1_dot_registry__pb2.GetTeamRequest.SerializeToString,
                 response_deserializer=fmc__protos_dot_registry_dot_v1_dot_registry__pb2.Team.FromString,
                 _registered_method=True)
+        self.ListTeams = channel.unary_unary(
+                '/fmc.registry.v1.RegistryService/ListTeams',
+                request_serializer=fmc__protos_dot_registry_dot_v1_dot_registry__pb2.ListTeamsRequest.SerializeToString,
+                response_deserializer=fmc__protos_dot_registry_dot_v1_dot_registry__pb2.ListTeamsResponse.FromString,
+                _registered_method=True)
+        self.GetSubmission = channel.unary_unary(
+                '/fmc.registry.v1.RegistryService/GetSubmission',
+                request_serializer=fmc__protos_dot_registry_dot_v1_dot_registry__pb2.GetSubmissionRequest.SerializeToString,
+                response_deserializer=fmc__protos_dot_registry_dot_v1_dot_registry__pb2.Submission.FromString,
+                _registered_method=True)
+        self.RegisterSubmission = channel.unary_unary(
+                '/fmc.registry.v1.RegistryService/RegisterSubmission',
+                request_serializer=fmc__protos_dot_registry_dot_v1_dot_registry__pb2.RegisterSubmissionRequest.SerializeToString,
+                response_deserializer=fmc__protos_dot_registry_dot_v1_dot_registry__pb2.Submission.FromString,
+                _registered_method=True)
 
 
 class RegistryServiceServicer:
-    """The registry: who takes part. Callers send "authorization: Bearer <jwt>" metadata.
+    """The registry: who takes part, and which model each team put forward for a stage.
+    Callers send "authorization: Bearer <jwt>" metadata.
     """
 
     def RegisterTeam(self, request, context):
@@ -60,6 +77,28 @@ class RegistryServiceServicer:
 
     def GetTeam(self, request, context):
         """One team (operator, service, or the team itself).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTeams(self, request, context):
+        """Teams of a programme or with a status, a page at a time (operator, service).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSubmission(self, request, context):
+        """One submission (operator, service, or the team that submitted it).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RegisterSubmission(self, request, context):
+        """Submit a model for a stage (the team itself, or an operator). Refused with FAILED_PRECONDITION
+        and trailing metadata fmc-problem-code=submission-window-closed once the evaluation started.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -78,6 +117,21 @@ def add_RegistryServiceServicer_to_server(servicer, server):
                     request_deserializer=fmc__protos_dot_registry_dot_v1_dot_registry__pb2.GetTeamRequest.FromString,
                     response_serializer=fmc__protos_dot_registry_dot_v1_dot_registry__pb2.Team.SerializeToString,
             ),
+            'ListTeams': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTeams,
+                    request_deserializer=fmc__protos_dot_registry_dot_v1_dot_registry__pb2.ListTeamsRequest.FromString,
+                    response_serializer=fmc__protos_dot_registry_dot_v1_dot_registry__pb2.ListTeamsResponse.SerializeToString,
+            ),
+            'GetSubmission': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSubmission,
+                    request_deserializer=fmc__protos_dot_registry_dot_v1_dot_registry__pb2.GetSubmissionRequest.FromString,
+                    response_serializer=fmc__protos_dot_registry_dot_v1_dot_registry__pb2.Submission.SerializeToString,
+            ),
+            'RegisterSubmission': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterSubmission,
+                    request_deserializer=fmc__protos_dot_registry_dot_v1_dot_registry__pb2.RegisterSubmissionRequest.FromString,
+                    response_serializer=fmc__protos_dot_registry_dot_v1_dot_registry__pb2.Submission.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'fmc.registry.v1.RegistryService', rpc_method_handlers)
@@ -87,7 +141,8 @@ def add_RegistryServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class RegistryService:
-    """The registry: who takes part. Callers send "authorization: Bearer <jwt>" metadata.
+    """The registry: who takes part, and which model each team put forward for a stage.
+    Callers send "authorization: Bearer <jwt>" metadata.
     """
 
     @staticmethod
@@ -134,6 +189,87 @@ class RegistryService:
             '/fmc.registry.v1.RegistryService/GetTeam',
             fmc__protos_dot_registry_dot_v1_dot_registry__pb2.GetTeamRequest.SerializeToString,
             fmc__protos_dot_registry_dot_v1_dot_registry__pb2.Team.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTeams(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fmc.registry.v1.RegistryService/ListTeams',
+            fmc__protos_dot_registry_dot_v1_dot_registry__pb2.ListTeamsRequest.SerializeToString,
+            fmc__protos_dot_registry_dot_v1_dot_registry__pb2.ListTeamsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSubmission(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fmc.registry.v1.RegistryService/GetSubmission',
+            fmc__protos_dot_registry_dot_v1_dot_registry__pb2.GetSubmissionRequest.SerializeToString,
+            fmc__protos_dot_registry_dot_v1_dot_registry__pb2.Submission.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterSubmission(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fmc.registry.v1.RegistryService/RegisterSubmission',
+            fmc__protos_dot_registry_dot_v1_dot_registry__pb2.RegisterSubmissionRequest.SerializeToString,
+            fmc__protos_dot_registry_dot_v1_dot_registry__pb2.Submission.FromString,
             options,
             channel_credentials,
             insecure,

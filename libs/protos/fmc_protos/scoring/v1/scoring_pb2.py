@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#fmc_protos/scoring/v1/scoring.proto\x12\x0e\x66mc.scoring.v1\"(\n\x15GetParticipantRequest\x12\x0f\n\x07team_id\x18\x01 \x01(\t\"A\n\x0bParticipant\x12\x0f\n\x07team_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0brecorded_at\x18\x03 \x01(\t2f\n\x0eScoringService\x12T\n\x0eGetParticipant\x12%.fmc.scoring.v1.GetParticipantRequest\x1a\x1b.fmc.scoring.v1.Participantb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#fmc_protos/scoring/v1/scoring.proto\x12\x0e\x66mc.scoring.v1\"(\n\x15GetParticipantRequest\x12\x0f\n\x07team_id\x18\x01 \x01(\t\"A\n\x0bParticipant\x12\x0f\n\x07team_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0brecorded_at\x18\x03 \x01(\t\"/\n\x1bGetPublicStageResultRequest\x12\x10\n\x08stage_id\x18\x01 \x01(\t\"a\n\x11PublicTeamOutcome\x12\x0f\n\x07team_id\x18\x01 \x01(\t\x12\x11\n\tteam_name\x18\x02 \x01(\t\x12\x0f\n\x07outcome\x18\x03 \x01(\t\x12\x17\n\x0freason_category\x18\x04 \x01(\t\"f\n\x11PublicStageResult\x12\x10\n\x08stage_id\x18\x01 \x01(\t\x12\x30\n\x05teams\x18\x02 \x03(\x0b\x32!.fmc.scoring.v1.PublicTeamOutcome\x12\r\n\x05\x66inal\x18\x03 \x01(\x08\"9\n\x14GetTeamResultRequest\x12\x10\n\x08stage_id\x18\x01 \x01(\t\x12\x0f\n\x07team_id\x18\x02 \x01(\t\"\x89\x01\n\x0bSuiteFigure\x12\x11\n\tsuite_key\x18\x01 \x01(\t\x12\x15\n\rsuite_version\x18\x02 \x01(\t\x12\x0e\n\x06run_id\x18\x03 \x01(\t\x12\x10\n\x08\x61\x63\x63uracy\x18\x04 \x01(\x01\x12\x0e\n\x06\x63i_low\x18\x05 \x01(\x01\x12\x0f\n\x07\x63i_high\x18\x06 \x01(\x01\x12\r\n\x05items\x18\x07 \x01(\x05\"\xa9\x02\n\nTeamResult\x12\x10\n\x08stage_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x05\x12\x0f\n\x07team_id\x18\x03 \x01(\t\x12\x0f\n\x07outcome\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x16\n\tcomposite\x18\x06 \x01(\x01H\x00\x88\x01\x01\x12\x16\n\tbenchmark\x18\x07 \x01(\x01H\x01\x88\x01\x01\x12\x13\n\x06\x65xpert\x18\x08 \x01(\x01H\x02\x88\x01\x01\x12\x11\n\x04user\x18\t \x01(\x01H\x03\x88\x01\x01\x12+\n\x06suites\x18\n \x03(\x0b\x32\x1b.fmc.scoring.v1.SuiteFigure\x12\x11\n\tfinalized\x18\x0b \x01(\x08\x42\x0c\n\n_compositeB\x0c\n\n_benchmarkB\t\n\x07_expertB\x07\n\x05_user2\xa1\x02\n\x0eScoringService\x12T\n\x0eGetParticipant\x12%.fmc.scoring.v1.GetParticipantRequest\x1a\x1b.fmc.scoring.v1.Participant\x12\x66\n\x14GetPublicStageResult\x12+.fmc.scoring.v1.GetPublicStageResultRequest\x1a!.fmc.scoring.v1.PublicStageResult\x12Q\n\rGetTeamResult\x12$.fmc.scoring.v1.GetTeamResultRequest\x1a\x1a.fmc.scoring.v1.TeamResultb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,6 +35,18 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETPARTICIPANTREQUEST']._serialized_end=95
   _globals['_PARTICIPANT']._serialized_start=97
   _globals['_PARTICIPANT']._serialized_end=162
-  _globals['_SCORINGSERVICE']._serialized_start=164
-  _globals['_SCORINGSERVICE']._serialized_end=266
+  _globals['_GETPUBLICSTAGERESULTREQUEST']._serialized_start=164
+  _globals['_GETPUBLICSTAGERESULTREQUEST']._serialized_end=211
+  _globals['_PUBLICTEAMOUTCOME']._serialized_start=213
+  _globals['_PUBLICTEAMOUTCOME']._serialized_end=310
+  _globals['_PUBLICSTAGERESULT']._serialized_start=312
+  _globals['_PUBLICSTAGERESULT']._serialized_end=414
+  _globals['_GETTEAMRESULTREQUEST']._serialized_start=416
+  _globals['_GETTEAMRESULTREQUEST']._serialized_end=473
+  _globals['_SUITEFIGURE']._serialized_start=476
+  _globals['_SUITEFIGURE']._serialized_end=613
+  _globals['_TEAMRESULT']._serialized_start=616
+  _globals['_TEAMRESULT']._serialized_end=913
+  _globals['_SCORINGSERVICE']._serialized_start=916
+  _globals['_SCORINGSERVICE']._serialized_end=1205
 # @@protoc_insertion_point(module_scope)

@@ -40,6 +40,16 @@ class ScoringServiceStub:
                 request_serializer=fmc__protos_dot_scoring_dot_v1_dot_scoring__pb2.GetParticipantRequest.SerializeToString,
                 response_deserializer=fmc__protos_dot_scoring_dot_v1_dot_scoring__pb2.Participant.FromString,
                 _registered_method=True)
+        self.GetPublicStageResult = channel.unary_unary(
+                '/fmc.scoring.v1.ScoringService/GetPublicStageResult',
+                request_serializer=fmc__protos_dot_scoring_dot_v1_dot_scoring__pb2.GetPublicStageResultRequest.SerializeToString,
+                response_deserializer=fmc__protos_dot_scoring_dot_v1_dot_scoring__pb2.PublicStageResult.FromString,
+                _registered_method=True)
+        self.GetTeamResult = channel.unary_unary(
+                '/fmc.scoring.v1.ScoringService/GetTeamResult',
+                request_serializer=fmc__protos_dot_scoring_dot_v1_dot_scoring__pb2.GetTeamResultRequest.SerializeToString,
+                response_deserializer=fmc__protos_dot_scoring_dot_v1_dot_scoring__pb2.TeamResult.FromString,
+                _registered_method=True)
 
 
 class ScoringServiceServicer:
@@ -53,6 +63,22 @@ class ScoringServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetPublicStageResult(self, request, context):
+        """Anyone (the token may be omitted): the published outcome of a stage. Names, advanced or
+        eliminated, and the reason category: never a score or a rank.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTeamResult(self, request, context):
+        """A team's own figures in the stage's published result (the team itself and operators).
+        Never a rank, never another team's figures.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ScoringServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -60,6 +86,16 @@ def add_ScoringServiceServicer_to_server(servicer, server):
                     servicer.GetParticipant,
                     request_deserializer=fmc__protos_dot_scoring_dot_v1_dot_scoring__pb2.GetParticipantRequest.FromString,
                     response_serializer=fmc__protos_dot_scoring_dot_v1_dot_scoring__pb2.Participant.SerializeToString,
+            ),
+            'GetPublicStageResult': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPublicStageResult,
+                    request_deserializer=fmc__protos_dot_scoring_dot_v1_dot_scoring__pb2.GetPublicStageResultRequest.FromString,
+                    response_serializer=fmc__protos_dot_scoring_dot_v1_dot_scoring__pb2.PublicStageResult.SerializeToString,
+            ),
+            'GetTeamResult': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTeamResult,
+                    request_deserializer=fmc__protos_dot_scoring_dot_v1_dot_scoring__pb2.GetTeamResultRequest.FromString,
+                    response_serializer=fmc__protos_dot_scoring_dot_v1_dot_scoring__pb2.TeamResult.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -90,6 +126,60 @@ class ScoringService:
             '/fmc.scoring.v1.ScoringService/GetParticipant',
             fmc__protos_dot_scoring_dot_v1_dot_scoring__pb2.GetParticipantRequest.SerializeToString,
             fmc__protos_dot_scoring_dot_v1_dot_scoring__pb2.Participant.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPublicStageResult(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fmc.scoring.v1.ScoringService/GetPublicStageResult',
+            fmc__protos_dot_scoring_dot_v1_dot_scoring__pb2.GetPublicStageResultRequest.SerializeToString,
+            fmc__protos_dot_scoring_dot_v1_dot_scoring__pb2.PublicStageResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTeamResult(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fmc.scoring.v1.ScoringService/GetTeamResult',
+            fmc__protos_dot_scoring_dot_v1_dot_scoring__pb2.GetTeamResultRequest.SerializeToString,
+            fmc__protos_dot_scoring_dot_v1_dot_scoring__pb2.TeamResult.FromString,
             options,
             channel_credentials,
             insecure,

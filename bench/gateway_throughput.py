@@ -1,0 +1,279 @@
+"""Items per second of a gateway run against a Triton model, against a hand-tuned asyncio tritonclient loop.
+
+Both sides run in the same process, in the same run, against the same Triton server (CPU), with
+the same prompts, the same decoding parameters and the same number of requests in flight. The
+gateway side is the whole thing: a run requested over its REST API, the readiness check, the items
+fetched and stored, chunks claimed, every item answered, every record stored in the database
+(SQLite by default) with progress and completion events through the outbox to a real broker; the
+time is the gateway's own, from the request to the commit of the last record. The baseline is the
+loop one would write by hand: one ``tritonclient.grpc.aio`` client, a semaphore, ``gather``.
+
+Two models, each its own scenario (rounds alternate baseline and gateway):
+
+* ``generation`` (-> ``ratio``): ``demo-lm-batched``, Triton's dynamic batcher (batches of up to
+  32) and a simulated generation time per batch (``--generation-ms``), 64 requests in flight so
+  that a full batch always waits: the model is the bottleneck, as a GPU-served LLM is; the
+  question is whether the gateway keeps it as busy.
+* ``cpu-bound`` (-> ``ratio_cpu_bound``): ``demo-lm``, which answers in well under a millisecond of
+  CPU, 8 in flight: on a small machine the client's own CPU per item decides, and the gateway's
+  (scheduling, records, transactions) competes with Triton for the same cores.
+
+Prints both rates per round, the medians, the ratios, and the gateway's added latency per item
+(its request latencies minus the baseline's, p50 and p99); the last line is JSON with ``ratio``.
+
+    .venv/bin/python bench/gateway_throughput.py [--items 10000] [--rounds 3] [--generation-ms 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import tritonclient.grpc as grpcclient
+import tritonclient.grpc.aio as grpc_aio
+from pydantic import SecretStr
+
+from fmc_common.auth import Role, mint_token
+from fmc_common.clock import SystemClock
+from fmc_common.events.inference import GpuPool
+from fmc_common.settings import AuthSettings, KafkaSettings
+from fmc_devrunner.broker import BrokerProcess
+from fmc_devrunner.ports import free_port
+from fmc_devrunner.triton import DEFAULT_MODEL_REPOSITORY, TritonProcess
+from fmc_gateway.main import create_app
+from fmc_gateway.settings import GatewaySettings
+
+MAX_TOKENS = 4
+OUTPUTS = ("text", "prompt_tokens", "completion_tokens")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    model: str
+    batched: bool
+    concurrency: int
+
+
+@dataclass
+class Figures:
+    baseline: list[float]
+    gateway: list[float]
+    baseline_latencies: list[float]
+    gateway_latencies: list[float]
+
+    def summary(self) -> dict[str, float]:
+        base, gateway = statistics.median(self.baseline), statistics.median(self.gateway)
+        return {
+            "baseline": base,
+            "gateway": gateway,
+            "ratio": gateway / base,
+            "p50": percentile(self.gateway_latencies, 50) - percentile(self.baseline_latencies, 50),
+            "p99": percentile(self.gateway_latencies, 99) - percentile(self.baseline_latencies, 99),
+        }
+
+
+def prompts(count: int) -> list[str]:
+    return [f"Question: what follows {i} and {i + 1} in this sequence" for i in range(count)]
+
+
+def write_items(directory: Path, count: int) -> Path:
+    path = directory / f"items-{uuid.uuid4().hex[:6]}.jsonl"
+    lines = [json.dumps({"item_id": f"item-{i:06d}", "prompt": p}) for i, p in enumerate(prompts(count))]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.array(values), q)) if values else 0.0
+
+
+def model_repository(root: Path, generation_ms: int) -> Path:
+    """The demo repository's two models, with the batched one's generation time set for this run."""
+    repository = root / "models"
+    for name in ("demo-lm", "demo-lm-batched"):
+        shutil.copytree(DEFAULT_MODEL_REPOSITORY / name, repository / name)
+    config = repository / "demo-lm-batched" / "config.pbtxt"
+    text = config.read_text()
+    marker = 'key: "generation_ms"\n  value: { string_value: "'
+    start = text.index(marker) + len(marker)
+    config.write_text(text[:start] + str(generation_ms) + text[text.index('"', start) :])
+    return repository
+
+
+async def baseline(url: str, count: int, scenario: Scenario) -> tuple[float, list[float]]:
+    """The hand-tuned loop: one client, a semaphore, every request in flight up to the concurrency."""
+    client = grpc_aio.InferenceServerClient(url)
+    outputs = [grpcclient.InferRequestedOutput(n) for n in OUTPUTS]
+    shape = [1, 1] if scenario.batched else [1]
+    latencies: list[float] = []
+    semaphore = asyncio.Semaphore(scenario.concurrency)
+
+    async def one(prompt: str) -> None:
+        async with semaphore:
+            text = grpcclient.InferInput("prompt", shape, "BYTES")
+            text.set_data_from_numpy(np.array([prompt.encode()], dtype=np.object_).reshape(shape))
+            limit = grpcclient.InferInput("max_tokens", shape, "INT32")
+            limit.set_data_from_numpy(np.array([MAX_TOKENS], dtype=np.int32).reshape(shape))
+            started = time.perf_counter()
+            result = await client.infer(scenario.model, [text, limit], outputs=outputs, client_timeout=60)
+            latencies.append((time.perf_counter() - started) * 1000)
+            result.as_numpy("text")
+
+    try:
+        started = time.perf_counter()
+        await asyncio.gather(*(one(p) for p in prompts(count)))
+        return count / (time.perf_counter() - started), latencies
+    finally:
+        await client.close()
+
+
+async def gateway_run(
+    client: httpx.AsyncClient, token: str, triton_url: str, items: Path, count: int, model: str
+) -> tuple[float, list[float]]:
+    headers = {"Authorization": f"Bearer {token}"}
+    body = {
+        "run_id": str(uuid.uuid4()),
+        "stage_id": str(uuid.uuid4()),
+        "submission_id": str(uuid.uuid4()),
+        "team_id": str(uuid.uuid4()),
+        "endpoint": {"url": triton_url, "model_name": model, "protocol": "grpc", "gpu_pool": "H100"},
+        "suite": {"suite_id": "bench", "version": "1", "content_hash": "0" * 64},
+        "items": {"uri": items.as_uri(), "item_count": count},
+        "decoding": {"max_tokens": MAX_TOKENS},
+    }
+    response = await client.post("/v1/runs", json=body, headers=headers)
+    response.raise_for_status()
+    run_id = response.json()["id"]
+    while (run := (await client.get(f"/v1/runs/{run_id}", headers=headers)).json())["status"] not in (
+        "completed",
+        "failed",
+    ):
+        await asyncio.sleep(0.2)
+    if run["status"] != "completed" or run["answered"] != count:
+        raise RuntimeError(f"the gateway run did not complete: {run}")
+    # The gateway's own timestamps, so that the polling interval above does not count.
+    elapsed = (
+        datetime.fromisoformat(run["finished_at"]) - datetime.fromisoformat(run["requested_at"])
+    ).total_seconds()
+    latencies: list[float] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": 1000} | ({"cursor": cursor} if cursor else {})
+        page = (await client.get(f"/v1/runs/{run_id}/responses", params=params, headers=headers)).json()
+        latencies += [item["latency_ms"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return count / elapsed, latencies
+
+
+async def run_scenario(
+    scenario: Scenario, args: argparse.Namespace, root: Path, broker: str, triton_url: str
+) -> Figures:
+    auth = AuthSettings(jwt_secret=SecretStr(uuid.uuid4().hex * 2))
+    settings = GatewaySettings(
+        database_url=args.database_url or f"sqlite+aiosqlite:///{root / f'{scenario.name}.db'}",
+        kafka=KafkaSettings(bootstrap_servers=broker),
+        auth=auth,
+        grpc_port=free_port(),
+        intake_enabled=False,
+        items_directory=root,
+        pool_capacity={GpuPool.H100: scenario.concurrency, GpuPool.B200: scenario.concurrency},
+        endpoint_capacity=scenario.concurrency,
+    )
+    app = create_app(settings)
+    token = mint_token(auth, subject="bench", role=Role.SERVICE, now=SystemClock().now())
+    items = write_items(root, args.items)
+    figures = Figures([], [], [], [])
+    await baseline(triton_url, 200, scenario)  # warm up the model and its stub
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client,
+    ):
+        for round_no in range(1, args.rounds + 1):
+            rate, latencies = await baseline(triton_url, args.items, scenario)
+            figures.baseline.append(rate)
+            figures.baseline_latencies += latencies
+            rate, latencies = await gateway_run(client, token, triton_url, items, args.items, scenario.model)
+            figures.gateway.append(rate)
+            figures.gateway_latencies += latencies
+            print(
+                f"{scenario.name} round {round_no}: hand-tuned loop {figures.baseline[-1]:,.0f} items/s, "
+                f"gateway {rate:,.0f} items/s"
+            )
+    return figures
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--items", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--generation-ms", type=int, default=20, help="demo-lm-batched's time per batch")
+    parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    args = parser.parse_args()
+    scenarios = [
+        Scenario("generation", "demo-lm-batched", batched=True, concurrency=64),
+        Scenario("cpu-bound", "demo-lm", batched=False, concurrency=8),
+    ]
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        broker = BrokerProcess(free_port(), root / "tansu.log")
+        triton = TritonProcess(
+            free_port(), free_port(), free_port(), model_repository(root, args.generation_ms)
+        )
+        broker.start()
+        triton.start(root / "triton.log")
+        try:
+            await broker.wait_ready()
+            await triton.wait_ready(timeout=120)
+            for scenario in scenarios:
+                figures = await run_scenario(scenario, args, root, broker.bootstrap, triton.grpc_url)
+                results[scenario.name] = figures.summary()
+        finally:
+            triton.stop()
+            broker.stop()
+    backend = "postgresql" if args.database_url and "postgres" in args.database_url else "sqlite"
+    for name, r in results.items():
+        print(
+            f"median {name}: hand-tuned loop {r['baseline']:,.0f} items/s; gateway ({backend}) "
+            f"{r['gateway']:,.0f} items/s; ratio {r['ratio']:.3f}; added latency per item "
+            f"p50 {r['p50']:.2f} ms, p99 {r['p99']:.2f} ms"
+        )
+    generation, cpu = results["generation"], results["cpu-bound"]
+    print(
+        json.dumps(
+            {
+                "ratio": round(generation["ratio"], 3),
+                "baseline_items_per_s": round(generation["baseline"]),
+                "gateway_items_per_s": round(generation["gateway"]),
+                "added_latency_ms_p50": round(generation["p50"], 3),
+                "added_latency_ms_p99": round(generation["p99"], 3),
+                "generation_ms": args.generation_ms,
+                "ratio_cpu_bound": round(cpu["ratio"], 3),
+                "cpu_bound_baseline_items_per_s": round(cpu["baseline"]),
+                "cpu_bound_gateway_items_per_s": round(cpu["gateway"]),
+                "cpu_bound_added_latency_ms_p50": round(cpu["p50"], 3),
+                "cpu_bound_added_latency_ms_p99": round(cpu["p99"], 3),
+                "items": args.items,
+                "backend": backend,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

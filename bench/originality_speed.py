@@ -1,0 +1,176 @@
+"""Bytes of weights checked per second by the originality check, against ``sha256sum`` of the same file.
+
+Generates a simulated donor and a candidate of about ``--size-mb`` (float32 safetensors, written one
+tensor at a time): the candidate carries the donor's vision encoder after continued training and its
+own language model. The donor is fingerprinted once (not timed). Then, on the same warm page cache:
+
+* ``sha256sum`` of the candidate file (the I/O-bound limit: one pass, one hash, no maths);
+* the check in a separate process (library loaded from saved fingerprints, timed around
+  ``check_model``), whose peak RSS is read from the kernel (``wait4``).
+
+Prints both throughputs, the ratio (check / sha256sum) and the peak RSS; the last line is JSON.
+
+    .venv/bin/python bench/originality_speed.py [--size-mb 2048] [--directory DIR] [--repeat 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fmc_scoring.originality.fingerprint import fingerprint_model, save_library
+from fmc_scoring.originality.safetensors_io import SafetensorsWriter
+from fmc_scoring.originality.synthetic import Architecture, random_tensor
+
+CHILD = """
+import json, sys, time
+from pathlib import Path
+from fmc_scoring.originality.check import check_model
+from fmc_scoring.originality.fingerprint import load_library
+library = load_library(Path(sys.argv[1]))
+started = time.perf_counter()
+report = check_model(Path(sys.argv[2]), library)
+elapsed = time.perf_counter() - started
+# This process's own high-water mark (ru_maxrss from wait4 would include the parent's, via fork).
+status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+peak = int(status["VmHWM"].split()[0]) * 1024
+print(json.dumps({"seconds": elapsed, "verdict": str(report.verdict), "peak_rss": peak}))
+"""
+
+
+def architecture(size_mb: int) -> Architecture:
+    """A vision tower of 12 layers and as many decoder layers as the size asks for."""
+    base = Architecture(
+        vision_hidden=768,
+        vision_layers=12,
+        patch=14,
+        text_hidden=1024,
+        text_layers=1,
+        intermediate=4096,
+        vocab=32000,
+    )
+    per_layer = 4 * (4 * 1024 * 1024 + 3 * 1024 * 4096 + 2 * 1024)
+    fixed = sum(4 * int(np.prod(shape)) for _, shape in base.layout()) - per_layer
+    layers = max(1, round((size_mb * 1024 * 1024 - fixed) / per_layer))
+    return Architecture(
+        vision_hidden=768,
+        vision_layers=12,
+        patch=14,
+        text_hidden=1024,
+        text_layers=layers,
+        intermediate=4096,
+        vocab=32000,
+    )
+
+
+def write(path: Path, arch: Architecture, *, candidate: bool) -> None:
+    """Donor: seeded tensors. Candidate: donor's vision tower plus noise, its own language model."""
+    layout = arch.layout()
+    with SafetensorsWriter(path, [(name, "F32", shape) for name, shape in layout]) as writer:
+        for index, (name, shape) in enumerate(layout):
+            own = candidate and not name.startswith("visual.")
+            value = random_tensor(name, shape, np.random.default_rng([7 if own else 1, index]))
+            if candidate and not own:
+                noise = np.random.default_rng([3, index]).standard_normal(shape, dtype=np.float32)
+                value += np.float32(0.3 * float(value.std())) * noise
+            writer.write(name, value)
+
+
+def time_sha256sum(path: Path, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        subprocess.run(["sha256sum", str(path)], check=True, stdout=subprocess.DEVNULL)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def time_openssl_sha256(path: Path, repeat: int) -> float:
+    """Python's hashlib (OpenSSL, SHA extensions when the CPU has them) over the file: a second reference."""
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            while chunk := handle.read(4 << 20):
+                digest.update(chunk)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def time_check(library: Path, path: Path, repeat: int) -> tuple[float, int, dict[str, Any]]:
+    """Best seconds of the check, the largest peak RSS (bytes) of its processes, and its output."""
+    best, peak = float("inf"), 0
+    output: dict[str, Any] = {}
+    for _ in range(repeat):
+        process = subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(library), str(path)], stdout=subprocess.PIPE, text=True
+        )
+        assert process.stdout is not None
+        out = process.stdout.read()
+        if process.wait() != 0:
+            raise SystemExit(f"the check failed ({process.returncode})")
+        output = json.loads(out.strip().splitlines()[-1])
+        best = min(best, float(output["seconds"]))
+        peak = max(peak, int(output["peak_rss"]))
+    return best, peak, output
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size-mb", type=int, default=2048)
+    parser.add_argument("--directory", type=Path, default=None)
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="fmc-originality-bench-", dir=args.directory) as tmp:
+        directory = Path(tmp)
+        arch = architecture(args.size_mb)
+        donor, candidate = directory / "donor.safetensors", directory / "candidate.safetensors"
+        write(donor, arch, candidate=False)
+        write(candidate, arch, candidate=True)
+        library = directory / "library.npz"
+        started = time.perf_counter()
+        save_library(library, [fingerprint_model(donor, "simulated-donor", "bench")])
+        fingerprint_seconds = time.perf_counter() - started
+        donor.unlink()
+        size = candidate.stat().st_size
+        time_sha256sum(candidate, 1)  # warm the page cache for both sides alike
+        sha_seconds = time_sha256sum(candidate, args.repeat)
+        openssl_seconds = time_openssl_sha256(candidate, args.repeat)
+        check_seconds, peak_rss, output = time_check(library, candidate, args.repeat)
+    mb = size / 1e6
+    ratio = sha_seconds / check_seconds
+    print(f"model: {mb:.0f} MB float32, {arch.text_layers} decoder layers + 12 vision layers")
+    print(f"donor fingerprinting: {fingerprint_seconds:.1f} s (once, not in the ratio)")
+    print(f"sha256sum:            {mb / sha_seconds:8.0f} MB/s ({sha_seconds:.2f} s)")
+    print(f"hashlib sha256:       {mb / openssl_seconds:8.0f} MB/s ({openssl_seconds:.2f} s)")
+    verdict = output["verdict"]
+    print(f"originality check:    {mb / check_seconds:8.0f} MB/s ({check_seconds:.2f} s), verdict {verdict}")
+    print(f"ratio (check / sha256sum): {ratio:.2f}; vs hashlib sha256: {openssl_seconds / check_seconds:.2f}")
+    print(f"peak RSS of the check process: {peak_rss / 2**20:.0f} MiB")
+    print(
+        json.dumps(
+            {
+                "bytes": size,
+                "sha256sum_mb_per_s": round(mb / sha_seconds, 1),
+                "check_mb_per_s": round(mb / check_seconds, 1),
+                "ratio": round(ratio, 3),
+                "ratio_vs_hashlib_sha256": round(openssl_seconds / check_seconds, 3),
+                "peak_rss_mib": round(peak_rss / 2**20, 1),
+                "verdict": output["verdict"],
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""Events emitted by grievance: notifications, objections, decisions, re-evaluations, closed windows.
+
+All on ``Topic.GRIEVANCE`` keyed by stage id, so that everything about one stage stays in order
+(an accepted objection's ``ReEvaluationRequested`` always precedes the stage's
+``GrievanceWindowClosed``). They carry facts and references, never a score or a rank.
+
+A *decision* is what a team may object to: a stage's published result (``stage-result``, its id
+is the stage id) or a selection decision of the registry (``selection-decision``, its id is the
+selection call id). Windows and objections work the same way for both.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import Field
+
+from fmc_common.events.base import Event
+from fmc_common.events.topics import Topic
+
+SEOUL_TIME_ZONE = "Asia/Seoul"
+
+
+class DecisionKind(StrEnum):
+    STAGE_RESULT = "stage-result"
+    SELECTION_DECISION = "selection-decision"
+
+
+class ObjectionGrounds(StrEnum):
+    PROCESS_DEFECT = "process-defect"
+    SCORING_ERROR = "scoring-error"
+    ORIGINALITY_JUDGEMENT = "originality-judgement"
+    OTHER = "other"
+
+
+class ObjectionOutcome(StrEnum):
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class ReEvaluationConcern(StrEnum):
+    """What a re-evaluation recomputes."""
+
+    BENCHMARK_SUITE = "benchmark-suite"
+    EXPERT_PANEL = "expert-panel"
+    ORIGINALITY = "originality"
+    PROCESS = "process"
+
+
+class _StageEvent(Event):
+    topic = Topic.GRIEVANCE
+
+    stage_id: uuid.UUID
+    decision_kind: DecisionKind = DecisionKind.STAGE_RESULT
+    decision_id: uuid.UUID = Field(description="The stage id for a stage result; the call id for a selection")
+
+    def partition_key(self) -> str:
+        return str(self.stage_id)
+
+
+class TeamNotified(_StageEvent):
+    """A team was notified of a decision; its objection window opened.
+
+    The window is open from ``notified_at`` until ``window_closes_at`` (exclusive), that is until
+    the end of ``last_day`` (``deadline``, stated in Asia/Seoul).
+    """
+
+    event_type = "fmc.grievance.team-notified.v1"
+
+    notification_id: uuid.UUID
+    team_id: uuid.UUID
+    notified_at: datetime
+    objection_days: int = Field(ge=1, le=60)
+    deadline: datetime = Field(description="Last instant of the window, with the Asia/Seoul offset")
+    window_closes_at: datetime = Field(description="First instant after the window (exclusive end)")
+    time_zone: str = Field(default=SEOUL_TIME_ZONE, max_length=64)
+
+    def subject(self) -> str | None:
+        return f"notifications/{self.notification_id}"
+
+
+class ObjectionFiled(_StageEvent):
+    """A team filed an objection against a decision (its statement and attachments stay in grievance)."""
+
+    event_type = "fmc.grievance.objection-filed.v1"
+
+    objection_id: uuid.UUID
+    team_id: uuid.UUID
+    grounds: ObjectionGrounds
+    attachment_count: int = Field(ge=0)
+    filed_at: datetime
+
+    def subject(self) -> str | None:
+        return f"objections/{self.objection_id}"
+
+
+class ObjectionDecided(_StageEvent):
+    """An objection reached its end: accepted or rejected by an operator (with the reason), or withdrawn."""
+
+    event_type = "fmc.grievance.objection-decided.v1"
+
+    objection_id: uuid.UUID
+    team_id: uuid.UUID
+    grounds: ObjectionGrounds
+    outcome: ObjectionOutcome
+    reason: str = Field(min_length=1, max_length=4000)
+    decided_at: datetime
+
+    def subject(self) -> str | None:
+        return f"objections/{self.objection_id}"
+
+
+class ReEvaluationRequested(_StageEvent):
+    """An accepted objection asks scoring to recompute what it concerns, as a new result version."""
+
+    event_type = "fmc.grievance.re-evaluation-requested.v1"
+
+    request_id: uuid.UUID
+    objection_id: uuid.UUID
+    team_id: uuid.UUID
+    concerns: list[ReEvaluationConcern] = Field(min_length=1, max_length=4)
+    reason: str = Field(min_length=1, max_length=4000)
+    requested_at: datetime
+
+    def subject(self) -> str | None:
+        return f"re-evaluations/{self.request_id}"
+
+
+class GrievanceWindowClosed(_StageEvent):
+    """Every team's window for the decision has closed and every objection is decided.
+
+    For a stage result, scoring finalises the stage on this event (after completing the
+    re-evaluations listed here).
+    """
+
+    event_type = "fmc.grievance.window-closed.v1"
+
+    windows_closed: int = Field(ge=0)
+    objections_total: int = Field(ge=0)
+    objections_accepted: int = Field(ge=0)
+    re_evaluation_request_ids: list[uuid.UUID] = Field(default_factory=list)
+    closed_at: datetime
+
+    def subject(self) -> str | None:
+        return f"stages/{self.stage_id}"

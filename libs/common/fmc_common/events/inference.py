@@ -1,0 +1,185 @@
+"""Inference runs: requested by scoring, executed by the inference gateway.
+
+Scoring emits ``InferenceRunRequested`` (on its own topic, keyed by run id); the gateway answers
+every item on the given Triton endpoint and reports on its topic, keyed by the same run id:
+``InferenceRunProgressed`` (every N items or T seconds), then exactly one of
+``InferenceRunCompleted`` or ``InferenceRunFailed``; ``InferenceRunStuck`` when a run made no
+progress for a while (it may still complete later).
+
+The items themselves never travel in an event: ``ItemsSource`` is a reference (an HTTP(S) URL on
+scoring's API, or a file for the embedded demo) to a JSON Lines document of
+``{"item_id": "...", "prompt": "..."}`` objects. Prompts only: the gateway never sees answer keys,
+and refuses a document whose lines carry any other field.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from fmc_common.events.base import Event
+from fmc_common.events.topics import Topic
+
+SHA256_HEX = r"^[0-9a-f]{64}$"
+
+
+class GpuPool(StrEnum):
+    H100 = "H100"
+    B200 = "B200"
+
+
+class InferenceProtocol(StrEnum):
+    GRPC = "grpc"
+    HTTP = "http"
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class RunEndpoint(_Part):
+    """The Triton endpoint of the submission (same field names as the registry's submission endpoint)."""
+
+    url: str = Field(min_length=1, max_length=500, description="host:port (or http(s)://host:port)")
+    model_name: str = Field(min_length=1, max_length=200)
+    model_version: str = Field(default="", max_length=50, description="empty: Triton's latest version")
+    protocol: InferenceProtocol = InferenceProtocol.GRPC
+    gpu_pool: GpuPool
+
+
+class SuiteReference(_Part):
+    """Which benchmark suite (and exactly which content) the items come from."""
+
+    suite_id: str = Field(min_length=1, max_length=200)
+    version: str = Field(min_length=1, max_length=50)
+    content_hash: str = Field(pattern=SHA256_HEX, description="sha256 of the suite's content, hex")
+
+
+class ItemsSource(_Part):
+    """Where the gateway fetches the items: a JSON Lines document of ``{item_id, prompt}`` objects.
+
+    ``uri`` is ``http://`` / ``https://`` (fetched with the gateway's items token as a bearer) or
+    ``file://`` / an absolute path (only below the gateway's configured items directory).
+    """
+
+    uri: str = Field(min_length=1, max_length=2000)
+    item_count: int = Field(ge=1, le=1_000_000)
+    sha256: str | None = Field(
+        default=None, pattern=SHA256_HEX, description="sha256 of the exact bytes; checked when given"
+    )
+
+
+class DecodingParameters(_Part):
+    """Generation parameters, identical for every team of a stage for one suite."""
+
+    max_tokens: int = Field(default=256, ge=1, le=32_768)
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    top_p: float = Field(default=1.0, gt=0.0, le=1.0)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+
+
+class RunLimits(_Part):
+    """Limits applied to every request of the run, identical for every team of a stage."""
+
+    request_timeout_seconds: float = Field(default=60.0, gt=0, le=3600)
+    max_attempts: int = Field(
+        default=5, ge=1, le=20, description="per item, for timeouts and transient errors"
+    )
+
+
+class InferenceRunRequested(Event):
+    """Scoring asks the gateway to answer every item of a suite with one submission's model."""
+
+    event_type = "fmc.scoring.inference-run-requested.v1"
+    topic = Topic.SCORING
+
+    run_id: uuid.UUID
+    stage_id: uuid.UUID
+    submission_id: uuid.UUID
+    team_id: uuid.UUID
+    endpoint: RunEndpoint
+    suite: SuiteReference
+    items: ItemsSource
+    decoding: DecodingParameters
+    limits: RunLimits = RunLimits()
+    requested_at: datetime
+
+    def partition_key(self) -> str:
+        return str(self.run_id)
+
+    def subject(self) -> str | None:
+        return f"runs/{self.run_id}"
+
+
+class _RunEvent(Event):
+    topic = Topic.GATEWAY
+
+    run_id: uuid.UUID
+    stage_id: uuid.UUID
+    submission_id: uuid.UUID
+    team_id: uuid.UUID
+
+    def partition_key(self) -> str:
+        return str(self.run_id)
+
+    def subject(self) -> str | None:
+        return f"runs/{self.run_id}"
+
+
+class InferenceRunProgressed(_RunEvent):
+    """Items answered so far (sent every N items or T seconds while the run progresses)."""
+
+    event_type = "fmc.inference-gateway.inference-run-progressed.v1"
+
+    total: int = Field(ge=0)
+    answered: int = Field(ge=0, description="items with a stored record (errors included)")
+    errored: int = Field(ge=0, description="items whose stored record is an inference error")
+    status: str = Field(max_length=32)
+    at: datetime
+
+
+class InferenceRunCompleted(_RunEvent):
+    """Every item has exactly one stored record; read them through the gateway's responses API."""
+
+    event_type = "fmc.inference-gateway.inference-run-completed.v1"
+
+    total: int = Field(ge=0)
+    answered: int = Field(ge=0)
+    errored: int = Field(ge=0)
+    responses_sha256: str = Field(
+        pattern=SHA256_HEX, description="content hash over the records, in item order"
+    )
+    suite_content_hash: str = Field(pattern=SHA256_HEX)
+    gpu_pool: GpuPool
+    hardware_class: str = Field(max_length=100)
+    server_version: str = Field(max_length=50)
+    model_version: str = Field(max_length=50)
+    started_at: datetime
+    completed_at: datetime
+
+
+class InferenceRunFailed(_RunEvent):
+    """The run cannot be executed; ``reason`` says what the team or the operator can do about it."""
+
+    event_type = "fmc.inference-gateway.inference-run-failed.v1"
+
+    code: str = Field(
+        max_length=64, description="stable machine-readable reason, e.g. model-contract-mismatch"
+    )
+    reason: str = Field(max_length=4000)
+    failed_at: datetime
+
+
+class InferenceRunStuck(_RunEvent):
+    """The run made no progress for the configured time; ``waiting_on`` says on what."""
+
+    event_type = "fmc.inference-gateway.inference-run-stuck.v1"
+
+    waiting_on: str = Field(max_length=2000)
+    total: int = Field(ge=0)
+    answered: int = Field(ge=0)
+    last_progress_at: datetime
+    flagged_at: datetime

@@ -1,0 +1,114 @@
+"""Events emitted by scoring."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from fmc_common.events.base import Event
+from fmc_common.events.topics import Topic
+
+
+class Elimination(BaseModel):
+    """A team that did not advance, and why. No score, no position."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    team_id: uuid.UUID
+    reason_code: str = Field(description="benchmark-threshold, originality or rank", max_length=64)
+
+
+class StageFinalized(Event):
+    """A stage's result is final (objection window closed, every objection decided).
+
+    Carries who advances and who is eliminated with the reason code; never scores or ranks.
+    """
+
+    event_type = "fmc.scoring.stage-finalized.v1"
+    topic = Topic.SCORING
+
+    stage_id: uuid.UUID
+    programme_id: uuid.UUID
+    advancing_team_ids: list[uuid.UUID]
+    eliminated: list[Elimination]
+    planned_advancing: int = Field(ge=0)
+    finalized_at: datetime
+
+    def partition_key(self) -> str:
+        return str(self.stage_id)
+
+    def subject(self) -> str | None:
+        return f"stages/{self.stage_id}"
+
+
+class PublishedTeamOutcome(BaseModel):
+    """One team's published outcome: advanced or eliminated, and why. No score, no rank."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    team_id: uuid.UUID
+    outcome: Literal["advanced", "eliminated"]
+    reason_code: str | None = Field(
+        default=None,
+        max_length=64,
+        description="For an elimination: benchmark-threshold, originality or rank",
+    )
+
+
+class StageResultsPublished(Event):
+    """An operator approved a stage's result and it was published: every team is notified now.
+
+    Grievance opens each team's objection window from ``published_at`` (``objection_days`` days,
+    ending at the end of the last day in Asia/Seoul). Carries outcomes and reason codes only:
+    never scores or ranks.
+    """
+
+    event_type = "fmc.scoring.stage-results-published.v1"
+    topic = Topic.SCORING
+
+    stage_id: uuid.UUID
+    programme_id: uuid.UUID
+    published_at: datetime
+    objection_days: int = Field(default=10, ge=1, le=60, description="Days teams have to object")
+    teams: list[PublishedTeamOutcome] = Field(min_length=1, max_length=1000)
+
+    def partition_key(self) -> str:
+        return str(self.stage_id)
+
+    def subject(self) -> str | None:
+        return f"stages/{self.stage_id}"
+
+
+class OriginalityVerdictIssued(Event):
+    """An originality check of a team's submitted weights reached a verdict.
+
+    ``reused`` names the components and modules found to carry another model's weights and the
+    donors they match; ``needs-review`` means a human must look before anyone is accused. The
+    statistics stay in the check's report (``/v1/originality/checks/{check_id}``), not here.
+    """
+
+    event_type = "fmc.scoring.originality-verdict-issued.v1"
+    topic = Topic.SCORING
+
+    check_id: uuid.UUID
+    stage_id: uuid.UUID
+    team_id: uuid.UUID
+    submission_id: uuid.UUID | None = None
+    verdict: Literal["original", "reused", "needs-review"]
+    reused_components: list[Annotated[str, Field(max_length=300)]] = Field(
+        default_factory=list, max_length=20
+    )
+    reused_modules: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=500)
+    donors: list[Annotated[str, Field(max_length=401)]] = Field(
+        default_factory=list, max_length=50, description="Reference models matched, as name@revision"
+    )
+    issued_at: datetime
+
+    def partition_key(self) -> str:
+        return str(self.stage_id)
+
+    def subject(self) -> str | None:
+        return f"originality-checks/{self.check_id}"

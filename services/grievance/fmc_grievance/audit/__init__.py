@@ -1,0 +1,1 @@
+"""The tamper-evident audit trail: append-only entries chained by their hashes."""

@@ -1,0 +1,1 @@
+"""Closing windows at their deadlines, and announcing when a decision's grievances are over."""

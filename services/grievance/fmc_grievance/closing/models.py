@@ -1,0 +1,34 @@
+"""Closings: one row per closed window, one per decision whose grievances are over.
+
+The primary keys make each closing happen at most once, however many times the scheduler runs,
+restarts or runs in several replicas; the row is written in the same transaction as its audit
+entry and (for a decision) its ``GrievanceWindowClosed`` outbox event.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fmc_common.db import UtcDateTime
+from fmc_grievance.base import Base
+
+
+class WindowClosing(Base):
+    __tablename__ = "window_closings"
+
+    notification_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("notifications.id"), primary_key=True)
+    closed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DecisionClosing(Base):
+    __tablename__ = "decision_closings"
+
+    decision_kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    decision_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    stage_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    closed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    event_id: Mapped[str] = mapped_column(String(36))

@@ -1,0 +1,1 @@
+"""Notifications of a decision to a team; each opens the team's objection window."""

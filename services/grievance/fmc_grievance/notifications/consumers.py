@@ -1,0 +1,23 @@
+"""Kafka handlers: published stage results notify every team listed (thin adapter over the service)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fmc_common.events.envelope import Envelope
+from fmc_common.events.scoring import StageResultsPublished
+from fmc_common.events.topics import Topic
+from fmc_common.messaging.consumer import Handler
+from fmc_common.runtime import ConsumerSpec, ServiceRuntime
+from fmc_grievance.context import context_for, service_actor
+from fmc_grievance.notifications import service
+
+
+def consumer_spec(runtime: ServiceRuntime) -> ConsumerSpec:
+    async def on_results_published(
+        session: AsyncSession, envelope: Envelope, event: StageResultsPublished
+    ) -> None:
+        await service.on_results_published(context_for(runtime, session, service_actor("scoring")), event)
+
+    handlers: dict[type, Handler] = {StageResultsPublished: on_results_published}
+    return ConsumerSpec(name="grievance.stage-results", topics=[Topic.SCORING], handlers=handlers)

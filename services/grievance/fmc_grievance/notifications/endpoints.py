@@ -1,0 +1,115 @@
+"""REST: /v1/notifications (operators notify and read all; a team reads its own)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from fmc_common.auth import Role
+from fmc_common.errors import Forbidden
+from fmc_common.events.grievance import DecisionKind
+from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from fmc_common.web.problems import problem_responses
+from fmc_grievance.closing.models import WindowClosing
+from fmc_grievance.context import ActorCtx, Ctx
+from fmc_grievance.notifications import repository, service
+from fmc_grievance.notifications.models import Notification
+from fmc_grievance.notifications.schemas import NotificationList, NotificationOut, NotificationPage, NotifyIn
+from fmc_grievance.objections.schemas import DecisionRef
+from fmc_grievance.pages import after_id, next_cursor
+from fmc_grievance.windows.schemas import WindowOut
+
+router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
+
+
+async def present(ctx: Ctx, notification: Notification) -> NotificationOut:
+    closed = await ctx.session.get(WindowClosing, notification.id)
+    return NotificationOut(
+        id=notification.id,
+        decision=DecisionRef(kind=DecisionKind(notification.decision_kind), id=notification.decision_id),
+        stage_id=notification.stage_id,
+        programme_id=notification.programme_id,
+        team_id=notification.team_id,
+        outcome=notification.outcome,
+        reason_code=notification.reason_code,
+        notified_at=notification.notified_at,
+        window=WindowOut.of(repository.window_of(notification), ctx.clock.now()),
+        window_closed=closed is not None,
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=NotificationList,
+    responses=problem_responses(401, 403, 409, 422),
+    summary="Notify teams of a decision",
+)
+async def notify(body: NotifyIn, ctx: ActorCtx) -> NotificationList:
+    """Record that teams were notified of a decision, which opens their objection windows (operators).
+
+    For any decision, e.g. a `selection-decision` of the registry (its id is the selection call's id).
+    Stage results are notified automatically when scoring publishes them. A team already notified of
+    the decision keeps its window (the call is safe to retry). Each window closes at the end of the
+    `objection_days`-th day after the day of `notified_at`, in Asia/Seoul.
+    """
+    ctx.actor.require(Role.OPERATOR)
+    notice = service.Notice(
+        decision_kind=DecisionKind(body.decision.kind),
+        decision_id=body.decision.id,
+        stage_id=body.stage_id,
+        programme_id=body.programme_id,
+        notified_at=body.notified_at or ctx.clock.now(),
+        objection_days=body.objection_days,
+        teams=[service.TeamOutcome(t.team_id, t.outcome, t.reason_code) for t in body.teams],
+    )
+    created = await service.notify(ctx, notice)
+    return NotificationList(items=[await present(ctx, n) for n in created])
+
+
+@router.get(
+    "",
+    response_model=NotificationPage,
+    responses=problem_responses(401, 403, 422),
+    summary="List notifications",
+)
+async def list_notifications(
+    ctx: ActorCtx,
+    stage_id: uuid.UUID | None = None,
+    decision_id: uuid.UUID | None = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+) -> NotificationPage:
+    """Operators see every notification; a team sees only its own, with its window and deadline."""
+    actor = ctx.actor.require(Role.OPERATOR, Role.TEAM)
+    team_id = actor.team_id if actor.role == Role.TEAM else None
+    rows = await repository.page(
+        ctx.session,
+        after=after_id(cursor),
+        limit=limit + 1,
+        team_id=team_id,
+        decision_id=decision_id,
+        stage_id=stage_id,
+    )
+    page = rows[:limit]
+    return NotificationPage(
+        items=[await present(ctx, n) for n in page],
+        next_cursor=next_cursor(page[-1].id if page else None, len(rows) > limit),
+    )
+
+
+@router.get(
+    "/{notification_id}",
+    response_model=NotificationOut,
+    responses=problem_responses(401, 403, 404),
+    summary="One notification",
+)
+async def get_notification(notification_id: uuid.UUID, ctx: ActorCtx) -> NotificationOut:
+    """Operators read any notification; a team only its own."""
+    actor = ctx.actor.require(Role.OPERATOR, Role.TEAM)
+    notification = await service.get(ctx, notification_id)
+    if actor.role == Role.TEAM and actor.team_id != notification.team_id:
+        raise Forbidden("a team may see only its own notifications")
+    return await present(ctx, notification)

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
+
+from fmc_common.events.grievance import DecisionKind
+from fmc_grievance.inputs import Input
+from fmc_grievance.objections.schemas import DecisionRef, DecisionRefIn
+from fmc_grievance.windows.deadline import DEFAULT_OBJECTION_DAYS, MAX_OBJECTION_DAYS
+from fmc_grievance.windows.schemas import WindowOut
+
+
+class TeamOutcomeIn(Input):
+    team_id: uuid.UUID
+    outcome: Literal["advanced", "eliminated", "selected", "not-selected"] | None = None
+    reason_code: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class NotifyIn(Input):
+    """Notify teams of a decision (e.g. a selection decision of the registry): opens their windows."""
+
+    decision: DecisionRefIn
+    stage_id: uuid.UUID
+    programme_id: uuid.UUID | None = None
+    teams: list[TeamOutcomeIn] = Field(min_length=1, max_length=200)
+    notified_at: AwareDatetime | None = Field(default=None, description="Default: now (the service's clock)")
+    objection_days: int = Field(default=DEFAULT_OBJECTION_DAYS, ge=1, le=MAX_OBJECTION_DAYS)
+
+    @model_validator(mode="after")
+    def _stage_result_is_the_stage(self) -> NotifyIn:
+        if self.decision.kind == DecisionKind.STAGE_RESULT and self.decision.id != self.stage_id:
+            raise ValueError("a stage result's decision id is its stage id")
+        if len({t.team_id for t in self.teams}) != len(self.teams):
+            raise ValueError("a team is listed twice")
+        return self
+
+
+class NotificationOut(BaseModel):
+    id: uuid.UUID
+    decision: DecisionRef
+    stage_id: uuid.UUID
+    programme_id: uuid.UUID | None
+    team_id: uuid.UUID
+    outcome: str | None
+    reason_code: str | None
+    notified_at: AwareDatetime
+    window: WindowOut
+    window_closed: bool = Field(description="The scheduler recorded the window's closing")
+
+
+class NotificationList(BaseModel):
+    items: list[NotificationOut]
+
+
+class NotificationPage(BaseModel):
+    items: list[NotificationOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")

@@ -1,0 +1,1 @@
+"""Objections: filing, amendments (every version kept), attachments, review and decisions."""

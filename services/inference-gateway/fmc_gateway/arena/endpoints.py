@@ -1,0 +1,66 @@
+"""REST: /v1/arena/battles (two anonymised answers for the real-user evaluation run by scoring)."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request, status
+
+from fmc_common.auth import Role
+from fmc_common.web.deps import CurrentActor, SessionDep
+from fmc_common.web.problems import problem_responses
+from fmc_gateway.arena import service
+from fmc_gateway.arena.models import ArenaBattle
+from fmc_gateway.arena.schemas import Answers, BattleCreate, BattleOut, BattleRevealed
+
+router = APIRouter(prefix="/v1/arena", tags=["arena"])
+
+
+@router.post(
+    "/battles",
+    status_code=status.HTTP_201_CREATED,
+    response_model=BattleOut,
+    responses=problem_responses(401, 403, 422, 429, 503),
+    summary="Start a battle",
+)
+async def start_battle(body: BattleCreate, request: Request, actor: CurrentActor) -> BattleOut:
+    """Two of the contenders, picked at random, answer the voter's prompt; the answers come back as
+    `a` and `b` with no model identity (services: scoring, on behalf of a voter). A voter may start
+    a limited number of battles per window (429 `voter-rate-limited` with `retry_after_seconds`)."""
+    actor.require(Role.SERVICE)
+    state = request.app.state
+    settings = state.settings
+    battle = await service.start_battle(
+        state.runtime.sessions,
+        state.runtime.clock,
+        state.arena,
+        body,
+        limit=settings.arena_voter_limit,
+        window=settings.arena_window_seconds,
+        timeout=settings.arena_timeout_seconds,
+    )
+    return BattleOut(
+        battle_id=battle.id, prompt=battle.prompt, answers=Answers(a=battle.a_text, b=battle.b_text)
+    )
+
+
+@router.get(
+    "/battles/{battle_id}",
+    response_model=BattleRevealed,
+    responses=problem_responses(401, 403, 404),
+    summary="Reveal a battle",
+)
+async def reveal_battle(battle_id: uuid.UUID, session: SessionDep, actor: CurrentActor) -> BattleRevealed:
+    """Which submission answered as A and as B (services and operators, after the vote)."""
+    actor.require(Role.SERVICE, Role.OPERATOR)
+    battle: ArenaBattle = await service.get_battle(session, battle_id)
+    return BattleRevealed(
+        battle_id=battle.id,
+        stage_id=battle.stage_id,
+        voter_id=battle.voter_id,
+        prompt=battle.prompt,
+        answers=Answers(a=battle.a_text, b=battle.b_text),
+        a_submission_id=battle.a_submission_id,
+        b_submission_id=battle.b_submission_id,
+        created_at=battle.created_at,
+    )

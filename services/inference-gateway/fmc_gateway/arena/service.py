@@ -1,0 +1,155 @@
+"""Arena inference: two anonymised answers to one voter's prompt, with a per-voter rate limit.
+
+The battle row is reserved (and the voter's recent battles counted) in one short transaction
+before the models are asked, so a burst of requests cannot slip past the limit; no database
+connection is held while the models answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from fmc_common.clock import Clock
+from fmc_common.db import transaction
+from fmc_common.errors import AppError, NotFound, Unavailable
+from fmc_common.events.inference import DecodingParameters
+from fmc_gateway.arena.models import ArenaBattle
+from fmc_gateway.arena.schemas import BattleCreate, Contender
+from fmc_gateway.endpoints.readiness import check_endpoint
+from fmc_gateway.runs.locking import begin_writing
+from fmc_gateway.triton.inference import EndpointAddress, InferenceFailure, ModelClient
+
+
+class VoterRateLimited(AppError):
+    status = 429
+    code = "voter-rate-limited"
+    title = "This voter has reached the limit of battles for now"
+
+
+class ArenaModelUnavailable(Unavailable):
+    code = "arena-model-unavailable"
+    title = "One of the models could not answer"
+
+
+class BattleNotFound(NotFound):
+    code = "battle-not-found"
+    title = "No such battle"
+
+
+def _address(contender: Contender) -> EndpointAddress:
+    endpoint = contender.endpoint
+    return EndpointAddress(endpoint.url, endpoint.protocol, endpoint.model_name, endpoint.model_version)
+
+
+class ArenaModels:
+    """One client per endpoint, made after a readiness check (which tells what inputs to send)."""
+
+    def __init__(self, readiness_timeout: float) -> None:
+        self._clients: dict[str, ModelClient] = {}
+        self._timeout = readiness_timeout
+
+    async def client(self, address: EndpointAddress, decoding: DecodingParameters) -> ModelClient:
+        found = self._clients.get(address.label)
+        if found is not None:
+            return found
+        readiness = await check_endpoint(address, decoding, self._timeout)
+        if not readiness.ok:
+            # The reason names the model: it stays in the logs, never in the voter's answer.
+            raise ArenaModelUnavailable("one of the models could not answer; try again later")
+        client = self._clients[address.label] = ModelClient(address, readiness.datatypes, readiness.batched)
+        return client
+
+    async def answer(
+        self, contender: Contender, prompt: str, decoding: DecodingParameters, timeout: float
+    ) -> str:
+        client = await self.client(_address(contender), decoding)
+        try:
+            return (await client.infer(prompt, decoding, timeout)).text
+        except InferenceFailure as exc:
+            raise ArenaModelUnavailable("one of the models could not answer; try again later") from exc
+
+    async def close(self) -> None:
+        for client in self._clients.values():
+            await client.close()
+        self._clients.clear()
+
+
+async def _reserve(
+    session: AsyncSession, clock: Clock, body: BattleCreate, pair: list[Contender], limit: int, window: float
+) -> uuid.UUID:
+    await begin_writing(session)
+    now = clock.now()
+    since = now - timedelta(seconds=window)
+    recent = await session.scalar(
+        select(func.count())
+        .select_from(ArenaBattle)
+        .where(ArenaBattle.voter_id == body.voter_id, ArenaBattle.created_at > since)
+    )
+    if (recent or 0) >= limit:
+        oldest = await session.scalar(
+            select(func.min(ArenaBattle.created_at)).where(
+                ArenaBattle.voter_id == body.voter_id, ArenaBattle.created_at > since
+            )
+        )
+        retry = (oldest + timedelta(seconds=window) - now).total_seconds() if oldest else window
+        raise VoterRateLimited(
+            f"at most {limit} battles per {int(window)} s per voter", retry_after_seconds=max(1, round(retry))
+        )
+    battle = ArenaBattle(
+        id=uuid.uuid4(),
+        stage_id=body.stage_id,
+        voter_id=body.voter_id,
+        prompt=body.prompt,
+        decoding=body.decoding.model_dump(mode="json"),
+        a_submission_id=pair[0].submission_id,
+        b_submission_id=pair[1].submission_id,
+        a_text="",
+        b_text="",
+        created_at=now,
+    )
+    session.add(battle)
+    await session.flush()
+    return battle.id
+
+
+async def start_battle(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    models: ArenaModels,
+    body: BattleCreate,
+    *,
+    limit: int,
+    window: float,
+    timeout: float,
+) -> ArenaBattle:
+    pair = secrets.SystemRandom().sample(body.contenders, 2)
+    async with transaction(sessions) as session:
+        battle_id = await _reserve(session, clock, body, pair, limit, window)
+    decoding = DecodingParameters.model_validate(body.decoding.model_dump())
+    try:
+        a, b = await asyncio.gather(
+            models.answer(pair[0], body.prompt, decoding, timeout),
+            models.answer(pair[1], body.prompt, decoding, timeout),
+        )
+    except BaseException:
+        async with transaction(sessions) as session:
+            await session.execute(delete(ArenaBattle).where(ArenaBattle.id == battle_id))
+        raise
+    async with transaction(sessions) as session:
+        battle = await session.get(ArenaBattle, battle_id)
+        assert battle is not None
+        battle.a_text, battle.b_text = a, b
+    return battle
+
+
+async def get_battle(session: AsyncSession, battle_id: uuid.UUID) -> ArenaBattle:
+    battle = await session.get(ArenaBattle, battle_id)
+    if battle is None:
+        raise BattleNotFound(f"no battle with id {battle_id}")
+    return battle

@@ -1,0 +1,104 @@
+"""REST: /v1/endpoints (known Triton endpoints, and the readiness check on demand)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
+
+from fmc_common.auth import Role
+from fmc_common.errors import InvalidInput
+from fmc_common.events.inference import DecodingParameters
+from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from fmc_common.web.deps import CurrentActor, OperatorOnly, SessionDep
+from fmc_common.web.problems import problem_responses
+from fmc_gateway.endpoints import repository
+from fmc_gateway.endpoints.readiness import check_endpoint
+from fmc_gateway.endpoints.schemas import EndpointPage, EndpointRecordOut, ReadinessCheck, ReadinessOut
+from fmc_gateway.triton.inference import EndpointAddress
+from fmc_gateway.triton.repository import control_model
+
+router = APIRouter(prefix="/v1/endpoints", tags=["endpoints"])
+
+
+@router.post(
+    "/check",
+    response_model=ReadinessOut,
+    responses=problem_responses(401, 403, 422),
+    summary="Readiness check",
+)
+async def check(body: ReadinessCheck, request: Request, actor: CurrentActor) -> ReadinessOut:
+    """Run the pre-run readiness check against an endpoint now: server live, model ready, signature
+    against the evaluation contract (and the decoding parameters, when given). Operators and
+    services; every run does the same check before its first item."""
+    actor.require(Role.OPERATOR, Role.SERVICE)
+    address = _address(body)
+    decoding = DecodingParameters.model_validate(body.decoding.model_dump()) if body.decoding else None
+    result = await check_endpoint(address, decoding, request.app.state.settings.readiness_timeout_seconds)
+    return ReadinessOut(
+        ready=result.ok,
+        code=result.code,
+        reason=result.reason,
+        violations=list(result.violations),
+        server_version=result.server_version,
+        model_version=result.model_version,
+        sent_inputs=dict(result.datatypes),
+    )
+
+
+@router.post(
+    "/load",
+    response_model=ReadinessOut,
+    responses=problem_responses(401, 403, 409, 422, 503),
+    summary="Load a model on its Triton",
+)
+async def load_model(body: ReadinessCheck, request: Request, actor: OperatorOnly) -> ReadinessOut:
+    """Ask the endpoint's Triton to load (or reload) the model through its repository API, then run
+    the readiness check (operators; the server must run with `--model-control-mode=explicit`)."""
+    settings = request.app.state.settings
+    await control_model(_address(body), True, settings.readiness_timeout_seconds * 6)
+    return await check(body, request, actor)
+
+
+@router.post(
+    "/unload",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 403, 409, 422, 503),
+    summary="Unload a model from its Triton",
+)
+async def unload_model(body: ReadinessCheck, request: Request, actor: OperatorOnly) -> None:
+    """Ask the endpoint's Triton to unload the model (operators). Runs on it wait until it is back."""
+    await control_model(_address(body), False, request.app.state.settings.readiness_timeout_seconds * 6)
+
+
+def _address(body: ReadinessCheck) -> EndpointAddress:
+    return EndpointAddress(
+        url=body.endpoint.url,
+        protocol=body.endpoint.protocol,
+        model_name=body.endpoint.model_name,
+        model_version=body.endpoint.model_version,
+    )
+
+
+@router.get("", response_model=EndpointPage, responses=problem_responses(401, 403, 422), summary="Endpoints")
+async def list_endpoints(
+    session: SessionDep,
+    actor: CurrentActor,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+) -> EndpointPage:
+    """Triton endpoints known from submissions and runs, with their last readiness check."""
+    actor.require(Role.OPERATOR, Role.SERVICE)
+    raw = decode_cursor(cursor)
+    try:
+        after = uuid.UUID(raw) if raw else None
+    except ValueError as exc:
+        raise InvalidInput("the cursor is not valid") from exc
+    rows = await repository.page(session, after, limit + 1)
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    return EndpointPage(
+        items=[EndpointRecordOut.model_validate(row) for row in rows],
+        next_cursor=encode_cursor(str(rows[-1].id)) if has_more and rows else None,
+    )

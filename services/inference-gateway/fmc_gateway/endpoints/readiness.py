@@ -1,0 +1,164 @@
+"""The readiness check before a run: the server is live, the model ready, and its signature fits the contract.
+
+A failure says what the team can do about it. An unreachable server is not the team's verdict yet
+(it may be restarting): the caller retries; a model that is not loaded or does not fit fails the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import tritonclient.grpc.aio as grpc_aio
+import tritonclient.http.aio as http_aio
+
+from fmc_common.events.inference import DecodingParameters, InferenceProtocol
+from fmc_gateway.endpoints.contract import check_contract, signature_from_triton
+from fmc_gateway.triton.inference import GRPC_CHANNEL_ARGS, EndpointAddress
+
+UNREACHABLE = "endpoint-unreachable"
+NOT_READY = "model-not-ready"
+MISMATCH = "model-contract-mismatch"
+
+
+@dataclass(frozen=True)
+class Readiness:
+    reachable: bool
+    code: str | None = None
+    reason: str | None = None
+    server_version: str = ""
+    model_version: str = ""
+    violations: tuple[str, ...] = ()
+    datatypes: Mapping[str, str] = field(default_factory=dict)
+    batched: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.code is None
+
+
+class _Probe:
+    """The few calls of the check, with the same JSON shapes over gRPC and HTTP."""
+
+    def __init__(self, address: EndpointAddress) -> None:
+        self._grpc = address.protocol == InferenceProtocol.GRPC
+        self._client: Any = (
+            grpc_aio.InferenceServerClient(address.host_port, ssl=address.ssl, channel_args=GRPC_CHANNEL_ARGS)
+            if self._grpc
+            else http_aio.InferenceServerClient(address.host_port, ssl=address.ssl)
+        )
+
+    def _as_json(self) -> dict[str, Any]:
+        return {"as_json": True} if self._grpc else {}
+
+    async def live(self) -> bool:
+        return bool(await self._client.is_server_live())
+
+    async def server_metadata(self) -> dict[str, Any]:
+        result: dict[str, Any] = await self._client.get_server_metadata(**self._as_json())
+        return result
+
+    async def model_ready(self, name: str, version: str) -> bool:
+        return bool(await self._client.is_model_ready(name, version))
+
+    async def model_metadata(self, name: str, version: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self._client.get_model_metadata(name, version, **self._as_json())
+        return result
+
+    async def model_config(self, name: str, version: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self._client.get_model_config(name, version, **self._as_json())
+        return result
+
+    async def repository(self) -> list[dict[str, Any]]:
+        if self._grpc:
+            index = await self._client.get_model_repository_index(as_json=True)
+            return list(index.get("models", []))
+        return list(await self._client.get_model_repository_index())
+
+    async def close(self) -> None:
+        await self._client.close()
+
+
+async def check_endpoint(
+    address: EndpointAddress, decoding: DecodingParameters | None, timeout: float
+) -> Readiness:
+    """Check ``address`` against the contract (and the run's decoding parameters, when given)."""
+    probe = _Probe(address)
+    where = f"Triton at {address.host_port} ({address.protocol.value})"
+    try:
+        try:
+            async with asyncio.timeout(timeout):
+                live = await probe.live()
+                server = await probe.server_metadata()
+        except Exception as exc:
+            return Readiness(reachable=False, code=UNREACHABLE, reason=f"{where} did not answer: {exc}")
+        if not live:
+            return Readiness(reachable=False, code=UNREACHABLE, reason=f"{where} is not live")
+        server_version = str(server.get("version", ""))
+        async with asyncio.timeout(timeout):
+            return await _check_model(probe, address, decoding, where, server_version)
+    except TimeoutError:
+        return Readiness(reachable=False, code=UNREACHABLE, reason=f"{where} did not answer in {timeout}s")
+    finally:
+        await probe.close()
+
+
+async def _check_model(
+    probe: _Probe,
+    address: EndpointAddress,
+    decoding: DecodingParameters | None,
+    where: str,
+    server_version: str,
+) -> Readiness:
+    name, version = address.model_name, address.model_version
+    shown = f"model '{name}'" + (f" version {version}" if version else "")
+    try:
+        ready = await probe.model_ready(name, version)
+    except Exception:
+        ready = False
+    if not ready:
+        state = await _repository_state(probe, name)
+        return Readiness(
+            reachable=True,
+            code=NOT_READY,
+            reason=f"{shown} is not ready on {where}{state}: load it (or fix its config.pbtxt and "
+            "model files) and request the run again",
+            server_version=server_version,
+        )
+    metadata = await probe.model_metadata(name, version)
+    config = await probe.model_config(name, version)
+    signature = signature_from_triton(metadata, config)
+    check = check_contract(signature, decoding)
+    versions = [str(v) for v in metadata.get("versions", [])]
+    model_version = version or max(versions, key=lambda v: (len(v), v), default="")
+    if not check.ok:
+        return Readiness(
+            reachable=True,
+            code=MISMATCH,
+            reason=f"{shown} on {where} does not fit the evaluation contract "
+            "(docs/triton-contract.md): " + "; ".join(check.violations),
+            server_version=server_version,
+            model_version=model_version,
+            violations=check.violations,
+        )
+    return Readiness(
+        reachable=True,
+        server_version=server_version,
+        model_version=model_version,
+        datatypes=check.datatypes,
+        batched=signature.batched,
+    )
+
+
+async def _repository_state(probe: _Probe, name: str) -> str:
+    try:
+        models = await probe.repository()
+    except Exception:
+        return ""
+    for model in models:
+        if model.get("name") == name:
+            state, why = model.get("state", ""), model.get("reason", "")
+            return f" (state {state or 'unknown'}{': ' + why if why else ''})"
+    return " (no such model in its repository)"

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fmc_common.events.inference import RunEndpoint
+from fmc_gateway.endpoints.models import Endpoint
+
+
+async def upsert(
+    session: AsyncSession,
+    endpoint: RunEndpoint,
+    now: datetime,
+    *,
+    team_id: uuid.UUID | None = None,
+    submission_id: uuid.UUID | None = None,
+) -> Endpoint:
+    """The endpoint row for this address (created on first sight; the pool and owner follow the latest)."""
+    found = await session.scalar(
+        select(Endpoint).where(
+            Endpoint.url == endpoint.url,
+            Endpoint.protocol == endpoint.protocol.value,
+            Endpoint.model_name == endpoint.model_name,
+            Endpoint.model_version == endpoint.model_version,
+        )
+    )
+    if found is None:
+        found = Endpoint(
+            id=uuid.uuid4(),
+            url=endpoint.url,
+            protocol=endpoint.protocol.value,
+            model_name=endpoint.model_name,
+            model_version=endpoint.model_version,
+            gpu_pool=endpoint.gpu_pool.value,
+            registered_at=now,
+        )
+        session.add(found)
+    found.gpu_pool = endpoint.gpu_pool.value
+    if team_id is not None:
+        found.team_id = team_id
+    if submission_id is not None:
+        found.submission_id = submission_id
+    await session.flush()
+    return found
+
+
+async def page(session: AsyncSession, after: uuid.UUID | None, limit: int) -> list[Endpoint]:
+    query = select(Endpoint).order_by(Endpoint.id).limit(limit)
+    if after is not None:
+        query = query.where(Endpoint.id > after)
+    return list(await session.scalars(query))

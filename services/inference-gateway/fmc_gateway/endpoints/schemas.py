@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from fmc_gateway.runs.schemas import NEXT_CURSOR, DecodingIn, EndpointIn
+
+
+class ReadinessCheck(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    endpoint: EndpointIn
+    decoding: DecodingIn | None = None
+
+
+class ReadinessOut(BaseModel):
+    ready: bool
+    code: str | None = Field(description="endpoint-unreachable, model-not-ready or model-contract-mismatch")
+    reason: str | None
+    violations: list[str]
+    server_version: str
+    model_version: str
+    sent_inputs: dict[str, str] = Field(description="the inputs a run would send, with their datatypes")
+
+
+class EndpointRecordOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    url: str
+    protocol: str
+    model_name: str
+    model_version: str
+    gpu_pool: str
+    team_id: uuid.UUID | None
+    submission_id: uuid.UUID | None
+    registered_at: datetime
+    last_checked_at: datetime | None
+    last_check_ok: bool | None
+    last_check_reason: str | None
+    server_version: str | None
+
+
+class EndpointPage(BaseModel):
+    items: list[EndpointRecordOut]
+    next_cursor: str | None = Field(description=NEXT_CURSOR)

@@ -1,0 +1,177 @@
+"""REST: /v1/runs (request a run, read it, read its responses page by page)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from fmc_common.auth import Role
+from fmc_common.errors import InvalidInput
+from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from fmc_common.web.deps import CurrentActor, SessionDep
+from fmc_common.web.problems import problem_responses
+from fmc_gateway.endpoints.models import Endpoint
+from fmc_gateway.runs import repository, service
+from fmc_gateway.runs.models import Run, RunStatus
+from fmc_gateway.runs.schemas import EndpointOut, ResponseOut, ResponsePage, RunCreate, RunOut, RunPage
+
+router = APIRouter(prefix="/v1/runs", tags=["runs"])
+MAX_RESPONSES_PAGE = 1000
+
+
+def run_out(run: Run, endpoint: Endpoint) -> RunOut:
+    return RunOut(
+        id=run.id,
+        stage_id=run.stage_id,
+        submission_id=run.submission_id,
+        team_id=run.team_id,
+        status=run.status,
+        status_reason=run.status_reason,
+        failure_code=run.failure_code,
+        stuck_since=run.stuck_since,
+        total=run.total,
+        answered=run.answered,
+        errored=run.errored,
+        endpoint=EndpointOut(
+            url=endpoint.url,
+            protocol=endpoint.protocol,
+            model_name=endpoint.model_name,
+            model_version=endpoint.model_version,
+        ),
+        gpu_pool=run.gpu_pool,
+        hardware_class=run.hardware_class,
+        server_version=run.server_version,
+        model_version=run.model_version,
+        suite_id=run.suite_id,
+        suite_version=run.suite_version,
+        suite_hash=run.suite_hash,
+        decoding=run.decoding,
+        limits=run.limits,
+        responses_sha256=run.responses_sha256,
+        requested_at=run.requested_at,
+        accepted_at=run.accepted_at,
+        prepared_at=run.prepared_at,
+        finished_at=run.finished_at,
+        last_progress_at=run.last_progress_at,
+    )
+
+
+async def _out(session: SessionDep, run: Run) -> RunOut:
+    endpoint = await session.get(Endpoint, run.endpoint_id)
+    assert endpoint is not None  # a foreign key
+    return run_out(run, endpoint)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RunOut,
+    responses=problem_responses(401, 403, 409, 422),
+    summary="Request a run",
+)
+async def request_run(
+    body: RunCreate, request: Request, response: Response, session: SessionDep, actor: CurrentActor
+) -> RunOut:
+    """Request a run of a suite's items on a submission's Triton endpoint (operators and services).
+
+    The same as emitting `InferenceRunRequested`. Idempotent on `run_id`: the same request again
+    returns the run (200); another request with that id is refused (409). The run is prepared
+    (readiness check, items fetch) and answered in the background; follow it with `GET /v1/runs/{id}`.
+    """
+    actor.require(Role.OPERATOR, Role.SERVICE)
+    runtime = request.app.state.runtime
+    existed = await session.get(Run, body.run_id) is not None
+    run = await service.accept_run(
+        session,
+        runtime.outbox,
+        runtime.clock,
+        request.app.state.settings.pool_hardware,
+        body.to_request(runtime.clock.now()),
+    )
+    if existed:
+        response.status_code = status.HTTP_200_OK
+    request.app.state.engine.notify()
+    return await _out(session, run)
+
+
+@router.get("/{run_id}", response_model=RunOut, responses=problem_responses(401, 403, 404), summary="One run")
+async def get_run(run_id: uuid.UUID, session: SessionDep, actor: CurrentActor) -> RunOut:
+    """Status (and why it waits or failed), counts, pool, hardware class, server and model versions.
+
+    Operators and services see every run; a team sees its own runs.
+    """
+    return await _out(session, await service.get_run(session, run_id, actor))
+
+
+@router.get("", response_model=RunPage, responses=problem_responses(401, 403, 422), summary="List runs")
+async def list_runs(
+    session: SessionDep,
+    actor: CurrentActor,
+    stage_id: uuid.UUID | None = None,
+    run_status: Annotated[RunStatus | None, Query(alias="status")] = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+) -> RunPage:
+    """Runs in a stable order, a page at a time; a team sees only its own."""
+    actor.require(Role.OPERATOR, Role.SERVICE, Role.TEAM)
+    after = _uuid_cursor(cursor)
+    rows = await repository.page_runs(
+        session,
+        after=after,
+        limit=limit + 1,
+        stage_id=stage_id,
+        status=run_status.value if run_status else None,
+        team_id=actor.team_id if actor.role == Role.TEAM else None,
+    )
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    return RunPage(
+        items=[run_out(run, endpoint) for run, endpoint in rows],
+        next_cursor=encode_cursor(str(rows[-1][0].id)) if has_more and rows else None,
+    )
+
+
+@router.get(
+    "/{run_id}/responses",
+    response_model=ResponsePage,
+    responses=problem_responses(401, 403, 404, 422),
+    summary="A run's responses",
+)
+async def list_responses(
+    run_id: uuid.UUID,
+    session: SessionDep,
+    actor: CurrentActor,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_RESPONSES_PAGE)] = DEFAULT_LIMIT,
+) -> ResponsePage:
+    """The stored record of every item answered so far, in item order, a page at a time.
+
+    For scoring (service), operators, and the team whose model it is. Complete once the run's
+    status is `completed`; `responses_sha256` on the run is the hash over all of them.
+    """
+    run = await service.get_run(session, run_id, actor)
+    after_raw = decode_cursor(cursor)
+    try:
+        after = int(after_raw) if after_raw is not None else -1
+    except ValueError as exc:
+        raise InvalidInput("the cursor is not valid") from exc
+    records = await repository.page_responses(session, run_id, after, limit + 1)
+    has_more = len(records) > limit
+    records = records[:limit]
+    return ResponsePage(
+        run_id=run.id,
+        run_status=run.status,
+        total=run.total,
+        items=[ResponseOut.model_validate(record) for record in records],
+        next_cursor=encode_cursor(str(records[-1].seq)) if has_more and records else None,
+    )
+
+
+def _uuid_cursor(cursor: str | None) -> uuid.UUID | None:
+    raw = decode_cursor(cursor)
+    try:
+        return uuid.UUID(raw) if raw else None
+    except ValueError as exc:
+        raise InvalidInput("the cursor is not valid") from exc

@@ -1,0 +1,130 @@
+"""Fetching a run's items by reference: a JSON Lines document of ``{"item_id", "prompt"}`` objects.
+
+The source is scoring's API (HTTP(S), with the gateway's items token as a bearer) or a file below
+the configured items directory (the embedded demo). Any other field on a line is refused: the
+gateway must never receive answer keys. Failures come in two kinds: ``ItemsUnavailable`` (the source
+did not answer: try again later) and ``ItemsInvalid`` (the document is wrong: the run fails).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class ItemsUnavailable(Exception):
+    """The items source did not answer; worth trying again."""
+
+
+class ItemsInvalid(Exception):
+    """The items document (or its reference) is wrong; trying again will not help."""
+
+
+class ItemLine(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    item_id: str = Field(min_length=1, max_length=200)
+    prompt: str = Field(min_length=1, max_length=200_000)
+
+
+@dataclass(frozen=True)
+class ItemsPolicy:
+    token: str | None
+    directory: Path | None
+    max_bytes: int
+    timeout: float
+
+
+async def fetch_items(
+    uri: str, expected_count: int, sha256: str | None, policy: ItemsPolicy
+) -> list[ItemLine]:
+    """The items at ``uri``, checked against the expected count and content hash."""
+    parsed = urlparse(uri)
+    if parsed.scheme in ("http", "https"):
+        raw = await _fetch_http(uri, policy)
+    elif parsed.scheme in ("file", ""):
+        raw = await asyncio.to_thread(
+            _read_file, Path(unquote(parsed.path) if parsed.scheme else uri), policy
+        )
+    else:
+        raise ItemsInvalid(f"unsupported items reference scheme {parsed.scheme!r}: use https:// or file://")
+    if sha256 is not None and hashlib.sha256(raw).hexdigest() != sha256:
+        raise ItemsInvalid(
+            "the items document does not match its sha256: it changed since the run was planned"
+        )
+    # Parsed in a worker thread: a large document must not stall the event loop serving other runs.
+    return await asyncio.to_thread(parse_items, raw, expected_count)
+
+
+def parse_items(raw: bytes, expected_count: int) -> list[ItemLine]:
+    items: list[ItemLine] = []
+    seen: set[str] = set()
+    for number, line in enumerate(raw.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = ItemLine.model_validate(json.loads(line))
+        except (ValueError, ValidationError) as exc:
+            detail = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+            raise ItemsInvalid(
+                f"items line {number} is not an object with only item_id and prompt: {detail}"
+            ) from exc
+        if item.item_id in seen:
+            raise ItemsInvalid(f"items line {number}: item_id {item.item_id!r} appears twice")
+        seen.add(item.item_id)
+        items.append(item)
+    if len(items) != expected_count:
+        raise ItemsInvalid(
+            f"the items document holds {len(items)} items; the request announced {expected_count}"
+        )
+    return items
+
+
+async def _fetch_http(uri: str, policy: ItemsPolicy) -> bytes:
+    headers = {"Accept": "application/x-ndjson, application/jsonl, */*"}
+    if policy.token:
+        headers["Authorization"] = f"Bearer {policy.token}"
+    try:
+        # Service to service inside the cluster: never through an ambient HTTP(S)_PROXY.
+        async with (
+            httpx.AsyncClient(timeout=policy.timeout, trust_env=False) as client,
+            client.stream("GET", uri, headers=headers) as response,
+        ):
+            if response.status_code >= 500:
+                raise ItemsUnavailable(f"the items source answered {response.status_code}")
+            if response.status_code != 200:
+                raise ItemsInvalid(f"the items source answered {response.status_code} for {uri}")
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > policy.max_bytes:
+                    raise ItemsInvalid(f"the items document is larger than {policy.max_bytes} bytes")
+                chunks.append(chunk)
+            return b"".join(chunks)
+    except httpx.HTTPError as exc:
+        raise ItemsUnavailable(f"the items source did not answer: {exc!r}") from exc
+
+
+def _read_file(path: Path, policy: ItemsPolicy) -> bytes:
+    if policy.directory is None:
+        raise ItemsInvalid("file references are not enabled on this gateway (FMC_GATEWAY_ITEMS_DIRECTORY)")
+    root = policy.directory.resolve()
+    resolved = path.resolve()
+    if not resolved.is_relative_to(root):
+        raise ItemsInvalid(f"file references must be below {root}")
+    try:
+        if resolved.stat().st_size > policy.max_bytes:
+            raise ItemsInvalid(f"the items document is larger than {policy.max_bytes} bytes")
+        return resolved.read_bytes()
+    except FileNotFoundError as exc:
+        raise ItemsInvalid(f"no items document at {resolved}") from exc
+    except OSError as exc:
+        raise ItemsUnavailable(f"cannot read {resolved}: {exc}") from exc

@@ -1,0 +1,145 @@
+"""Runs, their items and chunks, and one record per item answered."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fmc_common.db import UtcDateTime
+from fmc_gateway.base import Base
+
+
+class RunStatus(StrEnum):
+    PENDING = "pending"
+    """Accepted; the readiness check and the items fetch have not succeeded yet."""
+    RUNNING = "running"
+    WAITING = "waiting"
+    """Paused on something outside the gateway (``status_reason`` says what); resumes by itself."""
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+ACTIVE = (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING)
+
+
+class ChunkStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+
+
+class RecordStatus(StrEnum):
+    OK = "ok"
+    ERROR = "error"
+
+
+class Run(Base):
+    __tablename__ = "runs"
+    __table_args__ = (
+        Index("ix_runs_stage_id_suite_hash", "stage_id", "suite_hash"),
+        Index("ix_runs_status", "status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    stage_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    submission_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    team_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    endpoint_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("endpoints.id"))
+    gpu_pool: Mapped[str] = mapped_column(String(8))
+    hardware_class: Mapped[str] = mapped_column(String(100))
+    suite_id: Mapped[str] = mapped_column(String(200))
+    suite_version: Mapped[str] = mapped_column(String(50))
+    suite_hash: Mapped[str] = mapped_column(String(64))
+    items_uri: Mapped[str] = mapped_column(Text)
+    items_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    decoding: Mapped[dict[str, Any]] = mapped_column(JSON)
+    limits: Mapped[dict[str, Any]] = mapped_column(JSON)
+    request_fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    status_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    failure_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    total: Mapped[int] = mapped_column(Integer)
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    errored: Mapped[int] = mapped_column(Integer, default=0)
+    input_datatypes: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    batched: Mapped[bool] = mapped_column(Boolean, default=False)
+    server_version: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    model_version: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    responses_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    accepted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    prepared_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    last_progress_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    progress_reported: Mapped[int] = mapped_column(Integer, default=0)
+    progress_reported_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    stuck_since: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    prepare_owner: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    prepare_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class RunItem(Base):
+    """What the model is asked: the prompts of the run, in the order of the items document."""
+
+    __tablename__ = "run_items"
+    __table_args__ = (UniqueConstraint("run_id", "item_id"),)
+
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("runs.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    item_id: Mapped[str] = mapped_column(String(200))
+    prompt: Mapped[str] = mapped_column(Text)
+
+
+class RunChunk(Base):
+    """A slice of a run's items, leased by one replica at a time (``lease_until``)."""
+
+    __tablename__ = "run_chunks"
+    __table_args__ = (Index("ix_run_chunks_status", "status"),)
+
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("runs.id"), primary_key=True)
+    chunk_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    first_seq: Mapped[int] = mapped_column(Integer)
+    last_seq: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    lease_owner: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    claims: Mapped[int] = mapped_column(Integer, default=0)
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class ItemRecord(Base):
+    """What the model answered to one item: stored once (unique on run and item)."""
+
+    __tablename__ = "item_records"
+    __table_args__ = (UniqueConstraint("run_id", "item_id"),)
+
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("runs.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    item_id: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    prompt_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    completion_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    latency_ms: Mapped[float] = mapped_column(Float)
+    attempts: Mapped[int] = mapped_column(Integer)
+    server_version: Mapped[str] = mapped_column(String(50))
+    model_version: Mapped[str] = mapped_column(String(50))
+    replica: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime] = mapped_column(UtcDateTime)

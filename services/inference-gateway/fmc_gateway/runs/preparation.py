@@ -1,0 +1,226 @@
+"""Preparing a run: the readiness check, the items fetch, then items and chunks stored in one transaction.
+
+Any replica may prepare any pending run: it takes a short lease on the run row (a conditional
+UPDATE, so two replicas never prepare the same run at once). A server that does not answer, or an
+items source that does not, leaves the run WAITING with the reason, and it is tried again later;
+a model that is not ready or does not fit the contract, or a wrong items document, fails the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from fmc_common.clock import Clock
+from fmc_common.db import transaction
+from fmc_common.events.inference import DecodingParameters, InferenceProtocol
+from fmc_common.messaging.outbox import Outbox
+from fmc_gateway.endpoints.models import Endpoint
+from fmc_gateway.endpoints.readiness import Readiness, check_endpoint
+from fmc_gateway.runs.items import ItemLine, ItemsInvalid, ItemsPolicy, ItemsUnavailable, fetch_items
+from fmc_gateway.runs.locking import begin_writing
+from fmc_gateway.runs.models import ChunkStatus, Run, RunChunk, RunItem, RunStatus
+from fmc_gateway.runs.service import fail_run
+from fmc_gateway.runs.timing import wait_any
+from fmc_gateway.triton.inference import EndpointAddress
+
+log = logging.getLogger(__name__)
+ITEMS_INVALID = "items-invalid"
+
+
+@dataclass(frozen=True)
+class PreparerConfig:
+    chunk_size: int
+    lease: timedelta
+    retry: timedelta
+    readiness_timeout: float
+    items: ItemsPolicy
+
+
+def address_of(endpoint: Endpoint) -> EndpointAddress:
+    return EndpointAddress(
+        url=endpoint.url,
+        protocol=InferenceProtocol(endpoint.protocol),
+        model_name=endpoint.model_name,
+        model_version=endpoint.model_version,
+    )
+
+
+class RunPreparer:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        outbox: Outbox,
+        clock: Clock,
+        replica: str,
+        config: PreparerConfig,
+        after_commit: Callable[[], None],
+    ) -> None:
+        self._sessions = sessions
+        self._outbox = outbox
+        self._clock = clock
+        self._replica = replica
+        self._config = config
+        self._after_commit = after_commit
+
+    async def claim(self) -> list[uuid.UUID]:
+        """Runs waiting to be prepared whose lease this replica took."""
+        now = self._clock.now()
+        async with transaction(self._sessions) as session:
+            candidates = list(
+                await session.scalars(
+                    select(Run.id)
+                    .where(
+                        Run.prepared_at.is_(None),
+                        Run.status.in_([RunStatus.PENDING.value, RunStatus.WAITING.value]),
+                        (Run.prepare_until.is_(None)) | (Run.prepare_until < now),
+                    )
+                    .order_by(Run.accepted_at)
+                    .limit(4)
+                )
+            )
+        claimed = []
+        for run_id in candidates:
+            async with transaction(self._sessions) as session:
+                result = await session.execute(
+                    update(Run)
+                    .where(
+                        Run.id == run_id,
+                        Run.prepared_at.is_(None),
+                        (Run.prepare_until.is_(None)) | (Run.prepare_until < now),
+                    )
+                    .values(prepare_owner=self._replica, prepare_until=now + self._config.lease)
+                )
+            if getattr(result, "rowcount", 0) == 1:
+                claimed.append(run_id)
+        return claimed
+
+    async def prepare(self, run_id: uuid.UUID) -> None:
+        async with transaction(self._sessions) as session:
+            run = await session.get(Run, run_id)
+            endpoint = await session.get(Endpoint, run.endpoint_id) if run else None
+            if run is None or endpoint is None:
+                return
+            address = address_of(endpoint)
+            decoding = DecodingParameters.model_validate(run.decoding)
+            uri, count, sha256 = run.items_uri, run.total, run.items_sha256
+        readiness = await check_endpoint(address, decoding, self._config.readiness_timeout)
+        if not readiness.reachable:
+            await self._wait(run_id, f"readiness check: {readiness.reason}", readiness)
+            return
+        if not readiness.ok:
+            await self._fail(run_id, readiness.code or "model-not-ready", readiness.reason or "", readiness)
+            return
+        try:
+            items = await fetch_items(uri, count, sha256, self._config.items)
+        except ItemsUnavailable as exc:
+            await self._wait(run_id, f"items source: {exc}", readiness)
+            return
+        except ItemsInvalid as exc:
+            await self._fail(run_id, ITEMS_INVALID, f"the items of the run cannot be used: {exc}", readiness)
+            return
+        await self._store(run_id, items, readiness)
+
+    async def _store(self, run_id: uuid.UUID, items: list[ItemLine], readiness: Readiness) -> None:
+        now = self._clock.now()
+        size = self._config.chunk_size
+        async with transaction(self._sessions) as session:
+            await begin_writing(session)
+            run = await session.get(Run, run_id, with_for_update=True)
+            if run is None or run.prepared_at is not None or run.prepare_owner != self._replica:
+                return  # another replica took over after our lease ran out
+            rows = [
+                {"run_id": run_id, "seq": i, "item_id": it.item_id, "prompt": it.prompt}
+                for i, it in enumerate(items)
+            ]
+            for start in range(0, len(rows), 500):
+                # In slices: the event loop keeps serving the runs already in progress meanwhile.
+                await session.execute(insert(RunItem), rows[start : start + 500])
+            await session.execute(
+                insert(RunChunk),
+                [
+                    {
+                        "run_id": run_id,
+                        "chunk_no": n,
+                        "first_seq": start,
+                        "last_seq": min(start + size, len(items)) - 1,
+                        "status": ChunkStatus.PENDING.value,
+                        "claims": 0,
+                    }
+                    for n, start in enumerate(range(0, len(items), size))
+                ],
+            )
+            run.status = RunStatus.RUNNING.value
+            run.status_reason = None
+            run.prepared_at = now
+            run.last_progress_at = now
+            run.stuck_since = None
+            run.server_version = readiness.server_version
+            run.model_version = readiness.model_version
+            run.input_datatypes = dict(readiness.datatypes)
+            run.batched = readiness.batched
+            run.prepare_owner = None
+            run.prepare_until = None
+            await _note_check(session, run.endpoint_id, readiness, now)
+        self._after_commit()
+
+    async def _wait(self, run_id: uuid.UUID, reason: str, readiness: Readiness) -> None:
+        now = self._clock.now()
+        async with transaction(self._sessions) as session:
+            await begin_writing(session)
+            run = await session.get(Run, run_id, with_for_update=True)
+            if run is None or run.prepared_at is not None:
+                return
+            run.status = RunStatus.WAITING.value
+            run.status_reason = f"{reason}; trying again from {(now + self._config.retry).isoformat()}"
+            run.prepare_owner = None
+            run.prepare_until = now + self._config.retry
+            await _note_check(session, run.endpoint_id, readiness, now)
+        log.warning("run waits before it can start", extra={"run_id": str(run_id), "reason": reason})
+
+    async def _fail(self, run_id: uuid.UUID, code: str, reason: str, readiness: Readiness) -> None:
+        now = self._clock.now()
+        async with transaction(self._sessions) as session:
+            await begin_writing(session)
+            run = await session.get(Run, run_id, with_for_update=True)
+            if run is None or run.prepared_at is not None or run.status == RunStatus.FAILED.value:
+                return
+            await fail_run(session, self._outbox, run, code, reason, now)
+            run.prepare_owner = None
+            run.prepare_until = None
+            await _note_check(session, run.endpoint_id, readiness, now)
+        self._after_commit()
+        log.warning("run failed before it started", extra={"run_id": str(run_id), "code": code})
+
+    async def run(self, stop: asyncio.Event, wake: asyncio.Event, interval: float) -> None:
+        while not stop.is_set():
+            try:
+                for run_id in await self.claim():
+                    await self.prepare(run_id)
+            except Exception:
+                log.exception("preparing runs failed; trying again")
+            wake.clear()
+            await wait_any(stop, wake, interval)
+
+
+async def _note_check(
+    session: AsyncSession, endpoint_id: uuid.UUID, readiness: Readiness, now: datetime
+) -> None:
+    await session.execute(
+        update(Endpoint)
+        .where(Endpoint.id == endpoint_id)
+        .values(
+            last_checked_at=now,
+            last_check_ok=readiness.ok,
+            last_check_reason=readiness.reason,
+            server_version=readiness.server_version or None,
+        )
+    )

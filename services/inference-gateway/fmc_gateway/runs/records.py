@@ -1,0 +1,315 @@
+"""Storing item records in batches: one transaction inserts them (once: ON CONFLICT DO NOTHING on
+(run, item)), updates the runs' counts, marks finished chunks done, and stages progress and
+completion events in the outbox. A crash loses at most the batch not yet committed; those items are
+answered again by whoever takes the chunk next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, case, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from fmc_common.clock import Clock, utc_delta
+from fmc_common.db import transaction
+from fmc_common.events.inference import GpuPool, InferenceRunCompleted, InferenceRunProgressed
+from fmc_common.messaging.outbox import Outbox
+from fmc_gateway.runs.hashing import responses_digest
+from fmc_gateway.runs.locking import begin_writing
+from fmc_gateway.runs.metrics import GatewayMetrics
+from fmc_gateway.runs.models import ChunkStatus, ItemRecord, RecordStatus, Run, RunChunk, RunStatus
+from fmc_gateway.runs.timing import wait_any
+
+log = logging.getLogger(__name__)
+ChunkKey = tuple[uuid.UUID, int]
+OPEN = (RunStatus.RUNNING.value, RunStatus.WAITING.value)
+ERROR = RecordStatus.ERROR.value
+SLICE = 100
+# Core inserts: the ORM's bulk path costs more per row, and a run stores every item through here.
+RECORDS = cast(Table, ItemRecord.__table__)
+
+
+@dataclass(frozen=True)
+class WriterConfig:
+    flush_items: int
+    flush_seconds: float
+    progress_items: int
+    progress_every: timedelta
+
+
+@dataclass
+class _Batch:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    finished: set[ChunkKey] = field(default_factory=set)
+    states: dict[uuid.UUID, tuple[str, str | None]] = field(default_factory=dict)
+    rechecks: set[uuid.UUID] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.rows or self.finished or self.states or self.rechecks)
+
+
+class RecordWriter:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        outbox: Outbox,
+        clock: Clock,
+        config: WriterConfig,
+        after_commit: Callable[[], None],
+        on_committed: Callable[[Sequence[ChunkKey], Sequence[uuid.UUID]], None],
+        metrics: GatewayMetrics | None = None,
+    ) -> None:
+        self._metrics = metrics
+        self._stored = {status: 0 for status in RecordStatus}
+        self._staged_events = False
+        self._sessions = sessions
+        self._outbox = outbox
+        self._clock = clock
+        self._config = config
+        self._after_commit = after_commit
+        self._on_committed = on_committed
+        self._batch = _Batch()
+        self._wake = asyncio.Event()
+        self._dialect = sessions.kw["bind"].dialect.name
+
+    def add(self, row: dict[str, Any]) -> None:
+        self._batch.rows.append(row)
+        if len(self._batch.rows) >= self._config.flush_items:
+            self._wake.set()
+
+    def chunk_finished(self, key: ChunkKey) -> None:
+        self._batch.finished.add(key)
+        self._wake.set()  # store it now: the run may be complete, and its lease can go
+
+    def recheck(self, run_id: uuid.UUID) -> None:
+        """Count the run's records exactly with the next batch (and complete it if they are all there)."""
+        self._batch.rechecks.add(run_id)
+        self._wake.set()
+
+    def set_state(self, run_id: uuid.UUID, status: RunStatus, reason: str | None) -> None:
+        """Mark a run WAITING (with why) or RUNNING again; applied with the next batch."""
+        self._batch.states[run_id] = (status.value, reason)
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        delay = self._config.flush_seconds
+        while True:
+            self._wake.clear()
+            await wait_any(stop, self._wake, delay)
+            try:
+                await self.flush()
+                delay = self._config.flush_seconds
+            except Exception:
+                log.exception("storing item records failed; keeping them and trying again")
+                delay = min(max(delay * 2, 0.5), 5.0)
+            if stop.is_set() and not self._batch:
+                return
+
+    async def flush(self) -> None:
+        self._stored = {status: 0 for status in RecordStatus}
+        self._staged_events = False
+        batch, self._batch = self._batch, _Batch()
+        if not batch:
+            return
+        try:
+            async with transaction(self._sessions) as session:
+                done, completed = await self._apply(session, batch)
+        except BaseException:
+            self._restore(batch)
+            raise
+        if self._staged_events:
+            self._after_commit()  # wakes the outbox relay: only worth it when there is something to send
+        if self._metrics is not None:
+            for status, count in self._stored.items():
+                if count:
+                    self._metrics.records.labels(status=status.value).inc(count)
+        self._on_committed(done, completed)
+
+    def _restore(self, batch: _Batch) -> None:
+        batch.rows.extend(self._batch.rows)
+        batch.finished |= self._batch.finished
+        batch.states.update(self._batch.states)
+        batch.rechecks |= self._batch.rechecks
+        self._batch = batch
+
+    async def _apply(self, session: AsyncSession, batch: _Batch) -> tuple[list[ChunkKey], list[uuid.UUID]]:
+        by_run: dict[uuid.UUID, list[dict[str, Any]]] = {}
+        for row in batch.rows:
+            by_run.setdefault(row["run_id"], []).append(row)
+        touched = set(by_run) | {key[0] for key in batch.finished} | set(batch.states) | batch.rechecks
+        await begin_writing(session)
+        # Lock the runs first, in one statement and in id order: replicas storing records of the
+        # same run queue up (instead of deadlocking), and each sees what the ones before committed.
+        runs = list(
+            await session.scalars(select(Run).where(Run.id.in_(touched)).order_by(Run.id).with_for_update())
+        )
+        new: dict[uuid.UUID, tuple[int, int]] = {}
+        for run in runs:
+            new[run.id] = await self._insert(session, run.id, by_run.get(run.id, []))
+            state = batch.states.get(run.id)
+            if state is not None and run.status in OPEN and run.prepared_at is not None:
+                run.status, run.status_reason = state
+        done = [key for key in sorted(batch.finished) if await self._mark_done(session, key)]
+        completed = [
+            run.id
+            for run in runs
+            if await self._account(session, run, *new[run.id], recheck=run.id in batch.rechecks)
+        ]
+        return done, completed
+
+    async def _insert(
+        self, session: AsyncSession, run_id: uuid.UUID, rows: list[dict[str, Any]]
+    ) -> tuple[int, int]:
+        """Insert the records not stored yet; returns how many were new, and how many of those are errors.
+
+        Counting what is new under the run's lock keeps the run's counts exact without counting all
+        its records at every batch (a run may hold a million).
+        """
+        if not rows:
+            return 0, 0
+        table = RECORDS
+        present: set[int] = set()
+        seqs = sorted(row["seq"] for row in rows)
+        for start in range(0, len(seqs), SLICE):
+            part = seqs[start : start + SLICE]
+            present.update(
+                await session.scalars(
+                    select(table.c.seq).where(table.c.run_id == run_id, table.c.seq.in_(part))
+                )
+            )
+        fresh = {row["seq"]: row for row in rows if row["seq"] not in present}
+        if not fresh:
+            return 0, 0
+        insert = pg_insert if self._dialect == "postgresql" else sqlite_insert
+        ordered = [fresh[seq] for seq in sorted(fresh)]
+        for start in range(0, len(ordered), SLICE):
+            # Slices keep each synchronous stretch of statement building short: the event loop
+            # goes on serving Triton's answers between them.
+            await session.execute(insert(table).on_conflict_do_nothing(), ordered[start : start + SLICE])
+        errors = sum(1 for row in fresh.values() if row["status"] == RecordStatus.ERROR.value)
+        self._stored[RecordStatus.ERROR] += errors
+        self._stored[RecordStatus.OK] += len(fresh) - errors
+        return len(fresh), errors
+
+    async def _mark_done(self, session: AsyncSession, key: ChunkKey) -> bool:
+        run_id, chunk_no = key
+        chunk = (
+            await session.execute(
+                select(RunChunk.first_seq, RunChunk.last_seq).where(
+                    RunChunk.run_id == run_id, RunChunk.chunk_no == chunk_no
+                )
+            )
+        ).one_or_none()
+        if chunk is None:
+            return False
+        stored = await session.scalar(
+            select(func.count())
+            .select_from(ItemRecord)
+            .where(ItemRecord.run_id == run_id, ItemRecord.seq.between(chunk.first_seq, chunk.last_seq))
+        )
+        complete = bool(stored == chunk.last_seq - chunk.first_seq + 1)
+        values: dict[str, Any] = {"lease_owner": None, "lease_until": None}
+        if complete:
+            values |= {"status": ChunkStatus.DONE.value, "done_at": self._clock.now()}
+        # An incomplete chunk is released so that any replica answers what is missing.
+        await session.execute(
+            update(RunChunk)
+            .where(RunChunk.run_id == run_id, RunChunk.chunk_no == chunk_no, RunChunk.status == "pending")
+            .values(**values)
+        )
+        return complete
+
+    async def _account(
+        self, session: AsyncSession, run: Run, added: int, errors: int, *, recheck: bool = False
+    ) -> bool:
+        """Update the run's counts; stage a progress or completion event. True when it completed now."""
+        if run.status not in OPEN:
+            return False
+        now = self._clock.now()
+        if added:
+            run.answered += added
+            run.errored += errors
+            run.last_progress_at = now
+            run.stuck_since = None
+        if (recheck or run.answered >= run.total) and await self._recount(session, run) >= run.total:
+            return await self._complete(session, run)
+        since = run.progress_reported_at or run.prepared_at or run.accepted_at
+        if run.answered > run.progress_reported and (
+            run.answered - run.progress_reported >= self._config.progress_items
+            or utc_delta(since, now) >= self._config.progress_every
+        ):
+            run.progress_reported, run.progress_reported_at = run.answered, now
+            self._staged_events = True
+            await self._outbox.add(
+                session,
+                InferenceRunProgressed(
+                    run_id=run.id,
+                    stage_id=run.stage_id,
+                    submission_id=run.submission_id,
+                    team_id=run.team_id,
+                    total=run.total,
+                    answered=run.answered,
+                    errored=run.errored,
+                    status=run.status,
+                    at=now,
+                ),
+            )
+        return False
+
+    async def _recount(self, session: AsyncSession, run: Run) -> int:
+        """The true counts, once, before completing: the run completes on stored records only."""
+        answered, errored = (
+            await session.execute(
+                select(
+                    func.count(),
+                    func.coalesce(
+                        func.sum(case((ItemRecord.status == RecordStatus.ERROR.value, 1), else_=0)), 0
+                    ),
+                ).where(ItemRecord.run_id == run.id)
+            )
+        ).one()
+        run.answered, run.errored = int(answered), int(errored)
+        return run.answered
+
+    async def _complete(self, session: AsyncSession, run: Run) -> bool:
+        now = self._clock.now()
+        records = await session.execute(
+            select(ItemRecord.item_id, ItemRecord.status, ItemRecord.text, ItemRecord.error)
+            .where(ItemRecord.run_id == run.id)
+            .order_by(ItemRecord.seq)
+        )
+        digest = responses_digest((r.item_id, r.status, r.text, r.error) for r in records)
+        run.status, run.status_reason, run.finished_at = RunStatus.COMPLETED.value, None, now
+        run.responses_sha256 = digest
+        self._staged_events = True
+        await self._outbox.add(
+            session,
+            InferenceRunCompleted(
+                run_id=run.id,
+                stage_id=run.stage_id,
+                submission_id=run.submission_id,
+                team_id=run.team_id,
+                total=run.total,
+                answered=run.answered,
+                errored=run.errored,
+                responses_sha256=digest,
+                suite_content_hash=run.suite_hash,
+                gpu_pool=GpuPool(run.gpu_pool),
+                hardware_class=run.hardware_class,
+                server_version=run.server_version or "",
+                model_version=run.model_version or "",
+                started_at=run.prepared_at or run.accepted_at,
+                completed_at=now,
+            ),
+        )
+        return True

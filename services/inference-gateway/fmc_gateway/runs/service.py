@@ -1,0 +1,149 @@
+"""Accepting runs and reading them: one behaviour shared by Kafka (InferenceRunRequested), REST and gRPC."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fmc_common.auth import Actor, Role
+from fmc_common.clock import Clock
+from fmc_common.errors import Conflict, Forbidden, NotFound
+from fmc_common.events.inference import GpuPool, InferenceRunFailed, InferenceRunRequested
+from fmc_common.messaging.outbox import Outbox
+from fmc_gateway.endpoints import repository as endpoints
+from fmc_gateway.runs.models import Run, RunStatus
+
+UNFAIR = "unfair-parameters"
+
+
+class RunNotFound(NotFound):
+    code = "run-not-found"
+    title = "No such run"
+
+
+class RunIdConflict(Conflict):
+    code = "run-id-conflict"
+    title = "A different run was already requested with this id"
+
+
+def fingerprint(request: InferenceRunRequested) -> str:
+    body = request.model_dump(mode="json", exclude={"requested_at"})
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+async def accept_run(
+    session: AsyncSession,
+    outbox: Outbox,
+    clock: Clock,
+    hardware: Mapping[GpuPool, str],
+    request: InferenceRunRequested,
+) -> Run:
+    """Record a requested run (idempotent on its id). It is prepared and answered in the background.
+
+    Fairness: every run of a stage on the same suite content must use the same decoding parameters
+    and limits as the first; a run that differs is recorded as failed, with the reason, at once.
+    """
+    print_ = fingerprint(request)
+    existing = await session.get(Run, request.run_id)
+    if existing is not None:
+        if existing.request_fingerprint != print_:
+            raise RunIdConflict(f"run {request.run_id} was already requested with other parameters")
+        return existing
+    now = clock.now()
+    endpoint = await endpoints.upsert(
+        session, request.endpoint, now, team_id=request.team_id, submission_id=request.submission_id
+    )
+    run = Run(
+        id=request.run_id,
+        stage_id=request.stage_id,
+        submission_id=request.submission_id,
+        team_id=request.team_id,
+        endpoint_id=endpoint.id,
+        gpu_pool=request.endpoint.gpu_pool.value,
+        hardware_class=hardware.get(request.endpoint.gpu_pool, request.endpoint.gpu_pool.value),
+        suite_id=request.suite.suite_id,
+        suite_version=request.suite.version,
+        suite_hash=request.suite.content_hash,
+        items_uri=request.items.uri,
+        items_sha256=request.items.sha256,
+        decoding=request.decoding.model_dump(mode="json"),
+        limits=request.limits.model_dump(mode="json"),
+        request_fingerprint=print_,
+        status=RunStatus.PENDING.value,
+        total=request.items.item_count,
+        answered=0,
+        errored=0,
+        batched=False,
+        requested_at=request.requested_at,
+        accepted_at=now,
+        last_progress_at=now,
+        progress_reported=0,
+    )
+    session.add(run)
+    unfair = await _unfair_reason(session, run)
+    if unfair is not None:
+        await fail_run(session, outbox, run, UNFAIR, unfair, now)
+    await session.flush()
+    return run
+
+
+async def _unfair_reason(session: AsyncSession, run: Run) -> str | None:
+    reference = await session.scalar(
+        select(Run)
+        .where(
+            Run.stage_id == run.stage_id,
+            Run.suite_hash == run.suite_hash,
+            Run.id != run.id,
+            (Run.failure_code.is_(None)) | (Run.failure_code != UNFAIR),
+        )
+        .order_by(Run.accepted_at, Run.id)
+        .limit(1)
+    )
+    if reference is None:
+        return None
+    if reference.decoding == run.decoding and reference.limits == run.limits:
+        return None
+    return (
+        f"every team of stage {run.stage_id} must be run on suite {run.suite_id} {run.suite_version} with "
+        f"the same decoding parameters and limits; run {reference.id} used decoding {reference.decoding} "
+        f"and limits {reference.limits}, this request asks decoding {run.decoding} and limits {run.limits}"
+    )
+
+
+async def fail_run(
+    session: AsyncSession, outbox: Outbox, run: Run, code: str, reason: str, now: datetime
+) -> None:
+    run.status = RunStatus.FAILED.value
+    run.failure_code = code
+    run.status_reason = reason
+    run.finished_at = now
+    await session.flush()
+    await outbox.add(
+        session,
+        InferenceRunFailed(
+            run_id=run.id,
+            stage_id=run.stage_id,
+            submission_id=run.submission_id,
+            team_id=run.team_id,
+            code=code,
+            reason=reason[:4000],
+            failed_at=now,
+        ),
+    )
+
+
+async def get_run(session: AsyncSession, run_id: uuid.UUID, actor: Actor) -> Run:
+    """A run, for operators and services, or for the team whose model it runs."""
+    actor.require(Role.OPERATOR, Role.SERVICE, Role.TEAM)
+    run = await session.get(Run, run_id)
+    if run is None:
+        raise RunNotFound(f"no run with id {run_id}")
+    if actor.role == Role.TEAM and actor.team_id != run.team_id:
+        raise Forbidden("a team may read only its own runs")
+    return run

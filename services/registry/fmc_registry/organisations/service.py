@@ -1,0 +1,74 @@
+"""Organisations (companies, universities, institutes) and the roles they hold in a programme."""
+
+from __future__ import annotations
+
+import uuid
+
+from fmc_common.errors import Conflict, NotFound
+from fmc_registry.audit import service as audit
+from fmc_registry.context import Ctx
+from fmc_registry.organisations import repository
+from fmc_registry.organisations.models import Organisation, OrganisationKind, OrganisationRole, ProgrammeRole
+
+
+class OrganisationNameTaken(Conflict):
+    code = "organisation-name-taken"
+    title = "An organisation with this name is already registered"
+
+
+class OrganisationNotFound(NotFound):
+    code = "organisation-not-found"
+    title = "No such organisation"
+
+
+async def create(ctx: Ctx, *, name: str, kind: OrganisationKind) -> Organisation:
+    if await repository.get_by_name(ctx.session, name) is not None:
+        raise OrganisationNameTaken(f"an organisation named {name!r} is already registered")
+    return await _insert(ctx, name, kind)
+
+
+async def get_or_create(ctx: Ctx, *, name: str, kind: OrganisationKind) -> Organisation:
+    """The organisation of that name; registered on first mention (a team names its lead by name)."""
+    found = await repository.get_by_name(ctx.session, name)
+    return found if found is not None else await _insert(ctx, name, kind)
+
+
+async def _insert(ctx: Ctx, name: str, kind: OrganisationKind) -> Organisation:
+    organisation = Organisation(id=uuid.uuid4(), name=name, kind=kind.value, created_at=ctx.clock.now())
+    ctx.session.add(organisation)
+    await ctx.session.flush()
+    await audit.record(
+        ctx,
+        action="organisation.registered",
+        entity_type="organisation",
+        entity_id=organisation.id,
+        details={"name": name, "kind": kind.value},
+    )
+    return organisation
+
+
+async def get(ctx: Ctx, organisation_id: uuid.UUID) -> Organisation:
+    organisation = await repository.get(ctx.session, organisation_id)
+    if organisation is None:
+        raise OrganisationNotFound(f"no organisation with id {organisation_id}")
+    return organisation
+
+
+async def grant_role(
+    ctx: Ctx, *, programme_id: uuid.UUID, organisation_id: uuid.UUID, role: ProgrammeRole
+) -> OrganisationRole:
+    """Record the role (idempotent: granting a role held already changes nothing)."""
+    existing = await ctx.session.get(OrganisationRole, (programme_id, organisation_id, role.value))
+    if existing is not None:
+        return existing
+    granted = OrganisationRole(programme_id=programme_id, organisation_id=organisation_id, role=role.value)
+    ctx.session.add(granted)
+    await ctx.session.flush()
+    await audit.record(
+        ctx,
+        action="organisation.role-granted",
+        entity_type="organisation",
+        entity_id=organisation_id,
+        details={"programme_id": str(programme_id), "role": role.value},
+    )
+    return granted

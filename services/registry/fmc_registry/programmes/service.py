@@ -1,0 +1,147 @@
+"""Programmes and stages: creation, reading, and the stage lifecycle (draft -> ... -> final)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from fmc_common.events.registry import StageOpened, StageStatusChanged
+from fmc_registry.audit import service as audit
+from fmc_registry.context import Ctx
+from fmc_registry.lifecycle import STAGE_LIFECYCLE, StageStatus, TeamStatus
+from fmc_registry.programmes import repository
+from fmc_registry.programmes.errors import (
+    ProgrammeNameTaken,
+    ProgrammeNotFound,
+    StageNotFound,
+    StageNumberTaken,
+)
+from fmc_registry.programmes.models import Programme, Stage
+from fmc_registry.teams import repository as teams_repository
+from fmc_registry.teams import service as teams
+
+
+async def create_programme(ctx: Ctx, *, name: str, budget_won: int) -> Programme:
+    if await repository.get_by_name(ctx.session, name) is not None:
+        raise ProgrammeNameTaken(f"a programme named {name!r} exists")
+    programme = Programme(id=uuid.uuid4(), name=name, budget_won=budget_won, created_at=ctx.clock.now())
+    ctx.session.add(programme)
+    await ctx.session.flush()
+    await audit.record(
+        ctx,
+        action="programme.created",
+        entity_type="programme",
+        entity_id=programme.id,
+        details={"name": name, "budget_won": budget_won},
+    )
+    return programme
+
+
+async def get_programme(ctx: Ctx, programme_id: uuid.UUID) -> Programme:
+    programme = await repository.get(ctx.session, programme_id)
+    if programme is None:
+        raise ProgrammeNotFound(f"no programme with id {programme_id}")
+    return programme
+
+
+async def get_stage(ctx: Ctx, stage_id: uuid.UUID, *, lock: bool = False) -> Stage:
+    stage = await repository.get_stage(ctx.session, stage_id, lock=lock)
+    if stage is None:
+        raise StageNotFound(f"no stage with id {stage_id}")
+    return stage
+
+
+async def add_stage(
+    ctx: Ctx,
+    programme_id: uuid.UUID,
+    *,
+    number: int,
+    name: str,
+    planned_advancing: int,
+    evaluation_starts_at: datetime,
+    evaluation_ends_at: datetime,
+    notification_at: datetime,
+    objection_days: int,
+) -> Stage:
+    await get_programme(ctx, programme_id)
+    if await repository.stage_by_number(ctx.session, programme_id, number) is not None:
+        raise StageNumberTaken(f"stage {number} exists in this programme")
+    stage = Stage(
+        id=uuid.uuid4(),
+        programme_id=programme_id,
+        number=number,
+        name=name,
+        planned_advancing=planned_advancing,
+        evaluation_starts_at=evaluation_starts_at,
+        evaluation_ends_at=evaluation_ends_at,
+        notification_at=notification_at,
+        objection_days=objection_days,
+        status=StageStatus.DRAFT.value,
+        status_changed_at=ctx.clock.now(),
+    )
+    ctx.session.add(stage)
+    try:
+        await ctx.session.flush()
+    except IntegrityError as exc:  # a concurrent request added the same number first
+        raise StageNumberTaken(f"stage {number} exists in this programme") from exc
+    await audit.record(
+        ctx,
+        action="stage.created",
+        entity_type="stage",
+        entity_id=stage.id,
+        details={"programme_id": str(programme_id), "number": number, "planned_advancing": planned_advancing},
+    )
+    return stage
+
+
+async def transition_stage(ctx: Ctx, stage: Stage, target: StageStatus, reason: str | None = None) -> Stage:
+    """One legal step of the stage lifecycle, audited and announced."""
+    current = StageStatus(stage.status)
+    STAGE_LIFECYCLE.check(current, target)
+    now = ctx.clock.now()
+    stage.status = target.value
+    stage.status_changed_at = now
+    await ctx.session.flush()
+    await audit.record(
+        ctx,
+        action="stage.status-changed",
+        entity_type="stage",
+        entity_id=stage.id,
+        reason=reason,
+        details={"from": current.value, "to": target.value},
+    )
+    await ctx.outbox.add(
+        ctx.session,
+        StageStatusChanged(
+            stage_id=stage.id,
+            programme_id=stage.programme_id,
+            from_status=current.value,
+            to_status=target.value,
+            changed_at=now,
+        ),
+    )
+    return stage
+
+
+async def open_stage(ctx: Ctx, stage: Stage, reason: str | None = None) -> Stage:
+    """Open for submissions; the selected teams and those advanced from the previous stage join it."""
+    await transition_stage(ctx, stage, StageStatus.OPEN, reason)
+    joining = await teams_repository.joining_stage(ctx.session, stage.programme_id, stage.number)
+    for team in joining:
+        await teams.change_status(
+            ctx, team, TeamStatus.IN_STAGE, stage_number=stage.number, reason=f"stage {stage.number} opened"
+        )
+    await ctx.outbox.add(
+        ctx.session,
+        StageOpened(
+            stage_id=stage.id,
+            programme_id=stage.programme_id,
+            number=stage.number,
+            planned_advancing=stage.planned_advancing,
+            team_ids=[t.id for t in joining],
+            opened_at=ctx.clock.now(),
+        ),
+    )
+    return stage

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fmc_common.db import UtcDateTime
+from fmc_registry.base import Base
+
+
+class Submission(Base):
+    """One version of a team's model for a stage: its Triton endpoint, weights manifest and model card."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (UniqueConstraint("stage_id", "team_id", "version"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    stage_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stages.id"), index=True)
+    team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teams.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    endpoint_url: Mapped[str] = mapped_column(String(500))
+    model_name: Mapped[str] = mapped_column(String(200))
+    model_version: Mapped[str] = mapped_column(String(50))
+    protocol: Mapped[str] = mapped_column(String(8))
+    gpu_pool: Mapped[str] = mapped_column(String(8))
+    manifest: Mapped[dict[str, Any]] = mapped_column(JSON)
+    manifest_digest: Mapped[str] = mapped_column(String(71))
+    model_card: Mapped[dict[str, Any]] = mapped_column(JSON)
+    registered_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Set on the latest version of each team when the evaluation starts: the evaluation's inputs.
+    frozen_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class Statement(Base):
+    """An explanatory statement from a team. One sent after the evaluation began is kept, flagged late,
+    and never becomes an evaluation input."""
+
+    __tablename__ = "statements"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    stage_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stages.id"), index=True)
+    team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teams.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    late: Mapped[bool] = mapped_column(Boolean)
+    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime)

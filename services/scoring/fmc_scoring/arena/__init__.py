@@ -1,0 +1,1 @@
+"""Real-user evaluation, arena style: battles, votes, caps, and Bradley-Terry ratings."""

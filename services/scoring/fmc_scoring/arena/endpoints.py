@@ -1,0 +1,114 @@
+"""REST: arena battles and votes (voters hold an evaluator token), standings for operators."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request, status
+
+from fmc_common.auth import Role
+from fmc_common.web.problems import problem_responses
+from fmc_scoring.arena import service
+from fmc_scoring.arena.gateway import ArenaGateway
+from fmc_scoring.arena.schemas import (
+    AnswersOut,
+    BattleIn,
+    BattleOut,
+    RevealedOut,
+    StandingOut,
+    StandingsOut,
+    VoteIn,
+    VoteOut,
+)
+from fmc_scoring.context import ActorCtx, OperatorCtx
+from fmc_scoring.participants.models import Participant
+from fmc_scoring.results.evidence import arena_standings
+
+router = APIRouter(tags=["arena"])
+
+
+def _gateway(request: Request) -> ArenaGateway:
+    gateway: ArenaGateway = request.app.state.arena_gateway
+    return gateway
+
+
+def _cap(request: Request) -> int:
+    cap: int = request.app.state.runtime.settings.arena_daily_votes
+    return cap
+
+
+@router.post(
+    "/v1/stages/{stage_id}/arena/battles",
+    status_code=status.HTTP_201_CREATED,
+    response_model=BattleOut,
+    responses=problem_responses(401, 403, 409, 422, 429, 503),
+    summary="Start a battle",
+)
+async def start_battle(stage_id: uuid.UUID, body: BattleIn, request: Request, ctx: ActorCtx) -> BattleOut:
+    """Two of the stage's models, anonymised, answer the voter's prompt (through the gateway's arena).
+    Voters hold an evaluator token; a voter who reached today's counted votes (Asia/Seoul) is
+    refused with `daily-vote-cap` (429)."""
+    ctx.actor.require(Role.EVALUATOR)
+    battle = await service.start_battle(ctx, _gateway(request), stage_id, body.prompt, _cap(request))
+    return BattleOut(
+        battle_id=battle.id, prompt=battle.prompt, answers=AnswersOut(a=battle.a_text, b=battle.b_text)
+    )
+
+
+@router.post(
+    "/v1/arena/battles/{battle_id}/vote",
+    status_code=status.HTTP_201_CREATED,
+    response_model=VoteOut,
+    responses=problem_responses(401, 403, 404, 409, 422, 429),
+    summary="Vote on a battle",
+)
+async def vote(battle_id: uuid.UUID, body: VoteIn, request: Request, ctx: ActorCtx) -> VoteOut:
+    """The voter's one vote: A, B, tie, or both bad. The answers' authors are revealed in the reply.
+    A vote on a battle in which an answer names its own model or maker is kept but not counted."""
+    ctx.actor.require(Role.EVALUATOR)
+    battle, recorded = await service.vote(ctx, battle_id, body.choice, _cap(request))
+    a = await ctx.session.get(Participant, battle.a_team_id)
+    b = await ctx.session.get(Participant, battle.b_team_id)
+    return VoteOut(
+        battle_id=battle.id,
+        choice=recorded.choice,
+        counted=recorded.counted,
+        discard_reason=recorded.discard_reason,
+        a=RevealedOut(team_name=a.name if a else str(battle.a_team_id)),
+        b=RevealedOut(team_name=b.name if b else str(battle.b_team_id)),
+    )
+
+
+@router.get(
+    "/v1/stages/{stage_id}/arena/standings",
+    response_model=StandingsOut,
+    responses=problem_responses(401, 403),
+    summary="Arena standings",
+)
+async def standings(stage_id: uuid.UUID, request: Request, ctx: OperatorCtx) -> StandingsOut:
+    """Bradley-Terry ratings of the stage's teams from the counted votes, with 95 % bootstrap
+    intervals and ranks (operators only: confidential)."""
+    rounds = request.app.state.runtime.settings.arena_bootstrap_rounds
+    found = await arena_standings(ctx.session, stage_id, rounds)
+    teams = []
+    for team_id, standing in sorted(found.teams.items(), key=lambda p: (p[1].rank, -p[1].rating)):
+        participant = await ctx.session.get(Participant, team_id)
+        teams.append(
+            StandingOut(
+                team_id=team_id,
+                team_name=participant.name if participant else str(team_id),
+                rating=standing.rating,
+                lower=standing.lower,
+                upper=standing.upper,
+                arena_rank=standing.rank,
+                win_rate=standing.win_rate,
+                votes=standing.votes,
+            )
+        )
+    return StandingsOut(
+        stage_id=stage_id,
+        votes=found.votes,
+        converged=found.converged,
+        bootstrap_rounds=found.rounds,
+        teams=teams,
+    )

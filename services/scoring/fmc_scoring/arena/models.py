@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Boolean, Index, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fmc_common.db import UtcDateTime
+from fmc_scoring.base import Base
+
+
+class Battle(Base):
+    """Two anonymised answers to a voter's prompt. Which team is A or B is revealed after the vote."""
+
+    __tablename__ = "arena_battles"
+    __table_args__ = (Index("ix_arena_battles_voter_created_at", "voter", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    stage_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    voter: Mapped[str] = mapped_column(String(200))
+    prompt: Mapped[str] = mapped_column(Text)
+    a_team_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    b_team_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    a_submission_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    b_submission_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    a_text: Mapped[str] = mapped_column(Text)
+    b_text: Mapped[str] = mapped_column(Text)
+    gateway_battle_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Vote(Base):
+    """The one vote of a battle. ``counted`` false: kept, but left out of the ratings (and why)."""
+
+    __tablename__ = "arena_votes"
+    __table_args__ = (Index("ix_arena_votes_voter_day", "voter", "seoul_day"),)
+
+    battle_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    stage_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    voter: Mapped[str] = mapped_column(String(200))
+    choice: Mapped[str] = mapped_column(String(16))
+    counted: Mapped[bool] = mapped_column(Boolean)
+    discard_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    seoul_day: Mapped[str] = mapped_column(String(10))
+    voted_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -1,0 +1,1 @@
+"""Scoring's append-only audit trail: who decided what, when, and why."""

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fmc_common.db import UtcDateTime
+from fmc_scoring.base import Base
+
+
+class StageCriteria(Base):
+    """The rules of a stage, as agreed with the teams. ``frozen_at`` set: no change is accepted."""
+
+    __tablename__ = "stage_criteria"
+
+    stage_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    advancing: Mapped[int] = mapped_column(Integer)
+    weight_benchmark: Mapped[float] = mapped_column(Float)
+    weight_expert: Mapped[float] = mapped_column(Float)
+    weight_user: Mapped[float] = mapped_column(Float)
+    overall_threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
+    tie_break: Mapped[list[str]] = mapped_column(JSON)
+    decoding: Mapped[dict[str, Any]] = mapped_column(JSON)
+    limits: Mapped[dict[str, Any]] = mapped_column(JSON)
+    revision: Mapped[int] = mapped_column(Integer)
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    frozen_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class StageSuite(Base):
+    """A suite of the stage with its weight in the benchmark part and its own minimum accuracy."""
+
+    __tablename__ = "stage_criteria_suites"
+
+    stage_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("stage_criteria.stage_id", ondelete="CASCADE"), primary_key=True
+    )
+    suite_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("suites.id"), primary_key=True)
+    weight: Mapped[float] = mapped_column(Float)
+    min_accuracy: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, Field, model_validator
+
+from fmc_scoring.inputs import Input
+from fmc_scoring.results.decision import Part
+
+
+class SuiteWeightIn(Input):
+    suite_id: uuid.UUID
+    weight: float = Field(gt=0.0, le=1000.0, description="Weight of the suite in the benchmark part")
+    min_accuracy: float | None = Field(default=None, ge=0.0, le=1.0, description="This suite's own threshold")
+
+
+class PartWeightsIn(Input):
+    benchmark: float = Field(ge=0.0, le=1.0)
+    expert: float = Field(ge=0.0, le=1.0)
+    user: float = Field(ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> PartWeightsIn:
+        if self.benchmark + self.expert + self.user <= 0:
+            raise ValueError("at least one part needs a positive weight")
+        return self
+
+
+class DecodingIn(Input):
+    max_tokens: int = Field(default=256, ge=1, le=32_768)
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    top_p: float = Field(default=1.0, gt=0.0, le=1.0)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+
+
+class LimitsIn(Input):
+    request_timeout_seconds: float = Field(default=60.0, gt=0, le=3600)
+    max_attempts: int = Field(default=5, ge=1, le=20)
+
+
+class CriteriaIn(Input):
+    """A stage's criteria, as agreed with the teams. Accepted until the stage's evaluation starts."""
+
+    suites: list[SuiteWeightIn] = Field(min_length=1, max_length=50)
+    part_weights: PartWeightsIn
+    overall_threshold: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="Minimum suite-weighted benchmark accuracy"
+    )
+    advancing: int = Field(ge=0, le=100, description="Teams that advance from the stage")
+    tie_break: list[Part] = Field(
+        default_factory=lambda: [Part.BENCHMARK, Part.EXPERT, Part.USER],
+        max_length=3,
+        description="Parts compared, in order, when composites are equal; then a published lottery",
+    )
+    decoding: DecodingIn = DecodingIn()
+    limits: LimitsIn = LimitsIn()
+
+    @model_validator(mode="after")
+    def _distinct(self) -> CriteriaIn:
+        if len({s.suite_id for s in self.suites}) != len(self.suites):
+            raise ValueError("each suite may be listed once")
+        if len(set(self.tie_break)) != len(self.tie_break):
+            raise ValueError("each part may appear once in the tie-break")
+        return self
+
+
+class SuiteWeightOut(BaseModel):
+    suite_id: uuid.UUID
+    suite_key: str
+    suite_version: str
+    content_hash: str
+    weight: float
+    min_accuracy: float | None
+
+
+class CriteriaOut(BaseModel):
+    stage_id: uuid.UUID
+    suites: list[SuiteWeightOut]
+    part_weights: dict[str, float]
+    overall_threshold: float | None
+    advancing: int
+    tie_break: list[str]
+    decoding: dict[str, float | int]
+    limits: dict[str, float | int]
+    revision: int
+    updated_at: datetime
+    frozen_at: datetime | None = Field(description="Set when evaluation started: no change is accepted since")

@@ -1,0 +1,145 @@
+"""Stage criteria: set (with a revision) until evaluation starts, then frozen for good."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fmc_common.errors import Conflict, NotFound
+from fmc_scoring.audit import service as audit
+from fmc_scoring.context import Ctx
+from fmc_scoring.criteria.models import StageCriteria, StageSuite
+from fmc_scoring.criteria.schemas import CriteriaIn
+from fmc_scoring.planning.models import Evaluation
+from fmc_scoring.results.decision import Part, Rules, SuiteRule
+from fmc_scoring.suites import service as suites
+from fmc_scoring.suites.models import Suite
+
+
+class CriteriaFrozen(Conflict):
+    code = "criteria-frozen"
+    title = "The stage's criteria are fixed: its evaluation has started"
+
+
+class CriteriaNotFound(NotFound):
+    code = "criteria-not-found"
+    title = "No criteria for this stage"
+
+
+@dataclass(frozen=True)
+class Criteria:
+    row: StageCriteria
+    suites: list[tuple[StageSuite, Suite]]
+
+    def rules(self) -> Rules:
+        """The decision's view: suites by key@version."""
+        return Rules(
+            suites={
+                label(suite): SuiteRule(weight=link.weight, min_accuracy=link.min_accuracy)
+                for link, suite in self.suites
+            },
+            part_weights={
+                Part.BENCHMARK: self.row.weight_benchmark,
+                Part.EXPERT: self.row.weight_expert,
+                Part.USER: self.row.weight_user,
+            },
+            advancing=self.row.advancing,
+            overall_threshold=self.row.overall_threshold,
+            tie_break=tuple(Part(p) for p in self.row.tie_break),
+        )
+
+
+def label(suite: Suite) -> str:
+    return f"{suite.key}@{suite.version}"
+
+
+async def load(session: AsyncSession, stage_id: uuid.UUID) -> Criteria | None:
+    row = await session.get(StageCriteria, stage_id)
+    if row is None:
+        return None
+    links = await session.execute(
+        select(StageSuite, Suite)
+        .join(Suite, Suite.id == StageSuite.suite_id)
+        .where(StageSuite.stage_id == stage_id)
+    )
+    return Criteria(row, sorted(((link, suite) for link, suite in links.all()), key=lambda p: label(p[1])))
+
+
+async def get(session: AsyncSession, stage_id: uuid.UUID) -> Criteria:
+    found = await load(session, stage_id)
+    if found is None:
+        raise CriteriaNotFound(f"no criteria were set for stage {stage_id}")
+    return found
+
+
+async def set_criteria(ctx: Ctx, stage_id: uuid.UUID, body: CriteriaIn) -> Criteria:
+    """Create or replace; refused with ``criteria-frozen`` once the stage's evaluation started."""
+    row = await ctx.session.get(StageCriteria, stage_id)
+    started = await ctx.session.get(Evaluation, stage_id)
+    if (row is not None and row.frozen_at is not None) or started is not None:
+        frozen_at = (
+            row.frozen_at if row is not None and row.frozen_at else (started.started_at if started else None)
+        )
+        raise CriteriaFrozen(
+            f"the evaluation of stage {stage_id} has started: its criteria can no longer change",
+            frozen_at=frozen_at.isoformat() if frozen_at else None,
+        )
+    for item in body.suites:
+        await suites.get_suite(ctx.session, item.suite_id)
+    now = ctx.clock.now()
+    if row is None:
+        row = StageCriteria(stage_id=stage_id, revision=0)
+        ctx.session.add(row)
+    row.advancing = body.advancing
+    row.weight_benchmark = body.part_weights.benchmark
+    row.weight_expert = body.part_weights.expert
+    row.weight_user = body.part_weights.user
+    row.overall_threshold = body.overall_threshold
+    row.tie_break = [p.value for p in body.tie_break]
+    row.decoding = body.decoding.model_dump()
+    row.limits = body.limits.model_dump()
+    row.revision += 1
+    row.updated_by = ctx.actor.subject
+    row.updated_at = now
+    await ctx.session.flush()
+    await ctx.session.execute(delete(StageSuite).where(StageSuite.stage_id == stage_id))
+    for item in body.suites:
+        ctx.session.add(
+            StageSuite(
+                stage_id=stage_id, suite_id=item.suite_id, weight=item.weight, min_accuracy=item.min_accuracy
+            )
+        )
+    await ctx.session.flush()
+    await audit.record(
+        ctx,
+        action="criteria.set",
+        entity_type="stage",
+        entity_id=stage_id,
+        details={"revision": row.revision, "criteria": body.model_dump(mode="json")},
+    )
+    return await get(ctx.session, stage_id)
+
+
+async def freeze(ctx: Ctx, stage_id: uuid.UUID, at: datetime) -> Criteria:
+    """Fix the criteria as the evaluation starts (called by planning); later changes are refused."""
+    criteria = await get(ctx.session, stage_id)
+    if criteria.row.frozen_at is None:
+        criteria.row.frozen_at = at
+        await ctx.session.flush()
+        await audit.record(
+            ctx,
+            action="criteria.frozen",
+            entity_type="stage",
+            entity_id=stage_id,
+            details={"revision": criteria.row.revision},
+        )
+    return criteria
+
+
+def suite_ids(criteria: Criteria) -> Sequence[uuid.UUID]:
+    return [suite.id for _, suite in criteria.suites]

@@ -1,0 +1,1 @@
+"""The expert panel: evaluators, rubric scores, conflicts of interest, trimmed mean, deadline."""

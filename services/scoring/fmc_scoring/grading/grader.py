@@ -1,0 +1,93 @@
+"""Grading one response against one answer key (pure; the key never leaves scoring)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from fmc_scoring.grading.choice import default_labels, extract_choice
+from fmc_scoring.grading.normalise import exact_match, normalise
+from fmc_scoring.grading.numeric import extract_number, numeric_match
+
+
+class ItemKind(StrEnum):
+    MULTIPLE_CHOICE = "multiple-choice"
+    EXACT_MATCH = "exact-match"
+    NUMERIC = "numeric"
+
+
+class GradeReason(StrEnum):
+    CORRECT = "correct"
+    WRONG_ANSWER = "wrong-answer"
+    NO_ANSWER_FOUND = "no-answer-found"
+    INFERENCE_ERROR = "inference-error"
+
+
+@dataclass(frozen=True)
+class AnswerKey:
+    """What counts as right for one item. Exactly one of the three answers is set, by ``kind``."""
+
+    kind: ItemKind
+    choice: int | None = None
+    answers: tuple[str, ...] = ()
+    number: float | None = None
+    rel_tol: float = 1e-6
+
+    def __post_init__(self) -> None:
+        given = {
+            ItemKind.MULTIPLE_CHOICE: self.choice is not None,
+            ItemKind.EXACT_MATCH: bool(self.answers),
+            ItemKind.NUMERIC: self.number is not None,
+        }
+        if not given[self.kind]:
+            raise ValueError(f"a {self.kind} key needs its answer")
+
+
+@dataclass(frozen=True)
+class GradableItem:
+    item_id: str
+    key: AnswerKey
+    choices: tuple[str, ...] = ()
+    labels: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class ItemGrade:
+    item_id: str
+    correct: bool
+    reason: GradeReason
+    extracted: str | None
+
+
+def grade(item: GradableItem, response: str | None) -> ItemGrade:
+    """``response`` is None when the model gave no answer (an inference error): graded incorrect."""
+    if response is None:
+        return ItemGrade(item.item_id, False, GradeReason.INFERENCE_ERROR, None)
+    key = item.key
+    if key.kind == ItemKind.MULTIPLE_CHOICE:
+        labels = item.labels or tuple(default_labels(len(item.choices)))
+        picked = extract_choice(response, item.choices, labels)
+        if picked is None:
+            return ItemGrade(item.item_id, False, GradeReason.NO_ANSWER_FOUND, None)
+        return _verdict(item.item_id, picked == key.choice, labels[picked])
+    if key.kind == ItemKind.NUMERIC:
+        assert key.number is not None  # checked by AnswerKey
+        number = extract_number(response)
+        if number is None:
+            return ItemGrade(item.item_id, False, GradeReason.NO_ANSWER_FOUND, None)
+        return _verdict(item.item_id, numeric_match(response, key.number, key.rel_tol), f"{number:g}")
+    extracted = normalise(response)
+    if not extracted:
+        return ItemGrade(item.item_id, False, GradeReason.NO_ANSWER_FOUND, None)
+    return _verdict(item.item_id, exact_match(response, list(key.answers)), extracted[:200])
+
+
+def _verdict(item_id: str, correct: bool, extracted: str) -> ItemGrade:
+    reason = GradeReason.CORRECT if correct else GradeReason.WRONG_ANSWER
+    return ItemGrade(item_id, correct, reason, extracted)
+
+
+def grade_all(items: Sequence[GradableItem], responses: dict[str, str | None]) -> list[ItemGrade]:
+    """Every item of the suite, in its order; an item without a response record is an error."""
+    return [grade(item, responses.get(item.item_id)) for item in items]

@@ -1,0 +1,49 @@
+"""Grades: per run (accuracy and its interval) and per item (with the stored response, so that
+grading again from stored inputs gives the same numbers)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fmc_common.db import UtcDateTime
+from fmc_scoring.base import Base
+
+
+class RunGrade(Base):
+    __tablename__ = "run_grades"
+
+    run_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("planned_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    stage_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    team_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    suite_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    items: Mapped[int] = mapped_column(Integer)
+    correct: Mapped[float] = mapped_column(Float)
+    errored: Mapped[int] = mapped_column(Integer)
+    accuracy: Mapped[float] = mapped_column(Float)
+    ci_low: Mapped[float] = mapped_column(Float)
+    ci_high: Mapped[float] = mapped_column(Float)
+    level: Mapped[float] = mapped_column(Float)
+    rounds: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int] = mapped_column(Integer)
+    responses_sha256: Mapped[str] = mapped_column(String(64))
+    graded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ItemGradeRow(Base):
+    __tablename__ = "item_grades"
+
+    run_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("planned_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    response: Mapped[str | None] = mapped_column(Text, nullable=True)
+    correct: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(String(32))
+    extracted: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -1,0 +1,123 @@
+"""Grading a run: every item of its suite against its key, accuracy and its bootstrap interval.
+
+The responses are stored with the item grades, so a re-grade (a re-evaluation) reads them back
+instead of asking the gateway again, and the same responses give the same numbers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from fmc_common.errors import Conflict
+from fmc_common.events.results import RunGraded
+from fmc_scoring.context import Ctx
+from fmc_scoring.grading import repository
+from fmc_scoring.grading.bootstrap import DEFAULT_SEED, Accuracy, accuracy_with_ci
+from fmc_scoring.grading.grader import grade_all
+from fmc_scoring.grading.models import ItemGradeRow, RunGrade
+from fmc_scoring.planning.models import PlannedRun, RunStatus
+from fmc_scoring.suites import service as suites
+
+
+class ResponsesIncomplete(Conflict):
+    code = "responses-incomplete"
+    title = "The run's responses do not cover its suite's items"
+
+
+@dataclass(frozen=True)
+class Response:
+    """One item's record from the gateway: the text, or None when the model gave an error."""
+
+    item_id: str
+    text: str | None
+
+
+async def grade_run(
+    ctx: Ctx, run: PlannedRun, responses: Sequence[Response], responses_sha256: str, rounds: int
+) -> RunGrade:
+    """Grade (or grade again) the run from these responses; replaces any earlier grade of the run."""
+    suite = await suites.get_suite(ctx.session, run.suite_id)
+    content = await suites.load_content(ctx.session, suite)
+    by_item = {r.item_id: r.text for r in responses}
+    unknown = set(by_item) - {item.item_id for item in content.items}
+    if unknown or len(by_item) != len(responses):
+        raise ResponsesIncomplete(
+            f"run {run.id}: {len(unknown)} unknown item ids, {len(responses) - len(by_item)} duplicates"
+        )
+    grades = grade_all([item.gradable() for item in content.items], by_item)
+    accuracy = accuracy_with_ci([1.0 if g.correct else 0.0 for g in grades], rounds=rounds, seed=DEFAULT_SEED)
+    await repository.clear(ctx.session, run.id)
+    await ctx.session.flush()
+    for seq, (item, result) in enumerate(zip(content.items, grades, strict=True)):
+        ctx.session.add(
+            ItemGradeRow(
+                run_id=run.id,
+                item_id=item.item_id,
+                seq=seq,
+                response=by_item.get(item.item_id),
+                correct=result.correct,
+                reason=result.reason.value,
+                extracted=result.extracted,
+            )
+        )
+    errored = sum(1 for item in content.items if by_item.get(item.item_id) is None)
+    grade = _grade_row(ctx, run, accuracy, errored, responses_sha256)
+    ctx.session.add(grade)
+    run.status = RunStatus.GRADED.value
+    run.responses_sha256 = responses_sha256
+    await ctx.session.flush()
+    await ctx.outbox.add(ctx.session, _graded(grade))
+    return grade
+
+
+def _grade_row(
+    ctx: Ctx, run: PlannedRun, accuracy: Accuracy, errored: int, responses_sha256: str
+) -> RunGrade:
+    return RunGrade(
+        run_id=run.id,
+        stage_id=run.stage_id,
+        team_id=run.team_id,
+        suite_id=run.suite_id,
+        items=accuracy.items,
+        correct=accuracy.correct,
+        errored=errored,
+        accuracy=accuracy.accuracy,
+        ci_low=accuracy.ci_low,
+        ci_high=accuracy.ci_high,
+        level=accuracy.level,
+        rounds=accuracy.rounds,
+        seed=accuracy.seed,
+        responses_sha256=responses_sha256,
+        graded_at=ctx.clock.now(),
+    )
+
+
+def _graded(grade: RunGrade) -> RunGraded:
+    return RunGraded(
+        run_id=grade.run_id,
+        stage_id=grade.stage_id,
+        team_id=grade.team_id,
+        suite_id=grade.suite_id,
+        items=grade.items,
+        errored=grade.errored,
+        accuracy=grade.accuracy,
+        ci_low=grade.ci_low,
+        ci_high=grade.ci_high,
+        responses_sha256=grade.responses_sha256,
+        graded_at=grade.graded_at,
+    )
+
+
+async def stored_responses(ctx: Ctx, run_id: uuid.UUID) -> list[Response]:
+    return [Response(row.item_id, row.response) for row in await repository.item_grades(ctx.session, run_id)]
+
+
+async def regrade(ctx: Ctx, run: PlannedRun, rounds: int) -> RunGrade | None:
+    """Grade again from the stored responses (None: the run was never graded)."""
+    grade = await ctx.session.get(RunGrade, run.id)
+    if grade is None:
+        return None
+    sha = grade.responses_sha256
+    return await grade_run(ctx, run, await stored_responses(ctx, run.id), sha, rounds)

@@ -1,0 +1,325 @@
+"""Check a candidate model against the reference library: align, stream, compare, decide, report.
+
+1. Inventory from the headers; each hidden space's anchor (token or patch embedding).
+2. Alignment: for each donor sharing a hidden space of the same size, a few rows of the candidate's
+   anchor are read and its hidden units matched to the donor's (linear assignment, signs included).
+3. One streaming pass over every tensor: hashes, the fixed sample, and for tensors with a donor
+   counterpart the Gram over the matched hidden units and the MLP units over them.
+4. Evidence per tensor, decisions per module, a verdict for the model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from fmc_scoring.originality.evidence import (
+    Figure,
+    TensorEvidence,
+    aligned_cka,
+    anchor_strength_baseline,
+    exact_kind,
+    informative,
+    match_units,
+    positional,
+)
+from fmc_scoring.originality.fingerprint import (
+    DEFAULT_SKETCH,
+    ModelFingerprint,
+    SketchConfig,
+    SpacePlan,
+    TensorFingerprint,
+    hidden_axis,
+    plan_spaces,
+)
+from fmc_scoring.originality.modules import COMPONENT_NAMES, Space, classify
+from fmc_scoring.originality.report import ModuleFinding, Report, Verdict
+from fmc_scoring.originality.safetensors_io import CHUNK_BYTES, RAW_DTYPES, TensorInfo, inventory, to_float32
+from fmc_scoring.originality.scan import (
+    F32,
+    F64,
+    GramRequest,
+    HiddenSelection,
+    Ints,
+    Request,
+    TensorScan,
+    UnitRequest,
+    scan_tensor,
+)
+from fmc_scoring.originality.stats import Baseline, align_units
+from fmc_scoring.originality.verdict import (
+    DEFAULT_THRESHOLDS,
+    Donor,
+    Thresholds,
+    assess_module,
+    model_verdict,
+)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """The candidate's hidden units matched to one donor's chosen units in one space."""
+
+    donor: ModelFingerprint
+    space: Space
+    match: Ints
+    sign: F64
+    strength: float
+    baseline: Baseline
+
+
+@dataclass
+class _Pending:
+    probe: Probe
+    donor_tensor: TensorFingerprint
+    gram: GramRequest
+    units: UnitRequest | None
+
+
+def check_model(
+    path: Path,
+    donors: list[ModelFingerprint],
+    *,
+    sketch: SketchConfig = DEFAULT_SKETCH,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    chunk_bytes: int = CHUNK_BYTES,
+    seed: int = 0,
+) -> Report:
+    """The originality report of the model at ``path`` (a file, a sharded index or a directory)."""
+    rng = np.random.default_rng(seed)
+    tensors = inventory(path)
+    plans = plan_spaces(tensors, sketch)
+    probes = [p for donor in donors for p in _probes(tensors, plans, donor, rng)]
+    evidence: dict[str, dict[Donor, list[TensorEvidence]]] = defaultdict(lambda: defaultdict(list))
+    members: dict[str, dict[str, int]] = defaultdict(dict)
+    by_file: dict[Path, list[TensorInfo]] = defaultdict(list)
+    for info in tensors:
+        by_file[info.path].append(info)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as executor:
+        for file, infos in by_file.items():
+            with file.open("rb") as handle:
+                for info in infos:
+                    ref = classify(info.name)
+                    members[ref.module][info.name] = info.numel
+                    found = _check_tensor(
+                        info, handle, plans, probes, donors, sketch, executor, chunk_bytes, rng
+                    )
+                    for donor, item in found:
+                        evidence[ref.module][donor].append(item)
+    total = sum(info.numel for info in tensors)
+    findings = [
+        assess_module(
+            module, classify(next(iter(names))).component, names, evidence[module], total, thresholds
+        )
+        for module, names in sorted(members.items())
+    ]
+    return _report(findings, tensors, donors, probes, plans, path, thresholds)
+
+
+def _probes(
+    tensors: list[TensorInfo],
+    plans: dict[Space, SpacePlan],
+    donor: ModelFingerprint,
+    rng: np.random.Generator,
+) -> list[Probe]:
+    by_name = {t.name: t for t in tensors}
+    found = []
+    for space, plan in plans.items():
+        theirs = donor.plans.get(space)
+        anchor = donor.by_key.get(classify(theirs.anchor).key) if theirs else None
+        if theirs is None or anchor is None or anchor.anchor is None:
+            continue
+        if theirs.hidden != plan.hidden or theirs.anchor_axis != plan.anchor_axis:
+            continue
+        if plan.anchor_axis == 0 and theirs.feature_count != plan.feature_count:
+            continue  # patches of another size: pixel features do not correspond
+        valid = theirs.features < plan.feature_count
+        if int(valid.sum()) < 8:
+            continue
+        candidate = _anchor_vectors(by_name[plan.anchor], plan.anchor_axis, theirs.features[valid])
+        reference = anchor.anchor[:, valid]
+        alignment = align_units(reference, candidate)
+        baseline = anchor_strength_baseline(reference, candidate, rng)
+        found.append(Probe(donor, space, alignment.match, alignment.sign, alignment.mean_strength, baseline))
+    return found
+
+
+def _anchor_vectors(info: TensorInfo, axis: int, features: Ints) -> F32:
+    """Every hidden unit of the candidate's anchor over the given features, reading only what is needed."""
+    rows = np.arange(info.shape[0], dtype=np.int64) if axis == 0 else features
+    width = info.row_size * RAW_DTYPES[info.dtype].itemsize
+    out = np.empty((rows.size, info.row_size), dtype=np.float32)
+    with info.path.open("rb") as handle:
+        for i, row in enumerate(rows):
+            handle.seek(info.start + int(row) * width)
+            raw = np.frombuffer(handle.read(width), dtype=RAW_DTYPES[info.dtype])
+            out[i] = to_float32(raw, info.dtype)
+    return np.ascontiguousarray(out[:, features] if axis == 0 else out.T)
+
+
+def _check_tensor(
+    info: TensorInfo,
+    handle: BinaryIO,
+    plans: dict[Space, SpacePlan],
+    probes: list[Probe],
+    donors: list[ModelFingerprint],
+    sketch: SketchConfig,
+    executor: ThreadPoolExecutor,
+    chunk_bytes: int,
+    rng: np.random.Generator,
+) -> list[tuple[Donor, TensorEvidence]]:
+    ref = classify(info.name)
+    axis = hidden_axis(info, plans.get(ref.space))
+    pending: list[_Pending] = []
+    for probe in probes:
+        theirs = probe.donor.by_key.get(ref.key)
+        if probe.space is not ref.space or theirs is None or axis is None:
+            continue
+        if theirs.shape != info.shape or theirs.hidden_axis != axis or theirs.gram is None:
+            continue
+        selection = HiddenSelection(axis, probe.match, probe.sign)
+        units = UnitRequest(selection, None) if theirs.units is not None else None
+        pending.append(_Pending(probe, theirs, GramRequest(selection), units))
+    requests: list[Request] = [p.gram for p in pending]
+    requests += [p.units for p in pending if p.units is not None]
+    scanned = scan_tensor(
+        info, handle, executor, sample_size=sketch.sample_size, requests=requests, chunk_bytes=chunk_bytes
+    )
+    found = []
+    for donor in donors:
+        item = _evidence(info, ref.key, scanned, donor, [p for p in pending if p.probe.donor is donor], rng)
+        if item is not None:
+            found.append((Donor(donor.name, donor.revision), item))
+    return found
+
+
+def _evidence(
+    info: TensorInfo,
+    key: str,
+    scanned: TensorScan,
+    donor: ModelFingerprint,
+    pending: list[_Pending],
+    rng: np.random.Generator,
+) -> TensorEvidence | None:
+    exact_match = donor.by_hash.get(scanned.sha256) or (
+        donor.by_hash.get(scanned.canonical) if scanned.canonical else None
+    )
+    keyed = donor.by_key.get(key)
+    theirs = exact_match or keyed
+    if theirs is None:
+        return None
+    item = TensorEvidence(info.name, theirs.name, theirs.module, info.numel, informative(theirs))
+    if exact_match is not None:
+        item.exact = exact_kind(scanned.sha256, scanned.canonical, exact_match)
+    positional_ok = exact_match is None or exact_match is keyed
+    if (
+        positional_ok
+        and keyed is not None
+        and keyed.numel == info.numel
+        and info.is_float
+        and keyed.sample.size
+    ):
+        item.donor_tensor, item.donor_module, item.informative = keyed.name, keyed.module, informative(keyed)
+        item.pearson, item.relative_l2, item.bit_equal = positional(scanned.sample, keyed, rng)
+    for p in pending:
+        if p.donor_tensor.anchor is not None:
+            item.anchor_alignment = Figure(p.probe.strength, p.probe.baseline)
+        elif p.gram.gram is not None:
+            item.cka = aligned_cka(p.gram.gram, p.donor_tensor, rng)
+        if p.units is not None and p.units.vectors is not None:
+            item.unit_match = match_units(p.units.vectors, p.donor_tensor)
+    return item
+
+
+def _report(
+    findings: list[ModuleFinding],
+    tensors: list[TensorInfo],
+    donors: list[ModelFingerprint],
+    probes: list[Probe],
+    plans: dict[Space, SpacePlan],
+    path: Path,
+    thresholds: Thresholds,
+) -> Report:
+    verdict = model_verdict(findings)
+    reused = [f for f in findings if f.decision is Verdict.REUSED]
+    review = [f for f in findings if f.decision is Verdict.NEEDS_REVIEW]
+    components = sorted({f"{f.component} (from {f.donor}@{f.donor_revision})" for f in reused})
+    caveats = []
+    for space in plans.keys() - {p.space for p in probes}:
+        caveats.append(
+            f"{COMPONENT_NAMES[space]}: no donor with a hidden space of the same size; "
+            "permuted copies there can be missed (exact and positional checks still ran)"
+        )
+    return Report(
+        verdict=verdict,
+        summary=_summary(verdict, reused, review, donors),
+        reused_components=components,
+        reused_modules=[f.module for f in reused],
+        review_modules=[f.module for f in review],
+        donors_compared=[f"{d.name}@{d.revision}" for d in donors],
+        parameters=sum(t.numel for t in tensors),
+        tensors=len(tensors),
+        bytes_checked=sum(t.nbytes for t in tensors),
+        modules=findings,
+        context=_context(tensors, donors, probes, path),
+        caveats=caveats,
+        thresholds=thresholds.to_json(),
+    )
+
+
+def _summary(
+    verdict: Verdict, reused: list[ModuleFinding], review: list[ModuleFinding], donors: list[ModelFingerprint]
+) -> str:
+    if verdict is Verdict.ORIGINAL:
+        return f"original: no module matches any of the {len(donors)} reference model(s)"
+    if verdict is Verdict.NEEDS_REVIEW:
+        return f"needs review: weak or partial similarity in {', '.join(f.module for f in review[:5])}"
+    parts = defaultdict(list)
+    for f in reused:
+        parts[(f.component, f.donor, f.donor_revision)].append(f)
+    described = [
+        f"{component} from {donor}@{revision} ({len(items)} module(s), "
+        f"{100 * sum(i.parameter_share for i in items):.1f}% of parameters)"
+        for (component, donor, revision), items in sorted(parts.items(), key=lambda kv: str(kv[0]))
+    ]
+    return "reused: " + "; ".join(described)
+
+
+def _context(
+    tensors: list[TensorInfo], donors: list[ModelFingerprint], probes: list[Probe], path: Path
+) -> dict[str, Any]:
+    """Shared architecture, config and tokenizer: reported as context, never counted as evidence."""
+    keys = {(classify(t.name).key, t.shape) for t in tensors}
+    directory = path if path.is_dir() else path.parent
+    context: dict[str, Any] = {"architecture_overlap": {}, "alignments": []}
+    for donor in donors:
+        shared = sum(1 for t in donor.tensors if (t.key, t.shape) in keys)
+        context["architecture_overlap"][f"{donor.name}@{donor.revision}"] = {
+            "tensors_with_same_name_and_shape": shared,
+            "same_config_file": _same_file(directory / "config.json", donor.config_sha256),
+            "same_tokenizer_file": _same_file(directory / "tokenizer.json", donor.tokenizer_sha256),
+            "note": "a shared architecture or tokenizer is not evidence of reused weights",
+        }
+    for probe in probes:
+        context["alignments"].append(
+            {
+                "donor": f"{probe.donor.name}@{probe.donor.revision}",
+                "space": str(probe.space),
+                "mean_abs_correlation": round(probe.strength, 4),
+                "baseline_mean": round(probe.baseline.mean, 4),
+                "baseline_sd": round(probe.baseline.sd, 4),
+            }
+        )
+    return context
+
+
+def _same_file(path: Path, digest: str | None) -> bool | None:
+    if digest is None or not path.is_file():
+        return None
+    return hashlib.sha256(path.read_bytes()).hexdigest() == digest

@@ -1,0 +1,200 @@
+"""REST: /v1/originality (the reference library of donor models, checks and their reports)."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response, status
+
+from fmc_common.auth import Actor, Role
+from fmc_common.errors import InvalidInput
+from fmc_common.idempotency import IdempotencyStore, StoredResponse, request_hash
+from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from fmc_common.web.deps import CurrentActor, OperatorOnly, SessionDep
+from fmc_common.web.problems import problem_responses
+from fmc_scoring.base import PLATFORM
+from fmc_scoring.originality import repository, service
+from fmc_scoring.originality.models import OriginalityCheck
+from fmc_scoring.originality.schemas import (
+    CheckCreate,
+    CheckOut,
+    CheckPage,
+    CheckSummary,
+    DonorCreate,
+    DonorOut,
+    DonorPage,
+)
+
+router = APIRouter(prefix="/v1/originality", tags=["originality"])
+
+
+def _weights_root(request: Request) -> Path:
+    root: Path = request.app.state.runtime.settings.originality_weights_root
+    return root
+
+
+def _after(cursor: str | None) -> uuid.UUID | None:
+    raw = decode_cursor(cursor)
+    try:
+        return uuid.UUID(raw) if raw else None
+    except ValueError as exc:
+        raise InvalidInput("the cursor is not valid") from exc
+
+
+@router.post(
+    "/donors",
+    status_code=status.HTTP_201_CREATED,
+    response_model=DonorOut,
+    responses=problem_responses(401, 403, 404, 409, 422),
+    summary="Register a donor model in the reference library",
+)
+async def register_donor(
+    body: DonorCreate, request: Request, session: SessionDep, actor: OperatorOnly
+) -> DonorOut:
+    """Fingerprint a known public model (pinned by revision) from its safetensors weights. Operators only.
+
+    Per tensor the library keeps its name, shape, dtype, hashes and compact statistics; the raw
+    weights are not kept. The path is relative to the service's weights directory.
+    """
+    donor = await service.register_donor(
+        session,
+        request.app.state.runtime.clock,
+        _weights_root(request),
+        name=body.name,
+        revision=body.revision,
+        weights_path=body.weights_path,
+        actor=actor.subject,
+    )
+    return DonorOut.model_validate(donor)
+
+
+@router.get(
+    "/donors",
+    response_model=DonorPage,
+    responses=problem_responses(401, 403, 422),
+    summary="List donor models",
+)
+async def list_donors(
+    session: SessionDep,
+    actor: OperatorOnly,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+) -> DonorPage:
+    """The reference library, a page at a time. Operators only."""
+    donors = await repository.donors_page(session, _after(cursor), limit + 1)
+    has_more = len(donors) > limit
+    donors = donors[:limit]
+    return DonorPage(
+        items=[DonorOut.model_validate(d) for d in donors],
+        next_cursor=encode_cursor(str(donors[-1].id)) if has_more and donors else None,
+    )
+
+
+@router.get(
+    "/donors/{donor_id}",
+    response_model=DonorOut,
+    responses=problem_responses(401, 403, 404),
+    summary="One donor model",
+)
+async def get_donor(donor_id: uuid.UUID, session: SessionDep, actor: OperatorOnly) -> DonorOut:
+    """A donor model of the reference library. Operators only."""
+    return DonorOut.model_validate(await service.get_donor(session, donor_id))
+
+
+@router.post(
+    "/checks",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CheckOut,
+    responses=problem_responses(401, 403, 404, 409, 422),
+    summary="Check a submission's weights for reused third-party weights",
+)
+async def run_check(
+    body: CheckCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    actor: OperatorOnly,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> CheckOut:
+    """Compare a team's submitted weights with every donor model, module by module. Operators only.
+
+    Returns the verdict (`original`, `reused` or `needs-review`) and the report explaining it, and
+    emits `OriginalityVerdictIssued`. Send an `Idempotency-Key` header to make retries safe.
+    """
+    runtime = request.app.state.runtime
+    store = IdempotencyStore(PLATFORM, runtime.clock)
+    scope = f"originality-check:{actor.subject}"
+    fingerprint = request_hash(body.model_dump(mode="json"))
+    if idempotency_key is not None:
+        stored = await store.lookup(session, scope, idempotency_key, fingerprint)
+        if stored is not None:
+            response.status_code = stored.status_code
+            return CheckOut.model_validate(stored.body)
+    check = await service.run_check(
+        session,
+        runtime.outbox,
+        runtime.clock,
+        _weights_root(request),
+        stage_id=body.stage_id,
+        team_id=body.team_id,
+        submission_id=body.submission_id,
+        weights_path=body.weights_path,
+        actor=actor.subject,
+    )
+    out = _check_out(check)
+    if idempotency_key is not None:
+        await store.store(
+            session, scope, idempotency_key, fingerprint, StoredResponse(201, out.model_dump(mode="json"))
+        )
+    return out
+
+
+@router.get(
+    "/checks/{check_id}",
+    response_model=CheckOut,
+    responses=problem_responses(401, 403, 404),
+    summary="One check with its report",
+)
+async def get_check(check_id: uuid.UUID, session: SessionDep, actor: CurrentActor) -> CheckOut:
+    """Operators and services see every check; a team sees the checks of its own submissions."""
+    check = await service.get_check(session, check_id)
+    _require_reader(actor, check.team_id)
+    return _check_out(check)
+
+
+@router.get(
+    "/checks", response_model=CheckPage, responses=problem_responses(401, 403, 422), summary="List checks"
+)
+async def list_checks(
+    session: SessionDep,
+    actor: CurrentActor,
+    team_id: uuid.UUID | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+) -> CheckPage:
+    """Checks in a stable order (without reports). A team lists only its own."""
+    if actor.role == Role.TEAM:
+        if team_id is not None:
+            actor.require_team(team_id)
+        team_id = actor.team_id
+    else:
+        actor.require(Role.OPERATOR, Role.SERVICE)
+    checks = await repository.checks_page(session, team_id, _after(cursor), limit + 1)
+    has_more = len(checks) > limit
+    checks = checks[:limit]
+    return CheckPage(
+        items=[CheckSummary.model_validate(c) for c in checks],
+        next_cursor=encode_cursor(str(checks[-1].id)) if has_more and checks else None,
+    )
+
+
+def _require_reader(actor: Actor, team_id: uuid.UUID) -> None:
+    if actor.role != Role.SERVICE:
+        actor.require_team(team_id)
+
+
+def _check_out(check: OriginalityCheck) -> CheckOut:
+    summary = CheckSummary.model_validate(check)
+    return CheckOut.model_validate({**summary.model_dump(), "report": check.report})

@@ -1,0 +1,154 @@
+"""Per-tensor evidence against one donor tensor, each figure with its baseline from independent pairs.
+
+The baseline of a positional statistic (Pearson, relative L2, bit-equality) comes from pairs made
+independent by shuffling which donor element faces which candidate element; the baseline of CKA
+from shuffling which hidden unit faces which. Both keep each tensor's own distribution (LayerNorm
+gains near 1, tiny biases), which is exactly what fools a naive check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fmc_scoring.originality.fingerprint import TensorFingerprint
+from fmc_scoring.originality.scan import F32, F64, Ints
+from fmc_scoring.originality.stats import (
+    Baseline,
+    align_units,
+    bit_equal_share,
+    normalise_gram,
+    pearson,
+    permutation_baseline,
+    relative_l2,
+    unbiased_cka,
+    unbiased_cka_null,
+)
+
+BASELINE_PAIRS = 24
+# Below these a tensor carries no evidence of copying: constant or nearly constant tensors (an
+# untrained LayerNorm's ones, zero biases) are identical in unrelated models by construction.
+MIN_DISTINCT_VALUES = 16
+MIN_ELEMENTS = 64
+# Deterministic buffers some checkpoints store: identical in unrelated models with the same config.
+BUFFER_MARKERS = ("inv_freq", "position_ids")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """An observed statistic beside its baseline mean and spread."""
+
+    value: float
+    baseline: Baseline
+
+    @property
+    def z(self) -> float:
+        return self.baseline.z(self.value)
+
+
+@dataclass
+class TensorEvidence:
+    name: str
+    donor_tensor: str
+    donor_module: str
+    numel: int
+    informative: bool
+    exact: str | None = None
+    pearson: Figure | None = None
+    relative_l2: Figure | None = None
+    bit_equal: Figure | None = None
+    cka: Figure | None = None
+    anchor_alignment: Figure | None = None
+    unit_match: Ints | None = None
+
+
+def informative(donor: TensorFingerprint) -> bool:
+    if any(marker in donor.name for marker in BUFFER_MARKERS):
+        return False
+    return donor.numel >= MIN_ELEMENTS and donor.distinct >= MIN_DISTINCT_VALUES
+
+
+def exact_kind(sha256: str, canonical: str | None, donor: TensorFingerprint) -> str | None:
+    """How a candidate tensor equals a donor tensor byte for byte, if it does."""
+    if sha256 == donor.sha256:
+        return "raw bytes"
+    if canonical is not None and canonical in donor.canonical:
+        index = donor.canonical.index(canonical)
+        return "bf16 cast" if index < 2 else "bf16 cast of the transpose"
+    return None
+
+
+def positional(
+    sample: F32, donor: TensorFingerprint, rng: np.random.Generator
+) -> tuple[Figure, Figure | None, Figure]:
+    """Pearson, relative L2 and bit-equal share of same-position elements, with shuffled baselines.
+
+    Relative L2 is undefined (None) against an all-zero donor tensor.
+    """
+    reference = donor.sample
+    shuffled = rng.permuted(np.tile(reference, (BASELINE_PAIRS, 1)), axis=1)
+    distance = None
+    if np.any(reference):
+        distance = Figure(
+            relative_l2(sample, reference), permutation_baseline(_relative_l2_rows(sample, shuffled))
+        )
+    return (
+        Figure(pearson(sample, reference), permutation_baseline(_pearson_rows(sample, shuffled))),
+        distance,
+        Figure(bit_equal_share(sample, reference), permutation_baseline(_bit_equal_rows(sample, shuffled))),
+    )
+
+
+def _pearson_rows(sample: F32, rows: F32) -> list[float]:
+    y = sample.astype(np.float64) - float(sample.mean())
+    x = rows.astype(np.float64) - rows.mean(axis=1, keepdims=True)
+    denominator = np.sqrt((x * x).sum(axis=1) * float(y @ y))
+    return [float(v) for v in np.divide(x @ y, denominator, out=np.zeros(len(x)), where=denominator > 0)]
+
+
+def _relative_l2_rows(sample: F32, rows: F32) -> list[float]:
+    norm = float(np.linalg.norm(rows[0].astype(np.float64)))  # a shuffle keeps the norm
+    return [
+        float(v) for v in np.linalg.norm(rows.astype(np.float64) - sample.astype(np.float64), axis=1) / norm
+    ]
+
+
+def _bit_equal_rows(sample: F32, rows: F32) -> list[float]:
+    bits = np.ascontiguousarray(sample, dtype=np.float32).view(np.uint32)
+    return [
+        float(v) for v in (np.ascontiguousarray(rows, dtype=np.float32).view(np.uint32) == bits).mean(axis=1)
+    ]
+
+
+def aligned_cka(gram: F64, donor: TensorFingerprint, rng: np.random.Generator) -> Figure | None:
+    """CKA of the donor's Gram over its chosen hidden units and the candidate's over the matched units."""
+    if donor.gram is None or gram.shape != donor.gram.shape or gram.shape[0] < 4:
+        return None
+    candidate = normalise_gram(gram)
+    reference = donor.gram.astype(np.float64)
+    orders = [rng.permutation(candidate.shape[0]) for _ in range(BASELINE_PAIRS)]
+    null = unbiased_cka_null(reference, candidate, orders)
+    return Figure(unbiased_cka(reference, candidate), permutation_baseline(null))
+
+
+def match_units(vectors: F32, donor: TensorFingerprint) -> Ints | None:
+    """Which candidate MLP unit each of the donor's sampled units matches (by |correlation|)."""
+    if (
+        donor.units is None
+        or vectors.shape[1] != donor.units.shape[1]
+        or vectors.shape[0] < donor.units.shape[0]
+    ):
+        return None
+    return align_units(donor.units, vectors).match
+
+
+def anchor_strength_baseline(
+    reference: F32, candidate: F32, rng: np.random.Generator, pairs: int = 8
+) -> Baseline:
+    """Mean matched |correlation| when the anchor's features are shuffled (no correspondence left)."""
+    values = []
+    for _ in range(pairs):
+        order = rng.permutation(candidate.shape[1])
+        values.append(align_units(reference, candidate[:, order]).mean_strength)
+    return permutation_baseline(values)

@@ -1,0 +1,54 @@
+"""Every query of the originality check."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fmc_scoring.originality.models import DonorModel, DonorTensor, OriginalityCheck
+
+
+async def donor_by_name(session: AsyncSession, name: str, revision: str) -> DonorModel | None:
+    query = select(DonorModel).where(DonorModel.name == name, DonorModel.revision == revision)
+    return await session.scalar(query)
+
+
+async def get_donor(session: AsyncSession, donor_id: uuid.UUID) -> DonorModel | None:
+    return await session.get(DonorModel, donor_id)
+
+
+async def donors_page(session: AsyncSession, after: uuid.UUID | None, limit: int) -> list[DonorModel]:
+    query = select(DonorModel).order_by(DonorModel.id).limit(limit)
+    if after is not None:
+        query = query.where(DonorModel.id > after)
+    return list(await session.scalars(query))
+
+
+async def all_donors(session: AsyncSession) -> list[DonorModel]:
+    return list(await session.scalars(select(DonorModel).order_by(DonorModel.name, DonorModel.revision)))
+
+
+async def donor_tensors(session: AsyncSession, donor_id: uuid.UUID) -> list[DonorTensor]:
+    query = select(DonorTensor).where(DonorTensor.donor_id == donor_id).order_by(DonorTensor.name)
+    return list(await session.scalars(query))
+
+
+async def get_check(session: AsyncSession, check_id: uuid.UUID) -> OriginalityCheck | None:
+    return await session.get(OriginalityCheck, check_id)
+
+
+async def checks_page(
+    session: AsyncSession, team_id: uuid.UUID | None, after: uuid.UUID | None, limit: int
+) -> list[OriginalityCheck]:
+    query = select(OriginalityCheck).order_by(OriginalityCheck.id).limit(limit)
+    if team_id is not None:
+        query = query.where(OriginalityCheck.team_id == team_id)
+    if after is not None:
+        query = query.where(OriginalityCheck.id > after)
+    return list(await session.scalars(query))
+
+
+def add(session: AsyncSession, row: DonorModel | DonorTensor | OriginalityCheck) -> None:
+    session.add(row)

@@ -1,0 +1,134 @@
+"""Requests and responses of /v1/originality."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from fmc_scoring.originality.report import Method, Verdict
+
+
+def _printable(value: str) -> str:
+    if not value.isprintable():
+        raise ValueError("must not contain control characters")
+    return value
+
+
+class DonorCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200, examples=["Qwen2.5-VL-7B-Instruct"])
+    revision: str = Field(
+        min_length=1, max_length=200, description="The pinned revision (e.g. a commit hash)"
+    )
+    weights_path: str = Field(
+        min_length=1,
+        max_length=1000,
+        description="A .safetensors file, a sharded index or a directory, relative to the weights root",
+    )
+
+    _check = field_validator("name", "revision", "weights_path")(_printable)
+
+
+class DonorOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    revision: str
+    source: str
+    tensor_count: int
+    parameter_count: int
+    registered_by: str
+    registered_at: datetime
+
+
+class DonorPage(BaseModel):
+    items: list[DonorOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page."
+    )
+
+
+class CheckCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    stage_id: uuid.UUID
+    team_id: uuid.UUID
+    submission_id: uuid.UUID | None = None
+    weights_path: str = Field(
+        min_length=1,
+        max_length=1000,
+        description="The submission's weights manifest: a .safetensors file, an index or a directory",
+    )
+
+    _check = field_validator("weights_path")(_printable)
+
+
+class ModuleFindingOut(BaseModel):
+    module: str
+    component: str
+    parameter_share: float
+    parameters: int
+    decision: Verdict
+    method: Method
+    statistic: str
+    value: float | None
+    baseline_mean: float | None
+    baseline_sd: float | None
+    z_score: float | None
+    p_value: float | None
+    tensors_covered: int
+    tensors_total: int
+    donor: str | None
+    donor_revision: str | None
+    donor_modules: list[str]
+    matched_tensors: list[str]
+    figures: dict[str, Any] = Field(description="Every tensor's figures against the donor, with baselines")
+    caveats: list[str]
+
+
+class ReportOut(BaseModel):
+    verdict: Verdict
+    summary: str
+    reused_components: list[str]
+    reused_modules: list[str]
+    review_modules: list[str]
+    donors_compared: list[str]
+    parameters: int
+    tensors: int
+    bytes_checked: int
+    modules: list[ModuleFindingOut]
+    context: dict[str, Any] = Field(
+        description="Shared architecture, config, tokenizer, alignments: not evidence"
+    )
+    caveats: list[str]
+    thresholds: dict[str, float]
+
+
+class CheckSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    stage_id: uuid.UUID
+    team_id: uuid.UUID
+    submission_id: uuid.UUID | None
+    weights_path: str
+    status: str
+    verdict: Verdict
+    summary: str
+    created_at: datetime
+
+
+class CheckOut(CheckSummary):
+    report: ReportOut
+
+
+class CheckPage(BaseModel):
+    items: list[CheckSummary]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page."
+    )

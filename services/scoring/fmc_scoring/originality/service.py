@@ -1,0 +1,236 @@
+"""Originality: registering donors in the reference library, running checks, reading reports.
+
+The heavy work (reading weights) runs in a worker thread so the event loop keeps serving; the
+database work stays in the caller's transaction (the edge commits), and the verdict event goes
+through the outbox in that same transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fmc_common.clock import Clock
+from fmc_common.errors import Conflict, InvalidInput, NotFound
+from fmc_common.events.scoring import OriginalityVerdictIssued
+from fmc_common.messaging.outbox import Outbox
+from fmc_scoring.originality import repository
+from fmc_scoring.originality.check import check_model
+from fmc_scoring.originality.fingerprint import ModelFingerprint, TensorFingerprint, fingerprint_model
+from fmc_scoring.originality.models import CheckStatus, DonorModel, DonorTensor, OriginalityCheck
+from fmc_scoring.originality.report import Report, Verdict
+from fmc_scoring.originality.safetensors_io import SafetensorsError
+
+
+class DonorAlreadyRegistered(Conflict):
+    code = "donor-already-registered"
+    title = "This donor model is already in the reference library at this revision"
+
+
+class DonorNotFound(NotFound):
+    code = "donor-not-found"
+    title = "No such donor model"
+
+
+class CheckNotFound(NotFound):
+    code = "originality-check-not-found"
+    title = "No such originality check"
+
+
+class WeightsNotFound(NotFound):
+    code = "weights-not-found"
+    title = "No weights at this path"
+
+
+class WeightsPathRefused(InvalidInput):
+    code = "weights-path-refused"
+    title = "The weights path must stay inside the weights directory"
+
+
+class WeightsUnreadable(InvalidInput):
+    code = "weights-unreadable"
+    title = "The weights are not a readable safetensors model"
+
+
+class ReferenceLibraryEmpty(Conflict):
+    code = "reference-library-empty"
+    title = "No donor model is registered: a check would have nothing to compare with"
+
+
+def resolve_weights(root: Path, relative: str) -> Path:
+    """The weights path inside ``root``; anything escaping it (``..``, absolute, links) is refused."""
+    base = root.resolve()
+    target = (base / relative).resolve()
+    if not target.is_relative_to(base):
+        raise WeightsPathRefused(f"{relative!r} points outside the weights directory")
+    if not target.exists():
+        raise WeightsNotFound(f"nothing at {relative!r} in the weights directory", weights_path=relative)
+    return target
+
+
+async def register_donor(
+    session: AsyncSession,
+    clock: Clock,
+    root: Path,
+    *,
+    name: str,
+    revision: str,
+    weights_path: str,
+    actor: str,
+) -> DonorModel:
+    """Fingerprint a donor's weights into the reference library (the weights themselves are not kept)."""
+    if await repository.donor_by_name(session, name, revision) is not None:
+        raise DonorAlreadyRegistered(f"{name}@{revision} is already registered", name=name, revision=revision)
+    path = resolve_weights(root, weights_path)
+    try:
+        fingerprint = await asyncio.to_thread(fingerprint_model, path, name, revision)
+    except SafetensorsError as exc:
+        raise WeightsUnreadable(str(exc)) from exc
+    donor = DonorModel(
+        id=uuid.uuid4(),
+        name=name,
+        revision=revision,
+        source=weights_path,
+        tensor_count=len(fingerprint.tensors),
+        parameter_count=fingerprint.parameter_count,
+        spaces=fingerprint.plans_json(),
+        config_sha256=fingerprint.config_sha256,
+        tokenizer_sha256=fingerprint.tokenizer_sha256,
+        registered_by=actor,
+        registered_at=clock.now(),
+    )
+    repository.add(session, donor)
+    await session.flush()
+    for tensor in fingerprint.tensors:
+        repository.add(session, _tensor_row(donor.id, tensor))
+    await session.flush()
+    return donor
+
+
+def _tensor_row(donor_id: uuid.UUID, tensor: TensorFingerprint) -> DonorTensor:
+    return DonorTensor(
+        donor_id=donor_id,
+        name=tensor.name,
+        key=tensor.key,
+        module=tensor.module,
+        dtype=tensor.dtype,
+        shape=list(tensor.shape),
+        sha256=tensor.sha256,
+        canonical=list(tensor.canonical),
+        hidden_axis=tensor.hidden_axis,
+        statistics=tensor.blob(),
+    )
+
+
+async def get_donor(session: AsyncSession, donor_id: uuid.UUID) -> DonorModel:
+    donor = await repository.get_donor(session, donor_id)
+    if donor is None:
+        raise DonorNotFound(f"no donor with id {donor_id}")
+    return donor
+
+
+async def load_library(session: AsyncSession) -> list[ModelFingerprint]:
+    """Every donor's fingerprint, as the check needs it."""
+    library = []
+    for donor in await repository.all_donors(session):
+        tensors = [
+            TensorFingerprint.from_blob(
+                {
+                    "name": row.name,
+                    "key": row.key,
+                    "module": row.module,
+                    "dtype": row.dtype,
+                    "shape": row.shape,
+                    "sha256": row.sha256,
+                    "canonical": row.canonical,
+                    "hidden_axis": row.hidden_axis,
+                },
+                row.statistics,
+            )
+            for row in await repository.donor_tensors(session, donor.id)
+        ]
+        plans = ModelFingerprint.plans_from_json(donor.spaces)
+        library.append(
+            ModelFingerprint(
+                donor.name,
+                donor.revision,
+                tensors,
+                plans,
+                config_sha256=donor.config_sha256,
+                tokenizer_sha256=donor.tokenizer_sha256,
+            )
+        )
+    return library
+
+
+async def run_check(
+    session: AsyncSession,
+    outbox: Outbox,
+    clock: Clock,
+    root: Path,
+    *,
+    stage_id: uuid.UUID,
+    team_id: uuid.UUID,
+    submission_id: uuid.UUID | None,
+    weights_path: str,
+    actor: str,
+) -> OriginalityCheck:
+    """Check a submission's weights against the whole reference library; record and announce the verdict."""
+    path = resolve_weights(root, weights_path)
+    library = await load_library(session)
+    if not library:
+        raise ReferenceLibraryEmpty("register at least one donor model before running checks")
+    try:
+        report = await asyncio.to_thread(check_model, path, library)
+    except SafetensorsError as exc:
+        raise WeightsUnreadable(str(exc)) from exc
+    check = OriginalityCheck(
+        id=uuid.uuid4(),
+        stage_id=stage_id,
+        team_id=team_id,
+        submission_id=submission_id,
+        weights_path=weights_path,
+        status=CheckStatus.COMPLETED.value,
+        verdict=report.verdict.value,
+        summary=report.summary[:2000],
+        report=report.to_json(),
+        requested_by=actor,
+        created_at=clock.now(),
+    )
+    repository.add(session, check)
+    await session.flush()
+    await outbox.add(session, _verdict_event(check, report))
+    return check
+
+
+_EVENT_VERDICTS: dict[Verdict, Literal["original", "reused", "needs-review"]] = {
+    Verdict.ORIGINAL: "original",
+    Verdict.REUSED: "reused",
+    Verdict.NEEDS_REVIEW: "needs-review",
+}
+
+
+def _verdict_event(check: OriginalityCheck, report: Report) -> OriginalityVerdictIssued:
+    reused = [f for f in report.modules if f.decision is Verdict.REUSED]
+    return OriginalityVerdictIssued(
+        check_id=check.id,
+        stage_id=check.stage_id,
+        team_id=check.team_id,
+        submission_id=check.submission_id,
+        verdict=_EVENT_VERDICTS[report.verdict],
+        reused_components=report.reused_components[:20],
+        reused_modules=report.reused_modules[:500],
+        donors=sorted({f"{f.donor}@{f.donor_revision}" for f in reused})[:50],
+        issued_at=check.created_at,
+    )
+
+
+async def get_check(session: AsyncSession, check_id: uuid.UUID) -> OriginalityCheck:
+    check = await repository.get_check(session, check_id)
+    if check is None:
+        raise CheckNotFound(f"no originality check with id {check_id}")
+    return check

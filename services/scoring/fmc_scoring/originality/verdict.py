@@ -1,0 +1,261 @@
+"""From per-tensor evidence to a decision per module and a verdict for the model.
+
+A module is ``reused`` only on strong evidence with a large effect: byte-identical informative
+tensors covering most of its parameters, or a same-position Pearson correlation far above its
+baseline, or (for permuted copies) an aligned CKA far above its baseline, or an aligned CKA
+corroborated by the MLP rank test. Weaker but significant signals give ``needs-review``: a human
+looks before anyone is accused. The thresholds are justified by ``calibration`` (docs/originality.md).
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import asdict, dataclass
+
+from fmc_scoring.originality.evidence import TensorEvidence
+from fmc_scoring.originality.report import Method, ModuleFinding, Verdict
+from fmc_scoring.originality.stats import fisher_combine, spearman_p, stouffer, z_to_p
+
+_SEVERITY = {Verdict.ORIGINAL: 0, Verdict.NEEDS_REVIEW: 1, Verdict.REUSED: 2}
+_PRIORITY = {Method.EXACT: 3, Method.POSITIONAL: 2, Method.ALIGNED_CKA: 1}
+_EXPERT = re.compile(r"\.experts\.(\d+)\.")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    exact_share: float = 0.5
+    pearson_reused: float = 0.5
+    pearson_review: float = 0.2
+    cka_reused: float = 0.5
+    cka_review: float = 0.25
+    z_reused: float = 8.0
+    z_review: float = 5.0
+    rank_p_reused: float = 1e-12
+    rank_p_review: float = 1e-6
+
+    def to_json(self) -> dict[str, float]:
+        return asdict(self)
+
+
+DEFAULT_THRESHOLDS = Thresholds()
+
+
+@dataclass(frozen=True)
+class Donor:
+    name: str
+    revision: str
+
+
+@dataclass
+class Candidate:
+    """A decision of one method against one donor, before choosing the strongest."""
+
+    decision: Verdict
+    method: Method
+    statistic: str
+    value: float | None
+    baseline_mean: float | None
+    baseline_sd: float | None
+    z: float | None
+    p: float | None
+    covered: list[TensorEvidence]
+
+    @property
+    def rank(self) -> tuple[int, int, float]:
+        # Same severity: byte-identical evidence explains best, then same-position, then aligned.
+        return _SEVERITY[self.decision], _PRIORITY[self.method], self.z or 0.0
+
+
+def assess_module(
+    module: str,
+    component: str,
+    tensors: dict[str, int],
+    evidence: dict[Donor, list[TensorEvidence]],
+    model_parameters: int,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> ModuleFinding:
+    """The finding for one candidate module: its strongest evidence against any donor."""
+    parameters = sum(tensors.values())
+    best: tuple[Donor, Candidate] | None = None
+    for donor, items in evidence.items():
+        for candidate in _candidates(items, parameters, thresholds):
+            if best is None or candidate.rank > best[1].rank:
+                best = (donor, candidate)
+    finding = ModuleFinding(
+        module=module,
+        component=component,
+        parameter_share=parameters / model_parameters if model_parameters else 0.0,
+        parameters=parameters,
+        decision=Verdict.ORIGINAL,
+        method=Method.NONE,
+        statistic="none",
+        value=None,
+        baseline_mean=None,
+        baseline_sd=None,
+        z_score=None,
+        p_value=None,
+        tensors_covered=0,
+        tensors_total=len(tensors),
+    )
+    if best is None:
+        finding.caveats.append(
+            "no donor tensor with the same name and shape: only exact hashes were compared"
+        )
+        return finding
+    donor, chosen = best
+    finding.decision, finding.method, finding.statistic = chosen.decision, chosen.method, chosen.statistic
+    finding.value, finding.baseline_mean, finding.baseline_sd = (
+        chosen.value,
+        chosen.baseline_mean,
+        chosen.baseline_sd,
+    )
+    finding.z_score, finding.p_value = chosen.z, chosen.p
+    finding.tensors_covered = len(chosen.covered)
+    finding.donor, finding.donor_revision = donor.name, donor.revision
+    finding.donor_modules = sorted({e.donor_module for e in chosen.covered})
+    finding.matched_tensors = [f"{e.name} ~ {e.donor_tensor}" for e in chosen.covered[:8]]
+    finding.figures = _figures(evidence[donor])
+    finding.caveats.extend(_caveats(evidence[donor], len(tensors)))
+    return finding
+
+
+def _candidates(items: list[TensorEvidence], parameters: int, t: Thresholds) -> list[Candidate]:
+    found = [_exact(items, parameters, t)]
+    found.append(_positional(items, t))
+    found.append(_aligned(items, t))
+    return [c for c in found if c is not None]
+
+
+def _exact(items: list[TensorEvidence], parameters: int, t: Thresholds) -> Candidate | None:
+    covered = [e for e in items if e.exact is not None and e.informative]
+    if not covered:
+        return None
+    share = sum(e.numel for e in covered) / parameters if parameters else 0.0
+    decision = Verdict.REUSED if share >= t.exact_share else Verdict.NEEDS_REVIEW
+    statistic = (
+        "share of parameters byte-identical (" + ", ".join(sorted({str(e.exact) for e in covered})) + ")"
+    )
+    return Candidate(decision, Method.EXACT, statistic, share, 0.0, 0.0, None, None, covered)
+
+
+def _positional(items: list[TensorEvidence], t: Thresholds) -> Candidate | None:
+    covered = [e for e in items if e.pearson is not None and e.informative]
+    if not covered:
+        return None
+    figures = [e.pearson for e in covered if e.pearson is not None]
+    value = statistics.median(f.value for f in figures)
+    z = stouffer([f.z for f in figures])
+    decision = _decide(value, z, t.pearson_reused, t.pearson_review, t)
+    mean = statistics.median(f.baseline.mean for f in figures)
+    sd = statistics.median(f.baseline.sd for f in figures)
+    return Candidate(
+        decision,
+        Method.POSITIONAL,
+        "median Pearson r (same positions)",
+        value,
+        mean,
+        sd,
+        z,
+        z_to_p(z),
+        covered,
+    )
+
+
+def _aligned(items: list[TensorEvidence], t: Thresholds) -> Candidate | None:
+    # The anchor (the embedding the alignment was chosen on) counts by its alignment strength
+    # against a re-run alignment on shuffled features: its CKA would be inflated by the selection.
+    covered = [e for e in items if e.cka is not None or e.anchor_alignment is not None]
+    rank_p = _rank_test(items)
+    if not covered:
+        return None
+    figures = [f for e in covered for f in [e.anchor_alignment or e.cka] if f is not None]
+    value = statistics.fmean(f.value for f in figures)
+    z = stouffer([f.z for f in figures])
+    decision = _decide(value, z, t.cka_reused, t.cka_review, t)
+    if rank_p is not None and decision is not Verdict.REUSED:
+        if rank_p <= t.rank_p_reused and value >= t.cka_review:
+            decision = Verdict.REUSED
+        elif rank_p <= t.rank_p_review:
+            decision = Verdict.NEEDS_REVIEW
+    mean = statistics.median(f.baseline.mean for f in figures)
+    sd = statistics.median(f.baseline.sd for f in figures)
+    p = z_to_p(z) if rank_p is None else min(z_to_p(z), rank_p)
+    return Candidate(
+        decision,
+        Method.ALIGNED_CKA,
+        "mean unbiased CKA after hidden-unit alignment (anchor: matched |r|)",
+        value,
+        mean,
+        sd,
+        z,
+        p,
+        covered,
+    )
+
+
+def _decide(value: float, z: float, reused: float, review: float, t: Thresholds) -> Verdict:
+    if value >= reused and z >= t.z_reused:
+        return Verdict.REUSED
+    if value >= review and z >= t.z_review:
+        return Verdict.NEEDS_REVIEW
+    return Verdict.ORIGINAL
+
+
+def _rank_test(items: list[TensorEvidence]) -> float | None:
+    """Fisher-combined p-value of Spearman agreement between two projections' unit matchings, per MLP."""
+    groups: dict[str, list[TensorEvidence]] = {}
+    for e in sorted(items, key=lambda e: e.name):
+        if e.unit_match is not None:
+            found = _EXPERT.search(e.name)
+            groups.setdefault(found.group(1) if found else "", []).append(e)
+    p_values = []
+    for group in groups.values():
+        if len(group) >= 2 and group[0].unit_match is not None and group[1].unit_match is not None:
+            p_values.append(spearman_p(group[0].unit_match, group[1].unit_match)[1])
+    return fisher_combine(p_values) if p_values else None
+
+
+def rank_test_p(items: list[TensorEvidence]) -> float | None:
+    return _rank_test(items)
+
+
+def _figures(items: list[TensorEvidence]) -> dict[str, object]:
+    """Every tensor's figures against this donor, for the reader who wants to check the decision."""
+    out: dict[str, object] = {}
+    for e in items:
+        entry: dict[str, object] = {"donor_tensor": e.donor_tensor, "informative": e.informative}
+        if e.exact is not None:
+            entry["exact"] = e.exact
+        for label in ("pearson", "relative_l2", "bit_equal", "cka", "anchor_alignment"):
+            figure = getattr(e, label)
+            if figure is not None:
+                entry[label] = {
+                    "value": round(figure.value, 6),
+                    "baseline_mean": round(figure.baseline.mean, 6),
+                    "baseline_sd": round(figure.baseline.sd, 6),
+                    "z": round(figure.z, 2),
+                }
+        out[e.name] = entry
+    rank_p = _rank_test(items)
+    if rank_p is not None:
+        out["mlp_rank_test_p"] = rank_p
+    return out
+
+
+def _caveats(items: list[TensorEvidence], total: int) -> list[str]:
+    caveats = []
+    uninformative = [e.name for e in items if not e.informative]
+    if uninformative:
+        caveats.append(f"{len(uninformative)} tensor(s) nearly constant or tiny: reported, not counted")
+    if len({e.name for e in items}) < total:
+        caveats.append(f"{total - len({e.name for e in items})} tensor(s) have no donor counterpart")
+    return caveats
+
+
+def model_verdict(findings: list[ModuleFinding]) -> Verdict:
+    if any(f.decision is Verdict.REUSED for f in findings):
+        return Verdict.REUSED
+    if any(f.decision is Verdict.NEEDS_REVIEW for f in findings):
+        return Verdict.NEEDS_REVIEW
+    return Verdict.ORIGINAL

@@ -1,0 +1,1 @@
+"""Planning: on ``EvaluationStarted``, one gateway run per submission x suite of the stage."""

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fmc_common.db import UtcDateTime
+from fmc_scoring.base import Base
+
+
+class Evaluation(Base):
+    """A stage whose evaluation started (from the registry's ``EvaluationStarted``)."""
+
+    __tablename__ = "evaluations"
+
+    stage_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    programme_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    stage_number: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    planned_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class EvaluatedSubmission(Base):
+    """A frozen submission: the only model of its team evaluated in the stage."""
+
+    __tablename__ = "evaluated_submissions"
+
+    stage_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("evaluations.stage_id", ondelete="CASCADE"), primary_key=True
+    )
+    team_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    submission_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    version: Mapped[int] = mapped_column(Integer)
+    endpoint: Mapped[dict[str, Any]] = mapped_column(JSON)
+    manifest_digest: Mapped[str] = mapped_column(String(71))
+
+
+class RunStatus(StrEnum):
+    REQUESTED = "requested"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    GRADED = "graded"
+
+
+class PlannedRun(Base):
+    """One gateway run: a submission answering one suite's items."""
+
+    __tablename__ = "planned_runs"
+    __table_args__ = (UniqueConstraint("stage_id", "submission_id", "suite_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    stage_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    team_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    submission_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    suite_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("suites.id"))
+    status: Mapped[str] = mapped_column(String(32))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    responses_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    failure_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    failure_reason: Mapped[str | None] = mapped_column(Text, nullable=True)

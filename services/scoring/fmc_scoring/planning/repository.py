@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fmc_scoring.planning.models import EvaluatedSubmission, PlannedRun
+
+
+async def submissions(session: AsyncSession, stage_id: uuid.UUID) -> list[EvaluatedSubmission]:
+    query = select(EvaluatedSubmission).where(EvaluatedSubmission.stage_id == stage_id)
+    return list(await session.scalars(query.order_by(EvaluatedSubmission.team_id)))
+
+
+async def runs_of_stage(session: AsyncSession, stage_id: uuid.UUID) -> list[PlannedRun]:
+    query = select(PlannedRun).where(PlannedRun.stage_id == stage_id)
+    return list(await session.scalars(query.order_by(PlannedRun.team_id, PlannedRun.suite_id)))
+
+
+async def get_run(session: AsyncSession, run_id: uuid.UUID) -> PlannedRun | None:
+    return await session.get(PlannedRun, run_id)

@@ -1,0 +1,156 @@
+"""Planning a stage's runs when its evaluation starts; the items each run may fetch."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fmc_common.errors import InvalidInput, NotFound
+from fmc_common.events.inference import (
+    DecodingParameters,
+    GpuPool,
+    InferenceProtocol,
+    InferenceRunRequested,
+    ItemsSource,
+    RunEndpoint,
+    RunLimits,
+    SuiteReference,
+)
+from fmc_common.events.registry import EvaluationStarted, FrozenSubmission
+from fmc_scoring.audit import service as audit
+from fmc_scoring.context import Ctx
+from fmc_scoring.criteria import service as criteria_service
+from fmc_scoring.planning import repository
+from fmc_scoring.planning.models import EvaluatedSubmission, Evaluation, PlannedRun, RunStatus
+from fmc_scoring.suites import service as suites
+from fmc_scoring.suites.models import Suite
+
+
+class RunNotFound(NotFound):
+    code = "run-not-found"
+    title = "No such run"
+
+
+class SubmissionEndpointInvalid(InvalidInput):
+    code = "submission-endpoint-invalid"
+    title = "The submission's endpoint cannot be run"
+
+
+def run_endpoint(submission: FrozenSubmission) -> RunEndpoint:
+    endpoint = submission.endpoint
+    try:
+        return RunEndpoint(
+            url=endpoint.url,
+            model_name=endpoint.model_name,
+            model_version=endpoint.model_version,
+            protocol=InferenceProtocol(endpoint.protocol.lower()),
+            gpu_pool=GpuPool(endpoint.gpu_pool.upper()),
+        )
+    except ValueError as exc:
+        raise SubmissionEndpointInvalid(f"submission {submission.submission_id}: {exc}") from exc
+
+
+def items_uri(base_url: str, run_id: uuid.UUID) -> str:
+    return f"{base_url.rstrip('/')}/v1/runs/{run_id}/items"
+
+
+async def plan_evaluation(ctx: Ctx, event: EvaluationStarted, items_base_url: str) -> list[PlannedRun]:
+    """Freeze the criteria and request one run per submission x suite (in this transaction)."""
+    if await ctx.session.get(Evaluation, event.stage_id) is not None:
+        return await repository.runs_of_stage(ctx.session, event.stage_id)
+    criteria = await criteria_service.freeze(ctx, event.stage_id, event.started_at)
+    now = ctx.clock.now()
+    ctx.session.add(
+        Evaluation(
+            stage_id=event.stage_id,
+            programme_id=event.programme_id,
+            stage_number=event.stage_number,
+            started_at=event.started_at,
+            planned_at=now,
+        )
+    )
+    await ctx.session.flush()
+    decoding = DecodingParameters.model_validate(criteria.row.decoding)
+    limits = RunLimits.model_validate(criteria.row.limits)
+    runs = []
+    for submission in sorted(event.submissions, key=lambda s: str(s.team_id)):
+        endpoint = run_endpoint(submission)
+        ctx.session.add(
+            EvaluatedSubmission(
+                stage_id=event.stage_id,
+                team_id=submission.team_id,
+                submission_id=submission.submission_id,
+                version=submission.version,
+                endpoint=submission.endpoint.model_dump(),
+                manifest_digest=submission.manifest_digest,
+            )
+        )
+        for _, suite in criteria.suites:
+            runs.append(
+                await _request_run(ctx, event, submission, suite, endpoint, decoding, limits, items_base_url)
+            )
+    await ctx.session.flush()
+    await audit.record(
+        ctx,
+        action="evaluation.planned",
+        entity_type="stage",
+        entity_id=event.stage_id,
+        details={"runs": len(runs), "submissions": len(event.submissions)},
+    )
+    return runs
+
+
+async def _request_run(
+    ctx: Ctx,
+    event: EvaluationStarted,
+    submission: FrozenSubmission,
+    suite: Suite,
+    endpoint: RunEndpoint,
+    decoding: DecodingParameters,
+    limits: RunLimits,
+    items_base_url: str,
+) -> PlannedRun:
+    run = PlannedRun(
+        id=uuid.uuid4(),
+        stage_id=event.stage_id,
+        team_id=submission.team_id,
+        submission_id=submission.submission_id,
+        suite_id=suite.id,
+        status=RunStatus.REQUESTED.value,
+        requested_at=ctx.clock.now(),
+    )
+    ctx.session.add(run)
+    await ctx.outbox.add(
+        ctx.session,
+        InferenceRunRequested(
+            run_id=run.id,
+            stage_id=event.stage_id,
+            submission_id=submission.submission_id,
+            team_id=submission.team_id,
+            endpoint=endpoint,
+            suite=SuiteReference(
+                suite_id=str(suite.id), version=suite.version, content_hash=suite.content_hash
+            ),
+            items=ItemsSource(
+                uri=items_uri(items_base_url, run.id), item_count=suite.item_count, sha256=suite.items_sha256
+            ),
+            decoding=decoding,
+            limits=limits,
+            requested_at=run.requested_at,
+        ),
+    )
+    return run
+
+
+async def get_run(session: AsyncSession, run_id: uuid.UUID) -> PlannedRun:
+    run = await repository.get_run(session, run_id)
+    if run is None:
+        raise RunNotFound(f"no run with id {run_id}")
+    return run
+
+
+async def run_items(session: AsyncSession, run_id: uuid.UUID) -> bytes:
+    """The prompts of the run's suite as JSON Lines (the bytes whose sha256 the request announced)."""
+    run = await get_run(session, run_id)
+    return await suites.prompts_document(session, await suites.get_suite(session, run.suite_id))

@@ -1,0 +1,1 @@
+"""Stage results: gates, composite, ranking, proposed result, approval, publication, versions."""

@@ -1,0 +1,39 @@
+"""Kafka handlers: grievance's re-evaluation requests and closed windows (thin adapters)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fmc_common.clock import Clock
+from fmc_common.events.envelope import Envelope
+from fmc_common.events.grievance import GrievanceWindowClosed, ReEvaluationRequested
+from fmc_common.events.topics import Topic
+from fmc_common.messaging.consumer import Handler
+from fmc_common.messaging.outbox import Outbox
+from fmc_common.runtime import ConsumerSpec
+from fmc_scoring.context import Ctx, service_actor
+from fmc_scoring.results import lifecycle
+from fmc_scoring.results.originality_gate import OriginalityVerdicts
+
+
+def consumer_spec(
+    outbox: Outbox, clock: Clock, verdicts: OriginalityVerdicts, arena_rounds: int, grading_rounds: int
+) -> ConsumerSpec:
+    def ctx_of(session: AsyncSession) -> Ctx:
+        return Ctx(session=session, outbox=outbox, clock=clock, actor=service_actor("grievance"))
+
+    async def on_re_evaluation(
+        session: AsyncSession, envelope: Envelope, event: ReEvaluationRequested
+    ) -> None:
+        await lifecycle.re_evaluate(ctx_of(session), event, verdicts, arena_rounds, grading_rounds)
+
+    async def on_window_closed(
+        session: AsyncSession, envelope: Envelope, event: GrievanceWindowClosed
+    ) -> None:
+        await lifecycle.finalize(ctx_of(session), event)
+
+    handlers: dict[type, Handler] = {
+        ReEvaluationRequested: on_re_evaluation,
+        GrievanceWindowClosed: on_window_closed,
+    }
+    return ConsumerSpec(name="scoring.results", topics=[Topic.GRIEVANCE], handlers=handlers)

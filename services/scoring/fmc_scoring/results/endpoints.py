@@ -1,0 +1,105 @@
+"""REST: stage results. Operators propose, read every version and approve; a team reads its own
+published figures; anyone reads the public outcome (names, advanced/eliminated, reason category)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, status
+
+from fmc_common.errors import NotFound
+from fmc_common.web.problems import problem_responses
+from fmc_scoring.context import ActorCtx, AnyoneCtx, OperatorCtx
+from fmc_scoring.results import repository, service, views
+from fmc_scoring.results.originality_gate import LatestCheckVerdicts
+from fmc_scoring.results.schemas import OperatorResultOut, PublicResultOut, TeamOwnResultOut
+
+router = APIRouter(tags=["results"])
+Version = Annotated[int, Path(ge=1, le=1_000_000)]
+
+
+@router.post(
+    "/v1/stages/{stage_id}/results",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OperatorResultOut,
+    responses=problem_responses(401, 403, 404, 409),
+    summary="Propose a result",
+)
+async def propose(stage_id: uuid.UUID, request: Request, ctx: OperatorCtx) -> OperatorResultOut:
+    """Compute a new result version from the stage's current evidence (operators): gates
+    (originality, benchmark threshold), part scores, composite, ranking with the tie-break, and every
+    team's proposed outcome with its reason, plus the vacancies. Earlier proposals are superseded;
+    `blocking` lists what prevents approval (pending gates, missing parts)."""
+    rounds = request.app.state.runtime.settings.arena_bootstrap_rounds
+    result = await service.propose_result(ctx, stage_id, LatestCheckVerdicts(), rounds)
+    return await views.operator_view(ctx.session, result)
+
+
+@router.get(
+    "/v1/stages/{stage_id}/results",
+    response_model=list[OperatorResultOut],
+    responses=problem_responses(401, 403),
+    summary="Every result version",
+)
+async def list_versions(stage_id: uuid.UUID, ctx: OperatorCtx) -> list[OperatorResultOut]:
+    """All versions of the stage's result, oldest first, superseded ones included (operators)."""
+    return [
+        await views.operator_view(ctx.session, r) for r in await repository.versions(ctx.session, stage_id)
+    ]
+
+
+@router.get(
+    "/v1/stages/{stage_id}/results/{version}",
+    response_model=OperatorResultOut,
+    responses=problem_responses(401, 403, 404, 422),
+    summary="One result version",
+)
+async def get_version(stage_id: uuid.UUID, version: Version, ctx: OperatorCtx) -> OperatorResultOut:
+    """One version in full, with the inputs of every figure (operators)."""
+    return await views.operator_view(ctx.session, await service.get_version(ctx.session, stage_id, version))
+
+
+@router.post(
+    "/v1/stages/{stage_id}/results/{version}/approval",
+    response_model=OperatorResultOut,
+    responses=problem_responses(401, 403, 404, 409, 422),
+    summary="Approve and publish a result",
+)
+async def approve(stage_id: uuid.UUID, version: Version, ctx: OperatorCtx) -> OperatorResultOut:
+    """Approve the latest proposed version and publish it (operators): outcomes to the services
+    (`StageResultsPublished`, which opens the objection windows), every figure on the internal
+    topic, and on the public topic the team names with advanced/eliminated and the reason category
+    only. Refused with `result-blocked` while questions are open, `result-superseded` for an older
+    version, `result-not-proposed` for one already decided."""
+    return await views.operator_view(ctx.session, await service.approve(ctx, stage_id, version))
+
+
+@router.get(
+    "/v1/stages/{stage_id}/teams/{team_id}/result",
+    response_model=TeamOwnResultOut,
+    responses=problem_responses(401, 403, 404),
+    summary="A team's own result",
+)
+async def team_result(stage_id: uuid.UUID, team_id: uuid.UUID, ctx: ActorCtx) -> TeamOwnResultOut:
+    """The team's own figures in the published version: outcome and reason, composite, parts,
+    per-suite accuracy with its interval, and links to the inputs (run ids, expert score ids, vote
+    count). The team itself and operators only; never a position, never another team."""
+    ctx.actor.require_team(team_id)
+    result = await service.published(ctx.session, stage_id)
+    row = await repository.team_row(ctx.session, result.id, team_id)
+    if row is None:
+        raise NotFound(f"team {team_id} has no result in stage {stage_id}")
+    return views.team_view(result, row)
+
+
+@router.get(
+    "/v1/public/stages/{stage_id}/results",
+    response_model=PublicResultOut,
+    responses=problem_responses(401, 404),
+    summary="Public outcome of a stage",
+)
+async def public_result(stage_id: uuid.UUID, ctx: AnyoneCtx) -> PublicResultOut:
+    """Anyone, without a token: who advances and who is eliminated, and why (benchmark-threshold,
+    originality or rank). No score, no rank, no figure of any kind."""
+    return await views.public_view(ctx.session, await service.published(ctx.session, stage_id))

@@ -1,0 +1,62 @@
+"""Result versions of a stage, each with one row per team. Earlier versions are never changed."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fmc_common.db import UtcDateTime
+from fmc_scoring.base import Base
+
+
+class ResultStatus(StrEnum):
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    SUPERSEDED = "superseded"
+
+
+class StageResult(Base):
+    __tablename__ = "stage_results"
+    __table_args__ = (UniqueConstraint("stage_id", "version"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    stage_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(32))
+    cause: Mapped[str] = mapped_column(String(32))
+    cause_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    cause_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    advancing_planned: Mapped[int] = mapped_column(Integer)
+    advancing: Mapped[int] = mapped_column(Integer)
+    vacancies: Mapped[int] = mapped_column(Integer)
+    blocking: Mapped[list[str]] = mapped_column(JSON)
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    proposed_by: Mapped[str] = mapped_column(String(200))
+    proposed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    approved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    finalized_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class TeamResult(Base):
+    """One team in one result version: outcome and reason, and the figures behind them."""
+
+    __tablename__ = "team_results"
+
+    result_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("stage_results.id", ondelete="CASCADE"), primary_key=True
+    )
+    team_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    rank: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    composite: Mapped[float | None] = mapped_column(Float, nullable=True)
+    benchmark: Mapped[float | None] = mapped_column(Float, nullable=True)
+    expert: Mapped[float | None] = mapped_column(Float, nullable=True)
+    user: Mapped[float | None] = mapped_column(Float, nullable=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -1,0 +1,152 @@
+"""Publishing an approved result version: three audiences, three events, one transaction.
+
+* ``StageResultsPublished`` (internal, outcome and reason code per team): the notification from
+  which grievance opens the objection windows. Sent for the first approved version only; a later
+  version corrects the result without reopening windows.
+* ``StageResultDetailed`` (internal): every figure, with the inputs it comes from.
+* ``StageResultAnnounced`` (partner-facing): team names, advanced or eliminated, the reason
+  category. Sent for the first version, and for a later one only if an outcome changed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+from fmc_common.events.results import (
+    AnnouncedTeam,
+    StageResultAnnounced,
+    StageResultDetailed,
+    SuiteFigure,
+    TeamResultDetail,
+)
+from fmc_common.events.scoring import PublishedTeamOutcome, StageResultsPublished
+from fmc_scoring.context import Ctx
+from fmc_scoring.participants.models import Participant
+from fmc_scoring.planning.models import Evaluation
+from fmc_scoring.results import repository
+from fmc_scoring.results.models import StageResult, TeamResult
+
+_PUBLISHED: dict[str, Literal["advanced", "eliminated"]] = {"advance": "advanced", "eliminate": "eliminated"}
+_OUTCOMES: dict[str, Literal["advance", "eliminate", "pending"]] = {
+    "advance": "advance",
+    "eliminate": "eliminate",
+    "pending": "pending",
+}
+_REASONS: dict[str | None, Literal["benchmark-threshold", "originality", "rank"] | None] = {
+    None: None,
+    "benchmark-threshold": "benchmark-threshold",
+    "originality": "originality",
+    "rank": "rank",
+}
+
+
+def outcomes(rows: list[TeamResult]) -> dict[uuid.UUID, tuple[str, str | None]]:
+    return {row.team_id: (row.outcome, row.reason) for row in rows}
+
+
+async def publish(ctx: Ctx, result: StageResult, previous: StageResult | None) -> None:
+    evaluation = await ctx.session.get(Evaluation, result.stage_id)
+    assert evaluation is not None  # a result exists only for a started evaluation
+    rows = await repository.team_rows(ctx.session, result.id)
+    now = ctx.clock.now()
+    if previous is None:
+        await ctx.outbox.add(
+            ctx.session,
+            StageResultsPublished(
+                stage_id=result.stage_id,
+                programme_id=evaluation.programme_id,
+                published_at=now,
+                teams=[
+                    PublishedTeamOutcome(
+                        team_id=r.team_id, outcome=_PUBLISHED[r.outcome], reason_code=r.reason
+                    )
+                    for r in rows
+                ],
+            ),
+        )
+    await ctx.outbox.add(ctx.session, detailed(result, evaluation.programme_id, rows))
+    changed = previous is None or outcomes(await repository.team_rows(ctx.session, previous.id)) != outcomes(
+        rows
+    )
+    if changed:
+        await ctx.outbox.add(ctx.session, await announcement(ctx, result, rows))
+
+
+def _suites(detail: dict[str, Any]) -> list[SuiteFigure]:
+    figures = []
+    for name, figure in sorted(detail.get("inputs", {}).get("suites", {}).items()):
+        key, _, version = name.partition("@")
+        figures.append(
+            SuiteFigure(
+                suite_id=uuid.UUID(figure["suite_id"]),
+                suite_key=key,
+                suite_version=version,
+                run_id=uuid.UUID(figure["run_id"]),
+                accuracy=figure["accuracy"],
+                ci_low=figure["ci_low"],
+                ci_high=figure["ci_high"],
+            )
+        )
+    return figures
+
+
+def detailed(result: StageResult, programme_id: uuid.UUID, rows: list[TeamResult]) -> StageResultDetailed:
+    teams = []
+    for row in rows:
+        inputs = row.detail.get("inputs", {})
+        check_id = inputs.get("originality", {}).get("check_id")
+        teams.append(
+            TeamResultDetail(
+                team_id=row.team_id,
+                outcome=_OUTCOMES[row.outcome],
+                reason_code=row.reason,
+                rank=row.rank,
+                composite=row.composite,
+                benchmark=row.benchmark,
+                expert=row.expert,
+                user=row.user,
+                suites=_suites(row.detail),
+                expert_score_ids=[uuid.UUID(s) for s in inputs.get("expert", {}).get("score_ids", [])],
+                counted_votes=int(inputs.get("user", {}).get("votes", 0)),
+                originality_check_id=uuid.UUID(check_id) if check_id else None,
+            )
+        )
+    assert result.approved_at is not None
+    return StageResultDetailed(
+        stage_id=result.stage_id,
+        programme_id=programme_id,
+        result_id=result.id,
+        version=result.version,
+        cause=result.cause,
+        advancing_planned=result.advancing_planned,
+        vacancies=result.vacancies,
+        teams=teams,
+        approved_at=result.approved_at,
+    )
+
+
+async def team_names(ctx: Ctx, team_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    names = {}
+    for team_id in team_ids:
+        participant = await ctx.session.get(Participant, team_id)
+        names[team_id] = participant.name if participant else str(team_id)
+    return names
+
+
+async def announcement(ctx: Ctx, result: StageResult, rows: list[TeamResult]) -> StageResultAnnounced:
+    names = await team_names(ctx, [r.team_id for r in rows])
+    return StageResultAnnounced(
+        stage_id=result.stage_id,
+        version=result.version,
+        teams=[
+            AnnouncedTeam(
+                team_id=r.team_id,
+                team_name=names[r.team_id],
+                outcome=_PUBLISHED[r.outcome],
+                reason_category=_REASONS[r.reason],
+            )
+            for r in sorted(rows, key=lambda r: names[r.team_id])
+        ],
+        announced_at=ctx.clock.now(),
+    )

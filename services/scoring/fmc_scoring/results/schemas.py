@@ -1,0 +1,107 @@
+"""Result views, one per audience. Only the operator view carries positions; the team view carries
+the team's own figures; the public view carries nothing numeric."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class OperatorTeamOut(BaseModel):
+    team_id: uuid.UUID
+    team_name: str
+    outcome: str
+    reason: str | None
+    rank: int | None
+    composite: float | None
+    benchmark: float | None
+    expert: float | None
+    user: float | None
+    detail: dict[str, Any] = Field(
+        description="Gates, failed suites, open questions, and the inputs of every figure"
+    )
+
+
+class OperatorResultOut(BaseModel):
+    """A result version in full (operators)."""
+
+    stage_id: uuid.UUID
+    result_id: uuid.UUID
+    version: int
+    status: str
+    cause: str
+    cause_id: uuid.UUID | None
+    cause_reason: str | None
+    advancing_planned: int
+    advancing: int
+    vacancies: int
+    blocking: list[str]
+    inputs: dict[str, Any]
+    proposed_by: str
+    proposed_at: datetime
+    approved_by: str | None
+    approved_at: datetime | None
+    finalized_at: datetime | None
+    teams: list[OperatorTeamOut]
+
+
+class SuiteFigureOut(BaseModel):
+    suite_key: str
+    suite_version: str
+    run_id: uuid.UUID
+    accuracy: float
+    ci_low: float
+    ci_high: float
+    items: int
+    errored: int
+
+
+class OwnExpertOut(BaseModel):
+    value: float
+    per_criterion: dict[str, float]
+    score_ids: list[uuid.UUID]
+    dropped_score_ids: list[uuid.UUID]
+
+
+class OwnUserOut(BaseModel):
+    win_rate: float
+    votes: int
+
+
+class TeamOwnResultOut(BaseModel):
+    """A team's own result in the published version: its outcome, scores, parts and per-suite figures.
+    No position, and nothing about any other team."""
+
+    stage_id: uuid.UUID
+    version: int
+    team_id: uuid.UUID
+    outcome: str
+    reason: str | None
+    composite: float | None
+    benchmark: float | None
+    expert: float | None
+    user: float | None
+    gates: dict[str, str]
+    failed_suites: list[str]
+    suites: list[SuiteFigureOut]
+    expert_panel: OwnExpertOut | None
+    user_votes: OwnUserOut | None
+    finalized: bool
+
+
+class PublicTeamOutcome(BaseModel):
+    team_id: uuid.UUID
+    team_name: str
+    outcome: Literal["advanced", "eliminated"]
+    reason_category: str | None = Field(description="benchmark-threshold, originality or rank")
+
+
+class PublicResultOut(BaseModel):
+    """What anyone may know: who advances and who is eliminated, and why. Nothing numeric."""
+
+    stage_id: uuid.UUID
+    teams: list[PublicTeamOutcome]
+    final: bool

@@ -1,0 +1,194 @@
+"""Stage results: proposing a version from the evidence, approving and publishing it, reading it."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fmc_common.errors import Conflict, NotFound
+from fmc_common.events.results import StageResultProposed
+from fmc_scoring.arena.standings import Standings
+from fmc_scoring.audit import service as audit
+from fmc_scoring.context import Ctx
+from fmc_scoring.criteria import service as criteria_service
+from fmc_scoring.planning.models import Evaluation
+from fmc_scoring.results import publication, repository
+from fmc_scoring.results.decision import Part, Proposal, TeamDecision, propose
+from fmc_scoring.results.evidence import TeamInputs, gather
+from fmc_scoring.results.models import ResultStatus, StageResult, TeamResult
+from fmc_scoring.results.originality_gate import OriginalityVerdicts
+
+
+class Cause(StrEnum):
+    INITIAL = "initial"
+    RE_EVALUATION = "re-evaluation"
+
+
+class EvaluationNotStarted(Conflict):
+    code = "evaluation-not-started"
+    title = "The stage's evaluation has not started: there is nothing to decide yet"
+
+
+class ResultNotFound(NotFound):
+    code = "result-not-found"
+    title = "No such result version"
+
+
+class ResultNotPublished(NotFound):
+    code = "result-not-published"
+    title = "No result of this stage has been published"
+
+
+class ResultNotProposed(Conflict):
+    code = "result-not-proposed"
+    title = "Only a proposed result version can be approved"
+
+
+class ResultSuperseded(Conflict):
+    code = "result-superseded"
+    title = "A newer result version exists; approve that one"
+
+
+class ResultBlocked(Conflict):
+    code = "result-blocked"
+    title = "The result has open questions (pending gates or missing parts) and cannot be approved"
+
+
+async def propose_result(
+    ctx: Ctx,
+    stage_id: uuid.UUID,
+    verdicts: OriginalityVerdicts,
+    arena_rounds: int,
+    *,
+    cause: Cause = Cause.INITIAL,
+    cause_id: uuid.UUID | None = None,
+    reason: str | None = None,
+) -> StageResult:
+    """A new version from the stage's current evidence; older proposed versions are superseded."""
+    evaluation = await ctx.session.get(Evaluation, stage_id)
+    if evaluation is None:
+        raise EvaluationNotStarted(f"the evaluation of stage {stage_id} has not started")
+    criteria = await criteria_service.get(ctx.session, stage_id)
+    evidence = await gather(ctx.session, stage_id, criteria, verdicts, arena_rounds)
+    proposal = propose(stage_id, criteria.rules(), evidence.teams)
+    for earlier in await repository.versions(ctx.session, stage_id):
+        if earlier.status == ResultStatus.PROPOSED.value:
+            earlier.status = ResultStatus.SUPERSEDED.value
+    result = _result_row(ctx, stage_id, proposal, await repository.last_version(ctx.session, stage_id) + 1)
+    result.cause, result.cause_id, result.cause_reason = cause.value, cause_id, reason
+    result.inputs = {"criteria_revision": criteria.row.revision, "arena": _arena_summary(evidence.arena)}
+    ctx.session.add(result)
+    await ctx.session.flush()
+    for decision in proposal.teams:
+        ctx.session.add(_team_row(result.id, decision, evidence.inputs[decision.team_id]))
+    await ctx.session.flush()
+    await ctx.outbox.add(
+        ctx.session,
+        StageResultProposed(
+            stage_id=stage_id,
+            result_id=result.id,
+            version=result.version,
+            cause=result.cause,
+            blocking=len(result.blocking),
+            proposed_at=result.proposed_at,
+        ),
+    )
+    await audit.record(
+        ctx,
+        action="result.proposed",
+        entity_type="stage-result",
+        entity_id=result.id,
+        reason=reason,
+        details={"stage_id": str(stage_id), "version": result.version, "cause": result.cause},
+    )
+    return result
+
+
+def _arena_summary(arena: Standings) -> dict[str, Any]:
+    return {"votes": arena.votes, "rounds": arena.rounds, "seed": arena.seed, "converged": arena.converged}
+
+
+def _result_row(ctx: Ctx, stage_id: uuid.UUID, proposal: Proposal, version: int) -> StageResult:
+    return StageResult(
+        id=uuid.uuid4(),
+        stage_id=stage_id,
+        version=version,
+        status=ResultStatus.PROPOSED.value,
+        advancing_planned=proposal.advancing_planned,
+        advancing=proposal.advancing,
+        vacancies=proposal.vacancies,
+        blocking=list(proposal.blocking),
+        proposed_by=ctx.actor.subject,
+        proposed_at=ctx.clock.now(),
+    )
+
+
+def _team_row(result_id: uuid.UUID, decision: TeamDecision, inputs: TeamInputs) -> TeamResult:
+    return TeamResult(
+        result_id=result_id,
+        team_id=decision.team_id,
+        outcome=decision.outcome.value,
+        reason=decision.reason.value if decision.reason else None,
+        rank=decision.rank,
+        composite=decision.composite,
+        benchmark=decision.parts[Part.BENCHMARK],
+        expert=decision.parts[Part.EXPERT],
+        user=decision.parts[Part.USER],
+        detail={
+            "gates": {name: state.value for name, state in decision.gates.items()},
+            "benchmark_accuracy": decision.benchmark_accuracy,
+            "failed_suites": list(decision.failed_suites),
+            "pending": list(decision.pending),
+            "inputs": asdict(inputs),
+        },
+    )
+
+
+async def get_version(session: AsyncSession, stage_id: uuid.UUID, version: int) -> StageResult:
+    result = await repository.by_version(session, stage_id, version)
+    if result is None:
+        raise ResultNotFound(f"stage {stage_id} has no result version {version}")
+    return result
+
+
+async def published(session: AsyncSession, stage_id: uuid.UUID) -> StageResult:
+    result = await repository.current_approved(session, stage_id)
+    if result is None:
+        raise ResultNotPublished(f"no result of stage {stage_id} has been published")
+    return result
+
+
+async def approve(ctx: Ctx, stage_id: uuid.UUID, version: int) -> StageResult:
+    """Approve a proposed version and publish it (outcomes to services, detail internally, the
+    announcement to partners). Refused while it has open questions or a newer version exists."""
+    result = await get_version(ctx.session, stage_id, version)
+    if result.status != ResultStatus.PROPOSED.value:
+        raise ResultNotProposed(f"version {version} is {result.status}", status=result.status)
+    if version != await repository.last_version(ctx.session, stage_id):
+        raise ResultSuperseded(f"version {version} is not the latest version of stage {stage_id}")
+    if result.blocking:
+        raise ResultBlocked(f"version {version} cannot be approved yet", blocking=list(result.blocking))
+    previous = await repository.current_approved(ctx.session, stage_id)
+    if previous is not None:
+        previous.status = ResultStatus.SUPERSEDED.value
+    result.status = ResultStatus.APPROVED.value
+    result.approved_by = ctx.actor.subject
+    result.approved_at = ctx.clock.now()
+    await ctx.session.flush()
+    await publication.publish(ctx, result, previous)
+    await audit.record(
+        ctx,
+        action="result.approved",
+        entity_type="stage-result",
+        entity_id=result.id,
+        details={
+            "stage_id": str(stage_id),
+            "version": version,
+            "replaces": previous.version if previous else None,
+        },
+    )
+    return result

@@ -1,0 +1,136 @@
+"""Building each audience's view of a result version (what is left out is the point)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fmc_scoring.participants.models import Participant
+from fmc_scoring.results import repository
+from fmc_scoring.results.models import StageResult, TeamResult
+from fmc_scoring.results.schemas import (
+    OperatorResultOut,
+    OperatorTeamOut,
+    OwnExpertOut,
+    OwnUserOut,
+    PublicResultOut,
+    PublicTeamOutcome,
+    SuiteFigureOut,
+    TeamOwnResultOut,
+)
+
+
+async def _names(session: AsyncSession, rows: list[TeamResult]) -> dict[uuid.UUID, str]:
+    names = {}
+    for row in rows:
+        participant = await session.get(Participant, row.team_id)
+        names[row.team_id] = participant.name if participant else str(row.team_id)
+    return names
+
+
+async def operator_view(session: AsyncSession, result: StageResult) -> OperatorResultOut:
+    rows = await repository.team_rows(session, result.id)
+    names = await _names(session, rows)
+    return OperatorResultOut(
+        stage_id=result.stage_id,
+        result_id=result.id,
+        version=result.version,
+        status=result.status,
+        cause=result.cause,
+        cause_id=result.cause_id,
+        cause_reason=result.cause_reason,
+        advancing_planned=result.advancing_planned,
+        advancing=result.advancing,
+        vacancies=result.vacancies,
+        blocking=list(result.blocking),
+        inputs=dict(result.inputs),
+        proposed_by=result.proposed_by,
+        proposed_at=result.proposed_at,
+        approved_by=result.approved_by,
+        approved_at=result.approved_at,
+        finalized_at=result.finalized_at,
+        teams=[
+            OperatorTeamOut(
+                team_id=r.team_id,
+                team_name=names[r.team_id],
+                outcome=r.outcome,
+                reason=r.reason,
+                rank=r.rank,
+                composite=r.composite,
+                benchmark=r.benchmark,
+                expert=r.expert,
+                user=r.user,
+                detail=dict(r.detail),
+            )
+            for r in sorted(rows, key=lambda r: (r.rank is None, r.rank or 0, names[r.team_id]))
+        ],
+    )
+
+
+def _suite_figures(inputs: dict[str, Any]) -> list[SuiteFigureOut]:
+    figures = []
+    for name, figure in sorted(inputs.get("suites", {}).items()):
+        key, _, version = name.partition("@")
+        figures.append(
+            SuiteFigureOut(
+                suite_key=key,
+                suite_version=version,
+                run_id=uuid.UUID(figure["run_id"]),
+                accuracy=figure["accuracy"],
+                ci_low=figure["ci_low"],
+                ci_high=figure["ci_high"],
+                items=figure["items"],
+                errored=figure["errored"],
+            )
+        )
+    return figures
+
+
+def team_view(result: StageResult, row: TeamResult) -> TeamOwnResultOut:
+    inputs = row.detail.get("inputs", {})
+    expert = inputs.get("expert") or None
+    user = inputs.get("user") or None
+    return TeamOwnResultOut(
+        stage_id=result.stage_id,
+        version=result.version,
+        team_id=row.team_id,
+        outcome=row.outcome,
+        reason=row.reason,
+        composite=row.composite,
+        benchmark=row.benchmark,
+        expert=row.expert,
+        user=row.user,
+        gates=dict(row.detail.get("gates", {})),
+        failed_suites=list(row.detail.get("failed_suites", [])),
+        suites=_suite_figures(inputs),
+        expert_panel=None
+        if expert is None
+        else OwnExpertOut(
+            value=expert["value"],
+            per_criterion=expert["per_criterion"],
+            score_ids=expert["score_ids"],
+            dropped_score_ids=expert["dropped_score_ids"],
+        ),
+        user_votes=None if user is None else OwnUserOut(win_rate=user["win_rate"], votes=user["votes"]),
+        finalized=result.finalized_at is not None,
+    )
+
+
+async def public_view(session: AsyncSession, result: StageResult) -> PublicResultOut:
+    rows = await repository.team_rows(session, result.id)
+    names = await _names(session, rows)
+    return PublicResultOut(
+        stage_id=result.stage_id,
+        teams=[
+            PublicTeamOutcome(
+                team_id=r.team_id,
+                team_name=names[r.team_id],
+                outcome="advanced" if r.outcome == "advance" else "eliminated",
+                reason_category=r.reason,
+            )
+            for r in sorted(rows, key=lambda r: names[r.team_id])
+        ],
+        final=result.finalized_at is not None,
+    )

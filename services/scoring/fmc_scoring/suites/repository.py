@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fmc_scoring.suites.models import Suite, SuiteAnswerKey, SuiteItem
+
+
+async def get(session: AsyncSession, suite_id: uuid.UUID) -> Suite | None:
+    return await session.get(Suite, suite_id)
+
+
+async def by_key(session: AsyncSession, key: str, version: str) -> Suite | None:
+    return await session.scalar(select(Suite).where(Suite.key == key, Suite.version == version))
+
+
+async def page(session: AsyncSession, after: uuid.UUID | None, limit: int) -> list[Suite]:
+    query = select(Suite).order_by(Suite.id).limit(limit)
+    if after is not None:
+        query = query.where(Suite.id > after)
+    return list(await session.scalars(query))
+
+
+async def items(
+    session: AsyncSession, suite_id: uuid.UUID, after_seq: int = -1, limit: int | None = None
+) -> list[SuiteItem]:
+    """Prompts and choices only: this query cannot reach an answer key."""
+    query = (
+        select(SuiteItem)
+        .where(SuiteItem.suite_id == suite_id, SuiteItem.seq > after_seq)
+        .order_by(SuiteItem.seq)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return list(await session.scalars(query))
+
+
+async def answer_keys(session: AsyncSession, suite_id: uuid.UUID) -> dict[str, SuiteAnswerKey]:
+    rows = await session.scalars(select(SuiteAnswerKey).where(SuiteAnswerKey.suite_id == suite_id))
+    return {row.item_id: row for row in rows}

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from fmc_scoring.grading.grader import ItemKind
+from fmc_scoring.inputs import Input, Language, Name, Slug, Version
+
+Text = Annotated[str, Field(min_length=1, max_length=20_000)]
+Short = Annotated[str, Field(min_length=1, max_length=2_000)]
+
+
+class SuiteItemIn(Input):
+    """One item and its key (the key is stored apart and never served)."""
+
+    item_id: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\s]+$")]
+    prompt: Text
+    choices: list[Short] | None = Field(default=None, min_length=2, max_length=26)
+    labels: list[Annotated[str, Field(min_length=1, max_length=8)]] | None = Field(
+        default=None, max_length=26
+    )
+    answer: Annotated[str, Field(max_length=2_000)] | float | None = Field(
+        default=None, description="Multiple choice: a label or a choice; exact: the answer; numeric: a number"
+    )
+    answer_index: int | None = Field(default=None, ge=0, le=25, description="Multiple choice, 0-based")
+    answers: list[Short] | None = Field(
+        default=None, max_length=50, description="Exact match: accepted answers"
+    )
+    aliases: list[Short] | None = Field(default=None, max_length=50)
+    rel_tol: float | None = Field(default=None, ge=0.0, le=1.0)
+
+    def record(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
+class SuiteCreate(Input):
+    key: Slug
+    version: Version
+    title: Name
+    language: Language = Field(examples=["ko", "en"])
+    kind: ItemKind
+    items: list[SuiteItemIn] = Field(min_length=1, max_length=50_000)
+
+
+class ColumnsIn(Input):
+    question: Annotated[str, Field(min_length=1, max_length=100)] = "question"
+    choices: Annotated[str, Field(min_length=1, max_length=100)] | None = "choices"
+    answer: Annotated[str, Field(min_length=1, max_length=100)] = "answer"
+    item_id: Annotated[str, Field(min_length=1, max_length=100)] | None = "id"
+
+
+class SuiteImport(Input):
+    """A suite from a file below the service's suites directory."""
+
+    format: Literal["jsonl", "lm-eval", "hf-jsonl"]
+    path: Annotated[str, Field(min_length=1, max_length=1000)]
+    key: Slug | None = Field(default=None, description="Required except for lm-eval (the task name)")
+    version: Version
+    title: Name | None = None
+    language: Language
+    kind: ItemKind | None = Field(default=None, description="Required except for lm-eval (from output_type)")
+    split: Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$")] = "test"
+    columns: ColumnsIn = ColumnsIn()
+
+
+class SuiteOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    key: str
+    version: str
+    title: str
+    language: str
+    kind: str
+    source: str
+    demo: bool = Field(description="Demo data written for this project: not a real benchmark")
+    item_count: int
+    content_hash: str = Field(description="sha256 over items and keys (canonical JSON)")
+    items_sha256: str = Field(description="sha256 of the prompts document the gateway fetches")
+    created_at: datetime
+
+
+class SuitePage(BaseModel):
+    items: list[SuiteOut]
+    next_cursor: str | None
+
+
+class SuiteItemOut(BaseModel):
+    """An item as the model sees it: prompt and choices, never the key."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    seq: int
+    item_id: str
+    prompt: str
+    choices: list[str] | None
+    labels: list[str] | None
+
+
+class SuiteItemPage(BaseModel):
+    items: list[SuiteItemOut]
+    next_cursor: str | None

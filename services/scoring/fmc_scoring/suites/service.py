@@ -1,0 +1,201 @@
+"""Suites: creating versions (idempotent on identical content), demo suites, local imports, reads."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from importlib import resources
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fmc_common.errors import Conflict, InvalidInput, NotFound
+from fmc_scoring.audit import service as audit
+from fmc_scoring.context import Ctx
+from fmc_scoring.grading.grader import ItemKind
+from fmc_scoring.suites import repository
+from fmc_scoring.suites.content import (
+    ItemContent,
+    Prompt,
+    SuiteContent,
+    content_hash,
+    items_document,
+    key_from_json,
+    key_json,
+    prompts_of,
+    sha256_hex,
+)
+from fmc_scoring.suites.loaders import (
+    ColumnMapping,
+    SuiteFormatError,
+    SuiteMeta,
+    load_hf_directory,
+    load_jsonl,
+    load_lm_eval_task,
+)
+from fmc_scoring.suites.models import Suite, SuiteAnswerKey, SuiteItem
+
+
+class SuiteNotFound(NotFound):
+    code = "suite-not-found"
+    title = "No such suite"
+
+
+class SuiteVersionExists(Conflict):
+    code = "suite-version-exists"
+    title = "This suite version exists with other content; publish a new version"
+
+
+class SuiteInvalid(InvalidInput):
+    code = "suite-invalid"
+    title = "The suite is not valid"
+
+
+class SuitePathRefused(InvalidInput):
+    code = "suite-path-refused"
+    title = "Suite files must be inside the suites directory"
+
+
+async def create_suite(ctx: Ctx, content: SuiteContent) -> Suite:
+    """A new suite version. The same key, version and content again returns the existing one."""
+    digest = content_hash(content.kind, content.items)
+    existing = await repository.by_key(ctx.session, content.key, content.version)
+    if existing is not None:
+        if existing.content_hash == digest:
+            return existing
+        raise SuiteVersionExists(
+            f"{content.key} {content.version} exists with content {existing.content_hash[:12]}…",
+            suite_id=str(existing.id),
+        )
+    suite = Suite(
+        id=uuid.uuid4(),
+        key=content.key,
+        version=content.version,
+        title=content.title,
+        language=content.language,
+        kind=content.kind.value,
+        source=content.source,
+        demo=content.demo,
+        item_count=len(content.items),
+        content_hash=digest,
+        items_sha256=sha256_hex(items_document(content.language, prompts_of(content))),
+        created_by=ctx.actor.subject,
+        created_at=ctx.clock.now(),
+    )
+    ctx.session.add(suite)
+    await ctx.session.flush()
+    for seq, item in enumerate(content.items):
+        ctx.session.add(_item_row(suite.id, seq, item))
+        ctx.session.add(SuiteAnswerKey(suite_id=suite.id, item_id=item.item_id, answer=key_json(item.key)))
+    await ctx.session.flush()
+    await audit.record(
+        ctx,
+        action="suite.created",
+        entity_type="suite",
+        entity_id=suite.id,
+        details={
+            "key": suite.key,
+            "version": suite.version,
+            "content_hash": digest,
+            "items": suite.item_count,
+        },
+    )
+    return suite
+
+
+def _item_row(suite_id: uuid.UUID, seq: int, item: ItemContent) -> SuiteItem:
+    return SuiteItem(
+        suite_id=suite_id,
+        seq=seq,
+        item_id=item.item_id,
+        prompt=item.prompt,
+        choices=list(item.choices) or None,
+        labels=list(item.labels) or None,
+    )
+
+
+def demo_contents() -> list[SuiteContent]:
+    """The demo suites shipped as package data (marked demo)."""
+    folder = resources.files("fmc_scoring.suites.demo")
+    manifest = json.loads(folder.joinpath("manifest.json").read_text(encoding="utf-8"))
+    contents = []
+    for entry in manifest["suites"]:
+        meta = SuiteMeta(
+            entry["key"], entry["version"], entry["title"], entry["language"], ItemKind(entry["kind"]), True
+        )
+        with resources.as_file(folder.joinpath(entry["file"])) as path:
+            contents.append(load_jsonl(path, meta, source="demo"))
+    return contents
+
+
+async def install_demo_suites(ctx: Ctx) -> list[Suite]:
+    return [await create_suite(ctx, content) for content in demo_contents()]
+
+
+def resolve(root: Path, relative: str) -> Path:
+    base = root.resolve()
+    target = (base / relative).resolve()
+    if not target.is_relative_to(base):
+        raise SuitePathRefused(f"{relative!r} points outside the suites directory")
+    if not target.exists():
+        raise SuiteInvalid(f"nothing at {relative!r} in the suites directory")
+    return target
+
+
+def load_local(
+    root: Path, fmt: str, relative: str, meta: SuiteMeta, split: str, columns: ColumnMapping
+) -> SuiteContent:
+    path = resolve(root, relative)
+    try:
+        if fmt == "jsonl":
+            return load_jsonl(path, meta)
+        if fmt == "lm-eval":
+            return load_lm_eval_task(path, meta.version, meta.language)
+        return load_hf_directory(path, split, meta, columns)
+    except SuiteFormatError as exc:
+        raise SuiteInvalid(str(exc)) from exc
+    except OSError as exc:
+        raise SuiteInvalid(f"cannot read {relative!r}: {exc.strerror}") from exc
+
+
+async def get_suite(session: AsyncSession, suite_id: uuid.UUID) -> Suite:
+    suite = await repository.get(session, suite_id)
+    if suite is None:
+        raise SuiteNotFound(f"no suite with id {suite_id}")
+    return suite
+
+
+def prompt_of(row: SuiteItem) -> Prompt:
+    return Prompt(row.item_id, row.prompt, tuple(row.choices or ()), tuple(row.labels or ()))
+
+
+async def prompts_document(session: AsyncSession, suite: Suite) -> bytes:
+    """The items document of a suite, from the items table only (the keys are never read here)."""
+    rows = await repository.items(session, suite.id)
+    return items_document(suite.language, (prompt_of(row) for row in rows))
+
+
+async def load_content(session: AsyncSession, suite: Suite) -> SuiteContent:
+    """Items with their keys, for grading inside scoring."""
+    rows = await repository.items(session, suite.id)
+    keys = await repository.answer_keys(session, suite.id)
+    items = tuple(
+        ItemContent(
+            row.item_id,
+            row.prompt,
+            key_from_json(keys[row.item_id].answer),
+            tuple(row.choices or ()),
+            tuple(row.labels or ()),
+        )
+        for row in rows
+    )
+    return SuiteContent(
+        suite.key,
+        suite.version,
+        suite.title,
+        suite.language,
+        ItemKind(suite.kind),
+        items,
+        suite.demo,
+        suite.source,
+    )

@@ -1,0 +1,109 @@
+"""Fair scheduling: two teams' runs on one pool with capacity for one request both progress, in turns;
+and the fairness record: identical decoding parameters per stage and suite, pool and versions kept."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from fmc_common.events.inference import GpuPool
+from fmc_common.settings import AuthSettings
+from fmc_devrunner.triton import TritonProcess
+from gateway.conftest import SettingsFactory
+from gateway.helpers import all_responses, finished, request_run, run_body, wait_for_run, write_items
+from support.databases import DatabaseFactory
+
+pytestmark = [pytest.mark.broker, pytest.mark.triton]
+
+
+def times(records: list[dict[str, Any]], key: str) -> list[datetime]:
+    return sorted(datetime.fromisoformat(r[key]) for r in records)
+
+
+class TestFairScheduling:
+    async def test_two_teams_runs_on_a_pool_with_capacity_for_one_both_progress(
+        self,
+        database_factory: DatabaseFactory,
+        gateway_settings: SettingsFactory,
+        gateway_factory: Callable[..., Any],
+        triton: TritonProcess,
+        auth_settings: AuthSettings,
+        tmp_path: Path,
+    ) -> None:
+        settings = gateway_settings(
+            await database_factory.create("gateway"),
+            pool_capacity={GpuPool.H100: 1, GpuPool.B200: 1},
+            chunk_size=50,
+        )
+        gateway: httpx.AsyncClient = await gateway_factory(settings)
+        stage = uuid.uuid4()
+        first_items, _ = write_items(tmp_path, 600)
+        second_items, _ = write_items(tmp_path, 300)
+        first = await request_run(
+            gateway, auth_settings, run_body(first_items, 600, triton.grpc_url, stage_id=stage)
+        )
+        await wait_for_run(gateway, auth_settings, first["id"], lambda r: r["answered"] >= 50, interval=0.01)
+        second = await request_run(
+            gateway, auth_settings, run_body(second_items, 300, triton.grpc_url, stage_id=stage)
+        )
+        for run in (first, second):
+            assert (await wait_for_run(gateway, auth_settings, run["id"], finished))["status"] == "completed"
+
+        a = await all_responses(gateway, auth_settings, first["id"])
+        b = await all_responses(gateway, auth_settings, second["id"])
+        # Neither finishes before the other has started ...
+        assert times(b, "started_at")[0] < times(a, "finished_at")[-1]
+        assert times(a, "started_at")[0] < times(b, "finished_at")[-1]
+        # ... and while both have items, they take turns: the first run, which came with twice as
+        # many items and a head start, answers about as many as the second, not all of its own.
+        b_start, b_end = times(b, "started_at")[0], times(b, "finished_at")[-1]
+        a_meanwhile = [t for t in times(a, "finished_at") if b_start <= t <= b_end]
+        assert 0.5 * 300 <= len(a_meanwhile) <= 1.5 * 300
+        assert len(times(a, "finished_at")) - len(a_meanwhile) >= 150  # the first run was left its share
+        # Turn by turn, not chunk by chunk: in the overlap, consecutive answers almost always
+        # alternate (first come, first served by chunks of 50 would alternate once per 50).
+        order = [
+            run
+            for _, run in sorted([(r["finished_at"], "a") for r in a] + [(r["finished_at"], "b") for r in b])
+        ]
+        overlap = order[order.index("b") : len(order) - order[::-1].index("b")]
+        switches = sum(1 for previous, run in pairwise(overlap) if run != previous)
+        assert switches >= 0.8 * (len(overlap) - 1), overlap
+
+
+class TestFairnessRecord:
+    async def test_a_run_with_other_decoding_parameters_in_the_same_stage_and_suite_fails(
+        self, gateway: httpx.AsyncClient, triton: TritonProcess, auth_settings: AuthSettings, tmp_path: Path
+    ) -> None:
+        stage = uuid.uuid4()
+        items, _ = write_items(tmp_path, 5)
+        first = await request_run(gateway, auth_settings, run_body(items, 5, triton.grpc_url, stage_id=stage))
+        other = await request_run(
+            gateway, auth_settings, run_body(items, 5, triton.grpc_url, stage_id=stage, max_tokens=64)
+        )
+        assert other["status"] == "failed"
+        assert other["failure_code"] == "unfair-parameters"
+        assert str(first["id"]) in other["status_reason"]
+        same = await request_run(gateway, auth_settings, run_body(items, 5, triton.grpc_url, stage_id=stage))
+        assert same["status"] == "pending"
+
+    async def test_every_run_records_its_pool_hardware_and_versions(
+        self, gateway: httpx.AsyncClient, triton: TritonProcess, auth_settings: AuthSettings, tmp_path: Path
+    ) -> None:
+        items, _ = write_items(tmp_path, 3)
+        run = await request_run(gateway, auth_settings, run_body(items, 3, triton.grpc_url, pool="B200"))
+        done = await wait_for_run(gateway, auth_settings, run["id"], finished)
+        assert done["gpu_pool"] == "B200"
+        assert done["hardware_class"] == "NVIDIA B200 192GB"
+        assert done["server_version"] == "2.51.0"
+        assert done["model_version"] == "1"
+        assert done["decoding"] == {"max_tokens": 4, "temperature": 0.0, "top_p": 1.0, "seed": 0}
+        records = await all_responses(gateway, auth_settings, run["id"])
+        assert {(r["server_version"], r["model_version"]) for r in records} == {("2.51.0", "1")}

@@ -1,0 +1,119 @@
+"""Planning: EvaluationStarted -> one InferenceRunRequested per submission x suite, whose items the
+gateway fetches from scoring (prompts only, the exact bytes announced)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from aiokafka import ConsumerRecord
+from scoring.harness import (
+    Scoring,
+    body,
+    criteria_body,
+    demo_suites,
+    evaluation_started,
+    new_stage,
+    publish,
+    start_evaluation,
+    watch_records,
+    watch_topic,
+)
+
+from fmc_common.events.topics import Topic
+
+pytestmark = pytest.mark.broker
+
+
+async def requested_runs(scoring: Scoring, stage_id: uuid.UUID, expected: int) -> list[dict[str, Any]]:
+    def found(envelopes: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+        wanted = "fmc.scoring.inference-run-requested.v1"
+        runs = [
+            e["data"] for e in envelopes if e["type"] == wanted and e["data"]["stage_id"] == str(stage_id)
+        ]
+        return runs if len(runs) >= expected else None
+
+    return await watch_topic(scoring.bootstrap, str(Topic.SCORING), found)
+
+
+class TestPlanning:
+    async def test_each_submission_gets_one_run_per_suite_with_the_stages_decoding(
+        self, scoring: Scoring
+    ) -> None:
+        suites = await demo_suites(scoring)
+        ids = [uuid.UUID(suites[k]["id"]) for k in ("demo-ko-general-mcq", "demo-en-arithmetic")]
+        world = await new_stage(scoring, ["Upstage", "SK Telecom", "LG AI Research"])
+        decoding = {"max_tokens": 64, "temperature": 0.0, "top_p": 1.0, "seed": 7}
+        await body(
+            await scoring.client.put(
+                f"/v1/stages/{world.stage_id}/criteria",
+                json=criteria_body(ids, decoding=decoding),
+                headers=scoring.operator(),
+            )
+        )
+        await start_evaluation(scoring, world)
+
+        runs = await requested_runs(scoring, world.stage_id, expected=6)
+
+        assert len(runs) == 6
+        assert {(r["team_id"], r["suite"]["suite_id"]) for r in runs} == {
+            (str(team), str(suite)) for team in world.teams.values() for suite in ids
+        }
+        assert all(r["decoding"] == decoding for r in runs)
+        assert all(r["endpoint"]["gpu_pool"] == "H100" for r in runs)
+        run = runs[0]
+        assert run["items"]["uri"].endswith(f"/v1/runs/{run['run_id']}/items")
+
+    async def test_the_gateway_fetches_prompts_only_with_the_announced_hash(self, scoring: Scoring) -> None:
+        suites = await demo_suites(scoring)
+        mcq = suites["demo-ko-general-mcq"]
+        world = await new_stage(scoring, ["Upstage"])
+        await body(
+            await scoring.client.put(
+                f"/v1/stages/{world.stage_id}/criteria",
+                json=criteria_body([uuid.UUID(mcq["id"])]),
+                headers=scoring.operator(),
+            )
+        )
+        await start_evaluation(scoring, world)
+        run = (await requested_runs(scoring, world.stage_id, expected=1))[0]
+
+        response = await scoring.client.get(f"/v1/runs/{run['run_id']}/items", headers=scoring.service())
+
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("application/x-ndjson")
+        assert hashlib.sha256(response.content).hexdigest() == run["items"]["sha256"] == mcq["items_sha256"]
+        lines = [json.loads(line) for line in response.content.splitlines()]
+        assert len(lines) == run["items"]["item_count"] == 10
+        assert all(set(line) == {"item_id", "prompt"} for line in lines)
+        assert lines[0]["prompt"].splitlines()[1:] == ["A. 부산", "B. 서울", "C. 인천", "D. 대구", "정답:"]
+
+    async def test_a_team_cannot_fetch_a_runs_items(self, scoring: Scoring) -> None:
+        response = await scoring.client.get(
+            f"/v1/runs/{uuid.uuid4()}/items", headers=scoring.as_team(uuid.uuid4())
+        )
+        assert response.status_code == 403
+
+    async def test_a_start_without_criteria_is_dead_lettered_with_the_reason(self, scoring: Scoring) -> None:
+        world = await new_stage(scoring, ["NC AI"])
+        await publish(scoring.bootstrap, evaluation_started(world))
+
+        headers = await watch_records(
+            scoring.bootstrap, str(Topic.SCORING_DLQ), dead_letter(str(world.stage_id))
+        )
+        assert headers["fmc-dlq-consumer"] == "scoring.evaluation"
+        assert "criteria" in headers["fmc-dlq-error"]
+
+
+def dead_letter(needle: str) -> Callable[[list[ConsumerRecord[bytes, bytes]]], dict[str, str] | None]:
+    def found(records: list[ConsumerRecord[bytes, bytes]]) -> dict[str, str] | None:
+        for record in records:
+            if needle.encode() in (record.value or b""):
+                return {k: v.decode() for k, v in record.headers}
+        return None
+
+    return found
