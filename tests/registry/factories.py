@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
+
 from registry.harness import Registry, created, unique
 
 STAGE_DATES = {

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from registry.factories import World, programme, stage_to, submission_body, team
-from registry.harness import Registry
 
 from fmc_common.auth import Role
+from registry.factories import World, programme, stage_to, submission_body, team
+from registry.harness import Registry
 
 ANON, OPERATOR, EVALUATOR, SERVICE, OWN, OTHER = (
     "anonymous",

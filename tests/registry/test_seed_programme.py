@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from registry.harness import Registry, seeded
-
 from fmc_registry.seed import BN, SELECTED, SUPPLIERS, SeedResult
+from registry.harness import Registry, seeded
 
 ELITE = {"Naver Cloud", "Upstage", "SK Telecom", "NC AI", "LG AI Research"}
 

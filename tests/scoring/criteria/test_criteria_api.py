@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+
 from scoring.harness import Scoring, body, criteria_body, demo_suites, new_stage, start_evaluation
 
 pytestmark = pytest.mark.broker

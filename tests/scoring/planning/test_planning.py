@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 from aiokafka import ConsumerRecord
+
+from fmc_common.events.topics import Topic
 from scoring.harness import (
     Scoring,
     body,
@@ -23,8 +25,6 @@ from scoring.harness import (
     watch_records,
     watch_topic,
 )
-
-from fmc_common.events.topics import Topic
 
 pytestmark = pytest.mark.broker
 

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import pytest
+
 from scoring.harness import Scoring, body
 
 pytestmark = pytest.mark.broker
