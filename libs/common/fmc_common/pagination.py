@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import uuid
 
 from fmc_common.errors import InvalidInput
 
@@ -23,3 +24,26 @@ def decode_cursor(cursor: str | None) -> str | None:
         return base64.urlsafe_b64decode(padded.encode()).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise InvalidInput("the cursor is not valid; use next_cursor from a previous page") from exc
+
+
+def after_id(cursor: str | None) -> uuid.UUID | None:
+    """The UUID key a page starts after (keyset pagination over UUID primary keys)."""
+    raw = decode_cursor(cursor)
+    try:
+        return uuid.UUID(raw) if raw else None
+    except ValueError as exc:
+        raise InvalidInput("the cursor is not valid; use next_cursor from a previous page") from exc
+
+
+def after_seq(cursor: str | None) -> int | None:
+    """The integer position a page starts after (keyset pagination over sequences)."""
+    raw = decode_cursor(cursor)
+    try:
+        return int(raw) if raw else None
+    except ValueError as exc:
+        raise InvalidInput("the cursor is not valid; use next_cursor from a previous page") from exc
+
+
+def next_cursor(last: uuid.UUID | int | None, more: bool) -> str | None:
+    """The cursor of the next page, or None on the last page."""
+    return encode_cursor(str(last)) if more and last is not None else None

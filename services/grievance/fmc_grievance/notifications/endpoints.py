@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, status
 from fmc_common.auth import Role
 from fmc_common.errors import Forbidden
 from fmc_common.events.grievance import DecisionKind
-from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, next_cursor
 from fmc_common.web.problems import problem_responses
 from fmc_grievance.closing.models import WindowClosing
 from fmc_grievance.context import ActorCtx, Ctx
@@ -18,7 +18,6 @@ from fmc_grievance.notifications import repository, service
 from fmc_grievance.notifications.models import Notification
 from fmc_grievance.notifications.schemas import NotificationList, NotificationOut, NotificationPage, NotifyIn
 from fmc_grievance.objections.schemas import DecisionRef
-from fmc_grievance.pages import after_id, next_cursor
 from fmc_grievance.windows.schemas import WindowOut
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Path, Query, Response, status
 
 from fmc_common.auth import Role
 from fmc_common.events.grievance import ObjectionOutcome
-from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, next_cursor
 from fmc_common.web.problems import problem_responses
 from fmc_grievance.context import ActorCtx
 from fmc_grievance.objections import repository, review, service, views
@@ -26,7 +26,6 @@ from fmc_grievance.objections.schemas import (
     VersionList,
     Withdrawal,
 )
-from fmc_grievance.pages import after_id, next_cursor
 
 router = APIRouter(prefix="/v1/objections", tags=["objections"])
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from fmc_common.auth import Role
-from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, next_cursor
 from fmc_common.web.problems import problem_responses
 from fmc_registry.context import ActorCtx, OperatorCtx
 from fmc_registry.organisations import repository, service
@@ -20,7 +20,6 @@ from fmc_registry.organisations.schemas import (
     RoleGrant,
     RoleOut,
 )
-from fmc_registry.pages import after_id, next_cursor
 from fmc_registry.programmes import service as programmes
 
 router = APIRouter(tags=["organisations"])

@@ -7,11 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, next_cursor
 from fmc_common.web.problems import problem_responses
 from fmc_registry.context import ActorCtx, OperatorCtx
 from fmc_registry.lifecycle import StageStatus
-from fmc_registry.pages import after_id, next_cursor
 from fmc_registry.programmes import repository, service
 from fmc_registry.programmes.models import Stage
 from fmc_registry.programmes.schedule import objection_deadline

@@ -8,13 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, status
 
 from fmc_common.auth import Role
-from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, next_cursor
 from fmc_common.web.deps import OptionalActor, SessionDep
 from fmc_common.web.problems import problem_responses
 from fmc_registry import idempotent
 from fmc_registry.context import ActorCtx, OperatorCtx
 from fmc_registry.lifecycle import EliminationReason, TeamStatus, public_status
-from fmc_registry.pages import after_id, next_cursor
 from fmc_registry.teams import repository, service
 from fmc_registry.teams.models import Team
 from fmc_registry.teams.schemas import (

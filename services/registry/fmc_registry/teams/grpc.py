@@ -7,14 +7,13 @@ import grpc
 from fmc_common.auth import Role
 from fmc_common.errors import InvalidInput
 from fmc_common.grpc_support import ServicerContext
-from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, next_cursor
 from fmc_common.runtime import ServiceRuntime
 from fmc_protos.registry.v1 import registry_pb2, registry_pb2_grpc
 from fmc_registry import idempotent
 from fmc_registry.context import Ctx
 from fmc_registry.grpc_calls import parse_uuid, run_call
 from fmc_registry.lifecycle import TeamStatus
-from fmc_registry.pages import after_id, next_cursor
 from fmc_registry.submissions import grpc as submissions_grpc
 from fmc_registry.teams import repository, service
 from fmc_registry.teams.models import Team

@@ -8,11 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, status
 
 from fmc_common.auth import Role
-from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, after_seq, next_cursor
 from fmc_common.web.problems import problem_responses
 from fmc_scoring.context import ActorCtx, OperatorCtx
 from fmc_scoring.grading.grader import ItemKind
-from fmc_scoring.pages import after_id, after_seq, next_cursor
 from fmc_scoring.suites import repository, service
 from fmc_scoring.suites.content import SuiteContent
 from fmc_scoring.suites.loaders import ColumnMapping, SuiteFormatError, SuiteMeta, item_from_record
@@ -128,7 +127,8 @@ async def list_items(
 ) -> SuiteItemPage:
     """Prompts and choices in suite order, a page at a time (operators). Answer keys are never served."""
     await service.get_suite(ctx.session, suite_id)
-    rows = await repository.items(ctx.session, suite_id, after_seq(cursor), limit + 1)
+    after = after_seq(cursor)
+    rows = await repository.items(ctx.session, suite_id, -1 if after is None else after, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     return SuiteItemPage(
