@@ -1,4 +1,5 @@
-"""`make demo` end to end: the `fmc demo` command prints the flow's outcome, exits 0, leaves no process."""
+"""`make demo` end to end: the stage-1 replay (smaller suites) reaches the articles' outcome, publishes no
+score or rank, exits 0 and leaves no process; `fmc dev up` stops cleanly."""
 
 from __future__ import annotations
 
@@ -10,12 +11,11 @@ import sys
 import urllib.request
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 pytestmark = [pytest.mark.broker, pytest.mark.triton]
-
-TEAMS = ["Naver Cloud", "Upstage", "SK Telecom", "NC AI", "LG AI Research"]
 
 
 def processes_marked_with(run_id: str) -> list[int]:
@@ -35,8 +35,25 @@ def processes_marked_with(run_id: str) -> list[int]:
     return found
 
 
-class TestDemo:
-    def test_demo_registers_the_teams_reports_and_stops_everything(self, tmp_path: Path) -> None:
+ADVANCING = {"Upstage", "SK Telecom", "LG AI Research"}
+ELIMINATED = {"NC AI": "benchmark-threshold", "Naver Cloud": "originality"}
+# A public document must not carry any of these, as a key or inside one (scores, ranks and their parts).
+SCORE_WORDS = ("score", "rank", "composite", "accuracy", "rating", "benchmark", "expert", "vote", "user")
+
+
+def score_like_keys(value: Any, path: str = "") -> list[str]:
+    if isinstance(value, dict):
+        found = [f"{path}.{k}" for k in value if any(w in str(k).lower() for w in SCORE_WORDS)]
+        return found + [p for k, v in value.items() for p in score_like_keys(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in score_like_keys(v, f"{path}[{i}]")]
+    return []
+
+
+class TestStageOneReplay:
+    def test_the_replay_reaches_the_articles_outcome_and_nothing_public_carries_a_score(
+        self, tmp_path: Path
+    ) -> None:
         run_id = f"test-{uuid.uuid4().hex[:10]}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("FMC_")} | {"FMC_DEV_RUN_ID": run_id}
         report_dir = tmp_path / "report"
@@ -46,6 +63,8 @@ class TestDemo:
                 "-m",
                 "fmc_devrunner.cli",
                 "demo",
+                "--scale",
+                "small",
                 "--var-dir",
                 str(tmp_path / "var"),
                 "--report-dir",
@@ -54,20 +73,63 @@ class TestDemo:
             env=env,
             capture_output=True,
             text=True,
-            timeout=300,
+            timeout=600,
             check=False,
         )
-        assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+        assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-3000:]
+        assert processes_marked_with(run_id) == []
         out = completed.stdout
         assert "result: OK" in out
-        for team in TEAMS:
-            assert f"{team} consortium" in out
-        assert "demo-lm v1 READY" in out
         report = json.loads((report_dir / "report.json").read_text())
         assert report["ok"] is True
-        assert len(report["teams"]) == 5
-        assert all(set(t["seen_by"]) == {"scoring", "grievance"} for t in report["teams"])
-        assert processes_marked_with(run_id) == []
+        assert "<h1>Stage 1 replay: OK</h1>" in (report_dir / "report.html").read_text()
+
+        # The outcome and its reasons, as scoring decided them and as the registry recorded them.
+        teams = {t["lead"]: t for t in report["teams"]}
+        assert {lead for lead, t in teams.items() if t["outcome"] == "advance"} == ADVANCING
+        assert {lead: t["reason"] for lead, t in teams.items() if t["outcome"] == "eliminate"} == ELIMINATED
+        assert teams["Naver Cloud"]["originality"] == "reused"
+        assert (
+            teams["NC AI"]["figures"]["benchmark_accuracy"]
+            < 0.5
+            <= min(teams[lead]["figures"]["benchmark_accuracy"] for lead in ADVANCING)
+        )
+        for lead in ADVANCING:
+            assert teams[lead]["final_status"] == "advanced"
+        for lead, reason in ELIMINATED.items():
+            assert teams[lead]["final_status"] == f"eliminated ({reason})"
+        assert report["programme"]["applicants"] == 15
+        assert len(report["programme"]["selected"]) == 5
+        assert report["programme"]["gpu_support"]["SK Telecom consortium"] == "refused: gpu-supplier-conflict"
+
+        # What a partner received on the public topic: names, outcome, reason category; nothing else.
+        [announcement] = [
+            e for e in report["public_announcement"] if e["type"].endswith("stage-result-announced.v1")
+        ]
+        announced = {
+            t["team_name"]: (t["outcome"], t["reason_category"]) for t in announcement["data"]["teams"]
+        }
+        assert announced == {f"{lead} consortium": ("advanced", None) for lead in ADVANCING} | {
+            f"{lead} consortium": ("eliminated", reason) for lead, reason in ELIMINATED.items()
+        }
+        for envelope in report["public_announcement"]:
+            assert score_like_keys(envelope["data"]) == []
+            for team in envelope["data"]["teams"]:
+                assert set(team) == {"team_id", "team_name", "outcome", "reason_category"}
+        assert score_like_keys(report["public_endpoint"]) == []
+        assert report["public_endpoint"]["final"] is False  # read before the windows closed
+        assert report["confidentiality"]["forbidden_fields_found"] == []
+
+        # Grievance, finalisation, the additional selection.
+        objection = report["grievance"]["objection"]
+        assert (objection["team"], objection["status"]) == ("NC AI consortium", "rejected")
+        assert len(objection["reason"]) > 50
+        assert report["finalisation"]["stage_status"] == "final"
+        assert report["finalisation"]["objections_by_status"] == {"rejected": 1}
+        call = report["finalisation"]["selection_call"]
+        assert (call["status"], call["vacancies"]) == ("open", 1)
+        assert call["eligible_by_basis"]["eliminated-in-stage"] == 2
+        assert report["panel"]["conflict_refusals"] == ["Dr. Jung (simulated) -> LG AI Research consortium"]
 
 
 class TestDevUp:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from fmc_common.clock import Clock, SystemClock
+from fmc_common.clock import Clock, default_clock
 from fmc_common.runtime import ServiceRuntime
 from fmc_common.web.app import build_app
 from fmc_grievance.audit.endpoints import router as audit_router
@@ -31,7 +31,7 @@ ROUTERS = (participants_router, notifications_router, objections_router, closing
 
 def build_runtime(settings: GrievanceSettings, clock: Clock | None = None) -> ServiceRuntime:
     runtime = ServiceRuntime(
-        settings=settings, tables=PLATFORM, migrations_path=MIGRATIONS, clock=clock or SystemClock()
+        settings=settings, tables=PLATFORM, migrations_path=MIGRATIONS, clock=clock or default_clock()
     )
     # The consumers write through the runtime's outbox, which exists only once the runtime is built.
     runtime.consumers = [

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from fmc_common.clock import Clock, SystemClock
+from fmc_common.clock import Clock, default_clock
 from fmc_common.runtime import ServiceRuntime
 from fmc_common.web.app import build_app
 from fmc_gateway.arena.endpoints import router as arena_router
@@ -31,7 +31,7 @@ def build_runtime(
     settings: GatewaySettings, clock: Clock | None = None
 ) -> tuple[ServiceRuntime, GatewayEngine]:
     runtime = ServiceRuntime(
-        settings=settings, tables=PLATFORM, migrations_path=MIGRATIONS, clock=clock or SystemClock()
+        settings=settings, tables=PLATFORM, migrations_path=MIGRATIONS, clock=clock or default_clock()
     )
     engine = GatewayEngine(runtime, settings)
     if settings.intake_enabled:

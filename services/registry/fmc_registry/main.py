@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from fmc_common.clock import Clock, SystemClock
+from fmc_common.clock import Clock, default_clock
 from fmc_common.runtime import ServiceRuntime
 from fmc_common.web.app import build_app
 from fmc_registry.audit.endpoints import router as audit_router
@@ -37,7 +37,7 @@ ROUTERS = (
 
 def build_runtime(settings: RegistrySettings, clock: Clock | None = None) -> ServiceRuntime:
     runtime = ServiceRuntime(
-        settings=settings, tables=PLATFORM, migrations_path=MIGRATIONS, clock=clock or SystemClock()
+        settings=settings, tables=PLATFORM, migrations_path=MIGRATIONS, clock=clock or default_clock()
     )
     # The consumer writes events through the runtime's outbox, which exists only once it is built.
     runtime.consumers = [selection_consumers.consumer_spec(runtime.outbox, runtime.clock)]

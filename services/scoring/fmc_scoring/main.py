@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
-from fmc_common.clock import Clock, SystemClock
+from fmc_common.clock import Clock, default_clock
 from fmc_common.runtime import ConsumerSpec, ServiceRuntime
 from fmc_common.web.app import build_app
 from fmc_scoring.arena.endpoints import router as arena_router
@@ -38,7 +38,7 @@ def build_runtime(
     clock: Clock | None = None,
     gateway_transport: httpx.AsyncBaseTransport | None = None,
 ) -> ServiceRuntime:
-    clock = clock or SystemClock()
+    clock = clock or default_clock()
     runtime = ServiceRuntime(
         settings=settings,
         tables=PLATFORM,

@@ -39,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="run the demonstration flow end to end")
     demo.add_argument("--var-dir", type=Path, default=Path("var/demo"))
     demo.add_argument("--report-dir", type=Path, default=Path("demo-report"))
+    demo.add_argument(
+        "--scale", choices=["full", "small"], default="full", help="small: two suites, fewer votes (CI)"
+    )
     token = commands.add_parser("token", help="mint a development token")
     token.add_argument("--role", choices=[r.value for r in Role], required=True)
     token.add_argument("--team-id", type=uuid.UUID)
@@ -91,9 +94,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "dev":
         sys.exit(asyncio.run(dev_up(args)))
     if args.command == "demo":
-        from fmc_devrunner.demo import run_demo
+        from fmc_devrunner.demo import SCALES, run_demo
 
-        sys.exit(asyncio.run(run_demo(args.var_dir, args.report_dir)))
+        sys.exit(asyncio.run(run_demo(args.var_dir, args.report_dir, SCALES[args.scale])))
     if args.command == "token":
         sys.exit(token(args))
 

@@ -13,14 +13,19 @@ import secrets
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from pydantic import SecretStr
 
+from fmc_common.auth import Role, mint_token
+from fmc_common.clock import DEV_CLOCK_FILE_ENV
+from fmc_common.settings import AuthSettings
 from fmc_devrunner.broker import BrokerProcess
 from fmc_devrunner.ports import free_port
 from fmc_devrunner.process import ManagedProcess
-from fmc_devrunner.triton import TritonProcess
+from fmc_devrunner.triton import DEFAULT_MODEL_REPOSITORY, TritonProcess
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,10 @@ class StackConfig:
     base_http_port: int = 0
     # Marks every child's environment, so leftovers can be found; FMC_DEV_RUN_ID may set it.
     run_id: str = field(default_factory=lambda: os.environ.get("FMC_DEV_RUN_ID") or secrets.token_hex(6))
+    model_repository: Path = DEFAULT_MODEL_REPOSITORY
+    load_models: tuple[str, ...] = ("*",)
+    # Extra environment for every service (e.g. FMC_SCORING_GRADING_BOOTSTRAP_ROUNDS for a quick run).
+    service_env: dict[str, str] = field(default_factory=dict)
 
     def port(self, offset: int) -> int:
         return self.base_http_port + offset if self.base_http_port else free_port()
@@ -76,11 +85,41 @@ class DevStack:
     def logs(self) -> Path:
         return self.config.var_dir / "logs"
 
+    @property
+    def clock_file(self) -> Path:
+        """The dev clock's offset in seconds (FMC_DEV_CLOCK_FILE): every service reads it."""
+        return self.config.var_dir / "clock-offset"
+
+    @property
+    def weights_root(self) -> Path:
+        """Where submitted and donor weights are stored (scoring's originality weights root)."""
+        return self.config.var_dir / "weights"
+
+    @property
+    def auth(self) -> AuthSettings:
+        return AuthSettings(jwt_secret=SecretStr(self.jwt_secret))
+
+    def advance_clock(self, delta: timedelta) -> float:
+        """Move every service's clock forward (never back); returns the new offset in seconds."""
+        current = float(self.clock_file.read_text().strip() or 0) if self.clock_file.exists() else 0.0
+        offset = current + delta.total_seconds()
+        tmp = self.clock_file.with_suffix(".tmp")
+        tmp.write_text(f"{offset:.3f}")
+        tmp.replace(self.clock_file)
+        return offset
+
+    def _service_token(self, subject: str) -> str:
+        # Tokens are checked against the real time, not the dev clock; a day outlives any run.
+        return mint_token(
+            self.auth, subject=subject, role=Role.SERVICE, now=datetime.now(UTC), ttl=timedelta(days=1)
+        )
+
     def env(self) -> dict[str, str]:
         """Environment shared by every child: the run id lets tests find leftovers."""
         env = dict(os.environ)
         env["FMC_DEV_RUN_ID"] = self.config.run_id
         env["FMC_AUTH_JWT_SECRET"] = self.jwt_secret
+        env[DEV_CLOCK_FILE_ENV] = str(self.clock_file.resolve())
         if self.broker:
             env["FMC_KAFKA_BOOTSTRAP_SERVERS"] = self.broker.bootstrap
         return env
@@ -90,6 +129,8 @@ class DevStack:
         key_file = self.config.var_dir / "jwt.key"
         key_file.write_text(self.jwt_secret)
         key_file.chmod(0o600)
+        self.clock_file.write_text("0")
+        self.weights_root.mkdir(parents=True, exist_ok=True)
         await self._timed("broker", self._start_broker())
         await self._timed("triton", self._start_triton())
         await self._timed("services", self._start_services())
@@ -109,7 +150,13 @@ class DevStack:
         self._say(f"  broker     ready  {self.broker.bootstrap}")
 
     async def _start_triton(self) -> None:
-        self.triton = TritonProcess(free_port(), free_port(), free_port())
+        self.triton = TritonProcess(
+            free_port(),
+            free_port(),
+            free_port(),
+            self.config.model_repository,
+            load_models=self.config.load_models,
+        )
         os.environ["FMC_DEV_RUN_ID"] = self.config.run_id  # inherited by tritonserver and its stubs
         self.triton.start(self.logs / "triton.log")
         await self.triton.wait_ready(timeout=120)
@@ -117,9 +164,10 @@ class DevStack:
 
     async def _start_services(self) -> None:
         assert self.triton is not None
-        for index, spec in enumerate(SERVICES):
-            http_port = self.config.port(index)
-            grpc_port = free_port()
+        ports = {spec.name: (self.config.port(index), free_port()) for index, spec in enumerate(SERVICES)}
+        urls = {name: f"http://127.0.0.1:{http}" for name, (http, _) in ports.items()}
+        for spec in SERVICES:
+            http_port, grpc_port = ports[spec.name]
             env = self.env()
             p = spec.env_prefix
             env[f"{p}DATABASE_URL"] = f"sqlite+aiosqlite:///{self.config.var_dir / (spec.name + '.db')}"
@@ -128,6 +176,13 @@ class DevStack:
             env[f"{p}HTTP_HOST"] = "127.0.0.1"
             if spec.name == "inference-gateway":
                 env["FMC_GATEWAY_TRITON_URL"] = self.triton.grpc_url
+                env["FMC_GATEWAY_ITEMS_TOKEN"] = self._service_token("service:inference-gateway")
+            if spec.name == "scoring":
+                env["FMC_SCORING_ITEMS_BASE_URL"] = urls["scoring"]
+                env["FMC_SCORING_GATEWAY_URL"] = urls["inference-gateway"]
+                env["FMC_SCORING_GATEWAY_TOKEN"] = self._service_token("service:scoring")
+                env["FMC_SCORING_ORIGINALITY_WEIGHTS_ROOT"] = str(self.weights_root.resolve())
+            env.update(self.config.service_env)
             process = ManagedProcess(
                 spec.name, [sys.executable, "-m", spec.module, "serve"], self.logs / f"{spec.name}.log", env
             )
