@@ -131,6 +131,37 @@ class TestStageOneReplay:
         assert call["eligible_by_basis"]["eliminated-in-stage"] == 2
         assert report["panel"]["conflict_refusals"] == ["Dr. Jung (simulated) -> LG AI Research consortium"]
 
+    def test_when_its_reader_goes_away_the_replay_stops_and_leaves_no_process(self, tmp_path: Path) -> None:
+        run_id = f"test-{uuid.uuid4().hex[:10]}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FMC_")} | {"FMC_DEV_RUN_ID": run_id}
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "fmc_devrunner.cli",
+                "demo",
+                "--scale",
+                "small",
+                "--var-dir",
+                str(tmp_path / "v"),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        try:
+            assert process.stdout is not None
+            for line in process.stdout:  # as `fmc demo | head` would: read until the stage starts, then go
+                if "1. programme" in line:
+                    break
+            process.stdout.close()
+            assert process.wait(timeout=120) == 1
+        finally:
+            if process.poll() is None:
+                process.kill()
+        assert processes_marked_with(run_id) == []
+
 
 class TestDevUp:
     def test_dev_up_prints_the_urls_serves_and_stops_cleanly_on_sigterm(self, tmp_path: Path) -> None:

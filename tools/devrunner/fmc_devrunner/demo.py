@@ -9,9 +9,12 @@ everything, whatever happened.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import signal
+import sys
 import time
+import traceback
 from pathlib import Path
 
 from fmc_devrunner.stack import DevStack, StackConfig
@@ -35,6 +38,30 @@ def check_outcome(record: ReplayRecord) -> None:
         raise ReplayFailed(f"expected an additional-selection call for 1 vacancy, got {call}")
 
 
+class OutputClosed(Exception):
+    """Whoever read the replay's output went away (``fmc demo | head``): stop rather than run blind."""
+
+
+class Console:
+    """Progress lines on stdout, flushed at once."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def __call__(self, text: str) -> None:
+        if self.closed:
+            raise OutputClosed("stdout is closed")
+        try:
+            print(text, flush=True)
+        except BrokenPipeError as exc:
+            self.closed = True
+            # Python would complain again when it flushes stdout at exit: point it at /dev/null.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+            raise OutputClosed("stdout was closed") from exc
+
+
 async def run_demo(var_dir: Path, report_dir: Path, scale: Scale = FULL) -> int:
     # The replay always starts from an empty embedded stack.
     await asyncio.to_thread(shutil.rmtree, var_dir, ignore_errors=True)
@@ -47,7 +74,8 @@ async def run_demo(var_dir: Path, report_dir: Path, scale: Scale = FULL) -> int:
         load_models=tuple(m.model_name for m in world.TEAM_MODELS),
         service_env={"FMC_SCORING_ARENA_DAILY_VOTES": "200", "FMC_GATEWAY_ARENA_VOTER_LIMIT": "200"},
     )
-    stack = DevStack(config)
+    say = Console()
+    stack = DevStack(config, progress=say)
     main_task = asyncio.current_task()
     loop = asyncio.get_running_loop()
     if main_task is not None:
@@ -55,13 +83,16 @@ async def run_demo(var_dir: Path, report_dir: Path, scale: Scale = FULL) -> int:
     started = time.perf_counter()
     record = ReplayRecord()
     ok, error = False, None
-    print("Stage 1 replay: the first evaluation of the Independent AI Foundation Model project")
-    print("(the teams' models, weights, expert scores and votes are SIMULATED; the outcome is the articles')")
-    print("simulated models: " + ", ".join(f"{lead} knows {n} answers" for lead, n in known.items()))
-    print(f"\nstarting the embedded stack (logs in {stack.logs}) ...")
     try:
+        say("Stage 1 replay: the first evaluation of the Independent AI Foundation Model project")
+        say(
+            "(the teams' models, weights, expert scores and votes are SIMULATED;"
+            " the outcome is the articles')"
+        )
+        say("simulated models: " + ", ".join(f"{lead} knows {n} answers" for lead, n in known.items()))
+        say(f"\nstarting the embedded stack (logs in {stack.logs}) ...")
         await stack.start()
-        replay = Replay(stack, scale)
+        replay = Replay(stack, scale, say)
         record = replay.record
         record.timings.update({f"start {k}": round(v, 2) for k, v in stack.timings.items()})
         await replay.run()
@@ -69,15 +100,22 @@ async def run_demo(var_dir: Path, report_dir: Path, scale: Scale = FULL) -> int:
         ok = True
     except ReplayFailed as failure:
         error = str(failure)
-        print(f"\nREPLAY FAILED: {failure}")
-    except (TimeoutError, RuntimeError) as failure:
+    except OutputClosed as closed:
+        error = str(closed)
+    except Exception as failure:  # reported, and the stack is stopped below
         error = f"{type(failure).__name__}: {failure}"
-        print(f"\nREPLAY FAILED: {error}")
+        traceback.print_exc()
     finally:
-        print("\nstopping the stack ...")
+        # First stop everything, whatever happened; only then talk about it.
         await asyncio.to_thread(stack.stop)
     record.timings["total"] = round(time.perf_counter() - started, 2)
-    print(report.terminal(record, ok, error))
     json_path, html_path = await asyncio.to_thread(report.write, record, ok, error, report_dir)
-    print(f"report written to {json_path} and {html_path}")
+    try:
+        if error:
+            say(f"\nREPLAY FAILED: {error}")
+        say("\nstack stopped.")
+        say(report.terminal(record, ok, error))
+        say(f"report written to {json_path} and {html_path}")
+    except OutputClosed:
+        return 1
     return 0 if ok else 1

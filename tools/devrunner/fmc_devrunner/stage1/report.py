@@ -96,12 +96,28 @@ def terminal(record: ReplayRecord, ok: bool, error: str | None) -> str:
             f"\nadvancing {result['advancing']} of {result['advancing_planned']} planned; "
             f"vacancies {result['vacancies']}"
         )
+    if record.arena:
+        arena = record.arena
+        parts.append(
+            f"arena: {arena['battles']} battles, votes {arena['votes']}, "
+            f"ratings converged: {arena['converged']}"
+        )
+    if record.panel:
+        parts.append(
+            f"expert panel: {record.panel['evaluators']} evaluators; refused for conflict of interest: "
+            f"{', '.join(record.panel['conflict_refusals']) or 'none'}"
+        )
     if record.public_announcement:
         parts += [
             "",
             "The public announcement as a partner receives it (topic fmc.public.announcements.v1)",
             _table(*announcement_rows(record)),
         ]
+        for envelope in record.public_announcement:
+            attributes = ", ".join(
+                f"{k}={envelope.get(k)}" for k in ("specversion", "type", "source", "time", "id")
+            )
+            parts.append(f"CloudEvents envelope: {attributes}")
     if record.confidentiality:
         found = record.confidentiality["forbidden_fields_found"]
         parts.append(
@@ -152,9 +168,13 @@ def _html_table(header: Row, rows: list[Row]) -> str:
 
 
 def as_html(record: ReplayRecord, ok: bool, error: str | None) -> str:
+    raw = html.escape(json.dumps(record.public_announcement, indent=2, ensure_ascii=False))
     sections = [
         ("Outcome per team (operator view)", _html_table(*outcome_rows(record))),
-        ("The public announcement as a partner receives it", _html_table(*announcement_rows(record))),
+        (
+            "The public announcement as a partner receives it",
+            _html_table(*announcement_rows(record)) + f"<pre>{raw}</pre>",
+        ),
         ("Timings", _html_table(*timing_rows(record))),
     ]
     details = html.escape(

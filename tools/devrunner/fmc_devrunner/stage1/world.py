@@ -27,7 +27,7 @@ class TeamModel:
 TEAM_MODELS = (
     TeamModel("Naver Cloud", "naver-cloud-lm", 0.90, 82.0, "H100"),
     TeamModel("Upstage", "upstage-lm", 0.92, 84.0, "B200"),
-    TeamModel("SK Telecom", "sk-telecom-lm", 0.86, 80.0, "B200"),
+    TeamModel("SK Telecom", "sk-telecom-lm", 0.84, 80.0, "B200"),
     TeamModel("NC AI", "nc-ai-lm", 0.12, 70.0, "H100"),
     TeamModel("LG AI Research", "lg-ai-research-lm", 0.80, 79.0, "B200"),
 )
