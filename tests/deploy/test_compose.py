@@ -191,6 +191,75 @@ class TestServices:
                     assert "healthcheck" in service(dependency), f"{name} waits on {dependency}'s health"
 
 
+RELAY_ENTRYPOINT = ["python", "-m", "fmc_common.messaging.relay_main"]
+
+
+def relay_problems(name: str, definitions: dict[str, Any]) -> list[str]:
+    """Why the compose file does not relay the service's outbox the production way; empty when it does.
+
+    The service does not relay (``<PREFIX>RELAY_IN_PROCESS=false``; the setting defaults to true), and
+    a service ``<name>-relay`` runs ``relay_main`` from the service's image on the service's database,
+    with the service's Kafka settings, once the service is healthy (it has migrated its database).
+    """
+    prefix = PREFIXES[name]
+    environment = definitions[name]["environment"]
+    problems = []
+    if str(environment.get(f"{prefix}RELAY_IN_PROCESS", "true")).lower() != "false":
+        problems.append(
+            f"{name}: the service still relays in process ({prefix}RELAY_IN_PROCESS is not false)"
+        )
+    relay = definitions.get(f"{name}-relay")
+    if relay is None:
+        return [*problems, f"{name}: no {name}-relay service"]
+    if relay["image"] != definitions[name]["image"]:
+        problems.append(f"{name}: the relay runs {relay['image']}, the service {definitions[name]['image']}")
+    if relay.get("entrypoint") != RELAY_ENTRYPOINT:
+        problems.append(f"{name}: the relay runs {relay.get('entrypoint')}, not {RELAY_ENTRYPOINT}")
+    if relay.get("command") != ["--database-url", environment[f"{prefix}DATABASE_URL"]]:
+        problems.append(f"{name}: the relay does not read the service's database")
+    kafka = {k: v for k, v in environment.items() if k.startswith("FMC_KAFKA_")}
+    if relay.get("environment") != kafka:
+        problems.append(f"{name}: the relay's environment is not exactly the service's Kafka settings")
+    if relay.get("depends_on", {}).get(name, {}).get("condition") != "service_healthy":
+        problems.append(f"{name}: the relay does not wait for the service (and its migrations)")
+    return problems
+
+
+class TestRelays:
+    @pytest.mark.parametrize("name", SERVICE_NAMES)
+    def test_each_service_has_a_relay_of_its_own_and_does_not_relay_itself(self, name: str) -> None:
+        assert relay_problems(name, compose()["services"]) == []
+
+    def test_a_missing_relay_or_a_service_still_relaying_fails(self) -> None:
+        definitions = json.loads(json.dumps(compose()["services"]))
+        del definitions["registry-relay"]
+        del definitions["registry"]["environment"]["FMC_REGISTRY_RELAY_IN_PROCESS"]
+        assert relay_problems("registry", definitions) == [
+            "registry: the service still relays in process (FMC_REGISTRY_RELAY_IN_PROCESS is not false)",
+            "registry: no registry-relay service",
+        ]
+
+    def test_a_relay_on_another_database_fails(self) -> None:
+        definitions = json.loads(json.dumps(compose()["services"]))
+        definitions["registry-relay"]["command"] = definitions["scoring-relay"]["command"]
+        assert relay_problems("registry", definitions) == [
+            "registry: the relay does not read the service's database"
+        ]
+
+    @pytest.mark.parametrize("name", SERVICE_NAMES)
+    def test_a_relay_runs_unprivileged_from_the_image_the_service_builds(self, name: str) -> None:
+        relay = service(f"{name}-relay")
+        assert relay["user"].split(":")[0] not in ("0", "root")
+        assert relay["read_only"] is True
+        assert relay["cap_drop"] == ["ALL"]
+        assert "no-new-privileges:true" in relay["security_opt"]
+        assert relay["restart"] == "unless-stopped"
+        # Built once, by the service: two services building one tag race; the image is in no registry.
+        assert "build" not in relay
+        assert relay["pull_policy"] == "never"
+        assert "build" in service(name)
+
+
 class TestSecrets:
     def test_secrets_are_interpolated_and_required(self) -> None:
         for name, definition in compose()["services"].items():

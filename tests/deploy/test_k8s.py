@@ -167,16 +167,21 @@ def named(overlay: str, kind: str, name: str) -> Resource:
     return matches[0]
 
 
-def service_env(overlay: str, service: str) -> dict[str, str]:
-    """The environment of the service's main container: its ConfigMaps, then its own entries."""
-    deployment = named(overlay, "Deployment", service)
-    container = next(c for c in deployment["spec"]["template"]["spec"]["containers"] if c["name"] == service)
+def container_env(overlay: str, container: dict[str, Any]) -> dict[str, str]:
+    """A container's environment: its ConfigMaps, then its own entries (secrets as a placeholder)."""
     env: dict[str, str] = {}
     for source in container.get("envFrom", []):
         env.update(named(overlay, "ConfigMap", source["configMapRef"]["name"])["data"])
     for entry in container.get("env", []):
         env[entry["name"]] = entry.get("value", "<from secret>")
     return env
+
+
+def service_env(overlay: str, service: str) -> dict[str, str]:
+    """The environment of the service's main container."""
+    deployment = named(overlay, "Deployment", service)
+    container = next(c for c in deployment["spec"]["template"]["spec"]["containers"] if c["name"] == service)
+    return container_env(overlay, container)
 
 
 @cache
@@ -371,8 +376,10 @@ class TestDeployments:
     @pytest.mark.parametrize("service", SERVICE_NAMES)
     def test_migrations_run_in_an_init_container_not_in_every_replica(self, service: str) -> None:
         pod = named("prod", "Deployment", service)["spec"]["template"]["spec"]
-        assert [c["args"] for c in pod["initContainers"]] == [["migrate"]]
-        assert pod["initContainers"][0]["image"] == pod["containers"][0]["image"]
+        # Init containers that run to completion; a sidecar (restartPolicy: Always) keeps running.
+        one_shot = [c for c in pod["initContainers"] if c.get("restartPolicy") != "Always"]
+        assert [c["args"] for c in one_shot] == [["migrate"]]
+        assert one_shot[0]["image"] == pod["containers"][0]["image"]
         assert service_env("prod", service)[f"{_prefix(service)}MIGRATE_ON_START"] == "false"
 
     @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -408,6 +415,130 @@ def _prefix(service: str) -> str:
 
 def _env_names(settings_cls: type[BaseSettings], prefix: str) -> set[str]:
     return {f"{prefix}{name.upper()}" for name in settings_cls.model_fields}
+
+
+# --- the outbox relay ----------------------------------------------------------------------------
+
+RELAY_COMMAND = ["python", "-m", "fmc_common.messaging.relay_main"]
+
+
+def relay_layout_problems(overlay: str, deployment: Resource) -> list[str]:
+    """Why the Deployment does not relay its outbox the production way; empty when it does.
+
+    Production layout (docs/decisions/2026-11-22-outbox-relay-as-sidecar.md): the service container
+    does not relay (``<PREFIX>RELAY_IN_PROCESS=false``; the setting defaults to true) and a native
+    sidecar ``relay`` (an init container with ``restartPolicy: Always``: up before the service,
+    stopped after it) of the same image runs ``relay_main`` on the service's database with the
+    service's Kafka settings, user and CA. Every replica then runs a relay; that is safe because the
+    database is the service's PostgreSQL (TestPostgres), where the relays take turns under one
+    transaction-scoped advisory lock (fmc_common.messaging.relay). SQLite has no such lock.
+    """
+    name = deployment["metadata"]["name"]
+    prefix = _prefix(name)
+    pod = deployment["spec"]["template"]["spec"]
+    service = next(c for c in pod["containers"] if c["name"] == name)
+    service_environment = container_env(overlay, service)
+    problems = []
+    if service_environment.get(f"{prefix}RELAY_IN_PROCESS", "true").lower() != "false":
+        problems.append(
+            f"{name}: the service still relays in process ({prefix}RELAY_IN_PROCESS is not false)"
+        )
+    relay = next((c for c in pod.get("initContainers", []) if c["name"] == "relay"), None)
+    if relay is None:
+        return [*problems, f"{name}: no relay sidecar"]
+    if relay.get("restartPolicy") != "Always":
+        problems.append(f"{name}: the relay is not a sidecar (restartPolicy: Always)")
+    if relay["image"] != service["image"]:
+        problems.append(f"{name}: the relay runs {relay['image']}, the service {service['image']}")
+    if relay.get("command") != RELAY_COMMAND:
+        problems.append(f"{name}: the relay runs {relay.get('command')}, not {RELAY_COMMAND}")
+    args = relay.get("args", [])
+    url_argument = args[args.index("--database-url") + 1] if "--database-url" in args[:-1] else None
+    if url_argument != f"$({prefix}DATABASE_URL)":
+        problems.append(f"{name}: the relay's --database-url is {url_argument}, not $({prefix}DATABASE_URL)")
+    relay_environment = container_env(overlay, relay)
+    service_entries = {entry["name"]: entry for entry in service.get("env", [])}
+    relay_entries = {entry["name"]: entry for entry in relay.get("env", [])}
+    for variable in (f"{prefix}DB_PASSWORD", f"{prefix}DATABASE_URL", "FMC_KAFKA_SASL_PASSWORD"):
+        if relay_entries.get(variable) != service_entries.get(variable):
+            problems.append(f"{name}: the relay's {variable} differs from the service's")
+    kafka = {k: v for k, v in service_environment.items() if k.startswith("FMC_KAFKA_")}
+    if {k: v for k, v in relay_environment.items() if k.startswith("FMC_KAFKA_")} != kafka:
+        problems.append(f"{name}: the relay's Kafka settings differ from the service's")
+    ca_file = relay_environment.get("FMC_KAFKA_SSL_CAFILE")
+    mounts = {mount["mountPath"] for mount in relay.get("volumeMounts", [])}
+    if ca_file and not any(ca_file.startswith(f"{path.rstrip('/')}/") for path in mounts):
+        problems.append(f"{name}: the relay does not mount {ca_file}")
+    return problems
+
+
+def _without_relay_sidecar(deployment: Resource) -> Resource:
+    changed = copy.deepcopy(deployment)
+    pod = changed["spec"]["template"]["spec"]
+    pod["initContainers"] = [c for c in pod["initContainers"] if c["name"] != "relay"]
+    return changed
+
+
+class TestOutboxRelay:
+    @pytest.mark.parametrize("overlay", OVERLAYS)
+    @pytest.mark.parametrize("service", SERVICE_NAMES)
+    def test_the_relay_runs_as_a_sidecar_and_the_service_does_not_relay(
+        self, overlay: str, service: str
+    ) -> None:
+        assert relay_layout_problems(overlay, named(overlay, "Deployment", service)) == []
+
+    def test_a_deployment_without_the_relay_sidecar_fails(self) -> None:
+        deployment = _without_relay_sidecar(named("prod", "Deployment", "registry"))
+        assert relay_layout_problems("prod", deployment) == ["registry: no relay sidecar"]
+
+    @pytest.mark.parametrize("value", [None, "true"])
+    def test_a_service_that_still_relays_in_process_fails(self, value: str | None) -> None:
+        deployment = copy.deepcopy(named("prod", "Deployment", "registry"))
+        service = deployment["spec"]["template"]["spec"]["containers"][0]
+        service["env"] = [e for e in service["env"] if e["name"] != "FMC_REGISTRY_RELAY_IN_PROCESS"]
+        if value is not None:
+            service["env"].append({"name": "FMC_REGISTRY_RELAY_IN_PROCESS", "value": value})
+        assert relay_layout_problems("prod", deployment) == [
+            "registry: the service still relays in process (FMC_REGISTRY_RELAY_IN_PROCESS is not false)"
+        ]
+
+    def test_a_relay_as_a_plain_container_on_another_database_fails(self) -> None:
+        deployment = copy.deepcopy(named("prod", "Deployment", "registry"))
+        pod = deployment["spec"]["template"]["spec"]
+        relay = next(c for c in pod["initContainers"] if c["name"] == "relay")
+        del relay["restartPolicy"]
+        relay["args"] = ["--database-url", "$(FMC_SCORING_DATABASE_URL)"]
+        assert relay_layout_problems("prod", deployment) == [
+            "registry: the relay is not a sidecar (restartPolicy: Always)",
+            "registry: the relay's --database-url is $(FMC_SCORING_DATABASE_URL), "
+            "not $(FMC_REGISTRY_DATABASE_URL)",
+        ]
+
+    @pytest.mark.parametrize("service", SERVICE_NAMES)
+    def test_the_relay_gets_its_database_and_kafka_user_but_not_the_auth_secret(self, service: str) -> None:
+        pod = named("prod", "Deployment", service)["spec"]["template"]["spec"]
+        relay = next(c for c in pod["initContainers"] if c["name"] == "relay")
+        environment = container_env("prod", relay)
+        settings_cls = type(build_app(next(s for s in SERVICES if s.name == service)).state.runtime.settings)
+        known = _env_names(settings_cls, _prefix(service)) | _env_names(KafkaSettings, "FMC_KAFKA_")
+        known.add(f"{_prefix(service)}DB_PASSWORD")
+        assert {name for name in environment if name.startswith("FMC_")} - known == set()
+        secrets = {
+            e["valueFrom"]["secretKeyRef"]["name"]
+            for e in relay["env"]
+            if "secretKeyRef" in e.get("valueFrom", {})
+        }
+        assert secrets == {f"fmc-{service}-db-app", f"fmc-{service}"}
+
+    @pytest.mark.parametrize("overlay", OVERLAYS)
+    @pytest.mark.parametrize("service", SERVICE_NAMES)
+    def test_cpu_autoscaling_watches_the_service_container_not_the_relay(
+        self, overlay: str, service: str
+    ) -> None:
+        metrics = named(overlay, "HorizontalPodAutoscaler", service)["spec"]["metrics"]
+        assert [m["type"] for m in metrics] == ["ContainerResource"]
+        assert metrics[0]["containerResource"]["container"] == service
+        assert metrics[0]["containerResource"]["name"] == "cpu"
 
 
 # --- secrets -------------------------------------------------------------------------------------
