@@ -28,6 +28,7 @@ import os
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -125,6 +126,22 @@ async def through_outbox_relay_in_process(
         await engine.dispose()
 
 
+async def relay_ready(relay: ManagedProcess, port: int) -> None:
+    def ready() -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    for _ in range(300):
+        relay.check_alive()
+        if await asyncio.to_thread(ready):
+            return
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"the relay process never became ready: {relay.log_tail()}")
+
+
 async def through_outbox_with_relay_process(
     settings: KafkaSettings, url: str, count: int, per_transaction: int, log_dir: Path
 ) -> float:
@@ -135,17 +152,19 @@ async def through_outbox_with_relay_process(
         await connection.run_sync(METADATA.create_all)
     sessions = db.session_factory(engine)
     outbox = Outbox(TABLES, source="/fmc/bench", clock=SystemClock())
-    env = dict(os.environ, FMC_KAFKA_BOOTSTRAP_SERVERS=settings.bootstrap_servers)
+    # As the sidecar runs it: its default batch size and poll interval, the URL in its environment.
+    env = dict(os.environ, FMC_KAFKA_BOOTSTRAP_SERVERS=settings.bootstrap_servers, FMC_RELAY_DATABASE_URL=url)
+    port = free_port()
     relay = ManagedProcess(
         "relay",
         [
             sys.executable,
             "-m",
             "fmc_common.messaging.relay_main",
-            "--database-url",
-            url,
-            "--poll-interval",
-            "0.005",
+            "--http-host",
+            "127.0.0.1",
+            "--http-port",
+            str(port),
         ],
         log_dir / "relay.log",
         env,
@@ -154,8 +173,7 @@ async def through_outbox_with_relay_process(
     probe = OutboxRelay(sessions=sessions, tables=TABLES, producer=None, clock=SystemClock())
     batch = events(count)
     try:
-        await asyncio.sleep(1.5)  # let the relay process connect before the clock starts
-        relay.check_alive()
+        await relay_ready(relay, port)  # connected and polling before the clock starts
         started = time.perf_counter()
         for offset in range(0, count, per_transaction):
             async with db.transaction(sessions) as session:

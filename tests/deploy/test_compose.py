@@ -192,14 +192,21 @@ class TestServices:
 
 
 RELAY_ENTRYPOINT = ["python", "-m", "fmc_common.messaging.relay_main"]
+RELAY_DATABASE_URL = "FMC_RELAY_DATABASE_URL"
+RELAY_HTTP_PORT = 8090  # relay_main's default --http-port
+
+
+def _option(arguments: list[str], flag: str) -> str | None:
+    return arguments[arguments.index(flag) + 1] if flag in arguments[:-1] else None
 
 
 def relay_problems(name: str, definitions: dict[str, Any]) -> list[str]:
     """Why the compose file does not relay the service's outbox the production way; empty when it does.
 
     The service does not relay (``<PREFIX>RELAY_IN_PROCESS=false``; the setting defaults to true), and
-    a service ``<name>-relay`` runs ``relay_main`` from the service's image on the service's database,
-    with the service's Kafka settings, once the service is healthy (it has migrated its database).
+    a service ``<name>-relay`` runs ``relay_main`` from the service's image, named ``<name>-relay``,
+    with the service's Kafka settings and its database URL in ``FMC_RELAY_DATABASE_URL`` (never on the
+    command line), once the service is healthy (it has migrated its database).
     """
     prefix = PREFIXES[name]
     environment = definitions[name]["environment"]
@@ -215,14 +222,31 @@ def relay_problems(name: str, definitions: dict[str, Any]) -> list[str]:
         problems.append(f"{name}: the relay runs {relay['image']}, the service {definitions[name]['image']}")
     if relay.get("entrypoint") != RELAY_ENTRYPOINT:
         problems.append(f"{name}: the relay runs {relay.get('entrypoint')}, not {RELAY_ENTRYPOINT}")
-    if relay.get("command") != ["--database-url", environment[f"{prefix}DATABASE_URL"]]:
-        problems.append(f"{name}: the relay does not read the service's database")
+    command = relay.get("command", [])
+    if "--database-url" in command:
+        problems.append(f"{name}: the relay gets its database URL on the command line")
+    if _option(command, "--name") != f"{name}-relay":
+        problems.append(f"{name}: the relay's --name is {_option(command, '--name')}, not {name}-relay")
     kafka = {k: v for k, v in environment.items() if k.startswith("FMC_KAFKA_")}
-    if relay.get("environment") != kafka:
-        problems.append(f"{name}: the relay's environment is not exactly the service's Kafka settings")
+    expected = {**kafka, RELAY_DATABASE_URL: environment[f"{prefix}DATABASE_URL"]}
+    if relay.get("environment") != expected:
+        problems.append(
+            f"{name}: the relay's environment is not the service's Kafka settings and its database URL"
+        )
     if relay.get("depends_on", {}).get(name, {}).get("condition") != "service_healthy":
         problems.append(f"{name}: the relay does not wait for the service (and its migrations)")
     return problems
+
+
+def relay_healthcheck_problems(name: str, definitions: dict[str, Any]) -> list[str]:
+    """Why ``<name>-relay`` has no healthcheck on relay_main's /healthz; empty when it has one."""
+    relay = definitions[f"{name}-relay"]
+    test = relay.get("healthcheck", {}).get("test", [])
+    port = _option(relay.get("command", []), "--http-port") or str(RELAY_HTTP_PORT)
+    # The image has Python but no curl; CMD (no shell) as the services' own healthchecks.
+    if test[:3] != ["CMD", "python", "-c"] or f"http://127.0.0.1:{port}/healthz" not in " ".join(test):
+        return [f"{name}: the relay's healthcheck {test} does not ask its /healthz on port {port}"]
+    return []
 
 
 class TestRelays:
@@ -241,10 +265,34 @@ class TestRelays:
 
     def test_a_relay_on_another_database_fails(self) -> None:
         definitions = json.loads(json.dumps(compose()["services"]))
-        definitions["registry-relay"]["command"] = definitions["scoring-relay"]["command"]
+        definitions["registry-relay"]["environment"] = definitions["scoring-relay"]["environment"]
         assert relay_problems("registry", definitions) == [
-            "registry: the relay does not read the service's database"
+            "registry: the relay's environment is not the service's Kafka settings and its database URL"
         ]
+
+    def test_a_relay_given_its_url_as_an_argument_under_another_name_fails(self) -> None:
+        definitions = json.loads(json.dumps(compose()["services"]))
+        relay = definitions["registry-relay"]
+        url = relay["environment"].pop(RELAY_DATABASE_URL)
+        relay["command"] = ["--database-url", url]
+        assert relay_problems("registry", definitions) == [
+            "registry: the relay gets its database URL on the command line",
+            "registry: the relay's --name is None, not registry-relay",
+            "registry: the relay's environment is not the service's Kafka settings and its database URL",
+        ]
+
+    @pytest.mark.parametrize("name", SERVICE_NAMES)
+    def test_a_relay_is_healthy_while_its_loop_turns(self, name: str) -> None:
+        assert relay_healthcheck_problems(name, compose()["services"]) == []
+
+    def test_a_relay_without_a_healthcheck_or_on_another_port_fails(self) -> None:
+        definitions = json.loads(json.dumps(compose()["services"]))
+        del definitions["registry-relay"]["healthcheck"]
+        definitions["scoring-relay"]["command"] += ["--http-port", "9000"]
+        assert relay_healthcheck_problems("registry", definitions) == [
+            "registry: the relay's healthcheck [] does not ask its /healthz on port 8090"
+        ]
+        assert len(relay_healthcheck_problems("scoring", definitions)) == 1
 
     @pytest.mark.parametrize("name", SERVICE_NAMES)
     def test_a_relay_runs_unprivileged_from_the_image_the_service_builds(self, name: str) -> None:
@@ -258,6 +306,17 @@ class TestRelays:
         assert "build" not in relay
         assert relay["pull_policy"] == "never"
         assert "build" in service(name)
+
+
+def command_line_secrets(definitions: dict[str, Any]) -> list[str]:
+    """Services whose entrypoint or command holds a database URL or a password: a process's arguments
+    are readable by every user of the host (``ps``), its environment is not."""
+    return [
+        name
+        for name, definition in definitions.items()
+        for part in ("entrypoint", "command")
+        if re.search(r"postgresql|PASSWORD|SECRET", json.dumps(definition.get(part) or []))
+    ]
 
 
 class TestSecrets:
@@ -274,6 +333,15 @@ class TestSecrets:
         example = env_example()
         assert used == set(example)
         assert all(value == "" for value in example.values()), "env.example must not carry values"
+
+    def test_no_database_url_or_password_is_on_a_command_line(self) -> None:
+        assert command_line_secrets(compose()["services"]) == []
+
+    def test_a_database_url_on_a_command_line_is_caught(self) -> None:
+        definitions = json.loads(json.dumps(compose()["services"]))
+        url = definitions["registry"]["environment"]["FMC_REGISTRY_DATABASE_URL"]
+        definitions["registry-relay"]["command"] = ["--database-url", url]
+        assert command_line_secrets(definitions) == ["registry-relay"]
 
     def test_the_env_file_is_kept_out_of_images(self) -> None:
         ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()

@@ -332,13 +332,38 @@ class TestDeployments:
     @pytest.mark.parametrize(("overlay", "name"), _deployments())
     def test_containers_have_probes_and_resources(self, overlay: str, name: str) -> None:
         deployment = named(overlay, "Deployment", name)
-        for container in deployment["spec"]["template"]["spec"]["containers"]:
+        for container in _long_running(deployment):
             for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
                 assert "httpGet" in container[probe], f"{container['name']} lacks {probe}"
         for container in _containers(deployment):
             resources = container["resources"]
             assert {"cpu", "memory"} <= set(resources["requests"]), container["name"]
             assert "memory" in resources["limits"], container["name"]
+
+    @pytest.mark.parametrize(("overlay", "name"), _deployments())
+    def test_probes_ask_ports_their_container_declares(self, overlay: str, name: str) -> None:
+        for container in _containers(named(overlay, "Deployment", name)):
+            assert probe_port_problems(container) == []
+
+    def test_a_probe_on_an_undeclared_port_fails(self) -> None:
+        pod = named("prod", "Deployment", "registry")["spec"]["template"]["spec"]
+        relay = copy.deepcopy(next(c for c in pod["initContainers"] if c["name"] == "relay"))
+        del relay["ports"]
+        relay["readinessProbe"]["httpGet"]["port"] = 9999
+        assert probe_port_problems(relay) == [
+            "relay: startupProbe asks port relay-http, which it does not declare",
+            "relay: livenessProbe asks port relay-http, which it does not declare",
+            "relay: readinessProbe asks port 9999, which it does not declare",
+        ]
+
+    @pytest.mark.parametrize(("overlay", "name"), _deployments())
+    def test_container_ports_are_unique_within_a_pod(self, overlay: str, name: str) -> None:
+        # The containers of a pod share one network namespace (and a port name must name one port).
+        ports = [p for c in _containers(named(overlay, "Deployment", name)) for p in c.get("ports", [])]
+        numbers = [p["containerPort"] for p in ports]
+        names = [p["name"] for p in ports if "name" in p]
+        assert len(numbers) == len(set(numbers))
+        assert len(names) == len(set(names))
 
     @pytest.mark.parametrize("overlay", OVERLAYS)
     @pytest.mark.parametrize("service", SERVICE_NAMES)
@@ -406,7 +431,10 @@ class TestDeployments:
         for service in scraped:
             port_names = {port["name"] for port in service["spec"]["ports"]}
             assert {endpoint["port"] for endpoint in monitor["endpoints"]} <= port_names
-        assert [endpoint["path"] for endpoint in monitor["endpoints"]] == ["/metrics"]
+        # The service's own /metrics and its relay sidecar's, at one pace.
+        assert {endpoint["port"] for endpoint in monitor["endpoints"]} == {"http", RELAY_SERVICE_PORT}
+        assert {endpoint["path"] for endpoint in monitor["endpoints"]} == {"/metrics"}
+        assert len({endpoint["interval"] for endpoint in monitor["endpoints"]}) == 1
 
 
 def _prefix(service: str) -> str:
@@ -417,9 +445,89 @@ def _env_names(settings_cls: type[BaseSettings], prefix: str) -> set[str]:
     return {f"{prefix}{name.upper()}" for name in settings_cls.model_fields}
 
 
+def _long_running(resource: Resource) -> Iterator[dict[str, Any]]:
+    """The containers that run as long as the pod: the regular ones and the native sidecars."""
+    spec = _pod_spec(resource)
+    if spec is not None:
+        yield from (c for c in spec.get("initContainers", []) if c.get("restartPolicy") == "Always")
+        yield from spec["containers"]
+
+
+def probe_port_problems(container: dict[str, Any]) -> list[str]:
+    """HTTP probes whose port (a name or a number) is not one the container declares."""
+    declared = {p.get("name") for p in container.get("ports", [])}
+    declared |= {p["containerPort"] for p in container.get("ports", [])}
+    return [
+        f"{container['name']}: {probe} asks port {port}, which it does not declare"
+        for probe in ("startupProbe", "livenessProbe", "readinessProbe")
+        if "httpGet" in container.get(probe, {})
+        and (port := container[probe]["httpGet"]["port"]) not in declared
+    ]
+
+
+REFERENCE = re.compile(r"(?<!\$)\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
+
+
+def unresolved_references(overlay: str, container: dict[str, Any]) -> list[str]:
+    """``$(VAR)`` references the kubelet would leave as they are: in ``env``, a variable of the
+    container's ConfigMaps or of an earlier entry; in ``command`` and ``args``, any of its variables."""
+    known: set[str] = set()
+    for source in container.get("envFrom", []):
+        known |= set(named(overlay, "ConfigMap", source["configMapRef"]["name"])["data"])
+    unresolved = []
+    for entry in container.get("env", []):
+        unresolved += [
+            f"{container['name']}'s {entry['name']} uses {ref}, not defined before it"
+            for ref in REFERENCE.findall(entry.get("value", ""))
+            if ref not in known
+        ]
+        known.add(entry["name"])
+    for part in ("command", "args"):
+        unresolved += [
+            f"{container['name']}'s {part} use {ref}, which it does not define"
+            for argument in container.get(part, [])
+            for ref in REFERENCE.findall(argument)
+            if ref not in known
+        ]
+    return unresolved
+
+
+def command_line_secrets(overlay: str, container: dict[str, Any]) -> list[str]:
+    """Arguments that are, or expand to, a database URL or a secret: a process's arguments are visible
+    to everyone on the node (``ps``), its environment is not."""
+    environment = container_env(overlay, container)
+
+    def expanded(argument: str) -> str:
+        return REFERENCE.sub(lambda m: environment.get(m[1], m[0]), argument)
+
+    return [
+        f"{container['name']}: {argument}"
+        for argument in [*container.get("command", []), *container.get("args", [])]
+        if re.search(r"postgresql|<from secret>|PASSWORD|SECRET", expanded(argument))
+    ]
+
+
 # --- the outbox relay ----------------------------------------------------------------------------
 
 RELAY_COMMAND = ["python", "-m", "fmc_common.messaging.relay_main"]
+RELAY_DATABASE_URL = "FMC_RELAY_DATABASE_URL"  # where relay_main reads its database URL
+RELAY_HTTP_PORT = 8090  # relay_main's default --http-port
+RELAY_PORT = "relay-http"  # the sidecar's container port
+RELAY_SERVICE_PORT = "relay-metrics"  # the Service port Prometheus scrapes
+MONITORING = {"kubernetes.io/metadata.name": "monitoring"}
+
+
+def _option(arguments: list[str], flag: str) -> str | None:
+    return arguments[arguments.index(flag) + 1] if flag in arguments[:-1] else None
+
+
+def _relay(deployment: Resource) -> dict[str, Any] | None:
+    init = deployment["spec"]["template"]["spec"].get("initContainers", [])
+    return next((c for c in init if c["name"] == "relay"), None)
+
+
+def _relay_container_port(relay: dict[str, Any]) -> int | None:
+    return next((p["containerPort"] for p in relay.get("ports", []) if p.get("name") == RELAY_PORT), None)
 
 
 def relay_layout_problems(overlay: str, deployment: Resource) -> list[str]:
@@ -428,10 +536,12 @@ def relay_layout_problems(overlay: str, deployment: Resource) -> list[str]:
     Production layout (docs/decisions/2026-11-22-outbox-relay-as-sidecar.md): the service container
     does not relay (``<PREFIX>RELAY_IN_PROCESS=false``; the setting defaults to true) and a native
     sidecar ``relay`` (an init container with ``restartPolicy: Always``: up before the service,
-    stopped after it) of the same image runs ``relay_main`` on the service's database with the
-    service's Kafka settings, user and CA. Every replica then runs a relay; that is safe because the
-    database is the service's PostgreSQL (TestPostgres), where the relays take turns under one
-    transaction-scoped advisory lock (fmc_common.messaging.relay). SQLite has no such lock.
+    stopped after it) of the same image runs ``relay_main`` as ``<service>-relay`` on the service's
+    database with the service's Kafka settings, user and CA. The database URL is the service's, built
+    by the kubelet from the same password Secret, in ``FMC_RELAY_DATABASE_URL`` rather than on the
+    command line. Every replica then runs a relay; that is safe because the database is the service's
+    PostgreSQL (TestPostgres), where the relays take turns under one transaction-scoped advisory lock
+    (fmc_common.messaging.relay). SQLite has no such lock.
     """
     name = deployment["metadata"]["name"]
     prefix = _prefix(name)
@@ -443,7 +553,7 @@ def relay_layout_problems(overlay: str, deployment: Resource) -> list[str]:
         problems.append(
             f"{name}: the service still relays in process ({prefix}RELAY_IN_PROCESS is not false)"
         )
-    relay = next((c for c in pod.get("initContainers", []) if c["name"] == "relay"), None)
+    relay = _relay(deployment)
     if relay is None:
         return [*problems, f"{name}: no relay sidecar"]
     if relay.get("restartPolicy") != "Always":
@@ -453,15 +563,20 @@ def relay_layout_problems(overlay: str, deployment: Resource) -> list[str]:
     if relay.get("command") != RELAY_COMMAND:
         problems.append(f"{name}: the relay runs {relay.get('command')}, not {RELAY_COMMAND}")
     args = relay.get("args", [])
-    url_argument = args[args.index("--database-url") + 1] if "--database-url" in args[:-1] else None
-    if url_argument != f"$({prefix}DATABASE_URL)":
-        problems.append(f"{name}: the relay's --database-url is {url_argument}, not $({prefix}DATABASE_URL)")
-    relay_environment = container_env(overlay, relay)
+    if "--database-url" in args:
+        problems.append(f"{name}: the relay gets its database URL as an argument")
+    if _option(args, "--name") != f"{name}-relay":
+        problems.append(f"{name}: the relay's --name is {_option(args, '--name')}, not {name}-relay")
     service_entries = {entry["name"]: entry for entry in service.get("env", [])}
     relay_entries = {entry["name"]: entry for entry in relay.get("env", [])}
-    for variable in (f"{prefix}DB_PASSWORD", f"{prefix}DATABASE_URL", "FMC_KAFKA_SASL_PASSWORD"):
+    url = relay_entries.get(RELAY_DATABASE_URL, {}).get("value")
+    if url is None or url != service_entries[f"{prefix}DATABASE_URL"].get("value"):
+        problems.append(f"{name}: the relay's {RELAY_DATABASE_URL} is {url}, not the service's URL")
+    for variable in (f"{prefix}DB_PASSWORD", "FMC_KAFKA_SASL_PASSWORD"):
         if relay_entries.get(variable) != service_entries.get(variable):
             problems.append(f"{name}: the relay's {variable} differs from the service's")
+    problems += [f"{name}: {problem}" for problem in unresolved_references(overlay, relay)]
+    relay_environment = container_env(overlay, relay)
     kafka = {k: v for k, v in service_environment.items() if k.startswith("FMC_KAFKA_")}
     if {k: v for k, v in relay_environment.items() if k.startswith("FMC_KAFKA_")} != kafka:
         problems.append(f"{name}: the relay's Kafka settings differ from the service's")
@@ -469,6 +584,83 @@ def relay_layout_problems(overlay: str, deployment: Resource) -> list[str]:
     mounts = {mount["mountPath"] for mount in relay.get("volumeMounts", [])}
     if ca_file and not any(ca_file.startswith(f"{path.rstrip('/')}/") for path in mounts):
         problems.append(f"{name}: the relay does not mount {ca_file}")
+    return problems
+
+
+def relay_endpoint_problems(deployment: Resource) -> list[str]:
+    """Why the kubelet would not watch the relay sidecar through its endpoints; empty when it would.
+
+    relay_main serves ``/healthz`` (a round, failed or not, within ``--stale-after``), ``/readyz`` (a
+    round without failure within it) and ``/metrics`` on ``--http-port``. The sidecar declares that
+    port as ``relay-http``, and probes it: startup and liveness on /healthz, readiness on /readyz.
+    """
+    name = deployment["metadata"]["name"]
+    relay = _relay(deployment)
+    if relay is None:
+        return [f"{name}: no relay sidecar"]
+    problems = []
+    listening = int(_option(relay.get("args", []), "--http-port") or RELAY_HTTP_PORT)
+    declared = _relay_container_port(relay)
+    if declared != listening:
+        problems.append(f"{name}: the relay listens on {listening}, its port {RELAY_PORT} is {declared}")
+    for probe, path in (
+        ("startupProbe", "/healthz"),
+        ("livenessProbe", "/healthz"),
+        ("readinessProbe", "/readyz"),
+    ):
+        http = relay.get(probe, {}).get("httpGet", {})
+        if (http.get("path"), http.get("port")) != (path, RELAY_PORT):
+            problems.append(f"{name}: the relay's {probe} is not {path} on {RELAY_PORT}")
+    return problems
+
+
+def relay_scrape_problems(resources: tuple[Resource, ...] | list[Resource], name: str) -> list[str]:
+    """Why Prometheus would not scrape the service's relay sidecar; empty when it would.
+
+    The Service has a port ``relay-metrics`` whose target is the sidecar's ``relay-http``, a
+    ServiceMonitor selecting the Service scrapes that port's /metrics, and a NetworkPolicy of the pod
+    admits the monitoring namespace to the container port.
+    """
+
+    def one(kind: str) -> Resource:
+        return next(r for r in resources if r["kind"] == kind and r["metadata"]["name"] == name)
+
+    deployment = one("Deployment")
+    relay = _relay(deployment)
+    container_port = None if relay is None else _relay_container_port(relay)
+    if container_port is None:
+        return [f"{name}: the relay declares no port {RELAY_PORT}"]
+    problems = []
+    service = one("Service")
+    port = next((p for p in service["spec"]["ports"] if p["name"] == RELAY_SERVICE_PORT), None)
+    if port is None or port.get("targetPort") not in (container_port, RELAY_PORT):
+        problems.append(f"{name}: no Service port {RELAY_SERVICE_PORT} reaches the relay's {RELAY_PORT}")
+    monitors = [
+        r
+        for r in resources
+        if r["kind"] == "ServiceMonitor"
+        and r["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    ]
+    if not any(
+        (endpoint["port"], endpoint.get("path", "/metrics")) == (RELAY_SERVICE_PORT, "/metrics")
+        for monitor in monitors
+        for endpoint in monitor["spec"]["endpoints"]
+    ):
+        problems.append(f"{name}: no ServiceMonitor scrapes {RELAY_SERVICE_PORT}")
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    admitted = [
+        port
+        for policy in resources
+        if policy["kind"] == "NetworkPolicy" and _selects(policy, labels)
+        for rule in policy["spec"].get("ingress", [])
+        if any(
+            peer.get("namespaceSelector", {}).get("matchLabels") == MONITORING
+            for peer in rule.get("from", [])
+        )
+        for port in rule.get("ports", [])
+    ]
+    if {"protocol": "TCP", "port": container_port} not in admitted:
+        problems.append(f"{name}: no NetworkPolicy admits monitoring to TCP {container_port}")
     return problems
 
 
@@ -504,31 +696,121 @@ class TestOutboxRelay:
 
     def test_a_relay_as_a_plain_container_on_another_database_fails(self) -> None:
         deployment = copy.deepcopy(named("prod", "Deployment", "registry"))
-        pod = deployment["spec"]["template"]["spec"]
-        relay = next(c for c in pod["initContainers"] if c["name"] == "relay")
+        relay = _relay(deployment)
+        assert relay is not None
         del relay["restartPolicy"]
-        relay["args"] = ["--database-url", "$(FMC_SCORING_DATABASE_URL)"]
+        scoring_url = "postgresql+asyncpg://scoring:$(FMC_SCORING_DB_PASSWORD)@fmc-scoring-db-rw:5432/scoring"
+        next(e for e in relay["env"] if e["name"] == RELAY_DATABASE_URL)["value"] = scoring_url
         assert relay_layout_problems("prod", deployment) == [
             "registry: the relay is not a sidecar (restartPolicy: Always)",
-            "registry: the relay's --database-url is $(FMC_SCORING_DATABASE_URL), "
-            "not $(FMC_REGISTRY_DATABASE_URL)",
+            f"registry: the relay's FMC_RELAY_DATABASE_URL is {scoring_url}, not the service's URL",
+            "registry: relay's FMC_RELAY_DATABASE_URL uses FMC_SCORING_DB_PASSWORD, not defined before it",
+        ]
+
+    def test_a_relay_given_its_url_as_an_argument_fails(self) -> None:
+        """The layout before relay_main read FMC_RELAY_DATABASE_URL."""
+        deployment = copy.deepcopy(named("prod", "Deployment", "registry"))
+        relay = _relay(deployment)
+        assert relay is not None
+        relay["args"] = ["--database-url", "$(FMC_REGISTRY_DATABASE_URL)"]
+        for entry in relay["env"]:
+            if entry["name"] == RELAY_DATABASE_URL:
+                entry["name"] = "FMC_REGISTRY_DATABASE_URL"
+        assert relay_layout_problems("prod", deployment) == [
+            "registry: the relay gets its database URL as an argument",
+            "registry: the relay's --name is None, not registry-relay",
+            "registry: the relay's FMC_RELAY_DATABASE_URL is None, not the service's URL",
+        ]
+        assert command_line_secrets("prod", relay) == ["relay: $(FMC_REGISTRY_DATABASE_URL)"]
+
+    def test_a_relay_url_defined_before_its_password_fails(self) -> None:
+        # The kubelet expands $(VAR) only with variables defined earlier: the URL would keep the
+        # literal "$(FMC_REGISTRY_DB_PASSWORD)" as its password.
+        deployment = copy.deepcopy(named("prod", "Deployment", "registry"))
+        relay = _relay(deployment)
+        assert relay is not None
+        relay["env"].sort(key=lambda entry: entry["name"] != RELAY_DATABASE_URL)
+        assert relay_layout_problems("prod", deployment) == [
+            "registry: relay's FMC_RELAY_DATABASE_URL uses FMC_REGISTRY_DB_PASSWORD, not defined before it"
         ]
 
     @pytest.mark.parametrize("service", SERVICE_NAMES)
     def test_the_relay_gets_its_database_and_kafka_user_but_not_the_auth_secret(self, service: str) -> None:
-        pod = named("prod", "Deployment", service)["spec"]["template"]["spec"]
-        relay = next(c for c in pod["initContainers"] if c["name"] == "relay")
+        relay = _relay(named("prod", "Deployment", service))
+        assert relay is not None
         environment = container_env("prod", relay)
         settings_cls = type(build_app(next(s for s in SERVICES if s.name == service)).state.runtime.settings)
         known = _env_names(settings_cls, _prefix(service)) | _env_names(KafkaSettings, "FMC_KAFKA_")
-        known.add(f"{_prefix(service)}DB_PASSWORD")
+        known |= {f"{_prefix(service)}DB_PASSWORD", RELAY_DATABASE_URL}
         assert {name for name in environment if name.startswith("FMC_")} - known == set()
+        assert f"$({_prefix(service)}DB_PASSWORD)" in environment[RELAY_DATABASE_URL]
         secrets = {
             e["valueFrom"]["secretKeyRef"]["name"]
             for e in relay["env"]
             if "secretKeyRef" in e.get("valueFrom", {})
         }
         assert secrets == {f"fmc-{service}-db-app", f"fmc-{service}"}
+
+    @pytest.mark.parametrize("overlay", OVERLAYS)
+    @pytest.mark.parametrize("service", SERVICE_NAMES)
+    def test_the_kubelet_probes_the_relays_endpoints(self, overlay: str, service: str) -> None:
+        assert relay_endpoint_problems(named(overlay, "Deployment", service)) == []
+
+    def test_a_relay_without_probes_or_its_port_fails(self) -> None:
+        deployment = copy.deepcopy(named("prod", "Deployment", "registry"))
+        relay = _relay(deployment)
+        assert relay is not None
+        del relay["ports"]
+        del relay["startupProbe"]
+        relay["readinessProbe"]["httpGet"]["path"] = "/healthz"
+        assert relay_endpoint_problems(deployment) == [
+            "registry: the relay listens on 8090, its port relay-http is None",
+            "registry: the relay's startupProbe is not /healthz on relay-http",
+            "registry: the relay's readinessProbe is not /readyz on relay-http",
+        ]
+
+    @pytest.mark.parametrize("overlay", OVERLAYS)
+    @pytest.mark.parametrize("service", SERVICE_NAMES)
+    def test_prometheus_scrapes_the_relay(self, overlay: str, service: str) -> None:
+        assert relay_scrape_problems(rendered(overlay), service) == []
+
+    def test_a_relay_without_a_service_port_a_scrape_or_a_network_opening_fails(self) -> None:
+        resources = copy.deepcopy(list(rendered("prod")))
+        for resource in resources:
+            if resource["metadata"]["name"] == "registry" and resource["kind"] == "Service":
+                resource["spec"]["ports"] = [
+                    p for p in resource["spec"]["ports"] if p["name"] != "relay-metrics"
+                ]
+            if resource["kind"] == "ServiceMonitor":
+                endpoints = resource["spec"]["endpoints"]
+                resource["spec"]["endpoints"] = [e for e in endpoints if e["port"] != "relay-metrics"]
+            if resource["kind"] == "NetworkPolicy" and resource["metadata"]["name"] == "registry":
+                for rule in resource["spec"]["ingress"]:
+                    rule["ports"] = [p for p in rule["ports"] if p["port"] != 8090]
+        assert relay_scrape_problems(resources, "registry") == [
+            "registry: no Service port relay-metrics reaches the relay's relay-http",
+            "registry: no ServiceMonitor scrapes relay-metrics",
+            "registry: no NetworkPolicy admits monitoring to TCP 8090",
+        ]
+
+    @pytest.mark.parametrize("overlay", OVERLAYS)
+    def test_services_reach_sidecar_ports_by_number(self, overlay: str) -> None:
+        """A Service resolves a named targetPort among the regular containers only, before Kubernetes
+        1.32 (kubernetes/kubernetes#128850): a sidecar's port must be given by number."""
+        for service in of_kind(overlay, "Service"):
+            selector = service["spec"].get("selector")
+            if not selector:
+                continue
+            pods = [
+                d["spec"]["template"]["spec"]
+                for d in of_kind(overlay, "Deployment")
+                if selector.items() <= d["spec"]["template"]["metadata"]["labels"].items()
+            ]
+            for port in service["spec"]["ports"]:
+                target = port.get("targetPort")
+                for pod in pods if isinstance(target, str) else []:
+                    names = {p.get("name") for c in pod["containers"] for p in c.get("ports", [])}
+                    assert target in names, f"Service {service['metadata']['name']}: {target}"
 
     @pytest.mark.parametrize("overlay", OVERLAYS)
     @pytest.mark.parametrize("service", SERVICE_NAMES)
@@ -598,6 +880,19 @@ class TestSecrets:
             "Secret/fmc-auth",
             "ConfigMap/c/FMC_AUTH_JWT_SECRET",
         ]
+
+    @pytest.mark.parametrize("overlay", OVERLAYS)
+    def test_no_database_url_or_secret_is_on_a_command_line(self, overlay: str) -> None:
+        for resource in rendered(overlay):
+            for container in _containers(resource):
+                assert command_line_secrets(overlay, container) == []
+
+    @pytest.mark.parametrize("overlay", OVERLAYS)
+    def test_every_variable_reference_resolves(self, overlay: str) -> None:
+        # An unresolved $(VAR) stays literal: a URL would carry "$(..._DB_PASSWORD)" as its password.
+        for resource in rendered(overlay):
+            for container in _containers(resource):
+                assert unresolved_references(overlay, container) == []
 
     @pytest.mark.parametrize("overlay", OVERLAYS)
     def test_secrets_come_from_the_operators_or_are_documented(self, overlay: str) -> None:

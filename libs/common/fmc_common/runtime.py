@@ -24,7 +24,13 @@ from fmc_common.events.base import Event
 from fmc_common.events.topics import CATALOGUE, dead_letter_topic
 from fmc_common.grpc_support import start_server
 from fmc_common.messaging.consumer import ConsumerRunner, Handler
-from fmc_common.messaging.kafka import broker_reachable, ensure_topics, make_consumer, make_producer
+from fmc_common.messaging.kafka import (
+    broker_reachable,
+    ensure_topics,
+    make_consumer,
+    make_producer,
+    start_with_retry,
+)
 from fmc_common.messaging.outbox import Outbox
 from fmc_common.messaging.relay import OutboxRelay
 from fmc_common.messaging.tables import PlatformTables
@@ -102,7 +108,7 @@ class ServiceRuntime:
         if settings.migrate_on_start:
             await migrations.upgrade(self.migrations_path, settings.database_url)
         self.producer = make_producer(settings.kafka, client_id=f"{settings.service_name}-producer")
-        await _start_with_retry(self.producer.start, "producer")
+        await start_with_retry(self.producer.start, "producer")
         if settings.kafka.create_topics:
             await ensure_topics(settings.kafka, [str(spec.topic) for spec in CATALOGUE])
         self.relay = OutboxRelay(
@@ -121,7 +127,7 @@ class ServiceRuntime:
             for spec in self.consumers
         ]
         # Started together: each waits for the broker to admit it to its group.
-        await asyncio.gather(*(_start_with_retry(consumer.start, spec.name) for spec, consumer in consumers))
+        await asyncio.gather(*(start_with_retry(consumer.start, spec.name) for spec, consumer in consumers))
         for spec, consumer in consumers:
             runner = ConsumerRunner(
                 name=spec.name,
@@ -174,18 +180,3 @@ class ServiceRuntime:
         database = await db.ping(self.engine)
         broker = self._started and await broker_reachable(self.producer)
         return {"database": database, "broker": broker}
-
-
-async def _start_with_retry(start: Callable[[], object], what: str, attempts: int = 30) -> None:
-    """The broker may come up after us (compose, k8s): retry connecting for a while."""
-    for attempt in range(1, attempts + 1):
-        try:
-            result = start()
-            if asyncio.iscoroutine(result):
-                await result
-            return
-        except Exception as exc:
-            if attempt == attempts:
-                raise
-            log.warning("broker not reachable yet", extra={"client": what, "error": repr(exc)})
-            await asyncio.sleep(min(0.5 * attempt, 5.0))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -94,3 +96,18 @@ async def broker_reachable(producer: AIOKafkaProducer, timeout_ms: int = 2000) -
         return bool(await client.ready(node_id))
     except Exception:
         return False
+
+
+async def start_with_retry(start: Callable[[], object], what: str, attempts: int = 30) -> None:
+    """The broker may come up after us (compose, k8s): retry connecting for a while."""
+    for attempt in range(1, attempts + 1):
+        try:
+            result = start()
+            if asyncio.iscoroutine(result):
+                await result
+            return
+        except Exception as exc:
+            if attempt == attempts:
+                raise
+            log.warning("broker not reachable yet", extra={"client": what, "error": repr(exc)})
+            await asyncio.sleep(min(0.5 * attempt, 5.0))

@@ -61,6 +61,10 @@ class OutboxRelay:
         self._metrics = metrics
         self._wake = asyncio.Event()
         self._partitioner = DefaultPartitioner()
+        # Event-loop times (monotonic) of the last round that ended and the last that succeeded
+        # (nothing failed; a round without the lock counts): a relay process's liveness and readiness.
+        self.last_round_at: float | None = None
+        self.last_success_at: float | None = None
 
     def notify(self) -> None:
         """Hint that new rows were committed (skips the wait until the next poll)."""
@@ -188,10 +192,13 @@ class OutboxRelay:
             try:
                 result = await self.run_once()
                 backoff = self._poll_interval
+                if not result.failed:
+                    self.last_success_at = asyncio.get_running_loop().time()
             except Exception:
                 log.exception("outbox relay round failed; retrying")
                 result = RelayResult(0, 1)
                 backoff = min(backoff * 2, 5.0)
+            self.last_round_at = asyncio.get_running_loop().time()
             if result.published >= self._batch_size:
                 continue
             self._wake.clear()
