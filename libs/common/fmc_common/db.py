@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, MetaData, TypeDecorator, event, text
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from fmc_common.clock import as_utc
@@ -99,3 +100,8 @@ async def ping(engine: AsyncEngine, limit_seconds: float = 2.0) -> bool:
         return True
     except Exception:
         return False
+
+
+def is_unique_violation(error: IntegrityError) -> bool:
+    """A unique constraint refused the row: on PostgreSQL SQLSTATE 23505, on SQLite its message."""
+    return getattr(error.orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(error.orig)

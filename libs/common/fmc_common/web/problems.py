@@ -8,8 +8,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from fmc_common.db import is_unique_violation
 from fmc_common.errors import AppError
 
 log = logging.getLogger(__name__)
@@ -115,7 +117,25 @@ def install_problem_handlers(app: FastAPI) -> None:
             500, "internal-error", "Internal error", "an unexpected error occurred", request.url.path
         )
 
+    async def integrity_error(request: Request, exc: Exception) -> ProblemResponse:
+        # A check-then-insert that lost a race to a concurrent request: the database's unique
+        # constraint refused the second row. Services map the races they expect to their own codes;
+        # this answers the rest as the conflict it is, never as a server error.
+        assert isinstance(exc, IntegrityError)
+        if not is_unique_violation(exc):
+            return await unexpected(request, exc)
+        log.warning("unique constraint refused a concurrent write", extra={"path": request.url.path})
+        return problem(
+            409,
+            "concurrent-conflict",
+            "Conflicting concurrent request",
+            "another request wrote the same record at the same moment; repeat the request to see the "
+            "current state",
+            request.url.path,
+        )
+
     app.add_exception_handler(AppError, app_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(IntegrityError, integrity_error)
     app.add_exception_handler(Exception, unexpected)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy.exc import IntegrityError
+
+from fmc_common import db
 from fmc_common.errors import Conflict, NotFound
 from fmc_registry.audit import service as audit
 from fmc_registry.context import Ctx
@@ -30,7 +33,19 @@ async def create(ctx: Ctx, *, name: str, kind: OrganisationKind) -> Organisation
 async def get_or_create(ctx: Ctx, *, name: str, kind: OrganisationKind) -> Organisation:
     """The organisation of that name; registered on first mention (a team names its lead by name)."""
     found = await repository.get_by_name(ctx.session, name)
-    return found if found is not None else await _insert(ctx, name, kind)
+    if found is not None:
+        return found
+    if ctx.session.get_bind().dialect.name != "postgresql":
+        return await _insert(ctx, name, kind)  # SQLite: one writer at a time, no race to lose
+    try:
+        async with ctx.session.begin_nested():
+            return await _insert(ctx, name, kind)
+    except IntegrityError as exc:
+        # Two teams of one organisation registered at once: the other request created it first.
+        found = await repository.get_by_name(ctx.session, name)
+        if found is None or not db.is_unique_violation(exc):
+            raise
+        return found
 
 
 async def _insert(ctx: Ctx, name: str, kind: OrganisationKind) -> Organisation:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
+from fmc_common import db
 from fmc_common.events.registry import StageOpened, StageStatusChanged
 from fmc_registry.audit import service as audit
 from fmc_registry.context import Ctx
@@ -28,7 +29,12 @@ async def create_programme(ctx: Ctx, *, name: str, budget_won: int) -> Programme
         raise ProgrammeNameTaken(f"a programme named {name!r} exists")
     programme = Programme(id=uuid.uuid4(), name=name, budget_won=budget_won, created_at=ctx.clock.now())
     ctx.session.add(programme)
-    await ctx.session.flush()
+    try:
+        await ctx.session.flush()
+    except IntegrityError as exc:
+        if not db.is_unique_violation(exc):
+            raise
+        raise ProgrammeNameTaken(f"a programme named {name!r} exists") from exc
     await audit.record(
         ctx,
         action="programme.created",

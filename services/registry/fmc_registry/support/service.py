@@ -82,8 +82,10 @@ async def create_pool(
     return pool
 
 
-async def _supported_team(ctx: Ctx, team_id: uuid.UUID, programme_id: uuid.UUID) -> Team:
-    team = await teams.get_team(ctx, team_id)
+async def _supported_team(
+    ctx: Ctx, team_id: uuid.UUID, programme_id: uuid.UUID, *, lock: bool = False
+) -> Team:
+    team = await teams.get_team(ctx, team_id, lock=lock)
     if team.programme_id != programme_id or team.status not in SUPPORTED:
         raise TeamNotSupported(
             f"team {team.name!r} is not a selected team of this programme", team_status=team.status
@@ -233,7 +235,9 @@ async def allocate_gpus(
     package = await repository.package(ctx.session, package_id)
     if package is None:
         raise PackageNotFound(f"no GPU package with id {package_id}")
-    team = await _supported_team(ctx, team_id, package.programme_id)
+    # The team's row is held until commit: two allocations for one team cannot both pass the
+    # overlap check below.
+    team = await _supported_team(ctx, team_id, package.programme_id, lock=True)
     await _check_supplier_conflict(ctx, team, package.programme_id, period_starts_at, period_ends_at)
     for existing in await repository.gpu_allocations_of(ctx.session, team.id):
         if existing.period_starts_at < period_ends_at and existing.period_ends_at > period_starts_at:

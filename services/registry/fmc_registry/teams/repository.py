@@ -10,8 +10,9 @@ from fmc_registry.organisations.models import Organisation
 from fmc_registry.teams.models import Team, TeamMember
 
 
-async def get(session: AsyncSession, team_id: uuid.UUID) -> Team | None:
-    return await session.get(Team, team_id)
+async def get(session: AsyncSession, team_id: uuid.UUID, *, lock: bool = False) -> Team | None:
+    """The team; with ``lock``, its row held (FOR UPDATE) until the transaction ends."""
+    return await session.get(Team, team_id, with_for_update=lock)
 
 
 async def get_by_name(session: AsyncSession, name: str) -> Team | None:

@@ -6,6 +6,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import IntegrityError
+
+from fmc_common import db
 from fmc_common.errors import Conflict, InvalidInput, NotFound
 from fmc_common.events.registry import TeamRegistered, TeamStatusChanged
 from fmc_registry.audit import service as audit
@@ -66,7 +69,13 @@ async def register_team(ctx: Ctx, application: Application) -> Team:
         talent_support_applied=application.talent_support_applied,
     )
     repository.add(ctx.session, team)
-    await ctx.session.flush()
+    try:
+        await ctx.session.flush()
+    except IntegrityError as exc:
+        if not db.is_unique_violation(exc):
+            raise
+        # A concurrent registration of the same name committed between the check and this insert.
+        raise TeamNameTaken(f"a team named {application.name!r} is already registered") from exc
     await _add_members(ctx, team, lead.id, application.members)
     await audit.record(
         ctx,
@@ -114,8 +123,8 @@ async def _add_members(ctx: Ctx, team: Team, lead_id: uuid.UUID, members: Sequen
         )
 
 
-async def get_team(ctx: Ctx, team_id: uuid.UUID) -> Team:
-    team = await repository.get(ctx.session, team_id)
+async def get_team(ctx: Ctx, team_id: uuid.UUID, *, lock: bool = False) -> Team:
+    team = await repository.get(ctx.session, team_id, lock=lock)
     if team is None:
         raise TeamNotFound(f"no team with id {team_id}")
     return team
