@@ -16,6 +16,7 @@ STAGE_DATES = {
     "evaluation_starts_at": "2025-12-01T00:00:00+09:00",
     "evaluation_ends_at": "2025-12-31T00:00:00+09:00",
     "notification_at": "2026-01-15T10:00:00+09:00",
+    "objection_days": 9,  # not the default, so that passing it on shows
 }
 
 

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fmc_common.clock import SEOUL
+from fmc_grievance.windows.deadline import window_for
 from fmc_registry.lifecycle import (
     STAGE_LIFECYCLE,
     TEAM_LIFECYCLE,
@@ -132,23 +133,26 @@ class TestPublicStatus:
 
 
 class TestObjectionDeadline:
-    def test_notified_on_15_january_objections_run_through_24_january_in_seoul(self) -> None:
+    def test_notified_on_15_january_objections_run_through_25_january_in_seoul(self) -> None:
+        """The day of notification is not counted, as grievance enforces it."""
         notified = datetime(2026, 1, 15, 10, tzinfo=SEOUL)
         deadline = objection_deadline(notified, 10)
-        assert deadline == datetime(2026, 1, 25, 0, 0, tzinfo=SEOUL)
+        assert deadline == datetime(2026, 1, 26, 0, 0, tzinfo=SEOUL)
         assert deadline.utcoffset() == timedelta(hours=9)
 
     @given(
         st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2040, 1, 1), timezones=st.just(UTC)),
-        st.integers(min_value=1, max_value=90),
+        st.integers(min_value=1, max_value=60),
     )
-    def test_the_window_is_whole_seoul_days_and_at_least_days_minus_one_long(
+    def test_the_window_is_whole_seoul_days_and_more_than_days_long(
         self, notified: datetime, days: int
     ) -> None:
         deadline = objection_deadline(notified, days)
         assert (deadline.astimezone(SEOUL).hour, deadline.astimezone(SEOUL).minute) == (0, 0)
         length = deadline - notified
-        assert timedelta(days=days - 1) < length <= timedelta(days=days)
+        assert timedelta(days=days) < length <= timedelta(days=days + 1)
+        # The same instant grievance closes the window at, for the same notification.
+        assert deadline == window_for(notified, days).closes_at
 
     def test_zero_days_is_refused(self) -> None:
         with pytest.raises(ValueError, match="at least 1"):

@@ -148,7 +148,9 @@ DEMO_ENDPOINT = TritonEndpoint(
 )
 
 
-def evaluation_started(world: StageWorld, endpoint: TritonEndpoint = DEMO_ENDPOINT) -> EvaluationStarted:
+def evaluation_started(
+    world: StageWorld, endpoint: TritonEndpoint = DEMO_ENDPOINT, objection_days: int = 10
+) -> EvaluationStarted:
     return EvaluationStarted(
         stage_id=world.stage_id,
         programme_id=world.programme_id,
@@ -164,14 +166,15 @@ def evaluation_started(world: StageWorld, endpoint: TritonEndpoint = DEMO_ENDPOI
             )
             for team_id in world.teams.values()
         ],
+        objection_days=objection_days,
     )
 
 
 async def start_evaluation(
-    scoring: Scoring, world: StageWorld, endpoint: TritonEndpoint = DEMO_ENDPOINT
+    scoring: Scoring, world: StageWorld, endpoint: TritonEndpoint = DEMO_ENDPOINT, objection_days: int = 10
 ) -> None:
     """Announce the start as the registry does, and wait until scoring planned the runs."""
-    await publish(scoring.bootstrap, evaluation_started(world, endpoint))
+    await publish(scoring.bootstrap, evaluation_started(world, endpoint, objection_days))
 
     async def planned() -> list[Any] | None:
         async with scoring.runtime.sessions() as session:
@@ -284,8 +287,13 @@ async def add_originality(scoring: Scoring, world: StageWorld, team_id: uuid.UUI
 NAMES = ["Upstage", "SK Telecom", "LG AI Research", "NC AI", "Naver Cloud"]
 
 
+FIVE_TEAM_OBJECTION_DAYS = 7  # not the default, so that passing it on shows
+
+
 async def five_team_stage(scoring: Scoring) -> StageWorld:
-    """Upstage, SKT and LG pass both gates; NC AI falls below the threshold; Naver Cloud reuses weights."""
+    """Upstage, SKT and LG pass both gates; NC AI falls below the threshold; Naver Cloud reuses weights.
+
+    The registry's stage gives its teams 7 days to object."""
     suites = await demo_suites(scoring)
     world = await new_stage(scoring, NAMES)
     world.suite_ids = [uuid.UUID(suites[k]["id"]) for k in ("demo-ko-general-mcq", "demo-en-general-mcq")]
@@ -296,7 +304,7 @@ async def five_team_stage(scoring: Scoring) -> StageWorld:
             headers=scoring.operator(),
         )
     )
-    await start_evaluation(scoring, world)
+    await start_evaluation(scoring, world, objection_days=FIVE_TEAM_OBJECTION_DAYS)
     t = world.teams
     for name, accuracy in [("Upstage", 0.9), ("SK Telecom", 0.8), ("LG AI Research", 0.7), ("NC AI", 0.2)]:
         await grade_team(scoring, world, t[name], accuracy)

@@ -11,6 +11,7 @@ import pytest
 from fmc_common.events.grievance import GrievanceWindowClosed, ReEvaluationConcern, ReEvaluationRequested
 from fmc_common.events.topics import Topic
 from scoring.harness import (
+    FIVE_TEAM_OBJECTION_DAYS,
     Scoring,
     body,
     by_name,
@@ -132,6 +133,8 @@ class TestApproveAndPublish:
             {"fmc.scoring.stage-results-published.v1", "fmc.scoring.stage-result-detailed.v1"},
         )
         published = internal["fmc.scoring.stage-results-published.v1"]
+        # Grievance opens the windows with the stage's own number of days, from the registry.
+        assert published["objection_days"] == FIVE_TEAM_OBJECTION_DAYS
         outcomes = {t["team_id"]: (t["outcome"], t["reason_code"]) for t in published["teams"]}
         assert outcomes[str(world.teams["Naver Cloud"])] == ("eliminated", "originality")
         detail = internal["fmc.scoring.stage-result-detailed.v1"]

@@ -147,6 +147,12 @@ class EvaluationStarted(Event):
     stage_number: int = Field(ge=1)
     started_at: datetime
     submissions: list[FrozenSubmission]
+    objection_days: int = Field(
+        default=10,
+        ge=1,
+        le=60,
+        description="Days each team has to object once notified of the stage's result (the stage's own)",
+    )
 
     def partition_key(self) -> str:
         return str(self.stage_id)

@@ -16,11 +16,12 @@ right if the rules ever change.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from fmc_common.clock import SEOUL
+from fmc_common.deadlines import objection_window_closes
 
 DEFAULT_OBJECTION_DAYS = 10
 MAX_OBJECTION_DAYS = 60
@@ -80,10 +81,8 @@ def window_for(
     _require_aware(notified_at)
     if not 1 <= objection_days <= MAX_OBJECTION_DAYS:
         raise ValueError(f"objection_days must be 1 to {MAX_OBJECTION_DAYS}")
-    notified_day = notified_at.astimezone(zone).date()
-    last_day = notified_day + timedelta(days=objection_days)
-    # Midnight at the start of the day after the last day, as a wall-clock time in the zone.
-    closes_local = datetime.combine(last_day + timedelta(days=1), time(0, 0), tzinfo=zone)
+    closes_local = objection_window_closes(notified_at, objection_days, zone)
+    last_day = closes_local.date() - timedelta(days=1)
     return ObjectionWindow(
         opens_at=notified_at.astimezone(UTC),
         closes_at=closes_local.astimezone(UTC),

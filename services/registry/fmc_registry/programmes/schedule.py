@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime
 
-from fmc_common.clock import SEOUL, as_utc
+from fmc_common.clock import as_utc
+from fmc_common.deadlines import objection_window_closes
 
 
 def objection_deadline(notification_at: datetime, objection_days: int) -> datetime:
-    """End of the window, in Seoul time: the notification day counts as the first of the days.
+    """End of the window, in Seoul time, by the rule grievance enforces (fmc_common.deadlines).
 
-    Notified on 15 January (any hour, Seoul), 10 days -> objections until 25 January 00:00 KST,
-    i.e. through the whole of 24 January, as the ministry announced ("from today for 10 days").
+    Notified on 15 January (any hour, Seoul), 10 days -> objections until 26 January 00:00 KST,
+    i.e. through the whole of 25 January: the day of notification is not counted.
     """
-    if objection_days < 1:
-        raise ValueError("objection_days must be at least 1")
-    local_day = as_utc(notification_at).astimezone(SEOUL).date()
-    return datetime.combine(local_day + timedelta(days=objection_days), time(0, 0), tzinfo=SEOUL)
+    return objection_window_closes(as_utc(notification_at), objection_days)

@@ -35,7 +35,12 @@ class StageCreate(Input):
     evaluation_starts_at: AwareDatetime
     evaluation_ends_at: AwareDatetime
     notification_at: AwareDatetime
-    objection_days: int = Field(default=10, ge=1, le=90)
+    objection_days: int = Field(
+        default=10,
+        ge=1,
+        le=60,
+        description="Days teams have to object once notified (the day of notification not counted)",
+    )
 
     @model_validator(mode="after")
     def ordered(self) -> StageCreate:

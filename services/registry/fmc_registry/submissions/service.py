@@ -197,6 +197,7 @@ async def start_evaluation(ctx: Ctx, stage: Stage, reason: str | None = None) ->
             stage_number=stage.number,
             started_at=now,
             submissions=inputs,
+            objection_days=stage.objection_days,
         ),
     )
     return frozen

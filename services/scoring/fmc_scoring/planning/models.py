@@ -22,6 +22,8 @@ class Evaluation(Base):
     stage_number: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime)
     planned_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The stage's objection window, passed on to grievance in StageResultsPublished.
+    objection_days: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
 
 
 class EvaluatedSubmission(Base):

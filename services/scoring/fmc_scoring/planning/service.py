@@ -68,6 +68,7 @@ async def plan_evaluation(ctx: Ctx, event: EvaluationStarted, items_base_url: st
             stage_number=event.stage_number,
             started_at=event.started_at,
             planned_at=now,
+            objection_days=event.objection_days,
         )
     )
     await ctx.session.flush()

@@ -57,6 +57,7 @@ async def publish(ctx: Ctx, result: StageResult, previous: StageResult | None) -
                 stage_id=result.stage_id,
                 programme_id=evaluation.programme_id,
                 published_at=now,
+                objection_days=evaluation.objection_days,
                 teams=[
                     PublishedTeamOutcome(
                         team_id=r.team_id, outcome=_PUBLISHED[r.outcome], reason_code=r.reason
