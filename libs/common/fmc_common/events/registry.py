@@ -172,7 +172,10 @@ class AdditionalSelectionOpened(Event):
     stage_id: uuid.UUID
     vacancies: int = Field(ge=1)
     eligible_team_ids: list[uuid.UUID] = Field(
-        description="Eliminated in the stage, and preliminary-review consortia; new applicants may also apply"
+        description=(
+            "Eliminated in the stage, and preliminary-review consortia; the programme's other "
+            "applicants and new applicants may also apply"
+        )
     )
     opened_at: datetime
 

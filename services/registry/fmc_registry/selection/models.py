@@ -21,6 +21,9 @@ class EligibilityBasis(StrEnum):
 
     ELIMINATED_IN_STAGE = "eliminated-in-stage"
     PRELIMINARY_REVIEW = "preliminary-review"
+    # "companies that participated in the call for proposals earlier": the programme's other
+    # applicants, not selected and not among the preliminary-review consortia.
+    EARLIER_APPLICANT = "earlier-applicant"
     NEW_APPLICANT = "new-applicant"
 
 

@@ -149,7 +149,8 @@ async def get_call(ctx: Ctx, call_id: uuid.UUID, *, lock: bool = False) -> Selec
 
 
 async def apply(ctx: Ctx, call_id: uuid.UUID, team_id: uuid.UUID) -> SelectionApplication:
-    """Eligible: eliminated in the stage, preliminary-review consortia, and teams new since the call."""
+    """Eligible: eliminated in the stage, preliminary-review consortia, the programme's other
+    applicants, and teams registered since the call opened."""
     call = await get_call(ctx, call_id, lock=True)
     if call.status != CallStatus.OPEN.value:
         raise CallClosed("the call is closed")
@@ -177,12 +178,13 @@ async def _basis(ctx: Ctx, call: SelectionCall, team: Team) -> EligibilityBasis:
     known = {e.team_id: e.basis for e in await repository.eligibility(ctx.session, call.id)}
     if team.id in known:
         return EligibilityBasis(known[team.id])
-    is_new = team.registered_at >= call.opened_at
-    if team.programme_id == call.programme_id and team.status == TeamStatus.APPLICANT.value and is_new:
-        return EligibilityBasis.NEW_APPLICANT
+    if team.programme_id == call.programme_id and team.status == TeamStatus.APPLICANT.value:
+        if team.registered_at >= call.opened_at:
+            return EligibilityBasis.NEW_APPLICANT
+        return EligibilityBasis.EARLIER_APPLICANT
     raise NotEligible(
         f"team {team.name!r} is neither eliminated in this stage, a preliminary-review consortium, "
-        "nor a new applicant",
+        "nor an applicant of the programme",
         team_status=team.status,
         eligible_bases=[b.value for b in EligibilityBasis],
     )
