@@ -5,7 +5,10 @@ kept for follow-up support; 10 consortia passed the preliminary review), the sup
 and the GPU suppliers excluded from GPU support while they rent GPUs to the programme. The demo and
 the acceptance test both use ``load_seed_programme``.
 
-Where the articles are silent, the data says so (``ILLUSTRATIVE`` marks every such choice).
+Where the articles are silent, a comment marked ILLUSTRATIVE says so, at every such choice: the
+ranks of the five among themselves, the other applicants' names, which ranks were the preliminary-
+review consortia, every date and hour except the month of each evaluation and the 15 January
+notification, the suppliers' customers, and each team's GPU package.
 """
 
 from __future__ import annotations
@@ -20,8 +23,6 @@ import httpx
 from fmc_common.clock import SEOUL
 
 BN = 1_000_000_000  # won
-
-ILLUSTRATIVE = "not stated in the articles; chosen for the seed"
 
 PROGRAMME_NAME = "Independent AI Foundation Model project"
 BUDGET_WON = 200 * BN
@@ -52,8 +53,9 @@ OTHERS = tuple(
     SeedTeam(f"Applicant consortium {r:02d}", f"Applicant {r:02d} lead company", r) for r in range(6, 16)
 )
 APPLICANTS = SELECTED + OTHERS
-PRELIMINARY_REVIEW_RANKS = range(1, 11)  # the 10 consortia of the preliminary review
-FOLLOW_UP_RANKS = range(6, 11)  # ranked 6th to 10th: kept for follow-up support
+# 10 consortia took part in the preliminary review and ranks 6-10 are kept for follow-up support;
+# that the ten were exactly ranks 1-10 is ILLUSTRATIVE.
+PRELIMINARY_REVIEW_RANKS = range(1, 11)
 
 
 def _kst(year: int, month: int, day: int, hour: int = 0) -> str:
@@ -71,7 +73,8 @@ class SeedStage:
 
 
 # Stage 1: 5 -> 4 at the end of December, results notified on 15 January, 10 days to object.
-# Stage 2: 4 -> 3 in the first half of the next year; final: 2. Later dates are ILLUSTRATIVE.
+# Stage 2: 4 -> 3 in the first half of the next year; final: 2. ILLUSTRATIVE: the evaluation
+# periods' first and last days, the 10:00 notification hour, and every date of stages 2 and 3.
 STAGES = (
     SeedStage(1, "First evaluation", 4, _kst(2025, 12, 1), _kst(2025, 12, 31), _kst(2026, 1, 15, 10)),
     SeedStage(2, "Second evaluation", 3, _kst(2026, 6, 1), _kst(2026, 6, 30), _kst(2026, 7, 15, 10)),
@@ -80,10 +83,13 @@ STAGES = (
 
 GPU_PACKAGES = (("B200", 512), ("H100", 1024))
 # SK Telecom supplies B200 to two teams, Naver Cloud H100 to one; which teams is ILLUSTRATIVE.
-# The rental runs until the second half of the next year (from 1 July 2026 they become eligible).
+# The rental runs until "the second half of next year": its start (the suppliers' selection) and
+# its end on 1 July 2026, when they become eligible, are ILLUSTRATIVE.
 RENTAL = (_kst(2025, 8, 4), _kst(2026, 7, 1))
 SUPPLIERS = (("SK Telecom", "B200", ("Upstage", "LG AI Research")), ("Naver Cloud", "H100", ("NC AI",)))
 # GPU support for the first stage ("this year"): Upstage, NC AI and LG AI Research receive it.
+# The period (September to the year's end) and which package each team gets ("either 512 B200s or
+# 1,024 H100s", negotiated per team) are ILLUSTRATIVE.
 GPU_PERIOD = (_kst(2025, 9, 1), _kst(2026, 1, 1))
 GPU_CHOICE = {
     "Upstage": "B200",
