@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fmc_common.clock import SystemClock
-from fmc_common.errors import TransientError
+from fmc_common.errors import Conflict, TransientError
 from fmc_common.events.envelope import Envelope
 from fmc_common.events.registry import TeamRegistered
 from fmc_common.messaging.consumer import ConsumerRunner, Handler
@@ -193,3 +193,44 @@ class TestDeadLetters:
         assert record.value == raw
         assert headers["fmc-dlq-reason"] == b"retries-exhausted"
         assert b"still down" in headers["fmc-dlq-error"]
+
+    async def test_a_rule_that_refuses_the_event_is_a_rejection_naming_the_rule(
+        self, store: Store, producer: AIOKafkaProducer, kafka_settings: KafkaSettings, broker: str
+    ) -> None:
+        """A service's own refusal (say, a status step its table does not allow) is not a crash."""
+        topic, dlq = unique_topic("in"), unique_topic("dlq")
+        await ensure_topics(kafka_settings, [topic, dlq])
+        raw = envelope_bytes(valid_data())
+        await produce_raw(broker, topic, [raw])
+        group = f"refuse-{uuid.uuid4().hex[:6]}"
+
+        class IllegalStep(Conflict):
+            code = "illegal-status-transition"
+
+        async def refuse(session: AsyncSession, envelope: Envelope, event: TeamRegistered) -> None:
+            raise IllegalStep("withdrawn -> advanced is not allowed")
+
+        handlers: dict[type, Handler] = {TeamRegistered: refuse}
+        runner = ConsumerRunner(
+            name=group,
+            consumer=make_consumer(kafka_settings, group, [topic], client_id=group),
+            producer=producer,
+            dead_letter_topic=dlq,
+            handlers=handlers,
+            sessions=store.sessions,
+            tables=TABLES,
+            clock=SystemClock(),
+            max_retries=2,
+            retry_backoff=0.01,
+        )
+        letters: list[ConsumerRecord[bytes, bytes]] = []
+
+        async def dead_lettered() -> bool:
+            letters[:] = await read_topic(broker, dlq, expected=1, timeout=0.5)
+            return bool(letters)
+
+        await run_until(runner, dead_lettered)
+        headers = dict(letters[0].headers)
+        assert letters[0].value == raw
+        assert headers["fmc-dlq-reason"] == b"handler-rejected"
+        assert headers["fmc-dlq-error"] == b"illegal-status-transition: withdrawn -> advanced is not allowed"

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fmc_common.clock import Clock
 from fmc_common.correlation import correlation_scope
-from fmc_common.errors import PermanentError, TransientError
+from fmc_common.errors import AppError, PermanentError, TransientError
 from fmc_common.events.base import Event
 from fmc_common.events.catalog import event_class
 from fmc_common.events.envelope import Envelope
@@ -145,6 +145,13 @@ class ConsumerRunner:
                 await asyncio.sleep(delay)
             except (PermanentError, ValidationError, DBAPIError, ValueError, LookupError) as exc:
                 return await self._dead_letter(record, DeadLetter("handler-rejected", repr(exc)))
+            except AppError as exc:
+                if exc.status >= 500:
+                    log.exception("handler failed", extra={"event_id": envelope.id})
+                    return await self._dead_letter(record, DeadLetter("handler-failed", repr(exc)))
+                # A rule of the service refused the event (a step its state does not allow, a record
+                # it does not know): retrying cannot help, and the letter names the rule.
+                return await self._dead_letter(record, DeadLetter("handler-rejected", f"{exc.code}: {exc}"))
             except Exception as exc:
                 log.exception("handler failed", extra={"event_id": envelope.id})
                 return await self._dead_letter(record, DeadLetter("handler-failed", repr(exc)))
