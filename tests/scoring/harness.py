@@ -149,7 +149,10 @@ DEMO_ENDPOINT = TritonEndpoint(
 
 
 def evaluation_started(
-    world: StageWorld, endpoint: TritonEndpoint = DEMO_ENDPOINT, objection_days: int = 10
+    world: StageWorld,
+    endpoint: TritonEndpoint = DEMO_ENDPOINT,
+    objection_days: int = 10,
+    planned_advancing: int = 4,  # as criteria_body
 ) -> EvaluationStarted:
     return EvaluationStarted(
         stage_id=world.stage_id,
@@ -167,6 +170,7 @@ def evaluation_started(
             for team_id in world.teams.values()
         ],
         objection_days=objection_days,
+        planned_advancing=planned_advancing,
     )
 
 

@@ -13,6 +13,7 @@ import pytest
 from aiokafka import ConsumerRecord
 
 from fmc_common.events.topics import Topic
+from fmc_scoring.planning import repository as planning
 from scoring.harness import (
     Scoring,
     body,
@@ -107,6 +108,36 @@ class TestPlanning:
         )
         assert headers["fmc-dlq-consumer"] == "scoring.evaluation"
         assert "criteria" in headers["fmc-dlq-error"]
+
+    async def test_a_start_whose_places_differ_from_the_criteria_is_dead_lettered_and_plans_nothing(
+        self, scoring: Scoring
+    ) -> None:
+        """The registry's stage plans 3 places; criteria that advance 4 must not decide it."""
+        suites = await demo_suites(scoring)
+        world = await new_stage(scoring, ["Upstage", "NC AI"])
+        suite_ids = [uuid.UUID(suites["demo-ko-general-mcq"]["id"])]
+        await body(
+            await scoring.client.put(
+                f"/v1/stages/{world.stage_id}/criteria",
+                json=criteria_body(suite_ids, advancing=4),
+                headers=scoring.operator(),
+            )
+        )
+        await publish(scoring.bootstrap, evaluation_started(world, planned_advancing=3))
+
+        headers = await watch_records(
+            scoring.bootstrap, str(Topic.SCORING_DLQ), dead_letter(str(world.stage_id))
+        )
+        assert headers["fmc-dlq-reason"] == "handler-rejected"
+        assert headers["fmc-dlq-error"].startswith("criteria-places-mismatch: ")
+        assert "advance 4" in headers["fmc-dlq-error"]
+        assert "plans 3" in headers["fmc-dlq-error"]
+        async with scoring.runtime.sessions() as session:
+            assert await planning.runs_of_stage(session, world.stage_id) == []
+        criteria = await body(
+            await scoring.client.get(f"/v1/stages/{world.stage_id}/criteria", headers=scoring.operator())
+        )
+        assert criteria["frozen_at"] is None  # still open to the fix
 
 
 def dead_letter(needle: str) -> Callable[[list[ConsumerRecord[bytes, bytes]]], dict[str, str] | None]:

@@ -153,6 +153,11 @@ class EvaluationStarted(Event):
         le=60,
         description="Days each team has to object once notified of the stage's result (the stage's own)",
     )
+    planned_advancing: int | None = Field(
+        default=None,
+        ge=0,
+        description="How many teams the stage plans to advance; scoring's criteria must say the same",
+    )
 
     def partition_key(self) -> str:
         return str(self.stage_id)

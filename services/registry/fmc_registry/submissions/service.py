@@ -198,6 +198,7 @@ async def start_evaluation(ctx: Ctx, stage: Stage, reason: str | None = None) ->
             started_at=now,
             submissions=inputs,
             objection_days=stage.objection_days,
+            planned_advancing=stage.planned_advancing,
         ),
     )
     return frozen

@@ -6,7 +6,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fmc_common.errors import InvalidInput, NotFound
+from fmc_common.errors import Conflict, InvalidInput, NotFound
 from fmc_common.events.inference import (
     DecodingParameters,
     GpuPool,
@@ -37,6 +37,11 @@ class SubmissionEndpointInvalid(InvalidInput):
     title = "The submission's endpoint cannot be run"
 
 
+class PlacesMismatch(Conflict):
+    code = "criteria-places-mismatch"
+    title = "The criteria advance another number of teams than the stage plans"
+
+
 def run_endpoint(submission: FrozenSubmission) -> RunEndpoint:
     endpoint = submission.endpoint
     try:
@@ -59,6 +64,14 @@ async def plan_evaluation(ctx: Ctx, event: EvaluationStarted, items_base_url: st
     """Freeze the criteria and request one run per submission x suite (in this transaction)."""
     if await ctx.session.get(Evaluation, event.stage_id) is not None:
         return await repository.runs_of_stage(ctx.session, event.stage_id)
+    criteria = await criteria_service.get(ctx.session, event.stage_id)
+    if event.planned_advancing is not None and criteria.row.advancing != event.planned_advancing:
+        # The places decide who gets the money: a stage ranked for another number of places than
+        # the programme planned must not start. Fix the criteria, then replay the dead letter.
+        raise PlacesMismatch(
+            f"the criteria of stage {event.stage_id} advance {criteria.row.advancing} team(s); "
+            f"the registry's stage plans {event.planned_advancing}"
+        )
     criteria = await criteria_service.freeze(ctx, event.stage_id, event.started_at)
     now = ctx.clock.now()
     ctx.session.add(
