@@ -154,6 +154,7 @@ class TestEvaluationStart:
         announced = envelope["data"]["submissions"]
         assert {s["submission_id"] for s in announced} == frozen
         assert envelope["data"]["objection_days"] == 9  # the stage's, for scoring to pass on to grievance
+        assert envelope["data"]["planned_advancing"] == 4  # the stage's places, for scoring to check
         by_id = {s["submission_id"]: s for s in announced}
         assert by_id[latest_a["id"]]["manifest_digest"] == latest_a["manifest_digest"]
         assert by_id[latest_a["id"]]["endpoint"]["model_version"] == "7"
