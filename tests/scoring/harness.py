@@ -152,7 +152,7 @@ def evaluation_started(
     world: StageWorld,
     endpoint: TritonEndpoint = DEMO_ENDPOINT,
     objection_days: int = 10,
-    planned_advancing: int = 4,  # as criteria_body
+    planned_advancing: int | None = None,  # None: as an event from before the registry sent places
 ) -> EvaluationStarted:
     return EvaluationStarted(
         stage_id=world.stage_id,
@@ -175,10 +175,14 @@ def evaluation_started(
 
 
 async def start_evaluation(
-    scoring: Scoring, world: StageWorld, endpoint: TritonEndpoint = DEMO_ENDPOINT, objection_days: int = 10
+    scoring: Scoring,
+    world: StageWorld,
+    endpoint: TritonEndpoint = DEMO_ENDPOINT,
+    objection_days: int = 10,
+    planned_advancing: int | None = None,
 ) -> None:
     """Announce the start as the registry does, and wait until scoring planned the runs."""
-    await publish(scoring.bootstrap, evaluation_started(world, endpoint, objection_days))
+    await publish(scoring.bootstrap, evaluation_started(world, endpoint, objection_days, planned_advancing))
 
     async def planned() -> list[Any] | None:
         async with scoring.runtime.sessions() as session:
@@ -308,7 +312,8 @@ async def five_team_stage(scoring: Scoring) -> StageWorld:
             headers=scoring.operator(),
         )
     )
-    await start_evaluation(scoring, world, objection_days=FIVE_TEAM_OBJECTION_DAYS)
+    places = criteria_body([])["advancing"]  # the registry's stage plans what the criteria say
+    await start_evaluation(scoring, world, objection_days=FIVE_TEAM_OBJECTION_DAYS, planned_advancing=places)
     t = world.teams
     for name, accuracy in [("Upstage", 0.9), ("SK Telecom", 0.8), ("LG AI Research", 0.7), ("NC AI", 0.2)]:
         await grade_team(scoring, world, t[name], accuracy)
