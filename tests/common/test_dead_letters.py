@@ -72,6 +72,40 @@ async def run_until(runner: ConsumerRunner, done: object, timeout: float = 30.0)
         await asyncio.wait_for(task, timeout=15)
 
 
+async def first_dead_letter(
+    handler: Handler,
+    *,
+    store: Store,
+    producer: AIOKafkaProducer,
+    kafka_settings: KafkaSettings,
+    broker: str,
+    topic: str,
+    dlq: str,
+    group: str,
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Run a consumer of ``topic`` with ``handler`` (two quick retries) until it dead-letters."""
+    runner = ConsumerRunner(
+        name=group,
+        consumer=make_consumer(kafka_settings, group, [topic], client_id=group),
+        producer=producer,
+        dead_letter_topic=dlq,
+        handlers={TeamRegistered: handler},
+        sessions=store.sessions,
+        tables=TABLES,
+        clock=SystemClock(),
+        max_retries=2,
+        retry_backoff=0.01,
+    )
+    letters: list[ConsumerRecord[bytes, bytes]] = []
+
+    async def dead_lettered() -> bool:
+        letters[:] = await read_topic(broker, dlq, expected=1, timeout=0.5)
+        return bool(letters)
+
+    await run_until(runner, dead_lettered)
+    return letters
+
+
 class TestDeadLetters:
     async def test_bad_messages_are_dead_lettered_with_reason_and_the_next_message_is_applied(
         self, store: Store, producer: AIOKafkaProducer, kafka_settings: KafkaSettings, broker: str
@@ -168,26 +202,16 @@ class TestDeadLetters:
         async def always_down(session: AsyncSession, envelope: Envelope, event: TeamRegistered) -> None:
             raise TransientError("still down")
 
-        handlers: dict[type, Handler] = {TeamRegistered: always_down}
-        runner = ConsumerRunner(
-            name=group,
-            consumer=make_consumer(kafka_settings, group, [topic], client_id=group),
+        letters = await first_dead_letter(
+            always_down,
+            store=store,
             producer=producer,
-            dead_letter_topic=dlq,
-            handlers=handlers,
-            sessions=store.sessions,
-            tables=TABLES,
-            clock=SystemClock(),
-            max_retries=2,
-            retry_backoff=0.01,
+            kafka_settings=kafka_settings,
+            broker=broker,
+            topic=topic,
+            dlq=dlq,
+            group=group,
         )
-        letters: list[ConsumerRecord[bytes, bytes]] = []
-
-        async def dead_lettered() -> bool:
-            letters[:] = await read_topic(broker, dlq, expected=1, timeout=0.5)
-            return bool(letters)
-
-        await run_until(runner, dead_lettered)
         record = letters[0]
         headers = dict(record.headers)
         assert record.value == raw
@@ -210,26 +234,16 @@ class TestDeadLetters:
         async def refuse(session: AsyncSession, envelope: Envelope, event: TeamRegistered) -> None:
             raise IllegalStep("withdrawn -> advanced is not allowed")
 
-        handlers: dict[type, Handler] = {TeamRegistered: refuse}
-        runner = ConsumerRunner(
-            name=group,
-            consumer=make_consumer(kafka_settings, group, [topic], client_id=group),
+        letters = await first_dead_letter(
+            refuse,
+            store=store,
             producer=producer,
-            dead_letter_topic=dlq,
-            handlers=handlers,
-            sessions=store.sessions,
-            tables=TABLES,
-            clock=SystemClock(),
-            max_retries=2,
-            retry_backoff=0.01,
+            kafka_settings=kafka_settings,
+            broker=broker,
+            topic=topic,
+            dlq=dlq,
+            group=group,
         )
-        letters: list[ConsumerRecord[bytes, bytes]] = []
-
-        async def dead_lettered() -> bool:
-            letters[:] = await read_topic(broker, dlq, expected=1, timeout=0.5)
-            return bool(letters)
-
-        await run_until(runner, dead_lettered)
         headers = dict(letters[0].headers)
         assert letters[0].value == raw
         assert headers["fmc-dlq-reason"] == b"handler-rejected"

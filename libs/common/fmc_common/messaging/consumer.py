@@ -145,14 +145,12 @@ class ConsumerRunner:
                 await asyncio.sleep(delay)
             except (PermanentError, ValidationError, DBAPIError, ValueError, LookupError) as exc:
                 return await self._dead_letter(record, DeadLetter("handler-rejected", repr(exc)))
-            except AppError as exc:
-                if exc.status >= 500:
-                    log.exception("handler failed", extra={"event_id": envelope.id})
-                    return await self._dead_letter(record, DeadLetter("handler-failed", repr(exc)))
-                # A rule of the service refused the event (a step its state does not allow, a record
-                # it does not know): retrying cannot help, and the letter names the rule.
-                return await self._dead_letter(record, DeadLetter("handler-rejected", f"{exc.code}: {exc}"))
             except Exception as exc:
+                if isinstance(exc, AppError) and exc.status < 500:
+                    # A rule of the service refused the event (a step its state does not allow, a
+                    # record it does not know): retrying cannot help, and the letter names the rule.
+                    letter = DeadLetter("handler-rejected", f"{exc.code}: {exc}")
+                    return await self._dead_letter(record, letter)
                 log.exception("handler failed", extra={"event_id": envelope.id})
                 return await self._dead_letter(record, DeadLetter("handler-failed", repr(exc)))
 
