@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import grpc
 from aiokafka import AIOKafkaProducer
@@ -69,6 +69,8 @@ class ConsumerSpec:
 
 GrpcRegistrar = Callable[[grpc.aio.Server], Sequence[str]]
 
+T = TypeVar("T")
+
 
 @dataclass
 class ServiceRuntime:
@@ -98,6 +100,26 @@ class ServiceRuntime:
         self._runners: list[ConsumerRunner] = []
         self._grpc: grpc.aio.Server | None = None
         self._started = False
+        self._components: dict[type[object], object] = {}
+
+    def provide(self, component: object) -> None:
+        """Register a service-specific object (a gateway client, an engine) for the edge to inject.
+
+        The composition root calls this once per kind; endpoints receive it through a typed
+        ``Annotated`` dependency (``fmc_common.web.deps.component``), never through ``app.state``.
+        """
+        self._components[type(component)] = component
+
+    def component(self, kind: type[T]) -> T:
+        found = self._components.get(kind)
+        if found is None:
+            for registered, candidate in self._components.items():
+                if issubclass(registered, kind):
+                    found = candidate
+                    break
+        if not isinstance(found, kind):
+            raise LookupError(f"{kind.__name__} was not provided by the composition root")
+        return found
 
     def after_commit(self) -> None:
         if self._started:

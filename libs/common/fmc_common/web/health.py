@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
+
+from fmc_common.web.deps import RuntimeDep
 
 router = APIRouter(tags=["operations"])
 
@@ -30,13 +32,13 @@ async def healthz() -> Health:
     summary="Readiness: the database and the broker are reachable",
     responses={503: {"model": Readiness, "description": "a dependency is unreachable"}},
 )
-async def readyz(request: Request) -> Response:
-    checks = await request.app.state.runtime.readiness()
+async def readyz(runtime: RuntimeDep) -> Response:
+    checks = await runtime.readiness()
     ready = all(checks.values())
     body = Readiness(status="ready" if ready else "not-ready", checks=checks)
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-async def metrics(request: Request) -> Response:
-    return Response(request.app.state.runtime.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+async def metrics(runtime: RuntimeDep) -> Response:
+    return Response(runtime.metrics.render(), media_type=CONTENT_TYPE_LATEST)
