@@ -147,39 +147,32 @@ def _unit(package: str, module: str) -> str:
     return rest.split(".")[0] if rest else "__init__"
 
 
-def strongly_connected(graph: dict[str, set[str]]) -> list[list[str]]:
-    """Tarjan's algorithm: the components with more than one node (each one a cycle)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    found: list[list[str]] = []
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for successor in sorted(graph.get(node, ())):
-            if successor not in index:
-                visit(successor)
-                low[node] = min(low[node], low[successor])
-            elif successor in on_stack:
-                low[node] = min(low[node], index[successor])
-        if low[node] == index[node]:
-            component = []
-            while True:
-                member = stack.pop()
-                on_stack.discard(member)
-                component.append(member)
-                if member == node:
-                    break
-            if len(component) > 1:
-                found.append(sorted(component))
-
-    for node in sorted(graph):
-        if node not in index:
-            visit(node)
+def reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    """Every node a path of one or more edges leads to from ``start``."""
+    found: set[str] = set()
+    pending = list(graph.get(start, ()))
+    while pending:
+        node = pending.pop()
+        if node not in found:
+            found.add(node)
+            pending.extend(graph.get(node, ()))
     return found
+
+
+def strongly_connected(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The groups of nodes that all reach each other (more than one node: each one a cycle)."""
+    nodes = sorted(set(graph) | {target for targets in graph.values() for target in targets})
+    reach = {node: reachable(graph, node) for node in nodes}
+    grouped: set[str] = set()
+    cycles = []
+    for node in nodes:
+        if node in grouped:
+            continue
+        group = sorted({node} | {other for other in reach[node] if node in reach[other]})
+        grouped.update(group)
+        if len(group) > 1:
+            cycles.append(group)
+    return cycles
 
 
 def unit_graph(package: str) -> tuple[dict[str, set[str]], dict[tuple[str, str], list[str]]]:

@@ -70,27 +70,9 @@ def render(directory: Path) -> list[Resource]:
         path = (directory / entry).resolve()
         resources += render(path) if path.is_dir() else load_documents(path)
     resources = copy.deepcopy(resources)
-    for patch in kustomization.get("patches", []):
-        targets = [r for r in resources if _matches(r, patch["target"])]
-        assert targets, f"{directory}: patch target {patch['target']} matches nothing"
-        for resource in targets:
-            for operation in yaml.safe_load(patch["patch"]):
-                _apply(resource, operation)
-    for entry in kustomization.get("replicas", []):
-        targets = [
-            r for r in resources if r["kind"] == "Deployment" and r["metadata"]["name"] == entry["name"]
-        ]
-        assert targets, f"{directory}: replicas for unknown Deployment {entry['name']}"
-        for resource in targets:
-            resource["spec"]["replicas"] = entry["count"]
-    for entry in kustomization.get("images", []):
-        hits = 0
-        for container in (c for r in resources for c in _containers(r)):
-            name = re.split(r"[:@]", container["image"], maxsplit=1)[0]
-            if name == entry["name"]:
-                container["image"] = f"{entry.get('newName', name)}:{entry['newTag']}"
-                hits += 1
-        assert hits, f"{directory}: image {entry['name']} is used by no container"
+    _patch(directory, kustomization, resources)
+    _set_replicas(directory, kustomization, resources)
+    _set_images(directory, kustomization, resources)
     for entry in kustomization.get("labels", []):
         assert entry.get("includeSelectors") is False, "only metadata labels are supported"
         for resource in resources:
@@ -100,6 +82,36 @@ def render(directory: Path) -> list[Resource]:
             if resource["kind"] not in CLUSTER_SCOPED:
                 resource["metadata"]["namespace"] = kustomization["namespace"]
     return resources
+
+
+def _patch(directory: Path, kustomization: Resource, resources: list[Resource]) -> None:
+    for patch in kustomization.get("patches", []):
+        targets = [r for r in resources if _matches(r, patch["target"])]
+        assert targets, f"{directory}: patch target {patch['target']} matches nothing"
+        for resource in targets:
+            for operation in yaml.safe_load(patch["patch"]):
+                _apply(resource, operation)
+
+
+def _set_replicas(directory: Path, kustomization: Resource, resources: list[Resource]) -> None:
+    for entry in kustomization.get("replicas", []):
+        targets = [
+            r for r in resources if r["kind"] == "Deployment" and r["metadata"]["name"] == entry["name"]
+        ]
+        assert targets, f"{directory}: replicas for unknown Deployment {entry['name']}"
+        for resource in targets:
+            resource["spec"]["replicas"] = entry["count"]
+
+
+def _set_images(directory: Path, kustomization: Resource, resources: list[Resource]) -> None:
+    for entry in kustomization.get("images", []):
+        hits = 0
+        for container in (c for r in resources for c in _containers(r)):
+            name = re.split(r"[:@]", container["image"], maxsplit=1)[0]
+            if name == entry["name"]:
+                container["image"] = f"{entry.get('newName', name)}:{entry['newTag']}"
+                hits += 1
+        assert hits, f"{directory}: image {entry['name']} is used by no container"
 
 
 def _matches(resource: Resource, target: dict[str, str]) -> bool:
@@ -556,6 +568,13 @@ def relay_layout_problems(overlay: str, deployment: Resource) -> list[str]:
     relay = _relay(deployment)
     if relay is None:
         return [*problems, f"{name}: no relay sidecar"]
+    problems += _relay_process_problems(name, service, relay)
+    problems += _relay_environment_problems(overlay, name, service, relay)
+    return problems
+
+
+def _relay_process_problems(name: str, service: dict[str, Any], relay: dict[str, Any]) -> list[str]:
+    problems = []
     if relay.get("restartPolicy") != "Always":
         problems.append(f"{name}: the relay is not a sidecar (restartPolicy: Always)")
     if relay["image"] != service["image"]:
@@ -567,6 +586,14 @@ def relay_layout_problems(overlay: str, deployment: Resource) -> list[str]:
         problems.append(f"{name}: the relay gets its database URL as an argument")
     if _option(args, "--name") != f"{name}-relay":
         problems.append(f"{name}: the relay's --name is {_option(args, '--name')}, not {name}-relay")
+    return problems
+
+
+def _relay_environment_problems(
+    overlay: str, name: str, service: dict[str, Any], relay: dict[str, Any]
+) -> list[str]:
+    problems = []
+    prefix = _prefix(name)
     service_entries = {entry["name"]: entry for entry in service.get("env", [])}
     relay_entries = {entry["name"]: entry for entry in relay.get("env", [])}
     url = relay_entries.get(RELAY_DATABASE_URL, {}).get("value")
@@ -576,6 +603,7 @@ def relay_layout_problems(overlay: str, deployment: Resource) -> list[str]:
         if relay_entries.get(variable) != service_entries.get(variable):
             problems.append(f"{name}: the relay's {variable} differs from the service's")
     problems += [f"{name}: {problem}" for problem in unresolved_references(overlay, relay)]
+    service_environment = container_env(overlay, service)
     relay_environment = container_env(overlay, relay)
     kafka = {k: v for k, v in service_environment.items() if k.startswith("FMC_KAFKA_")}
     if {k: v for k, v in relay_environment.items() if k.startswith("FMC_KAFKA_")} != kafka:

@@ -99,8 +99,8 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            # WAL + NORMAL: a committed transaction survives a crash of the process; only a power
-            # loss may drop the last commits (docs/decisions/0002-sqlite-embedded-durability.md).
+            # WAL + NORMAL: a committed transaction survives a crash of the process; only a power loss
+            # may drop the last commits (docs/decisions/2026-11-22-sqlite-embedded-durability-and-pool.md).
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")

@@ -63,6 +63,33 @@ class _Defs:
         return self.defs.get(name, {}), name
 
 
+def _compare_properties(
+    old: Schema,
+    new: Schema,
+    path: str,
+    old_defs: _Defs,
+    new_defs: _Defs,
+    problems: list[str],
+    seen: set[tuple[str | None, str | None]],
+) -> None:
+    """Fields kept (and compared), none removed, none newly required."""
+    old_props: Mapping[str, Schema] = old.get("properties", {})
+    new_props: Mapping[str, Schema] = new.get("properties", {})
+    for name, old_prop in old_props.items():
+        child = f"{path}.{name}" if path else name
+        if name not in new_props:
+            problems.append(f"{child}: field removed")
+            continue
+        _compare(old_prop, new_props[name], child, old_defs, new_defs, problems, seen)
+    old_required, new_required = set(old.get("required", ())), set(new.get("required", ()))
+    for name in sorted(new_required - old_required):
+        child = f"{path}.{name}" if path else name
+        if name in old_props:
+            problems.append(f"{child}: optional field became required")
+        else:
+            problems.append(f"{child}: new required field")
+
+
 def _compare(
     old: Schema,
     new: Schema,
@@ -83,21 +110,7 @@ def _compare(
     if old_sig != new_sig:
         problems.append(f"{where}: type changed from {old_sig} to {new_sig}")
         return
-    old_props: Mapping[str, Schema] = old.get("properties", {})
-    new_props: Mapping[str, Schema] = new.get("properties", {})
-    for name, old_prop in old_props.items():
-        child = f"{path}.{name}" if path else name
-        if name not in new_props:
-            problems.append(f"{child}: field removed")
-            continue
-        _compare(old_prop, new_props[name], child, old_defs, new_defs, problems, seen)
-    old_required, new_required = set(old.get("required", ())), set(new.get("required", ()))
-    for name in sorted(new_required - old_required):
-        child = f"{path}.{name}" if path else name
-        if name in old_props:
-            problems.append(f"{child}: optional field became required")
-        else:
-            problems.append(f"{child}: new required field")
+    _compare_properties(old, new, path, old_defs, new_defs, problems, seen)
     if "items" in old and "items" in new:
         _compare(old["items"], new["items"], f"{path}[]", old_defs, new_defs, problems, seen)
     for keyword in ("anyOf", "oneOf", "allOf"):

@@ -1,37 +1,67 @@
 """Each service's OpenAPI document, taken from its composition root without starting it.
 
 The app is built by the service's own ``create_app(settings)``; nothing connects (the lifespan, which
-starts the runtime, never runs). The services are looked up by module name so that this library does
-not depend on them.
+starts the runtime, never runs). Services announce their ``create_app`` under the ``fmc.services``
+entry-point group (their pyproject.toml), so this library neither imports nor names them.
 """
 
 from __future__ import annotations
 
-import importlib
 import tempfile
+import typing
+from collections.abc import Callable
 from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
+from types import UnionType
 from typing import Any
 
 from pydantic import SecretStr
 
 from fmc_common.settings import AuthSettings
 
+ENTRY_POINT_GROUP = "fmc.services"
+
 
 @dataclass(frozen=True)
 class ServiceApp:
-    name: str
-    main_module: str
-    settings_module: str
-    settings_class: str
+    """A service found through its entry point; its code is imported only when it is needed."""
+
+    entry: EntryPoint
+
+    @property
+    def name(self) -> str:
+        return self.entry.name
+
+    @property
+    def create_app(self) -> Callable[..., Any]:
+        create_app: Callable[..., Any] = self.entry.load()
+        return create_app
+
+    @property
+    def settings_class(self) -> type[Any]:
+        """The settings type of ``create_app(settings: X | None = None, ...)``."""
+        hint = typing.get_type_hints(self.create_app)["settings"]
+        if isinstance(hint, UnionType) or typing.get_origin(hint) is typing.Union:
+            hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
+        if not isinstance(hint, type):
+            raise TypeError(f"{self.name}: create_app's settings parameter has no class: {hint!r}")
+        return hint
 
 
-SERVICES: tuple[ServiceApp, ...] = (
-    ServiceApp("registry", "fmc_registry.main", "fmc_registry.settings", "RegistrySettings"),
-    ServiceApp("inference-gateway", "fmc_gateway.main", "fmc_gateway.settings", "GatewaySettings"),
-    ServiceApp("scoring", "fmc_scoring.main", "fmc_scoring.settings", "ScoringSettings"),
-    ServiceApp("grievance", "fmc_grievance.main", "fmc_grievance.settings", "GrievanceSettings"),
-)
+def services() -> tuple[ServiceApp, ...]:
+    found = tuple(
+        ServiceApp(entry)
+        for entry in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda entry: entry.name)
+    )
+    if not found:
+        raise LookupError(f"no service is installed under the {ENTRY_POINT_GROUP!r} entry points")
+    return found
+
+
+# Read from the installed packages' metadata; nothing of the services is imported here.
+SERVICES = services()
+
 
 # Only signs nothing: the app is never served, but its settings insist on a key.
 _EXPORT_ONLY_KEY = "openapi-export-only-not-a-secret"
@@ -39,17 +69,15 @@ _EXPORT_ONLY_KEY = "openapi-export-only-not-a-secret"
 
 def build_app(service: ServiceApp) -> Any:
     """The service's FastAPI app, built from in-memory settings; its lifespan is not entered."""
-    settings_cls = getattr(importlib.import_module(service.settings_module), service.settings_class)
     # A file URL (never opened: nothing connects before the lifespan starts) rather than :memory:,
     # whose single-connection pool rejects the pool options a service may set.
     database = Path(tempfile.gettempdir()) / f"fmc-contracts-{service.name}.db"
-    settings = settings_cls(
+    settings = service.settings_class(
         database_url=f"sqlite+aiosqlite:///{database}",
         migrate_on_start=False,
         auth=AuthSettings(jwt_secret=SecretStr(_EXPORT_ONLY_KEY)),
     )
-    create_app = importlib.import_module(service.main_module).create_app
-    return create_app(settings)
+    return service.create_app(settings)
 
 
 def openapi_documents() -> dict[str, dict[str, Any]]:

@@ -124,29 +124,41 @@ def proto_breaks(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
         if new_package is None:
             problems.append(f"{package_name}: package removed")
             continue
-        for name, old_message in old_package["messages"].items():
-            new_message = new_package["messages"].get(name)
-            if new_message is None:
-                problems.append(f"{package_name}.{name}: message removed")
-                continue
+        problems += _package_breaks(package_name, old_package, new_package)
+    return problems
+
+
+def _package_breaks(package_name: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    problems: list[str] = []
+    for name, old_message in old["messages"].items():
+        new_message = new["messages"].get(name)
+        if new_message is None:
+            problems.append(f"{package_name}.{name}: message removed")
+        else:
             problems += _field_breaks(f"{package_name}.{name}", old_message, new_message)
-        for name, old_enum in old_package["enums"].items():
-            new_enum = new_package["enums"].get(name)
-            if new_enum is None:
-                problems.append(f"{package_name}.{name}: enum removed")
-                continue
+    for name, old_enum in old["enums"].items():
+        new_enum = new["enums"].get(name)
+        if new_enum is None:
+            problems.append(f"{package_name}.{name}: enum removed")
+        else:
             problems += _enum_breaks(f"{package_name}.{name}", old_enum, new_enum)
-        for name, old_service in old_package["services"].items():
-            new_service = new_package["services"].get(name)
-            if new_service is None:
-                problems.append(f"{package_name}.{name}: service removed")
-                continue
-            for rpc, old_rpc in old_service.items():
-                new_rpc = new_service.get(rpc)
-                if new_rpc is None:
-                    problems.append(f"{package_name}.{name}/{rpc}: RPC removed")
-                elif new_rpc != old_rpc:
-                    problems.append(f"{package_name}.{name}/{rpc}: RPC changed from {old_rpc} to {new_rpc}")
+    for name, old_service in old["services"].items():
+        new_service = new["services"].get(name)
+        if new_service is None:
+            problems.append(f"{package_name}.{name}: service removed")
+        else:
+            problems += _service_breaks(f"{package_name}.{name}", old_service, new_service)
+    return problems
+
+
+def _service_breaks(where: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    problems: list[str] = []
+    for rpc, old_rpc in old.items():
+        new_rpc = new.get(rpc)
+        if new_rpc is None:
+            problems.append(f"{where}/{rpc}: RPC removed")
+        elif new_rpc != old_rpc:
+            problems.append(f"{where}/{rpc}: RPC changed from {old_rpc} to {new_rpc}")
     return problems
 
 

@@ -90,6 +90,17 @@ def terminal(record: ReplayRecord, ok: bool, error: str | None) -> str:
     ]
     if record.teams and any(t.outcome for t in record.teams):
         parts.append(_table(*outcome_rows(record)))
+    parts += _evaluation_lines(record)
+    parts += _announcement_lines(record)
+    parts += _grievance_lines(record)
+    parts += ["", "Timings", _table(*timing_rows(record)), "", f"result: {'OK' if ok else 'FAILED'}"]
+    if error:
+        parts.append(f"error: {error}")
+    return "\n".join(parts)
+
+
+def _evaluation_lines(record: ReplayRecord) -> list[str]:
+    parts = []
     result = record.result
     if result:
         parts.append(
@@ -107,6 +118,11 @@ def terminal(record: ReplayRecord, ok: bool, error: str | None) -> str:
             f"expert panel: {record.panel['evaluators']} evaluators; refused for conflict of interest: "
             f"{', '.join(record.panel['conflict_refusals']) or 'none'}"
         )
+    return parts
+
+
+def _announcement_lines(record: ReplayRecord) -> list[str]:
+    parts = []
     if record.public_announcement:
         parts += [
             "",
@@ -125,6 +141,11 @@ def terminal(record: ReplayRecord, ok: bool, error: str | None) -> str:
             f"{len(record.confidentiality['public_endpoints_checked'])} public endpoints checked; "
             f"score or rank fields found: {len(found)}"
         )
+    return parts
+
+
+def _grievance_lines(record: ReplayRecord) -> list[str]:
+    parts = []
     grievance = record.grievance
     if grievance:
         objection = grievance["objection"]
@@ -146,10 +167,7 @@ def terminal(record: ReplayRecord, ok: bool, error: str | None) -> str:
                 f"additional selection: call {call['status']}, {call['vacancies']} vacancy, "
                 f"{call['eligible']} eligible teams {call['eligible_by_basis']}"
             )
-    parts += ["", "Timings", _table(*timing_rows(record)), "", f"result: {'OK' if ok else 'FAILED'}"]
-    if error:
-        parts.append(f"error: {error}")
-    return "\n".join(parts)
+    return parts
 
 
 def as_json(record: ReplayRecord, ok: bool, error: str | None) -> dict[str, Any]:
