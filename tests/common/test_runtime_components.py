@@ -10,24 +10,21 @@ from pydantic import SecretStr
 from fmc_common import db
 from fmc_common.messaging.tables import platform_tables
 from fmc_common.runtime import ServiceRuntime
-from fmc_common.settings import AuthSettings, KafkaSettings
+from fmc_common.settings import AuthSettings, KafkaSettings, ServiceSettings, WithInfrastructure
 from fmc_common.web.deps import component, settings_of
 
 
-class Settings:
-    service_name = "example"
-    database_url = "sqlite+aiosqlite:///:memory:"
-    http_host = "127.0.0.1"
-    grpc_port = 0
-    migrate_on_start = False
-    relay_in_process = True
-    relay_batch_size = 10
-    relay_poll_interval_seconds = 1.0
-    consumer_max_retries = 1
-    consumer_retry_backoff_seconds = 0.1
-    shutdown_grace_seconds = 1.0
-    kafka = KafkaSettings()
-    auth = AuthSettings(jwt_secret=SecretStr("x" * 32))
+class Settings(ServiceSettings, WithInfrastructure):
+    pass
+
+
+def settings() -> Settings:
+    return Settings(
+        service_name="example",
+        database_url="sqlite+aiosqlite:///:memory:",
+        kafka=KafkaSettings(),
+        auth=AuthSettings(jwt_secret=SecretStr("x" * 32)),
+    )
 
 
 class Engine:
@@ -40,7 +37,7 @@ class FastEngine(Engine):
 
 def runtime() -> ServiceRuntime:
     return ServiceRuntime(
-        settings=Settings(), tables=platform_tables(db.new_metadata()), migrations_path=Path()
+        settings=settings(), tables=platform_tables(db.new_metadata()), migrations_path=Path()
     )
 
 

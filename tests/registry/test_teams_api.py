@@ -182,6 +182,6 @@ class TestOperations:
         assert (await client.get("/healthz")).json() == {"status": "ok"}
         ready = await client.get("/readyz")
         assert ready.status_code == 200
-        assert ready.json()["checks"] == {"database": True, "broker": True}
+        assert ready.json()["checks"] == {"database": True, "consumers": True}
         metrics = await client.get("/metrics")
         assert "fmc_http_requests_total" in metrics.text

@@ -35,6 +35,12 @@ class ServiceMetrics:
         self.consumer_retries = Counter(
             "fmc_consumer_retries_total", "Transient failures retried.", ["consumer"], registry=self.registry
         )
+        self.consumer_restarts = Counter(
+            "fmc_consumer_restarts_total",
+            "Consumer tasks that ended unexpectedly and were restarted.",
+            ["consumer"],
+            registry=self.registry,
+        )
         self.info = Gauge("fmc_service_info", "Service identity.", ["service"], registry=self.registry)
         self.info.labels(service=service).set(1)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 import grpc
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from fmc_common import db, migrations
@@ -51,8 +51,10 @@ class RuntimeSettings(Protocol):
     relay_in_process: bool
     relay_batch_size: int
     relay_poll_interval_seconds: float
-    consumer_max_retries: int
+    consumer_max_retries: int | None
     consumer_retry_backoff_seconds: float
+    consumer_retry_backoff_max_seconds: float
+    consumer_retry_budget_seconds: float
     shutdown_grace_seconds: float
     kafka: KafkaSettings
     auth: AuthSettings
@@ -97,7 +99,8 @@ class ServiceRuntime:
         self.metrics = ServiceMetrics(name)
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._runners: list[ConsumerRunner] = []
+        self._runners: dict[str, ConsumerRunner] = {}
+        self._consumers_down: set[str] = set()
         self._grpc: grpc.aio.Server | None = None
         self._started = False
         self._components: dict[type[object], object] = {}
@@ -144,28 +147,13 @@ class ServiceRuntime:
         )
         if settings.relay_in_process:
             self._tasks.append(asyncio.create_task(self.relay.run(self._stop), name="outbox-relay"))
-        consumers = [
-            (spec, make_consumer(settings.kafka, spec.name, list(spec.topics), client_id=spec.name))
-            for spec in self.consumers
-        ]
+        consumers = [(spec, self._make_consumer(spec)) for spec in self.consumers]
         # Started together: each waits for the broker to admit it to its group.
         await asyncio.gather(*(start_with_retry(consumer.start, spec.name) for spec, consumer in consumers))
         for spec, consumer in consumers:
-            runner = ConsumerRunner(
-                name=spec.name,
-                consumer=consumer,
-                producer=self.producer,
-                dead_letter_topic=str(dead_letter_topic(settings.service_name)),
-                handlers=spec.handlers,
-                sessions=self.sessions,
-                tables=self.tables,
-                clock=self.clock,
-                max_retries=settings.consumer_max_retries,
-                retry_backoff=settings.consumer_retry_backoff_seconds,
-                metrics=self.metrics,
+            self._tasks.append(
+                asyncio.create_task(self._supervise(spec, consumer), name=f"consumer-{spec.name}")
             )
-            self._runners.append(runner)
-            self._tasks.append(asyncio.create_task(runner.run(), name=f"consumer-{spec.name}"))
         if self.grpc_registrar is not None:
             self._grpc, self.grpc_port = await start_server(
                 host=settings.http_host, port=settings.grpc_port, register=self.grpc_registrar
@@ -173,12 +161,74 @@ class ServiceRuntime:
         self._started = True
         log.info("service started", extra={"grpc_port": self.grpc_port})
 
+    def _make_consumer(self, spec: ConsumerSpec) -> AIOKafkaConsumer:
+        settings = self.settings
+        return make_consumer(
+            settings.kafka,
+            spec.name,
+            list(spec.topics),
+            client_id=spec.name,
+            max_poll_interval_seconds=settings.consumer_retry_budget_seconds + 60,
+        )
+
+    def _make_runner(self, spec: ConsumerSpec, consumer: AIOKafkaConsumer) -> ConsumerRunner:
+        settings = self.settings
+        return ConsumerRunner(
+            name=spec.name,
+            consumer=consumer,
+            producer=self.producer,
+            dead_letter_topic=str(dead_letter_topic(settings.service_name)),
+            handlers=spec.handlers,
+            sessions=self.sessions,
+            tables=self.tables,
+            clock=self.clock,
+            max_retries=settings.consumer_max_retries,
+            retry_backoff=settings.consumer_retry_backoff_seconds,
+            retry_backoff_max=settings.consumer_retry_backoff_max_seconds,
+            retry_budget=settings.consumer_retry_budget_seconds,
+            max_message_bytes=settings.kafka.max_message_bytes,
+            metrics=self.metrics,
+        )
+
+    async def _supervise(self, spec: ConsumerSpec, consumer: AIOKafkaConsumer) -> None:
+        """Run one consumer group until the service stops; a consumer that dies is restarted.
+
+        A consumer task ending on its own (a broker error, a failed commit after a rebalance, a
+        bug) is logged, counted and restarted with back-off; meanwhile readiness reports it down.
+        Its uncommitted message is delivered again, and the inbox makes that harmless.
+        """
+        delay = 1.0
+        while not self._stop.is_set():
+            runner = self._make_runner(spec, consumer)
+            self._runners[spec.name] = runner
+            self._consumers_down.discard(spec.name)
+            try:
+                await runner.run()
+            except Exception:
+                log.exception("consumer stopped unexpectedly; restarting", extra={"consumer": spec.name})
+            if self._stop.is_set():
+                return
+            self._consumers_down.add(spec.name)
+            self.metrics.consumer_restarts.labels(consumer=spec.name).inc()
+            try:
+                await asyncio.wait_for(self._stop.wait(), timeout=delay)
+                return
+            except TimeoutError:
+                pass
+            delay = min(delay * 2, 30.0)
+            consumer = self._make_consumer(spec)
+            try:
+                await consumer.start()
+            except Exception:
+                log.exception("consumer could not rejoin its group; retrying", extra={"consumer": spec.name})
+                await consumer.stop()
+
     async def stop(self) -> None:
         """Graceful: stop polling, finish messages in hand, flush the outbox once more, close."""
         grace = self.settings.shutdown_grace_seconds
         if self._grpc is not None:
             await self._grpc.stop(grace)
-        for runner in self._runners:
+        for runner in self._runners.values():
             runner.stop()
         self._stop.set()
         if self._tasks:
@@ -199,6 +249,14 @@ class ServiceRuntime:
         self._started = False
 
     async def readiness(self) -> dict[str, bool]:
+        """Ready to serve: the database answers and every consumer runs.
+
+        The broker is not a condition: writes go to the outbox and are published when it is back,
+        so a broker outage must not take every API pod out of its Service at once.
+        """
         database = await db.ping(self.engine)
-        broker = self._started and await broker_reachable(self.producer)
-        return {"database": database, "broker": broker}
+        consumers = self._started and not self._consumers_down
+        return {"database": database, "consumers": consumers}
+
+    async def broker_reachable(self) -> bool:
+        return self._started and await broker_reachable(self.producer)

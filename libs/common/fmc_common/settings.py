@@ -37,6 +37,14 @@ class KafkaSettings(BaseSettings):
     ssl_certfile: str | None = None
     ssl_keyfile: str | None = None
     request_timeout_ms: int = 30_000
+    max_message_bytes: int = Field(
+        default=1_048_576,
+        ge=16_384,
+        description=(
+            "Largest record the platform produces or accepts (the producer's max.request.size, the "
+            "consumer's per-partition fetch). Match the broker's message.max.bytes (1 MiB by default)."
+        ),
+    )
     topic_partitions: int = Field(
         default=3, ge=1, description="Partitions when the platform creates a topic."
     )
@@ -77,8 +85,21 @@ class ServiceSettings(BaseSettings):
     )
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
     relay_poll_interval_seconds: float = Field(default=0.2, gt=0)
-    consumer_max_retries: int = Field(default=5, ge=0)
-    consumer_retry_backoff_seconds: float = Field(default=0.2, gt=0)
+    consumer_max_retries: int | None = Field(
+        default=None,
+        ge=0,
+        description="Cap on retries of one event, besides the time budget; none by default.",
+    )
+    consumer_retry_backoff_seconds: float = Field(default=0.2, gt=0, description="First retry delay.")
+    consumer_retry_backoff_max_seconds: float = Field(default=30.0, gt=0, description="Longest retry delay.")
+    consumer_retry_budget_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description=(
+            "How long transient failures of one event are retried before it is dead-lettered: longer "
+            "than a PostgreSQL failover or a broker leader election."
+        ),
+    )
     shutdown_grace_seconds: float = Field(default=10.0, gt=0)
 
 

@@ -5,11 +5,19 @@ record the event id in the inbox and apply the handler's effect. A redelivered e
 in the inbox and changes nothing. Offsets are committed only after the effect is committed (or the
 message was dead-lettered with the broker's acknowledgement), so a crash in between redelivers
 rather than loses.
+
+Transient failures (a database failover, a broker election) are retried with capped exponential
+back-off for a time budget, long enough to wait an outage out, before the event is dead-lettered. A
+message too large to be copied to the dead-letter topic whole is dead-lettered as a reference (where
+it is, its size and digest), so one oversize event never stops its topic.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import json
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
@@ -17,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import MessageSizeTooLargeError
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -43,10 +52,43 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+# Outcomes of one record. A handed-back record is neither applied nor dead-lettered: its offset is
+# not committed, so it is delivered again after the consumer restarts.
+HANDED_BACK = "handed-back"
+
+# Room left for the record's framing and the dead-letter headers when judging whether a copy fits.
+_DEAD_LETTER_OVERHEAD = 4096
+
+
 @dataclass(frozen=True)
 class DeadLetter:
     reason: str
     error: str
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long a transient failure is retried before the event is dead-lettered.
+
+    Delays grow from ``backoff`` by doubling up to ``backoff_max`` (each with jitter); the event is
+    dead-lettered once ``budget`` seconds have passed since its first failure, or after
+    ``max_attempts`` retries when that is set. Defaults outlast a PostgreSQL failover or a Kafka
+    leader election (docs/operations.md).
+    """
+
+    backoff: float = 0.2
+    backoff_max: float = 30.0
+    budget: float = 300.0
+    max_attempts: int | None = None
+
+    def delay(self, attempt: int) -> float:
+        base = min(self.backoff_max, self.backoff * (2 ** min(attempt - 1, 30)))
+        return float(base * (0.5 + random.random()))  # noqa: S311 (jitter, not security)
+
+    def exhausted(self, attempt: int, elapsed: float, next_delay: float) -> bool:
+        if self.max_attempts is not None and attempt > self.max_attempts:
+            return True
+        return elapsed + next_delay > self.budget
 
 
 class ConsumerRunner:
@@ -63,8 +105,11 @@ class ConsumerRunner:
         sessions: async_sessionmaker[AsyncSession],
         tables: PlatformTables,
         clock: Clock,
-        max_retries: int = 5,
+        max_retries: int | None = None,
         retry_backoff: float = 0.2,
+        retry_backoff_max: float = 30.0,
+        retry_budget: float = 300.0,
+        max_message_bytes: int = 1_048_576,
         metrics: ServiceMetrics | None = None,
     ) -> None:
         self.name = name
@@ -75,8 +120,13 @@ class ConsumerRunner:
         self._sessions = sessions
         self._inbox = tables.inbox
         self._clock = clock
-        self._max_retries = max_retries
-        self._retry_backoff = retry_backoff
+        self._retry = RetryPolicy(
+            backoff=retry_backoff,
+            backoff_max=retry_backoff_max,
+            budget=retry_budget,
+            max_attempts=max_retries,
+        )
+        self._max_message_bytes = max_message_bytes
         self._metrics = metrics
         self._stopping = asyncio.Event()
 
@@ -91,7 +141,8 @@ class ConsumerRunner:
                 for tp, records in batches.items():
                     for record in records:
                         # Finish the message in hand even when asked to stop, then commit it.
-                        await self.handle_record(record)
+                        if await self.handle_record(record) == HANDED_BACK:
+                            return
                         await self._commit_offsets({tp: record.offset + 1})
                         if self._stopping.is_set():
                             return
@@ -104,6 +155,9 @@ class ConsumerRunner:
     async def handle_record(self, record: ConsumerRecord[bytes, bytes]) -> str:
         """Apply one record; returns the outcome (applied, duplicate, ignored, dead-lettered)."""
         raw = record.value or b""
+        if len(raw) > self._max_message_bytes:
+            letter = DeadLetter("too-large", f"{len(raw)} bytes; the limit is {self._max_message_bytes}")
+            return await self._dead_letter(record, letter)
         try:
             envelope = Envelope.from_bytes(raw)
         except ValidationError as exc:
@@ -126,6 +180,7 @@ class ConsumerRunner:
         self, record: ConsumerRecord[bytes, bytes], envelope: Envelope, event: Event, handler: Handler
     ) -> str:
         attempt = 0
+        started = asyncio.get_running_loop().time()
         while True:
             try:
                 outcome = await self._apply_once(envelope, event, handler)
@@ -133,16 +188,20 @@ class ConsumerRunner:
                 return outcome
             except TRANSIENT_ERRORS as exc:
                 attempt += 1
-                if attempt > self._max_retries:
+                delay = self._retry.delay(attempt)
+                elapsed = asyncio.get_running_loop().time() - started
+                if self._retry.exhausted(attempt, elapsed, delay):
                     return await self._dead_letter(record, DeadLetter("retries-exhausted", repr(exc)))
                 if self._metrics:
                     self._metrics.consumer_retries.labels(consumer=self.name).inc()
-                delay = self._retry_backoff * (2 ** (attempt - 1)) * (0.5 + random.random())  # noqa: S311
                 log.warning(
                     "transient failure, retrying",
                     extra={"event_id": envelope.id, "attempt": attempt, "error": repr(exc)},
                 )
-                await asyncio.sleep(delay)
+                if await self._stopped_within(delay):
+                    # Shutting down mid-outage: hand the event back rather than dead-letter it.
+                    self._count(HANDED_BACK)
+                    return HANDED_BACK
             except (PermanentError, ValidationError, DBAPIError, ValueError, LookupError) as exc:
                 return await self._dead_letter(record, DeadLetter("handler-rejected", repr(exc)))
             except Exception as exc:
@@ -153,6 +212,13 @@ class ConsumerRunner:
                     return await self._dead_letter(record, letter)
                 log.exception("handler failed", extra={"event_id": envelope.id})
                 return await self._dead_letter(record, DeadLetter("handler-failed", repr(exc)))
+
+    async def _stopped_within(self, seconds: float) -> bool:
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        except TimeoutError:
+            return False
+        return True
 
     async def _apply_once(self, envelope: Envelope, event: Event, handler: Handler) -> str:
         try:
@@ -190,9 +256,12 @@ class ConsumerRunner:
             return found is not None
 
     async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], letter: DeadLetter) -> str:
-        """Send the original bytes with the reason; wait for the acknowledgement before going on."""
+        """Send the original bytes with the reason; wait for the acknowledgement before going on.
+
+        A record whose copy would exceed the broker's message limit is sent as a reference instead:
+        its source position, size and SHA-256, enough to find it and prove which one it was.
+        """
         headers = [
-            *list(record.headers or ()),
             ("fmc-dlq-reason", letter.reason.encode()),
             ("fmc-dlq-error", letter.error[:2000].encode()),
             ("fmc-dlq-consumer", self.name.encode()),
@@ -201,7 +270,28 @@ class ConsumerRunner:
             ("fmc-dlq-source-offset", str(record.offset).encode()),
             ("fmc-dlq-time", self._clock.now().isoformat().encode()),
         ]
-        await self._producer.send_and_wait(self._dlq, value=record.value, key=record.key, headers=headers)
+        original_headers = list(record.headers or ())
+        size = (
+            len(record.value or b"")
+            + len(record.key or b"")
+            + sum(len(k) + len(v) for k, v in [*original_headers, *headers])
+        )
+        sent_whole = False
+        if size + _DEAD_LETTER_OVERHEAD <= self._max_message_bytes:
+            try:
+                await self._producer.send_and_wait(
+                    self._dlq, value=record.value, key=record.key, headers=[*original_headers, *headers]
+                )
+                sent_whole = True
+            except MessageSizeTooLargeError:
+                pass
+        if not sent_whole:
+            await self._producer.send_and_wait(
+                self._dlq,
+                value=_reference(record, letter),
+                key=record.key if len(record.key or b"") <= 1024 else None,
+                headers=[*headers, ("fmc-dlq-reference", b"true")],
+            )
         log.error(
             "event dead-lettered",
             extra={
@@ -209,6 +299,7 @@ class ConsumerRunner:
                 "error": letter.error[:500],
                 "topic": record.topic,
                 "offset": record.offset,
+                "as_reference": not sent_whole,
             },
         )
         self._count("dead-lettered")
@@ -217,6 +308,25 @@ class ConsumerRunner:
     def _count(self, outcome: str) -> None:
         if self._metrics:
             self._metrics.consumed.labels(consumer=self.name, outcome=outcome).inc()
+
+
+def _reference(record: ConsumerRecord[bytes, bytes], letter: DeadLetter) -> bytes:
+    value = record.value or b""
+    key = record.key or b""
+    return json.dumps(
+        {
+            "reference": True,
+            "topic": record.topic,
+            "partition": record.partition,
+            "offset": record.offset,
+            "key_base64": base64.b64encode(key[:1024]).decode() if key else None,
+            "key_size": len(key),
+            "size": len(value),
+            "sha256": hashlib.sha256(value).hexdigest(),
+            "reason": letter.reason,
+            "error": letter.error[:2000],
+        }
+    ).encode()
 
 
 def _short(exc: ValidationError) -> str:

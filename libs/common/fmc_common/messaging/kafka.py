@@ -45,14 +45,23 @@ def make_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer:
         acks="all",
         enable_idempotence=settings.idempotent_producer,
         linger_ms=5,
-        max_batch_size=256 * 1024,
+        max_batch_size=min(256 * 1024, settings.max_message_bytes),
+        max_request_size=settings.max_message_bytes,
     )
 
 
 def make_consumer(
-    settings: KafkaSettings, group_id: str, topics: list[str], client_id: str
+    settings: KafkaSettings,
+    group_id: str,
+    topics: list[str],
+    client_id: str,
+    max_poll_interval_seconds: float = 300.0,
 ) -> AIOKafkaConsumer:
-    """Offsets are committed by the runner after the effect is committed: never auto-commit."""
+    """Offsets are committed by the runner after the effect is committed: never auto-commit.
+
+    ``max_poll_interval_seconds`` must exceed the runner's retry budget: a consumer waiting out an
+    outage on one event polls nothing meanwhile, and must not be expelled from its group for it.
+    """
     return AIOKafkaConsumer(
         *topics,
         **client_options(settings, client_id),
@@ -61,6 +70,8 @@ def make_consumer(
         auto_offset_reset="earliest",
         isolation_level="read_committed",
         max_poll_records=200,
+        max_partition_fetch_bytes=settings.max_message_bytes + 64 * 1024,
+        max_poll_interval_ms=int(max_poll_interval_seconds * 1000),
     )
 
 

@@ -29,8 +29,8 @@ async def healthz() -> Health:
 @router.get(
     "/readyz",
     response_model=Readiness,
-    summary="Readiness: the database and the broker are reachable",
-    responses={503: {"model": Readiness, "description": "a dependency is unreachable"}},
+    summary="Readiness: the database answers and every consumer runs (the outbox absorbs a broker outage)",
+    responses={503: {"model": Readiness, "description": "the database is unreachable or a consumer is down"}},
 )
 async def readyz(runtime: RuntimeDep) -> Response:
     checks = await runtime.readiness()
