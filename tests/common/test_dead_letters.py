@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -248,3 +250,88 @@ class TestDeadLetters:
         assert letters[0].value == raw
         assert headers["fmc-dlq-reason"] == b"handler-rejected"
         assert headers["fmc-dlq-error"] == b"illegal-status-transition: withdrawn -> advanced is not allowed"
+
+
+class TestOversizeMessages:
+    """One record too large to copy whole must not stop its topic (it used to end the consumer task)."""
+
+    async def run_over(
+        self,
+        values: list[bytes],
+        *,
+        store: Store,
+        producer: AIOKafkaProducer,
+        kafka_settings: KafkaSettings,
+        broker: str,
+    ) -> tuple[str, str, dict[str, object], ConsumerRunner]:
+        topic, dlq = unique_topic("in"), unique_topic("dlq")
+        await ensure_topics(kafka_settings, [topic, dlq])
+        good = valid_data()
+        await produce_raw(broker, topic, [*values, envelope_bytes(good)], max_request_size=4 * 1024 * 1024)
+        group = f"big-{uuid.uuid4().hex[:6]}"
+        runner = ConsumerRunner(
+            name=group,
+            consumer=make_consumer(kafka_settings, group, [topic], client_id=group),
+            producer=producer,
+            dead_letter_topic=dlq,
+            handlers={TeamRegistered: recording_handler(group)},
+            sessions=store.sessions,
+            tables=TABLES,
+            clock=SystemClock(),
+            max_message_bytes=kafka_settings.max_message_bytes,
+        )
+
+        async def good_applied() -> bool:
+            return str(good["team_id"]) in await store.effect_counts(group)
+
+        await run_until(runner, good_applied)
+        return topic, dlq, good, runner
+
+    async def test_a_record_over_the_limit_is_dead_lettered_as_a_reference_and_the_next_is_applied(
+        self, store: Store, producer: AIOKafkaProducer, kafka_settings: KafkaSettings, broker: str
+    ) -> None:
+        huge = b"x" * (kafka_settings.max_message_bytes + 100_000)
+        topic, dlq, good, _ = await self.run_over(
+            [huge], store=store, producer=producer, kafka_settings=kafka_settings, broker=broker
+        )
+        letters = await read_topic(broker, dlq, expected=1)
+        assert len(letters) == 1
+        headers = dict(letters[0].headers)
+        assert headers["fmc-dlq-reason"] == b"too-large"
+        assert headers["fmc-dlq-reference"] == b"true"
+        reference = json.loads(letters[0].value or b"")
+        assert reference["topic"] == topic
+        assert reference["offset"] == 0
+        assert reference["size"] == len(huge)
+        assert reference["sha256"] == hashlib.sha256(huge).hexdigest()
+        assert await store.effect_counts(group_of(letters[0])) == {str(good["team_id"]): 1}
+
+    async def test_a_record_under_the_limit_whose_copy_would_exceed_it_goes_as_a_reference(
+        self, store: Store, producer: AIOKafkaProducer, kafka_settings: KafkaSettings, broker: str
+    ) -> None:
+        # Fits the broker, not an envelope: the copy plus the dead-letter headers would not fit.
+        almost = b"{" + b"y" * (kafka_settings.max_message_bytes - 2048)
+        _, dlq, good, _ = await self.run_over(
+            [almost], store=store, producer=producer, kafka_settings=kafka_settings, broker=broker
+        )
+        letters = await read_topic(broker, dlq, expected=1)
+        headers = dict(letters[0].headers)
+        assert headers["fmc-dlq-reason"] == b"invalid-envelope"
+        assert headers["fmc-dlq-reference"] == b"true"
+        assert json.loads(letters[0].value or b"")["sha256"] == hashlib.sha256(almost).hexdigest()
+        assert await store.effect_counts(group_of(letters[0])) == {str(good["team_id"]): 1}
+
+    async def test_a_small_bad_record_is_still_copied_whole(
+        self, store: Store, producer: AIOKafkaProducer, kafka_settings: KafkaSettings, broker: str
+    ) -> None:
+        _, dlq, _, _ = await self.run_over(
+            [b"not json"], store=store, producer=producer, kafka_settings=kafka_settings, broker=broker
+        )
+        letters = await read_topic(broker, dlq, expected=1)
+        assert letters[0].value == b"not json"
+        assert "fmc-dlq-reference" not in dict(letters[0].headers)
+
+
+def group_of(letter: ConsumerRecord[bytes, bytes]) -> str:
+    consumer: bytes = dict(letter.headers)["fmc-dlq-consumer"]
+    return consumer.decode()

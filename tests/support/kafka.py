@@ -41,8 +41,12 @@ async def read_topic(
     return records
 
 
-async def produce_raw(bootstrap: str, topic: str, values: list[bytes], key: bytes = b"k") -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False, acks="all")
+async def produce_raw(
+    bootstrap: str, topic: str, values: list[bytes], key: bytes = b"k", max_request_size: int = 1_048_576
+) -> None:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, enable_idempotence=False, acks="all", max_request_size=max_request_size
+    )
     await producer.start()
     try:
         for value in values:
