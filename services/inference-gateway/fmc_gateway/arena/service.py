@@ -22,7 +22,7 @@ from fmc_common.events.inference import DecodingParameters
 from fmc_gateway.arena.models import ArenaBattle
 from fmc_gateway.arena.schemas import BattleCreate, Contender
 from fmc_gateway.endpoints.readiness import check_endpoint
-from fmc_gateway.runs.locking import begin_writing
+from fmc_gateway.locking import begin_writing
 from fmc_gateway.triton.inference import EndpointAddress, InferenceFailure, ModelClient
 
 

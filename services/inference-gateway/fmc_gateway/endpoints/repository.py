@@ -52,3 +52,10 @@ async def page(session: AsyncSession, after: uuid.UUID | None, limit: int) -> li
     if after is not None:
         query = query.where(Endpoint.id > after)
     return list(await session.scalars(query))
+
+
+async def get(session: AsyncSession, endpoint_id: uuid.UUID) -> Endpoint:
+    found = await session.get(Endpoint, endpoint_id)
+    if found is None:
+        raise LookupError(f"no endpoint {endpoint_id}")  # a foreign key: a bug, not a caller's mistake
+    return found

@@ -24,8 +24,8 @@ from fmc_common.events.inference import DecodingParameters, InferenceProtocol
 from fmc_common.messaging.outbox import Outbox
 from fmc_gateway.endpoints.models import Endpoint
 from fmc_gateway.endpoints.readiness import Readiness, check_endpoint
+from fmc_gateway.locking import begin_writing
 from fmc_gateway.runs.items import ItemLine, ItemsInvalid, ItemsPolicy, ItemsUnavailable, fetch_items
-from fmc_gateway.runs.locking import begin_writing
 from fmc_gateway.runs.models import ChunkStatus, Run, RunChunk, RunItem, RunStatus
 from fmc_gateway.runs.service import fail_run
 from fmc_gateway.runs.timing import wait_any

@@ -23,8 +23,8 @@ from fmc_common.clock import Clock, utc_delta
 from fmc_common.db import transaction
 from fmc_common.events.inference import GpuPool, InferenceRunCompleted, InferenceRunProgressed
 from fmc_common.messaging.outbox import Outbox
+from fmc_gateway.locking import begin_writing
 from fmc_gateway.runs.hashing import responses_digest
-from fmc_gateway.runs.locking import begin_writing
 from fmc_gateway.runs.metrics import GatewayMetrics
 from fmc_gateway.runs.models import ChunkStatus, ItemRecord, RecordStatus, Run, RunChunk, RunStatus
 from fmc_gateway.runs.timing import wait_any

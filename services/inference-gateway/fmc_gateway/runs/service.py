@@ -16,7 +16,7 @@ from fmc_common.clock import Clock
 from fmc_common.errors import Conflict, Forbidden, NotFound
 from fmc_common.events.inference import GpuPool, InferenceRunFailed, InferenceRunRequested
 from fmc_common.messaging.outbox import Outbox
-from fmc_gateway.endpoints import repository as endpoints
+from fmc_gateway.endpoints import service as endpoints
 from fmc_gateway.runs.models import Run, RunStatus
 
 UNFAIR = "unfair-parameters"
@@ -56,7 +56,7 @@ async def accept_run(
             raise RunIdConflict(f"run {request.run_id} was already requested with other parameters")
         return existing
     now = clock.now()
-    endpoint = await endpoints.upsert(
+    endpoint = await endpoints.register(
         session, request.endpoint, now, team_id=request.team_id, submission_id=request.submission_id
     )
     run = Run(
