@@ -50,9 +50,9 @@ def create_app(settings: GatewaySettings | None = None, clock: Clock | None = No
         description="Runs benchmark suites on Triton-served models across the H100 and B200 pools.",
         routers=[runs_router, pools_router, endpoints_router, arena_router, triton_router],
     )
-    app.state.engine = engine
-    app.state.settings = settings
-    app.state.arena = arena = ArenaModels(settings.readiness_timeout_seconds)
+    arena = ArenaModels(settings.readiness_timeout_seconds)
+    runtime.provide(engine)
+    runtime.provide(arena)
     runtime_lifespan = app.router.lifespan_context
 
     @asynccontextmanager

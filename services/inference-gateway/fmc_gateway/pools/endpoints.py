@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from fmc_common.auth import Role
-from fmc_common.web.deps import CurrentActor
 from fmc_common.web.problems import problem_responses
+from fmc_gateway.deps import CurrentActor, SettingsDep
 from fmc_gateway.pools.schemas import EndpointStateOut, PoolOut, PoolsOut
+from fmc_gateway.runs.deps import EngineDep
 
 router = APIRouter(prefix="/v1/pools", tags=["pools"])
 
 
 @router.get("", response_model=PoolsOut, responses=problem_responses(401, 403), summary="GPU pools")
-async def list_pools(request: Request, actor: CurrentActor) -> PoolsOut:
+async def list_pools(actor: CurrentActor, engine: EngineDep, settings: SettingsDep) -> PoolsOut:
     """The GPU pools of this replica: capacity, requests in flight, queued items, and the circuit
     breaker of every endpoint it talks to (operators and services). Per-pool and per-endpoint rates
     and latency histograms are on `/metrics`."""
     actor.require(Role.OPERATOR, Role.SERVICE)
-    engine = request.app.state.engine
-    settings = request.app.state.settings
     snapshot = engine.executor.snapshot() if engine.executor else {"pools": {}, "endpoints": {}}
     pools = [
         PoolOut(

@@ -6,6 +6,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -17,6 +18,8 @@ from fmc_common.errors import Conflict, Forbidden, NotFound
 from fmc_common.events.inference import GpuPool, InferenceRunFailed, InferenceRunRequested
 from fmc_common.messaging.outbox import Outbox
 from fmc_gateway.endpoints import service as endpoints
+from fmc_gateway.endpoints.models import Endpoint
+from fmc_gateway.runs import repository
 from fmc_gateway.runs.models import Run, RunStatus
 
 UNFAIR = "unfair-parameters"
@@ -32,6 +35,13 @@ class RunIdConflict(Conflict):
     title = "A different run was already requested with this id"
 
 
+@dataclass(frozen=True)
+class Acceptance:
+    run: Run
+    created: bool
+    """False when the same request was accepted before (the run is returned as it stands)."""
+
+
 def fingerprint(request: InferenceRunRequested) -> str:
     body = request.model_dump(mode="json", exclude={"requested_at"})
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
@@ -43,7 +53,7 @@ async def accept_run(
     clock: Clock,
     hardware: Mapping[GpuPool, str],
     request: InferenceRunRequested,
-) -> Run:
+) -> Acceptance:
     """Record a requested run (idempotent on its id). It is prepared and answered in the background.
 
     Fairness: every run of a stage on the same suite content must use the same decoding parameters
@@ -54,7 +64,7 @@ async def accept_run(
     if existing is not None:
         if existing.request_fingerprint != print_:
             raise RunIdConflict(f"run {request.run_id} was already requested with other parameters")
-        return existing
+        return Acceptance(existing, created=False)
     now = clock.now()
     endpoint = await endpoints.register(
         session, request.endpoint, now, team_id=request.team_id, submission_id=request.submission_id
@@ -90,7 +100,7 @@ async def accept_run(
     if unfair is not None:
         await fail_run(session, outbox, run, UNFAIR, unfair, now)
     await session.flush()
-    return run
+    return Acceptance(run, created=True)
 
 
 async def _unfair_reason(session: AsyncSession, run: Run) -> str | None:
@@ -147,3 +157,25 @@ async def get_run(session: AsyncSession, run_id: uuid.UUID, actor: Actor) -> Run
     if actor.role == Role.TEAM and actor.team_id != run.team_id:
         raise Forbidden("a team may read only its own runs")
     return run
+
+
+async def endpoint_of(session: AsyncSession, run: Run) -> Endpoint:
+    """The endpoint the run answers on (as the API shows it with the run)."""
+    return await endpoints.get(session, run.endpoint_id)
+
+
+async def page_runs(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    after: uuid.UUID | None,
+    limit: int,
+    stage_id: uuid.UUID | None,
+    status: RunStatus | None,
+) -> list[tuple[Run, Endpoint]]:
+    """Runs in id order with their endpoints; a team sees only its own."""
+    actor.require(Role.OPERATOR, Role.SERVICE, Role.TEAM)
+    team_id = actor.team_id if actor.role == Role.TEAM else None
+    return await repository.page_runs(
+        session, after=after, limit=limit, stage_id=stage_id, status=status, team_id=team_id
+    )
