@@ -22,7 +22,7 @@ async def upsert(
     found = await session.scalar(
         select(Endpoint).where(
             Endpoint.url == endpoint.url,
-            Endpoint.protocol == endpoint.protocol.value,
+            Endpoint.protocol == endpoint.protocol,
             Endpoint.model_name == endpoint.model_name,
             Endpoint.model_version == endpoint.model_version,
         )
@@ -31,14 +31,14 @@ async def upsert(
         found = Endpoint(
             id=uuid.uuid4(),
             url=endpoint.url,
-            protocol=endpoint.protocol.value,
+            protocol=endpoint.protocol,
             model_name=endpoint.model_name,
             model_version=endpoint.model_version,
-            gpu_pool=endpoint.gpu_pool.value,
+            gpu_pool=endpoint.gpu_pool,
             registered_at=now,
         )
         session.add(found)
-    found.gpu_pool = endpoint.gpu_pool.value
+    found.gpu_pool = endpoint.gpu_pool
     if team_id is not None:
         found.team_id = team_id
     if submission_id is not None:

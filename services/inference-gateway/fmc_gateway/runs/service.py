@@ -20,9 +20,7 @@ from fmc_common.messaging.outbox import Outbox
 from fmc_gateway.endpoints import service as endpoints
 from fmc_gateway.endpoints.models import Endpoint
 from fmc_gateway.runs import repository
-from fmc_gateway.runs.models import Run, RunStatus
-
-UNFAIR = "unfair-parameters"
+from fmc_gateway.runs.models import FailureCode, Run, RunStatus
 
 
 class RunNotFound(NotFound):
@@ -75,8 +73,8 @@ async def accept_run(
         submission_id=request.submission_id,
         team_id=request.team_id,
         endpoint_id=endpoint.id,
-        gpu_pool=request.endpoint.gpu_pool.value,
-        hardware_class=hardware.get(request.endpoint.gpu_pool, request.endpoint.gpu_pool.value),
+        gpu_pool=request.endpoint.gpu_pool,
+        hardware_class=hardware.get(request.endpoint.gpu_pool, request.endpoint.gpu_pool),
         suite_id=request.suite.suite_id,
         suite_version=request.suite.version,
         suite_hash=request.suite.content_hash,
@@ -85,7 +83,7 @@ async def accept_run(
         decoding=request.decoding.model_dump(mode="json"),
         limits=request.limits.model_dump(mode="json"),
         request_fingerprint=print_,
-        status=RunStatus.PENDING.value,
+        status=RunStatus.PENDING,
         total=request.items.item_count,
         answered=0,
         errored=0,
@@ -98,7 +96,7 @@ async def accept_run(
     session.add(run)
     unfair = await _unfair_reason(session, run)
     if unfair is not None:
-        await fail_run(session, outbox, run, UNFAIR, unfair, now)
+        await fail_run(session, outbox, run, FailureCode.UNFAIR_PARAMETERS, unfair, now)
     await session.flush()
     return Acceptance(run, created=True)
 
@@ -110,7 +108,7 @@ async def _unfair_reason(session: AsyncSession, run: Run) -> str | None:
             Run.stage_id == run.stage_id,
             Run.suite_hash == run.suite_hash,
             Run.id != run.id,
-            (Run.failure_code.is_(None)) | (Run.failure_code != UNFAIR),
+            (Run.failure_code.is_(None)) | (Run.failure_code != FailureCode.UNFAIR_PARAMETERS),
         )
         .order_by(Run.accepted_at, Run.id)
         .limit(1)
@@ -127,9 +125,9 @@ async def _unfair_reason(session: AsyncSession, run: Run) -> str | None:
 
 
 async def fail_run(
-    session: AsyncSession, outbox: Outbox, run: Run, code: str, reason: str, now: datetime
+    session: AsyncSession, outbox: Outbox, run: Run, code: FailureCode, reason: str, now: datetime
 ) -> None:
-    run.status = RunStatus.FAILED.value
+    run.status = RunStatus.FAILED
     run.failure_code = code
     run.status_reason = reason
     run.finished_at = now
