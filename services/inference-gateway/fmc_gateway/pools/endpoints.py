@@ -24,15 +24,15 @@ async def list_pools(actor: CurrentActor, engine: EngineDep, settings: SettingsD
     pools = []
     for pool, capacity in engine.pools.items():
         # A pool this replica has not started (runs disabled) is idle.
-        now = load.pools.get(pool, PoolLoad(capacity))
+        used = load.pools.get(pool, PoolLoad(capacity))
         pools.append(
             PoolOut(
                 name=pool,
                 hardware_class=settings.pool_hardware.get(pool, pool),
                 capacity=capacity,
-                in_flight=now.in_flight,
-                queued=now.queued,
-                runs=now.runs,
+                in_flight=used.in_flight,
+                queued=used.queued,
+                runs=used.runs,
             )
         )
     endpoints = [
