@@ -14,10 +14,9 @@ from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encod
 from fmc_common.web.problems import problem_responses
 from fmc_gateway.deps import CurrentActor, OperatorOnly, SessionDep, SettingsDep
 from fmc_gateway.endpoints import service
-from fmc_gateway.endpoints.readiness import check_endpoint
+from fmc_gateway.endpoints.readiness import Readiness
 from fmc_gateway.endpoints.schemas import EndpointPage, EndpointRecordOut, ReadinessCheck, ReadinessOut
 from fmc_gateway.triton.inference import EndpointAddress
-from fmc_gateway.triton.repository import control_model
 
 router = APIRouter(prefix="/v1/endpoints", tags=["endpoints"])
 
@@ -33,9 +32,11 @@ async def check(body: ReadinessCheck, actor: CurrentActor, settings: SettingsDep
     against the evaluation contract (and the decoding parameters, when given). Operators and
     services; every run does the same check before its first item."""
     actor.require(Role.OPERATOR, Role.SERVICE)
-    address = _address(body)
-    decoding = DecodingParameters.model_validate(body.decoding.model_dump()) if body.decoding else None
-    result = await check_endpoint(address, decoding, settings.readiness_timeout_seconds)
+    result = await service.check(_address(body), _decoding(body), settings.readiness_timeout_seconds)
+    return _readiness_out(result)
+
+
+def _readiness_out(result: Readiness) -> ReadinessOut:
     return ReadinessOut(
         ready=result.ok,
         code=result.code,
@@ -56,8 +57,8 @@ async def check(body: ReadinessCheck, actor: CurrentActor, settings: SettingsDep
 async def load_model(body: ReadinessCheck, actor: OperatorOnly, settings: SettingsDep) -> ReadinessOut:
     """Ask the endpoint's Triton to load (or reload) the model through its repository API, then run
     the readiness check (operators; the server must run with `--model-control-mode=explicit`)."""
-    await control_model(_address(body), True, settings.readiness_timeout_seconds * 6)
-    return await check(body, actor, settings)
+    result = await service.load(_address(body), _decoding(body), settings.readiness_timeout_seconds)
+    return _readiness_out(result)
 
 
 @router.post(
@@ -68,7 +69,11 @@ async def load_model(body: ReadinessCheck, actor: OperatorOnly, settings: Settin
 )
 async def unload_model(body: ReadinessCheck, actor: OperatorOnly, settings: SettingsDep) -> None:
     """Ask the endpoint's Triton to unload the model (operators). Runs on it wait until it is back."""
-    await control_model(_address(body), False, settings.readiness_timeout_seconds * 6)
+    await service.unload(_address(body), settings.readiness_timeout_seconds)
+
+
+def _decoding(body: ReadinessCheck) -> DecodingParameters | None:
+    return DecodingParameters.model_validate(body.decoding.model_dump()) if body.decoding else None
 
 
 def _address(body: ReadinessCheck) -> EndpointAddress:

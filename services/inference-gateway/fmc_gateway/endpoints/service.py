@@ -7,10 +7,16 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fmc_common.events.inference import RunEndpoint
+from fmc_common.events.inference import DecodingParameters, RunEndpoint
 from fmc_common.events.registry import SubmissionRegistered
 from fmc_gateway.endpoints import repository
 from fmc_gateway.endpoints.models import Endpoint
+from fmc_gateway.endpoints.readiness import Readiness, check_endpoint
+from fmc_gateway.triton.inference import EndpointAddress
+from fmc_gateway.triton.repository import control_model
+
+# Loading a model takes longer than answering a readiness check.
+LOAD_TIMEOUT_FACTOR = 6
 
 
 async def register(
@@ -45,3 +51,19 @@ async def get(session: AsyncSession, endpoint_id: uuid.UUID) -> Endpoint:
 
 async def page(session: AsyncSession, after: uuid.UUID | None, limit: int) -> list[Endpoint]:
     return await repository.page(session, after, limit)
+
+
+async def check(address: EndpointAddress, decoding: DecodingParameters | None, timeout: float) -> Readiness:
+    """The readiness check every run makes before its first item, on demand."""
+    return await check_endpoint(address, decoding, timeout)
+
+
+async def load(address: EndpointAddress, decoding: DecodingParameters | None, timeout: float) -> Readiness:
+    """Have the endpoint's Triton load (or reload) the model, then check it."""
+    await control_model(address, True, timeout * LOAD_TIMEOUT_FACTOR)
+    return await check_endpoint(address, decoding, timeout)
+
+
+async def unload(address: EndpointAddress, timeout: float) -> None:
+    """Have the endpoint's Triton unload the model; runs on it wait until it is back."""
+    await control_model(address, False, timeout * LOAD_TIMEOUT_FACTOR)

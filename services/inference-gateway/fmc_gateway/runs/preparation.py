@@ -22,8 +22,9 @@ from fmc_common.clock import Clock
 from fmc_common.db import transaction
 from fmc_common.events.inference import DecodingParameters
 from fmc_common.messaging.outbox import Outbox
+from fmc_gateway.endpoints import service as endpoints
 from fmc_gateway.endpoints.models import Endpoint
-from fmc_gateway.endpoints.readiness import Readiness, ReadinessCode, check_endpoint
+from fmc_gateway.endpoints.readiness import Readiness, ReadinessCode
 from fmc_gateway.locking import begin_writing
 from fmc_gateway.runs.items import ItemLine, ItemsInvalid, ItemsPolicy, ItemsUnavailable, fetch_items
 from fmc_gateway.runs.models import ChunkStatus, FailureCode, Run, RunChunk, RunItem, RunStatus
@@ -111,7 +112,7 @@ class RunPreparer:
             address = address_of(endpoint)
             decoding = DecodingParameters.model_validate(run.decoding)
             uri, count, sha256 = run.items_uri, run.total, run.items_sha256
-        readiness = await check_endpoint(address, decoding, self._config.readiness_timeout)
+        readiness = await endpoints.check(address, decoding, self._config.readiness_timeout)
         if not readiness.reachable:
             await self._wait(run_id, f"readiness check: {readiness.reason}", readiness)
             return
