@@ -12,16 +12,15 @@ from fastapi import FastAPI
 from fmc_common.clock import Clock, default_clock
 from fmc_common.runtime import ServiceRuntime
 from fmc_common.web.app import build_app
+from fmc_gateway import consumers, grpc
 from fmc_gateway.arena.endpoints import router as arena_router
 from fmc_gateway.arena.service import ArenaModels
 from fmc_gateway.endpoints.endpoints import router as endpoints_router
 from fmc_gateway.models import PLATFORM
 from fmc_gateway.pools.endpoints import router as pools_router
-from fmc_gateway.runs import consumers
 from fmc_gateway.runs.endpoints import router as runs_router
 from fmc_gateway.runs.engine import GatewayEngine
 from fmc_gateway.settings import GatewaySettings
-from fmc_gateway.triton import grpc as triton_grpc
 from fmc_gateway.triton.endpoints import router as triton_router
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -37,7 +36,7 @@ def build_runtime(
     if settings.intake_enabled:
         runtime.consumers = [consumers.intake(runtime, settings.pool_hardware, engine.notify)]
     runtime.grpc_registrar = partial(
-        triton_grpc.register, runtime, settings.triton_url, settings.triton_timeout_seconds
+        grpc.register, runtime, settings.triton_url, settings.triton_timeout_seconds
     )
     return runtime, engine
 
@@ -51,9 +50,9 @@ def create_app(settings: GatewaySettings | None = None, clock: Clock | None = No
         description="Runs benchmark suites on Triton-served models across the H100 and B200 pools.",
         routers=[runs_router, pools_router, endpoints_router, arena_router, triton_router],
     )
-    app.state.engine = engine
-    app.state.settings = settings
-    app.state.arena = arena = ArenaModels(settings.readiness_timeout_seconds)
+    arena = ArenaModels(settings.readiness_timeout_seconds)
+    runtime.provide(engine)
+    runtime.provide(arena)
     runtime_lifespan = app.router.lifespan_context
 
     @asynccontextmanager

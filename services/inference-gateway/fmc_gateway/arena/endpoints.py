@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, status
 
 from fmc_common.auth import Role
-from fmc_common.web.deps import CurrentActor, SessionDep
 from fmc_common.web.problems import problem_responses
 from fmc_gateway.arena import service
+from fmc_gateway.arena.deps import ArenaModelsDep
 from fmc_gateway.arena.models import ArenaBattle
 from fmc_gateway.arena.schemas import Answers, BattleCreate, BattleOut, BattleRevealed
+from fmc_gateway.deps import CurrentActor, RuntimeDep, SessionDep, SettingsDep
 
 router = APIRouter(prefix="/v1/arena", tags=["arena"])
 
@@ -23,17 +24,21 @@ router = APIRouter(prefix="/v1/arena", tags=["arena"])
     responses=problem_responses(401, 403, 422, 429, 503),
     summary="Start a battle",
 )
-async def start_battle(body: BattleCreate, request: Request, actor: CurrentActor) -> BattleOut:
+async def start_battle(
+    body: BattleCreate,
+    actor: CurrentActor,
+    runtime: RuntimeDep,
+    settings: SettingsDep,
+    models: ArenaModelsDep,
+) -> BattleOut:
     """Two of the contenders, picked at random, answer the voter's prompt; the answers come back as
     `a` and `b` with no model identity (services: scoring, on behalf of a voter). A voter may start
     a limited number of battles per window (429 `voter-rate-limited` with `retry_after_seconds`)."""
     actor.require(Role.SERVICE)
-    state = request.app.state
-    settings = state.settings
     battle = await service.start_battle(
-        state.runtime.sessions,
-        state.runtime.clock,
-        state.arena,
+        runtime.sessions,
+        runtime.clock,
+        models,
         body,
         limit=settings.arena_voter_limit,
         window=settings.arena_window_seconds,

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from fmc_gateway.runs.schemas import DecodingIn, EndpointIn
+from fmc_gateway.endpoints.schemas import DecodingIn, EndpointIn
 
 
 class Contender(BaseModel):

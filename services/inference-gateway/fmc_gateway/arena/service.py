@@ -21,8 +21,8 @@ from fmc_common.errors import AppError, NotFound, Unavailable
 from fmc_common.events.inference import DecodingParameters
 from fmc_gateway.arena.models import ArenaBattle
 from fmc_gateway.arena.schemas import BattleCreate, Contender
-from fmc_gateway.endpoints.readiness import check_endpoint
-from fmc_gateway.runs.locking import begin_writing
+from fmc_gateway.endpoints import service as endpoints
+from fmc_gateway.locking import begin_writing
 from fmc_gateway.triton.inference import EndpointAddress, InferenceFailure, ModelClient
 
 
@@ -58,7 +58,7 @@ class ArenaModels:
         found = self._clients.get(address.label)
         if found is not None:
             return found
-        readiness = await check_endpoint(address, decoding, self._timeout)
+        readiness = await endpoints.check(address, decoding, self._timeout)
         if not readiness.ok:
             # The reason names the model: it stays in the logs, never in the voter's answer.
             raise ArenaModelUnavailable("one of the models could not answer; try again later")

@@ -5,19 +5,18 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, status
 
 from fmc_common.auth import Role
 from fmc_common.errors import InvalidInput
 from fmc_common.events.inference import DecodingParameters
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
-from fmc_common.web.deps import CurrentActor, OperatorOnly, SessionDep
 from fmc_common.web.problems import problem_responses
-from fmc_gateway.endpoints import repository
-from fmc_gateway.endpoints.readiness import check_endpoint
+from fmc_gateway.deps import CurrentActor, OperatorOnly, SessionDep, SettingsDep
+from fmc_gateway.endpoints import service
+from fmc_gateway.endpoints.readiness import Readiness
 from fmc_gateway.endpoints.schemas import EndpointPage, EndpointRecordOut, ReadinessCheck, ReadinessOut
 from fmc_gateway.triton.inference import EndpointAddress
-from fmc_gateway.triton.repository import control_model
 
 router = APIRouter(prefix="/v1/endpoints", tags=["endpoints"])
 
@@ -28,14 +27,16 @@ router = APIRouter(prefix="/v1/endpoints", tags=["endpoints"])
     responses=problem_responses(401, 403, 422),
     summary="Readiness check",
 )
-async def check(body: ReadinessCheck, request: Request, actor: CurrentActor) -> ReadinessOut:
+async def check(body: ReadinessCheck, actor: CurrentActor, settings: SettingsDep) -> ReadinessOut:
     """Run the pre-run readiness check against an endpoint now: server live, model ready, signature
     against the evaluation contract (and the decoding parameters, when given). Operators and
     services; every run does the same check before its first item."""
     actor.require(Role.OPERATOR, Role.SERVICE)
-    address = _address(body)
-    decoding = DecodingParameters.model_validate(body.decoding.model_dump()) if body.decoding else None
-    result = await check_endpoint(address, decoding, request.app.state.settings.readiness_timeout_seconds)
+    result = await service.check(_address(body), _decoding(body), settings.readiness_timeout_seconds)
+    return _readiness_out(result)
+
+
+def _readiness_out(result: Readiness) -> ReadinessOut:
     return ReadinessOut(
         ready=result.ok,
         code=result.code,
@@ -53,12 +54,11 @@ async def check(body: ReadinessCheck, request: Request, actor: CurrentActor) -> 
     responses=problem_responses(401, 403, 409, 422, 503),
     summary="Load a model on its Triton",
 )
-async def load_model(body: ReadinessCheck, request: Request, actor: OperatorOnly) -> ReadinessOut:
+async def load_model(body: ReadinessCheck, actor: OperatorOnly, settings: SettingsDep) -> ReadinessOut:
     """Ask the endpoint's Triton to load (or reload) the model through its repository API, then run
     the readiness check (operators; the server must run with `--model-control-mode=explicit`)."""
-    settings = request.app.state.settings
-    await control_model(_address(body), True, settings.readiness_timeout_seconds * 6)
-    return await check(body, request, actor)
+    result = await service.load(_address(body), _decoding(body), settings.readiness_timeout_seconds)
+    return _readiness_out(result)
 
 
 @router.post(
@@ -67,9 +67,13 @@ async def load_model(body: ReadinessCheck, request: Request, actor: OperatorOnly
     responses=problem_responses(401, 403, 409, 422, 503),
     summary="Unload a model from its Triton",
 )
-async def unload_model(body: ReadinessCheck, request: Request, actor: OperatorOnly) -> None:
+async def unload_model(body: ReadinessCheck, actor: OperatorOnly, settings: SettingsDep) -> None:
     """Ask the endpoint's Triton to unload the model (operators). Runs on it wait until it is back."""
-    await control_model(_address(body), False, request.app.state.settings.readiness_timeout_seconds * 6)
+    await service.unload(_address(body), settings.readiness_timeout_seconds)
+
+
+def _decoding(body: ReadinessCheck) -> DecodingParameters | None:
+    return DecodingParameters.model_validate(body.decoding.model_dump()) if body.decoding else None
 
 
 def _address(body: ReadinessCheck) -> EndpointAddress:
@@ -95,7 +99,7 @@ async def list_endpoints(
         after = uuid.UUID(raw) if raw else None
     except ValueError as exc:
         raise InvalidInput("the cursor is not valid") from exc
-    rows = await repository.page(session, after, limit + 1)
+    rows = await service.page(session, after, limit + 1)
     has_more = len(rows) > limit
     rows = rows[:limit]
     return EndpointPage(

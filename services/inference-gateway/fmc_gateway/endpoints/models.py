@@ -6,7 +6,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fmc_common.db import UtcDateTime
+from fmc_common.db import StrEnumColumn, UtcDateTime
+from fmc_common.events.inference import GpuPool, InferenceProtocol
 from fmc_gateway.base import Base
 
 
@@ -18,10 +19,10 @@ class Endpoint(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     url: Mapped[str] = mapped_column(String(500))
-    protocol: Mapped[str] = mapped_column(String(8))
+    protocol: Mapped[InferenceProtocol] = mapped_column(StrEnumColumn(InferenceProtocol, 8))
     model_name: Mapped[str] = mapped_column(String(200))
     model_version: Mapped[str] = mapped_column(String(50))
-    gpu_pool: Mapped[str] = mapped_column(String(8))
+    gpu_pool: Mapped[GpuPool] = mapped_column(StrEnumColumn(GpuPool, 8))
     team_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     submission_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     registered_at: Mapped[datetime] = mapped_column(UtcDateTime)

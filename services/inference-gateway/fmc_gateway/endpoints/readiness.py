@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import tritonclient.grpc.aio as grpc_aio
@@ -18,15 +19,18 @@ from fmc_common.events.inference import DecodingParameters, InferenceProtocol
 from fmc_gateway.endpoints.contract import check_contract, signature_from_triton
 from fmc_gateway.triton.inference import GRPC_CHANNEL_ARGS, EndpointAddress
 
-UNREACHABLE = "endpoint-unreachable"
-NOT_READY = "model-not-ready"
-MISMATCH = "model-contract-mismatch"
+
+class ReadinessCode(StrEnum):
+    UNREACHABLE = "endpoint-unreachable"
+    """Not the team's verdict yet (the server may be restarting): the caller tries again."""
+    NOT_READY = "model-not-ready"
+    MISMATCH = "model-contract-mismatch"
 
 
 @dataclass(frozen=True)
 class Readiness:
     reachable: bool
-    code: str | None = None
+    code: ReadinessCode | None = None
     reason: str | None = None
     server_version: str = ""
     model_version: str = ""
@@ -86,21 +90,25 @@ async def check_endpoint(
 ) -> Readiness:
     """Check ``address`` against the contract (and the run's decoding parameters, when given)."""
     probe = _Probe(address)
-    where = f"Triton at {address.host_port} ({address.protocol.value})"
+    where = f"Triton at {address.host_port} ({address.protocol})"
     try:
         try:
             async with asyncio.timeout(timeout):
                 live = await probe.live()
                 server = await probe.server_metadata()
         except Exception as exc:
-            return Readiness(reachable=False, code=UNREACHABLE, reason=f"{where} did not answer: {exc}")
+            return Readiness(
+                reachable=False, code=ReadinessCode.UNREACHABLE, reason=f"{where} did not answer: {exc}"
+            )
         if not live:
-            return Readiness(reachable=False, code=UNREACHABLE, reason=f"{where} is not live")
+            return Readiness(reachable=False, code=ReadinessCode.UNREACHABLE, reason=f"{where} is not live")
         server_version = str(server.get("version", ""))
         async with asyncio.timeout(timeout):
             return await _check_model(probe, address, decoding, where, server_version)
     except TimeoutError:
-        return Readiness(reachable=False, code=UNREACHABLE, reason=f"{where} did not answer in {timeout}s")
+        return Readiness(
+            reachable=False, code=ReadinessCode.UNREACHABLE, reason=f"{where} did not answer in {timeout}s"
+        )
     finally:
         await probe.close()
 
@@ -122,7 +130,7 @@ async def _check_model(
         state = await _repository_state(probe, name)
         return Readiness(
             reachable=True,
-            code=NOT_READY,
+            code=ReadinessCode.NOT_READY,
             reason=f"{shown} is not ready on {where}{state}: load it (or fix its config.pbtxt and "
             "model files) and request the run again",
             server_version=server_version,
@@ -136,7 +144,7 @@ async def _check_model(
     if not check.ok:
         return Readiness(
             reachable=True,
-            code=MISMATCH,
+            code=ReadinessCode.MISMATCH,
             reason=f"{shown} on {where} does not fit the evaluation contract "
             "(docs/triton-contract.md): " + "; ".join(check.violations),
             server_version=server_version,

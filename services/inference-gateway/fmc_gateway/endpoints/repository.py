@@ -22,7 +22,7 @@ async def upsert(
     found = await session.scalar(
         select(Endpoint).where(
             Endpoint.url == endpoint.url,
-            Endpoint.protocol == endpoint.protocol.value,
+            Endpoint.protocol == endpoint.protocol,
             Endpoint.model_name == endpoint.model_name,
             Endpoint.model_version == endpoint.model_version,
         )
@@ -31,14 +31,14 @@ async def upsert(
         found = Endpoint(
             id=uuid.uuid4(),
             url=endpoint.url,
-            protocol=endpoint.protocol.value,
+            protocol=endpoint.protocol,
             model_name=endpoint.model_name,
             model_version=endpoint.model_version,
-            gpu_pool=endpoint.gpu_pool.value,
+            gpu_pool=endpoint.gpu_pool,
             registered_at=now,
         )
         session.add(found)
-    found.gpu_pool = endpoint.gpu_pool.value
+    found.gpu_pool = endpoint.gpu_pool
     if team_id is not None:
         found.team_id = team_id
     if submission_id is not None:
@@ -52,3 +52,10 @@ async def page(session: AsyncSession, after: uuid.UUID | None, limit: int) -> li
     if after is not None:
         query = query.where(Endpoint.id > after)
     return list(await session.scalars(query))
+
+
+async def get(session: AsyncSession, endpoint_id: uuid.UUID) -> Endpoint:
+    found = await session.get(Endpoint, endpoint_id)
+    if found is None:
+        raise LookupError(f"no endpoint {endpoint_id}")  # a foreign key: a bug, not a caller's mistake
+    return found

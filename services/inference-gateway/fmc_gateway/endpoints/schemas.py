@@ -5,7 +5,19 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fmc_gateway.runs.schemas import NEXT_CURSOR, DecodingIn, EndpointIn
+from fmc_common.events.inference import DecodingParameters, RunEndpoint
+
+_STRICT = ConfigDict(frozen=True, extra="forbid")
+NEXT_CURSOR = "Pass as `cursor` to get the next page; null on the last page."
+
+
+# Shared by runs, readiness checks and arena contenders (no docstring: it would change the OpenAPI).
+class EndpointIn(RunEndpoint):
+    model_config = _STRICT
+
+
+class DecodingIn(DecodingParameters):
+    model_config = _STRICT
 
 
 class ReadinessCheck(BaseModel):

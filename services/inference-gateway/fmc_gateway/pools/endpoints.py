@@ -2,46 +2,49 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from fmc_common.auth import Role
-from fmc_common.web.deps import CurrentActor
 from fmc_common.web.problems import problem_responses
+from fmc_gateway.deps import CurrentActor, SettingsDep
 from fmc_gateway.pools.schemas import EndpointStateOut, PoolOut, PoolsOut
+from fmc_gateway.runs.deps import EngineDep
+from fmc_gateway.runs.snapshot import PoolLoad, ReplicaLoad
 
 router = APIRouter(prefix="/v1/pools", tags=["pools"])
 
 
 @router.get("", response_model=PoolsOut, responses=problem_responses(401, 403), summary="GPU pools")
-async def list_pools(request: Request, actor: CurrentActor) -> PoolsOut:
+async def list_pools(actor: CurrentActor, engine: EngineDep, settings: SettingsDep) -> PoolsOut:
     """The GPU pools of this replica: capacity, requests in flight, queued items, and the circuit
     breaker of every endpoint it talks to (operators and services). Per-pool and per-endpoint rates
     and latency histograms are on `/metrics`."""
     actor.require(Role.OPERATOR, Role.SERVICE)
-    engine = request.app.state.engine
-    settings = request.app.state.settings
-    snapshot = engine.executor.snapshot() if engine.executor else {"pools": {}, "endpoints": {}}
-    pools = [
-        PoolOut(
-            name=pool.value,
-            hardware_class=settings.pool_hardware.get(pool, pool.value),
-            capacity=capacity,
-            in_flight=snapshot["pools"].get(pool.value, {}).get("in_flight", 0),
-            queued=snapshot["pools"].get(pool.value, {}).get("queued", 0),
-            runs=snapshot["pools"].get(pool.value, {}).get("runs", 0),
+    load = engine.executor.snapshot() if engine.executor else ReplicaLoad()
+    pools = []
+    for pool, capacity in engine.pools.items():
+        # A pool this replica has not started (runs disabled) is idle.
+        used = load.pools.get(pool, PoolLoad(capacity))
+        pools.append(
+            PoolOut(
+                name=pool,
+                hardware_class=settings.pool_hardware.get(pool, pool),
+                capacity=capacity,
+                in_flight=used.in_flight,
+                queued=used.queued,
+                runs=used.runs,
+            )
         )
-        for pool, capacity in engine.pools.items()
-    ]
     endpoints = [
         EndpointStateOut(
             endpoint=label,
-            breaker=state["breaker"],
-            in_flight=state["in_flight"],
-            capacity=state["capacity"],
-            last_error=state["last_error"],
-            probe_in_seconds=state["probe_in"],
+            breaker=state.breaker,
+            in_flight=state.in_flight,
+            capacity=state.capacity,
+            last_error=state.last_error,
+            probe_in_seconds=state.probe_in,
         )
-        for label, state in snapshot["endpoints"].items()
+        for label, state in load.endpoints.items()
     ]
     return PoolsOut(
         replica=engine.replica, endpoint_capacity=settings.endpoint_capacity, pools=pools, endpoints=endpoints

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fmc_common.clock import Clock
 from fmc_common.db import transaction
-from fmc_common.events.inference import DecodingParameters, GpuPool, RunLimits
+from fmc_common.events.inference import DecodingParameters, RunLimits
 from fmc_gateway.endpoints.models import Endpoint
 from fmc_gateway.runs.executor import Executor, RunContext, WorkItem
 from fmc_gateway.runs.models import ChunkStatus, ItemRecord, Run, RunChunk, RunItem, RunStatus
@@ -29,7 +29,7 @@ from fmc_gateway.runs.records import ChunkKey, RecordWriter
 from fmc_gateway.runs.timing import wait_any
 
 log = logging.getLogger(__name__)
-OPEN = (RunStatus.RUNNING.value, RunStatus.WAITING.value)
+OPEN = (RunStatus.RUNNING, RunStatus.WAITING)
 
 
 @dataclass(frozen=True)
@@ -103,9 +103,7 @@ class ChunkClaimer:
         """Claim chunks of every active run this replica holds too few of; returns how many."""
         now = self._clock.now()
         open_chunks = (
-            exists()
-            .where(RunChunk.run_id == Run.id, RunChunk.status == ChunkStatus.PENDING.value)
-            .label("open")
+            exists().where(RunChunk.run_id == Run.id, RunChunk.status == ChunkStatus.PENDING).label("open")
         )
         async with self._sessions() as session:
             active = (
@@ -125,7 +123,7 @@ class ChunkClaimer:
                 # Every chunk is done, yet the run is not complete: have its records counted again.
                 self._writer.recheck(row.id)
                 continue
-            if GpuPool(row.gpu_pool) not in self._executor.pools:
+            if row.gpu_pool not in self._executor.pools:
                 continue
             want = self._config.per_run - self.chunks_in_hand(row.id)
             if want > 0:
@@ -134,7 +132,7 @@ class ChunkClaimer:
 
     async def _claim_run(self, run_id: uuid.UUID, want: int, now: datetime) -> int:
         free = (
-            RunChunk.status == ChunkStatus.PENDING.value,
+            RunChunk.status == ChunkStatus.PENDING,
             (RunChunk.lease_owner.is_(None)) | (RunChunk.lease_until < now),
         )
         async with self._sessions() as session:
@@ -193,7 +191,7 @@ class ChunkClaimer:
         async with transaction(self._sessions) as session:
             await session.execute(
                 update(RunChunk)
-                .where(RunChunk.lease_owner == self._replica, RunChunk.status == ChunkStatus.PENDING.value)
+                .where(RunChunk.lease_owner == self._replica, RunChunk.status == ChunkStatus.PENDING)
                 .values(lease_until=self._clock.now() + self._config.lease)
             )
 
@@ -202,7 +200,7 @@ class ChunkClaimer:
         async with transaction(self._sessions) as session:
             await session.execute(
                 update(RunChunk)
-                .where(RunChunk.lease_owner == self._replica, RunChunk.status == ChunkStatus.PENDING.value)
+                .where(RunChunk.lease_owner == self._replica, RunChunk.status == ChunkStatus.PENDING)
                 .values(lease_owner=None, lease_until=None)
             )
         self._remaining.clear()
@@ -215,7 +213,7 @@ async def _context(session: AsyncSession, run_id: uuid.UUID) -> RunContext:
         raise LookupError(f"run {run_id} or its endpoint is gone")
     return RunContext(
         run_id=run.id,
-        pool=GpuPool(run.gpu_pool),
+        pool=run.gpu_pool,
         endpoint=address_of(endpoint),
         datatypes=dict(run.input_datatypes or {}),
         batched=run.batched,

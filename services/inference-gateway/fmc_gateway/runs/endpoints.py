@@ -5,15 +5,16 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from fmc_common.auth import Role
 from fmc_common.errors import InvalidInput
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
-from fmc_common.web.deps import CurrentActor, SessionDep
 from fmc_common.web.problems import problem_responses
+from fmc_gateway.deps import CurrentActor, RuntimeDep, SessionDep, SettingsDep
 from fmc_gateway.endpoints.models import Endpoint
 from fmc_gateway.runs import repository, service
+from fmc_gateway.runs.deps import EngineDep
 from fmc_gateway.runs.models import Run, RunStatus
 from fmc_gateway.runs.schemas import EndpointOut, ResponseOut, ResponsePage, RunCreate, RunOut, RunPage
 
@@ -59,9 +60,7 @@ def run_out(run: Run, endpoint: Endpoint) -> RunOut:
 
 
 async def _out(session: SessionDep, run: Run) -> RunOut:
-    endpoint = await session.get(Endpoint, run.endpoint_id)
-    assert endpoint is not None  # a foreign key
-    return run_out(run, endpoint)
+    return run_out(run, await service.endpoint_of(session, run))
 
 
 @router.post(
@@ -72,7 +71,13 @@ async def _out(session: SessionDep, run: Run) -> RunOut:
     summary="Request a run",
 )
 async def request_run(
-    body: RunCreate, request: Request, response: Response, session: SessionDep, actor: CurrentActor
+    body: RunCreate,
+    response: Response,
+    session: SessionDep,
+    actor: CurrentActor,
+    runtime: RuntimeDep,
+    settings: SettingsDep,
+    engine: EngineDep,
 ) -> RunOut:
     """Request a run of a suite's items on a submission's Triton endpoint (operators and services).
 
@@ -81,19 +86,13 @@ async def request_run(
     (readiness check, items fetch) and answered in the background; follow it with `GET /v1/runs/{id}`.
     """
     actor.require(Role.OPERATOR, Role.SERVICE)
-    runtime = request.app.state.runtime
-    existed = await session.get(Run, body.run_id) is not None
-    run = await service.accept_run(
-        session,
-        runtime.outbox,
-        runtime.clock,
-        request.app.state.settings.pool_hardware,
-        body.to_request(runtime.clock.now()),
+    accepted = await service.accept_run(
+        session, runtime.outbox, runtime.clock, settings.pool_hardware, body.to_request(runtime.clock.now())
     )
-    if existed:
+    if not accepted.created:
         response.status_code = status.HTTP_200_OK
-    request.app.state.engine.notify()
-    return await _out(session, run)
+    engine.notify()
+    return await _out(session, accepted.run)
 
 
 @router.get("/{run_id}", response_model=RunOut, responses=problem_responses(401, 403, 404), summary="One run")
@@ -117,13 +116,8 @@ async def list_runs(
     """Runs in a stable order, a page at a time; a team sees only its own."""
     actor.require(Role.OPERATOR, Role.SERVICE, Role.TEAM)
     after = _uuid_cursor(cursor)
-    rows = await repository.page_runs(
-        session,
-        after=after,
-        limit=limit + 1,
-        stage_id=stage_id,
-        status=run_status.value if run_status else None,
-        team_id=actor.team_id if actor.role == Role.TEAM else None,
+    rows = await service.page_runs(
+        session, actor, after=after, limit=limit + 1, stage_id=stage_id, status=run_status
     )
     has_more = len(rows) > limit
     rows = rows[:limit]

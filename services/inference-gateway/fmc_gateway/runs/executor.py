@@ -30,6 +30,7 @@ from fmc_gateway.runs.breaker import BreakerState, CircuitBreaker
 from fmc_gateway.runs.metrics import BREAKER_VALUE, GatewayMetrics
 from fmc_gateway.runs.models import RecordStatus
 from fmc_gateway.runs.scheduling import FairQueue
+from fmc_gateway.runs.snapshot import EndpointLoad, PoolLoad, ReplicaLoad
 from fmc_gateway.triton.inference import EndpointAddress, FailureKind, InferenceFailure, ModelClient
 
 log = logging.getLogger(__name__)
@@ -86,11 +87,11 @@ class _Series:
     """The metric children of one pool and endpoint, looked up once (labels() costs on every item)."""
 
     def __init__(self, metrics: GatewayMetrics, pool: GpuPool, endpoint: str) -> None:
-        labels = {"pool": pool.value, "endpoint": endpoint}
+        labels = {"pool": pool, "endpoint": endpoint}
         self.in_flight = metrics.in_flight.labels(**labels)
         self.latency = metrics.latency.labels(**labels)
         self.ok = metrics.requests.labels(outcome="ok", **labels)
-        self.failed = {kind: metrics.requests.labels(outcome=kind.value, **labels) for kind in FailureKind}
+        self.failed = {kind: metrics.requests.labels(outcome=kind, **labels) for kind in FailureKind}
 
 
 RecordSink = Callable[[dict[str, Any]], None]
@@ -196,7 +197,7 @@ class Executor:
 
     async def _work(self, pool: GpuPool) -> None:
         queue, changed = self._queues[pool], self._changed[pool]
-        queued = self._metrics.queued.labels(pool=pool.value)
+        queued = self._metrics.queued.labels(pool=pool)
         loop = asyncio.get_running_loop()
         while not self._stopping:
             now = loop.time()
@@ -330,7 +331,7 @@ class Executor:
             "run_id": item.run_id,
             "seq": item.seq,
             "item_id": item.item_id,
-            "status": status.value,
+            "status": status,
             "text": None,
             "prompt_tokens": None,
             "completion_tokens": None,
@@ -349,27 +350,27 @@ class Executor:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def snapshot(self) -> dict[str, Any]:
-        """Capacity, load and breaker states of this replica (for /v1/pools and /v1/endpoints)."""
+    def snapshot(self) -> ReplicaLoad:
+        """Capacity, load and breaker states of this replica (for /v1/pools)."""
         now = asyncio.get_running_loop().time() if self._workers else 0.0
-        return {
-            "pools": {
-                pool.value: {
-                    "capacity": self._config.pools[pool],
-                    "in_flight": self._pool_in_flight[pool],
-                    "queued": len(self._queues[pool]),
-                    "runs": len(self._queues[pool].keys()),
-                }
+        return ReplicaLoad(
+            pools={
+                pool: PoolLoad(
+                    capacity=self._config.pools[pool],
+                    in_flight=self._pool_in_flight[pool],
+                    queued=len(self._queues[pool]),
+                    runs=len(self._queues[pool].keys()),
+                )
                 for pool in self._queues
             },
-            "endpoints": {
-                label: {
-                    "breaker": state.breaker.state.value,
-                    "in_flight": state.in_flight,
-                    "capacity": state.capacity,
-                    "last_error": state.breaker.last_error,
-                    "probe_in": max(0.0, (state.breaker.retry_at() or now) - now),
-                }
+            endpoints={
+                label: EndpointLoad(
+                    breaker=state.breaker.state,
+                    in_flight=state.in_flight,
+                    capacity=state.capacity,
+                    last_error=state.breaker.last_error,
+                    probe_in=max(0.0, (state.breaker.retry_at() or now) - now),
+                )
                 for label, state in self._endpoints.items()
             },
-        }
+        )

@@ -21,7 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fmc_common.db import UtcDateTime
+from fmc_common.db import StrEnumColumn, UtcDateTime
+from fmc_common.events.inference import GpuPool
 from fmc_gateway.base import Base
 
 
@@ -36,6 +37,16 @@ class RunStatus(StrEnum):
 
 
 ACTIVE = (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING)
+
+
+class FailureCode(StrEnum):
+    """Why a run failed (``InferenceRunFailed.code``): each one something the team or the organisers fix."""
+
+    UNFAIR_PARAMETERS = "unfair-parameters"
+    ITEMS_INVALID = "items-invalid"
+    # The readiness check's own codes (``ReadinessCode``) for the two outcomes that fail a run.
+    MODEL_NOT_READY = "model-not-ready"
+    MODEL_CONTRACT_MISMATCH = "model-contract-mismatch"
 
 
 class ChunkStatus(StrEnum):
@@ -60,7 +71,7 @@ class Run(Base):
     submission_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     team_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     endpoint_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("endpoints.id"))
-    gpu_pool: Mapped[str] = mapped_column(String(8))
+    gpu_pool: Mapped[GpuPool] = mapped_column(StrEnumColumn(GpuPool, 8))
     hardware_class: Mapped[str] = mapped_column(String(100))
     suite_id: Mapped[str] = mapped_column(String(200))
     suite_version: Mapped[str] = mapped_column(String(50))
@@ -70,13 +81,13 @@ class Run(Base):
     decoding: Mapped[dict[str, Any]] = mapped_column(JSON)
     limits: Mapped[dict[str, Any]] = mapped_column(JSON)
     request_fingerprint: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[RunStatus] = mapped_column(StrEnumColumn(RunStatus, 16))
     status_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
-    failure_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    failure_code: Mapped[FailureCode | None] = mapped_column(StrEnumColumn(FailureCode, 64), nullable=True)
     total: Mapped[int] = mapped_column(Integer)
     answered: Mapped[int] = mapped_column(Integer, default=0)
     errored: Mapped[int] = mapped_column(Integer, default=0)
-    input_datatypes: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    input_datatypes: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
     batched: Mapped[bool] = mapped_column(Boolean, default=False)
     server_version: Mapped[str | None] = mapped_column(String(50), nullable=True)
     model_version: Mapped[str | None] = mapped_column(String(50), nullable=True)
@@ -115,7 +126,7 @@ class RunChunk(Base):
     chunk_no: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     first_seq: Mapped[int] = mapped_column(Integer)
     last_seq: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[ChunkStatus] = mapped_column(StrEnumColumn(ChunkStatus, 16))
     lease_owner: Mapped[str | None] = mapped_column(String(100), nullable=True)
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     claims: Mapped[int] = mapped_column(Integer, default=0)
@@ -131,7 +142,7 @@ class ItemRecord(Base):
     run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("runs.id"), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     item_id: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(8))
+    status: Mapped[RecordStatus] = mapped_column(StrEnumColumn(RecordStatus, 8))
     text: Mapped[str | None] = mapped_column(Text, nullable=True)
     prompt_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
     completion_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -20,19 +20,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fmc_common.clock import Clock
 from fmc_common.db import transaction
-from fmc_common.events.inference import DecodingParameters, InferenceProtocol
+from fmc_common.events.inference import DecodingParameters
 from fmc_common.messaging.outbox import Outbox
+from fmc_gateway.endpoints import service as endpoints
 from fmc_gateway.endpoints.models import Endpoint
-from fmc_gateway.endpoints.readiness import Readiness, check_endpoint
+from fmc_gateway.endpoints.readiness import Readiness, ReadinessCode
+from fmc_gateway.locking import begin_writing
 from fmc_gateway.runs.items import ItemLine, ItemsInvalid, ItemsPolicy, ItemsUnavailable, fetch_items
-from fmc_gateway.runs.locking import begin_writing
-from fmc_gateway.runs.models import ChunkStatus, Run, RunChunk, RunItem, RunStatus
+from fmc_gateway.runs.models import ChunkStatus, FailureCode, Run, RunChunk, RunItem, RunStatus
 from fmc_gateway.runs.service import fail_run
 from fmc_gateway.runs.timing import wait_any
 from fmc_gateway.triton.inference import EndpointAddress
 
 log = logging.getLogger(__name__)
-ITEMS_INVALID = "items-invalid"
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class PreparerConfig:
 def address_of(endpoint: Endpoint) -> EndpointAddress:
     return EndpointAddress(
         url=endpoint.url,
-        protocol=InferenceProtocol(endpoint.protocol),
+        protocol=endpoint.protocol,
         model_name=endpoint.model_name,
         model_version=endpoint.model_version,
     )
@@ -80,7 +80,7 @@ class RunPreparer:
                     select(Run.id)
                     .where(
                         Run.prepared_at.is_(None),
-                        Run.status.in_([RunStatus.PENDING.value, RunStatus.WAITING.value]),
+                        Run.status.in_([RunStatus.PENDING, RunStatus.WAITING]),
                         (Run.prepare_until.is_(None)) | (Run.prepare_until < now),
                     )
                     .order_by(Run.accepted_at)
@@ -112,12 +112,13 @@ class RunPreparer:
             address = address_of(endpoint)
             decoding = DecodingParameters.model_validate(run.decoding)
             uri, count, sha256 = run.items_uri, run.total, run.items_sha256
-        readiness = await check_endpoint(address, decoding, self._config.readiness_timeout)
+        readiness = await endpoints.check(address, decoding, self._config.readiness_timeout)
         if not readiness.reachable:
             await self._wait(run_id, f"readiness check: {readiness.reason}", readiness)
             return
         if not readiness.ok:
-            await self._fail(run_id, readiness.code or "model-not-ready", readiness.reason or "", readiness)
+            code = FailureCode(readiness.code or ReadinessCode.NOT_READY)  # reachable: not ready or a misfit
+            await self._fail(run_id, code, readiness.reason or "", readiness)
             return
         try:
             items = await fetch_items(uri, count, sha256, self._config.items)
@@ -125,7 +126,9 @@ class RunPreparer:
             await self._wait(run_id, f"items source: {exc}", readiness)
             return
         except ItemsInvalid as exc:
-            await self._fail(run_id, ITEMS_INVALID, f"the items of the run cannot be used: {exc}", readiness)
+            await self._fail(
+                run_id, FailureCode.ITEMS_INVALID, f"the items of the run cannot be used: {exc}", readiness
+            )
             return
         await self._store(run_id, items, readiness)
 
@@ -152,13 +155,13 @@ class RunPreparer:
                         "chunk_no": n,
                         "first_seq": start,
                         "last_seq": min(start + size, len(items)) - 1,
-                        "status": ChunkStatus.PENDING.value,
+                        "status": ChunkStatus.PENDING,
                         "claims": 0,
                     }
                     for n, start in enumerate(range(0, len(items), size))
                 ],
             )
-            run.status = RunStatus.RUNNING.value
+            run.status = RunStatus.RUNNING
             run.status_reason = None
             run.prepared_at = now
             run.last_progress_at = now
@@ -179,19 +182,19 @@ class RunPreparer:
             run = await session.get(Run, run_id, with_for_update=True)
             if run is None or run.prepared_at is not None:
                 return
-            run.status = RunStatus.WAITING.value
+            run.status = RunStatus.WAITING
             run.status_reason = f"{reason}; trying again from {(now + self._config.retry).isoformat()}"
             run.prepare_owner = None
             run.prepare_until = now + self._config.retry
             await _note_check(session, run.endpoint_id, readiness, now)
         log.warning("run waits before it can start", extra={"run_id": str(run_id), "reason": reason})
 
-    async def _fail(self, run_id: uuid.UUID, code: str, reason: str, readiness: Readiness) -> None:
+    async def _fail(self, run_id: uuid.UUID, code: FailureCode, reason: str, readiness: Readiness) -> None:
         now = self._clock.now()
         async with transaction(self._sessions) as session:
             await begin_writing(session)
             run = await session.get(Run, run_id, with_for_update=True)
-            if run is None or run.prepared_at is not None or run.status == RunStatus.FAILED.value:
+            if run is None or run.prepared_at is not None or run.status == RunStatus.FAILED:
                 return
             await fail_run(session, self._outbox, run, code, reason, now)
             run.prepare_owner = None

@@ -21,18 +21,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fmc_common.clock import Clock, utc_delta
 from fmc_common.db import transaction
-from fmc_common.events.inference import GpuPool, InferenceRunCompleted, InferenceRunProgressed
+from fmc_common.events.inference import InferenceRunCompleted, InferenceRunProgressed
 from fmc_common.messaging.outbox import Outbox
+from fmc_gateway.locking import begin_writing
 from fmc_gateway.runs.hashing import responses_digest
-from fmc_gateway.runs.locking import begin_writing
 from fmc_gateway.runs.metrics import GatewayMetrics
 from fmc_gateway.runs.models import ChunkStatus, ItemRecord, RecordStatus, Run, RunChunk, RunStatus
 from fmc_gateway.runs.timing import wait_any
 
 log = logging.getLogger(__name__)
 ChunkKey = tuple[uuid.UUID, int]
-OPEN = (RunStatus.RUNNING.value, RunStatus.WAITING.value)
-ERROR = RecordStatus.ERROR.value
+OPEN = (RunStatus.RUNNING, RunStatus.WAITING)
 SLICE = 100
 # Core inserts: the ORM's bulk path costs more per row, and a run stores every item through here.
 RECORDS = cast(Table, ItemRecord.__table__)
@@ -50,7 +49,7 @@ class WriterConfig:
 class _Batch:
     rows: list[dict[str, Any]] = field(default_factory=list)
     finished: set[ChunkKey] = field(default_factory=set)
-    states: dict[uuid.UUID, tuple[str, str | None]] = field(default_factory=dict)
+    states: dict[uuid.UUID, tuple[RunStatus, str | None]] = field(default_factory=dict)
     rechecks: set[uuid.UUID] = field(default_factory=set)
 
     def __bool__(self) -> bool:
@@ -98,7 +97,7 @@ class RecordWriter:
 
     def set_state(self, run_id: uuid.UUID, status: RunStatus, reason: str | None) -> None:
         """Mark a run WAITING (with why) or RUNNING again; applied with the next batch."""
-        self._batch.states[run_id] = (status.value, reason)
+        self._batch.states[run_id] = (status, reason)
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -132,7 +131,7 @@ class RecordWriter:
         if self._metrics is not None:
             for status, count in self._stored.items():
                 if count:
-                    self._metrics.records.labels(status=status.value).inc(count)
+                    self._metrics.records.labels(status=status).inc(count)
         self._on_committed(done, completed)
 
     def _restore(self, batch: _Batch) -> None:
@@ -196,7 +195,7 @@ class RecordWriter:
             # Slices keep each synchronous stretch of statement building short: the event loop
             # goes on serving Triton's answers between them.
             await session.execute(insert(table).on_conflict_do_nothing(), ordered[start : start + SLICE])
-        errors = sum(1 for row in fresh.values() if row["status"] == RecordStatus.ERROR.value)
+        errors = sum(1 for row in fresh.values() if row["status"] == RecordStatus.ERROR)
         self._stored[RecordStatus.ERROR] += errors
         self._stored[RecordStatus.OK] += len(fresh) - errors
         return len(fresh), errors
@@ -220,11 +219,15 @@ class RecordWriter:
         complete = bool(stored == chunk.last_seq - chunk.first_seq + 1)
         values: dict[str, Any] = {"lease_owner": None, "lease_until": None}
         if complete:
-            values |= {"status": ChunkStatus.DONE.value, "done_at": self._clock.now()}
+            values |= {"status": ChunkStatus.DONE, "done_at": self._clock.now()}
         # An incomplete chunk is released so that any replica answers what is missing.
         await session.execute(
             update(RunChunk)
-            .where(RunChunk.run_id == run_id, RunChunk.chunk_no == chunk_no, RunChunk.status == "pending")
+            .where(
+                RunChunk.run_id == run_id,
+                RunChunk.chunk_no == chunk_no,
+                RunChunk.status == ChunkStatus.PENDING,
+            )
             .values(**values)
         )
         return complete
@@ -272,9 +275,7 @@ class RecordWriter:
             await session.execute(
                 select(
                     func.count(),
-                    func.coalesce(
-                        func.sum(case((ItemRecord.status == RecordStatus.ERROR.value, 1), else_=0)), 0
-                    ),
+                    func.coalesce(func.sum(case((ItemRecord.status == RecordStatus.ERROR, 1), else_=0)), 0),
                 ).where(ItemRecord.run_id == run.id)
             )
         ).one()
@@ -289,7 +290,7 @@ class RecordWriter:
             .order_by(ItemRecord.seq)
         )
         digest = responses_digest((r.item_id, r.status, r.text, r.error) for r in records)
-        run.status, run.status_reason, run.finished_at = RunStatus.COMPLETED.value, None, now
+        run.status, run.status_reason, run.finished_at = RunStatus.COMPLETED, None, now
         run.responses_sha256 = digest
         self._staged_events = True
         await self._outbox.add(
@@ -304,7 +305,7 @@ class RecordWriter:
                 errored=run.errored,
                 responses_sha256=digest,
                 suite_content_hash=run.suite_hash,
-                gpu_pool=GpuPool(run.gpu_pool),
+                gpu_pool=run.gpu_pool,
                 hardware_class=run.hardware_class,
                 server_version=run.server_version or "",
                 model_version=run.model_version or "",

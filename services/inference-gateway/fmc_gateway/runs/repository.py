@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fmc_gateway.endpoints.models import Endpoint
-from fmc_gateway.runs.models import ItemRecord, Run
+from fmc_gateway.runs.models import ItemRecord, Run, RunStatus
 
 
 async def page_runs(
@@ -15,7 +15,7 @@ async def page_runs(
     after: uuid.UUID | None,
     limit: int,
     stage_id: uuid.UUID | None = None,
-    status: str | None = None,
+    status: RunStatus | None = None,
     team_id: uuid.UUID | None = None,
 ) -> list[tuple[Run, Endpoint]]:
     query = select(Run, Endpoint).join(Endpoint, Endpoint.id == Run.endpoint_id).order_by(Run.id).limit(limit)

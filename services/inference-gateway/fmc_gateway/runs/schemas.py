@@ -14,13 +14,9 @@ from fmc_common.events.inference import (
     RunLimits,
     SuiteReference,
 )
+from fmc_gateway.endpoints.schemas import DecodingIn, EndpointIn
 
 _STRICT = ConfigDict(frozen=True, extra="forbid")
-NEXT_CURSOR = "Pass as `cursor` to get the next page; null on the last page."
-
-
-class EndpointIn(RunEndpoint):
-    model_config = _STRICT
 
 
 class SuiteIn(SuiteReference):
@@ -28,10 +24,6 @@ class SuiteIn(SuiteReference):
 
 
 class ItemsIn(ItemsSource):
-    model_config = _STRICT
-
-
-class DecodingIn(DecodingParameters):
     model_config = _STRICT
 
 

@@ -6,6 +6,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -16,10 +17,10 @@ from fmc_common.clock import Clock
 from fmc_common.errors import Conflict, Forbidden, NotFound
 from fmc_common.events.inference import GpuPool, InferenceRunFailed, InferenceRunRequested
 from fmc_common.messaging.outbox import Outbox
-from fmc_gateway.endpoints import repository as endpoints
-from fmc_gateway.runs.models import Run, RunStatus
-
-UNFAIR = "unfair-parameters"
+from fmc_gateway.endpoints import service as endpoints
+from fmc_gateway.endpoints.models import Endpoint
+from fmc_gateway.runs import repository
+from fmc_gateway.runs.models import FailureCode, Run, RunStatus
 
 
 class RunNotFound(NotFound):
@@ -30,6 +31,13 @@ class RunNotFound(NotFound):
 class RunIdConflict(Conflict):
     code = "run-id-conflict"
     title = "A different run was already requested with this id"
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    run: Run
+    created: bool
+    """False when the same request was accepted before (the run is returned as it stands)."""
 
 
 def fingerprint(request: InferenceRunRequested) -> str:
@@ -43,7 +51,7 @@ async def accept_run(
     clock: Clock,
     hardware: Mapping[GpuPool, str],
     request: InferenceRunRequested,
-) -> Run:
+) -> Acceptance:
     """Record a requested run (idempotent on its id). It is prepared and answered in the background.
 
     Fairness: every run of a stage on the same suite content must use the same decoding parameters
@@ -54,9 +62,9 @@ async def accept_run(
     if existing is not None:
         if existing.request_fingerprint != print_:
             raise RunIdConflict(f"run {request.run_id} was already requested with other parameters")
-        return existing
+        return Acceptance(existing, created=False)
     now = clock.now()
-    endpoint = await endpoints.upsert(
+    endpoint = await endpoints.register(
         session, request.endpoint, now, team_id=request.team_id, submission_id=request.submission_id
     )
     run = Run(
@@ -65,8 +73,8 @@ async def accept_run(
         submission_id=request.submission_id,
         team_id=request.team_id,
         endpoint_id=endpoint.id,
-        gpu_pool=request.endpoint.gpu_pool.value,
-        hardware_class=hardware.get(request.endpoint.gpu_pool, request.endpoint.gpu_pool.value),
+        gpu_pool=request.endpoint.gpu_pool,
+        hardware_class=hardware.get(request.endpoint.gpu_pool, request.endpoint.gpu_pool),
         suite_id=request.suite.suite_id,
         suite_version=request.suite.version,
         suite_hash=request.suite.content_hash,
@@ -75,7 +83,7 @@ async def accept_run(
         decoding=request.decoding.model_dump(mode="json"),
         limits=request.limits.model_dump(mode="json"),
         request_fingerprint=print_,
-        status=RunStatus.PENDING.value,
+        status=RunStatus.PENDING,
         total=request.items.item_count,
         answered=0,
         errored=0,
@@ -88,9 +96,9 @@ async def accept_run(
     session.add(run)
     unfair = await _unfair_reason(session, run)
     if unfair is not None:
-        await fail_run(session, outbox, run, UNFAIR, unfair, now)
+        await fail_run(session, outbox, run, FailureCode.UNFAIR_PARAMETERS, unfair, now)
     await session.flush()
-    return run
+    return Acceptance(run, created=True)
 
 
 async def _unfair_reason(session: AsyncSession, run: Run) -> str | None:
@@ -100,7 +108,7 @@ async def _unfair_reason(session: AsyncSession, run: Run) -> str | None:
             Run.stage_id == run.stage_id,
             Run.suite_hash == run.suite_hash,
             Run.id != run.id,
-            (Run.failure_code.is_(None)) | (Run.failure_code != UNFAIR),
+            (Run.failure_code.is_(None)) | (Run.failure_code != FailureCode.UNFAIR_PARAMETERS),
         )
         .order_by(Run.accepted_at, Run.id)
         .limit(1)
@@ -117,9 +125,9 @@ async def _unfair_reason(session: AsyncSession, run: Run) -> str | None:
 
 
 async def fail_run(
-    session: AsyncSession, outbox: Outbox, run: Run, code: str, reason: str, now: datetime
+    session: AsyncSession, outbox: Outbox, run: Run, code: FailureCode, reason: str, now: datetime
 ) -> None:
-    run.status = RunStatus.FAILED.value
+    run.status = RunStatus.FAILED
     run.failure_code = code
     run.status_reason = reason
     run.finished_at = now
@@ -147,3 +155,25 @@ async def get_run(session: AsyncSession, run_id: uuid.UUID, actor: Actor) -> Run
     if actor.role == Role.TEAM and actor.team_id != run.team_id:
         raise Forbidden("a team may read only its own runs")
     return run
+
+
+async def endpoint_of(session: AsyncSession, run: Run) -> Endpoint:
+    """The endpoint the run answers on (as the API shows it with the run)."""
+    return await endpoints.get(session, run.endpoint_id)
+
+
+async def page_runs(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    after: uuid.UUID | None,
+    limit: int,
+    stage_id: uuid.UUID | None,
+    status: RunStatus | None,
+) -> list[tuple[Run, Endpoint]]:
+    """Runs in id order with their endpoints; a team sees only its own."""
+    actor.require(Role.OPERATOR, Role.SERVICE, Role.TEAM)
+    team_id = actor.team_id if actor.role == Role.TEAM else None
+    return await repository.page_runs(
+        session, after=after, limit=limit, stage_id=stage_id, status=status, team_id=team_id
+    )

@@ -58,7 +58,7 @@ class StuckWatchdog:
             candidates = list(
                 await session.scalars(
                     select(Run.id).where(
-                        Run.status.in_([s.value for s in ACTIVE]),
+                        Run.status.in_(ACTIVE),
                         Run.stuck_since.is_(None),
                         Run.last_progress_at < now - self._stuck_after,
                     )
@@ -79,7 +79,7 @@ class StuckWatchdog:
             .where(
                 Run.id == run_id,
                 Run.stuck_since.is_(None),
-                Run.status.in_([s.value for s in ACTIVE]),
+                Run.status.in_(ACTIVE),
                 Run.last_progress_at < now - self._stuck_after,
             )
             .values(stuck_since=now)
@@ -108,16 +108,16 @@ class StuckWatchdog:
 
 
 async def _chunks_state(session: AsyncSession, run: Run, now: datetime) -> str:
-    if run.status == RunStatus.PENDING.value:
+    if run.status == RunStatus.PENDING:
         return "its readiness check has not run: no gateway replica with runs enabled is preparing runs"
-    pending = select(RunChunk).where(RunChunk.run_id == run.id, RunChunk.status == ChunkStatus.PENDING.value)
+    pending = select(RunChunk).where(RunChunk.run_id == run.id, RunChunk.status == ChunkStatus.PENDING)
     left = await session.scalar(select(func.count()).select_from(pending.subquery()))
     held = (
         await session.execute(
             select(RunChunk.lease_owner, func.count(), func.max(RunChunk.lease_until))
             .where(
                 RunChunk.run_id == run.id,
-                RunChunk.status == ChunkStatus.PENDING.value,
+                RunChunk.status == ChunkStatus.PENDING,
                 RunChunk.lease_owner.is_not(None),
                 RunChunk.lease_until >= now,
             )

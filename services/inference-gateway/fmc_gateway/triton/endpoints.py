@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from fmc_common.auth import Role
-from fmc_common.web.deps import CurrentActor
 from fmc_common.web.problems import problem_responses
+from fmc_gateway.deps import CurrentActor, SettingsDep
 from fmc_gateway.triton.client import server_status
 from fmc_gateway.triton.schemas import TritonStatus
 
@@ -19,8 +19,7 @@ router = APIRouter(prefix="/v1/triton", tags=["triton"])
     responses=problem_responses(401, 403, 503),
     summary="Triton health",
 )
-async def triton_status(request: Request, actor: CurrentActor) -> TritonStatus:
+async def triton_status(actor: CurrentActor, settings: SettingsDep) -> TritonStatus:
     """Health, version and models of the configured Triton server (operators and services)."""
     actor.require(Role.OPERATOR, Role.SERVICE)
-    settings = request.app.state.runtime.settings
     return await server_status(settings.triton_url, settings.triton_timeout_seconds)

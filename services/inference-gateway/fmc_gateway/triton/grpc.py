@@ -1,23 +1,21 @@
-"""The gateway's gRPC servicer: Triton status here; run methods from ``runs.grpc`` (shared with REST)."""
+"""gRPC method over the same Triton status as REST: GetTritonStatus."""
 
 from __future__ import annotations
-
-import grpc
 
 from fmc_common.auth import Role
 from fmc_common.errors import AppError
 from fmc_common.grpc_support import ServicerContext, abort_with, authorize
 from fmc_common.runtime import ServiceRuntime
-from fmc_gateway.runs.grpc import RunsRpc
 from fmc_gateway.triton.client import server_status
-from fmc_protos.gateway.v1 import gateway_pb2, gateway_pb2_grpc
+from fmc_protos.gateway.v1 import gateway_pb2
 
 
-class GatewayServicer(RunsRpc, gateway_pb2_grpc.InferenceGatewayServiceServicer):  # type: ignore[misc]
-    def __init__(self, runtime: ServiceRuntime, triton_url: str, timeout: float) -> None:
-        self._runtime = runtime
-        self._triton_url = triton_url
-        self._timeout = timeout
+class TritonRpc:
+    """Mixed into the gateway's servicer (``fmc_gateway.grpc``: one gRPC service per proto)."""
+
+    _runtime: ServiceRuntime
+    _triton_url: str
+    _timeout: float
 
     async def GetTritonStatus(
         self, request: gateway_pb2.GetTritonStatusRequest, context: ServicerContext
@@ -38,10 +36,3 @@ class GatewayServicer(RunsRpc, gateway_pb2_grpc.InferenceGatewayServiceServicer)
                 gateway_pb2.TritonModel(name=m.name, version=m.version, state=m.state) for m in status.models
             ],
         )
-
-
-def register(runtime: ServiceRuntime, triton_url: str, timeout: float, server: grpc.aio.Server) -> list[str]:
-    gateway_pb2_grpc.add_InferenceGatewayServiceServicer_to_server(
-        GatewayServicer(runtime, triton_url, timeout), server
-    )
-    return [gateway_pb2.DESCRIPTOR.services_by_name["InferenceGatewayService"].full_name]

@@ -80,7 +80,7 @@ class EndpointAddress:
     @property
     def label(self) -> str:
         version = self.model_version or "latest"
-        return f"{self.model_name}:{version}@{self.protocol.value}://{self.host_port}"
+        return f"{self.model_name}:{version}@{self.protocol}://{self.host_port}"
 
 
 def classify(error: BaseException) -> InferenceFailure:

@@ -1,0 +1,26 @@
+"""The gateway's Kafka intake, composed here from the domains' handlers (runs, endpoints)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from fmc_common.events.inference import GpuPool, InferenceRunRequested
+from fmc_common.events.registry import SubmissionRegistered
+from fmc_common.events.topics import Topic
+from fmc_common.runtime import ConsumerSpec, ServiceRuntime
+from fmc_gateway.endpoints.consumers import submission_registered
+from fmc_gateway.runs.consumers import run_requested
+
+
+def intake(
+    runtime: ServiceRuntime, hardware: Mapping[GpuPool, str], notify: Callable[[], None]
+) -> ConsumerSpec:
+    """One consumer group for both topics: every group a replica joins costs a rebalance at start."""
+    return ConsumerSpec(
+        name="inference-gateway.intake",
+        topics=[str(Topic.SCORING), str(Topic.REGISTRY)],
+        handlers={
+            InferenceRunRequested: run_requested(runtime, hardware, notify),
+            SubmissionRegistered: submission_registered(runtime),
+        },
+    )
