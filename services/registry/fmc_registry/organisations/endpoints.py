@@ -20,7 +20,6 @@ from fmc_registry.organisations.schemas import (
     RoleGrant,
     RoleOut,
 )
-from fmc_registry.programmes import service as programmes
 
 router = APIRouter(tags=["organisations"])
 
@@ -81,8 +80,6 @@ async def get_organisation(organisation_id: uuid.UUID, ctx: ActorCtx) -> Organis
 )
 async def grant_role(programme_id: uuid.UUID, body: RoleGrant, ctx: OperatorCtx) -> RoleOut:
     """Applicant, consortium lead, consortium member or GPU supplier (operators). Idempotent."""
-    await programmes.get_programme(ctx, programme_id)
-    await service.get(ctx, body.organisation_id)
     granted = await service.grant_role(
         ctx, programme_id=programme_id, organisation_id=body.organisation_id, role=body.role
     )

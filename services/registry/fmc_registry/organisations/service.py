@@ -12,6 +12,7 @@ from fmc_registry.audit import service as audit
 from fmc_registry.context import Ctx
 from fmc_registry.organisations import repository
 from fmc_registry.organisations.models import Organisation, OrganisationKind, OrganisationRole, ProgrammeRole
+from fmc_registry.programmes import service as programmes
 
 
 class OrganisationNameTaken(Conflict):
@@ -73,6 +74,8 @@ async def grant_role(
     ctx: Ctx, *, programme_id: uuid.UUID, organisation_id: uuid.UUID, role: ProgrammeRole
 ) -> OrganisationRole:
     """Record the role (idempotent: granting a role held already changes nothing)."""
+    await programmes.get_programme(ctx, programme_id)
+    await get(ctx, organisation_id)
     existing = await ctx.session.get(OrganisationRole, (programme_id, organisation_id, role.value))
     if existing is not None:
         return existing

@@ -1,4 +1,8 @@
-"""Programmes and stages: creation, reading, and the stage lifecycle (draft -> ... -> final)."""
+"""Programmes and stages: creation, reading, and one step of the stage lifecycle (draft -> ... -> final).
+
+The steps that also move teams or submissions (opening, starting the evaluation) are composed above
+this package, in ``fmc_registry.stages``: teams and submissions depend on programmes, not back.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,10 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from fmc_common import db
-from fmc_common.events.registry import StageOpened, StageStatusChanged
+from fmc_common.events.registry import StageStatusChanged
 from fmc_registry.audit import service as audit
 from fmc_registry.context import Ctx
-from fmc_registry.lifecycle import STAGE_LIFECYCLE, StageStatus, TeamStatus
+from fmc_registry.lifecycle import STAGE_LIFECYCLE, StageStatus
 from fmc_registry.programmes import repository
 from fmc_registry.programmes.errors import (
     ProgrammeNameTaken,
@@ -20,8 +24,6 @@ from fmc_registry.programmes.errors import (
     StageNumberTaken,
 )
 from fmc_registry.programmes.models import Programme, Stage
-from fmc_registry.teams import repository as teams_repository
-from fmc_registry.teams import service as teams
 
 
 async def create_programme(ctx: Ctx, *, name: str, budget_won: int) -> Programme:
@@ -57,6 +59,12 @@ async def get_stage(ctx: Ctx, stage_id: uuid.UUID, *, lock: bool = False) -> Sta
     if stage is None:
         raise StageNotFound(f"no stage with id {stage_id}")
     return stage
+
+
+async def stages_of(ctx: Ctx, programme_id: uuid.UUID) -> list[Stage]:
+    """The programme's stages in order (ProgrammeNotFound if there is no such programme)."""
+    await get_programme(ctx, programme_id)
+    return await repository.stages_of(ctx.session, programme_id)
 
 
 async def add_stage(
@@ -126,28 +134,6 @@ async def transition_stage(ctx: Ctx, stage: Stage, target: StageStatus, reason: 
             from_status=current.value,
             to_status=target.value,
             changed_at=now,
-        ),
-    )
-    return stage
-
-
-async def open_stage(ctx: Ctx, stage: Stage, reason: str | None = None) -> Stage:
-    """Open for submissions; the selected teams and those advanced from the previous stage join it."""
-    await transition_stage(ctx, stage, StageStatus.OPEN, reason)
-    joining = await teams_repository.joining_stage(ctx.session, stage.programme_id, stage.number)
-    for team in joining:
-        await teams.change_status(
-            ctx, team, TeamStatus.IN_STAGE, stage_number=stage.number, reason=f"stage {stage.number} opened"
-        )
-    await ctx.outbox.add(
-        ctx.session,
-        StageOpened(
-            stage_id=stage.id,
-            programme_id=stage.programme_id,
-            number=stage.number,
-            planned_advancing=stage.planned_advancing,
-            team_ids=[t.id for t in joining],
-            opened_at=ctx.clock.now(),
         ),
     )
     return stage

@@ -141,6 +141,11 @@ async def _open_call(ctx: Ctx, stage: Stage, vacancies: int) -> SelectionCall:
     return call
 
 
+async def calls_of(ctx: Ctx, programme_id: uuid.UUID) -> list[SelectionCall]:
+    await programmes.get_programme(ctx, programme_id)
+    return await repository.calls_of(ctx.session, programme_id)
+
+
 async def get_call(ctx: Ctx, call_id: uuid.UUID, *, lock: bool = False) -> SelectionCall:
     call = await repository.call(ctx.session, call_id, lock=lock)
     if call is None:

@@ -143,6 +143,23 @@ async def get_submission(ctx: Ctx, submission_id: uuid.UUID) -> Submission:
     return submission
 
 
+async def of_stage(ctx: Ctx, stage_id: uuid.UUID, team_id: uuid.UUID | None = None) -> list[Submission]:
+    """Every version submitted for the stage, by team (StageNotFound if there is no such stage)."""
+    await programmes.get_stage(ctx, stage_id)
+    return await repository.of_stage(ctx.session, stage_id, team_id)
+
+
+async def evaluation_inputs(ctx: Ctx, stage_id: uuid.UUID) -> list[Submission]:
+    """The submissions frozen when the stage's evaluation started (none before it starts)."""
+    await programmes.get_stage(ctx, stage_id)
+    return await repository.frozen(ctx.session, stage_id)
+
+
+async def statements_of(ctx: Ctx, stage_id: uuid.UUID, team_id: uuid.UUID | None = None) -> list[Statement]:
+    await programmes.get_stage(ctx, stage_id)
+    return await repository.statements(ctx.session, stage_id, team_id)
+
+
 async def record_statement(ctx: Ctx, stage_id: uuid.UUID, team_id: uuid.UUID, text: str) -> Statement:
     """Always stored; flagged late once the evaluation has begun (then it is never an input)."""
     stage = await programmes.get_stage(ctx, stage_id, lock=True)
@@ -171,8 +188,16 @@ async def record_statement(ctx: Ctx, stage_id: uuid.UUID, team_id: uuid.UUID, te
     return statement
 
 
-async def start_evaluation(ctx: Ctx, stage: Stage, reason: str | None = None) -> list[Submission]:
-    """Freeze each team's latest submission and announce them: the evaluation's only inputs."""
+async def start_evaluation(ctx: Ctx, stage_id: uuid.UUID, reason: str | None = None) -> list[Submission]:
+    """The stage moves to ``evaluating`` and each team's latest submission is frozen (``freeze``)."""
+    return await freeze(ctx, await programmes.get_stage(ctx, stage_id, lock=True), reason)
+
+
+async def freeze(ctx: Ctx, stage: Stage, reason: str | None = None) -> list[Submission]:
+    """Freeze each team's latest submission and announce them: the evaluation's only inputs.
+
+    ``stage`` must be locked (``get_stage(lock=True)``): a late submission waits for this to commit.
+    """
     await programmes.transition_stage(ctx, stage, StageStatus.EVALUATING, reason)
     now = ctx.clock.now()
     stage.evaluation_started_at = now

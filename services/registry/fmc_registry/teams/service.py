@@ -130,6 +130,16 @@ async def get_team(ctx: Ctx, team_id: uuid.UUID, *, lock: bool = False) -> Team:
     return team
 
 
+async def join_stage(ctx: Ctx, programme_id: uuid.UUID, number: int) -> list[Team]:
+    """Stage ``number`` opened: the selected teams and those advanced from the last stage enter it."""
+    joining = await repository.joining_stage(ctx.session, programme_id, number)
+    for team in joining:
+        await change_status(
+            ctx, team, TeamStatus.IN_STAGE, stage_number=number, reason=f"stage {number} opened"
+        )
+    return joining
+
+
 async def change_status(
     ctx: Ctx,
     team: Team,
