@@ -42,7 +42,7 @@ def build_runtime(settings: RegistrySettings, clock: Clock | None = None) -> Ser
         settings=settings, tables=PLATFORM, migrations_path=MIGRATIONS, clock=clock or default_clock()
     )
     # The consumer writes events through the runtime's outbox, which exists only once it is built.
-    runtime.consumers = [selection_consumers.consumer_spec(runtime.outbox, runtime.clock)]
+    runtime.consumers = [selection_consumers.consumer_spec(runtime)]
     runtime.grpc_registrar = partial(registry_grpc.register, runtime)
     return runtime
 

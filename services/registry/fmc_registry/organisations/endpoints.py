@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, status
 from fmc_common.auth import Role
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, next_cursor
 from fmc_common.web.problems import problem_responses
-from fmc_registry.context import ActorCtx, OperatorCtx
+from fmc_registry.deps import ActorCtx, OperatorCtx
 from fmc_registry.organisations import repository, service
 from fmc_registry.organisations.models import ProgrammeRole
 from fmc_registry.organisations.schemas import (

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from fmc_common import db
 from fmc_common.errors import Conflict, NotFound
 from fmc_registry.audit import service as audit
-from fmc_registry.context import Ctx
+from fmc_registry.deps import RegistryCtx
 from fmc_registry.organisations import repository
 from fmc_registry.organisations.models import Organisation, OrganisationKind, OrganisationRole, ProgrammeRole
 from fmc_registry.programmes import service as programmes
@@ -25,13 +25,13 @@ class OrganisationNotFound(NotFound):
     title = "No such organisation"
 
 
-async def create(ctx: Ctx, *, name: str, kind: OrganisationKind) -> Organisation:
+async def create(ctx: RegistryCtx, *, name: str, kind: OrganisationKind) -> Organisation:
     if await repository.get_by_name(ctx.session, name) is not None:
         raise OrganisationNameTaken(f"an organisation named {name!r} is already registered")
     return await _insert(ctx, name, kind)
 
 
-async def get_or_create(ctx: Ctx, *, name: str, kind: OrganisationKind) -> Organisation:
+async def get_or_create(ctx: RegistryCtx, *, name: str, kind: OrganisationKind) -> Organisation:
     """The organisation of that name; registered on first mention (a team names its lead by name)."""
     found = await repository.get_by_name(ctx.session, name)
     if found is not None:
@@ -49,7 +49,7 @@ async def get_or_create(ctx: Ctx, *, name: str, kind: OrganisationKind) -> Organ
         return found
 
 
-async def _insert(ctx: Ctx, name: str, kind: OrganisationKind) -> Organisation:
+async def _insert(ctx: RegistryCtx, name: str, kind: OrganisationKind) -> Organisation:
     organisation = Organisation(id=uuid.uuid4(), name=name, kind=kind.value, created_at=ctx.clock.now())
     ctx.session.add(organisation)
     await ctx.session.flush()
@@ -63,7 +63,7 @@ async def _insert(ctx: Ctx, name: str, kind: OrganisationKind) -> Organisation:
     return organisation
 
 
-async def get(ctx: Ctx, organisation_id: uuid.UUID) -> Organisation:
+async def get(ctx: RegistryCtx, organisation_id: uuid.UUID) -> Organisation:
     organisation = await repository.get(ctx.session, organisation_id)
     if organisation is None:
         raise OrganisationNotFound(f"no organisation with id {organisation_id}")
@@ -71,7 +71,7 @@ async def get(ctx: Ctx, organisation_id: uuid.UUID) -> Organisation:
 
 
 async def grant_role(
-    ctx: Ctx, *, programme_id: uuid.UUID, organisation_id: uuid.UUID, role: ProgrammeRole
+    ctx: RegistryCtx, *, programme_id: uuid.UUID, organisation_id: uuid.UUID, role: ProgrammeRole
 ) -> OrganisationRole:
     """Record the role (idempotent: granting a role held already changes nothing)."""
     await programmes.get_programme(ctx, programme_id)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, status
 
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, next_cursor
 from fmc_common.web.problems import problem_responses
-from fmc_registry.context import ActorCtx, OperatorCtx
+from fmc_registry.deps import ActorCtx, OperatorCtx
 from fmc_registry.programmes import repository, service
 from fmc_registry.programmes.schemas import (
     ProgrammeCreate,

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from fmc_common import db
 from fmc_common.events.registry import StageStatusChanged
 from fmc_registry.audit import service as audit
-from fmc_registry.context import Ctx
+from fmc_registry.deps import RegistryCtx
 from fmc_registry.lifecycle import STAGE_LIFECYCLE, StageStatus
 from fmc_registry.programmes import repository
 from fmc_registry.programmes.errors import (
@@ -26,7 +26,7 @@ from fmc_registry.programmes.errors import (
 from fmc_registry.programmes.models import Programme, Stage
 
 
-async def create_programme(ctx: Ctx, *, name: str, budget_won: int) -> Programme:
+async def create_programme(ctx: RegistryCtx, *, name: str, budget_won: int) -> Programme:
     if await repository.get_by_name(ctx.session, name) is not None:
         raise ProgrammeNameTaken(f"a programme named {name!r} exists")
     programme = Programme(id=uuid.uuid4(), name=name, budget_won=budget_won, created_at=ctx.clock.now())
@@ -47,28 +47,28 @@ async def create_programme(ctx: Ctx, *, name: str, budget_won: int) -> Programme
     return programme
 
 
-async def get_programme(ctx: Ctx, programme_id: uuid.UUID) -> Programme:
+async def get_programme(ctx: RegistryCtx, programme_id: uuid.UUID) -> Programme:
     programme = await repository.get(ctx.session, programme_id)
     if programme is None:
         raise ProgrammeNotFound(f"no programme with id {programme_id}")
     return programme
 
 
-async def get_stage(ctx: Ctx, stage_id: uuid.UUID, *, lock: bool = False) -> Stage:
+async def get_stage(ctx: RegistryCtx, stage_id: uuid.UUID, *, lock: bool = False) -> Stage:
     stage = await repository.get_stage(ctx.session, stage_id, lock=lock)
     if stage is None:
         raise StageNotFound(f"no stage with id {stage_id}")
     return stage
 
 
-async def stages_of(ctx: Ctx, programme_id: uuid.UUID) -> list[Stage]:
+async def stages_of(ctx: RegistryCtx, programme_id: uuid.UUID) -> list[Stage]:
     """The programme's stages in order (ProgrammeNotFound if there is no such programme)."""
     await get_programme(ctx, programme_id)
     return await repository.stages_of(ctx.session, programme_id)
 
 
 async def add_stage(
-    ctx: Ctx,
+    ctx: RegistryCtx,
     programme_id: uuid.UUID,
     *,
     number: int,
@@ -110,7 +110,9 @@ async def add_stage(
     return stage
 
 
-async def transition_stage(ctx: Ctx, stage: Stage, target: StageStatus, reason: str | None = None) -> Stage:
+async def transition_stage(
+    ctx: RegistryCtx, stage: Stage, target: StageStatus, reason: str | None = None
+) -> Stage:
     """One legal step of the stage lifecycle, audited and announced."""
     current = StageStatus(stage.status)
     STAGE_LIFECYCLE.check(current, target)

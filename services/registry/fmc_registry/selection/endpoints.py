@@ -8,7 +8,7 @@ from fastapi import APIRouter, status
 
 from fmc_common.auth import Role
 from fmc_common.web.problems import problem_responses
-from fmc_registry.context import ActorCtx, Ctx, OperatorCtx
+from fmc_registry.deps import ActorCtx, OperatorCtx, RegistryCtx
 from fmc_registry.selection import repository, service
 from fmc_registry.selection.models import SelectionCall
 from fmc_registry.selection.schemas import (
@@ -23,7 +23,7 @@ from fmc_registry.selection.schemas import (
 router = APIRouter(tags=["selection"])
 
 
-async def call_out(ctx: Ctx, call: SelectionCall) -> CallOut:
+async def call_out(ctx: RegistryCtx, call: SelectionCall) -> CallOut:
     return CallOut(
         id=call.id,
         programme_id=call.programme_id,

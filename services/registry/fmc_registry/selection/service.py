@@ -9,7 +9,7 @@ from fmc_common.errors import Conflict, NotFound
 from fmc_common.events.registry import AdditionalSelectionOpened, AdditionalTeamSelected
 from fmc_common.events.scoring import StageFinalized, StageResultsPublished
 from fmc_registry.audit import service as audit
-from fmc_registry.context import Ctx
+from fmc_registry.deps import RegistryCtx
 from fmc_registry.lifecycle import EliminationReason, StageStatus, TeamStatus
 from fmc_registry.programmes import repository as programmes_repository
 from fmc_registry.programmes import service as programmes
@@ -55,7 +55,7 @@ class StageMismatch(Conflict):
     title = "The finalised stage does not belong to the programme named"
 
 
-async def on_results_published(ctx: Ctx, event: StageResultsPublished) -> None:
+async def on_results_published(ctx: RegistryCtx, event: StageResultsPublished) -> None:
     """Scoring published a stage's result: the stage leaves ``evaluating`` (statuses wait for the final)."""
     stage = await programmes.get_stage(ctx, event.stage_id, lock=True)
     if stage.programme_id != event.programme_id:
@@ -67,7 +67,7 @@ async def on_results_published(ctx: Ctx, event: StageResultsPublished) -> None:
     )
 
 
-async def on_stage_finalized(ctx: Ctx, event: StageFinalized) -> SelectionCall | None:
+async def on_stage_finalized(ctx: RegistryCtx, event: StageFinalized) -> SelectionCall | None:
     """Apply a final stage result: statuses, stage final, and a call if fewer advanced than planned."""
     stage = await programmes.get_stage(ctx, event.stage_id, lock=True)
     if stage.programme_id != event.programme_id:
@@ -93,7 +93,7 @@ async def on_stage_finalized(ctx: Ctx, event: StageFinalized) -> SelectionCall |
     return await _open_call(ctx, stage, vacancies)
 
 
-async def _open_call(ctx: Ctx, stage: Stage, vacancies: int) -> SelectionCall:
+async def _open_call(ctx: RegistryCtx, stage: Stage, vacancies: int) -> SelectionCall:
     now = ctx.clock.now()
     call = SelectionCall(
         id=uuid.uuid4(),
@@ -141,19 +141,19 @@ async def _open_call(ctx: Ctx, stage: Stage, vacancies: int) -> SelectionCall:
     return call
 
 
-async def calls_of(ctx: Ctx, programme_id: uuid.UUID) -> list[SelectionCall]:
+async def calls_of(ctx: RegistryCtx, programme_id: uuid.UUID) -> list[SelectionCall]:
     await programmes.get_programme(ctx, programme_id)
     return await repository.calls_of(ctx.session, programme_id)
 
 
-async def get_call(ctx: Ctx, call_id: uuid.UUID, *, lock: bool = False) -> SelectionCall:
+async def get_call(ctx: RegistryCtx, call_id: uuid.UUID, *, lock: bool = False) -> SelectionCall:
     call = await repository.call(ctx.session, call_id, lock=lock)
     if call is None:
         raise CallNotFound(f"no additional-selection call with id {call_id}")
     return call
 
 
-async def apply(ctx: Ctx, call_id: uuid.UUID, team_id: uuid.UUID) -> SelectionApplication:
+async def apply(ctx: RegistryCtx, call_id: uuid.UUID, team_id: uuid.UUID) -> SelectionApplication:
     """Eligible: eliminated in the stage, preliminary-review consortia, the programme's other
     applicants, and teams registered since the call opened."""
     call = await get_call(ctx, call_id, lock=True)
@@ -179,7 +179,7 @@ async def apply(ctx: Ctx, call_id: uuid.UUID, team_id: uuid.UUID) -> SelectionAp
     return application
 
 
-async def _basis(ctx: Ctx, call: SelectionCall, team: Team) -> EligibilityBasis:
+async def _basis(ctx: RegistryCtx, call: SelectionCall, team: Team) -> EligibilityBasis:
     known = {e.team_id: e.basis for e in await repository.eligibility(ctx.session, call.id)}
     if team.id in known:
         return EligibilityBasis(known[team.id])
@@ -202,7 +202,7 @@ class Selection:
     gpu_refusal: str | None
 
 
-async def select(ctx: Ctx, call_id: uuid.UUID, team_id: uuid.UUID, reason: str) -> Selection:
+async def select(ctx: RegistryCtx, call_id: uuid.UUID, team_id: uuid.UUID, reason: str) -> Selection:
     """The operator's choice: the team joins the next stage on the advancing teams' GPU terms."""
     call = await get_call(ctx, call_id, lock=True)
     if call.status != CallStatus.OPEN.value:
@@ -252,7 +252,9 @@ async def select(ctx: Ctx, call_id: uuid.UUID, team_id: uuid.UUID, reason: str) 
     return Selection(team=team, gpu_allocation=allocation, gpu_refusal=refusal)
 
 
-async def _equal_gpu_terms(ctx: Ctx, team: Team, stage: Stage) -> tuple[GpuAllocation | None, str | None]:
+async def _equal_gpu_terms(
+    ctx: RegistryCtx, team: Team, stage: Stage
+) -> tuple[GpuAllocation | None, str | None]:
     peers = [
         t.id
         for t in await teams_repository.of_programme(ctx.session, stage.programme_id)

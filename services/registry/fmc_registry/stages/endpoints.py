@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter
 
 from fmc_common.web.problems import problem_responses
-from fmc_registry.context import OperatorCtx
+from fmc_registry.deps import OperatorCtx
 from fmc_registry.programmes.schemas import StageOut, StageTransition
 from fmc_registry.stages import service
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 
 from fmc_common.events.registry import StageOpened
-from fmc_registry.context import Ctx
+from fmc_registry.deps import RegistryCtx
 from fmc_registry.lifecycle import StageStatus
 from fmc_registry.programmes import service as programmes
 from fmc_registry.programmes.models import Stage
@@ -19,7 +19,7 @@ from fmc_registry.teams import service as teams
 
 
 async def change_status(
-    ctx: Ctx, stage_id: uuid.UUID, target: StageStatus, reason: str | None = None
+    ctx: RegistryCtx, stage_id: uuid.UUID, target: StageStatus, reason: str | None = None
 ) -> Stage:
     """Move the stage one step; opening and evaluating carry their effects on teams and submissions."""
     # Locked: a status change and a late submission of the same stage are serialised (PostgreSQL).
@@ -33,7 +33,7 @@ async def change_status(
     return stage
 
 
-async def open_stage(ctx: Ctx, stage: Stage, reason: str | None = None) -> Stage:
+async def open_stage(ctx: RegistryCtx, stage: Stage, reason: str | None = None) -> Stage:
     """Open for submissions; the selected teams and those advanced from the previous stage join it."""
     await programmes.transition_stage(ctx, stage, StageStatus.OPEN, reason)
     joining = await teams.join_stage(ctx, stage.programme_id, stage.number)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, status
 from fmc_common.auth import Role
 from fmc_common.web.problems import problem_responses
 from fmc_registry import idempotent
-from fmc_registry.context import ActorCtx, OperatorCtx
+from fmc_registry.deps import ActorCtx, OperatorCtx
 from fmc_registry.submissions import service
 from fmc_registry.submissions.models import Submission
 from fmc_registry.submissions.schemas import (

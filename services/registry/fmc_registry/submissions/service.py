@@ -15,7 +15,7 @@ from fmc_common.events.registry import (
     TritonEndpoint,
 )
 from fmc_registry.audit import service as audit
-from fmc_registry.context import Ctx
+from fmc_registry.deps import RegistryCtx
 from fmc_registry.lifecycle import StageStatus, TeamStatus
 from fmc_registry.programmes import service as programmes
 from fmc_registry.programmes.models import Stage
@@ -52,7 +52,7 @@ class SubmissionConflict(Conflict):
 
 
 async def register_submission(
-    ctx: Ctx, stage_id: uuid.UUID, team_id: uuid.UUID, body: SubmissionCreate
+    ctx: RegistryCtx, stage_id: uuid.UUID, team_id: uuid.UUID, body: SubmissionCreate
 ) -> Submission:
     # Locking the stage row orders this against a concurrent start of the evaluation.
     stage = await programmes.get_stage(ctx, stage_id, lock=True)
@@ -94,7 +94,7 @@ async def register_submission(
 
 
 def _new_submission(
-    ctx: Ctx, stage_id: uuid.UUID, team_id: uuid.UUID, version: int, body: SubmissionCreate
+    ctx: RegistryCtx, stage_id: uuid.UUID, team_id: uuid.UUID, version: int, body: SubmissionCreate
 ) -> Submission:
     manifest = body.manifest.model_dump(mode="json", exclude_none=True)
     return Submission(
@@ -136,31 +136,35 @@ def endpoint_of(submission: Submission) -> TritonEndpoint:
     )
 
 
-async def get_submission(ctx: Ctx, submission_id: uuid.UUID) -> Submission:
+async def get_submission(ctx: RegistryCtx, submission_id: uuid.UUID) -> Submission:
     submission = await repository.get(ctx.session, submission_id)
     if submission is None:
         raise SubmissionNotFound(f"no submission with id {submission_id}")
     return submission
 
 
-async def of_stage(ctx: Ctx, stage_id: uuid.UUID, team_id: uuid.UUID | None = None) -> list[Submission]:
+async def of_stage(
+    ctx: RegistryCtx, stage_id: uuid.UUID, team_id: uuid.UUID | None = None
+) -> list[Submission]:
     """Every version submitted for the stage, by team (StageNotFound if there is no such stage)."""
     await programmes.get_stage(ctx, stage_id)
     return await repository.of_stage(ctx.session, stage_id, team_id)
 
 
-async def evaluation_inputs(ctx: Ctx, stage_id: uuid.UUID) -> list[Submission]:
+async def evaluation_inputs(ctx: RegistryCtx, stage_id: uuid.UUID) -> list[Submission]:
     """The submissions frozen when the stage's evaluation started (none before it starts)."""
     await programmes.get_stage(ctx, stage_id)
     return await repository.frozen(ctx.session, stage_id)
 
 
-async def statements_of(ctx: Ctx, stage_id: uuid.UUID, team_id: uuid.UUID | None = None) -> list[Statement]:
+async def statements_of(
+    ctx: RegistryCtx, stage_id: uuid.UUID, team_id: uuid.UUID | None = None
+) -> list[Statement]:
     await programmes.get_stage(ctx, stage_id)
     return await repository.statements(ctx.session, stage_id, team_id)
 
 
-async def record_statement(ctx: Ctx, stage_id: uuid.UUID, team_id: uuid.UUID, text: str) -> Statement:
+async def record_statement(ctx: RegistryCtx, stage_id: uuid.UUID, team_id: uuid.UUID, text: str) -> Statement:
     """Always stored; flagged late once the evaluation has begun (then it is never an input)."""
     stage = await programmes.get_stage(ctx, stage_id, lock=True)
     team = await teams.get_team(ctx, team_id)
@@ -188,12 +192,14 @@ async def record_statement(ctx: Ctx, stage_id: uuid.UUID, team_id: uuid.UUID, te
     return statement
 
 
-async def start_evaluation(ctx: Ctx, stage_id: uuid.UUID, reason: str | None = None) -> list[Submission]:
+async def start_evaluation(
+    ctx: RegistryCtx, stage_id: uuid.UUID, reason: str | None = None
+) -> list[Submission]:
     """The stage moves to ``evaluating`` and each team's latest submission is frozen (``freeze``)."""
     return await freeze(ctx, await programmes.get_stage(ctx, stage_id, lock=True), reason)
 
 
-async def freeze(ctx: Ctx, stage: Stage, reason: str | None = None) -> list[Submission]:
+async def freeze(ctx: RegistryCtx, stage: Stage, reason: str | None = None) -> list[Submission]:
     """Freeze each team's latest submission and announce them: the evaluation's only inputs.
 
     ``stage`` must be locked (``get_stage(lock=True)``): a late submission waits for this to commit.

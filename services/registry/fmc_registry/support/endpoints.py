@@ -8,7 +8,7 @@ from fastapi import APIRouter, status
 
 from fmc_common.auth import Role
 from fmc_common.web.problems import problem_responses
-from fmc_registry.context import ActorCtx, OperatorCtx
+from fmc_registry.deps import ActorCtx, OperatorCtx
 from fmc_registry.support import service, views
 from fmc_registry.support.schemas import (
     AllocationCreate,

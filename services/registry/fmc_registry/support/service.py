@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import datetime
 
 from fmc_registry.audit import service as audit
-from fmc_registry.context import Ctx
+from fmc_registry.deps import RegistryCtx
 from fmc_registry.lifecycle import TeamStatus
 from fmc_registry.organisations import service as organisations
 from fmc_registry.organisations.models import ProgrammeRole
@@ -45,7 +45,12 @@ SUPPORTED = {TeamStatus.SELECTED.value, TeamStatus.IN_STAGE.value, TeamStatus.AD
 
 
 async def create_pool(
-    ctx: Ctx, programme_id: uuid.UUID, *, kind: PoolKind, amount_won: int, per_team_cap_won: int | None
+    ctx: RegistryCtx,
+    programme_id: uuid.UUID,
+    *,
+    kind: PoolKind,
+    amount_won: int,
+    per_team_cap_won: int | None,
 ) -> SupportPool:
     programme = await programmes.get_programme(ctx, programme_id)
     if any(p.kind == kind.value for p in await repository.pools_of(ctx.session, programme_id)):
@@ -83,7 +88,7 @@ async def create_pool(
 
 
 async def _supported_team(
-    ctx: Ctx, team_id: uuid.UUID, programme_id: uuid.UUID, *, lock: bool = False
+    ctx: RegistryCtx, team_id: uuid.UUID, programme_id: uuid.UUID, *, lock: bool = False
 ) -> Team:
     team = await teams.get_team(ctx, team_id, lock=lock)
     if team.programme_id != programme_id or team.status not in SUPPORTED:
@@ -94,7 +99,7 @@ async def _supported_team(
 
 
 async def allocate(
-    ctx: Ctx, pool_id: uuid.UUID, *, team_id: uuid.UUID, amount_won: int, purpose: str
+    ctx: RegistryCtx, pool_id: uuid.UUID, *, team_id: uuid.UUID, amount_won: int, purpose: str
 ) -> SupportAllocation:
     pool = await repository.pool(ctx.session, pool_id, lock=True)
     if pool is None:
@@ -126,7 +131,7 @@ async def allocate(
 
 
 async def _check_amounts(
-    ctx: Ctx, pool: SupportPool, budget_won: int, team_id: uuid.UUID, amount_won: int
+    ctx: RegistryCtx, pool: SupportPool, budget_won: int, team_id: uuid.UUID, amount_won: int
 ) -> None:
     left_in_pool = pool.amount_won - await repository.allocated_from(ctx.session, pool.id)
     if amount_won > left_in_pool:
@@ -153,7 +158,7 @@ async def _check_amounts(
 
 
 async def add_package(
-    ctx: Ctx, programme_id: uuid.UUID, *, gpu_model: GpuModel, gpu_count: int
+    ctx: RegistryCtx, programme_id: uuid.UUID, *, gpu_model: GpuModel, gpu_count: int
 ) -> GpuPackage:
     await programmes.get_programme(ctx, programme_id)
     if any(p.gpu_model == gpu_model.value for p in await repository.packages_of(ctx.session, programme_id)):
@@ -174,7 +179,7 @@ async def add_package(
 
 
 async def add_contract(
-    ctx: Ctx,
+    ctx: RegistryCtx,
     programme_id: uuid.UUID,
     *,
     supplier_organisation_id: uuid.UUID,
@@ -225,7 +230,7 @@ async def add_contract(
 
 
 async def allocate_gpus(
-    ctx: Ctx,
+    ctx: RegistryCtx,
     team_id: uuid.UUID,
     *,
     package_id: uuid.UUID,
@@ -271,7 +276,7 @@ async def allocate_gpus(
 
 
 async def _check_supplier_conflict(
-    ctx: Ctx, team: Team, programme_id: uuid.UUID, start: datetime, end: datetime
+    ctx: RegistryCtx, team: Team, programme_id: uuid.UUID, start: datetime, end: datetime
 ) -> None:
     if team.lead_organisation_id is None:
         return
@@ -289,7 +294,7 @@ async def _check_supplier_conflict(
 
 
 async def allocate_like_advancing(
-    ctx: Ctx, team: Team, advancing_ids: list[uuid.UUID]
+    ctx: RegistryCtx, team: Team, advancing_ids: list[uuid.UUID]
 ) -> GpuAllocation | None:
     """Give a newly selected team the GPU package and period most advancing teams have (equal terms).
 

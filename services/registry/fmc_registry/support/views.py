@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from fmc_registry.context import Ctx
+from fmc_registry.deps import RegistryCtx
 from fmc_registry.programmes import service as programmes
 from fmc_registry.support import repository
 from fmc_registry.support.models import GpuSupplierContract, SupportPool
@@ -20,7 +20,7 @@ from fmc_registry.support.schemas import (
 from fmc_registry.teams import service as teams
 
 
-async def pool_out(ctx: Ctx, pool: SupportPool) -> PoolOut:
+async def pool_out(ctx: RegistryCtx, pool: SupportPool) -> PoolOut:
     allocated = await repository.allocated_from(ctx.session, pool.id)
     return PoolOut(
         id=pool.id,
@@ -33,7 +33,7 @@ async def pool_out(ctx: Ctx, pool: SupportPool) -> PoolOut:
     )
 
 
-async def contract_out(ctx: Ctx, contract: GpuSupplierContract) -> ContractOut:
+async def contract_out(ctx: RegistryCtx, contract: GpuSupplierContract) -> ContractOut:
     return ContractOut(
         id=contract.id,
         programme_id=contract.programme_id,
@@ -45,7 +45,7 @@ async def contract_out(ctx: Ctx, contract: GpuSupplierContract) -> ContractOut:
     )
 
 
-async def programme_support(ctx: Ctx, programme_id: uuid.UUID) -> ProgrammeSupport:
+async def programme_support(ctx: RegistryCtx, programme_id: uuid.UUID) -> ProgrammeSupport:
     programme = await programmes.get_programme(ctx, programme_id)
     pooled = await repository.pooled_total(ctx.session, programme_id)
     return ProgrammeSupport(
@@ -64,7 +64,7 @@ async def programme_support(ctx: Ctx, programme_id: uuid.UUID) -> ProgrammeSuppo
     )
 
 
-async def team_support(ctx: Ctx, team_id: uuid.UUID) -> TeamSupport:
+async def team_support(ctx: RegistryCtx, team_id: uuid.UUID) -> TeamSupport:
     await teams.get_team(ctx, team_id)
     return TeamSupport(
         team_id=team_id,

@@ -9,10 +9,9 @@ from fastapi import APIRouter, Header, Query, status
 
 from fmc_common.auth import Role
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, next_cursor
-from fmc_common.web.deps import OptionalActor, SessionDep
 from fmc_common.web.problems import problem_responses
 from fmc_registry import idempotent
-from fmc_registry.context import ActorCtx, OperatorCtx
+from fmc_registry.deps import ActorCtx, AnyoneCtx, OperatorCtx
 from fmc_registry.lifecycle import EliminationReason, TeamStatus, public_status
 from fmc_registry.teams import repository, service
 from fmc_registry.teams.models import Team
@@ -150,15 +149,14 @@ async def change_team_status(team_id: uuid.UUID, body: StatusChange, ctx: Operat
     summary="Public list of teams",
 )
 async def list_public_teams(
-    session: SessionDep,
-    actor: OptionalActor,
+    ctx: AnyoneCtx,
     programme_id: uuid.UUID | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> PublicTeamPage:
     """Anyone, without a token: the teams taking part, with their public status. No ranks, no scores."""
     teams = await repository.page(
-        session, after_id(cursor), limit + 1, programme_id=programme_id, statuses=PUBLIC_STATUSES
+        ctx.session, after_id(cursor), limit + 1, programme_id=programme_id, statuses=PUBLIC_STATUSES
     )
     more = len(teams) > limit
     teams = teams[:limit]

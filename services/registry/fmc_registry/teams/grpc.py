@@ -7,7 +7,7 @@ from fmc_common.errors import InvalidInput
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, next_cursor
 from fmc_protos.registry.v1 import registry_pb2
 from fmc_registry import idempotent
-from fmc_registry.context import Ctx
+from fmc_registry.deps import RegistryCtx
 from fmc_registry.grpc_calls import parse_uuid
 from fmc_registry.lifecycle import TeamStatus
 from fmc_registry.teams import repository, service
@@ -29,7 +29,7 @@ def _to_message(team: Team | TeamOut) -> registry_pb2.Team:
     )
 
 
-async def register_team(ctx: Ctx, request: registry_pb2.RegisterTeamRequest) -> registry_pb2.Team:
+async def register_team(ctx: RegistryCtx, request: registry_pb2.RegisterTeamRequest) -> registry_pb2.Team:
     name, lead = request.name.strip(), request.lead_organisation.strip()
     if not name or not lead or len(name) > 200 or len(lead) > 200:
         raise InvalidInput("name and lead_organisation are required (at most 200 characters)")
@@ -52,14 +52,16 @@ async def register_team(ctx: Ctx, request: registry_pb2.RegisterTeamRequest) -> 
     return _to_message(team)
 
 
-async def get_team(ctx: Ctx, request: registry_pb2.GetTeamRequest) -> registry_pb2.Team:
+async def get_team(ctx: RegistryCtx, request: registry_pb2.GetTeamRequest) -> registry_pb2.Team:
     team_id = parse_uuid(request.team_id, "team_id")
     if ctx.actor.role == Role.TEAM:
         ctx.actor.require_team(team_id)
     return _to_message(await service.get_team(ctx, team_id))
 
 
-async def list_teams(ctx: Ctx, request: registry_pb2.ListTeamsRequest) -> registry_pb2.ListTeamsResponse:
+async def list_teams(
+    ctx: RegistryCtx, request: registry_pb2.ListTeamsRequest
+) -> registry_pb2.ListTeamsResponse:
     size = request.page_size or DEFAULT_LIMIT
     if not 1 <= size <= MAX_LIMIT:
         raise InvalidInput(f"page_size must be 1 to {MAX_LIMIT}")

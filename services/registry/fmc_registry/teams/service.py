@@ -12,7 +12,7 @@ from fmc_common import db
 from fmc_common.errors import Conflict, InvalidInput, NotFound
 from fmc_common.events.registry import TeamRegistered, TeamStatusChanged
 from fmc_registry.audit import service as audit
-from fmc_registry.context import Ctx
+from fmc_registry.deps import RegistryCtx
 from fmc_registry.lifecycle import TEAM_LIFECYCLE, EliminationReason, TeamStatus
 from fmc_registry.organisations import service as organisations
 from fmc_registry.organisations.models import OrganisationKind, ProgrammeRole
@@ -45,7 +45,7 @@ class Application:
     talent_support_applied: bool = False
 
 
-async def register_team(ctx: Ctx, application: Application) -> Team:
+async def register_team(ctx: RegistryCtx, application: Application) -> Team:
     if await repository.get_by_name(ctx.session, application.name) is not None:
         raise TeamNameTaken(f"a team named {application.name!r} is already registered")
     if (
@@ -96,7 +96,7 @@ async def register_team(ctx: Ctx, application: Application) -> Team:
     return team
 
 
-async def _add_members(ctx: Ctx, team: Team, lead_id: uuid.UUID, members: Sequence[str]) -> None:
+async def _add_members(ctx: RegistryCtx, team: Team, lead_id: uuid.UUID, members: Sequence[str]) -> None:
     ctx.session.add(TeamMember(team_id=team.id, organisation_id=lead_id, role=MemberRole.LEAD.value))
     member_ids: set[uuid.UUID] = {lead_id}
     for name in members:
@@ -123,14 +123,14 @@ async def _add_members(ctx: Ctx, team: Team, lead_id: uuid.UUID, members: Sequen
         )
 
 
-async def get_team(ctx: Ctx, team_id: uuid.UUID, *, lock: bool = False) -> Team:
+async def get_team(ctx: RegistryCtx, team_id: uuid.UUID, *, lock: bool = False) -> Team:
     team = await repository.get(ctx.session, team_id, lock=lock)
     if team is None:
         raise TeamNotFound(f"no team with id {team_id}")
     return team
 
 
-async def join_stage(ctx: Ctx, programme_id: uuid.UUID, number: int) -> list[Team]:
+async def join_stage(ctx: RegistryCtx, programme_id: uuid.UUID, number: int) -> list[Team]:
     """Stage ``number`` opened: the selected teams and those advanced from the last stage enter it."""
     joining = await repository.joining_stage(ctx.session, programme_id, number)
     for team in joining:
@@ -141,7 +141,7 @@ async def join_stage(ctx: Ctx, programme_id: uuid.UUID, number: int) -> list[Tea
 
 
 async def change_status(
-    ctx: Ctx,
+    ctx: RegistryCtx,
     team: Team,
     target: TeamStatus,
     *,
