@@ -12,7 +12,6 @@ from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, next_curso
 from fmc_common.web.problems import problem_responses
 from fmc_registry.deps import ActorCtx, OperatorCtx
 from fmc_registry.organisations import repository, service
-from fmc_registry.organisations.models import ProgrammeRole
 from fmc_registry.organisations.schemas import (
     OrganisationCreate,
     OrganisationOut,
@@ -83,11 +82,7 @@ async def grant_role(programme_id: uuid.UUID, body: RoleGrant, ctx: OperatorCtx)
     granted = await service.grant_role(
         ctx, programme_id=programme_id, organisation_id=body.organisation_id, role=body.role
     )
-    return RoleOut(
-        programme_id=granted.programme_id,
-        organisation_id=granted.organisation_id,
-        role=ProgrammeRole(granted.role),
-    )
+    return RoleOut.model_validate(granted)
 
 
 @router.get(
@@ -100,7 +95,4 @@ async def list_roles(organisation_id: uuid.UUID, ctx: ActorCtx) -> list[RoleOut]
     """Operators and services."""
     ctx.actor.require(Role.OPERATOR, Role.SERVICE)
     await service.get(ctx, organisation_id)
-    return [
-        RoleOut(programme_id=r.programme_id, organisation_id=r.organisation_id, role=ProgrammeRole(r.role))
-        for r in await repository.roles_of(ctx.session, organisation_id)
-    ]
+    return [RoleOut.model_validate(r) for r in await repository.roles_of(ctx.session, organisation_id)]

@@ -50,7 +50,7 @@ async def get_or_create(ctx: RegistryCtx, *, name: str, kind: OrganisationKind) 
 
 
 async def _insert(ctx: RegistryCtx, name: str, kind: OrganisationKind) -> Organisation:
-    organisation = Organisation(id=uuid.uuid4(), name=name, kind=kind.value, created_at=ctx.clock.now())
+    organisation = Organisation(id=uuid.uuid4(), name=name, kind=kind, created_at=ctx.clock.now())
     ctx.session.add(organisation)
     await ctx.session.flush()
     await audit.record(
@@ -58,7 +58,7 @@ async def _insert(ctx: RegistryCtx, name: str, kind: OrganisationKind) -> Organi
         action="organisation.registered",
         entity_type="organisation",
         entity_id=organisation.id,
-        details={"name": name, "kind": kind.value},
+        details={"name": name, "kind": kind},
     )
     return organisation
 
@@ -76,10 +76,10 @@ async def grant_role(
     """Record the role (idempotent: granting a role held already changes nothing)."""
     await programmes.get_programme(ctx, programme_id)
     await get(ctx, organisation_id)
-    existing = await ctx.session.get(OrganisationRole, (programme_id, organisation_id, role.value))
+    existing = await repository.role(ctx.session, programme_id, organisation_id, role)
     if existing is not None:
         return existing
-    granted = OrganisationRole(programme_id=programme_id, organisation_id=organisation_id, role=role.value)
+    granted = OrganisationRole(programme_id=programme_id, organisation_id=organisation_id, role=role)
     ctx.session.add(granted)
     await ctx.session.flush()
     await audit.record(
@@ -87,6 +87,6 @@ async def grant_role(
         action="organisation.role-granted",
         entity_type="organisation",
         entity_id=organisation_id,
-        details={"programme_id": str(programme_id), "role": role.value},
+        details={"programme_id": str(programme_id), "role": role},
     )
     return granted

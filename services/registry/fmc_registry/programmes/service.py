@@ -92,7 +92,7 @@ async def add_stage(
         evaluation_ends_at=evaluation_ends_at,
         notification_at=notification_at,
         objection_days=objection_days,
-        status=StageStatus.DRAFT.value,
+        status=StageStatus.DRAFT,
         status_changed_at=ctx.clock.now(),
     )
     ctx.session.add(stage)
@@ -114,10 +114,10 @@ async def transition_stage(
     ctx: RegistryCtx, stage: Stage, target: StageStatus, reason: str | None = None
 ) -> Stage:
     """One legal step of the stage lifecycle, audited and announced."""
-    current = StageStatus(stage.status)
+    current = stage.status
     STAGE_LIFECYCLE.check(current, target)
     now = ctx.clock.now()
-    stage.status = target.value
+    stage.status = target
     stage.status_changed_at = now
     await ctx.session.flush()
     await audit.record(
@@ -126,15 +126,15 @@ async def transition_stage(
         entity_type="stage",
         entity_id=stage.id,
         reason=reason,
-        details={"from": current.value, "to": target.value},
+        details={"from": current, "to": target},
     )
     await ctx.outbox.add(
         ctx.session,
         StageStatusChanged(
             stage_id=stage.id,
             programme_id=stage.programme_id,
-            from_status=current.value,
-            to_status=target.value,
+            from_status=current,
+            to_status=target,
             changed_at=now,
         ),
     )

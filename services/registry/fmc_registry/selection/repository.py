@@ -45,7 +45,7 @@ async def preliminary_review_applicants(session: AsyncSession, programme_id: uui
     query = select(Team).where(
         Team.programme_id == programme_id,
         Team.preliminary_review.is_(True),
-        Team.status == TeamStatus.APPLICANT.value,
+        Team.status == TeamStatus.APPLICANT,
     )
     return list(await session.scalars(query.order_by(Team.id)))
 
@@ -53,7 +53,7 @@ async def preliminary_review_applicants(session: AsyncSession, programme_id: uui
 async def eliminated_in(session: AsyncSession, programme_id: uuid.UUID, stage_number: int) -> list[Team]:
     query = select(Team).where(
         Team.programme_id == programme_id,
-        Team.status == TeamStatus.ELIMINATED.value,
+        Team.status == TeamStatus.ELIMINATED,
         Team.stage_number == stage_number,
     )
     return list(await session.scalars(query.order_by(Team.id)))

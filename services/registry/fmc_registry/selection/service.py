@@ -60,7 +60,7 @@ async def on_results_published(ctx: RegistryCtx, event: StageResultsPublished) -
     stage = await programmes.get_stage(ctx, event.stage_id, lock=True)
     if stage.programme_id != event.programme_id:
         raise StageMismatch(f"stage {stage.id} is not in programme {event.programme_id}")
-    if stage.status in (StageStatus.RESULTS_PUBLISHED.value, StageStatus.FINAL.value):
+    if stage.status in (StageStatus.RESULTS_PUBLISHED, StageStatus.FINAL):
         return  # a re-publication after an accepted objection: the stage already left evaluating
     await programmes.transition_stage(
         ctx, stage, StageStatus.RESULTS_PUBLISHED, "results published by scoring"
@@ -72,7 +72,7 @@ async def on_stage_finalized(ctx: RegistryCtx, event: StageFinalized) -> Selecti
     stage = await programmes.get_stage(ctx, event.stage_id, lock=True)
     if stage.programme_id != event.programme_id:
         raise StageMismatch(f"stage {stage.id} is not in programme {event.programme_id}")
-    if stage.status == StageStatus.EVALUATING.value:
+    if stage.status == StageStatus.EVALUATING:
         await programmes.transition_stage(
             ctx, stage, StageStatus.RESULTS_PUBLISHED, "results published by scoring"
         )
@@ -100,7 +100,7 @@ async def _open_call(ctx: RegistryCtx, stage: Stage, vacancies: int) -> Selectio
         programme_id=stage.programme_id,
         stage_id=stage.id,
         vacancies=vacancies,
-        status=CallStatus.OPEN.value,
+        status=CallStatus.OPEN,
         opened_at=now,
     )
     ctx.session.add(call)
@@ -111,7 +111,7 @@ async def _open_call(ctx: RegistryCtx, stage: Stage, vacancies: int) -> Selectio
     for team in await repository.preliminary_review_applicants(ctx.session, stage.programme_id):
         eligible.setdefault(team.id, EligibilityBasis.PRELIMINARY_REVIEW)
     ctx.session.add_all(
-        SelectionEligibility(call_id=call.id, team_id=team_id, basis=basis.value)
+        SelectionEligibility(call_id=call.id, team_id=team_id, basis=basis)
         for team_id, basis in eligible.items()
     )
     await ctx.session.flush()
@@ -157,7 +157,7 @@ async def apply(ctx: RegistryCtx, call_id: uuid.UUID, team_id: uuid.UUID) -> Sel
     """Eligible: eliminated in the stage, preliminary-review consortia, the programme's other
     applicants, and teams registered since the call opened."""
     call = await get_call(ctx, call_id, lock=True)
-    if call.status != CallStatus.OPEN.value:
+    if call.status != CallStatus.OPEN:
         raise CallClosed("the call is closed")
     team = await teams.get_team(ctx, team_id)
     existing = await repository.application(ctx.session, call.id, team.id)
@@ -165,7 +165,7 @@ async def apply(ctx: RegistryCtx, call_id: uuid.UUID, team_id: uuid.UUID) -> Sel
         return existing
     basis = await _basis(ctx, call, team)
     application = SelectionApplication(
-        call_id=call.id, team_id=team.id, basis=basis.value, applied_at=ctx.clock.now(), selected=False
+        call_id=call.id, team_id=team.id, basis=basis, applied_at=ctx.clock.now(), selected=False
     )
     ctx.session.add(application)
     await ctx.session.flush()
@@ -174,7 +174,7 @@ async def apply(ctx: RegistryCtx, call_id: uuid.UUID, team_id: uuid.UUID) -> Sel
         action="selection.applied",
         entity_type="selection-call",
         entity_id=call.id,
-        details={"team_id": str(team.id), "basis": basis.value},
+        details={"team_id": str(team.id), "basis": basis},
     )
     return application
 
@@ -182,8 +182,8 @@ async def apply(ctx: RegistryCtx, call_id: uuid.UUID, team_id: uuid.UUID) -> Sel
 async def _basis(ctx: RegistryCtx, call: SelectionCall, team: Team) -> EligibilityBasis:
     known = {e.team_id: e.basis for e in await repository.eligibility(ctx.session, call.id)}
     if team.id in known:
-        return EligibilityBasis(known[team.id])
-    if team.programme_id == call.programme_id and team.status == TeamStatus.APPLICANT.value:
+        return known[team.id]
+    if team.programme_id == call.programme_id and team.status == TeamStatus.APPLICANT:
         if team.registered_at >= call.opened_at:
             return EligibilityBasis.NEW_APPLICANT
         return EligibilityBasis.EARLIER_APPLICANT
@@ -205,7 +205,7 @@ class Selection:
 async def select(ctx: RegistryCtx, call_id: uuid.UUID, team_id: uuid.UUID, reason: str) -> Selection:
     """The operator's choice: the team joins the next stage on the advancing teams' GPU terms."""
     call = await get_call(ctx, call_id, lock=True)
-    if call.status != CallStatus.OPEN.value:
+    if call.status != CallStatus.OPEN:
         raise CallClosed("the call is closed")
     application = await repository.application(ctx.session, call.id, team_id)
     if application is None:
@@ -218,7 +218,7 @@ async def select(ctx: RegistryCtx, call_id: uuid.UUID, team_id: uuid.UUID, reaso
     next_stage = await programmes_repository.stage_by_number(
         ctx.session, stage.programme_id, stage.number + 1
     )
-    if next_stage is not None and next_stage.status == StageStatus.OPEN.value:
+    if next_stage is not None and next_stage.status == StageStatus.OPEN:
         await teams.change_status(
             ctx,
             team,
@@ -228,7 +228,7 @@ async def select(ctx: RegistryCtx, call_id: uuid.UUID, team_id: uuid.UUID, reaso
         )
     allocation, refusal = await _equal_gpu_terms(ctx, team, stage)
     if sum(a.selected for a in await repository.applications(ctx.session, call.id)) >= call.vacancies:
-        call.status = CallStatus.CLOSED.value
+        call.status = CallStatus.CLOSED
         call.closed_at = ctx.clock.now()
     await ctx.session.flush()
     await audit.record(
@@ -260,8 +260,8 @@ async def _equal_gpu_terms(
         for t in await teams_repository.of_programme(ctx.session, stage.programme_id)
         if t.id != team.id
         and (
-            (t.status == TeamStatus.ADVANCED.value and t.stage_number == stage.number)
-            or (t.status == TeamStatus.IN_STAGE.value and t.stage_number == stage.number + 1)
+            (t.status == TeamStatus.ADVANCED and t.stage_number == stage.number)
+            or (t.status == TeamStatus.IN_STAGE and t.stage_number == stage.number + 1)
         )
     ]
     try:

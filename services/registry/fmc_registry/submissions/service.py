@@ -60,7 +60,7 @@ async def register_submission(
     _check_window(stage)
     if not (
         team.programme_id == stage.programme_id
-        and team.status == TeamStatus.IN_STAGE.value
+        and team.status == TeamStatus.IN_STAGE
         and team.stage_number == stage.number
     ):
         raise TeamNotInStage(f"team {team_id} is not in stage {stage.number}", team_status=team.status)
@@ -105,8 +105,8 @@ def _new_submission(
         endpoint_url=body.endpoint.url,
         model_name=body.endpoint.model_name,
         model_version=body.endpoint.model_version,
-        protocol=body.endpoint.protocol.value,
-        gpu_pool=body.endpoint.gpu_pool.value,
+        protocol=body.endpoint.protocol,
+        gpu_pool=body.endpoint.gpu_pool,
         manifest=manifest,
         manifest_digest=manifest_digest(manifest),
         model_card=body.model_card.model_dump(mode="json"),
@@ -115,10 +115,9 @@ def _new_submission(
 
 
 def _check_window(stage: Stage) -> None:
-    status = StageStatus(stage.status)
-    if status == StageStatus.DRAFT:
+    if stage.status == StageStatus.DRAFT:
         raise StageNotOpen(f"stage {stage.number} is still a draft")
-    if status != StageStatus.OPEN:
+    if stage.status != StageStatus.OPEN:
         started = stage.evaluation_started_at.isoformat() if stage.evaluation_started_at else None
         raise SubmissionWindowClosed(
             f"the evaluation of stage {stage.number} has started; submissions are frozen",
@@ -170,7 +169,7 @@ async def record_statement(ctx: RegistryCtx, stage_id: uuid.UUID, team_id: uuid.
     team = await teams.get_team(ctx, team_id)
     if team.programme_id != stage.programme_id:
         raise TeamNotInStage(f"team {team_id} is not in the programme of this stage")
-    late = StageStatus(stage.status) not in (StageStatus.DRAFT, StageStatus.OPEN)
+    late = stage.status not in (StageStatus.DRAFT, StageStatus.OPEN)
     statement = Statement(
         id=uuid.uuid4(),
         stage_id=stage.id,

@@ -41,7 +41,7 @@ from fmc_registry.support.models import (
 from fmc_registry.teams import service as teams
 from fmc_registry.teams.models import Team
 
-SUPPORTED = {TeamStatus.SELECTED.value, TeamStatus.IN_STAGE.value, TeamStatus.ADVANCED.value}
+SUPPORTED = {TeamStatus.SELECTED, TeamStatus.IN_STAGE, TeamStatus.ADVANCED}
 
 
 async def create_pool(
@@ -53,8 +53,8 @@ async def create_pool(
     per_team_cap_won: int | None,
 ) -> SupportPool:
     programme = await programmes.get_programme(ctx, programme_id)
-    if any(p.kind == kind.value for p in await repository.pools_of(ctx.session, programme_id)):
-        raise PoolKindTaken(f"the programme already has a {kind.value} pool")
+    if any(p.kind == kind for p in await repository.pools_of(ctx.session, programme_id)):
+        raise PoolKindTaken(f"the programme already has a {kind} pool")
     remaining = programme.budget_won - await repository.pooled_total(ctx.session, programme_id)
     if amount_won > remaining:
         raise BudgetExceeded(
@@ -65,7 +65,7 @@ async def create_pool(
     pool = SupportPool(
         id=uuid.uuid4(),
         programme_id=programme_id,
-        kind=kind.value,
+        kind=kind,
         amount_won=amount_won,
         per_team_cap_won=per_team_cap_won,
         created_at=ctx.clock.now(),
@@ -79,7 +79,7 @@ async def create_pool(
         entity_id=programme_id,
         details={
             "pool_id": str(pool.id),
-            "kind": kind.value,
+            "kind": kind,
             "amount_won": amount_won,
             "per_team_cap_won": per_team_cap_won,
         },
@@ -106,7 +106,7 @@ async def allocate(
         raise PoolNotFound(f"no pool with id {pool_id}")
     programme = await programmes.get_programme(ctx, pool.programme_id)
     team = await _supported_team(ctx, team_id, pool.programme_id)
-    if pool.kind == PoolKind.TALENT.value and not team.talent_support_applied:
+    if pool.kind == PoolKind.TALENT and not team.talent_support_applied:
         raise TalentSupportNotApplied(f"team {team.name!r} did not apply for talent support")
     await _check_amounts(ctx, pool, programme.budget_won, team_id, amount_won)
     allocation = SupportAllocation(
@@ -161,11 +161,9 @@ async def add_package(
     ctx: RegistryCtx, programme_id: uuid.UUID, *, gpu_model: GpuModel, gpu_count: int
 ) -> GpuPackage:
     await programmes.get_programme(ctx, programme_id)
-    if any(p.gpu_model == gpu_model.value for p in await repository.packages_of(ctx.session, programme_id)):
-        raise PackageModelTaken(f"the programme already offers a {gpu_model.value} package")
-    package = GpuPackage(
-        id=uuid.uuid4(), programme_id=programme_id, gpu_model=gpu_model.value, gpu_count=gpu_count
-    )
+    if any(p.gpu_model == gpu_model for p in await repository.packages_of(ctx.session, programme_id)):
+        raise PackageModelTaken(f"the programme already offers a {gpu_model} package")
+    package = GpuPackage(id=uuid.uuid4(), programme_id=programme_id, gpu_model=gpu_model, gpu_count=gpu_count)
     ctx.session.add(package)
     await ctx.session.flush()
     await audit.record(
@@ -173,7 +171,7 @@ async def add_package(
         action="support.gpu-package-offered",
         entity_type="programme",
         entity_id=programme_id,
-        details={"package_id": str(package.id), "gpu_model": gpu_model.value, "gpu_count": gpu_count},
+        details={"package_id": str(package.id), "gpu_model": gpu_model, "gpu_count": gpu_count},
     )
     return package
 
@@ -200,7 +198,7 @@ async def add_contract(
         id=uuid.uuid4(),
         programme_id=programme_id,
         supplier_organisation_id=supplier.id,
-        gpu_model=gpu_model.value,
+        gpu_model=gpu_model,
         rental_starts_at=rental_starts_at,
         rental_ends_at=rental_ends_at,
         created_at=ctx.clock.now(),
@@ -221,7 +219,7 @@ async def add_contract(
         entity_id=supplier.id,
         details={
             "contract_id": str(contract.id),
-            "gpu_model": gpu_model.value,
+            "gpu_model": gpu_model,
             "supplied_team_ids": [str(t) for t in supplied_team_ids],
             "rental_ends_at": rental_ends_at.isoformat(),
         },

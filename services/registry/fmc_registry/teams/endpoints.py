@@ -12,7 +12,7 @@ from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, next_curso
 from fmc_common.web.problems import problem_responses
 from fmc_registry import idempotent
 from fmc_registry.deps import ActorCtx, AnyoneCtx, OperatorCtx
-from fmc_registry.lifecycle import EliminationReason, TeamStatus, public_status
+from fmc_registry.lifecycle import TeamStatus, public_status
 from fmc_registry.teams import repository, service
 from fmc_registry.teams.models import Team
 from fmc_registry.teams.schemas import (
@@ -29,7 +29,7 @@ from fmc_registry.teams.schemas import (
 router = APIRouter(tags=["teams"])
 
 # The public sees who takes part: applicants that were never selected are not listed.
-PUBLIC_STATUSES = [s.value for s in TeamStatus if s != TeamStatus.APPLICANT]
+PUBLIC_STATUSES: list[TeamStatus] = [s for s in TeamStatus if s != TeamStatus.APPLICANT]
 
 
 @router.post(
@@ -111,7 +111,7 @@ async def list_teams(
     Operators and services.
     """
     ctx.actor.require(Role.OPERATOR, Role.SERVICE)
-    statuses = [team_status.value] if team_status else None
+    statuses = [team_status] if team_status else None
     teams = await repository.page(
         ctx.session, after_id(cursor), limit + 1, programme_id=programme_id, statuses=statuses
     )
@@ -166,10 +166,9 @@ async def list_public_teams(
 
 
 def _public(team: Team) -> PublicTeamOut:
-    reason = EliminationReason(team.elimination_reason) if team.elimination_reason else None
     return PublicTeamOut(
         id=team.id,
         name=team.name,
         lead_organisation=team.lead_organisation,
-        public_status=public_status(TeamStatus(team.status), team.stage_number, reason),
+        public_status=public_status(team.status, team.stage_number, team.elimination_reason),
     )

@@ -73,7 +73,7 @@ async def list_teams(
         after_id(request.page_token or None),
         size + 1,
         programme_id=programme_id,
-        statuses=[request.status] if request.status else None,
+        statuses=[TeamStatus(request.status)] if request.status else None,
     )
     page = teams[:size]
     token = next_cursor(page[-1].id if page else None, len(teams) > size)

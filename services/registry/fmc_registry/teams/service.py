@@ -61,7 +61,7 @@ async def register_team(ctx: RegistryCtx, application: Application) -> Team:
         name=application.name,
         lead_organisation=application.lead_organisation,
         lead_organisation_id=lead.id,
-        status=TEAM_LIFECYCLE.initial.value,
+        status=TEAM_LIFECYCLE.initial,
         registered_at=ctx.clock.now(),
         programme_id=application.programme_id,
         applicant_rank=application.applicant_rank,
@@ -97,16 +97,14 @@ async def register_team(ctx: RegistryCtx, application: Application) -> Team:
 
 
 async def _add_members(ctx: RegistryCtx, team: Team, lead_id: uuid.UUID, members: Sequence[str]) -> None:
-    ctx.session.add(TeamMember(team_id=team.id, organisation_id=lead_id, role=MemberRole.LEAD.value))
+    ctx.session.add(TeamMember(team_id=team.id, organisation_id=lead_id, role=MemberRole.LEAD))
     member_ids: set[uuid.UUID] = {lead_id}
     for name in members:
         organisation = await organisations.get_or_create(ctx, name=name, kind=OrganisationKind.COMPANY)
         if organisation.id in member_ids:
             raise InvalidInput(f"{name!r} is listed twice in the consortium")
         member_ids.add(organisation.id)
-        ctx.session.add(
-            TeamMember(team_id=team.id, organisation_id=organisation.id, role=MemberRole.MEMBER.value)
-        )
+        ctx.session.add(TeamMember(team_id=team.id, organisation_id=organisation.id, role=MemberRole.MEMBER))
     await ctx.session.flush()
     if team.programme_id is None:
         return
@@ -150,18 +148,18 @@ async def change_status(
     reason: str | None = None,
 ) -> Team:
     """One legal step of the team lifecycle, with its audit row and its event, in the caller's transaction."""
-    current = TeamStatus(team.status)
+    current = team.status
     TEAM_LIFECYCLE.check(current, target)
     if target == TeamStatus.IN_STAGE and stage_number is None:
         raise InvalidInput("entering a stage needs the stage number")
     if target == TeamStatus.ELIMINATED and reason_code is None:
         raise InvalidInput("an elimination needs a reason code", allowed=[r.value for r in EliminationReason])
     now = ctx.clock.now()
-    team.status = target.value
+    team.status = target
     team.status_changed_at = now
     if target == TeamStatus.IN_STAGE:
         team.stage_number = stage_number
-    team.elimination_reason = reason_code.value if target == TeamStatus.ELIMINATED and reason_code else None
+    team.elimination_reason = reason_code if target == TeamStatus.ELIMINATED else None
     await ctx.session.flush()
     await audit.record(
         ctx,
@@ -170,8 +168,8 @@ async def change_status(
         entity_id=team.id,
         reason=reason,
         details={
-            "from": current.value,
-            "to": target.value,
+            "from": current,
+            "to": target,
             "stage_number": team.stage_number,
             "reason_code": team.elimination_reason,
         },
@@ -181,8 +179,8 @@ async def change_status(
         TeamStatusChanged(
             team_id=team.id,
             programme_id=team.programme_id,
-            from_status=current.value,
-            to_status=target.value,
+            from_status=current,
+            to_status=target,
             stage_number=team.stage_number,
             reason_code=team.elimination_reason,
             changed_at=now,
