@@ -15,10 +15,6 @@ async def call(session: AsyncSession, call_id: uuid.UUID, *, lock: bool = False)
     return await session.scalar(query.with_for_update() if lock else query)
 
 
-async def call_for_stage(session: AsyncSession, stage_id: uuid.UUID) -> SelectionCall | None:
-    return await session.scalar(select(SelectionCall).where(SelectionCall.stage_id == stage_id))
-
-
 async def calls_of(session: AsyncSession, programme_id: uuid.UUID) -> list[SelectionCall]:
     query = select(SelectionCall).where(SelectionCall.programme_id == programme_id)
     return list(await session.scalars(query.order_by(SelectionCall.opened_at)))
