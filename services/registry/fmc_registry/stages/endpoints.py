@@ -8,8 +8,9 @@ from fastapi import APIRouter
 
 from fmc_common.web.problems import problem_responses
 from fmc_registry.deps import OperatorCtx
-from fmc_registry.programmes.schemas import StageOut, StageTransition
+from fmc_registry.programmes.schemas import StageOut
 from fmc_registry.stages import service
+from fmc_registry.stages.schemas import StageTransition
 
 # Documented with the other stage endpoints, under "programmes" (the published OpenAPI is unchanged).
 router = APIRouter(tags=["programmes"])
