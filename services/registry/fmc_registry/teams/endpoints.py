@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, status
 
 from fmc_common.auth import Role
-from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, next_cursor
+from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from fmc_common.web.problems import problem_responses
 from fmc_registry import idempotent
 from fmc_registry.deps import ActorCtx, AnyoneCtx, OperatorCtx
@@ -112,15 +112,8 @@ async def list_teams(
     """
     ctx.actor.require(Role.OPERATOR, Role.SERVICE)
     statuses = [team_status] if team_status else None
-    teams = await repository.page(
-        ctx.session, after_id(cursor), limit + 1, programme_id=programme_id, statuses=statuses
-    )
-    more = len(teams) > limit
-    teams = teams[:limit]
-    return TeamPage(
-        items=[TeamOut.model_validate(t) for t in teams],
-        next_cursor=next_cursor(teams[-1].id if teams else None, more),
-    )
+    found = await service.page(ctx.session, cursor, limit, programme_id=programme_id, statuses=statuses)
+    return TeamPage(items=[TeamOut.model_validate(t) for t in found.teams], next_cursor=found.next_cursor)
 
 
 @router.post(
@@ -155,14 +148,10 @@ async def list_public_teams(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> PublicTeamPage:
     """Anyone, without a token: the teams taking part, with their public status. No ranks, no scores."""
-    teams = await repository.page(
-        ctx.session, after_id(cursor), limit + 1, programme_id=programme_id, statuses=PUBLIC_STATUSES
+    found = await service.page(
+        ctx.session, cursor, limit, programme_id=programme_id, statuses=PUBLIC_STATUSES
     )
-    more = len(teams) > limit
-    teams = teams[:limit]
-    return PublicTeamPage(
-        items=[_public(t) for t in teams], next_cursor=next_cursor(teams[-1].id if teams else None, more)
-    )
+    return PublicTeamPage(items=[_public(t) for t in found.teams], next_cursor=found.next_cursor)
 
 
 def _public(team: Team) -> PublicTeamOut:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from fmc_common.auth import Role
 from fmc_common.errors import InvalidInput
-from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, next_cursor
+from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from fmc_protos.registry.v1 import registry_pb2
 from fmc_registry import idempotent
 from fmc_registry.deps import RegistryCtx
 from fmc_registry.grpc_calls import parse_uuid
 from fmc_registry.lifecycle import TeamStatus
-from fmc_registry.teams import repository, service
+from fmc_registry.teams import service
 from fmc_registry.teams.models import Team
 from fmc_registry.teams.schemas import TeamOut
 
@@ -68,13 +68,13 @@ async def list_teams(
     programme_id = parse_uuid(request.programme_id, "programme_id") if request.programme_id else None
     if request.status and request.status not in {s.value for s in TeamStatus}:
         raise InvalidInput("status is not a team status", allowed=[s.value for s in TeamStatus])
-    teams = await repository.page(
+    found = await service.page(
         ctx.session,
-        after_id(request.page_token or None),
-        size + 1,
+        request.page_token or None,
+        size,
         programme_id=programme_id,
         statuses=[TeamStatus(request.status)] if request.status else None,
     )
-    page = teams[:size]
-    token = next_cursor(page[-1].id if page else None, len(teams) > size)
-    return registry_pb2.ListTeamsResponse(teams=[_to_message(t) for t in page], next_page_token=token or "")
+    return registry_pb2.ListTeamsResponse(
+        teams=[_to_message(t) for t in found.teams], next_page_token=found.next_cursor or ""
+    )

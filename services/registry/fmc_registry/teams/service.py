@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fmc_common import db
 from fmc_common.errors import Conflict, InvalidInput, NotFound
 from fmc_common.events.registry import TeamRegistered, TeamStatusChanged
+from fmc_common.pagination import after_id, next_cursor
 from fmc_registry.audit import service as audit
 from fmc_registry.deps import RegistryCtx
 from fmc_registry.lifecycle import TEAM_LIFECYCLE, EliminationReason, TeamStatus
@@ -119,6 +121,31 @@ async def _add_members(ctx: RegistryCtx, team: Team, lead_id: uuid.UUID, members
             organisation_id=member_id,
             role=ProgrammeRole.CONSORTIUM_MEMBER,
         )
+
+
+@dataclass(frozen=True)
+class Listing:
+    teams: list[Team]
+    next_cursor: str | None  # None on the last page
+
+
+async def page(
+    session: AsyncSession,
+    cursor: str | None,
+    limit: int,
+    *,
+    programme_id: uuid.UUID | None = None,
+    statuses: list[TeamStatus] | None = None,
+) -> Listing:
+    """Teams in a stable order, a page at a time (REST, the public list and gRPC alike).
+
+    Takes the session, not a context: the public list is read by anonymous callers too.
+    """
+    rows = await repository.page(
+        session, after_id(cursor), limit + 1, programme_id=programme_id, statuses=statuses
+    )
+    teams = rows[:limit]
+    return Listing(teams=teams, next_cursor=next_cursor(teams[-1].id if teams else None, len(rows) > limit))
 
 
 async def get_team(ctx: RegistryCtx, team_id: uuid.UUID, *, lock: bool = False) -> Team:
