@@ -11,7 +11,9 @@ from fmc_common.db import transaction
 from fmc_common.errors import AppError, InvalidInput
 from fmc_common.grpc_support import ServicerContext, abort_with, authorize
 from fmc_common.runtime import ServiceRuntime
-from fmc_registry.context import Ctx
+from fmc_common.web.context import context_for
+from fmc_registry.deps import RegistryCtx as Ctx
+from fmc_registry.settings import RegistrySettings
 
 T = TypeVar("T")
 
@@ -26,7 +28,7 @@ async def run_call(
     actor = await authorize(context, runtime.settings.auth, *roles)
     try:
         async with transaction(runtime.sessions) as session:
-            result = await work(Ctx(session=session, outbox=runtime.outbox, clock=runtime.clock, actor=actor))
+            result = await work(context_for(runtime, session, actor, RegistrySettings))
         runtime.after_commit()
         return result
     except AppError as error:

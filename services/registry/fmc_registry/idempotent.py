@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from fmc_common.idempotency import IdempotencyStore, StoredResponse, request_hash
 from fmc_registry.base import PLATFORM
-from fmc_registry.context import Ctx
+from fmc_registry.deps import RegistryCtx as Ctx
 
 M = TypeVar("M", bound=BaseModel)
 

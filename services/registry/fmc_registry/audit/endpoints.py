@@ -11,7 +11,7 @@ from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encod
 from fmc_common.web.problems import problem_responses
 from fmc_registry.audit import service
 from fmc_registry.audit.schemas import AuditEntryOut, AuditPage
-from fmc_registry.context import OperatorCtx
+from fmc_registry.deps import OperatorCtx
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 

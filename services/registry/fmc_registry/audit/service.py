@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from fmc_registry.audit.models import AuditEntry
-from fmc_registry.context import Ctx
+from fmc_registry.deps import RegistryCtx as Ctx
 
 
 async def record(

@@ -10,9 +10,8 @@ from fastapi import APIRouter, Query, status
 from fmc_common.auth import Role
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, next_cursor
 from fmc_common.web.problems import problem_responses
-from fmc_registry.context import ActorCtx, OperatorCtx
+from fmc_registry.deps import ActorCtx, OperatorCtx
 from fmc_registry.organisations import repository, service
-from fmc_registry.organisations.models import ProgrammeRole
 from fmc_registry.organisations.schemas import (
     OrganisationCreate,
     OrganisationOut,
@@ -20,7 +19,6 @@ from fmc_registry.organisations.schemas import (
     RoleGrant,
     RoleOut,
 )
-from fmc_registry.programmes import service as programmes
 
 router = APIRouter(tags=["organisations"])
 
@@ -81,16 +79,10 @@ async def get_organisation(organisation_id: uuid.UUID, ctx: ActorCtx) -> Organis
 )
 async def grant_role(programme_id: uuid.UUID, body: RoleGrant, ctx: OperatorCtx) -> RoleOut:
     """Applicant, consortium lead, consortium member or GPU supplier (operators). Idempotent."""
-    await programmes.get_programme(ctx, programme_id)
-    await service.get(ctx, body.organisation_id)
     granted = await service.grant_role(
         ctx, programme_id=programme_id, organisation_id=body.organisation_id, role=body.role
     )
-    return RoleOut(
-        programme_id=granted.programme_id,
-        organisation_id=granted.organisation_id,
-        role=ProgrammeRole(granted.role),
-    )
+    return RoleOut.model_validate(granted)
 
 
 @router.get(
@@ -103,7 +95,4 @@ async def list_roles(organisation_id: uuid.UUID, ctx: ActorCtx) -> list[RoleOut]
     """Operators and services."""
     ctx.actor.require(Role.OPERATOR, Role.SERVICE)
     await service.get(ctx, organisation_id)
-    return [
-        RoleOut(programme_id=r.programme_id, organisation_id=r.organisation_id, role=ProgrammeRole(r.role))
-        for r in await repository.roles_of(ctx.session, organisation_id)
-    ]
+    return [RoleOut.model_validate(r) for r in await repository.roles_of(ctx.session, organisation_id)]

@@ -7,7 +7,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fmc_common.db import UtcDateTime
+from fmc_common.db import StrEnumColumn, UtcDateTime
 from fmc_registry.base import Base
 
 
@@ -31,7 +31,7 @@ class Organisation(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[OrganisationKind] = mapped_column(StrEnumColumn(OrganisationKind, 32))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
@@ -40,4 +40,4 @@ class OrganisationRole(Base):
 
     programme_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("programmes.id"), primary_key=True)
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
-    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+    role: Mapped[ProgrammeRole] = mapped_column(StrEnumColumn(ProgrammeRole, 32), primary_key=True)

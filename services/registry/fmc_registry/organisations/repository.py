@@ -5,7 +5,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fmc_registry.organisations.models import Organisation, OrganisationRole
+from fmc_registry.organisations.models import Organisation, OrganisationRole, ProgrammeRole
 
 
 async def get(session: AsyncSession, organisation_id: uuid.UUID) -> Organisation | None:
@@ -28,8 +28,7 @@ async def roles_of(session: AsyncSession, organisation_id: uuid.UUID) -> list[Or
     return list(await session.scalars(query.order_by(OrganisationRole.programme_id, OrganisationRole.role)))
 
 
-async def has_role(
-    session: AsyncSession, programme_id: uuid.UUID, organisation_id: uuid.UUID, role: str
-) -> bool:
-    found = await session.get(OrganisationRole, (programme_id, organisation_id, role))
-    return found is not None
+async def role(
+    session: AsyncSession, programme_id: uuid.UUID, organisation_id: uuid.UUID, role: ProgrammeRole
+) -> OrganisationRole | None:
+    return await session.get(OrganisationRole, (programme_id, organisation_id, role))

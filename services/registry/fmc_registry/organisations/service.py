@@ -9,9 +9,10 @@ from sqlalchemy.exc import IntegrityError
 from fmc_common import db
 from fmc_common.errors import Conflict, NotFound
 from fmc_registry.audit import service as audit
-from fmc_registry.context import Ctx
+from fmc_registry.deps import RegistryCtx
 from fmc_registry.organisations import repository
 from fmc_registry.organisations.models import Organisation, OrganisationKind, OrganisationRole, ProgrammeRole
+from fmc_registry.programmes import service as programmes
 
 
 class OrganisationNameTaken(Conflict):
@@ -24,13 +25,13 @@ class OrganisationNotFound(NotFound):
     title = "No such organisation"
 
 
-async def create(ctx: Ctx, *, name: str, kind: OrganisationKind) -> Organisation:
+async def create(ctx: RegistryCtx, *, name: str, kind: OrganisationKind) -> Organisation:
     if await repository.get_by_name(ctx.session, name) is not None:
         raise OrganisationNameTaken(f"an organisation named {name!r} is already registered")
     return await _insert(ctx, name, kind)
 
 
-async def get_or_create(ctx: Ctx, *, name: str, kind: OrganisationKind) -> Organisation:
+async def get_or_create(ctx: RegistryCtx, *, name: str, kind: OrganisationKind) -> Organisation:
     """The organisation of that name; registered on first mention (a team names its lead by name)."""
     found = await repository.get_by_name(ctx.session, name)
     if found is not None:
@@ -48,8 +49,8 @@ async def get_or_create(ctx: Ctx, *, name: str, kind: OrganisationKind) -> Organ
         return found
 
 
-async def _insert(ctx: Ctx, name: str, kind: OrganisationKind) -> Organisation:
-    organisation = Organisation(id=uuid.uuid4(), name=name, kind=kind.value, created_at=ctx.clock.now())
+async def _insert(ctx: RegistryCtx, name: str, kind: OrganisationKind) -> Organisation:
+    organisation = Organisation(id=uuid.uuid4(), name=name, kind=kind, created_at=ctx.clock.now())
     ctx.session.add(organisation)
     await ctx.session.flush()
     await audit.record(
@@ -57,12 +58,12 @@ async def _insert(ctx: Ctx, name: str, kind: OrganisationKind) -> Organisation:
         action="organisation.registered",
         entity_type="organisation",
         entity_id=organisation.id,
-        details={"name": name, "kind": kind.value},
+        details={"name": name, "kind": kind},
     )
     return organisation
 
 
-async def get(ctx: Ctx, organisation_id: uuid.UUID) -> Organisation:
+async def get(ctx: RegistryCtx, organisation_id: uuid.UUID) -> Organisation:
     organisation = await repository.get(ctx.session, organisation_id)
     if organisation is None:
         raise OrganisationNotFound(f"no organisation with id {organisation_id}")
@@ -70,13 +71,15 @@ async def get(ctx: Ctx, organisation_id: uuid.UUID) -> Organisation:
 
 
 async def grant_role(
-    ctx: Ctx, *, programme_id: uuid.UUID, organisation_id: uuid.UUID, role: ProgrammeRole
+    ctx: RegistryCtx, *, programme_id: uuid.UUID, organisation_id: uuid.UUID, role: ProgrammeRole
 ) -> OrganisationRole:
     """Record the role (idempotent: granting a role held already changes nothing)."""
-    existing = await ctx.session.get(OrganisationRole, (programme_id, organisation_id, role.value))
+    await programmes.get_programme(ctx, programme_id)
+    await get(ctx, organisation_id)
+    existing = await repository.role(ctx.session, programme_id, organisation_id, role)
     if existing is not None:
         return existing
-    granted = OrganisationRole(programme_id=programme_id, organisation_id=organisation_id, role=role.value)
+    granted = OrganisationRole(programme_id=programme_id, organisation_id=organisation_id, role=role)
     ctx.session.add(granted)
     await ctx.session.flush()
     await audit.record(
@@ -84,6 +87,6 @@ async def grant_role(
         action="organisation.role-granted",
         entity_type="organisation",
         entity_id=organisation_id,
-        details={"programme_id": str(programme_id), "role": role.value},
+        details={"programme_id": str(programme_id), "role": role},
     )
     return granted

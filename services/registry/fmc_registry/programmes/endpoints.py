@@ -9,32 +9,18 @@ from fastapi import APIRouter, Query, status
 
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, next_cursor
 from fmc_common.web.problems import problem_responses
-from fmc_registry.context import ActorCtx, OperatorCtx
-from fmc_registry.lifecycle import StageStatus
+from fmc_registry.deps import ActorCtx, OperatorCtx
 from fmc_registry.programmes import repository, service
-from fmc_registry.programmes.models import Stage
-from fmc_registry.programmes.schedule import objection_deadline
 from fmc_registry.programmes.schemas import (
     ProgrammeCreate,
     ProgrammeOut,
     ProgrammePage,
     StageCreate,
     StageOut,
-    StageTransition,
 )
-from fmc_registry.submissions import service as submissions
 
+# A stage's status changes are in fmc_registry.stages: they move teams and submissions too.
 router = APIRouter(tags=["programmes"])
-
-
-def stage_out(stage: Stage) -> StageOut:
-    deadline = objection_deadline(stage.notification_at, stage.objection_days)
-    return StageOut.model_validate(
-        {
-            **{c.key: getattr(stage, c.key) for c in Stage.__table__.columns},
-            "objection_deadline": deadline.isoformat(),
-        }
-    )
 
 
 @router.post(
@@ -92,7 +78,7 @@ async def get_programme(programme_id: uuid.UUID, ctx: ActorCtx) -> ProgrammeOut:
 async def add_stage(programme_id: uuid.UUID, body: StageCreate, ctx: OperatorCtx) -> StageOut:
     """A stage in draft: how many teams should advance, its schedule and objection window (operators)."""
     stage = await service.add_stage(ctx, programme_id, **body.model_dump())
-    return stage_out(stage)
+    return StageOut.of(stage)
 
 
 @router.get(
@@ -103,8 +89,7 @@ async def add_stage(programme_id: uuid.UUID, body: StageCreate, ctx: OperatorCtx
 )
 async def list_stages(programme_id: uuid.UUID, ctx: ActorCtx) -> list[StageOut]:
     """Every authenticated caller, in stage order."""
-    await service.get_programme(ctx, programme_id)
-    return [stage_out(s) for s in await repository.stages_of(ctx.session, programme_id)]
+    return [StageOut.of(s) for s in await service.stages_of(ctx, programme_id)]
 
 
 @router.get(
@@ -115,27 +100,4 @@ async def list_stages(programme_id: uuid.UUID, ctx: ActorCtx) -> list[StageOut]:
 )
 async def get_stage(stage_id: uuid.UUID, ctx: ActorCtx) -> StageOut:
     """Every authenticated caller."""
-    return stage_out(await service.get_stage(ctx, stage_id))
-
-
-@router.post(
-    "/v1/stages/{stage_id}/status",
-    response_model=StageOut,
-    responses=problem_responses(401, 403, 404, 409, 422),
-    summary="Move a stage in its lifecycle",
-)
-async def change_stage_status(stage_id: uuid.UUID, body: StageTransition, ctx: OperatorCtx) -> StageOut:
-    """draft → open-for-submissions → evaluating → results-published → final (operators).
-
-    Opening brings in the selected teams and those advanced from the previous stage; moving to
-    `evaluating` is the same as starting the evaluation (submissions freeze, `EvaluationStarted`).
-    An illegal step is refused with `illegal-status-transition`.
-    """
-    stage = await service.get_stage(ctx, stage_id, lock=True)
-    if body.to == StageStatus.OPEN:
-        await service.open_stage(ctx, stage, body.reason)
-    elif body.to == StageStatus.EVALUATING:
-        await submissions.start_evaluation(ctx, stage, body.reason)
-    else:
-        await service.transition_stage(ctx, stage, body.to, body.reason)
-    return stage_out(stage)
+    return StageOut.of(await service.get_stage(ctx, stage_id))

@@ -6,8 +6,9 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fmc_common.db import UtcDateTime
+from fmc_common.db import StrEnumColumn, UtcDateTime
 from fmc_registry.base import Base
+from fmc_registry.lifecycle import StageStatus
 
 
 class Programme(Base):
@@ -32,6 +33,6 @@ class Stage(Base):
     evaluation_ends_at: Mapped[datetime] = mapped_column(UtcDateTime)
     notification_at: Mapped[datetime] = mapped_column(UtcDateTime)
     objection_days: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(32))
+    status: Mapped[StageStatus] = mapped_column(StrEnumColumn(StageStatus, 32))
     status_changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
     evaluation_started_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

@@ -5,8 +5,10 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from fmc_registry.inputs import MAX_WON, Input, Name, Reason
+from fmc_registry.inputs import MAX_WON, Input, Name
 from fmc_registry.lifecycle import StageStatus
+from fmc_registry.programmes.models import Stage
+from fmc_registry.programmes.schedule import objection_deadline
 
 
 class ProgrammeCreate(Input):
@@ -66,7 +68,12 @@ class StageOut(BaseModel):
     status_changed_at: datetime
     evaluation_started_at: datetime | None
 
-
-class StageTransition(Input):
-    to: StageStatus
-    reason: Reason | None = None
+    @classmethod
+    def of(cls, stage: Stage) -> StageOut:
+        deadline = objection_deadline(stage.notification_at, stage.objection_days)
+        return cls.model_validate(
+            {
+                **{c.key: getattr(stage, c.key) for c in Stage.__table__.columns},
+                "objection_deadline": deadline.isoformat(),
+            }
+        )

@@ -1,4 +1,8 @@
-"""Programmes and stages: creation, reading, and the stage lifecycle (draft -> ... -> final)."""
+"""Programmes and stages: creation, reading, and one step of the stage lifecycle (draft -> ... -> final).
+
+The steps that also move teams or submissions (opening, starting the evaluation) are composed above
+this package, in ``fmc_registry.stages``: teams and submissions depend on programmes, not back.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,10 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from fmc_common import db
-from fmc_common.events.registry import StageOpened, StageStatusChanged
+from fmc_common.events.registry import StageStatusChanged
 from fmc_registry.audit import service as audit
-from fmc_registry.context import Ctx
-from fmc_registry.lifecycle import STAGE_LIFECYCLE, StageStatus, TeamStatus
+from fmc_registry.deps import RegistryCtx
+from fmc_registry.lifecycle import STAGE_LIFECYCLE, StageStatus
 from fmc_registry.programmes import repository
 from fmc_registry.programmes.errors import (
     ProgrammeNameTaken,
@@ -20,11 +24,9 @@ from fmc_registry.programmes.errors import (
     StageNumberTaken,
 )
 from fmc_registry.programmes.models import Programme, Stage
-from fmc_registry.teams import repository as teams_repository
-from fmc_registry.teams import service as teams
 
 
-async def create_programme(ctx: Ctx, *, name: str, budget_won: int) -> Programme:
+async def create_programme(ctx: RegistryCtx, *, name: str, budget_won: int) -> Programme:
     if await repository.get_by_name(ctx.session, name) is not None:
         raise ProgrammeNameTaken(f"a programme named {name!r} exists")
     programme = Programme(id=uuid.uuid4(), name=name, budget_won=budget_won, created_at=ctx.clock.now())
@@ -45,22 +47,28 @@ async def create_programme(ctx: Ctx, *, name: str, budget_won: int) -> Programme
     return programme
 
 
-async def get_programme(ctx: Ctx, programme_id: uuid.UUID) -> Programme:
+async def get_programme(ctx: RegistryCtx, programme_id: uuid.UUID) -> Programme:
     programme = await repository.get(ctx.session, programme_id)
     if programme is None:
         raise ProgrammeNotFound(f"no programme with id {programme_id}")
     return programme
 
 
-async def get_stage(ctx: Ctx, stage_id: uuid.UUID, *, lock: bool = False) -> Stage:
+async def get_stage(ctx: RegistryCtx, stage_id: uuid.UUID, *, lock: bool = False) -> Stage:
     stage = await repository.get_stage(ctx.session, stage_id, lock=lock)
     if stage is None:
         raise StageNotFound(f"no stage with id {stage_id}")
     return stage
 
 
+async def stages_of(ctx: RegistryCtx, programme_id: uuid.UUID) -> list[Stage]:
+    """The programme's stages in order (ProgrammeNotFound if there is no such programme)."""
+    await get_programme(ctx, programme_id)
+    return await repository.stages_of(ctx.session, programme_id)
+
+
 async def add_stage(
-    ctx: Ctx,
+    ctx: RegistryCtx,
     programme_id: uuid.UUID,
     *,
     number: int,
@@ -84,7 +92,7 @@ async def add_stage(
         evaluation_ends_at=evaluation_ends_at,
         notification_at=notification_at,
         objection_days=objection_days,
-        status=StageStatus.DRAFT.value,
+        status=StageStatus.DRAFT,
         status_changed_at=ctx.clock.now(),
     )
     ctx.session.add(stage)
@@ -102,12 +110,14 @@ async def add_stage(
     return stage
 
 
-async def transition_stage(ctx: Ctx, stage: Stage, target: StageStatus, reason: str | None = None) -> Stage:
+async def transition_stage(
+    ctx: RegistryCtx, stage: Stage, target: StageStatus, reason: str | None = None
+) -> Stage:
     """One legal step of the stage lifecycle, audited and announced."""
-    current = StageStatus(stage.status)
+    current = stage.status
     STAGE_LIFECYCLE.check(current, target)
     now = ctx.clock.now()
-    stage.status = target.value
+    stage.status = target
     stage.status_changed_at = now
     await ctx.session.flush()
     await audit.record(
@@ -116,38 +126,16 @@ async def transition_stage(ctx: Ctx, stage: Stage, target: StageStatus, reason: 
         entity_type="stage",
         entity_id=stage.id,
         reason=reason,
-        details={"from": current.value, "to": target.value},
+        details={"from": current, "to": target},
     )
     await ctx.outbox.add(
         ctx.session,
         StageStatusChanged(
             stage_id=stage.id,
             programme_id=stage.programme_id,
-            from_status=current.value,
-            to_status=target.value,
+            from_status=current,
+            to_status=target,
             changed_at=now,
-        ),
-    )
-    return stage
-
-
-async def open_stage(ctx: Ctx, stage: Stage, reason: str | None = None) -> Stage:
-    """Open for submissions; the selected teams and those advanced from the previous stage join it."""
-    await transition_stage(ctx, stage, StageStatus.OPEN, reason)
-    joining = await teams_repository.joining_stage(ctx.session, stage.programme_id, stage.number)
-    for team in joining:
-        await teams.change_status(
-            ctx, team, TeamStatus.IN_STAGE, stage_number=stage.number, reason=f"stage {stage.number} opened"
-        )
-    await ctx.outbox.add(
-        ctx.session,
-        StageOpened(
-            stage_id=stage.id,
-            programme_id=stage.programme_id,
-            number=stage.number,
-            planned_advancing=stage.planned_advancing,
-            team_ids=[t.id for t in joining],
-            opened_at=ctx.clock.now(),
         ),
     )
     return stage

@@ -8,8 +8,7 @@ from fastapi import APIRouter, status
 
 from fmc_common.auth import Role
 from fmc_common.web.problems import problem_responses
-from fmc_registry.context import ActorCtx, Ctx, OperatorCtx
-from fmc_registry.programmes import service as programmes
+from fmc_registry.deps import ActorCtx, OperatorCtx, RegistryCtx
 from fmc_registry.selection import repository, service
 from fmc_registry.selection.models import SelectionCall
 from fmc_registry.selection.schemas import (
@@ -24,7 +23,7 @@ from fmc_registry.selection.schemas import (
 router = APIRouter(tags=["selection"])
 
 
-async def call_out(ctx: Ctx, call: SelectionCall) -> CallOut:
+async def call_out(ctx: RegistryCtx, call: SelectionCall) -> CallOut:
     return CallOut(
         id=call.id,
         programme_id=call.programme_id,
@@ -52,8 +51,7 @@ async def call_out(ctx: Ctx, call: SelectionCall) -> CallOut:
 async def list_calls(programme_id: uuid.UUID, ctx: ActorCtx) -> list[CallOut]:
     """Operators and services."""
     ctx.actor.require(Role.OPERATOR, Role.SERVICE)
-    await programmes.get_programme(ctx, programme_id)
-    return [await call_out(ctx, c) for c in await repository.calls_of(ctx.session, programme_id)]
+    return [await call_out(ctx, c) for c in await service.calls_of(ctx, programme_id)]
 
 
 @router.get(

@@ -4,10 +4,10 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Uuid
+from sqlalchemy import Boolean, ForeignKey, Integer, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fmc_common.db import UtcDateTime
+from fmc_common.db import StrEnumColumn, UtcDateTime
 from fmc_registry.base import Base
 
 
@@ -36,7 +36,7 @@ class SelectionCall(Base):
     programme_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("programmes.id"), index=True)
     stage_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stages.id"), unique=True)
     vacancies: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[CallStatus] = mapped_column(StrEnumColumn(CallStatus, 16))
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
@@ -48,7 +48,7 @@ class SelectionEligibility(Base):
 
     call_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("selection_calls.id"), primary_key=True)
     team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teams.id"), primary_key=True)
-    basis: Mapped[str] = mapped_column(String(32))
+    basis: Mapped[EligibilityBasis] = mapped_column(StrEnumColumn(EligibilityBasis, 32))
 
 
 class SelectionApplication(Base):
@@ -56,6 +56,6 @@ class SelectionApplication(Base):
 
     call_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("selection_calls.id"), primary_key=True)
     team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teams.id"), primary_key=True)
-    basis: Mapped[str] = mapped_column(String(32))
+    basis: Mapped[EligibilityBasis] = mapped_column(StrEnumColumn(EligibilityBasis, 32))
     applied_at: Mapped[datetime] = mapped_column(UtcDateTime)
     selected: Mapped[bool] = mapped_column(Boolean, default=False)

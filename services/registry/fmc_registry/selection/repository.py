@@ -15,10 +15,6 @@ async def call(session: AsyncSession, call_id: uuid.UUID, *, lock: bool = False)
     return await session.scalar(query.with_for_update() if lock else query)
 
 
-async def call_for_stage(session: AsyncSession, stage_id: uuid.UUID) -> SelectionCall | None:
-    return await session.scalar(select(SelectionCall).where(SelectionCall.stage_id == stage_id))
-
-
 async def calls_of(session: AsyncSession, programme_id: uuid.UUID) -> list[SelectionCall]:
     query = select(SelectionCall).where(SelectionCall.programme_id == programme_id)
     return list(await session.scalars(query.order_by(SelectionCall.opened_at)))
@@ -45,7 +41,7 @@ async def preliminary_review_applicants(session: AsyncSession, programme_id: uui
     query = select(Team).where(
         Team.programme_id == programme_id,
         Team.preliminary_review.is_(True),
-        Team.status == TeamStatus.APPLICANT.value,
+        Team.status == TeamStatus.APPLICANT,
     )
     return list(await session.scalars(query.order_by(Team.id)))
 
@@ -53,7 +49,7 @@ async def preliminary_review_applicants(session: AsyncSession, programme_id: uui
 async def eliminated_in(session: AsyncSession, programme_id: uuid.UUID, stage_number: int) -> list[Team]:
     query = select(Team).where(
         Team.programme_id == programme_id,
-        Team.status == TeamStatus.ELIMINATED.value,
+        Team.status == TeamStatus.ELIMINATED,
         Team.stage_number == stage_number,
     )
     return list(await session.scalars(query.order_by(Team.id)))

@@ -9,7 +9,7 @@ from fmc_common.errors import Conflict, NotFound
 from fmc_common.events.registry import AdditionalSelectionOpened, AdditionalTeamSelected
 from fmc_common.events.scoring import StageFinalized, StageResultsPublished
 from fmc_registry.audit import service as audit
-from fmc_registry.context import Ctx
+from fmc_registry.deps import RegistryCtx
 from fmc_registry.lifecycle import EliminationReason, StageStatus, TeamStatus
 from fmc_registry.programmes import repository as programmes_repository
 from fmc_registry.programmes import service as programmes
@@ -55,24 +55,24 @@ class StageMismatch(Conflict):
     title = "The finalised stage does not belong to the programme named"
 
 
-async def on_results_published(ctx: Ctx, event: StageResultsPublished) -> None:
+async def on_results_published(ctx: RegistryCtx, event: StageResultsPublished) -> None:
     """Scoring published a stage's result: the stage leaves ``evaluating`` (statuses wait for the final)."""
     stage = await programmes.get_stage(ctx, event.stage_id, lock=True)
     if stage.programme_id != event.programme_id:
         raise StageMismatch(f"stage {stage.id} is not in programme {event.programme_id}")
-    if stage.status in (StageStatus.RESULTS_PUBLISHED.value, StageStatus.FINAL.value):
+    if stage.status in (StageStatus.RESULTS_PUBLISHED, StageStatus.FINAL):
         return  # a re-publication after an accepted objection: the stage already left evaluating
     await programmes.transition_stage(
         ctx, stage, StageStatus.RESULTS_PUBLISHED, "results published by scoring"
     )
 
 
-async def on_stage_finalized(ctx: Ctx, event: StageFinalized) -> SelectionCall | None:
+async def on_stage_finalized(ctx: RegistryCtx, event: StageFinalized) -> SelectionCall | None:
     """Apply a final stage result: statuses, stage final, and a call if fewer advanced than planned."""
     stage = await programmes.get_stage(ctx, event.stage_id, lock=True)
     if stage.programme_id != event.programme_id:
         raise StageMismatch(f"stage {stage.id} is not in programme {event.programme_id}")
-    if stage.status == StageStatus.EVALUATING.value:
+    if stage.status == StageStatus.EVALUATING:
         await programmes.transition_stage(
             ctx, stage, StageStatus.RESULTS_PUBLISHED, "results published by scoring"
         )
@@ -93,14 +93,14 @@ async def on_stage_finalized(ctx: Ctx, event: StageFinalized) -> SelectionCall |
     return await _open_call(ctx, stage, vacancies)
 
 
-async def _open_call(ctx: Ctx, stage: Stage, vacancies: int) -> SelectionCall:
+async def _open_call(ctx: RegistryCtx, stage: Stage, vacancies: int) -> SelectionCall:
     now = ctx.clock.now()
     call = SelectionCall(
         id=uuid.uuid4(),
         programme_id=stage.programme_id,
         stage_id=stage.id,
         vacancies=vacancies,
-        status=CallStatus.OPEN.value,
+        status=CallStatus.OPEN,
         opened_at=now,
     )
     ctx.session.add(call)
@@ -111,7 +111,7 @@ async def _open_call(ctx: Ctx, stage: Stage, vacancies: int) -> SelectionCall:
     for team in await repository.preliminary_review_applicants(ctx.session, stage.programme_id):
         eligible.setdefault(team.id, EligibilityBasis.PRELIMINARY_REVIEW)
     ctx.session.add_all(
-        SelectionEligibility(call_id=call.id, team_id=team_id, basis=basis.value)
+        SelectionEligibility(call_id=call.id, team_id=team_id, basis=basis)
         for team_id, basis in eligible.items()
     )
     await ctx.session.flush()
@@ -141,18 +141,23 @@ async def _open_call(ctx: Ctx, stage: Stage, vacancies: int) -> SelectionCall:
     return call
 
 
-async def get_call(ctx: Ctx, call_id: uuid.UUID, *, lock: bool = False) -> SelectionCall:
+async def calls_of(ctx: RegistryCtx, programme_id: uuid.UUID) -> list[SelectionCall]:
+    await programmes.get_programme(ctx, programme_id)
+    return await repository.calls_of(ctx.session, programme_id)
+
+
+async def get_call(ctx: RegistryCtx, call_id: uuid.UUID, *, lock: bool = False) -> SelectionCall:
     call = await repository.call(ctx.session, call_id, lock=lock)
     if call is None:
         raise CallNotFound(f"no additional-selection call with id {call_id}")
     return call
 
 
-async def apply(ctx: Ctx, call_id: uuid.UUID, team_id: uuid.UUID) -> SelectionApplication:
+async def apply(ctx: RegistryCtx, call_id: uuid.UUID, team_id: uuid.UUID) -> SelectionApplication:
     """Eligible: eliminated in the stage, preliminary-review consortia, the programme's other
     applicants, and teams registered since the call opened."""
     call = await get_call(ctx, call_id, lock=True)
-    if call.status != CallStatus.OPEN.value:
+    if call.status != CallStatus.OPEN:
         raise CallClosed("the call is closed")
     team = await teams.get_team(ctx, team_id)
     existing = await repository.application(ctx.session, call.id, team.id)
@@ -160,7 +165,7 @@ async def apply(ctx: Ctx, call_id: uuid.UUID, team_id: uuid.UUID) -> SelectionAp
         return existing
     basis = await _basis(ctx, call, team)
     application = SelectionApplication(
-        call_id=call.id, team_id=team.id, basis=basis.value, applied_at=ctx.clock.now(), selected=False
+        call_id=call.id, team_id=team.id, basis=basis, applied_at=ctx.clock.now(), selected=False
     )
     ctx.session.add(application)
     await ctx.session.flush()
@@ -169,16 +174,16 @@ async def apply(ctx: Ctx, call_id: uuid.UUID, team_id: uuid.UUID) -> SelectionAp
         action="selection.applied",
         entity_type="selection-call",
         entity_id=call.id,
-        details={"team_id": str(team.id), "basis": basis.value},
+        details={"team_id": str(team.id), "basis": basis},
     )
     return application
 
 
-async def _basis(ctx: Ctx, call: SelectionCall, team: Team) -> EligibilityBasis:
+async def _basis(ctx: RegistryCtx, call: SelectionCall, team: Team) -> EligibilityBasis:
     known = {e.team_id: e.basis for e in await repository.eligibility(ctx.session, call.id)}
     if team.id in known:
-        return EligibilityBasis(known[team.id])
-    if team.programme_id == call.programme_id and team.status == TeamStatus.APPLICANT.value:
+        return known[team.id]
+    if team.programme_id == call.programme_id and team.status == TeamStatus.APPLICANT:
         if team.registered_at >= call.opened_at:
             return EligibilityBasis.NEW_APPLICANT
         return EligibilityBasis.EARLIER_APPLICANT
@@ -197,10 +202,10 @@ class Selection:
     gpu_refusal: str | None
 
 
-async def select(ctx: Ctx, call_id: uuid.UUID, team_id: uuid.UUID, reason: str) -> Selection:
+async def select(ctx: RegistryCtx, call_id: uuid.UUID, team_id: uuid.UUID, reason: str) -> Selection:
     """The operator's choice: the team joins the next stage on the advancing teams' GPU terms."""
     call = await get_call(ctx, call_id, lock=True)
-    if call.status != CallStatus.OPEN.value:
+    if call.status != CallStatus.OPEN:
         raise CallClosed("the call is closed")
     application = await repository.application(ctx.session, call.id, team_id)
     if application is None:
@@ -213,7 +218,7 @@ async def select(ctx: Ctx, call_id: uuid.UUID, team_id: uuid.UUID, reason: str) 
     next_stage = await programmes_repository.stage_by_number(
         ctx.session, stage.programme_id, stage.number + 1
     )
-    if next_stage is not None and next_stage.status == StageStatus.OPEN.value:
+    if next_stage is not None and next_stage.status == StageStatus.OPEN:
         await teams.change_status(
             ctx,
             team,
@@ -223,7 +228,7 @@ async def select(ctx: Ctx, call_id: uuid.UUID, team_id: uuid.UUID, reason: str) 
         )
     allocation, refusal = await _equal_gpu_terms(ctx, team, stage)
     if sum(a.selected for a in await repository.applications(ctx.session, call.id)) >= call.vacancies:
-        call.status = CallStatus.CLOSED.value
+        call.status = CallStatus.CLOSED
         call.closed_at = ctx.clock.now()
     await ctx.session.flush()
     await audit.record(
@@ -247,14 +252,16 @@ async def select(ctx: Ctx, call_id: uuid.UUID, team_id: uuid.UUID, reason: str) 
     return Selection(team=team, gpu_allocation=allocation, gpu_refusal=refusal)
 
 
-async def _equal_gpu_terms(ctx: Ctx, team: Team, stage: Stage) -> tuple[GpuAllocation | None, str | None]:
+async def _equal_gpu_terms(
+    ctx: RegistryCtx, team: Team, stage: Stage
+) -> tuple[GpuAllocation | None, str | None]:
     peers = [
         t.id
         for t in await teams_repository.of_programme(ctx.session, stage.programme_id)
         if t.id != team.id
         and (
-            (t.status == TeamStatus.ADVANCED.value and t.stage_number == stage.number)
-            or (t.status == TeamStatus.IN_STAGE.value and t.stage_number == stage.number + 1)
+            (t.status == TeamStatus.ADVANCED and t.stage_number == stage.number)
+            or (t.status == TeamStatus.IN_STAGE and t.stage_number == stage.number + 1)
         )
     ]
     try:

@@ -10,9 +10,8 @@ from fastapi import APIRouter, Header, status
 from fmc_common.auth import Role
 from fmc_common.web.problems import problem_responses
 from fmc_registry import idempotent
-from fmc_registry.context import ActorCtx, OperatorCtx
-from fmc_registry.programmes import service as programmes
-from fmc_registry.submissions import repository, service
+from fmc_registry.deps import ActorCtx, OperatorCtx
+from fmc_registry.submissions import service
 from fmc_registry.submissions.models import Submission
 from fmc_registry.submissions.schemas import (
     EvaluationInput,
@@ -78,8 +77,7 @@ async def list_submissions(
     ctx.actor.require(Role.OPERATOR, Role.SERVICE, Role.TEAM)
     if ctx.actor.role == Role.TEAM:
         team_id = ctx.actor.team_id
-    await programmes.get_stage(ctx, stage_id)
-    return [out(s) for s in await repository.of_stage(ctx.session, stage_id, team_id)]
+    return [out(s) for s in await service.of_stage(ctx, stage_id, team_id)]
 
 
 @router.get(
@@ -126,10 +124,7 @@ async def list_statements(
     ctx.actor.require(Role.OPERATOR, Role.TEAM)
     if ctx.actor.role == Role.TEAM:
         team_id = ctx.actor.team_id
-    await programmes.get_stage(ctx, stage_id)
-    return [
-        StatementOut.model_validate(s) for s in await repository.statements(ctx.session, stage_id, team_id)
-    ]
+    return [StatementOut.model_validate(s) for s in await service.statements_of(ctx, stage_id, team_id)]
 
 
 @router.post(
@@ -141,8 +136,7 @@ async def list_statements(
 async def start_evaluation(stage_id: uuid.UUID, ctx: OperatorCtx) -> list[EvaluationInput]:
     """Operators. Freezes each team's latest submission and emits `EvaluationStarted` with them;
     later submissions are refused and later statements are recorded as late."""
-    stage = await programmes.get_stage(ctx, stage_id, lock=True)
-    frozen = await service.start_evaluation(ctx, stage, "evaluation started by an operator")
+    frozen = await service.start_evaluation(ctx, stage_id, "evaluation started by an operator")
     return [EvaluationInput.model_validate(service.frozen_input(s).model_dump()) for s in frozen]
 
 
@@ -156,8 +150,7 @@ async def evaluation_inputs(stage_id: uuid.UUID, ctx: ActorCtx) -> list[Evaluati
     """The submissions frozen when the evaluation started (operators and services). Statements are
     never inputs."""
     ctx.actor.require(Role.OPERATOR, Role.SERVICE)
-    await programmes.get_stage(ctx, stage_id)
     return [
         EvaluationInput.model_validate(service.frozen_input(s).model_dump())
-        for s in await repository.frozen(ctx.session, stage_id)
+        for s in await service.evaluation_inputs(ctx, stage_id)
     ]

@@ -11,7 +11,7 @@ from fmc_common.auth import Role
 from fmc_common.errors import InvalidInput
 from fmc_protos.registry.v1 import registry_pb2
 from fmc_registry import idempotent
-from fmc_registry.context import Ctx
+from fmc_registry.deps import RegistryCtx
 from fmc_registry.grpc_calls import parse_uuid
 from fmc_registry.submissions import service
 from fmc_registry.submissions.schemas import SubmissionCreate, SubmissionOut
@@ -39,7 +39,9 @@ def to_message(submission: SubmissionOut) -> registry_pb2.Submission:
     )
 
 
-async def get_submission(ctx: Ctx, request: registry_pb2.GetSubmissionRequest) -> registry_pb2.Submission:
+async def get_submission(
+    ctx: RegistryCtx, request: registry_pb2.GetSubmissionRequest
+) -> registry_pb2.Submission:
     submission = await service.get_submission(ctx, parse_uuid(request.submission_id, "submission_id"))
     if ctx.actor.role == Role.TEAM:
         ctx.actor.require_team(submission.team_id)
@@ -68,7 +70,7 @@ def _body(request: registry_pb2.RegisterSubmissionRequest) -> SubmissionCreate:
 
 
 async def register_submission(
-    ctx: Ctx, request: registry_pb2.RegisterSubmissionRequest
+    ctx: RegistryCtx, request: registry_pb2.RegisterSubmissionRequest
 ) -> registry_pb2.Submission:
     stage_id = parse_uuid(request.stage_id, "stage_id")
     team_id = parse_uuid(request.team_id, "team_id")

@@ -2,13 +2,24 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fmc_common.db import UtcDateTime
+from fmc_common.db import StrEnumColumn, UtcDateTime
 from fmc_registry.base import Base
+
+
+class Protocol(StrEnum):
+    HTTP = "http"
+    GRPC = "grpc"
+
+
+class GpuPool(StrEnum):
+    H100 = "H100"
+    B200 = "B200"
 
 
 class Submission(Base):
@@ -24,8 +35,8 @@ class Submission(Base):
     endpoint_url: Mapped[str] = mapped_column(String(500))
     model_name: Mapped[str] = mapped_column(String(200))
     model_version: Mapped[str] = mapped_column(String(50))
-    protocol: Mapped[str] = mapped_column(String(8))
-    gpu_pool: Mapped[str] = mapped_column(String(8))
+    protocol: Mapped[Protocol] = mapped_column(StrEnumColumn(Protocol, 8))
+    gpu_pool: Mapped[GpuPool] = mapped_column(StrEnumColumn(GpuPool, 8))
     manifest: Mapped[dict[str, Any]] = mapped_column(JSON)
     manifest_digest: Mapped[str] = mapped_column(String(71))
     model_card: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from fmc_registry.inputs import Input, Name
+from fmc_registry.submissions.models import GpuPool, Protocol
 
 Text = Annotated[str, Field(min_length=1, max_length=5000)]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="Lower-case hex SHA-256")]
@@ -28,16 +29,6 @@ RelativePath = Annotated[
     Field(min_length=1, max_length=500, pattern=r"^[A-Za-z0-9._-][A-Za-z0-9._/-]*$"),
     AfterValidator(_inside),
 ]
-
-
-class Protocol(StrEnum):
-    HTTP = "http"
-    GRPC = "grpc"
-
-
-class GpuPool(StrEnum):
-    H100 = "H100"
-    B200 = "B200"
 
 
 class BaseKind(StrEnum):

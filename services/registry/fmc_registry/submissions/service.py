@@ -15,7 +15,7 @@ from fmc_common.events.registry import (
     TritonEndpoint,
 )
 from fmc_registry.audit import service as audit
-from fmc_registry.context import Ctx
+from fmc_registry.deps import RegistryCtx
 from fmc_registry.lifecycle import StageStatus, TeamStatus
 from fmc_registry.programmes import service as programmes
 from fmc_registry.programmes.models import Stage
@@ -52,7 +52,7 @@ class SubmissionConflict(Conflict):
 
 
 async def register_submission(
-    ctx: Ctx, stage_id: uuid.UUID, team_id: uuid.UUID, body: SubmissionCreate
+    ctx: RegistryCtx, stage_id: uuid.UUID, team_id: uuid.UUID, body: SubmissionCreate
 ) -> Submission:
     # Locking the stage row orders this against a concurrent start of the evaluation.
     stage = await programmes.get_stage(ctx, stage_id, lock=True)
@@ -60,7 +60,7 @@ async def register_submission(
     _check_window(stage)
     if not (
         team.programme_id == stage.programme_id
-        and team.status == TeamStatus.IN_STAGE.value
+        and team.status == TeamStatus.IN_STAGE
         and team.stage_number == stage.number
     ):
         raise TeamNotInStage(f"team {team_id} is not in stage {stage.number}", team_status=team.status)
@@ -94,7 +94,7 @@ async def register_submission(
 
 
 def _new_submission(
-    ctx: Ctx, stage_id: uuid.UUID, team_id: uuid.UUID, version: int, body: SubmissionCreate
+    ctx: RegistryCtx, stage_id: uuid.UUID, team_id: uuid.UUID, version: int, body: SubmissionCreate
 ) -> Submission:
     manifest = body.manifest.model_dump(mode="json", exclude_none=True)
     return Submission(
@@ -105,8 +105,8 @@ def _new_submission(
         endpoint_url=body.endpoint.url,
         model_name=body.endpoint.model_name,
         model_version=body.endpoint.model_version,
-        protocol=body.endpoint.protocol.value,
-        gpu_pool=body.endpoint.gpu_pool.value,
+        protocol=body.endpoint.protocol,
+        gpu_pool=body.endpoint.gpu_pool,
         manifest=manifest,
         manifest_digest=manifest_digest(manifest),
         model_card=body.model_card.model_dump(mode="json"),
@@ -115,10 +115,9 @@ def _new_submission(
 
 
 def _check_window(stage: Stage) -> None:
-    status = StageStatus(stage.status)
-    if status == StageStatus.DRAFT:
+    if stage.status == StageStatus.DRAFT:
         raise StageNotOpen(f"stage {stage.number} is still a draft")
-    if status != StageStatus.OPEN:
+    if stage.status != StageStatus.OPEN:
         started = stage.evaluation_started_at.isoformat() if stage.evaluation_started_at else None
         raise SubmissionWindowClosed(
             f"the evaluation of stage {stage.number} has started; submissions are frozen",
@@ -136,20 +135,41 @@ def endpoint_of(submission: Submission) -> TritonEndpoint:
     )
 
 
-async def get_submission(ctx: Ctx, submission_id: uuid.UUID) -> Submission:
+async def get_submission(ctx: RegistryCtx, submission_id: uuid.UUID) -> Submission:
     submission = await repository.get(ctx.session, submission_id)
     if submission is None:
         raise SubmissionNotFound(f"no submission with id {submission_id}")
     return submission
 
 
-async def record_statement(ctx: Ctx, stage_id: uuid.UUID, team_id: uuid.UUID, text: str) -> Statement:
+async def of_stage(
+    ctx: RegistryCtx, stage_id: uuid.UUID, team_id: uuid.UUID | None = None
+) -> list[Submission]:
+    """Every version submitted for the stage, by team (StageNotFound if there is no such stage)."""
+    await programmes.get_stage(ctx, stage_id)
+    return await repository.of_stage(ctx.session, stage_id, team_id)
+
+
+async def evaluation_inputs(ctx: RegistryCtx, stage_id: uuid.UUID) -> list[Submission]:
+    """The submissions frozen when the stage's evaluation started (none before it starts)."""
+    await programmes.get_stage(ctx, stage_id)
+    return await repository.frozen(ctx.session, stage_id)
+
+
+async def statements_of(
+    ctx: RegistryCtx, stage_id: uuid.UUID, team_id: uuid.UUID | None = None
+) -> list[Statement]:
+    await programmes.get_stage(ctx, stage_id)
+    return await repository.statements(ctx.session, stage_id, team_id)
+
+
+async def record_statement(ctx: RegistryCtx, stage_id: uuid.UUID, team_id: uuid.UUID, text: str) -> Statement:
     """Always stored; flagged late once the evaluation has begun (then it is never an input)."""
     stage = await programmes.get_stage(ctx, stage_id, lock=True)
     team = await teams.get_team(ctx, team_id)
     if team.programme_id != stage.programme_id:
         raise TeamNotInStage(f"team {team_id} is not in the programme of this stage")
-    late = StageStatus(stage.status) not in (StageStatus.DRAFT, StageStatus.OPEN)
+    late = stage.status not in (StageStatus.DRAFT, StageStatus.OPEN)
     statement = Statement(
         id=uuid.uuid4(),
         stage_id=stage.id,
@@ -171,8 +191,18 @@ async def record_statement(ctx: Ctx, stage_id: uuid.UUID, team_id: uuid.UUID, te
     return statement
 
 
-async def start_evaluation(ctx: Ctx, stage: Stage, reason: str | None = None) -> list[Submission]:
-    """Freeze each team's latest submission and announce them: the evaluation's only inputs."""
+async def start_evaluation(
+    ctx: RegistryCtx, stage_id: uuid.UUID, reason: str | None = None
+) -> list[Submission]:
+    """The stage moves to ``evaluating`` and each team's latest submission is frozen (``freeze``)."""
+    return await freeze(ctx, await programmes.get_stage(ctx, stage_id, lock=True), reason)
+
+
+async def freeze(ctx: RegistryCtx, stage: Stage, reason: str | None = None) -> list[Submission]:
+    """Freeze each team's latest submission and announce them: the evaluation's only inputs.
+
+    ``stage`` must be locked (``get_stage(lock=True)``): a late submission waits for this to commit.
+    """
     await programmes.transition_stage(ctx, stage, StageStatus.EVALUATING, reason)
     now = ctx.clock.now()
     stage.evaluation_started_at = now

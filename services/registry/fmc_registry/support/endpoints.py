@@ -8,10 +8,8 @@ from fastapi import APIRouter, status
 
 from fmc_common.auth import Role
 from fmc_common.web.problems import problem_responses
-from fmc_registry.context import ActorCtx, Ctx, OperatorCtx
-from fmc_registry.programmes import service as programmes
-from fmc_registry.support import repository, service
-from fmc_registry.support.models import GpuSupplierContract, SupportPool
+from fmc_registry.deps import ActorCtx, OperatorCtx
+from fmc_registry.support import service, views
 from fmc_registry.support.schemas import (
     AllocationCreate,
     AllocationOut,
@@ -26,35 +24,9 @@ from fmc_registry.support.schemas import (
     ProgrammeSupport,
     TeamSupport,
 )
-from fmc_registry.teams import service as teams
 
 router = APIRouter(tags=["support"])
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
-
-
-async def pool_out(ctx: Ctx, pool: SupportPool) -> PoolOut:
-    allocated = await repository.allocated_from(ctx.session, pool.id)
-    return PoolOut(
-        id=pool.id,
-        programme_id=pool.programme_id,
-        kind=pool.kind,
-        amount_won=pool.amount_won,
-        per_team_cap_won=pool.per_team_cap_won,
-        allocated_won=allocated,
-        remaining_won=pool.amount_won - allocated,
-    )
-
-
-async def contract_out(ctx: Ctx, contract: GpuSupplierContract) -> ContractOut:
-    return ContractOut(
-        id=contract.id,
-        programme_id=contract.programme_id,
-        supplier_organisation_id=contract.supplier_organisation_id,
-        gpu_model=contract.gpu_model,
-        supplied_team_ids=await repository.contract_team_ids(ctx.session, contract.id),
-        rental_starts_at=contract.rental_starts_at,
-        rental_ends_at=contract.rental_ends_at,
-    )
 
 
 @router.post(
@@ -69,7 +41,7 @@ async def create_pool(programme_id: uuid.UUID, body: PoolCreate, ctx: OperatorCt
     pool = await service.create_pool(
         ctx, programme_id, kind=body.kind, amount_won=body.amount_won, per_team_cap_won=body.per_team_cap_won
     )
-    return await pool_out(ctx, pool)
+    return await views.pool_out(ctx, pool)
 
 
 @router.post(
@@ -111,7 +83,7 @@ async def add_package(programme_id: uuid.UUID, body: PackageCreate, ctx: Operato
 async def add_contract(programme_id: uuid.UUID, body: ContractCreate, ctx: OperatorCtx) -> ContractOut:
     """Operators. While the rental runs, the supplier's own team receives no GPU support."""
     contract = await service.add_contract(ctx, programme_id, **body.model_dump())
-    return await contract_out(ctx, contract)
+    return await views.contract_out(ctx, contract)
 
 
 @router.post(
@@ -143,22 +115,7 @@ async def allocate_gpus(team_id: uuid.UUID, body: GpuAllocationCreate, ctx: Oper
 async def programme_support(programme_id: uuid.UUID, ctx: ActorCtx) -> ProgrammeSupport:
     """Operators and services."""
     ctx.actor.require(Role.OPERATOR, Role.SERVICE)
-    programme = await programmes.get_programme(ctx, programme_id)
-    pooled = await repository.pooled_total(ctx.session, programme_id)
-    return ProgrammeSupport(
-        programme_id=programme.id,
-        budget_won=programme.budget_won,
-        pooled_won=pooled,
-        allocated_won=await repository.allocated_in_programme(ctx.session, programme_id),
-        unpooled_won=programme.budget_won - pooled,
-        pools=[await pool_out(ctx, p) for p in await repository.pools_of(ctx.session, programme_id)],
-        gpu_packages=[
-            PackageOut.model_validate(p) for p in await repository.packages_of(ctx.session, programme_id)
-        ],
-        gpu_supplier_contracts=[
-            await contract_out(ctx, c) for c in await repository.contracts_of(ctx.session, programme_id)
-        ],
-    )
+    return await views.programme_support(ctx, programme_id)
 
 
 @router.get(
@@ -172,15 +129,4 @@ async def team_support(team_id: uuid.UUID, ctx: ActorCtx) -> TeamSupport:
     ctx.actor.require(Role.OPERATOR, Role.SERVICE, Role.TEAM)
     if ctx.actor.role == Role.TEAM:
         ctx.actor.require_team(team_id)
-    await teams.get_team(ctx, team_id)
-    return TeamSupport(
-        team_id=team_id,
-        data_allocations=[
-            AllocationOut.model_validate(a)
-            for a in await repository.data_allocations_of(ctx.session, team_id)
-        ],
-        gpu_allocations=[
-            GpuAllocationOut.model_validate(a)
-            for a in await repository.gpu_allocations_of(ctx.session, team_id)
-        ],
-    )
+    return await views.team_support(ctx, team_id)

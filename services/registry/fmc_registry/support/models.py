@@ -7,7 +7,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fmc_common.db import UtcDateTime
+from fmc_common.db import StrEnumColumn, UtcDateTime
 from fmc_registry.base import Base
 
 
@@ -31,7 +31,7 @@ class SupportPool(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     programme_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("programmes.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[PoolKind] = mapped_column(StrEnumColumn(PoolKind, 32))
     amount_won: Mapped[int] = mapped_column(BigInteger)
     per_team_cap_won: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -56,7 +56,7 @@ class GpuPackage(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     programme_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("programmes.id"), index=True)
-    gpu_model: Mapped[str] = mapped_column(String(8))
+    gpu_model: Mapped[GpuModel] = mapped_column(StrEnumColumn(GpuModel, 8))
     gpu_count: Mapped[int] = mapped_column(Integer)
 
 
@@ -68,7 +68,7 @@ class GpuSupplierContract(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     programme_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("programmes.id"), index=True)
     supplier_organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), index=True)
-    gpu_model: Mapped[str] = mapped_column(String(8))
+    gpu_model: Mapped[GpuModel] = mapped_column(StrEnumColumn(GpuModel, 8))
     rental_starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
     rental_ends_at: Mapped[datetime] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -14,7 +14,6 @@ from fmc_registry.support.models import (
     SupportAllocation,
     SupportPool,
 )
-from fmc_registry.teams.models import Team
 
 
 async def pool(session: AsyncSession, pool_id: uuid.UUID, *, lock: bool = False) -> SupportPool | None:
@@ -100,7 +99,3 @@ async def gpu_allocations_of_teams(session: AsyncSession, team_ids: list[uuid.UU
 async def data_allocations_of(session: AsyncSession, team_id: uuid.UUID) -> list[SupportAllocation]:
     query = select(SupportAllocation).where(SupportAllocation.team_id == team_id)
     return list(await session.scalars(query.order_by(SupportAllocation.allocated_at)))
-
-
-async def team(session: AsyncSession, team_id: uuid.UUID) -> Team | None:
-    return await session.get(Team, team_id)

@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import datetime
 
 from fmc_registry.audit import service as audit
-from fmc_registry.context import Ctx
+from fmc_registry.deps import RegistryCtx
 from fmc_registry.lifecycle import TeamStatus
 from fmc_registry.organisations import service as organisations
 from fmc_registry.organisations.models import ProgrammeRole
@@ -41,15 +41,20 @@ from fmc_registry.support.models import (
 from fmc_registry.teams import service as teams
 from fmc_registry.teams.models import Team
 
-SUPPORTED = {TeamStatus.SELECTED.value, TeamStatus.IN_STAGE.value, TeamStatus.ADVANCED.value}
+SUPPORTED = {TeamStatus.SELECTED, TeamStatus.IN_STAGE, TeamStatus.ADVANCED}
 
 
 async def create_pool(
-    ctx: Ctx, programme_id: uuid.UUID, *, kind: PoolKind, amount_won: int, per_team_cap_won: int | None
+    ctx: RegistryCtx,
+    programme_id: uuid.UUID,
+    *,
+    kind: PoolKind,
+    amount_won: int,
+    per_team_cap_won: int | None,
 ) -> SupportPool:
     programme = await programmes.get_programme(ctx, programme_id)
-    if any(p.kind == kind.value for p in await repository.pools_of(ctx.session, programme_id)):
-        raise PoolKindTaken(f"the programme already has a {kind.value} pool")
+    if any(p.kind == kind for p in await repository.pools_of(ctx.session, programme_id)):
+        raise PoolKindTaken(f"the programme already has a {kind} pool")
     remaining = programme.budget_won - await repository.pooled_total(ctx.session, programme_id)
     if amount_won > remaining:
         raise BudgetExceeded(
@@ -60,7 +65,7 @@ async def create_pool(
     pool = SupportPool(
         id=uuid.uuid4(),
         programme_id=programme_id,
-        kind=kind.value,
+        kind=kind,
         amount_won=amount_won,
         per_team_cap_won=per_team_cap_won,
         created_at=ctx.clock.now(),
@@ -74,7 +79,7 @@ async def create_pool(
         entity_id=programme_id,
         details={
             "pool_id": str(pool.id),
-            "kind": kind.value,
+            "kind": kind,
             "amount_won": amount_won,
             "per_team_cap_won": per_team_cap_won,
         },
@@ -83,7 +88,7 @@ async def create_pool(
 
 
 async def _supported_team(
-    ctx: Ctx, team_id: uuid.UUID, programme_id: uuid.UUID, *, lock: bool = False
+    ctx: RegistryCtx, team_id: uuid.UUID, programme_id: uuid.UUID, *, lock: bool = False
 ) -> Team:
     team = await teams.get_team(ctx, team_id, lock=lock)
     if team.programme_id != programme_id or team.status not in SUPPORTED:
@@ -94,14 +99,14 @@ async def _supported_team(
 
 
 async def allocate(
-    ctx: Ctx, pool_id: uuid.UUID, *, team_id: uuid.UUID, amount_won: int, purpose: str
+    ctx: RegistryCtx, pool_id: uuid.UUID, *, team_id: uuid.UUID, amount_won: int, purpose: str
 ) -> SupportAllocation:
     pool = await repository.pool(ctx.session, pool_id, lock=True)
     if pool is None:
         raise PoolNotFound(f"no pool with id {pool_id}")
     programme = await programmes.get_programme(ctx, pool.programme_id)
     team = await _supported_team(ctx, team_id, pool.programme_id)
-    if pool.kind == PoolKind.TALENT.value and not team.talent_support_applied:
+    if pool.kind == PoolKind.TALENT and not team.talent_support_applied:
         raise TalentSupportNotApplied(f"team {team.name!r} did not apply for talent support")
     await _check_amounts(ctx, pool, programme.budget_won, team_id, amount_won)
     allocation = SupportAllocation(
@@ -126,7 +131,7 @@ async def allocate(
 
 
 async def _check_amounts(
-    ctx: Ctx, pool: SupportPool, budget_won: int, team_id: uuid.UUID, amount_won: int
+    ctx: RegistryCtx, pool: SupportPool, budget_won: int, team_id: uuid.UUID, amount_won: int
 ) -> None:
     left_in_pool = pool.amount_won - await repository.allocated_from(ctx.session, pool.id)
     if amount_won > left_in_pool:
@@ -153,14 +158,12 @@ async def _check_amounts(
 
 
 async def add_package(
-    ctx: Ctx, programme_id: uuid.UUID, *, gpu_model: GpuModel, gpu_count: int
+    ctx: RegistryCtx, programme_id: uuid.UUID, *, gpu_model: GpuModel, gpu_count: int
 ) -> GpuPackage:
     await programmes.get_programme(ctx, programme_id)
-    if any(p.gpu_model == gpu_model.value for p in await repository.packages_of(ctx.session, programme_id)):
-        raise PackageModelTaken(f"the programme already offers a {gpu_model.value} package")
-    package = GpuPackage(
-        id=uuid.uuid4(), programme_id=programme_id, gpu_model=gpu_model.value, gpu_count=gpu_count
-    )
+    if any(p.gpu_model == gpu_model for p in await repository.packages_of(ctx.session, programme_id)):
+        raise PackageModelTaken(f"the programme already offers a {gpu_model} package")
+    package = GpuPackage(id=uuid.uuid4(), programme_id=programme_id, gpu_model=gpu_model, gpu_count=gpu_count)
     ctx.session.add(package)
     await ctx.session.flush()
     await audit.record(
@@ -168,13 +171,13 @@ async def add_package(
         action="support.gpu-package-offered",
         entity_type="programme",
         entity_id=programme_id,
-        details={"package_id": str(package.id), "gpu_model": gpu_model.value, "gpu_count": gpu_count},
+        details={"package_id": str(package.id), "gpu_model": gpu_model, "gpu_count": gpu_count},
     )
     return package
 
 
 async def add_contract(
-    ctx: Ctx,
+    ctx: RegistryCtx,
     programme_id: uuid.UUID,
     *,
     supplier_organisation_id: uuid.UUID,
@@ -195,7 +198,7 @@ async def add_contract(
         id=uuid.uuid4(),
         programme_id=programme_id,
         supplier_organisation_id=supplier.id,
-        gpu_model=gpu_model.value,
+        gpu_model=gpu_model,
         rental_starts_at=rental_starts_at,
         rental_ends_at=rental_ends_at,
         created_at=ctx.clock.now(),
@@ -216,7 +219,7 @@ async def add_contract(
         entity_id=supplier.id,
         details={
             "contract_id": str(contract.id),
-            "gpu_model": gpu_model.value,
+            "gpu_model": gpu_model,
             "supplied_team_ids": [str(t) for t in supplied_team_ids],
             "rental_ends_at": rental_ends_at.isoformat(),
         },
@@ -225,7 +228,7 @@ async def add_contract(
 
 
 async def allocate_gpus(
-    ctx: Ctx,
+    ctx: RegistryCtx,
     team_id: uuid.UUID,
     *,
     package_id: uuid.UUID,
@@ -271,7 +274,7 @@ async def allocate_gpus(
 
 
 async def _check_supplier_conflict(
-    ctx: Ctx, team: Team, programme_id: uuid.UUID, start: datetime, end: datetime
+    ctx: RegistryCtx, team: Team, programme_id: uuid.UUID, start: datetime, end: datetime
 ) -> None:
     if team.lead_organisation_id is None:
         return
@@ -289,7 +292,7 @@ async def _check_supplier_conflict(
 
 
 async def allocate_like_advancing(
-    ctx: Ctx, team: Team, advancing_ids: list[uuid.UUID]
+    ctx: RegistryCtx, team: Team, advancing_ids: list[uuid.UUID]
 ) -> GpuAllocation | None:
     """Give a newly selected team the GPU package and period most advancing teams have (equal terms).
 

@@ -8,12 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, status
 
 from fmc_common.auth import Role
-from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, next_cursor
-from fmc_common.web.deps import OptionalActor, SessionDep
+from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from fmc_common.web.problems import problem_responses
 from fmc_registry import idempotent
-from fmc_registry.context import ActorCtx, OperatorCtx
-from fmc_registry.lifecycle import EliminationReason, TeamStatus, public_status
+from fmc_registry.deps import ActorCtx, AnyoneCtx, OperatorCtx
+from fmc_registry.lifecycle import TeamStatus, public_status
 from fmc_registry.teams import repository, service
 from fmc_registry.teams.models import Team
 from fmc_registry.teams.schemas import (
@@ -30,7 +29,7 @@ from fmc_registry.teams.schemas import (
 router = APIRouter(tags=["teams"])
 
 # The public sees who takes part: applicants that were never selected are not listed.
-PUBLIC_STATUSES = [s.value for s in TeamStatus if s != TeamStatus.APPLICANT]
+PUBLIC_STATUSES: list[TeamStatus] = [s for s in TeamStatus if s != TeamStatus.APPLICANT]
 
 
 @router.post(
@@ -112,16 +111,9 @@ async def list_teams(
     Operators and services.
     """
     ctx.actor.require(Role.OPERATOR, Role.SERVICE)
-    statuses = [team_status.value] if team_status else None
-    teams = await repository.page(
-        ctx.session, after_id(cursor), limit + 1, programme_id=programme_id, statuses=statuses
-    )
-    more = len(teams) > limit
-    teams = teams[:limit]
-    return TeamPage(
-        items=[TeamOut.model_validate(t) for t in teams],
-        next_cursor=next_cursor(teams[-1].id if teams else None, more),
-    )
+    statuses = [team_status] if team_status else None
+    found = await service.page(ctx.session, cursor, limit, programme_id=programme_id, statuses=statuses)
+    return TeamPage(items=[TeamOut.model_validate(t) for t in found.teams], next_cursor=found.next_cursor)
 
 
 @router.post(
@@ -150,28 +142,22 @@ async def change_team_status(team_id: uuid.UUID, body: StatusChange, ctx: Operat
     summary="Public list of teams",
 )
 async def list_public_teams(
-    session: SessionDep,
-    actor: OptionalActor,
+    ctx: AnyoneCtx,
     programme_id: uuid.UUID | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> PublicTeamPage:
     """Anyone, without a token: the teams taking part, with their public status. No ranks, no scores."""
-    teams = await repository.page(
-        session, after_id(cursor), limit + 1, programme_id=programme_id, statuses=PUBLIC_STATUSES
+    found = await service.page(
+        ctx.session, cursor, limit, programme_id=programme_id, statuses=PUBLIC_STATUSES
     )
-    more = len(teams) > limit
-    teams = teams[:limit]
-    return PublicTeamPage(
-        items=[_public(t) for t in teams], next_cursor=next_cursor(teams[-1].id if teams else None, more)
-    )
+    return PublicTeamPage(items=[_public(t) for t in found.teams], next_cursor=found.next_cursor)
 
 
 def _public(team: Team) -> PublicTeamOut:
-    reason = EliminationReason(team.elimination_reason) if team.elimination_reason else None
     return PublicTeamOut(
         id=team.id,
         name=team.name,
         lead_organisation=team.lead_organisation,
-        public_status=public_status(TeamStatus(team.status), team.stage_number, reason),
+        public_status=public_status(team.status, team.stage_number, team.elimination_reason),
     )

@@ -7,9 +7,9 @@ from enum import StrEnum
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Uuid, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fmc_common.db import UtcDateTime
+from fmc_common.db import StrEnumColumn, UtcDateTime
 from fmc_registry.base import Base
-from fmc_registry.lifecycle import TeamStatus
+from fmc_registry.lifecycle import EliminationReason, TeamStatus
 
 __all__ = ["MemberRole", "Team", "TeamMember", "TeamStatus"]
 
@@ -27,7 +27,7 @@ class Team(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     lead_organisation: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(32))
+    status: Mapped[TeamStatus] = mapped_column(StrEnumColumn(TeamStatus, 32))
     registered_at: Mapped[datetime] = mapped_column(UtcDateTime)
     programme_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("programmes.id"), nullable=True, index=True
@@ -37,7 +37,9 @@ class Team(Base):
     )
     # The stage the team is in, advanced from, or was eliminated in.
     stage_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    elimination_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    elimination_reason: Mapped[EliminationReason | None] = mapped_column(
+        StrEnumColumn(EliminationReason, 32), nullable=True
+    )
     # Confidential: the selection round's rank is never shown to the public or other teams.
     applicant_rank: Mapped[int | None] = mapped_column(Integer, nullable=True)
     preliminary_review: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
@@ -50,4 +52,4 @@ class TeamMember(Base):
 
     team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teams.id"), primary_key=True)
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
-    role: Mapped[str] = mapped_column(String(16))
+    role: Mapped[MemberRole] = mapped_column(StrEnumColumn(MemberRole, 16))

@@ -25,7 +25,7 @@ async def page(
     limit: int,
     *,
     programme_id: uuid.UUID | None = None,
-    statuses: list[str] | None = None,
+    statuses: list[TeamStatus] | None = None,
 ) -> list[Team]:
     query = select(Team).order_by(Team.id).limit(limit)
     if after is not None:
@@ -49,8 +49,8 @@ async def joining_stage(session: AsyncSession, programme_id: uuid.UUID, number: 
         .where(
             Team.programme_id == programme_id,
             or_(
-                Team.status == TeamStatus.SELECTED.value,
-                and_(Team.status == TeamStatus.ADVANCED.value, Team.stage_number == number - 1),
+                Team.status == TeamStatus.SELECTED,
+                and_(Team.status == TeamStatus.ADVANCED, Team.stage_number == number - 1),
             ),
         )
         .order_by(Team.name)

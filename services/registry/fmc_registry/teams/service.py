@@ -7,12 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fmc_common import db
 from fmc_common.errors import Conflict, InvalidInput, NotFound
 from fmc_common.events.registry import TeamRegistered, TeamStatusChanged
+from fmc_common.pagination import after_id, next_cursor
 from fmc_registry.audit import service as audit
-from fmc_registry.context import Ctx
+from fmc_registry.deps import RegistryCtx
 from fmc_registry.lifecycle import TEAM_LIFECYCLE, EliminationReason, TeamStatus
 from fmc_registry.organisations import service as organisations
 from fmc_registry.organisations.models import OrganisationKind, ProgrammeRole
@@ -45,7 +47,7 @@ class Application:
     talent_support_applied: bool = False
 
 
-async def register_team(ctx: Ctx, application: Application) -> Team:
+async def register_team(ctx: RegistryCtx, application: Application) -> Team:
     if await repository.get_by_name(ctx.session, application.name) is not None:
         raise TeamNameTaken(f"a team named {application.name!r} is already registered")
     if (
@@ -61,7 +63,7 @@ async def register_team(ctx: Ctx, application: Application) -> Team:
         name=application.name,
         lead_organisation=application.lead_organisation,
         lead_organisation_id=lead.id,
-        status=TEAM_LIFECYCLE.initial.value,
+        status=TEAM_LIFECYCLE.initial,
         registered_at=ctx.clock.now(),
         programme_id=application.programme_id,
         applicant_rank=application.applicant_rank,
@@ -96,17 +98,15 @@ async def register_team(ctx: Ctx, application: Application) -> Team:
     return team
 
 
-async def _add_members(ctx: Ctx, team: Team, lead_id: uuid.UUID, members: Sequence[str]) -> None:
-    ctx.session.add(TeamMember(team_id=team.id, organisation_id=lead_id, role=MemberRole.LEAD.value))
+async def _add_members(ctx: RegistryCtx, team: Team, lead_id: uuid.UUID, members: Sequence[str]) -> None:
+    ctx.session.add(TeamMember(team_id=team.id, organisation_id=lead_id, role=MemberRole.LEAD))
     member_ids: set[uuid.UUID] = {lead_id}
     for name in members:
         organisation = await organisations.get_or_create(ctx, name=name, kind=OrganisationKind.COMPANY)
         if organisation.id in member_ids:
             raise InvalidInput(f"{name!r} is listed twice in the consortium")
         member_ids.add(organisation.id)
-        ctx.session.add(
-            TeamMember(team_id=team.id, organisation_id=organisation.id, role=MemberRole.MEMBER.value)
-        )
+        ctx.session.add(TeamMember(team_id=team.id, organisation_id=organisation.id, role=MemberRole.MEMBER))
     await ctx.session.flush()
     if team.programme_id is None:
         return
@@ -123,15 +123,50 @@ async def _add_members(ctx: Ctx, team: Team, lead_id: uuid.UUID, members: Sequen
         )
 
 
-async def get_team(ctx: Ctx, team_id: uuid.UUID, *, lock: bool = False) -> Team:
+@dataclass(frozen=True)
+class Listing:
+    teams: list[Team]
+    next_cursor: str | None  # None on the last page
+
+
+async def page(
+    session: AsyncSession,
+    cursor: str | None,
+    limit: int,
+    *,
+    programme_id: uuid.UUID | None = None,
+    statuses: list[TeamStatus] | None = None,
+) -> Listing:
+    """Teams in a stable order, a page at a time (REST, the public list and gRPC alike).
+
+    Takes the session, not a context: the public list is read by anonymous callers too.
+    """
+    rows = await repository.page(
+        session, after_id(cursor), limit + 1, programme_id=programme_id, statuses=statuses
+    )
+    teams = rows[:limit]
+    return Listing(teams=teams, next_cursor=next_cursor(teams[-1].id if teams else None, len(rows) > limit))
+
+
+async def get_team(ctx: RegistryCtx, team_id: uuid.UUID, *, lock: bool = False) -> Team:
     team = await repository.get(ctx.session, team_id, lock=lock)
     if team is None:
         raise TeamNotFound(f"no team with id {team_id}")
     return team
 
 
+async def join_stage(ctx: RegistryCtx, programme_id: uuid.UUID, number: int) -> list[Team]:
+    """Stage ``number`` opened: the selected teams and those advanced from the last stage enter it."""
+    joining = await repository.joining_stage(ctx.session, programme_id, number)
+    for team in joining:
+        await change_status(
+            ctx, team, TeamStatus.IN_STAGE, stage_number=number, reason=f"stage {number} opened"
+        )
+    return joining
+
+
 async def change_status(
-    ctx: Ctx,
+    ctx: RegistryCtx,
     team: Team,
     target: TeamStatus,
     *,
@@ -140,18 +175,18 @@ async def change_status(
     reason: str | None = None,
 ) -> Team:
     """One legal step of the team lifecycle, with its audit row and its event, in the caller's transaction."""
-    current = TeamStatus(team.status)
+    current = team.status
     TEAM_LIFECYCLE.check(current, target)
     if target == TeamStatus.IN_STAGE and stage_number is None:
         raise InvalidInput("entering a stage needs the stage number")
     if target == TeamStatus.ELIMINATED and reason_code is None:
         raise InvalidInput("an elimination needs a reason code", allowed=[r.value for r in EliminationReason])
     now = ctx.clock.now()
-    team.status = target.value
+    team.status = target
     team.status_changed_at = now
     if target == TeamStatus.IN_STAGE:
         team.stage_number = stage_number
-    team.elimination_reason = reason_code.value if target == TeamStatus.ELIMINATED and reason_code else None
+    team.elimination_reason = reason_code if target == TeamStatus.ELIMINATED else None
     await ctx.session.flush()
     await audit.record(
         ctx,
@@ -160,8 +195,8 @@ async def change_status(
         entity_id=team.id,
         reason=reason,
         details={
-            "from": current.value,
-            "to": target.value,
+            "from": current,
+            "to": target,
             "stage_number": team.stage_number,
             "reason_code": team.elimination_reason,
         },
@@ -171,8 +206,8 @@ async def change_status(
         TeamStatusChanged(
             team_id=team.id,
             programme_id=team.programme_id,
-            from_status=current.value,
-            to_status=target.value,
+            from_status=current,
+            to_status=target,
             stage_number=team.stage_number,
             reason_code=team.elimination_reason,
             changed_at=now,

@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from fmc_registry.inputs import Input, Reason
+from fmc_registry.lifecycle import StageStatus
+
+
+class StageTransition(Input):
+    to: StageStatus
+    reason: Reason | None = None
