@@ -11,10 +11,10 @@ from fmc_common.errors import Conflict, NotFound
 from fmc_common.events.grievance import DecisionKind, TeamNotified
 from fmc_common.events.scoring import StageResultsPublished
 from fmc_grievance.audit import service as audit
-from fmc_grievance.closing.models import DecisionClosing
 from fmc_grievance.context import Ctx
 from fmc_grievance.notifications import repository
 from fmc_grievance.notifications.models import Notification
+from fmc_grievance.windows import repository as closings
 from fmc_grievance.windows.deadline import window_for
 
 
@@ -53,7 +53,7 @@ async def notify(ctx: Ctx, notice: Notice) -> list[Notification]:
 
     Each new one is audited and announced (``TeamNotified``) in the caller's transaction.
     """
-    closed = await ctx.session.get(DecisionClosing, (notice.decision_kind.value, notice.decision_id))
+    closed = await closings.decision_closing(ctx.session, notice.decision_kind, notice.decision_id)
     notifications: list[Notification] = []
     for team in notice.teams:
         existing = await repository.find(ctx.session, notice.decision_kind, notice.decision_id, team.team_id)

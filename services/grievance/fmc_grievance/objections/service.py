@@ -19,7 +19,7 @@ from fmc_common.errors import Forbidden, IdempotencyKeyReused, InvalidInput
 from fmc_common.events.grievance import DecisionKind, ObjectionFiled
 from fmc_common.idempotency import request_hash
 from fmc_grievance.audit import service as audit
-from fmc_grievance.closing.models import WindowClosing
+from fmc_grievance.audit.models import AuditEntry
 from fmc_grievance.context import Ctx
 from fmc_grievance.notifications import repository as notifications
 from fmc_grievance.notifications.models import Notification
@@ -39,6 +39,7 @@ from fmc_grievance.objections.models import (
     VersionAttachment,
 )
 from fmc_grievance.objections.schemas import AttachmentIn, ObjectionAmend, ObjectionContent, ObjectionCreate
+from fmc_grievance.windows import repository as closings
 from fmc_grievance.windows.deadline import WindowState
 from fmc_grievance.windows.schemas import deadline_fields
 
@@ -126,7 +127,7 @@ async def ensure_open(ctx: Ctx, notification: Notification | None, decision: str
         )
     window = notifications.window_of(notification)
     state = window.state(ctx.clock.now())
-    closed = await ctx.session.get(WindowClosing, notification.id)
+    closed = await closings.window_closing(ctx.session, notification.id)
     if state == WindowState.CLOSED or closed is not None:
         raise ObjectionWindowClosed(
             f"the objection window closed after {window.deadline.isoformat()} ({window.time_zone})",
@@ -137,6 +138,12 @@ async def ensure_open(ctx: Ctx, notification: Notification | None, decision: str
             f"the objection window opens at {window.local(window.opens_at).isoformat()} ({window.time_zone})",
             **deadline_fields(window),
         )
+
+
+async def history(ctx: Ctx, objection_id: uuid.UUID, *, after: int | None, limit: int) -> list[AuditEntry]:
+    """The objection's audit entries in order, if the caller may see the objection."""
+    objection = await readable(ctx, objection_id)
+    return await audit.page(ctx.session, entity_id=str(objection.id), after=after, limit=limit)
 
 
 def _new_objection(

@@ -6,12 +6,12 @@ from typing import Literal, cast
 
 from fmc_common.events.grievance import DecisionKind, ObjectionGrounds, ReEvaluationConcern
 from fmc_grievance.context import Ctx
+from fmc_grievance.decisions import DecisionRef
 from fmc_grievance.notifications import repository as notifications
 from fmc_grievance.objections import repository
 from fmc_grievance.objections.models import Objection, ObjectionStatus, ObjectionVersion, VersionAttachment
 from fmc_grievance.objections.schemas import (
     AttachmentOut,
-    DecisionRef,
     ObjectionOut,
     ObjectionSummary,
     ReEvaluationOut,

@@ -1,5 +1,7 @@
 """Closings: one row per closed window, one per decision whose grievances are over.
 
+They live with the windows, below notifications and objections, because both read them (a closed
+window refuses filings; a closed decision refuses new notifications); the closing run writes them.
 The primary keys make each closing happen at most once, however many times the scheduler runs,
 restarts or runs in several replicas; the row is written in the same transaction as its audit
 entry and (for a decision) its ``GrievanceWindowClosed`` outbox event.
