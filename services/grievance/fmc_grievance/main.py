@@ -55,7 +55,7 @@ def create_app(settings: GrievanceSettings | None = None, clock: Clock | None = 
     runtime = build_runtime(settings, clock)
     app = build_app(runtime, title="FMC grievance", description=DESCRIPTION, routers=ROUTERS)
     scheduler = ClosingScheduler(runtime, settings.closing_poll_interval_seconds)
-    app.state.closing = scheduler
+    runtime.provide(scheduler)
     runtime_lifespan = app.router.lifespan_context
 
     @asynccontextmanager

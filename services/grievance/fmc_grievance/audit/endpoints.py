@@ -12,7 +12,7 @@ from fmc_common.web.problems import problem_responses
 from fmc_grievance.audit import service
 from fmc_grievance.audit.schemas import AuditPage, ChainVerification
 from fmc_grievance.audit.views import audit_page
-from fmc_grievance.context import ActorCtx
+from fmc_grievance.deps import ActorCtx
 
 router = APIRouter(tags=["audit"])
 

@@ -11,7 +11,7 @@ from fmc_common.events.grievance import DecisionKind
 from fmc_common.web.problems import problem_responses
 from fmc_grievance.closing import service
 from fmc_grievance.closing.schemas import GrievancePhase
-from fmc_grievance.context import ActorCtx
+from fmc_grievance.deps import ActorCtx
 
 router = APIRouter(prefix="/v1/decisions", tags=["closing"])
 

@@ -5,13 +5,25 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import exists, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fmc_common.events.grievance import DecisionKind
 from fmc_grievance.notifications.models import Notification
 from fmc_grievance.upsert import insert_or_skip
 from fmc_grievance.windows.models import DecisionClosing, WindowClosing
+
+# Any fixed 64-bit number, the same in every replica: "the grievance closing run".
+ADVISORY_LOCK_KEY = 7_301_552_907_331_001
+
+
+async def hold_run_lock(session: AsyncSession) -> None:
+    """One closing run at a time across replicas, until the transaction ends (SQLite is serial anyway).
+
+    Taken before any row lock, so runs queue up behind each other and never deadlock.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
 
 
 async def due_windows(session: AsyncSession, now: datetime, limit: int) -> list[Notification]:

@@ -17,7 +17,7 @@ from fmc_common.events.grievance import DecisionKind, GrievanceWindowClosed
 from fmc_grievance.audit import service as audit
 from fmc_grievance.closing import repository
 from fmc_grievance.closing.schemas import GrievancePhase
-from fmc_grievance.context import Ctx
+from fmc_grievance.deps import GrievanceCtx
 from fmc_grievance.notifications import repository as notifications
 from fmc_grievance.notifications.models import Notification
 from fmc_grievance.objections import repository as objections
@@ -33,7 +33,7 @@ class ClosingRun:
     decisions_closed: list[tuple[str, uuid.UUID]] = field(default_factory=list)
 
 
-async def close_due_windows(ctx: Ctx) -> int:
+async def close_due_windows(ctx: GrievanceCtx) -> int:
     """Close every window whose deadline has passed; returns how many this run closed."""
     closed = 0
     while True:
@@ -44,7 +44,7 @@ async def close_due_windows(ctx: Ctx) -> int:
             return closed
 
 
-async def _close_window(ctx: Ctx, notification: Notification) -> int:
+async def _close_window(ctx: GrievanceCtx, notification: Notification) -> int:
     if not await repository.close_window(ctx.session, notification.id, ctx.clock.now()):
         return 0  # another run closed it first
     window = notifications.window_of(notification)
@@ -64,7 +64,7 @@ async def _close_window(ctx: Ctx, notification: Notification) -> int:
     return 1
 
 
-async def close_finished_decisions(ctx: Ctx) -> list[tuple[str, uuid.UUID]]:
+async def close_finished_decisions(ctx: GrievanceCtx) -> list[tuple[str, uuid.UUID]]:
     """Close the grievance phase of every decision whose windows are all closed and objections all decided."""
     finished: list[tuple[str, uuid.UUID]] = []
     for kind, decision_id, stage_id in await repository.decisions_past_deadline(ctx.session, ctx.clock.now()):
@@ -73,7 +73,9 @@ async def close_finished_decisions(ctx: Ctx) -> list[tuple[str, uuid.UUID]]:
     return finished
 
 
-async def _close_decision(ctx: Ctx, kind: DecisionKind, decision_id: uuid.UUID, stage_id: uuid.UUID) -> bool:
+async def _close_decision(
+    ctx: GrievanceCtx, kind: DecisionKind, decision_id: uuid.UUID, stage_id: uuid.UUID
+) -> bool:
     session = ctx.session
     windows = await notifications.of_decision(session, kind, decision_id)
     closed = await repository.windows_closed(session, kind, decision_id)
@@ -106,7 +108,7 @@ async def _close_decision(ctx: Ctx, kind: DecisionKind, decision_id: uuid.UUID, 
     return True
 
 
-async def phase(ctx: Ctx, kind: DecisionKind, decision_id: uuid.UUID) -> GrievancePhase:
+async def phase(ctx: GrievanceCtx, kind: DecisionKind, decision_id: uuid.UUID) -> GrievancePhase:
     """Windows closed so far, objections by status, and whether the decision's phase closed."""
     windows = await notifications.of_decision(ctx.session, kind, decision_id)
     if not windows:

@@ -12,7 +12,7 @@ from fmc_common.errors import Forbidden
 from fmc_common.events.grievance import DecisionKind
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, next_cursor
 from fmc_common.web.problems import problem_responses
-from fmc_grievance.context import ActorCtx
+from fmc_grievance.deps import ActorCtx
 from fmc_grievance.notifications import repository, service, views
 from fmc_grievance.notifications.schemas import NotificationList, NotificationOut, NotificationPage, NotifyIn
 

@@ -11,7 +11,7 @@ from fmc_common.errors import Conflict, NotFound
 from fmc_common.events.grievance import DecisionKind, TeamNotified
 from fmc_common.events.scoring import StageResultsPublished
 from fmc_grievance.audit import service as audit
-from fmc_grievance.context import Ctx
+from fmc_grievance.deps import GrievanceCtx
 from fmc_grievance.notifications import repository
 from fmc_grievance.notifications.models import Notification
 from fmc_grievance.windows import repository as closings
@@ -48,7 +48,7 @@ class Notice:
     teams: Sequence[TeamOutcome]
 
 
-async def notify(ctx: Ctx, notice: Notice) -> list[Notification]:
+async def notify(ctx: GrievanceCtx, notice: Notice) -> list[Notification]:
     """One notification per team (a team already notified of the decision keeps its window).
 
     Each new one is audited and announced (``TeamNotified``) in the caller's transaction.
@@ -69,7 +69,7 @@ async def notify(ctx: Ctx, notice: Notice) -> list[Notification]:
     return notifications
 
 
-async def _record(ctx: Ctx, notice: Notice, team: TeamOutcome) -> Notification:
+async def _record(ctx: GrievanceCtx, notice: Notice, team: TeamOutcome) -> Notification:
     window = window_for(notice.notified_at, notice.objection_days)
     notification = Notification(
         id=uuid.uuid4(),
@@ -121,7 +121,7 @@ async def _record(ctx: Ctx, notice: Notice, team: TeamOutcome) -> Notification:
     return notification
 
 
-async def on_results_published(ctx: Ctx, event: StageResultsPublished) -> list[Notification]:
+async def on_results_published(ctx: GrievanceCtx, event: StageResultsPublished) -> list[Notification]:
     """Scoring published a stage's result: every team listed was notified at ``published_at``."""
     notice = Notice(
         decision_kind=DecisionKind.STAGE_RESULT,
@@ -135,7 +135,7 @@ async def on_results_published(ctx: Ctx, event: StageResultsPublished) -> list[N
     return await notify(ctx, notice)
 
 
-async def get(ctx: Ctx, notification_id: uuid.UUID) -> Notification:
+async def get(ctx: GrievanceCtx, notification_id: uuid.UUID) -> Notification:
     notification = await repository.get(ctx.session, notification_id)
     if notification is None:
         raise NotificationNotFound(f"no notification with id {notification_id}")

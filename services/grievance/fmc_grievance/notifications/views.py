@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from fmc_common.events.grievance import DecisionKind
-from fmc_grievance.context import Ctx
 from fmc_grievance.decisions import DecisionRef
+from fmc_grievance.deps import GrievanceCtx
 from fmc_grievance.notifications import repository
 from fmc_grievance.notifications.models import Notification
 from fmc_grievance.notifications.schemas import NotificationOut
@@ -12,7 +12,7 @@ from fmc_grievance.windows import repository as closings
 from fmc_grievance.windows.schemas import WindowOut
 
 
-async def notification_out(ctx: Ctx, notification: Notification) -> NotificationOut:
+async def notification_out(ctx: GrievanceCtx, notification: Notification) -> NotificationOut:
     closed = await closings.window_closing(ctx.session, notification.id)
     return NotificationOut(
         id=notification.id,

@@ -14,7 +14,7 @@ from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, after_seq,
 from fmc_common.web.problems import problem_responses
 from fmc_grievance.audit.schemas import AuditPage
 from fmc_grievance.audit.views import audit_page
-from fmc_grievance.context import ActorCtx
+from fmc_grievance.deps import ActorCtx
 from fmc_grievance.objections import repository, review, service, views
 from fmc_grievance.objections.errors import AttachmentNotFound
 from fmc_grievance.objections.models import ObjectionStatus

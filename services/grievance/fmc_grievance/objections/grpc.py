@@ -7,7 +7,7 @@ import base64
 from pydantic import ValidationError
 
 from fmc_common.errors import InvalidInput
-from fmc_grievance.context import Ctx
+from fmc_grievance.deps import GrievanceCtx
 from fmc_grievance.grpc_calls import parse_uuid
 from fmc_grievance.objections import service, views
 from fmc_grievance.objections.schemas import ObjectionCreate, ObjectionOut
@@ -67,7 +67,9 @@ def to_message(objection: ObjectionOut) -> grievance_pb2.Objection:
     )
 
 
-async def file_objection(ctx: Ctx, request: grievance_pb2.FileObjectionRequest) -> grievance_pb2.Objection:
+async def file_objection(
+    ctx: GrievanceCtx, request: grievance_pb2.FileObjectionRequest
+) -> grievance_pb2.Objection:
     key = request.idempotency_key.strip()
     if not key or len(key) > 200:
         raise InvalidInput("idempotency_key is required (1 to 200 characters)")
@@ -75,6 +77,8 @@ async def file_objection(ctx: Ctx, request: grievance_pb2.FileObjectionRequest) 
     return to_message(await views.objection_out(ctx, objection))
 
 
-async def get_objection(ctx: Ctx, request: grievance_pb2.GetObjectionRequest) -> grievance_pb2.Objection:
+async def get_objection(
+    ctx: GrievanceCtx, request: grievance_pb2.GetObjectionRequest
+) -> grievance_pb2.Objection:
     objection = await service.readable(ctx, parse_uuid(request.objection_id, "objection_id"))
     return to_message(await views.objection_out(ctx, objection))

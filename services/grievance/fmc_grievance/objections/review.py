@@ -19,7 +19,7 @@ from fmc_common.events.grievance import (
     ReEvaluationRequested,
 )
 from fmc_grievance.audit import service as audit
-from fmc_grievance.context import Ctx
+from fmc_grievance.deps import GrievanceCtx
 from fmc_grievance.objections import repository
 from fmc_grievance.objections.errors import IllegalObjectionTransition, ReEvaluationScopeRequired
 from fmc_grievance.objections.models import Objection, ObjectionStatus, ReEvaluation
@@ -53,7 +53,7 @@ def check_transition(current: ObjectionStatus, target: ObjectionStatus) -> None:
         )
 
 
-async def start_review(ctx: Ctx, objection_id: uuid.UUID, note: str | None) -> Objection:
+async def start_review(ctx: GrievanceCtx, objection_id: uuid.UUID, note: str | None) -> Objection:
     ctx.actor.require(Role.OPERATOR)
     objection = await readable(ctx, objection_id, lock=True)
     current = ObjectionStatus(objection.status)
@@ -66,7 +66,7 @@ async def start_review(ctx: Ctx, objection_id: uuid.UUID, note: str | None) -> O
     return objection
 
 
-async def withdraw(ctx: Ctx, objection_id: uuid.UUID, reason: str) -> Objection:
+async def withdraw(ctx: GrievanceCtx, objection_id: uuid.UUID, reason: str) -> Objection:
     """The team takes its own objection back (before it is decided); the reason is kept."""
     ctx.actor.require(Role.TEAM)
     objection = await readable(ctx, objection_id, lock=True)
@@ -75,7 +75,7 @@ async def withdraw(ctx: Ctx, objection_id: uuid.UUID, reason: str) -> Objection:
 
 
 async def decide(
-    ctx: Ctx,
+    ctx: GrievanceCtx,
     objection_id: uuid.UUID,
     outcome: ObjectionOutcome,
     reason: str,
@@ -106,13 +106,13 @@ def _scope(
     )
 
 
-async def _grounds(ctx: Ctx, objection: Objection) -> str:
+async def _grounds(ctx: GrievanceCtx, objection: Objection) -> str:
     version = await repository.version(ctx.session, objection.id, objection.current_version)
     assert version is not None
     return version.grounds
 
 
-async def _conclude(ctx: Ctx, objection: Objection, outcome: ObjectionOutcome, reason: str) -> None:
+async def _conclude(ctx: GrievanceCtx, objection: Objection, outcome: ObjectionOutcome, reason: str) -> None:
     current = ObjectionStatus(objection.status)
     check_transition(current, ObjectionStatus(outcome.value))
     now = ctx.clock.now()
@@ -138,7 +138,7 @@ async def _conclude(ctx: Ctx, objection: Objection, outcome: ObjectionOutcome, r
 
 
 async def _request_re_evaluation(
-    ctx: Ctx, objection: Objection, scope: tuple[ReEvaluationConcern, ...], reason: str
+    ctx: GrievanceCtx, objection: Objection, scope: tuple[ReEvaluationConcern, ...], reason: str
 ) -> None:
     now = ctx.clock.now()
     request = ReEvaluation(
@@ -179,7 +179,7 @@ async def _request_re_evaluation(
 
 
 async def _audit(
-    ctx: Ctx, objection: Objection, action: str, before: ObjectionStatus, reason: str | None
+    ctx: GrievanceCtx, objection: Objection, action: str, before: ObjectionStatus, reason: str | None
 ) -> None:
     await audit.record(
         ctx,

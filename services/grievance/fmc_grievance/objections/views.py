@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Literal, cast
 
 from fmc_common.events.grievance import DecisionKind, ObjectionGrounds, ReEvaluationConcern
-from fmc_grievance.context import Ctx
 from fmc_grievance.decisions import DecisionRef
+from fmc_grievance.deps import GrievanceCtx
 from fmc_grievance.notifications import repository as notifications
 from fmc_grievance.objections import repository
 from fmc_grievance.objections.models import Objection, ObjectionStatus, ObjectionVersion, VersionAttachment
@@ -32,7 +32,7 @@ def _decision(objection: Objection) -> DecisionRef:
     return DecisionRef(kind=DecisionKind(objection.decision_kind), id=objection.decision_id)
 
 
-async def objection_out(ctx: Ctx, objection: Objection) -> ObjectionOut:
+async def objection_out(ctx: GrievanceCtx, objection: Objection) -> ObjectionOut:
     version = await repository.version(ctx.session, objection.id, objection.current_version)
     notification = await notifications.get(ctx.session, objection.notification_id)
     assert version is not None
@@ -56,7 +56,7 @@ async def objection_out(ctx: Ctx, objection: Objection) -> ObjectionOut:
     )
 
 
-async def _resolution(ctx: Ctx, objection: Objection) -> ResolutionOut | None:
+async def _resolution(ctx: GrievanceCtx, objection: Objection) -> ResolutionOut | None:
     if objection.decided_at is None:
         return None
     request = await repository.re_evaluation(ctx.session, objection.id)
@@ -91,7 +91,7 @@ def summary(objection: Objection) -> ObjectionSummary:
     )
 
 
-async def versions_out(ctx: Ctx, objection: Objection) -> VersionList:
+async def versions_out(ctx: GrievanceCtx, objection: Objection) -> VersionList:
     by_version: dict[int, list[AttachmentOut]] = {}
     for a in await repository.attachments(ctx.session, objection.id):
         by_version.setdefault(a.version, []).append(_attachment(a))

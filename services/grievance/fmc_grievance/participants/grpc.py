@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from fmc_common.auth import Role
-from fmc_grievance.context import Ctx
+from fmc_grievance.deps import GrievanceCtx
 from fmc_grievance.grpc_calls import parse_uuid
 from fmc_grievance.participants import service
 from fmc_protos.grievance.v1 import grievance_pb2
 
 
 async def get_participant(
-    ctx: Ctx, request: grievance_pb2.GetParticipantRequest
+    ctx: GrievanceCtx, request: grievance_pb2.GetParticipantRequest
 ) -> grievance_pb2.Participant:
     """Operators and services see every team; a team sees itself."""
     team_id = parse_uuid(request.team_id, "team_id")
