@@ -54,14 +54,14 @@ async def windows_closed(session: AsyncSession, decision_kind: DecisionKind, dec
         select(func.count())
         .select_from(WindowClosing)
         .join(Notification, Notification.id == WindowClosing.notification_id)
-        .where(Notification.decision_kind == decision_kind.value, Notification.decision_id == decision_id)
+        .where(Notification.decision_kind == decision_kind, Notification.decision_id == decision_id)
     )
     return int(await session.scalar(query) or 0)
 
 
 async def decisions_past_deadline(
     session: AsyncSession, now: datetime
-) -> list[tuple[str, uuid.UUID, uuid.UUID]]:
+) -> list[tuple[DecisionKind, uuid.UUID, uuid.UUID]]:
     """Decisions not closed yet whose last window has no later deadline than ``now``: kind, id, stage."""
     done = exists().where(
         DecisionClosing.decision_kind == Notification.decision_kind,
@@ -73,7 +73,7 @@ async def decisions_past_deadline(
         .group_by(Notification.decision_kind, Notification.decision_id, Notification.stage_id)
         .having(func.max(Notification.closes_at) <= now)
     )
-    return [(str(k), d, s) for k, d, s in (await session.execute(query)).all()]
+    return [(k, d, s) for k, d, s in (await session.execute(query)).all()]
 
 
 async def close_decision(
@@ -85,7 +85,7 @@ async def close_decision(
 ) -> bool:
     """Record the decision's closing (its event id follows); False if another run recorded it first."""
     values = {
-        "decision_kind": decision_kind.value,
+        "decision_kind": decision_kind,
         "decision_id": decision_id,
         "stage_id": stage_id,
         "closed_at": now,
@@ -102,8 +102,6 @@ async def set_event_id(
 ) -> None:
     await session.execute(
         update(DecisionClosing)
-        .where(
-            DecisionClosing.decision_kind == decision_kind.value, DecisionClosing.decision_id == decision_id
-        )
+        .where(DecisionClosing.decision_kind == decision_kind, DecisionClosing.decision_id == decision_id)
         .values(event_id=event_id)
     )

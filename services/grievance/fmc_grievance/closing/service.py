@@ -30,7 +30,7 @@ BATCH = 500
 @dataclass
 class ClosingRun:
     windows_closed: int = 0
-    decisions_closed: list[tuple[str, uuid.UUID]] = field(default_factory=list)
+    decisions_closed: list[tuple[DecisionKind, uuid.UUID]] = field(default_factory=list)
 
 
 async def close_due_windows(ctx: GrievanceCtx) -> int:
@@ -64,11 +64,11 @@ async def _close_window(ctx: GrievanceCtx, notification: Notification) -> int:
     return 1
 
 
-async def close_finished_decisions(ctx: GrievanceCtx) -> list[tuple[str, uuid.UUID]]:
+async def close_finished_decisions(ctx: GrievanceCtx) -> list[tuple[DecisionKind, uuid.UUID]]:
     """Close the grievance phase of every decision whose windows are all closed and objections all decided."""
-    finished: list[tuple[str, uuid.UUID]] = []
+    finished: list[tuple[DecisionKind, uuid.UUID]] = []
     for kind, decision_id, stage_id in await repository.decisions_past_deadline(ctx.session, ctx.clock.now()):
-        if await _close_decision(ctx, DecisionKind(kind), decision_id, stage_id):
+        if await _close_decision(ctx, kind, decision_id, stage_id):
             finished.append((kind, decision_id))
     return finished
 
@@ -92,7 +92,7 @@ async def _close_decision(
         decision_id=decision_id,
         windows_closed=len(windows),
         objections_total=sum(counts.values()),
-        objections_accepted=counts.get(ObjectionStatus.ACCEPTED.value, 0),
+        objections_accepted=counts.get(ObjectionStatus.ACCEPTED, 0),
         re_evaluation_request_ids=[r.id for r in requests],
         closed_at=now,
     )
@@ -101,7 +101,7 @@ async def _close_decision(
         action="decision.grievance-closed",
         entity_type="decision",
         entity_id=decision_id,
-        details={"decision_kind": kind.value, "stage_id": str(stage_id), **_counts(event)},
+        details={"decision_kind": kind, "stage_id": str(stage_id), **_counts(event)},
     )
     event_id = await ctx.outbox.add(session, event)
     await repository.set_event_id(session, kind, decision_id, event_id)
@@ -112,7 +112,7 @@ async def phase(ctx: GrievanceCtx, kind: DecisionKind, decision_id: uuid.UUID) -
     """Windows closed so far, objections by status, and whether the decision's phase closed."""
     windows = await notifications.of_decision(ctx.session, kind, decision_id)
     if not windows:
-        raise NotFound(f"no team was notified of {kind.value} {decision_id}")
+        raise NotFound(f"no team was notified of {kind} {decision_id}")
     closing = await closings.decision_closing(ctx.session, kind, decision_id)
     return GrievancePhase(
         decision_kind=kind,

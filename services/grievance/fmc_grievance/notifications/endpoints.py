@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query, status
 
 from fmc_common.auth import Role
 from fmc_common.errors import Forbidden
-from fmc_common.events.grievance import DecisionKind
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, next_cursor
 from fmc_common.web.problems import problem_responses
 from fmc_grievance.deps import ActorCtx
@@ -36,7 +35,7 @@ async def notify(body: NotifyIn, ctx: ActorCtx) -> NotificationList:
     """
     ctx.actor.require(Role.OPERATOR)
     notice = service.Notice(
-        decision_kind=DecisionKind(body.decision.kind),
+        decision_kind=body.decision.kind,
         decision_id=body.decision.id,
         stage_id=body.stage_id,
         programme_id=body.programme_id,

@@ -13,7 +13,7 @@ from fmc_common.events.scoring import StageResultsPublished
 from fmc_grievance.audit import service as audit
 from fmc_grievance.deps import GrievanceCtx
 from fmc_grievance.notifications import repository
-from fmc_grievance.notifications.models import Notification
+from fmc_grievance.notifications.models import Notification, Outcome
 from fmc_grievance.windows import repository as closings
 from fmc_grievance.windows.deadline import window_for
 
@@ -31,7 +31,7 @@ class DecisionAlreadyClosed(Conflict):
 @dataclass(frozen=True)
 class TeamOutcome:
     team_id: uuid.UUID
-    outcome: str | None = None
+    outcome: Outcome | None = None
     reason_code: str | None = None
 
 
@@ -62,7 +62,7 @@ async def notify(ctx: GrievanceCtx, notice: Notice) -> list[Notification]:
             continue
         if closed is not None:
             raise DecisionAlreadyClosed(
-                f"the grievance phase of {notice.decision_kind.value} {notice.decision_id} closed"
+                f"the grievance phase of {notice.decision_kind} {notice.decision_id} closed"
                 f" at {closed.closed_at.isoformat()}"
             )
         notifications.append(await _record(ctx, notice, team))
@@ -73,7 +73,7 @@ async def _record(ctx: GrievanceCtx, notice: Notice, team: TeamOutcome) -> Notif
     window = window_for(notice.notified_at, notice.objection_days)
     notification = Notification(
         id=uuid.uuid4(),
-        decision_kind=notice.decision_kind.value,
+        decision_kind=notice.decision_kind,
         decision_id=notice.decision_id,
         stage_id=notice.stage_id,
         programme_id=notice.programme_id,
@@ -95,7 +95,7 @@ async def _record(ctx: GrievanceCtx, notice: Notice, team: TeamOutcome) -> Notif
         entity_id=notification.id,
         team_id=team.team_id,
         details={
-            "decision_kind": notice.decision_kind.value,
+            "decision_kind": notice.decision_kind,
             "decision_id": str(notice.decision_id),
             "stage_id": str(notice.stage_id),
             "notified_at": window.opens_at.isoformat(),
@@ -130,7 +130,7 @@ async def on_results_published(ctx: GrievanceCtx, event: StageResultsPublished) 
         programme_id=event.programme_id,
         notified_at=event.published_at,
         objection_days=event.objection_days,
-        teams=[TeamOutcome(t.team_id, t.outcome, t.reason_code) for t in event.teams],
+        teams=[TeamOutcome(t.team_id, Outcome(t.outcome), t.reason_code) for t in event.teams],
     )
     return await notify(ctx, notice)
 

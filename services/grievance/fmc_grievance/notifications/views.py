@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from fmc_common.events.grievance import DecisionKind
 from fmc_grievance.decisions import DecisionRef
 from fmc_grievance.deps import GrievanceCtx
 from fmc_grievance.notifications import repository
@@ -16,7 +15,7 @@ async def notification_out(ctx: GrievanceCtx, notification: Notification) -> Not
     closed = await closings.window_closing(ctx.session, notification.id)
     return NotificationOut(
         id=notification.id,
-        decision=DecisionRef(kind=DecisionKind(notification.decision_kind), id=notification.decision_id),
+        decision=DecisionRef(kind=notification.decision_kind, id=notification.decision_id),
         stage_id=notification.stage_id,
         programme_id=notification.programme_id,
         team_id=notification.team_id,

@@ -9,7 +9,6 @@ from urllib.parse import quote
 from fastapi import APIRouter, Header, Path, Query, Response, status
 
 from fmc_common.auth import Role
-from fmc_common.events.grievance import ObjectionOutcome
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, after_seq, next_cursor
 from fmc_common.web.problems import problem_responses
 from fmc_grievance.audit.schemas import AuditPage
@@ -86,7 +85,7 @@ async def list_objections(
         limit=limit + 1,
         team_id=actor.team_id if actor.role == Role.TEAM else None,
         decision_id=decision_id,
-        statuses=[objection_status.value] if objection_status else None,
+        statuses=[objection_status] if objection_status else None,
     )
     page = rows[:limit]
     return ObjectionPage(
@@ -168,9 +167,8 @@ async def decide_objection(objection_id: uuid.UUID, body: DecisionIn, ctx: Actor
     Accepting an objection about the process, scoring or originality emits `ReEvaluationRequested`
     with its scope (`concerns`), and scoring recomputes what it concerns as a new result version.
     """
-    outcome = ObjectionOutcome(body.outcome)
     return await views.objection_out(
-        ctx, await review.decide(ctx, objection_id, outcome, body.reason, body.concerns)
+        ctx, await review.decide(ctx, objection_id, body.outcome, body.reason, body.concerns)
     )
 
 

@@ -41,11 +41,11 @@ def to_message(objection: ObjectionOut) -> grievance_pb2.Objection:
     return grievance_pb2.Objection(
         objection_id=str(objection.id),
         team_id=str(objection.team_id),
-        decision=grievance_pb2.DecisionRef(kind=objection.decision.kind.value, id=str(objection.decision.id)),
+        decision=grievance_pb2.DecisionRef(kind=objection.decision.kind, id=str(objection.decision.id)),
         stage_id=str(objection.stage_id),
-        status=objection.status.value,
+        status=objection.status,
         current_version=objection.current_version,
-        grounds=objection.grounds.value,
+        grounds=objection.grounds,
         statement=objection.statement,
         attachments=[
             grievance_pb2.Attachment(name=a.name, media_type=a.media_type, sha256=a.sha256, size=a.size)
@@ -60,7 +60,7 @@ def to_message(objection: ObjectionOut) -> grievance_pb2.Objection:
             last_day=window.last_day.isoformat(),
             time_zone=window.time_zone,
             objection_days=window.objection_days,
-            state=window.state.value,
+            state=window.state,
         ),
         resolution_outcome=objection.resolution.outcome if objection.resolution else "",
         resolution_reason=objection.resolution.reason if objection.resolution else "",

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from fmc_common.events.grievance import ObjectionGrounds, ReEvaluationConcern
+from fmc_common.events.grievance import ObjectionGrounds, ObjectionOutcome, ReEvaluationConcern
 from fmc_grievance.decisions import DecisionRef, DecisionRefIn
 from fmc_grievance.inputs import Input, Reason, Statement
 from fmc_grievance.objections.models import ObjectionStatus
@@ -56,7 +56,8 @@ class ReviewStart(Input):
 
 
 class DecisionIn(Input):
-    outcome: Literal["accepted", "rejected"]
+    # Members of the enum as a Literal: the published schema lists the values in place.
+    outcome: Literal[ObjectionOutcome.ACCEPTED, ObjectionOutcome.REJECTED]
     reason: Reason = Field(description="The written reason, given to the team (at least 10 characters)")
     concerns: list[ReEvaluationConcern] | None = Field(
         default=None,
@@ -93,7 +94,7 @@ class ReEvaluationOut(BaseModel):
 
 
 class ResolutionOut(BaseModel):
-    outcome: Literal["accepted", "rejected", "withdrawn"]
+    outcome: Literal[ObjectionOutcome.ACCEPTED, ObjectionOutcome.REJECTED, ObjectionOutcome.WITHDRAWN]
     reason: str
     decided_at: datetime
     decided_by: str

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from fmc_common.auth import Role
 from fmc_common.errors import Forbidden, IdempotencyKeyReused, InvalidInput
-from fmc_common.events.grievance import DecisionKind, ObjectionFiled
+from fmc_common.events.grievance import ObjectionFiled
 from fmc_common.idempotency import request_hash
 from fmc_grievance.audit import service as audit
 from fmc_grievance.audit.models import AuditEntry
@@ -51,9 +51,9 @@ async def file(ctx: GrievanceCtx, body: ObjectionCreate, client_key: str) -> Obj
     existing = await _replay(ctx, team_id, client_key, fingerprint)
     if existing is not None:
         return existing
-    kind = DecisionKind(body.decision.kind)
+    kind = body.decision.kind
     notification = await notifications.find(ctx.session, kind, body.decision.id, team_id, lock=True)
-    await ensure_open(ctx, notification, f"{kind.value} {body.decision.id}")
+    await ensure_open(ctx, notification, f"{kind} {body.decision.id}")
     assert notification is not None
     # Another request with the same key may have committed while this one waited for the lock.
     existing = await _replay(ctx, team_id, client_key, fingerprint)
@@ -98,7 +98,7 @@ async def amend(
     await ensure_open(ctx, notification, f"{objection.decision_kind} {objection.decision_id}")
     if await _replayed_version(ctx, objection_id, client_key, fingerprint):
         return objection
-    if ObjectionStatus(objection.status) not in OPEN_STATUSES:
+    if objection.status not in OPEN_STATUSES:
         raise IllegalObjectionTransition(
             f"an objection that is {objection.status} cannot be amended", status=objection.status
         )
@@ -163,7 +163,7 @@ def _new_objection(
         stage_id=notification.stage_id,
         client_key=client_key,
         request_hash=fingerprint,
-        status=ObjectionStatus.RECEIVED.value,
+        status=ObjectionStatus.RECEIVED,
         current_version=1,
         filed_at=now,
         filed_by=ctx.actor.subject,
@@ -230,7 +230,7 @@ async def _add_version(
     version = ObjectionVersion(
         objection_id=objection.id,
         version=number,
-        grounds=content.grounds.value,
+        grounds=content.grounds,
         statement=content.statement,
         created_at=ctx.clock.now(),
         created_by=ctx.actor.subject,

@@ -19,4 +19,4 @@ async def decision_closing(
     session: AsyncSession, decision_kind: DecisionKind, decision_id: uuid.UUID
 ) -> DecisionClosing | None:
     """When a decision's grievance phase closed (None while it has not)."""
-    return await session.get(DecisionClosing, (decision_kind.value, decision_id))
+    return await session.get(DecisionClosing, (decision_kind, decision_id))
