@@ -19,6 +19,7 @@ from fmc_common.auth import Role
 from fmc_common.clock import SEOUL, ManualClock
 from fmc_common.events.envelope import Envelope
 from fmc_common.events.topics import Topic
+from fmc_common.runtime import ServiceRuntime
 from fmc_common.settings import AuthSettings
 from fmc_grievance.closing.scheduler import ClosingScheduler
 from fmc_grievance.main import create_app
@@ -48,8 +49,8 @@ class Grievance:
 
     @property
     def scheduler(self) -> ClosingScheduler:
-        scheduler: ClosingScheduler = self.app.state.closing
-        return scheduler
+        runtime: ServiceRuntime = self.app.state.runtime
+        return runtime.component(ClosingScheduler)
 
     def operator(self) -> dict[str, str]:
         return bearer(self.auth, Role.OPERATOR, subject="operator-kim")

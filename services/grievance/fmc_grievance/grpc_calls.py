@@ -11,7 +11,7 @@ from fmc_common.db import transaction
 from fmc_common.errors import AppError, InvalidInput
 from fmc_common.grpc_support import ServicerContext, abort_with, authorize
 from fmc_common.runtime import ServiceRuntime
-from fmc_grievance.context import Ctx, context_for
+from fmc_grievance.deps import GrievanceCtx, context_of
 
 T = TypeVar("T")
 
@@ -20,13 +20,13 @@ async def run_call(
     runtime: ServiceRuntime,
     context: ServicerContext,
     roles: tuple[Role, ...],
-    work: Callable[[Ctx], Awaitable[T]],
+    work: Callable[[GrievanceCtx], Awaitable[T]],
 ) -> T:
     """Authorise the caller for ``roles``, run ``work`` in a transaction, commit, wake the relay."""
     actor = await authorize(context, runtime.settings.auth, *roles)
     try:
         async with transaction(runtime.sessions) as session:
-            result = await work(context_for(runtime, session, actor))
+            result = await work(context_of(runtime, session, actor))
         runtime.after_commit()
         return result
     except AppError as error:

@@ -12,21 +12,29 @@ from fastapi import FastAPI
 from fmc_common.clock import Clock, default_clock
 from fmc_common.runtime import ServiceRuntime
 from fmc_common.web.app import build_app
+from fmc_grievance import grpc as grievance_grpc
 from fmc_grievance.audit.endpoints import router as audit_router
 from fmc_grievance.closing.endpoints import router as closing_router
 from fmc_grievance.closing.scheduler import ClosingScheduler
 from fmc_grievance.models import PLATFORM
 from fmc_grievance.notifications import consumers as notification_consumers
 from fmc_grievance.notifications.endpoints import router as notifications_router
+from fmc_grievance.objections.endpoints import history_router as objection_history_router
 from fmc_grievance.objections.endpoints import router as objections_router
 from fmc_grievance.participants import consumers as participant_consumers
-from fmc_grievance.participants import grpc as participants_grpc
 from fmc_grievance.participants.endpoints import router as participants_router
 from fmc_grievance.settings import GrievanceSettings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
-ROUTERS = (participants_router, notifications_router, objections_router, closing_router, audit_router)
+ROUTERS = (
+    participants_router,
+    notifications_router,
+    objections_router,
+    closing_router,
+    audit_router,
+    objection_history_router,
+)
 
 
 def build_runtime(settings: GrievanceSettings, clock: Clock | None = None) -> ServiceRuntime:
@@ -38,7 +46,7 @@ def build_runtime(settings: GrievanceSettings, clock: Clock | None = None) -> Se
         participant_consumers.consumer_spec(runtime.clock),
         notification_consumers.consumer_spec(runtime),
     ]
-    runtime.grpc_registrar = partial(participants_grpc.register, runtime)
+    runtime.grpc_registrar = partial(grievance_grpc.register, runtime)
     return runtime
 
 
@@ -47,7 +55,7 @@ def create_app(settings: GrievanceSettings | None = None, clock: Clock | None = 
     runtime = build_runtime(settings, clock)
     app = build_app(runtime, title="FMC grievance", description=DESCRIPTION, routers=ROUTERS)
     scheduler = ClosingScheduler(runtime, settings.closing_poll_interval_seconds)
-    app.state.closing = scheduler
+    runtime.provide(scheduler)
     runtime_lifespan = app.router.lifespan_context
 
     @asynccontextmanager

@@ -2,7 +2,6 @@
 
 from fmc_grievance.audit.models import AuditEntry, AuditHead
 from fmc_grievance.base import PLATFORM, Base
-from fmc_grievance.closing.models import DecisionClosing, WindowClosing
 from fmc_grievance.notifications.models import Notification
 from fmc_grievance.objections.models import (
     AttachmentBlob,
@@ -12,6 +11,7 @@ from fmc_grievance.objections.models import (
     VersionAttachment,
 )
 from fmc_grievance.participants.models import Participant
+from fmc_grievance.windows.models import DecisionClosing, WindowClosing
 
 __all__ = [
     "PLATFORM",

@@ -1,33 +1,20 @@
-"""REST: the audit trail and its verification (operators), an objection's history (its team, operators)."""
+"""REST: the audit trail and its verification (operators). An objection's history is an objections route."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from fmc_common.auth import Role
-from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_seq, next_cursor
+from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_seq
 from fmc_common.web.problems import problem_responses
 from fmc_grievance.audit import service
-from fmc_grievance.audit.models import AuditEntry
-from fmc_grievance.audit.schemas import AuditEntryOut, AuditPage, ChainVerification
-from fmc_grievance.context import ActorCtx
-from fmc_grievance.objections.service import readable
+from fmc_grievance.audit.schemas import AuditPage, ChainVerification
+from fmc_grievance.audit.views import audit_page
+from fmc_grievance.deps import ActorCtx
 
 router = APIRouter(tags=["audit"])
-
-Cursor = Annotated[str | None, Query(max_length=200)]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
-
-
-def _page(rows: list[AuditEntry], limit: int) -> AuditPage:
-    page = rows[:limit]
-    return AuditPage(
-        items=[AuditEntryOut.model_validate(r) for r in page],
-        next_cursor=next_cursor(page[-1].seq if page else None, len(rows) > limit),
-    )
 
 
 @router.get(
@@ -36,8 +23,8 @@ def _page(rows: list[AuditEntry], limit: int) -> AuditPage:
 async def list_audit_entries(
     ctx: ActorCtx,
     entity_id: Annotated[str | None, Query(max_length=64)] = None,
-    cursor: Cursor = None,
-    limit: Limit = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> AuditPage:
     """Every change (who, when, what, why) in order, with each entry's hash and its predecessor's (operators).
 
@@ -45,7 +32,7 @@ async def list_audit_entries(
     """
     ctx.actor.require(Role.OPERATOR)
     rows = await service.page(ctx.session, entity_id=entity_id, after=after_seq(cursor), limit=limit + 1)
-    return _page(rows, limit)
+    return audit_page(rows, limit)
 
 
 @router.get(
@@ -68,21 +55,3 @@ async def verify_audit_chain(ctx: ActorCtx) -> ChainVerification:
         problem=report.problem,
         checked_at=ctx.clock.now(),
     )
-
-
-@router.get(
-    "/v1/objections/{objection_id}/history",
-    response_model=AuditPage,
-    responses=problem_responses(401, 403, 404, 422),
-    summary="History of an objection",
-    tags=["objections"],
-)
-async def objection_history(
-    objection_id: uuid.UUID, ctx: ActorCtx, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
-) -> AuditPage:
-    """Every state change of the objection with actor, time and reason (its team, operators)."""
-    objection = await readable(ctx, objection_id)
-    rows = await service.page(
-        ctx.session, entity_id=str(objection.id), after=after_seq(cursor), limit=limit + 1
-    )
-    return _page(rows, limit)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fmc_common.errors import AppError
 from fmc_grievance.audit.chain import ChainedFields, ChainReport, ChainVerifier, StoredEntry
 from fmc_grievance.audit.models import HEAD_ID, AuditEntry, AuditHead
-from fmc_grievance.context import Ctx
+from fmc_grievance.deps import GrievanceCtx
 
 VERIFY_BATCH = 1000
 
@@ -22,7 +22,7 @@ class AuditHeadMissing(AppError):
 
 
 async def record(
-    ctx: Ctx,
+    ctx: GrievanceCtx,
     *,
     action: str,
     entity_type: str,

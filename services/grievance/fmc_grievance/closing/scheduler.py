@@ -11,18 +11,13 @@ import asyncio
 import contextlib
 import logging
 
-from sqlalchemy import text
-
 from fmc_common.db import transaction
 from fmc_common.runtime import ServiceRuntime
-from fmc_grievance.closing import service
+from fmc_grievance.closing import repository, service
 from fmc_grievance.closing.service import ClosingRun
-from fmc_grievance.context import SCHEDULER, context_for
+from fmc_grievance.deps import SCHEDULER, context_of
 
 log = logging.getLogger(__name__)
-
-# Any fixed 64-bit number, the same in every replica: "the grievance closing run".
-ADVISORY_LOCK_KEY = 7_301_552_907_331_001
 
 
 class ClosingScheduler:
@@ -37,10 +32,8 @@ class ClosingScheduler:
         """One run in one transaction: close due windows, then finished decisions."""
         run = ClosingRun()
         async with transaction(self._runtime.sessions) as session:
-            if session.get_bind().dialect.name == "postgresql":
-                # Taken before any row lock, so runs queue up behind each other and never deadlock.
-                await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
-            ctx = context_for(self._runtime, session, SCHEDULER)
+            await repository.hold_run_lock(session)
+            ctx = context_of(self._runtime, session, SCHEDULER)
             run.windows_closed = await service.close_due_windows(ctx)
             run.decisions_closed = await service.close_finished_decisions(ctx)
         if run.windows_closed or run.decisions_closed:

@@ -12,17 +12,17 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import exists, func, select, update
-
+from fmc_common.errors import NotFound
 from fmc_common.events.grievance import DecisionKind, GrievanceWindowClosed
 from fmc_grievance.audit import service as audit
-from fmc_grievance.closing.models import DecisionClosing, WindowClosing
-from fmc_grievance.context import Ctx
+from fmc_grievance.closing import repository
+from fmc_grievance.closing.schemas import GrievancePhase
+from fmc_grievance.deps import GrievanceCtx
 from fmc_grievance.notifications import repository as notifications
 from fmc_grievance.notifications.models import Notification
 from fmc_grievance.objections import repository as objections
 from fmc_grievance.objections.models import ObjectionStatus
-from fmc_grievance.upsert import insert_or_skip
+from fmc_grievance.windows import repository as closings
 
 BATCH = 500
 
@@ -30,40 +30,22 @@ BATCH = 500
 @dataclass
 class ClosingRun:
     windows_closed: int = 0
-    decisions_closed: list[tuple[str, uuid.UUID]] = field(default_factory=list)
+    decisions_closed: list[tuple[DecisionKind, uuid.UUID]] = field(default_factory=list)
 
 
-async def close_due_windows(ctx: Ctx) -> int:
+async def close_due_windows(ctx: GrievanceCtx) -> int:
     """Close every window whose deadline has passed; returns how many this run closed."""
     closed = 0
     while True:
-        due = await _due(ctx)
+        due = await repository.due_windows(ctx.session, ctx.clock.now(), BATCH)
         for notification in due:
             closed += await _close_window(ctx, notification)
         if len(due) < BATCH:
             return closed
 
 
-async def _due(ctx: Ctx) -> list[Notification]:
-    already = exists().where(WindowClosing.notification_id == Notification.id)
-    query = (
-        select(Notification)
-        .where(Notification.closes_at <= ctx.clock.now(), ~already)
-        .order_by(Notification.id)
-        .limit(BATCH)
-        # The lock waits for a filing in flight on the same window to commit (it is then counted).
-        .with_for_update()
-    )
-    return list(await ctx.session.scalars(query))
-
-
-async def _close_window(ctx: Ctx, notification: Notification) -> int:
-    now = ctx.clock.now()
-    values = {"notification_id": notification.id, "closed_at": now}
-    statement = insert_or_skip(ctx.session, WindowClosing, values, ["notification_id"]).returning(
-        WindowClosing.notification_id
-    )
-    if (await ctx.session.execute(statement)).first() is None:
+async def _close_window(ctx: GrievanceCtx, notification: Notification) -> int:
+    if not await repository.close_window(ctx.session, notification.id, ctx.clock.now()):
         return 0  # another run closed it first
     window = notifications.window_of(notification)
     await audit.record(
@@ -82,53 +64,25 @@ async def _close_window(ctx: Ctx, notification: Notification) -> int:
     return 1
 
 
-async def close_finished_decisions(ctx: Ctx) -> list[tuple[str, uuid.UUID]]:
+async def close_finished_decisions(ctx: GrievanceCtx) -> list[tuple[DecisionKind, uuid.UUID]]:
     """Close the grievance phase of every decision whose windows are all closed and objections all decided."""
-    finished: list[tuple[str, uuid.UUID]] = []
-    for kind, decision_id, stage_id in await _candidates(ctx):
-        if await _close_decision(ctx, DecisionKind(kind), decision_id, stage_id):
+    finished: list[tuple[DecisionKind, uuid.UUID]] = []
+    for kind, decision_id, stage_id in await repository.decisions_past_deadline(ctx.session, ctx.clock.now()):
+        if await _close_decision(ctx, kind, decision_id, stage_id):
             finished.append((kind, decision_id))
     return finished
 
 
-async def _candidates(ctx: Ctx) -> list[tuple[str, uuid.UUID, uuid.UUID]]:
-    """Decisions not closed yet whose last window has no later deadline than now."""
-    done = exists().where(
-        DecisionClosing.decision_kind == Notification.decision_kind,
-        DecisionClosing.decision_id == Notification.decision_id,
-    )
-    query = (
-        select(Notification.decision_kind, Notification.decision_id, Notification.stage_id)
-        .where(~done)
-        .group_by(Notification.decision_kind, Notification.decision_id, Notification.stage_id)
-        .having(func.max(Notification.closes_at) <= ctx.clock.now())
-    )
-    return [(str(k), d, s) for k, d, s in (await ctx.session.execute(query)).all()]
-
-
-async def _close_decision(ctx: Ctx, kind: DecisionKind, decision_id: uuid.UUID, stage_id: uuid.UUID) -> bool:
+async def _close_decision(
+    ctx: GrievanceCtx, kind: DecisionKind, decision_id: uuid.UUID, stage_id: uuid.UUID
+) -> bool:
     session = ctx.session
     windows = await notifications.of_decision(session, kind, decision_id)
-    closed = await session.scalar(
-        select(func.count())
-        .select_from(WindowClosing)
-        .join(Notification, Notification.id == WindowClosing.notification_id)
-        .where(Notification.decision_kind == kind.value, Notification.decision_id == decision_id)
-    )
+    closed = await repository.windows_closed(session, kind, decision_id)
     if closed != len(windows) or await objections.undecided_count(session, kind, decision_id) > 0:
         return False
     now = ctx.clock.now()
-    values = {
-        "decision_kind": kind.value,
-        "decision_id": decision_id,
-        "stage_id": stage_id,
-        "closed_at": now,
-        "event_id": "",
-    }
-    statement = insert_or_skip(session, DecisionClosing, values, ["decision_kind", "decision_id"]).returning(
-        DecisionClosing.decision_id
-    )
-    if (await session.execute(statement)).first() is None:
+    if not await repository.close_decision(session, kind, decision_id, stage_id, now):
         return False
     counts = await objections.counts_for_decision(session, kind, decision_id)
     requests = await objections.re_evaluations_of(session, kind, decision_id)
@@ -138,7 +92,7 @@ async def _close_decision(ctx: Ctx, kind: DecisionKind, decision_id: uuid.UUID, 
         decision_id=decision_id,
         windows_closed=len(windows),
         objections_total=sum(counts.values()),
-        objections_accepted=counts.get(ObjectionStatus.ACCEPTED.value, 0),
+        objections_accepted=counts.get(ObjectionStatus.ACCEPTED, 0),
         re_evaluation_request_ids=[r.id for r in requests],
         closed_at=now,
     )
@@ -147,15 +101,30 @@ async def _close_decision(ctx: Ctx, kind: DecisionKind, decision_id: uuid.UUID, 
         action="decision.grievance-closed",
         entity_type="decision",
         entity_id=decision_id,
-        details={"decision_kind": kind.value, "stage_id": str(stage_id), **_counts(event)},
+        details={"decision_kind": kind, "stage_id": str(stage_id), **_counts(event)},
     )
     event_id = await ctx.outbox.add(session, event)
-    await session.execute(
-        update(DecisionClosing)
-        .where(DecisionClosing.decision_kind == kind.value, DecisionClosing.decision_id == decision_id)
-        .values(event_id=event_id)
-    )
+    await repository.set_event_id(session, kind, decision_id, event_id)
     return True
+
+
+async def phase(ctx: GrievanceCtx, kind: DecisionKind, decision_id: uuid.UUID) -> GrievancePhase:
+    """Windows closed so far, objections by status, and whether the decision's phase closed."""
+    windows = await notifications.of_decision(ctx.session, kind, decision_id)
+    if not windows:
+        raise NotFound(f"no team was notified of {kind} {decision_id}")
+    closing = await closings.decision_closing(ctx.session, kind, decision_id)
+    return GrievancePhase(
+        decision_kind=kind,
+        decision_id=decision_id,
+        stage_id=windows[0].stage_id,
+        windows=len(windows),
+        windows_closed=await repository.windows_closed(ctx.session, kind, decision_id),
+        objections_by_status=await objections.counts_for_decision(ctx.session, kind, decision_id),
+        closed=closing is not None,
+        closed_at=closing.closed_at if closing else None,
+        event_id=closing.event_id if closing else None,
+    )
 
 
 def _counts(event: GrievanceWindowClosed) -> dict[str, object]:

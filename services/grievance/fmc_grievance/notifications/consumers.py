@@ -9,7 +9,8 @@ from fmc_common.events.scoring import StageResultsPublished
 from fmc_common.events.topics import Topic
 from fmc_common.messaging.consumer import Handler
 from fmc_common.runtime import ConsumerSpec, ServiceRuntime
-from fmc_grievance.context import context_for, service_actor
+from fmc_common.web.context import service_actor
+from fmc_grievance.deps import context_of
 from fmc_grievance.notifications import service
 
 
@@ -17,7 +18,7 @@ def consumer_spec(runtime: ServiceRuntime) -> ConsumerSpec:
     async def on_results_published(
         session: AsyncSession, envelope: Envelope, event: StageResultsPublished
     ) -> None:
-        await service.on_results_published(context_for(runtime, session, service_actor("scoring")), event)
+        await service.on_results_published(context_of(runtime, session, service_actor("scoring")), event)
 
     handlers: dict[type, Handler] = {StageResultsPublished: on_results_published}
     return ConsumerSpec(name="grievance.stage-results", topics=[Topic.SCORING], handlers=handlers)

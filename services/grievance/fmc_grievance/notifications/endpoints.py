@@ -9,34 +9,13 @@ from fastapi import APIRouter, Query, status
 
 from fmc_common.auth import Role
 from fmc_common.errors import Forbidden
-from fmc_common.events.grievance import DecisionKind
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, next_cursor
 from fmc_common.web.problems import problem_responses
-from fmc_grievance.closing.models import WindowClosing
-from fmc_grievance.context import ActorCtx, Ctx
-from fmc_grievance.notifications import repository, service
-from fmc_grievance.notifications.models import Notification
+from fmc_grievance.deps import ActorCtx
+from fmc_grievance.notifications import repository, service, views
 from fmc_grievance.notifications.schemas import NotificationList, NotificationOut, NotificationPage, NotifyIn
-from fmc_grievance.objections.schemas import DecisionRef
-from fmc_grievance.windows.schemas import WindowOut
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
-
-
-async def present(ctx: Ctx, notification: Notification) -> NotificationOut:
-    closed = await ctx.session.get(WindowClosing, notification.id)
-    return NotificationOut(
-        id=notification.id,
-        decision=DecisionRef(kind=DecisionKind(notification.decision_kind), id=notification.decision_id),
-        stage_id=notification.stage_id,
-        programme_id=notification.programme_id,
-        team_id=notification.team_id,
-        outcome=notification.outcome,
-        reason_code=notification.reason_code,
-        notified_at=notification.notified_at,
-        window=WindowOut.of(repository.window_of(notification), ctx.clock.now()),
-        window_closed=closed is not None,
-    )
 
 
 @router.post(
@@ -56,7 +35,7 @@ async def notify(body: NotifyIn, ctx: ActorCtx) -> NotificationList:
     """
     ctx.actor.require(Role.OPERATOR)
     notice = service.Notice(
-        decision_kind=DecisionKind(body.decision.kind),
+        decision_kind=body.decision.kind,
         decision_id=body.decision.id,
         stage_id=body.stage_id,
         programme_id=body.programme_id,
@@ -65,7 +44,7 @@ async def notify(body: NotifyIn, ctx: ActorCtx) -> NotificationList:
         teams=[service.TeamOutcome(t.team_id, t.outcome, t.reason_code) for t in body.teams],
     )
     created = await service.notify(ctx, notice)
-    return NotificationList(items=[await present(ctx, n) for n in created])
+    return NotificationList(items=[await views.notification_out(ctx, n) for n in created])
 
 
 @router.get(
@@ -94,7 +73,7 @@ async def list_notifications(
     )
     page = rows[:limit]
     return NotificationPage(
-        items=[await present(ctx, n) for n in page],
+        items=[await views.notification_out(ctx, n) for n in page],
         next_cursor=next_cursor(page[-1].id if page else None, len(rows) > limit),
     )
 
@@ -111,4 +90,4 @@ async def get_notification(notification_id: uuid.UUID, ctx: ActorCtx) -> Notific
     notification = await service.get(ctx, notification_id)
     if actor.role == Role.TEAM and actor.team_id != notification.team_id:
         raise Forbidden("a team may see only its own notifications")
-    return await present(ctx, notification)
+    return await views.notification_out(ctx, notification)

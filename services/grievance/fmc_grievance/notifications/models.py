@@ -2,12 +2,23 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import Date, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fmc_common.db import UtcDateTime
+from fmc_common.db import StrEnumColumn, UtcDateTime
+from fmc_common.events.grievance import DecisionKind
 from fmc_grievance.base import Base
+
+
+class Outcome(StrEnum):
+    """What the decision meant for the team (a stage result, or a selection decision)."""
+
+    ADVANCED = "advanced"
+    ELIMINATED = "eliminated"
+    SELECTED = "selected"
+    NOT_SELECTED = "not-selected"
 
 
 class Notification(Base):
@@ -21,12 +32,12 @@ class Notification(Base):
     __table_args__ = (UniqueConstraint("decision_kind", "decision_id", "team_id"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    decision_kind: Mapped[str] = mapped_column(String(32))
+    decision_kind: Mapped[DecisionKind] = mapped_column(StrEnumColumn(DecisionKind, 32))
     decision_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     stage_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     programme_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     team_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
-    outcome: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    outcome: Mapped[Outcome | None] = mapped_column(StrEnumColumn(Outcome, 32), nullable=True)
     reason_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     notified_at: Mapped[datetime] = mapped_column(UtcDateTime)
     objection_days: Mapped[int] = mapped_column(Integer)

@@ -5,6 +5,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fmc_common.events.grievance import DecisionKind
 from fmc_grievance.notifications.models import Notification
 from fmc_grievance.windows.deadline import ObjectionWindow
 
@@ -20,7 +21,7 @@ async def get(
 
 async def find(
     session: AsyncSession,
-    decision_kind: str,
+    decision_kind: DecisionKind,
     decision_id: uuid.UUID,
     team_id: uuid.UUID,
     *,
@@ -42,7 +43,7 @@ async def find(
 
 
 async def of_decision(
-    session: AsyncSession, decision_kind: str, decision_id: uuid.UUID
+    session: AsyncSession, decision_kind: DecisionKind, decision_id: uuid.UUID
 ) -> list[Notification]:
     query = select(Notification).where(
         Notification.decision_kind == decision_kind, Notification.decision_id == decision_id

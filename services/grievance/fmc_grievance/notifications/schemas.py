@@ -6,15 +6,20 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from fmc_common.events.grievance import DecisionKind
+from fmc_grievance.decisions import DecisionRef, DecisionRefIn
 from fmc_grievance.inputs import Input
-from fmc_grievance.objections.schemas import DecisionRef, DecisionRefIn
+from fmc_grievance.notifications.models import Outcome
 from fmc_grievance.windows.deadline import DEFAULT_OBJECTION_DAYS, MAX_OBJECTION_DAYS
 from fmc_grievance.windows.schemas import WindowOut
+
+# Every member of the enum, as a Literal: the published schema lists the values in place, as it
+# always has (a field typed with the enum itself would become a reference to a new component).
+OutcomeIn = Literal[Outcome.ADVANCED, Outcome.ELIMINATED, Outcome.SELECTED, Outcome.NOT_SELECTED]
 
 
 class TeamOutcomeIn(Input):
     team_id: uuid.UUID
-    outcome: Literal["advanced", "eliminated", "selected", "not-selected"] | None = None
+    outcome: OutcomeIn | None = None
     reason_code: str | None = Field(default=None, min_length=1, max_length=64)
 
 

@@ -11,10 +11,10 @@ from fmc_common.errors import Conflict, NotFound
 from fmc_common.events.grievance import DecisionKind, TeamNotified
 from fmc_common.events.scoring import StageResultsPublished
 from fmc_grievance.audit import service as audit
-from fmc_grievance.closing.models import DecisionClosing
-from fmc_grievance.context import Ctx
+from fmc_grievance.deps import GrievanceCtx
 from fmc_grievance.notifications import repository
-from fmc_grievance.notifications.models import Notification
+from fmc_grievance.notifications.models import Notification, Outcome
+from fmc_grievance.windows import repository as closings
 from fmc_grievance.windows.deadline import window_for
 
 
@@ -31,7 +31,7 @@ class DecisionAlreadyClosed(Conflict):
 @dataclass(frozen=True)
 class TeamOutcome:
     team_id: uuid.UUID
-    outcome: str | None = None
+    outcome: Outcome | None = None
     reason_code: str | None = None
 
 
@@ -48,12 +48,12 @@ class Notice:
     teams: Sequence[TeamOutcome]
 
 
-async def notify(ctx: Ctx, notice: Notice) -> list[Notification]:
+async def notify(ctx: GrievanceCtx, notice: Notice) -> list[Notification]:
     """One notification per team (a team already notified of the decision keeps its window).
 
     Each new one is audited and announced (``TeamNotified``) in the caller's transaction.
     """
-    closed = await ctx.session.get(DecisionClosing, (notice.decision_kind.value, notice.decision_id))
+    closed = await closings.decision_closing(ctx.session, notice.decision_kind, notice.decision_id)
     notifications: list[Notification] = []
     for team in notice.teams:
         existing = await repository.find(ctx.session, notice.decision_kind, notice.decision_id, team.team_id)
@@ -62,18 +62,18 @@ async def notify(ctx: Ctx, notice: Notice) -> list[Notification]:
             continue
         if closed is not None:
             raise DecisionAlreadyClosed(
-                f"the grievance phase of {notice.decision_kind.value} {notice.decision_id} closed"
+                f"the grievance phase of {notice.decision_kind} {notice.decision_id} closed"
                 f" at {closed.closed_at.isoformat()}"
             )
         notifications.append(await _record(ctx, notice, team))
     return notifications
 
 
-async def _record(ctx: Ctx, notice: Notice, team: TeamOutcome) -> Notification:
+async def _record(ctx: GrievanceCtx, notice: Notice, team: TeamOutcome) -> Notification:
     window = window_for(notice.notified_at, notice.objection_days)
     notification = Notification(
         id=uuid.uuid4(),
-        decision_kind=notice.decision_kind.value,
+        decision_kind=notice.decision_kind,
         decision_id=notice.decision_id,
         stage_id=notice.stage_id,
         programme_id=notice.programme_id,
@@ -95,7 +95,7 @@ async def _record(ctx: Ctx, notice: Notice, team: TeamOutcome) -> Notification:
         entity_id=notification.id,
         team_id=team.team_id,
         details={
-            "decision_kind": notice.decision_kind.value,
+            "decision_kind": notice.decision_kind,
             "decision_id": str(notice.decision_id),
             "stage_id": str(notice.stage_id),
             "notified_at": window.opens_at.isoformat(),
@@ -121,7 +121,7 @@ async def _record(ctx: Ctx, notice: Notice, team: TeamOutcome) -> Notification:
     return notification
 
 
-async def on_results_published(ctx: Ctx, event: StageResultsPublished) -> list[Notification]:
+async def on_results_published(ctx: GrievanceCtx, event: StageResultsPublished) -> list[Notification]:
     """Scoring published a stage's result: every team listed was notified at ``published_at``."""
     notice = Notice(
         decision_kind=DecisionKind.STAGE_RESULT,
@@ -130,12 +130,12 @@ async def on_results_published(ctx: Ctx, event: StageResultsPublished) -> list[N
         programme_id=event.programme_id,
         notified_at=event.published_at,
         objection_days=event.objection_days,
-        teams=[TeamOutcome(t.team_id, t.outcome, t.reason_code) for t in event.teams],
+        teams=[TeamOutcome(t.team_id, Outcome(t.outcome), t.reason_code) for t in event.teams],
     )
     return await notify(ctx, notice)
 
 
-async def get(ctx: Ctx, notification_id: uuid.UUID) -> Notification:
+async def get(ctx: GrievanceCtx, notification_id: uuid.UUID) -> Notification:
     notification = await repository.get(ctx.session, notification_id)
     if notification is None:
         raise NotificationNotFound(f"no notification with id {notification_id}")

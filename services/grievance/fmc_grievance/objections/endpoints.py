@@ -9,10 +9,11 @@ from urllib.parse import quote
 from fastapi import APIRouter, Header, Path, Query, Response, status
 
 from fmc_common.auth import Role
-from fmc_common.events.grievance import ObjectionOutcome
-from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, next_cursor
+from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, after_seq, next_cursor
 from fmc_common.web.problems import problem_responses
-from fmc_grievance.context import ActorCtx
+from fmc_grievance.audit.schemas import AuditPage
+from fmc_grievance.audit.views import audit_page
+from fmc_grievance.deps import ActorCtx
 from fmc_grievance.objections import repository, review, service, views
 from fmc_grievance.objections.errors import AttachmentNotFound
 from fmc_grievance.objections.models import ObjectionStatus
@@ -28,6 +29,11 @@ from fmc_grievance.objections.schemas import (
 )
 
 router = APIRouter(prefix="/v1/objections", tags=["objections"])
+# The history is read from the audit trail: the published API lists it after the audit routes.
+history_router = APIRouter(prefix="/v1/objections", tags=["audit"])
+
+Cursor = Annotated[str | None, Query(max_length=200)]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 ClientKey = Annotated[
     str,
@@ -68,8 +74,8 @@ async def list_objections(
     ctx: ActorCtx,
     decision_id: uuid.UUID | None = None,
     objection_status: Annotated[ObjectionStatus | None, Query(alias="status")] = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> ObjectionPage:
     """Operators see every objection; a team sees only its own (never another team's)."""
     actor = ctx.actor.require(Role.OPERATOR, Role.TEAM)
@@ -79,7 +85,7 @@ async def list_objections(
         limit=limit + 1,
         team_id=actor.team_id if actor.role == Role.TEAM else None,
         decision_id=decision_id,
-        statuses=[objection_status.value] if objection_status else None,
+        statuses=[objection_status] if objection_status else None,
     )
     page = rows[:limit]
     return ObjectionPage(
@@ -161,9 +167,8 @@ async def decide_objection(objection_id: uuid.UUID, body: DecisionIn, ctx: Actor
     Accepting an objection about the process, scoring or originality emits `ReEvaluationRequested`
     with its scope (`concerns`), and scoring recomputes what it concerns as a new result version.
     """
-    outcome = ObjectionOutcome(body.outcome)
     return await views.objection_out(
-        ctx, await review.decide(ctx, objection_id, outcome, body.reason, body.concerns)
+        ctx, await review.decide(ctx, objection_id, body.outcome, body.reason, body.concerns)
     )
 
 
@@ -188,6 +193,21 @@ async def download_attachment(
         "X-Content-Type-Options": "nosniff",
     }
     return Response(content=blob.content, media_type=listed[-1].media_type, headers=headers)
+
+
+@history_router.get(
+    "/{objection_id}/history",
+    response_model=AuditPage,
+    responses=problem_responses(401, 403, 404, 422),
+    summary="History of an objection",
+    tags=["objections"],
+)
+async def objection_history(
+    objection_id: uuid.UUID, ctx: ActorCtx, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
+) -> AuditPage:
+    """Every state change of the objection with actor, time and reason (its team, operators)."""
+    rows = await service.history(ctx, objection_id, after=after_seq(cursor), limit=limit + 1)
+    return audit_page(rows, limit)
 
 
 def _quote(name: str) -> str:

@@ -7,7 +7,7 @@ import base64
 from pydantic import ValidationError
 
 from fmc_common.errors import InvalidInput
-from fmc_grievance.context import Ctx
+from fmc_grievance.deps import GrievanceCtx
 from fmc_grievance.grpc_calls import parse_uuid
 from fmc_grievance.objections import service, views
 from fmc_grievance.objections.schemas import ObjectionCreate, ObjectionOut
@@ -41,11 +41,11 @@ def to_message(objection: ObjectionOut) -> grievance_pb2.Objection:
     return grievance_pb2.Objection(
         objection_id=str(objection.id),
         team_id=str(objection.team_id),
-        decision=grievance_pb2.DecisionRef(kind=objection.decision.kind.value, id=str(objection.decision.id)),
+        decision=grievance_pb2.DecisionRef(kind=objection.decision.kind, id=str(objection.decision.id)),
         stage_id=str(objection.stage_id),
-        status=objection.status.value,
+        status=objection.status,
         current_version=objection.current_version,
-        grounds=objection.grounds.value,
+        grounds=objection.grounds,
         statement=objection.statement,
         attachments=[
             grievance_pb2.Attachment(name=a.name, media_type=a.media_type, sha256=a.sha256, size=a.size)
@@ -60,14 +60,16 @@ def to_message(objection: ObjectionOut) -> grievance_pb2.Objection:
             last_day=window.last_day.isoformat(),
             time_zone=window.time_zone,
             objection_days=window.objection_days,
-            state=window.state.value,
+            state=window.state,
         ),
         resolution_outcome=objection.resolution.outcome if objection.resolution else "",
         resolution_reason=objection.resolution.reason if objection.resolution else "",
     )
 
 
-async def file_objection(ctx: Ctx, request: grievance_pb2.FileObjectionRequest) -> grievance_pb2.Objection:
+async def file_objection(
+    ctx: GrievanceCtx, request: grievance_pb2.FileObjectionRequest
+) -> grievance_pb2.Objection:
     key = request.idempotency_key.strip()
     if not key or len(key) > 200:
         raise InvalidInput("idempotency_key is required (1 to 200 characters)")
@@ -75,6 +77,8 @@ async def file_objection(ctx: Ctx, request: grievance_pb2.FileObjectionRequest) 
     return to_message(await views.objection_out(ctx, objection))
 
 
-async def get_objection(ctx: Ctx, request: grievance_pb2.GetObjectionRequest) -> grievance_pb2.Objection:
+async def get_objection(
+    ctx: GrievanceCtx, request: grievance_pb2.GetObjectionRequest
+) -> grievance_pb2.Objection:
     objection = await service.readable(ctx, parse_uuid(request.objection_id, "objection_id"))
     return to_message(await views.objection_out(ctx, objection))

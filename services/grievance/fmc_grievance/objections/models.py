@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
+from pydantic import RootModel
 from sqlalchemy import (
     JSON,
     ForeignKey,
@@ -19,7 +20,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fmc_common.db import UtcDateTime
+from fmc_common.db import StrEnumColumn, UtcDateTime
+from fmc_common.events.grievance import DecisionKind, ObjectionGrounds, ReEvaluationConcern
 from fmc_grievance.base import Base
 
 
@@ -34,6 +36,10 @@ class ObjectionStatus(StrEnum):
 OPEN_STATUSES = (ObjectionStatus.RECEIVED, ObjectionStatus.UNDER_REVIEW)
 
 
+class Concerns(RootModel[list[ReEvaluationConcern]]):
+    """What a re-evaluation recomputes, as ``re_evaluations.concerns`` stores it."""
+
+
 class Objection(Base):
     """What a team objects to and where the objection stands; the content is in its versions."""
 
@@ -43,13 +49,13 @@ class Objection(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     notification_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("notifications.id"), index=True)
     team_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
-    decision_kind: Mapped[str] = mapped_column(String(32))
+    decision_kind: Mapped[DecisionKind] = mapped_column(StrEnumColumn(DecisionKind, 32))
     decision_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     stage_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     # The client's idempotency key and a hash of the filing: a retry returns this objection.
     client_key: Mapped[str] = mapped_column(String(200))
     request_hash: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(32))
+    status: Mapped[ObjectionStatus] = mapped_column(StrEnumColumn(ObjectionStatus, 32))
     current_version: Mapped[int] = mapped_column(Integer)
     filed_at: Mapped[datetime] = mapped_column(UtcDateTime)
     filed_by: Mapped[str] = mapped_column(String(200))
@@ -69,7 +75,7 @@ class ObjectionVersion(Base):
 
     objection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("objections.id"), primary_key=True)
     version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    grounds: Mapped[str] = mapped_column(String(32))
+    grounds: Mapped[ObjectionGrounds] = mapped_column(StrEnumColumn(ObjectionGrounds, 32))
     statement: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     created_by: Mapped[str] = mapped_column(String(200))
@@ -116,9 +122,10 @@ class ReEvaluation(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     objection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("objections.id"), unique=True)
-    decision_kind: Mapped[str] = mapped_column(String(32))
+    decision_kind: Mapped[DecisionKind] = mapped_column(StrEnumColumn(DecisionKind, 32))
     decision_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     stage_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     team_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    # A JSON list: written from ``Concerns.model_dump``, read back with ``Concerns.model_validate``.
     concerns: Mapped[list[str]] = mapped_column(JSON)
     requested_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -9,10 +9,12 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fmc_common.events.grievance import DecisionKind
 from fmc_grievance.objections.models import (
     OPEN_STATUSES,
     AttachmentBlob,
     Objection,
+    ObjectionStatus,
     ObjectionVersion,
     ReEvaluation,
     VersionAttachment,
@@ -87,7 +89,7 @@ async def page(
     limit: int,
     team_id: uuid.UUID | None = None,
     decision_id: uuid.UUID | None = None,
-    statuses: Sequence[str] | None = None,
+    statuses: Sequence[ObjectionStatus] | None = None,
 ) -> list[Objection]:
     query = select(Objection).order_by(Objection.id).limit(limit)
     if after is not None:
@@ -106,24 +108,24 @@ async def re_evaluation(session: AsyncSession, objection_id: uuid.UUID) -> ReEva
 
 
 async def counts_for_decision(
-    session: AsyncSession, decision_kind: str, decision_id: uuid.UUID
-) -> dict[str, int]:
+    session: AsyncSession, decision_kind: DecisionKind, decision_id: uuid.UUID
+) -> dict[ObjectionStatus, int]:
     """Objections of a decision by status."""
     query = (
         select(Objection.status, func.count())
         .where(Objection.decision_kind == decision_kind, Objection.decision_id == decision_id)
         .group_by(Objection.status)
     )
-    return {str(status): int(n) for status, n in (await session.execute(query)).all()}
+    return {status: int(n) for status, n in (await session.execute(query)).all()}
 
 
-async def undecided_count(session: AsyncSession, decision_kind: str, decision_id: uuid.UUID) -> int:
+async def undecided_count(session: AsyncSession, decision_kind: DecisionKind, decision_id: uuid.UUID) -> int:
     counts = await counts_for_decision(session, decision_kind, decision_id)
-    return sum(counts.get(s.value, 0) for s in OPEN_STATUSES)
+    return sum(counts.get(s, 0) for s in OPEN_STATUSES)
 
 
 async def re_evaluations_of(
-    session: AsyncSession, decision_kind: str, decision_id: uuid.UUID
+    session: AsyncSession, decision_kind: DecisionKind, decision_id: uuid.UUID
 ) -> list[ReEvaluation]:
     query = select(ReEvaluation).where(
         ReEvaluation.decision_kind == decision_kind, ReEvaluation.decision_id == decision_id

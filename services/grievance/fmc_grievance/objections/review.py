@@ -11,7 +11,6 @@ from collections.abc import Sequence
 
 from fmc_common.auth import Role
 from fmc_common.events.grievance import (
-    DecisionKind,
     ObjectionDecided,
     ObjectionGrounds,
     ObjectionOutcome,
@@ -19,10 +18,10 @@ from fmc_common.events.grievance import (
     ReEvaluationRequested,
 )
 from fmc_grievance.audit import service as audit
-from fmc_grievance.context import Ctx
+from fmc_grievance.deps import GrievanceCtx
 from fmc_grievance.objections import repository
 from fmc_grievance.objections.errors import IllegalObjectionTransition, ReEvaluationScopeRequired
-from fmc_grievance.objections.models import Objection, ObjectionStatus, ReEvaluation
+from fmc_grievance.objections.models import Concerns, Objection, ObjectionStatus, ReEvaluation
 from fmc_grievance.objections.service import readable
 
 # Which states each state may move to (the terminal ones move nowhere).
@@ -47,26 +46,26 @@ def check_transition(current: ObjectionStatus, target: ObjectionStatus) -> None:
     allowed = TRANSITIONS[current]
     if target not in allowed:
         raise IllegalObjectionTransition(
-            f"an objection that is {current.value} cannot become {target.value}",
-            status=current.value,
-            allowed=sorted(s.value for s in allowed),
+            f"an objection that is {current} cannot become {target}",
+            status=current,
+            allowed=sorted(allowed),
         )
 
 
-async def start_review(ctx: Ctx, objection_id: uuid.UUID, note: str | None) -> Objection:
+async def start_review(ctx: GrievanceCtx, objection_id: uuid.UUID, note: str | None) -> Objection:
     ctx.actor.require(Role.OPERATOR)
     objection = await readable(ctx, objection_id, lock=True)
-    current = ObjectionStatus(objection.status)
+    current = objection.status
     check_transition(current, ObjectionStatus.UNDER_REVIEW)
     now = ctx.clock.now()
-    objection.status = ObjectionStatus.UNDER_REVIEW.value
+    objection.status = ObjectionStatus.UNDER_REVIEW
     objection.review_started_at, objection.reviewer, objection.updated_at = now, ctx.actor.subject, now
     await ctx.session.flush()
     await _audit(ctx, objection, "objection.review-started", current, note)
     return objection
 
 
-async def withdraw(ctx: Ctx, objection_id: uuid.UUID, reason: str) -> Objection:
+async def withdraw(ctx: GrievanceCtx, objection_id: uuid.UUID, reason: str) -> Objection:
     """The team takes its own objection back (before it is decided); the reason is kept."""
     ctx.actor.require(Role.TEAM)
     objection = await readable(ctx, objection_id, lock=True)
@@ -75,7 +74,7 @@ async def withdraw(ctx: Ctx, objection_id: uuid.UUID, reason: str) -> Objection:
 
 
 async def decide(
-    ctx: Ctx,
+    ctx: GrievanceCtx,
     objection_id: uuid.UUID,
     outcome: ObjectionOutcome,
     reason: str,
@@ -86,7 +85,7 @@ async def decide(
     objection = await readable(ctx, objection_id, lock=True)
     scope: tuple[ReEvaluationConcern, ...] = ()
     if outcome == ObjectionOutcome.ACCEPTED:
-        scope = _scope(ObjectionGrounds(await _grounds(ctx, objection)), concerns)
+        scope = _scope(await _grounds(ctx, objection), concerns)
     await _conclude(ctx, objection, outcome, reason)
     if scope:
         await _request_re_evaluation(ctx, objection, scope, reason)
@@ -102,34 +101,35 @@ def _scope(
         return DEFAULT_CONCERNS[grounds]
     raise ReEvaluationScopeRequired(
         "an accepted scoring-error objection needs concerns: benchmark-suite and/or expert-panel",
-        allowed=[c.value for c in ReEvaluationConcern],
+        allowed=list(ReEvaluationConcern),
     )
 
 
-async def _grounds(ctx: Ctx, objection: Objection) -> str:
+async def _grounds(ctx: GrievanceCtx, objection: Objection) -> ObjectionGrounds:
     version = await repository.version(ctx.session, objection.id, objection.current_version)
     assert version is not None
     return version.grounds
 
 
-async def _conclude(ctx: Ctx, objection: Objection, outcome: ObjectionOutcome, reason: str) -> None:
-    current = ObjectionStatus(objection.status)
-    check_transition(current, ObjectionStatus(outcome.value))
+async def _conclude(ctx: GrievanceCtx, objection: Objection, outcome: ObjectionOutcome, reason: str) -> None:
+    current = objection.status
+    target = ObjectionStatus(outcome)  # every outcome is a final status of the same name
+    check_transition(current, target)
     now = ctx.clock.now()
-    objection.status = outcome.value
+    objection.status = target
     objection.decided_at, objection.decided_by, objection.decision_reason = now, ctx.actor.subject, reason
     objection.updated_at = now
     await ctx.session.flush()
-    await _audit(ctx, objection, f"objection.{outcome.value}", current, reason)
+    await _audit(ctx, objection, f"objection.{outcome}", current, reason)
     await ctx.outbox.add(
         ctx.session,
         ObjectionDecided(
             stage_id=objection.stage_id,
-            decision_kind=DecisionKind(objection.decision_kind),
+            decision_kind=objection.decision_kind,
             decision_id=objection.decision_id,
             objection_id=objection.id,
             team_id=objection.team_id,
-            grounds=ObjectionGrounds(await _grounds(ctx, objection)),
+            grounds=await _grounds(ctx, objection),
             outcome=outcome,
             reason=reason,
             decided_at=now,
@@ -138,7 +138,7 @@ async def _conclude(ctx: Ctx, objection: Objection, outcome: ObjectionOutcome, r
 
 
 async def _request_re_evaluation(
-    ctx: Ctx, objection: Objection, scope: tuple[ReEvaluationConcern, ...], reason: str
+    ctx: GrievanceCtx, objection: Objection, scope: tuple[ReEvaluationConcern, ...], reason: str
 ) -> None:
     now = ctx.clock.now()
     request = ReEvaluation(
@@ -148,7 +148,7 @@ async def _request_re_evaluation(
         decision_id=objection.decision_id,
         stage_id=objection.stage_id,
         team_id=objection.team_id,
-        concerns=[c.value for c in scope],
+        concerns=Concerns(list(scope)).model_dump(mode="json"),
         requested_at=now,
     )
     ctx.session.add(request)
@@ -166,7 +166,7 @@ async def _request_re_evaluation(
         ctx.session,
         ReEvaluationRequested(
             stage_id=objection.stage_id,
-            decision_kind=DecisionKind(objection.decision_kind),
+            decision_kind=objection.decision_kind,
             decision_id=objection.decision_id,
             request_id=request.id,
             objection_id=objection.id,
@@ -179,7 +179,7 @@ async def _request_re_evaluation(
 
 
 async def _audit(
-    ctx: Ctx, objection: Objection, action: str, before: ObjectionStatus, reason: str | None
+    ctx: GrievanceCtx, objection: Objection, action: str, before: ObjectionStatus, reason: str | None
 ) -> None:
     await audit.record(
         ctx,
@@ -188,5 +188,5 @@ async def _audit(
         entity_id=objection.id,
         team_id=objection.team_id,
         reason=reason,
-        details={"from": before.value, "to": objection.status, "version": objection.current_version},
+        details={"from": before, "to": objection.status, "version": objection.current_version},
     )

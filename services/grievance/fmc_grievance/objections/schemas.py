@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from fmc_common.events.grievance import DecisionKind, ObjectionGrounds, ReEvaluationConcern
+from fmc_common.events.grievance import ObjectionGrounds, ObjectionOutcome, ReEvaluationConcern
+from fmc_grievance.decisions import DecisionRef, DecisionRefIn
 from fmc_grievance.inputs import Input, Reason, Statement
 from fmc_grievance.objections.models import ObjectionStatus
 from fmc_grievance.windows.schemas import WindowOut
@@ -15,17 +16,6 @@ SHA256_HEX = r"^[0-9a-f]{64}$"
 # Base64 of the largest attachment the settings may allow (20 MiB), rounded up; the settings'
 # (smaller) limits are applied to the decoded bytes.
 MAX_BASE64 = 28 * 1024 * 1024
-
-
-class DecisionRef(BaseModel):
-    """The decision objected to: a stage's result (id = stage id) or a selection decision (id = call id)."""
-
-    kind: DecisionKind
-    id: uuid.UUID
-
-
-class DecisionRefIn(Input, DecisionRef):
-    pass
 
 
 class AttachmentIn(Input):
@@ -66,7 +56,8 @@ class ReviewStart(Input):
 
 
 class DecisionIn(Input):
-    outcome: Literal["accepted", "rejected"]
+    # Members of the enum as a Literal: the published schema lists the values in place.
+    outcome: Literal[ObjectionOutcome.ACCEPTED, ObjectionOutcome.REJECTED]
     reason: Reason = Field(description="The written reason, given to the team (at least 10 characters)")
     concerns: list[ReEvaluationConcern] | None = Field(
         default=None,
@@ -103,7 +94,7 @@ class ReEvaluationOut(BaseModel):
 
 
 class ResolutionOut(BaseModel):
-    outcome: Literal["accepted", "rejected", "withdrawn"]
+    outcome: Literal[ObjectionOutcome.ACCEPTED, ObjectionOutcome.REJECTED, ObjectionOutcome.WITHDRAWN]
     reason: str
     decided_at: datetime
     decided_by: str

@@ -16,11 +16,11 @@ from sqlalchemy.exc import IntegrityError
 
 from fmc_common.auth import Role
 from fmc_common.errors import Forbidden, IdempotencyKeyReused, InvalidInput
-from fmc_common.events.grievance import DecisionKind, ObjectionFiled
+from fmc_common.events.grievance import ObjectionFiled
 from fmc_common.idempotency import request_hash
 from fmc_grievance.audit import service as audit
-from fmc_grievance.closing.models import WindowClosing
-from fmc_grievance.context import Ctx
+from fmc_grievance.audit.models import AuditEntry
+from fmc_grievance.deps import GrievanceCtx
 from fmc_grievance.notifications import repository as notifications
 from fmc_grievance.notifications.models import Notification
 from fmc_grievance.objections import attachments as checks
@@ -39,20 +39,21 @@ from fmc_grievance.objections.models import (
     VersionAttachment,
 )
 from fmc_grievance.objections.schemas import AttachmentIn, ObjectionAmend, ObjectionContent, ObjectionCreate
+from fmc_grievance.windows import repository as closings
 from fmc_grievance.windows.deadline import WindowState
 from fmc_grievance.windows.schemas import deadline_fields
 
 
-async def file(ctx: Ctx, body: ObjectionCreate, client_key: str) -> Objection:
+async def file(ctx: GrievanceCtx, body: ObjectionCreate, client_key: str) -> Objection:
     """A team objects to a decision it was notified of; a retry with the same key gets the same objection."""
     team_id = _own_team(ctx)
     fingerprint = request_hash(body.model_dump(mode="json"))
     existing = await _replay(ctx, team_id, client_key, fingerprint)
     if existing is not None:
         return existing
-    kind = DecisionKind(body.decision.kind)
+    kind = body.decision.kind
     notification = await notifications.find(ctx.session, kind, body.decision.id, team_id, lock=True)
-    await ensure_open(ctx, notification, f"{kind.value} {body.decision.id}")
+    await ensure_open(ctx, notification, f"{kind} {body.decision.id}")
     assert notification is not None
     # Another request with the same key may have committed while this one waited for the lock.
     existing = await _replay(ctx, team_id, client_key, fingerprint)
@@ -84,7 +85,9 @@ async def file(ctx: Ctx, body: ObjectionCreate, client_key: str) -> Objection:
     return objection
 
 
-async def amend(ctx: Ctx, objection_id: uuid.UUID, body: ObjectionAmend, client_key: str) -> Objection:
+async def amend(
+    ctx: GrievanceCtx, objection_id: uuid.UUID, body: ObjectionAmend, client_key: str
+) -> Objection:
     """A new complete version of the team's own objection, until its window closes or it is decided."""
     _own_team(ctx)
     objection = await readable(ctx, objection_id)
@@ -95,7 +98,7 @@ async def amend(ctx: Ctx, objection_id: uuid.UUID, body: ObjectionAmend, client_
     await ensure_open(ctx, notification, f"{objection.decision_kind} {objection.decision_id}")
     if await _replayed_version(ctx, objection_id, client_key, fingerprint):
         return objection
-    if ObjectionStatus(objection.status) not in OPEN_STATUSES:
+    if objection.status not in OPEN_STATUSES:
         raise IllegalObjectionTransition(
             f"an objection that is {objection.status} cannot be amended", status=objection.status
         )
@@ -106,7 +109,7 @@ async def amend(ctx: Ctx, objection_id: uuid.UUID, body: ObjectionAmend, client_
     return objection
 
 
-async def readable(ctx: Ctx, objection_id: uuid.UUID, *, lock: bool = False) -> Objection:
+async def readable(ctx: GrievanceCtx, objection_id: uuid.UUID, *, lock: bool = False) -> Objection:
     """The objection, if the caller may see it: operators any, a team only its own (others: 403)."""
     objection = await repository.get(ctx.session, objection_id, lock=lock)
     if objection is None:
@@ -118,7 +121,7 @@ async def readable(ctx: Ctx, objection_id: uuid.UUID, *, lock: bool = False) -> 
     raise Forbidden("a team may see only its own objections")
 
 
-async def ensure_open(ctx: Ctx, notification: Notification | None, decision: str) -> None:
+async def ensure_open(ctx: GrievanceCtx, notification: Notification | None, decision: str) -> None:
     """Refuse unless the window is open now and was not closed by the scheduler (deadline in the body)."""
     if notification is None:
         raise ObjectionWindowNotOpen(
@@ -126,7 +129,7 @@ async def ensure_open(ctx: Ctx, notification: Notification | None, decision: str
         )
     window = notifications.window_of(notification)
     state = window.state(ctx.clock.now())
-    closed = await ctx.session.get(WindowClosing, notification.id)
+    closed = await closings.window_closing(ctx.session, notification.id)
     if state == WindowState.CLOSED or closed is not None:
         raise ObjectionWindowClosed(
             f"the objection window closed after {window.deadline.isoformat()} ({window.time_zone})",
@@ -139,8 +142,16 @@ async def ensure_open(ctx: Ctx, notification: Notification | None, decision: str
         )
 
 
+async def history(
+    ctx: GrievanceCtx, objection_id: uuid.UUID, *, after: int | None, limit: int
+) -> list[AuditEntry]:
+    """The objection's audit entries in order, if the caller may see the objection."""
+    objection = await readable(ctx, objection_id)
+    return await audit.page(ctx.session, entity_id=str(objection.id), after=after, limit=limit)
+
+
 def _new_objection(
-    ctx: Ctx, notification: Notification, team_id: uuid.UUID, client_key: str, fingerprint: str
+    ctx: GrievanceCtx, notification: Notification, team_id: uuid.UUID, client_key: str, fingerprint: str
 ) -> Objection:
     now = ctx.clock.now()
     return Objection(
@@ -152,7 +163,7 @@ def _new_objection(
         stage_id=notification.stage_id,
         client_key=client_key,
         request_hash=fingerprint,
-        status=ObjectionStatus.RECEIVED.value,
+        status=ObjectionStatus.RECEIVED,
         current_version=1,
         filed_at=now,
         filed_by=ctx.actor.subject,
@@ -160,7 +171,7 @@ def _new_objection(
     )
 
 
-async def _insert_once(ctx: Ctx, objection: Objection) -> bool:
+async def _insert_once(ctx: GrievanceCtx, objection: Objection) -> bool:
     """Insert the objection; True if another transaction took its (team, client key) first.
 
     Only PostgreSQL runs filings concurrently, so only there can the key race, and a savepoint
@@ -180,13 +191,15 @@ async def _insert_once(ctx: Ctx, objection: Objection) -> bool:
     return False
 
 
-def _own_team(ctx: Ctx) -> uuid.UUID:
+def _own_team(ctx: GrievanceCtx) -> uuid.UUID:
     ctx.actor.require(Role.TEAM)
     assert ctx.actor.team_id is not None  # a team token always carries its team
     return ctx.actor.team_id
 
 
-async def _replay(ctx: Ctx, team_id: uuid.UUID, client_key: str, fingerprint: str) -> Objection | None:
+async def _replay(
+    ctx: GrievanceCtx, team_id: uuid.UUID, client_key: str, fingerprint: str
+) -> Objection | None:
     existing = await repository.by_client_key(ctx.session, team_id, client_key)
     if existing is None:
         return None
@@ -195,7 +208,9 @@ async def _replay(ctx: Ctx, team_id: uuid.UUID, client_key: str, fingerprint: st
     return existing
 
 
-async def _replayed_version(ctx: Ctx, objection_id: uuid.UUID, client_key: str, fingerprint: str) -> bool:
+async def _replayed_version(
+    ctx: GrievanceCtx, objection_id: uuid.UUID, client_key: str, fingerprint: str
+) -> bool:
     existing = await repository.version_by_client_key(ctx.session, objection_id, client_key)
     if existing is None:
         return False
@@ -205,12 +220,17 @@ async def _replayed_version(ctx: Ctx, objection_id: uuid.UUID, client_key: str, 
 
 
 async def _add_version(
-    ctx: Ctx, objection: Objection, number: int, content: ObjectionContent, client_key: str, fingerprint: str
+    ctx: GrievanceCtx,
+    objection: Objection,
+    number: int,
+    content: ObjectionContent,
+    client_key: str,
+    fingerprint: str,
 ) -> ObjectionVersion:
     version = ObjectionVersion(
         objection_id=objection.id,
         version=number,
-        grounds=content.grounds.value,
+        grounds=content.grounds,
         statement=content.statement,
         created_at=ctx.clock.now(),
         created_by=ctx.actor.subject,
@@ -236,7 +256,7 @@ async def _add_version(
 
 
 async def _attachments(
-    ctx: Ctx, objection_id: uuid.UUID, given: Sequence[AttachmentIn]
+    ctx: GrievanceCtx, objection_id: uuid.UUID, given: Sequence[AttachmentIn]
 ) -> list[checks.CheckedAttachment]:
     """New content is checked and stored; a sha256 must name an attachment this objection already has."""
     limits = checks.AttachmentLimits(
@@ -271,7 +291,9 @@ def _decode(name: str, text: str) -> bytes:
         raise InvalidInput(f"{name!r}: content_base64 is not valid base64") from exc
 
 
-async def _audit_version(ctx: Ctx, objection: Objection, version: ObjectionVersion, action: str) -> None:
+async def _audit_version(
+    ctx: GrievanceCtx, objection: Objection, version: ObjectionVersion, action: str
+) -> None:
     listed = await repository.attachments(ctx.session, objection.id, version.version)
     await audit.record(
         ctx,

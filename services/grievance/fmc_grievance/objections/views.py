@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal, cast
-
-from fmc_common.events.grievance import DecisionKind, ObjectionGrounds, ReEvaluationConcern
-from fmc_grievance.context import Ctx
+from fmc_common.events.grievance import ObjectionOutcome
+from fmc_grievance.decisions import DecisionRef
+from fmc_grievance.deps import GrievanceCtx
 from fmc_grievance.notifications import repository as notifications
 from fmc_grievance.objections import repository
-from fmc_grievance.objections.models import Objection, ObjectionStatus, ObjectionVersion, VersionAttachment
+from fmc_grievance.objections.models import Concerns, Objection, ObjectionVersion, VersionAttachment
 from fmc_grievance.objections.schemas import (
     AttachmentOut,
-    DecisionRef,
     ObjectionOut,
     ObjectionSummary,
     ReEvaluationOut,
@@ -21,18 +19,16 @@ from fmc_grievance.objections.schemas import (
 )
 from fmc_grievance.windows.schemas import WindowOut
 
-Outcome = Literal["accepted", "rejected", "withdrawn"]
-
 
 def _attachment(a: VersionAttachment) -> AttachmentOut:
     return AttachmentOut(name=a.name, media_type=a.media_type, size=a.size, sha256=a.sha256)
 
 
 def _decision(objection: Objection) -> DecisionRef:
-    return DecisionRef(kind=DecisionKind(objection.decision_kind), id=objection.decision_id)
+    return DecisionRef(kind=objection.decision_kind, id=objection.decision_id)
 
 
-async def objection_out(ctx: Ctx, objection: Objection) -> ObjectionOut:
+async def objection_out(ctx: GrievanceCtx, objection: Objection) -> ObjectionOut:
     version = await repository.version(ctx.session, objection.id, objection.current_version)
     notification = await notifications.get(ctx.session, objection.notification_id)
     assert version is not None
@@ -43,9 +39,9 @@ async def objection_out(ctx: Ctx, objection: Objection) -> ObjectionOut:
         team_id=objection.team_id,
         decision=_decision(objection),
         stage_id=objection.stage_id,
-        status=ObjectionStatus(objection.status),
+        status=objection.status,
         current_version=objection.current_version,
-        grounds=ObjectionGrounds(version.grounds),
+        grounds=version.grounds,
         statement=version.statement,
         attachments=[_attachment(a) for a in listed],
         filed_at=objection.filed_at,
@@ -56,21 +52,21 @@ async def objection_out(ctx: Ctx, objection: Objection) -> ObjectionOut:
     )
 
 
-async def _resolution(ctx: Ctx, objection: Objection) -> ResolutionOut | None:
+async def _resolution(ctx: GrievanceCtx, objection: Objection) -> ResolutionOut | None:
     if objection.decided_at is None:
         return None
     request = await repository.re_evaluation(ctx.session, objection.id)
     re_evaluation = (
         ReEvaluationOut(
             request_id=request.id,
-            concerns=[ReEvaluationConcern(c) for c in request.concerns],
+            concerns=Concerns.model_validate(request.concerns).root,
             requested_at=request.requested_at,
         )
         if request is not None
         else None
     )
     return ResolutionOut(
-        outcome=cast(Outcome, objection.status),
+        outcome=ObjectionOutcome(objection.status),  # only a final status has a resolution
         reason=objection.decision_reason or "",
         decided_at=objection.decided_at,
         decided_by=objection.decided_by or "",
@@ -84,14 +80,14 @@ def summary(objection: Objection) -> ObjectionSummary:
         team_id=objection.team_id,
         decision=_decision(objection),
         stage_id=objection.stage_id,
-        status=ObjectionStatus(objection.status),
+        status=objection.status,
         current_version=objection.current_version,
         filed_at=objection.filed_at,
         updated_at=objection.updated_at,
     )
 
 
-async def versions_out(ctx: Ctx, objection: Objection) -> VersionList:
+async def versions_out(ctx: GrievanceCtx, objection: Objection) -> VersionList:
     by_version: dict[int, list[AttachmentOut]] = {}
     for a in await repository.attachments(ctx.session, objection.id):
         by_version.setdefault(a.version, []).append(_attachment(a))
@@ -106,7 +102,7 @@ async def versions_out(ctx: Ctx, objection: Objection) -> VersionList:
 def _version(version: ObjectionVersion, attachments: list[AttachmentOut]) -> VersionOut:
     return VersionOut(
         version=version.version,
-        grounds=ObjectionGrounds(version.grounds),
+        grounds=version.grounds,
         statement=version.statement,
         attachments=attachments,
         created_at=version.created_at,

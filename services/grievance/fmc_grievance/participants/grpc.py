@@ -1,64 +1,22 @@
-"""gRPC servicer of grievance: participants here, objections delegated (same service functions as REST)."""
+"""gRPC adapter: GetParticipant over the participant service (the servicer: ``fmc_grievance.grpc``)."""
 
 from __future__ import annotations
 
-import uuid
-
-import grpc
-
 from fmc_common.auth import Role
-from fmc_common.db import transaction
-from fmc_common.errors import AppError, InvalidInput
-from fmc_common.grpc_support import ServicerContext, abort_with, authorize
-from fmc_common.runtime import ServiceRuntime
-from fmc_grievance.grpc_calls import run_call
-from fmc_grievance.objections import grpc as objections_grpc
+from fmc_grievance.deps import GrievanceCtx
+from fmc_grievance.grpc_calls import parse_uuid
 from fmc_grievance.participants import service
-from fmc_protos.grievance.v1 import grievance_pb2, grievance_pb2_grpc
+from fmc_protos.grievance.v1 import grievance_pb2
 
 
-class GrievanceServicer(grievance_pb2_grpc.GrievanceServiceServicer):  # type: ignore[misc]
-    def __init__(self, runtime: ServiceRuntime) -> None:
-        self._runtime = runtime
-
-    async def GetParticipant(
-        self, request: grievance_pb2.GetParticipantRequest, context: ServicerContext
-    ) -> grievance_pb2.Participant:
-        actor = await authorize(context, self._runtime.settings.auth, Role.OPERATOR, Role.SERVICE, Role.TEAM)
-        try:
-            try:
-                team_id = uuid.UUID(request.team_id)
-            except ValueError as exc:
-                raise InvalidInput("team_id must be a UUID") from exc
-            if actor.role == Role.TEAM:
-                actor.require_team(team_id)
-            async with transaction(self._runtime.sessions) as session:
-                found = await service.get_participant(session, team_id)
-                return grievance_pb2.Participant(
-                    team_id=str(found.team_id), name=found.name, recorded_at=found.recorded_at.isoformat()
-                )
-        except AppError as error:
-            await abort_with(context, error)
-            raise
-
-    async def FileObjection(
-        self, request: grievance_pb2.FileObjectionRequest, context: ServicerContext
-    ) -> grievance_pb2.Objection:
-        return await run_call(
-            self._runtime, context, (Role.TEAM,), lambda ctx: objections_grpc.file_objection(ctx, request)
-        )
-
-    async def GetObjection(
-        self, request: grievance_pb2.GetObjectionRequest, context: ServicerContext
-    ) -> grievance_pb2.Objection:
-        return await run_call(
-            self._runtime,
-            context,
-            (Role.OPERATOR, Role.TEAM),
-            lambda ctx: objections_grpc.get_objection(ctx, request),
-        )
-
-
-def register(runtime: ServiceRuntime, server: grpc.aio.Server) -> list[str]:
-    grievance_pb2_grpc.add_GrievanceServiceServicer_to_server(GrievanceServicer(runtime), server)
-    return [grievance_pb2.DESCRIPTOR.services_by_name["GrievanceService"].full_name]
+async def get_participant(
+    ctx: GrievanceCtx, request: grievance_pb2.GetParticipantRequest
+) -> grievance_pb2.Participant:
+    """Operators and services see every team; a team sees itself."""
+    team_id = parse_uuid(request.team_id, "team_id")
+    if ctx.actor.role == Role.TEAM:
+        ctx.actor.require_team(team_id)
+    found = await service.get_participant(ctx.session, team_id)
+    return grievance_pb2.Participant(
+        team_id=str(found.team_id), name=found.name, recorded_at=found.recorded_at.isoformat()
+    )

@@ -1,1 +1,1 @@
-"""Objection windows: when a team may object, computed in Asia/Seoul (pure deadline maths)."""
+"""Objection windows: when a team may object (pure deadline maths, in Asia/Seoul), and when windows closed."""

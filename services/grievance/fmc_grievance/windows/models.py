@@ -1,5 +1,7 @@
 """Closings: one row per closed window, one per decision whose grievances are over.
 
+They live with the windows, below notifications and objections, because both read them (a closed
+window refuses filings; a closed decision refuses new notifications); the closing run writes them.
 The primary keys make each closing happen at most once, however many times the scheduler runs,
 restarts or runs in several replicas; the row is written in the same transaction as its audit
 entry and (for a decision) its ``GrievanceWindowClosed`` outbox event.
@@ -13,7 +15,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fmc_common.db import UtcDateTime
+from fmc_common.db import StrEnumColumn, UtcDateTime
+from fmc_common.events.grievance import DecisionKind
 from fmc_grievance.base import Base
 
 
@@ -27,7 +30,7 @@ class WindowClosing(Base):
 class DecisionClosing(Base):
     __tablename__ = "decision_closings"
 
-    decision_kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    decision_kind: Mapped[DecisionKind] = mapped_column(StrEnumColumn(DecisionKind, 32), primary_key=True)
     decision_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     stage_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     closed_at: Mapped[datetime] = mapped_column(UtcDateTime)
