@@ -79,6 +79,7 @@ PURE: dict[str, tuple[str, ...]] = {
         "originality.stats",
         "originality.verdict",
         "results.decision",
+        "values",
     ),
     "fmc_grievance": ("windows.deadline", "audit.chain"),
 }

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from fmc_scoring.results.decision import (
     GateState,
     Outcome,
-    Part,
     Reason,
     Rules,
     SuiteRule,
@@ -20,6 +19,7 @@ from fmc_scoring.results.decision import (
     lottery,
     propose,
 )
+from fmc_scoring.values import Part
 
 STAGE = uuid.UUID("00000000-0000-4000-8000-000000000001")
 RULES = Rules(

@@ -21,8 +21,6 @@ from fmc_scoring.arena.schemas import (
     VoteOut,
 )
 from fmc_scoring.context import ActorCtx, OperatorCtx
-from fmc_scoring.participants.models import Participant
-from fmc_scoring.results.evidence import arena_standings
 
 router = APIRouter(tags=["arena"])
 
@@ -67,15 +65,13 @@ async def vote(battle_id: uuid.UUID, body: VoteIn, request: Request, ctx: ActorC
     A vote on a battle in which an answer names its own model or maker is kept but not counted."""
     ctx.actor.require(Role.EVALUATOR)
     battle, recorded = await service.vote(ctx, battle_id, body.choice, _cap(request))
-    a = await ctx.session.get(Participant, battle.a_team_id)
-    b = await ctx.session.get(Participant, battle.b_team_id)
     return VoteOut(
         battle_id=battle.id,
         choice=recorded.choice,
         counted=recorded.counted,
         discard_reason=recorded.discard_reason,
-        a=RevealedOut(team_name=a.name if a else str(battle.a_team_id)),
-        b=RevealedOut(team_name=b.name if b else str(battle.b_team_id)),
+        a=RevealedOut(team_name=await service.team_name(ctx.session, battle.a_team_id)),
+        b=RevealedOut(team_name=await service.team_name(ctx.session, battle.b_team_id)),
     )
 
 
@@ -89,14 +85,13 @@ async def standings(stage_id: uuid.UUID, request: Request, ctx: OperatorCtx) -> 
     """Bradley-Terry ratings of the stage's teams from the counted votes, with 95 % bootstrap
     intervals and ranks (operators only: confidential)."""
     rounds = request.app.state.runtime.settings.arena_bootstrap_rounds
-    found = await arena_standings(ctx.session, stage_id, rounds)
+    found = await service.standings_of(ctx.session, stage_id, rounds)
     teams = []
     for team_id, standing in sorted(found.teams.items(), key=lambda p: (p[1].rank, -p[1].rating)):
-        participant = await ctx.session.get(Participant, team_id)
         teams.append(
             StandingOut(
                 team_id=team_id,
-                team_name=participant.name if participant else str(team_id),
+                team_name=await service.team_name(ctx.session, team_id),
                 rating=standing.rating,
                 lower=standing.lower,
                 upper=standing.upper,

@@ -6,13 +6,15 @@ import hashlib
 import uuid
 from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from fmc_common.clock import SEOUL
 from fmc_common.errors import AppError, Conflict, Forbidden, NotFound
 from fmc_scoring.arena import repository
 from fmc_scoring.arena.gateway import ArenaGateway
 from fmc_scoring.arena.identity import identity_terms, names_itself
 from fmc_scoring.arena.models import Battle, Vote
-from fmc_scoring.arena.standings import Choice
+from fmc_scoring.arena.standings import Choice, CountedVote, Standings, standings
 from fmc_scoring.context import Ctx
 from fmc_scoring.criteria.models import StageCriteria
 from fmc_scoring.participants.models import Participant
@@ -144,3 +146,16 @@ async def vote(ctx: Ctx, battle_id: uuid.UUID, choice: Choice, cap: int) -> tupl
     ctx.session.add(recorded)
     await ctx.session.flush()
     return battle, recorded
+
+
+async def standings_of(session: AsyncSession, stage_id: uuid.UUID, rounds: int) -> Standings:
+    """The stage's Bradley-Terry standings from its counted votes (a fixed seed: reproducible)."""
+    rows = await repository.counted_votes(session, stage_id)
+    votes = [CountedVote(battle.a_team_id, battle.b_team_id, Choice(vote.choice)) for vote, battle in rows]
+    return standings(votes, rounds=rounds, seed=0)
+
+
+async def team_name(session: AsyncSession, team_id: uuid.UUID) -> str:
+    """The name scoring recorded for the team; its id while the registry's event has not arrived."""
+    participant = await session.get(Participant, team_id)
+    return participant.name if participant else str(team_id)

@@ -13,7 +13,6 @@ from fmc_scoring.context import ActorCtx, Ctx, OperatorCtx
 from fmc_scoring.experts import repository, service
 from fmc_scoring.experts.models import ExpertPanel
 from fmc_scoring.experts.schemas import EvaluatorOut, PanelIn, PanelOut, ScoreIn, ScoreOut, TeamPanelOut
-from fmc_scoring.results.evidence import panel_scores
 
 router = APIRouter(prefix="/v1/stages/{stage_id}/panel", tags=["expert panel"])
 
@@ -81,7 +80,7 @@ async def list_scores(stage_id: uuid.UUID, ctx: ActorCtx) -> list[ScoreOut]:
 )
 async def summary(stage_id: uuid.UUID, ctx: OperatorCtx) -> list[TeamPanelOut]:
     """Each team's trimmed mean, with the scores used and dropped (operators)."""
-    panel = await panel_scores(ctx.session, stage_id)
+    panel = await service.panel_scores(ctx.session, stage_id)
     return [
         TeamPanelOut(
             team_id=team,

@@ -29,11 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-
-class Part(StrEnum):
-    BENCHMARK = "benchmark"
-    EXPERT = "expert"
-    USER = "user"
+from fmc_scoring.values import Part
 
 
 class GateState(StrEnum):

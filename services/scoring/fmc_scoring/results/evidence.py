@@ -8,15 +8,16 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fmc_scoring.arena import repository as arena_repository
-from fmc_scoring.arena.standings import Choice, CountedVote, Standing, Standings, standings
+from fmc_scoring.arena import service as arena_service
+from fmc_scoring.arena.standings import Standing, Standings
 from fmc_scoring.criteria.service import Criteria, label
-from fmc_scoring.experts import repository as experts_repository
-from fmc_scoring.experts.aggregate import Criterion, EvaluatorScore, PanelScore, trimmed_mean
+from fmc_scoring.experts import service as experts_service
+from fmc_scoring.experts.aggregate import PanelScore
 from fmc_scoring.grading import repository as grading_repository
 from fmc_scoring.planning import repository as planning_repository
-from fmc_scoring.results.decision import TeamEvidence
+from fmc_scoring.results.decision import Rules, SuiteRule, TeamEvidence
 from fmc_scoring.results.originality_gate import GateVerdict, OriginalityVerdicts
+from fmc_scoring.values import Part
 
 
 @dataclass
@@ -34,6 +35,25 @@ class StageEvidence:
     teams: list[TeamEvidence]
     inputs: dict[uuid.UUID, TeamInputs]
     arena: Standings
+
+
+def rules(criteria: Criteria) -> Rules:
+    """The decision's view of the criteria: suites by key@version."""
+    row = criteria.row
+    return Rules(
+        suites={
+            label(suite): SuiteRule(weight=link.weight, min_accuracy=link.min_accuracy)
+            for link, suite in criteria.suites
+        },
+        part_weights={
+            Part.BENCHMARK: row.weight_benchmark,
+            Part.EXPERT: row.weight_expert,
+            Part.USER: row.weight_user,
+        },
+        advancing=row.advancing,
+        overall_threshold=row.overall_threshold,
+        tie_break=tuple(Part(p) for p in row.tie_break),
+    )
 
 
 async def stage_teams(session: AsyncSession, stage_id: uuid.UUID) -> list[uuid.UUID]:
@@ -62,29 +82,6 @@ async def _suites(
     return found
 
 
-async def panel_scores(session: AsyncSession, stage_id: uuid.UUID) -> dict[uuid.UUID, PanelScore]:
-    by_team: dict[uuid.UUID, list[EvaluatorScore]] = {}
-    for row in await experts_repository.scores(session, stage_id):
-        by_team.setdefault(row.team_id, []).append(
-            EvaluatorScore(
-                score_id=str(row.id),
-                evaluator=row.evaluator,
-                criteria={
-                    Criterion.TECHNICAL_ORIGINALITY: row.technical_originality,
-                    Criterion.TECHNOLOGICAL_CAPABILITY: row.technological_capability,
-                    Criterion.READINESS: row.readiness,
-                },
-            )
-        )
-    return {team: trimmed_mean(scores) for team, scores in by_team.items()}
-
-
-async def arena_standings(session: AsyncSession, stage_id: uuid.UUID, rounds: int) -> Standings:
-    rows = await arena_repository.counted_votes(session, stage_id)
-    votes = [CountedVote(battle.a_team_id, battle.b_team_id, Choice(vote.choice)) for vote, battle in rows]
-    return standings(votes, rounds=rounds, seed=0)
-
-
 async def gather(
     session: AsyncSession,
     stage_id: uuid.UUID,
@@ -94,8 +91,8 @@ async def gather(
 ) -> StageEvidence:
     teams = await stage_teams(session, stage_id)
     suites = await _suites(session, stage_id, criteria)
-    panel = await panel_scores(session, stage_id)
-    arena = await arena_standings(session, stage_id, arena_rounds)
+    panel = await experts_service.panel_scores(session, stage_id)
+    arena = await arena_service.standings_of(session, stage_id, arena_rounds)
     gates = await verdicts.verdicts(session, stage_id, teams)
     evidence, inputs = [], {}
     for team in teams:

@@ -17,10 +17,11 @@ from fmc_scoring.context import Ctx
 from fmc_scoring.criteria import service as criteria_service
 from fmc_scoring.planning.models import Evaluation
 from fmc_scoring.results import publication, repository
-from fmc_scoring.results.decision import Part, Proposal, TeamDecision, propose
-from fmc_scoring.results.evidence import TeamInputs, gather
+from fmc_scoring.results.decision import Proposal, TeamDecision, propose
+from fmc_scoring.results.evidence import TeamInputs, gather, rules
 from fmc_scoring.results.models import ResultStatus, StageResult, TeamResult
 from fmc_scoring.results.originality_gate import OriginalityVerdicts
+from fmc_scoring.values import Part
 
 
 class Cause(StrEnum):
@@ -74,7 +75,7 @@ async def propose_result(
         raise EvaluationNotStarted(f"the evaluation of stage {stage_id} has not started")
     criteria = await criteria_service.get(ctx.session, stage_id)
     evidence = await gather(ctx.session, stage_id, criteria, verdicts, arena_rounds)
-    proposal = propose(stage_id, criteria.rules(), evidence.teams)
+    proposal = propose(stage_id, rules(criteria), evidence.teams)
     for earlier in await repository.versions(ctx.session, stage_id):
         if earlier.status == ResultStatus.PROPOSED.value:
             earlier.status = ResultStatus.SUPERSEDED.value

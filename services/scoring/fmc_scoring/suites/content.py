@@ -16,8 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fmc_scoring.grading.choice import default_labels
-from fmc_scoring.grading.grader import AnswerKey, GradableItem, ItemKind
+from fmc_scoring.values import AnswerKey, GradableItem, ItemKind, default_labels
 
 ANSWER_CUE = {"ko": "정답:", "en": "Answer:"}
 

@@ -11,7 +11,6 @@ from fmc_common.auth import Role
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, after_seq, next_cursor
 from fmc_common.web.problems import problem_responses
 from fmc_scoring.context import ActorCtx, OperatorCtx
-from fmc_scoring.grading.grader import ItemKind
 from fmc_scoring.suites import repository, service
 from fmc_scoring.suites.content import SuiteContent
 from fmc_scoring.suites.loaders import ColumnMapping, SuiteFormatError, SuiteMeta, item_from_record
@@ -23,6 +22,7 @@ from fmc_scoring.suites.schemas import (
     SuiteOut,
     SuitePage,
 )
+from fmc_scoring.values import ItemKind
 
 router = APIRouter(prefix="/v1/suites", tags=["suites"])
 

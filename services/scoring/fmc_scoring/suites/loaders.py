@@ -26,9 +26,8 @@ from typing import Any
 
 import yaml
 
-from fmc_scoring.grading.choice import default_labels
-from fmc_scoring.grading.grader import AnswerKey, ItemKind
 from fmc_scoring.suites.content import ItemContent, SuiteContent
+from fmc_scoring.values import AnswerKey, ItemKind, default_labels
 
 _FIELD = re.compile(r"^\s*\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}\s*$")
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}")

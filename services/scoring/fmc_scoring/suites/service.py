@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fmc_common.errors import Conflict, InvalidInput, NotFound
 from fmc_scoring.audit import service as audit
 from fmc_scoring.context import Ctx
-from fmc_scoring.grading.grader import ItemKind
 from fmc_scoring.suites import repository
 from fmc_scoring.suites.content import (
     ItemContent,
@@ -34,6 +33,7 @@ from fmc_scoring.suites.loaders import (
     load_lm_eval_task,
 )
 from fmc_scoring.suites.models import Suite, SuiteAnswerKey, SuiteItem
+from fmc_scoring.values import ItemKind
 
 
 class SuiteNotFound(NotFound):
