@@ -48,6 +48,14 @@ def build_runtime(
     )
     runtime.consumers = [*runtime.consumers, _evaluation_consumer(runtime, settings, gateway_transport)]
     runtime.grpc_registrar = partial(scoring_grpc.register, runtime)
+    runtime.provide(
+        ArenaGateway(
+            settings.gateway_url,
+            _gateway_token(settings),
+            settings.gateway_timeout_seconds,
+            gateway_transport,
+        )
+    )
     return runtime
 
 
@@ -64,13 +72,10 @@ def _evaluation_consumer(
         settings.gateway_url, _gateway_token(settings), settings.gateway_timeout_seconds, transport
     )
     specs = [
-        planning_consumers.consumer_spec(runtime.outbox, runtime.clock, settings.items_base_url),
-        grading_consumers.consumer_spec(
-            runtime.outbox, runtime.clock, gateway, settings.grading_bootstrap_rounds
-        ),
+        planning_consumers.consumer_spec(runtime, settings.items_base_url),
+        grading_consumers.consumer_spec(runtime, gateway, settings.grading_bootstrap_rounds),
         results_consumers.consumer_spec(
-            runtime.outbox,
-            runtime.clock,
+            runtime,
             LatestCheckVerdicts(),
             settings.arena_bootstrap_rounds,
             settings.grading_bootstrap_rounds,
@@ -90,7 +95,7 @@ def create_app(
 ) -> FastAPI:
     """``gateway_transport`` reaches the gateway without a socket (an in-process gateway in tests)."""
     settings = settings or ScoringSettings()
-    app = build_app(
+    return build_app(
         build_runtime(settings, clock, gateway_transport),
         title="FMC scoring",
         description=DESCRIPTION,
@@ -105,10 +110,6 @@ def create_app(
             results_router,
         ],
     )
-    app.state.arena_gateway = ArenaGateway(
-        settings.gateway_url, _gateway_token(settings), settings.gateway_timeout_seconds, gateway_transport
-    )
-    return app
 
 
 DESCRIPTION = "Grading, expert panel, arena ratings, gates, ranking and confidential publication of results."

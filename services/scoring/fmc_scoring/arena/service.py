@@ -15,8 +15,8 @@ from fmc_scoring.arena.gateway import ArenaGateway
 from fmc_scoring.arena.identity import identity_terms, names_itself
 from fmc_scoring.arena.models import Battle, Vote
 from fmc_scoring.arena.standings import Choice, CountedVote, Standings, standings
-from fmc_scoring.context import Ctx
 from fmc_scoring.criteria.models import StageCriteria
+from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.participants.models import Participant
 from fmc_scoring.planning import repository as planning
 from fmc_scoring.planning.models import EvaluatedSubmission
@@ -59,7 +59,7 @@ def pseudonym(subject: str) -> str:
     return hashlib.sha256(f"fmc-voter:{subject}".encode()).hexdigest()[:32]
 
 
-async def _check_cap(ctx: Ctx, cap: int) -> None:
+async def _check_cap(ctx: ScoringCtx, cap: int) -> None:
     day = seoul_day(ctx.clock.now())
     if await repository.counted_today(ctx.session, ctx.actor.subject, day) >= cap:
         raise DailyVoteCap(f"{cap} counted votes today ({day}, Asia/Seoul)", cap=cap, day=day)
@@ -79,7 +79,9 @@ def _contender(submission: EvaluatedSubmission) -> dict[str, object]:
     }
 
 
-async def start_battle(ctx: Ctx, gateway: ArenaGateway, stage_id: uuid.UUID, prompt: str, cap: int) -> Battle:
+async def start_battle(
+    ctx: ScoringCtx, gateway: ArenaGateway, stage_id: uuid.UUID, prompt: str, cap: int
+) -> Battle:
     submissions = await planning.submissions(ctx.session, stage_id)
     if len(submissions) < 2:
         raise ArenaNotOpen(f"stage {stage_id} has fewer than two evaluated models")
@@ -109,7 +111,9 @@ async def start_battle(ctx: Ctx, gateway: ArenaGateway, stage_id: uuid.UUID, pro
     return battle
 
 
-async def _terms(ctx: Ctx, stage_id: uuid.UUID, team_id: uuid.UUID, submission_id: uuid.UUID) -> set[str]:
+async def _terms(
+    ctx: ScoringCtx, stage_id: uuid.UUID, team_id: uuid.UUID, submission_id: uuid.UUID
+) -> set[str]:
     team = await ctx.session.get(Participant, team_id)
     submission = await ctx.session.get(EvaluatedSubmission, (stage_id, team_id))
     model = (
@@ -120,7 +124,7 @@ async def _terms(ctx: Ctx, stage_id: uuid.UUID, team_id: uuid.UUID, submission_i
     return identity_terms(team.name if team else "", team.lead_organisation if team else "", model)
 
 
-async def vote(ctx: Ctx, battle_id: uuid.UUID, choice: Choice, cap: int) -> tuple[Battle, Vote]:
+async def vote(ctx: ScoringCtx, battle_id: uuid.UUID, choice: Choice, cap: int) -> tuple[Battle, Vote]:
     battle = await repository.get_battle(ctx.session, battle_id)
     if battle is None:
         raise BattleNotFound(f"no battle with id {battle_id}")

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fmc_common.errors import Conflict, NotFound
 from fmc_scoring.audit import service as audit
-from fmc_scoring.context import Ctx
 from fmc_scoring.criteria.models import StageCriteria, StageSuite
 from fmc_scoring.criteria.schemas import CriteriaIn
+from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.suites import service as suites
 from fmc_scoring.suites.models import Suite
 
@@ -58,7 +58,7 @@ async def get(session: AsyncSession, stage_id: uuid.UUID) -> Criteria:
     return found
 
 
-async def set_criteria(ctx: Ctx, stage_id: uuid.UUID, body: CriteriaIn) -> Criteria:
+async def set_criteria(ctx: ScoringCtx, stage_id: uuid.UUID, body: CriteriaIn) -> Criteria:
     """Create or replace; refused with ``criteria-frozen`` once the stage's evaluation started."""
     row = await ctx.session.get(StageCriteria, stage_id)
     # Planning freezes the criteria in the transaction that records the evaluation's start (it
@@ -104,7 +104,7 @@ async def set_criteria(ctx: Ctx, stage_id: uuid.UUID, body: CriteriaIn) -> Crite
     return await get(ctx.session, stage_id)
 
 
-async def freeze(ctx: Ctx, stage_id: uuid.UUID, at: datetime) -> Criteria:
+async def freeze(ctx: ScoringCtx, stage_id: uuid.UUID, at: datetime) -> Criteria:
     """Fix the criteria as the evaluation starts (called by planning); later changes are refused."""
     criteria = await get(ctx.session, stage_id)
     if criteria.row.frozen_at is None:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, status
 from fmc_common.auth import Role
 from fmc_common.clock import as_utc
 from fmc_common.web.problems import problem_responses
-from fmc_scoring.context import ActorCtx, Ctx, OperatorCtx
+from fmc_scoring.deps import ActorCtx, OperatorCtx, ScoringCtx
 from fmc_scoring.experts import repository, service
 from fmc_scoring.experts.models import ExpertPanel
 from fmc_scoring.experts.schemas import EvaluatorOut, PanelIn, PanelOut, ScoreIn, ScoreOut, TeamPanelOut
@@ -17,7 +17,7 @@ from fmc_scoring.experts.schemas import EvaluatorOut, PanelIn, PanelOut, ScoreIn
 router = APIRouter(prefix="/v1/stages/{stage_id}/panel", tags=["expert panel"])
 
 
-async def _panel_out(ctx: Ctx, panel: ExpertPanel, only: str | None = None) -> PanelOut:
+async def _panel_out(ctx: ScoringCtx, panel: ExpertPanel, only: str | None = None) -> PanelOut:
     evaluators = await repository.evaluators(ctx.session, panel.stage_id)
     return PanelOut(
         stage_id=panel.stage_id,

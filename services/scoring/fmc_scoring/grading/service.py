@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from fmc_common.errors import Conflict
 from fmc_common.events.results import RunGraded
-from fmc_scoring.context import Ctx
+from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.grading import repository
 from fmc_scoring.grading.bootstrap import DEFAULT_SEED, Accuracy, accuracy_with_ci
 from fmc_scoring.grading.grader import grade_all
@@ -35,7 +35,7 @@ class Response:
 
 
 async def grade_run(
-    ctx: Ctx, run: PlannedRun, responses: Sequence[Response], responses_sha256: str, rounds: int
+    ctx: ScoringCtx, run: PlannedRun, responses: Sequence[Response], responses_sha256: str, rounds: int
 ) -> RunGrade:
     """Grade (or grade again) the run from these responses; replaces any earlier grade of the run."""
     suite = await suites.get_suite(ctx.session, run.suite_id)
@@ -73,7 +73,7 @@ async def grade_run(
 
 
 def _grade_row(
-    ctx: Ctx, run: PlannedRun, accuracy: Accuracy, errored: int, responses_sha256: str
+    ctx: ScoringCtx, run: PlannedRun, accuracy: Accuracy, errored: int, responses_sha256: str
 ) -> RunGrade:
     return RunGrade(
         run_id=run.id,
@@ -110,11 +110,11 @@ def _graded(grade: RunGrade) -> RunGraded:
     )
 
 
-async def stored_responses(ctx: Ctx, run_id: uuid.UUID) -> list[Response]:
+async def stored_responses(ctx: ScoringCtx, run_id: uuid.UUID) -> list[Response]:
     return [Response(row.item_id, row.response) for row in await repository.item_grades(ctx.session, run_id)]
 
 
-async def regrade(ctx: Ctx, run: PlannedRun, rounds: int) -> RunGrade | None:
+async def regrade(ctx: ScoringCtx, run: PlannedRun, rounds: int) -> RunGrade | None:
     """Grade again from the stored responses (None: the run was never graded)."""
     grade = await ctx.session.get(RunGrade, run.id)
     if grade is None:

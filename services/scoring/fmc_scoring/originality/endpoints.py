@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 
 from fmc_common.auth import Actor, Role
 from fmc_common.errors import InvalidInput
 from fmc_common.idempotency import IdempotencyStore, StoredResponse, request_hash
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
-from fmc_common.web.deps import CurrentActor, OperatorOnly, SessionDep
+from fmc_common.web.deps import CurrentActor, OperatorOnly, RuntimeDep, SessionDep
 from fmc_common.web.problems import problem_responses
 from fmc_scoring.base import PLATFORM
+from fmc_scoring.deps import SettingsDep
 from fmc_scoring.originality import repository, service
 from fmc_scoring.originality.models import OriginalityCheck
 from fmc_scoring.originality.schemas import (
@@ -28,11 +28,6 @@ from fmc_scoring.originality.schemas import (
 )
 
 router = APIRouter(prefix="/v1/originality", tags=["originality"])
-
-
-def _weights_root(request: Request) -> Path:
-    root: Path = request.app.state.runtime.settings.originality_weights_root
-    return root
 
 
 def _after(cursor: str | None) -> uuid.UUID | None:
@@ -51,7 +46,7 @@ def _after(cursor: str | None) -> uuid.UUID | None:
     summary="Register a donor model in the reference library",
 )
 async def register_donor(
-    body: DonorCreate, request: Request, session: SessionDep, actor: OperatorOnly
+    body: DonorCreate, runtime: RuntimeDep, settings: SettingsDep, session: SessionDep, actor: OperatorOnly
 ) -> DonorOut:
     """Fingerprint a known public model (pinned by revision) from its safetensors weights. Operators only.
 
@@ -60,8 +55,8 @@ async def register_donor(
     """
     donor = await service.register_donor(
         session,
-        request.app.state.runtime.clock,
-        _weights_root(request),
+        runtime.clock,
+        settings.originality_weights_root,
         name=body.name,
         revision=body.revision,
         weights_path=body.weights_path,
@@ -112,7 +107,8 @@ async def get_donor(donor_id: uuid.UUID, session: SessionDep, actor: OperatorOnl
 )
 async def run_check(
     body: CheckCreate,
-    request: Request,
+    runtime: RuntimeDep,
+    settings: SettingsDep,
     response: Response,
     session: SessionDep,
     actor: OperatorOnly,
@@ -123,7 +119,6 @@ async def run_check(
     Returns the verdict (`original`, `reused` or `needs-review`) and the report explaining it, and
     emits `OriginalityVerdictIssued`. Send an `Idempotency-Key` header to make retries safe.
     """
-    runtime = request.app.state.runtime
     store = IdempotencyStore(PLATFORM, runtime.clock)
     scope = f"originality-check:{actor.subject}"
     fingerprint = request_hash(body.model_dump(mode="json"))
@@ -136,7 +131,7 @@ async def run_check(
         session,
         runtime.outbox,
         runtime.clock,
-        _weights_root(request),
+        settings.originality_weights_root,
         stage_id=body.stage_id,
         team_id=body.team_id,
         submission_id=body.submission_id,

@@ -18,7 +18,7 @@ from fmc_common.events.grievance import (
 )
 from fmc_common.events.scoring import Elimination, StageFinalized
 from fmc_scoring.audit import service as audit
-from fmc_scoring.context import Ctx
+from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.grading import service as grading
 from fmc_scoring.planning import repository as planning_repository
 from fmc_scoring.planning.models import Evaluation
@@ -36,7 +36,7 @@ class ReEvaluationAwaitingApproval(Conflict):
 
 
 async def re_evaluate(
-    ctx: Ctx,
+    ctx: ScoringCtx,
     event: ReEvaluationRequested,
     verdicts: OriginalityVerdicts,
     arena_rounds: int,
@@ -63,7 +63,7 @@ async def re_evaluate(
     return result
 
 
-async def finalize(ctx: Ctx, event: GrievanceWindowClosed) -> StageResult | None:
+async def finalize(ctx: ScoringCtx, event: GrievanceWindowClosed) -> StageResult | None:
     """``StageFinalized`` with the version in force (None: not about a stage result)."""
     if event.decision_kind != DecisionKind.STAGE_RESULT:
         return None

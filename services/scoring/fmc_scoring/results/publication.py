@@ -21,7 +21,7 @@ from fmc_common.events.results import (
     TeamResultDetail,
 )
 from fmc_common.events.scoring import PublishedTeamOutcome, StageResultsPublished
-from fmc_scoring.context import Ctx
+from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.participants.models import Participant
 from fmc_scoring.planning.models import Evaluation
 from fmc_scoring.results import repository
@@ -45,7 +45,7 @@ def outcomes(rows: list[TeamResult]) -> dict[uuid.UUID, tuple[str, str | None]]:
     return {row.team_id: (row.outcome, row.reason) for row in rows}
 
 
-async def publish(ctx: Ctx, result: StageResult, previous: StageResult | None) -> None:
+async def publish(ctx: ScoringCtx, result: StageResult, previous: StageResult | None) -> None:
     evaluation = await ctx.session.get(Evaluation, result.stage_id)
     assert evaluation is not None  # a result exists only for a started evaluation
     rows = await repository.team_rows(ctx.session, result.id)
@@ -127,7 +127,7 @@ def detailed(result: StageResult, programme_id: uuid.UUID, rows: list[TeamResult
     )
 
 
-async def team_names(ctx: Ctx, team_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+async def team_names(ctx: ScoringCtx, team_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
     names = {}
     for team_id in team_ids:
         participant = await ctx.session.get(Participant, team_id)
@@ -135,7 +135,7 @@ async def team_names(ctx: Ctx, team_ids: list[uuid.UUID]) -> dict[uuid.UUID, str
     return names
 
 
-async def announcement(ctx: Ctx, result: StageResult, rows: list[TeamResult]) -> StageResultAnnounced:
+async def announcement(ctx: ScoringCtx, result: StageResult, rows: list[TeamResult]) -> StageResultAnnounced:
     names = await team_names(ctx, [r.team_id for r in rows])
     return StageResultAnnounced(
         stage_id=result.stage_id,

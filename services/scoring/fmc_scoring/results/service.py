@@ -13,8 +13,8 @@ from fmc_common.errors import Conflict, NotFound
 from fmc_common.events.results import StageResultProposed
 from fmc_scoring.arena.standings import Standings
 from fmc_scoring.audit import service as audit
-from fmc_scoring.context import Ctx
 from fmc_scoring.criteria import service as criteria_service
+from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.planning.models import Evaluation
 from fmc_scoring.results import publication, repository
 from fmc_scoring.results.decision import Proposal, TeamDecision, propose
@@ -60,7 +60,7 @@ class ResultBlocked(Conflict):
 
 
 async def propose_result(
-    ctx: Ctx,
+    ctx: ScoringCtx,
     stage_id: uuid.UUID,
     verdicts: OriginalityVerdicts,
     arena_rounds: int,
@@ -113,7 +113,7 @@ def _arena_summary(arena: Standings) -> dict[str, Any]:
     return {"votes": arena.votes, "rounds": arena.rounds, "seed": arena.seed, "converged": arena.converged}
 
 
-def _result_row(ctx: Ctx, stage_id: uuid.UUID, proposal: Proposal, version: int) -> StageResult:
+def _result_row(ctx: ScoringCtx, stage_id: uuid.UUID, proposal: Proposal, version: int) -> StageResult:
     return StageResult(
         id=uuid.uuid4(),
         stage_id=stage_id,
@@ -163,7 +163,7 @@ async def published(session: AsyncSession, stage_id: uuid.UUID) -> StageResult:
     return result
 
 
-async def approve(ctx: Ctx, stage_id: uuid.UUID, version: int) -> StageResult:
+async def approve(ctx: ScoringCtx, stage_id: uuid.UUID, version: int) -> StageResult:
     """Approve a proposed version and publish it (outcomes to services, detail internally, the
     announcement to partners). Refused while it has open questions or a newer version exists."""
     result = await get_version(ctx.session, stage_id, version)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, status
 
 from fmc_common.auth import Role
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, after_seq, next_cursor
 from fmc_common.web.problems import problem_responses
-from fmc_scoring.context import ActorCtx, OperatorCtx
+from fmc_scoring.deps import ActorCtx, OperatorCtx
 from fmc_scoring.suites import repository, service
 from fmc_scoring.suites.content import SuiteContent
 from fmc_scoring.suites.loaders import ColumnMapping, SuiteFormatError, SuiteMeta, item_from_record
@@ -57,7 +57,7 @@ async def create_suite(body: SuiteCreate, ctx: OperatorCtx) -> SuiteOut:
     responses=problem_responses(401, 403, 409, 422),
     summary="Import a suite from a local file",
 )
-async def import_suite(body: SuiteImport, request: Request, ctx: OperatorCtx) -> SuiteOut:
+async def import_suite(body: SuiteImport, ctx: OperatorCtx) -> SuiteOut:
     """Import from a file below the service's suites directory (operators): the project's JSON Lines,
     an lm-evaluation-harness task YAML with local data, or a Hugging Face dataset saved as JSON Lines."""
     if body.format != "lm-eval" and (body.key is None or body.kind is None):
@@ -70,8 +70,9 @@ async def import_suite(body: SuiteImport, request: Request, ctx: OperatorCtx) ->
         kind=body.kind or ItemKind.EXACT_MATCH,
     )
     columns = ColumnMapping(**body.columns.model_dump())
-    root = request.app.state.runtime.settings.suites_directory
-    content = service.load_local(root, body.format, body.path, meta, body.split, columns)
+    content = service.load_local(
+        ctx.settings.suites_directory, body.format, body.path, meta, body.split, columns
+    )
     return SuiteOut.model_validate(await service.create_suite(ctx, content))
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fmc_common.errors import Conflict, InvalidInput, NotFound
 from fmc_scoring.audit import service as audit
-from fmc_scoring.context import Ctx
+from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.suites import repository
 from fmc_scoring.suites.content import (
     ItemContent,
@@ -56,7 +56,7 @@ class SuitePathRefused(InvalidInput):
     title = "Suite files must be inside the suites directory"
 
 
-async def create_suite(ctx: Ctx, content: SuiteContent) -> Suite:
+async def create_suite(ctx: ScoringCtx, content: SuiteContent) -> Suite:
     """A new suite version. The same key, version and content again returns the existing one."""
     digest = content_hash(content.kind, content.items)
     existing = await repository.by_key(ctx.session, content.key, content.version)
@@ -128,7 +128,7 @@ def demo_contents() -> list[SuiteContent]:
     return contents
 
 
-async def install_demo_suites(ctx: Ctx) -> list[Suite]:
+async def install_demo_suites(ctx: ScoringCtx) -> list[Suite]:
     return [await create_suite(ctx, content) for content in demo_contents()]
 
 
