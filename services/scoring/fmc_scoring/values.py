@@ -53,9 +53,9 @@ def default_labels(count: int) -> list[str]:
     return list(string.ascii_uppercase[:count])
 
 
+# The parts of a team's score, weighted by the stage's criteria. (No docstring: it would enter the
+# published OpenAPI schema of the criteria.)
 class Part(StrEnum):
-    """The parts of a team's score, weighted by the stage's criteria."""
-
     BENCHMARK = "benchmark"
     EXPERT = "expert"
     USER = "user"
