@@ -31,7 +31,8 @@ from fmc_scoring.arena.models import Battle, Vote
 from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.experts.models import ExpertScore
 from fmc_scoring.grading import service as grading
-from fmc_scoring.originality.models import OriginalityCheck
+from fmc_scoring.originality.models import CheckStatus, OriginalityCheck
+from fmc_scoring.originality.report import Verdict
 from fmc_scoring.participants.models import Participant
 from fmc_scoring.planning import repository as planning
 from fmc_scoring.settings import ScoringSettings
@@ -283,8 +284,8 @@ async def add_originality(scoring: Scoring, world: StageWorld, team_id: uuid.UUI
                 team_id=team_id,
                 submission_id=world.submissions[team_id],
                 weights_path=f"teams/{team_id}/model.safetensors",
-                status="completed",
-                verdict=verdict,
+                status=CheckStatus.COMPLETED,
+                verdict=Verdict(verdict),
                 summary=f"verdict {verdict}",
                 report={},
                 requested_by="operator-kim",

@@ -141,7 +141,7 @@ async def vote(ctx: ScoringCtx, battle_id: uuid.UUID, choice: Choice, cap: int) 
         battle_id=battle.id,
         stage_id=battle.stage_id,
         voter=ctx.actor.subject,
-        choice=choice.value,
+        choice=choice,
         counted=not discarded,
         discard_reason=SELF_IDENTIFICATION if discarded else None,
         seoul_day=seoul_day(now),
@@ -155,7 +155,7 @@ async def vote(ctx: ScoringCtx, battle_id: uuid.UUID, choice: Choice, cap: int) 
 async def standings_of(session: AsyncSession, stage_id: uuid.UUID, rounds: int) -> Standings:
     """The stage's Bradley-Terry standings from its counted votes (a fixed seed: reproducible)."""
     rows = await repository.counted_votes(session, stage_id)
-    votes = [CountedVote(battle.a_team_id, battle.b_team_id, Choice(vote.choice)) for vote, battle in rows]
+    votes = [CountedVote(battle.a_team_id, battle.b_team_id, vote.choice) for vote, battle in rows]
     return standings(votes, rounds=rounds, seed=0)
 
 

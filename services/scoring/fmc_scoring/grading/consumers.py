@@ -19,19 +19,19 @@ from fmc_scoring.settings import ScoringSettings
 def consumer_spec(runtime: ServiceRuntime, gateway: GatewayClient, rounds: int) -> ConsumerSpec:
     async def on_completed(session: AsyncSession, envelope: Envelope, event: InferenceRunCompleted) -> None:
         run = await session.get(PlannedRun, event.run_id)
-        if run is None or run.status == RunStatus.GRADED.value:
+        if run is None or run.status == RunStatus.GRADED:
             return  # a run scoring did not plan (requested directly by an operator), or already graded
         responses = await gateway.responses(event.run_id, event.responses_sha256)
-        run.status = RunStatus.COMPLETED.value
+        run.status = RunStatus.COMPLETED
         run.completed_at = event.completed_at
         ctx = context_for(runtime, session, service_actor("inference-gateway"), ScoringSettings)
         await service.grade_run(ctx, run, responses, event.responses_sha256, rounds)
 
     async def on_failed(session: AsyncSession, envelope: Envelope, event: InferenceRunFailed) -> None:
         run = await session.get(PlannedRun, event.run_id)
-        if run is None or run.status == RunStatus.GRADED.value:
+        if run is None or run.status == RunStatus.GRADED:
             return
-        run.status = RunStatus.FAILED.value
+        run.status = RunStatus.FAILED
         run.failure_code = event.code
         run.failure_reason = event.reason
         run.completed_at = event.failed_at

@@ -58,14 +58,14 @@ async def grade_run(
                 seq=seq,
                 response=by_item.get(item.item_id),
                 correct=result.correct,
-                reason=result.reason.value,
+                reason=result.reason,
                 extracted=result.extracted,
             )
         )
     errored = sum(1 for item in content.items if by_item.get(item.item_id) is None)
     grade = _grade_row(ctx, run, accuracy, errored, responses_sha256)
     ctx.session.add(grade)
-    run.status = RunStatus.GRADED.value
+    run.status = RunStatus.GRADED
     run.responses_sha256 = responses_sha256
     await ctx.session.flush()
     await ctx.outbox.add(ctx.session, _graded(grade))

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fmc_common.db import UtcDateTime
+from fmc_common.db import StrEnumColumn, UtcDateTime
 from fmc_scoring.base import Base
 
 
@@ -59,7 +59,7 @@ class PlannedRun(Base):
     team_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     submission_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     suite_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("suites.id"))
-    status: Mapped[str] = mapped_column(String(32))
+    status: Mapped[RunStatus] = mapped_column(StrEnumColumn(RunStatus, 32))
     requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     responses_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)

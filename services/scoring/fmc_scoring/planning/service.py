@@ -131,7 +131,7 @@ async def _request_run(
         team_id=submission.team_id,
         submission_id=submission.submission_id,
         suite_id=suite.id,
-        status=RunStatus.REQUESTED.value,
+        status=RunStatus.REQUESTED,
         requested_at=ctx.clock.now(),
     )
     ctx.session.add(run)

@@ -23,9 +23,10 @@ from fmc_scoring.grading import service as grading
 from fmc_scoring.planning import repository as planning_repository
 from fmc_scoring.planning.models import Evaluation
 from fmc_scoring.results import repository
-from fmc_scoring.results.models import ResultStatus, StageResult
+from fmc_scoring.results.decision import Outcome, Reason
+from fmc_scoring.results.models import Cause, ResultStatus, StageResult
 from fmc_scoring.results.originality_gate import OriginalityVerdicts
-from fmc_scoring.results.service import Cause, approve, propose_result, published
+from fmc_scoring.results.service import approve, propose_result, published
 
 _REGRADE = {ReEvaluationConcern.BENCHMARK_SUITE, ReEvaluationConcern.PROCESS}
 
@@ -70,11 +71,7 @@ async def finalize(ctx: ScoringCtx, event: GrievanceWindowClosed) -> StageResult
     latest = await repository.by_version(
         ctx.session, event.stage_id, await repository.last_version(ctx.session, event.stage_id)
     )
-    if (
-        latest is not None
-        and latest.status == ResultStatus.PROPOSED.value
-        and latest.cause == Cause.RE_EVALUATION
-    ):
+    if latest is not None and latest.status == ResultStatus.PROPOSED and latest.cause == Cause.RE_EVALUATION:
         raise ReEvaluationAwaitingApproval(
             f"version {latest.version} of stage {event.stage_id} must be approved before the stage is final"
         )
@@ -90,11 +87,11 @@ async def finalize(ctx: ScoringCtx, event: GrievanceWindowClosed) -> StageResult
         StageFinalized(
             stage_id=event.stage_id,
             programme_id=evaluation.programme_id,
-            advancing_team_ids=[r.team_id for r in rows if r.outcome == "advance"],
+            advancing_team_ids=[r.team_id for r in rows if r.outcome == Outcome.ADVANCE],
             eliminated=[
-                Elimination(team_id=r.team_id, reason_code=r.reason or "rank")
+                Elimination(team_id=r.team_id, reason_code=r.reason or Reason.RANK)
                 for r in rows
-                if r.outcome == "eliminate"
+                if r.outcome == Outcome.ELIMINATE
             ],
             planned_advancing=result.advancing_planned,
             finalized_at=result.finalized_at,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,14 +18,9 @@ from fmc_scoring.planning.models import Evaluation
 from fmc_scoring.results import publication, repository
 from fmc_scoring.results.decision import Proposal, TeamDecision, propose
 from fmc_scoring.results.evidence import TeamInputs, gather, rules
-from fmc_scoring.results.models import ResultStatus, StageResult, TeamResult
+from fmc_scoring.results.models import Cause, ResultStatus, StageResult, TeamResult
 from fmc_scoring.results.originality_gate import OriginalityVerdicts
 from fmc_scoring.values import Part
-
-
-class Cause(StrEnum):
-    INITIAL = "initial"
-    RE_EVALUATION = "re-evaluation"
 
 
 class EvaluationNotStarted(Conflict):
@@ -77,10 +71,10 @@ async def propose_result(
     evidence = await gather(ctx.session, stage_id, criteria, verdicts, arena_rounds)
     proposal = propose(stage_id, rules(criteria), evidence.teams)
     for earlier in await repository.versions(ctx.session, stage_id):
-        if earlier.status == ResultStatus.PROPOSED.value:
-            earlier.status = ResultStatus.SUPERSEDED.value
+        if earlier.status == ResultStatus.PROPOSED:
+            earlier.status = ResultStatus.SUPERSEDED
     result = _result_row(ctx, stage_id, proposal, await repository.last_version(ctx.session, stage_id) + 1)
-    result.cause, result.cause_id, result.cause_reason = cause.value, cause_id, reason
+    result.cause, result.cause_id, result.cause_reason = cause, cause_id, reason
     result.inputs = {"criteria_revision": criteria.row.revision, "arena": _arena_summary(evidence.arena)}
     ctx.session.add(result)
     await ctx.session.flush()
@@ -118,7 +112,7 @@ def _result_row(ctx: ScoringCtx, stage_id: uuid.UUID, proposal: Proposal, versio
         id=uuid.uuid4(),
         stage_id=stage_id,
         version=version,
-        status=ResultStatus.PROPOSED.value,
+        status=ResultStatus.PROPOSED,
         advancing_planned=proposal.advancing_planned,
         advancing=proposal.advancing,
         vacancies=proposal.vacancies,
@@ -132,8 +126,8 @@ def _team_row(result_id: uuid.UUID, decision: TeamDecision, inputs: TeamInputs) 
     return TeamResult(
         result_id=result_id,
         team_id=decision.team_id,
-        outcome=decision.outcome.value,
-        reason=decision.reason.value if decision.reason else None,
+        outcome=decision.outcome,
+        reason=decision.reason,
         rank=decision.rank,
         composite=decision.composite,
         benchmark=decision.parts[Part.BENCHMARK],
@@ -167,7 +161,7 @@ async def approve(ctx: ScoringCtx, stage_id: uuid.UUID, version: int) -> StageRe
     """Approve a proposed version and publish it (outcomes to services, detail internally, the
     announcement to partners). Refused while it has open questions or a newer version exists."""
     result = await get_version(ctx.session, stage_id, version)
-    if result.status != ResultStatus.PROPOSED.value:
+    if result.status != ResultStatus.PROPOSED:
         raise ResultNotProposed(f"version {version} is {result.status}", status=result.status)
     if version != await repository.last_version(ctx.session, stage_id):
         raise ResultSuperseded(f"version {version} is not the latest version of stage {stage_id}")
@@ -175,8 +169,8 @@ async def approve(ctx: ScoringCtx, stage_id: uuid.UUID, version: int) -> StageRe
         raise ResultBlocked(f"version {version} cannot be approved yet", blocking=list(result.blocking))
     previous = await repository.current_approved(ctx.session, stage_id)
     if previous is not None:
-        previous.status = ResultStatus.SUPERSEDED.value
-    result.status = ResultStatus.APPROVED.value
+        previous.status = ResultStatus.SUPERSEDED
+    result.status = ResultStatus.APPROVED
     result.approved_by = ctx.actor.subject
     result.approved_at = ctx.clock.now()
     await ctx.session.flush()

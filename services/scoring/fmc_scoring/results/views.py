@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fmc_scoring.participants.models import Participant
 from fmc_scoring.results import repository
+from fmc_scoring.results.decision import Outcome
 from fmc_scoring.results.models import StageResult, TeamResult
 from fmc_scoring.results.schemas import (
     OperatorResultOut,
@@ -127,7 +128,7 @@ async def public_view(session: AsyncSession, result: StageResult) -> PublicResul
             PublicTeamOutcome(
                 team_id=r.team_id,
                 team_name=names[r.team_id],
-                outcome="advanced" if r.outcome == "advance" else "eliminated",
+                outcome="advanced" if r.outcome == Outcome.ADVANCE else "eliminated",
                 reason_category=r.reason,
             )
             for r in sorted(rows, key=lambda r: names[r.team_id])
