@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Literal
 
 from fmc_common.events.results import (
     AnnouncedTeam,
@@ -25,6 +25,7 @@ from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.participants.models import Participant
 from fmc_scoring.planning.models import Evaluation
 from fmc_scoring.results import repository
+from fmc_scoring.results.detail import TeamDetail, TeamInputs
 from fmc_scoring.results.models import StageResult, TeamResult
 
 _PUBLISHED: dict[str, Literal["advanced", "eliminated"]] = {"advance": "advanced", "eliminate": "eliminated"}
@@ -74,29 +75,25 @@ async def publish(ctx: ScoringCtx, result: StageResult, previous: StageResult | 
         await ctx.outbox.add(ctx.session, await announcement(ctx, result, rows))
 
 
-def _suites(detail: dict[str, Any]) -> list[SuiteFigure]:
-    figures = []
-    for name, figure in sorted(detail.get("inputs", {}).get("suites", {}).items()):
-        key, _, version = name.partition("@")
-        figures.append(
-            SuiteFigure(
-                suite_id=uuid.UUID(figure["suite_id"]),
-                suite_key=key,
-                suite_version=version,
-                run_id=uuid.UUID(figure["run_id"]),
-                accuracy=figure["accuracy"],
-                ci_low=figure["ci_low"],
-                ci_high=figure["ci_high"],
-            )
+def _suites(inputs: TeamInputs) -> list[SuiteFigure]:
+    return [
+        SuiteFigure(
+            suite_id=figure.suite_id,
+            suite_key=figure.suite_key,
+            suite_version=figure.suite_version,
+            run_id=figure.run_id,
+            accuracy=figure.accuracy,
+            ci_low=figure.ci_low,
+            ci_high=figure.ci_high,
         )
-    return figures
+        for _, figure in sorted(inputs.suites.items())
+    ]
 
 
 def detailed(result: StageResult, programme_id: uuid.UUID, rows: list[TeamResult]) -> StageResultDetailed:
     teams = []
     for row in rows:
-        inputs = row.detail.get("inputs", {})
-        check_id = inputs.get("originality", {}).get("check_id")
+        inputs = TeamDetail.model_validate(row.detail).inputs
         teams.append(
             TeamResultDetail(
                 team_id=row.team_id,
@@ -107,10 +104,10 @@ def detailed(result: StageResult, programme_id: uuid.UUID, rows: list[TeamResult
                 benchmark=row.benchmark,
                 expert=row.expert,
                 user=row.user,
-                suites=_suites(row.detail),
-                expert_score_ids=[uuid.UUID(s) for s in inputs.get("expert", {}).get("score_ids", [])],
-                counted_votes=int(inputs.get("user", {}).get("votes", 0)),
-                originality_check_id=uuid.UUID(check_id) if check_id else None,
+                suites=_suites(inputs),
+                expert_score_ids=inputs.expert.score_ids if inputs.expert else [],
+                counted_votes=inputs.user.votes if inputs.user else 0,
+                originality_check_id=inputs.originality.check_id,
             )
         )
     assert result.approved_at is not None

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fmc_common.errors import Conflict, NotFound
 from fmc_common.events.results import StageResultProposed
-from fmc_scoring.arena.standings import Standings
 from fmc_scoring.audit import service as audit
 from fmc_scoring.criteria import service as criteria_service
 from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.planning.models import Evaluation
 from fmc_scoring.results import publication, repository
 from fmc_scoring.results.decision import Proposal, TeamDecision, propose
-from fmc_scoring.results.evidence import TeamInputs, gather, rules
+from fmc_scoring.results.detail import ArenaSummary, ResultInputs, TeamDetail, TeamInputs
+from fmc_scoring.results.evidence import gather, rules
 from fmc_scoring.results.models import Cause, ResultStatus, StageResult, TeamResult
 from fmc_scoring.results.originality_gate import OriginalityVerdicts
 from fmc_scoring.values import Part
@@ -75,7 +73,13 @@ async def propose_result(
             earlier.status = ResultStatus.SUPERSEDED
     result = _result_row(ctx, stage_id, proposal, await repository.last_version(ctx.session, stage_id) + 1)
     result.cause, result.cause_id, result.cause_reason = cause, cause_id, reason
-    result.inputs = {"criteria_revision": criteria.row.revision, "arena": _arena_summary(evidence.arena)}
+    arena = evidence.arena
+    result.inputs = ResultInputs(
+        criteria_revision=criteria.row.revision,
+        arena=ArenaSummary(
+            votes=arena.votes, rounds=arena.rounds, seed=arena.seed, converged=arena.converged
+        ),
+    ).model_dump(mode="json")
     ctx.session.add(result)
     await ctx.session.flush()
     for decision in proposal.teams:
@@ -101,10 +105,6 @@ async def propose_result(
         details={"stage_id": str(stage_id), "version": result.version, "cause": result.cause},
     )
     return result
-
-
-def _arena_summary(arena: Standings) -> dict[str, Any]:
-    return {"votes": arena.votes, "rounds": arena.rounds, "seed": arena.seed, "converged": arena.converged}
 
 
 def _result_row(ctx: ScoringCtx, stage_id: uuid.UUID, proposal: Proposal, version: int) -> StageResult:
@@ -133,13 +133,13 @@ def _team_row(result_id: uuid.UUID, decision: TeamDecision, inputs: TeamInputs) 
         benchmark=decision.parts[Part.BENCHMARK],
         expert=decision.parts[Part.EXPERT],
         user=decision.parts[Part.USER],
-        detail={
-            "gates": {name: state.value for name, state in decision.gates.items()},
-            "benchmark_accuracy": decision.benchmark_accuracy,
-            "failed_suites": list(decision.failed_suites),
-            "pending": list(decision.pending),
-            "inputs": asdict(inputs),
-        },
+        detail=TeamDetail(
+            gates=decision.gates,
+            benchmark_accuracy=decision.benchmark_accuracy,
+            failed_suites=list(decision.failed_suites),
+            pending=list(decision.pending),
+            inputs=inputs,
+        ).model_dump(mode="json"),
     )
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fmc_scoring.participants.models import Participant
 from fmc_scoring.results import repository
 from fmc_scoring.results.decision import Outcome
+from fmc_scoring.results.detail import TeamDetail, TeamInputs
 from fmc_scoring.results.models import StageResult, TeamResult
 from fmc_scoring.results.schemas import (
     OperatorResultOut,
@@ -70,29 +70,25 @@ async def operator_view(session: AsyncSession, result: StageResult) -> OperatorR
     )
 
 
-def _suite_figures(inputs: dict[str, Any]) -> list[SuiteFigureOut]:
-    figures = []
-    for name, figure in sorted(inputs.get("suites", {}).items()):
-        key, _, version = name.partition("@")
-        figures.append(
-            SuiteFigureOut(
-                suite_key=key,
-                suite_version=version,
-                run_id=uuid.UUID(figure["run_id"]),
-                accuracy=figure["accuracy"],
-                ci_low=figure["ci_low"],
-                ci_high=figure["ci_high"],
-                items=figure["items"],
-                errored=figure["errored"],
-            )
+def _suite_figures(inputs: TeamInputs) -> list[SuiteFigureOut]:
+    return [
+        SuiteFigureOut(
+            suite_key=figure.suite_key,
+            suite_version=figure.suite_version,
+            run_id=figure.run_id,
+            accuracy=figure.accuracy,
+            ci_low=figure.ci_low,
+            ci_high=figure.ci_high,
+            items=figure.items,
+            errored=figure.errored,
         )
-    return figures
+        for _, figure in sorted(inputs.suites.items())
+    ]
 
 
 def team_view(result: StageResult, row: TeamResult) -> TeamOwnResultOut:
-    inputs = row.detail.get("inputs", {})
-    expert = inputs.get("expert") or None
-    user = inputs.get("user") or None
+    detail = TeamDetail.model_validate(row.detail)
+    expert, user = detail.inputs.expert, detail.inputs.user
     return TeamOwnResultOut(
         stage_id=result.stage_id,
         version=result.version,
@@ -103,18 +99,18 @@ def team_view(result: StageResult, row: TeamResult) -> TeamOwnResultOut:
         benchmark=row.benchmark,
         expert=row.expert,
         user=row.user,
-        gates=dict(row.detail.get("gates", {})),
-        failed_suites=list(row.detail.get("failed_suites", [])),
-        suites=_suite_figures(inputs),
+        gates={name: state for name, state in detail.gates.items()},
+        failed_suites=detail.failed_suites,
+        suites=_suite_figures(detail.inputs),
         expert_panel=None
         if expert is None
         else OwnExpertOut(
-            value=expert["value"],
-            per_criterion=expert["per_criterion"],
-            score_ids=expert["score_ids"],
-            dropped_score_ids=expert["dropped_score_ids"],
+            value=expert.value,
+            per_criterion=expert.per_criterion,
+            score_ids=expert.score_ids,
+            dropped_score_ids=expert.dropped_score_ids,
         ),
-        user_votes=None if user is None else OwnUserOut(win_rate=user["win_rate"], votes=user["votes"]),
+        user_votes=None if user is None else OwnUserOut(win_rate=user.win_rate, votes=user.votes),
         finalized=result.finalized_at is not None,
     )
 
