@@ -51,6 +51,7 @@ PURE: dict[str, tuple[str, ...]] = {
         "events.results",
         "events.scoring",
         "events.topics",
+        "events.vocabulary",
     ),
     "fmc_registry": ("programmes.schedule", "submissions.digest"),
     "fmc_gateway": (

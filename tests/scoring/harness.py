@@ -24,6 +24,7 @@ from fmc_common.events.base import Event
 from fmc_common.events.envelope import encode_envelope, new_event_id
 from fmc_common.events.registry import EvaluationStarted, FrozenSubmission, TritonEndpoint
 from fmc_common.events.topics import Topic
+from fmc_common.events.vocabulary import Verdict
 from fmc_common.runtime import ServiceRuntime
 from fmc_common.settings import AuthSettings
 from fmc_common.web.context import context_for, service_actor
@@ -32,7 +33,6 @@ from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.experts.models import ExpertScore
 from fmc_scoring.grading import service as grading
 from fmc_scoring.originality.models import CheckStatus, OriginalityCheck
-from fmc_scoring.originality.report import Verdict
 from fmc_scoring.participants.models import Participant
 from fmc_scoring.planning import repository as planning
 from fmc_scoring.settings import ScoringSettings

@@ -9,10 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from fmc_common.events.vocabulary import Outcome, Reason
 from fmc_scoring.results.decision import (
     GateState,
-    Outcome,
-    Reason,
     Rules,
     SuiteRule,
     TeamEvidence,

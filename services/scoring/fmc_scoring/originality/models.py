@@ -11,8 +11,8 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, LargeBinary, Strin
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fmc_common.db import StrEnumColumn, UtcDateTime
+from fmc_common.events.vocabulary import Verdict
 from fmc_scoring.base import Base
-from fmc_scoring.originality.report import Verdict
 
 
 class CheckStatus(StrEnum):

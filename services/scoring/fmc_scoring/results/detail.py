@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, Field, SerializerFunctionWrapHandler, WrapSerializer
 
-from fmc_scoring.originality.report import Verdict
+from fmc_common.events.vocabulary import Verdict
 from fmc_scoring.results.decision import GateState
 
 

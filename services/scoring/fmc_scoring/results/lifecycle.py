@@ -17,13 +17,13 @@ from fmc_common.events.grievance import (
     ReEvaluationRequested,
 )
 from fmc_common.events.scoring import Elimination, StageFinalized
+from fmc_common.events.vocabulary import Outcome, Reason
 from fmc_scoring.audit import service as audit
 from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.grading import service as grading
 from fmc_scoring.planning import repository as planning_repository
 from fmc_scoring.planning.models import Evaluation
 from fmc_scoring.results import repository
-from fmc_scoring.results.decision import Outcome, Reason
 from fmc_scoring.results.models import Cause, ResultStatus, StageResult
 from fmc_scoring.results.originality_gate import OriginalityVerdicts
 from fmc_scoring.results.service import approve, propose_result, published

@@ -11,8 +11,8 @@ from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fmc_common.db import StrEnumColumn, UtcDateTime
+from fmc_common.events.vocabulary import Outcome, Reason
 from fmc_scoring.base import Base
-from fmc_scoring.results.decision import Outcome, Reason
 
 
 class ResultStatus(StrEnum):

@@ -14,8 +14,8 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fmc_common.events.vocabulary import Verdict
 from fmc_scoring.originality.models import CheckStatus, OriginalityCheck
-from fmc_scoring.originality.report import Verdict
 from fmc_scoring.results.decision import GateState
 
 _STATES = {

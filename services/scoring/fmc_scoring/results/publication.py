@@ -21,6 +21,7 @@ from fmc_common.events.results import (
     TeamResultDetail,
 )
 from fmc_common.events.scoring import PublishedTeamOutcome, StageResultsPublished
+from fmc_common.events.vocabulary import Outcome, Reason
 from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.participants.models import Participant
 from fmc_scoring.planning.models import Evaluation
@@ -28,21 +29,14 @@ from fmc_scoring.results import repository
 from fmc_scoring.results.detail import TeamDetail, TeamInputs
 from fmc_scoring.results.models import StageResult, TeamResult
 
-_PUBLISHED: dict[str, Literal["advanced", "eliminated"]] = {"advance": "advanced", "eliminate": "eliminated"}
-_OUTCOMES: dict[str, Literal["advance", "eliminate", "pending"]] = {
-    "advance": "advance",
-    "eliminate": "eliminate",
-    "pending": "pending",
-}
-_REASONS: dict[str | None, Literal["benchmark-threshold", "originality", "rank"] | None] = {
-    None: None,
-    "benchmark-threshold": "benchmark-threshold",
-    "originality": "originality",
-    "rank": "rank",
+# The published wording of an approved outcome (an approved version has no pending team).
+_PUBLISHED: dict[Outcome, Literal["advanced", "eliminated"]] = {
+    Outcome.ADVANCE: "advanced",
+    Outcome.ELIMINATE: "eliminated",
 }
 
 
-def outcomes(rows: list[TeamResult]) -> dict[uuid.UUID, tuple[str, str | None]]:
+def outcomes(rows: list[TeamResult]) -> dict[uuid.UUID, tuple[Outcome, Reason | None]]:
     return {row.team_id: (row.outcome, row.reason) for row in rows}
 
 
@@ -97,7 +91,7 @@ def detailed(result: StageResult, programme_id: uuid.UUID, rows: list[TeamResult
         teams.append(
             TeamResultDetail(
                 team_id=row.team_id,
-                outcome=_OUTCOMES[row.outcome],
+                outcome=row.outcome,
                 reason_code=row.reason,
                 rank=row.rank,
                 composite=row.composite,
@@ -142,7 +136,7 @@ async def announcement(ctx: ScoringCtx, result: StageResult, rows: list[TeamResu
                 team_id=r.team_id,
                 team_name=names[r.team_id],
                 outcome=_PUBLISHED[r.outcome],
-                reason_category=_REASONS[r.reason],
+                reason_category=r.reason,
             )
             for r in sorted(rows, key=lambda r: names[r.team_id])
         ],

@@ -6,9 +6,9 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fmc_common.events.vocabulary import Outcome
 from fmc_scoring.participants.models import Participant
 from fmc_scoring.results import repository
-from fmc_scoring.results.decision import Outcome
 from fmc_scoring.results.detail import TeamDetail, TeamInputs
 from fmc_scoring.results.models import StageResult, TeamResult
 from fmc_scoring.results.schemas import (
