@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, Index, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fmc_common.db import StrEnumColumn, UtcDateTime
-from fmc_scoring.arena.standings import Choice
+from fmc_scoring.arena.standings import Choice, DiscardReason
 from fmc_scoring.base import Base
 
 
@@ -42,6 +42,8 @@ class Vote(Base):
     voter: Mapped[str] = mapped_column(String(200))
     choice: Mapped[Choice] = mapped_column(StrEnumColumn(Choice, 16))
     counted: Mapped[bool] = mapped_column(Boolean)
-    discard_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    discard_reason: Mapped[DiscardReason | None] = mapped_column(
+        StrEnumColumn(DiscardReason, 64), nullable=True
+    )
     seoul_day: Mapped[str] = mapped_column(String(10))
     voted_at: Mapped[datetime] = mapped_column(UtcDateTime)

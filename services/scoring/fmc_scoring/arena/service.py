@@ -14,14 +14,12 @@ from fmc_scoring.arena import repository
 from fmc_scoring.arena.gateway import ArenaGateway
 from fmc_scoring.arena.identity import identity_terms, names_itself
 from fmc_scoring.arena.models import Battle, Vote
-from fmc_scoring.arena.standings import Choice, CountedVote, Standings, standings
+from fmc_scoring.arena.standings import Choice, CountedVote, DiscardReason, Standings, standings
 from fmc_scoring.criteria.models import StageCriteria
 from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.participants.models import Participant
 from fmc_scoring.planning import repository as planning
 from fmc_scoring.planning.models import EvaluatedSubmission
-
-SELF_IDENTIFICATION = "self-identification"
 
 
 class ArenaNotOpen(Conflict):
@@ -66,15 +64,15 @@ async def _check_cap(ctx: ScoringCtx, cap: int) -> None:
 
 
 def _contender(submission: EvaluatedSubmission) -> dict[str, object]:
-    endpoint = submission.endpoint
+    endpoint = submission.served_by()
     return {
         "submission_id": str(submission.submission_id),
         "endpoint": {
-            "url": endpoint["url"],
-            "model_name": endpoint["model_name"],
-            "model_version": endpoint.get("model_version", ""),
-            "protocol": str(endpoint["protocol"]).lower(),
-            "gpu_pool": str(endpoint["gpu_pool"]).upper(),
+            "url": endpoint.url,
+            "model_name": endpoint.model_name,
+            "model_version": endpoint.model_version,
+            "protocol": endpoint.protocol.lower(),
+            "gpu_pool": endpoint.gpu_pool.upper(),
         },
     }
 
@@ -117,7 +115,7 @@ async def _terms(
     team = await ctx.session.get(Participant, team_id)
     submission = await ctx.session.get(EvaluatedSubmission, (stage_id, team_id))
     model = (
-        submission.endpoint.get("model_name")
+        submission.served_by().model_name
         if submission and submission.submission_id == submission_id
         else None
     )
@@ -143,7 +141,7 @@ async def vote(ctx: ScoringCtx, battle_id: uuid.UUID, choice: Choice, cap: int) 
         voter=ctx.actor.subject,
         choice=choice,
         counted=not discarded,
-        discard_reason=SELF_IDENTIFICATION if discarded else None,
+        discard_reason=DiscardReason.SELF_IDENTIFICATION if discarded else None,
         seoul_day=seoul_day(now),
         voted_at=now,
     )

@@ -85,7 +85,7 @@ async def summary(stage_id: uuid.UUID, ctx: OperatorCtx) -> list[TeamPanelOut]:
         TeamPanelOut(
             team_id=team,
             value=score.value,
-            per_criterion={c.value: v for c, v in score.per_criterion.items()},
+            per_criterion={criterion: value for criterion, value in score.per_criterion.items()},
             used_score_ids=[uuid.UUID(s) for s in score.used],
             dropped_score_ids=[uuid.UUID(s) for s in score.dropped],
         )

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fmc_common.db import StrEnumColumn, UtcDateTime
+from fmc_common.events.registry import TritonEndpoint
 from fmc_scoring.base import Base
 
 
@@ -39,6 +40,10 @@ class EvaluatedSubmission(Base):
     version: Mapped[int] = mapped_column(Integer)
     endpoint: Mapped[dict[str, Any]] = mapped_column(JSON)
     manifest_digest: Mapped[str] = mapped_column(String(71))
+
+    def served_by(self) -> TritonEndpoint:
+        """The endpoint as the registry froze it (stored with ``model_dump``)."""
+        return TritonEndpoint.model_validate(self.endpoint)
 
 
 class RunStatus(StrEnum):

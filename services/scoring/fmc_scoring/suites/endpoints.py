@@ -12,7 +12,7 @@ from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, after_seq,
 from fmc_common.web.problems import problem_responses
 from fmc_scoring.deps import ActorCtx, OperatorCtx
 from fmc_scoring.suites import repository, service
-from fmc_scoring.suites.content import SuiteContent
+from fmc_scoring.suites.content import SuiteContent, SuiteSource
 from fmc_scoring.suites.loaders import ColumnMapping, SuiteFormatError, SuiteMeta, item_from_record
 from fmc_scoring.suites.schemas import (
     SuiteCreate,
@@ -43,7 +43,7 @@ async def create_suite(body: SuiteCreate, ctx: OperatorCtx) -> SuiteOut:
             item_from_record(body.kind, item.record(), f"items[{i}]") for i, item in enumerate(body.items)
         )
         content = SuiteContent(
-            body.key, body.version, body.title, body.language, body.kind, items, source="api"
+            body.key, body.version, body.title, body.language, body.kind, items, source=SuiteSource.API
         )
     except (SuiteFormatError, ValueError) as exc:
         raise service.SuiteInvalid(str(exc)) from exc
@@ -71,7 +71,7 @@ async def import_suite(body: SuiteImport, ctx: OperatorCtx) -> SuiteOut:
     )
     columns = ColumnMapping(**body.columns.model_dump())
     content = service.load_local(
-        ctx.settings.suites_directory, body.format, body.path, meta, body.split, columns
+        ctx.settings.suites_directory, SuiteSource(body.format), body.path, meta, body.split, columns
     )
     return SuiteOut.model_validate(await service.create_suite(ctx, content))
 

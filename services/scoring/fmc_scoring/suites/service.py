@@ -17,6 +17,7 @@ from fmc_scoring.suites.content import (
     ItemContent,
     Prompt,
     SuiteContent,
+    SuiteSource,
     content_hash,
     items_document,
     key_from_json,
@@ -124,7 +125,7 @@ def demo_contents() -> list[SuiteContent]:
             entry["key"], entry["version"], entry["title"], entry["language"], ItemKind(entry["kind"]), True
         )
         with resources.as_file(folder.joinpath(entry["file"])) as path:
-            contents.append(load_jsonl(path, meta, source="demo"))
+            contents.append(load_jsonl(path, meta, source=SuiteSource.DEMO))
     return contents
 
 
@@ -143,13 +144,13 @@ def resolve(root: Path, relative: str) -> Path:
 
 
 def load_local(
-    root: Path, fmt: str, relative: str, meta: SuiteMeta, split: str, columns: ColumnMapping
+    root: Path, fmt: SuiteSource, relative: str, meta: SuiteMeta, split: str, columns: ColumnMapping
 ) -> SuiteContent:
     path = resolve(root, relative)
     try:
-        if fmt == "jsonl":
+        if fmt == SuiteSource.JSONL:
             return load_jsonl(path, meta)
-        if fmt == "lm-eval":
+        if fmt == SuiteSource.LM_EVAL:
             return load_lm_eval_task(path, meta.version, meta.language)
         return load_hf_directory(path, split, meta, columns)
     except SuiteFormatError as exc:
