@@ -15,7 +15,7 @@ from fmc_scoring.arena.gateway import ArenaGateway
 from fmc_scoring.arena.identity import identity_terms, names_itself
 from fmc_scoring.arena.models import Battle, Vote
 from fmc_scoring.arena.standings import Choice, CountedVote, DiscardReason, Standings, standings
-from fmc_scoring.criteria.models import StageCriteria
+from fmc_scoring.criteria import service as criteria_service
 from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.participants.models import Participant
 from fmc_scoring.planning import repository as planning
@@ -84,8 +84,8 @@ async def start_battle(
     if len(submissions) < 2:
         raise ArenaNotOpen(f"stage {stage_id} has fewer than two evaluated models")
     await _check_cap(ctx, cap)
-    criteria = await ctx.session.get(StageCriteria, stage_id)
-    decoding = dict(criteria.decoding) if criteria else {}
+    criteria = await criteria_service.load(ctx.session, stage_id)
+    decoding = dict(criteria.row.decoding) if criteria else {}
     answer = await gateway.battle(
         stage_id, pseudonym(ctx.actor.subject), prompt, [_contender(s) for s in submissions], decoding
     )
@@ -113,7 +113,7 @@ async def _terms(
     ctx: ScoringCtx, stage_id: uuid.UUID, team_id: uuid.UUID, submission_id: uuid.UUID
 ) -> set[str]:
     team = await ctx.session.get(Participant, team_id)
-    submission = await ctx.session.get(EvaluatedSubmission, (stage_id, team_id))
+    submission = await planning.submission(ctx.session, stage_id, team_id)
     model = (
         submission.served_by().model_name
         if submission and submission.submission_id == submission_id

@@ -10,13 +10,17 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from fmc_common.errors import Conflict
+from fmc_common.events.inference import InferenceRunCompleted, InferenceRunFailed
 from fmc_common.events.results import RunGraded
 from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.grading import repository
 from fmc_scoring.grading.bootstrap import DEFAULT_SEED, Accuracy, accuracy_with_ci
 from fmc_scoring.grading.grader import grade_all
 from fmc_scoring.grading.models import ItemGradeRow, RunGrade
+from fmc_scoring.planning import repository as planning_repository
 from fmc_scoring.planning.models import PlannedRun, RunStatus
 from fmc_scoring.suites import service as suites
 
@@ -32,6 +36,31 @@ class Response:
 
     item_id: str
     text: str | None
+
+
+async def run_to_grade(session: AsyncSession, run_id: uuid.UUID) -> PlannedRun | None:
+    """The planned run a gateway event is about; None for a run scoring did not plan (requested
+    directly by an operator) or one already graded."""
+    run = await planning_repository.get_run(session, run_id)
+    return None if run is None or run.status == RunStatus.GRADED else run
+
+
+async def grade_completed(
+    ctx: ScoringCtx, run: PlannedRun, event: InferenceRunCompleted, responses: Sequence[Response], rounds: int
+) -> RunGrade:
+    run.status = RunStatus.COMPLETED
+    run.completed_at = event.completed_at
+    return await grade_run(ctx, run, responses, event.responses_sha256, rounds)
+
+
+async def record_failure(session: AsyncSession, event: InferenceRunFailed) -> None:
+    run = await run_to_grade(session, event.run_id)
+    if run is None:
+        return
+    run.status = RunStatus.FAILED
+    run.failure_code = event.code
+    run.failure_reason = event.reason
+    run.completed_at = event.failed_at
 
 
 async def grade_run(
@@ -116,7 +145,7 @@ async def stored_responses(ctx: ScoringCtx, run_id: uuid.UUID) -> list[Response]
 
 async def regrade(ctx: ScoringCtx, run: PlannedRun, rounds: int) -> RunGrade | None:
     """Grade again from the stored responses (None: the run was never graded)."""
-    grade = await ctx.session.get(RunGrade, run.id)
+    grade = await repository.grade(ctx.session, run.id)
     if grade is None:
         return None
     sha = grade.responses_sha256

@@ -62,7 +62,7 @@ def items_uri(base_url: str, run_id: uuid.UUID) -> str:
 
 async def plan_evaluation(ctx: ScoringCtx, event: EvaluationStarted, items_base_url: str) -> list[PlannedRun]:
     """Freeze the criteria and request one run per submission x suite (in this transaction)."""
-    if await ctx.session.get(Evaluation, event.stage_id) is not None:
+    if await repository.evaluation(ctx.session, event.stage_id) is not None:
         return await repository.runs_of_stage(ctx.session, event.stage_id)
     criteria = await criteria_service.get(ctx.session, event.stage_id)
     if event.planned_advancing is not None and criteria.row.advancing != event.planned_advancing:

@@ -22,7 +22,6 @@ from fmc_scoring.audit import service as audit
 from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.grading import service as grading
 from fmc_scoring.planning import repository as planning_repository
-from fmc_scoring.planning.models import Evaluation
 from fmc_scoring.results import repository
 from fmc_scoring.results.models import Cause, ResultStatus, StageResult
 from fmc_scoring.results.originality_gate import OriginalityVerdicts
@@ -78,7 +77,7 @@ async def finalize(ctx: ScoringCtx, event: GrievanceWindowClosed) -> StageResult
     result = await published(ctx.session, event.stage_id)
     if result.finalized_at is not None:
         return result
-    evaluation = await ctx.session.get(Evaluation, event.stage_id)
+    evaluation = await planning_repository.evaluation(ctx.session, event.stage_id)
     assert evaluation is not None
     result.finalized_at = ctx.clock.now()
     rows = await repository.team_rows(ctx.session, result.id)

@@ -23,9 +23,8 @@ from fmc_common.events.results import (
 from fmc_common.events.scoring import PublishedTeamOutcome, StageResultsPublished
 from fmc_common.events.vocabulary import Outcome, Reason
 from fmc_scoring.deps import ScoringCtx
-from fmc_scoring.participants.models import Participant
-from fmc_scoring.planning.models import Evaluation
-from fmc_scoring.results import repository
+from fmc_scoring.planning import repository as planning_repository
+from fmc_scoring.results import repository, views
 from fmc_scoring.results.detail import TeamDetail, TeamInputs
 from fmc_scoring.results.models import StageResult, TeamResult
 
@@ -41,7 +40,7 @@ def outcomes(rows: list[TeamResult]) -> dict[uuid.UUID, tuple[Outcome, Reason | 
 
 
 async def publish(ctx: ScoringCtx, result: StageResult, previous: StageResult | None) -> None:
-    evaluation = await ctx.session.get(Evaluation, result.stage_id)
+    evaluation = await planning_repository.evaluation(ctx.session, result.stage_id)
     assert evaluation is not None  # a result exists only for a started evaluation
     rows = await repository.team_rows(ctx.session, result.id)
     now = ctx.clock.now()
@@ -118,16 +117,8 @@ def detailed(result: StageResult, programme_id: uuid.UUID, rows: list[TeamResult
     )
 
 
-async def team_names(ctx: ScoringCtx, team_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
-    names = {}
-    for team_id in team_ids:
-        participant = await ctx.session.get(Participant, team_id)
-        names[team_id] = participant.name if participant else str(team_id)
-    return names
-
-
 async def announcement(ctx: ScoringCtx, result: StageResult, rows: list[TeamResult]) -> StageResultAnnounced:
-    names = await team_names(ctx, [r.team_id for r in rows])
+    names = await views.team_names(ctx.session, [r.team_id for r in rows])
     return StageResultAnnounced(
         stage_id=result.stage_id,
         version=result.version,

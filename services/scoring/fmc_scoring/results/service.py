@@ -11,7 +11,7 @@ from fmc_common.events.results import StageResultProposed
 from fmc_scoring.audit import service as audit
 from fmc_scoring.criteria import service as criteria_service
 from fmc_scoring.deps import ScoringCtx
-from fmc_scoring.planning.models import Evaluation
+from fmc_scoring.planning import repository as planning_repository
 from fmc_scoring.results import publication, repository
 from fmc_scoring.results.decision import Proposal, TeamDecision, propose
 from fmc_scoring.results.detail import ArenaSummary, ResultInputs, TeamDetail, TeamInputs
@@ -62,7 +62,7 @@ async def propose_result(
     reason: str | None = None,
 ) -> StageResult:
     """A new version from the stage's current evidence; older proposed versions are superseded."""
-    evaluation = await ctx.session.get(Evaluation, stage_id)
+    evaluation = await planning_repository.evaluation(ctx.session, stage_id)
     if evaluation is None:
         raise EvaluationNotStarted(f"the evaluation of stage {stage_id} has not started")
     criteria = await criteria_service.get(ctx.session, stage_id)

@@ -23,17 +23,18 @@ from fmc_scoring.results.schemas import (
 )
 
 
-async def _names(session: AsyncSession, rows: list[TeamResult]) -> dict[uuid.UUID, str]:
+async def team_names(session: AsyncSession, team_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The names scoring recorded; a team's id while the registry's event has not arrived."""
     names = {}
-    for row in rows:
-        participant = await session.get(Participant, row.team_id)
-        names[row.team_id] = participant.name if participant else str(row.team_id)
+    for team_id in team_ids:
+        participant = await session.get(Participant, team_id)
+        names[team_id] = participant.name if participant else str(team_id)
     return names
 
 
 async def operator_view(session: AsyncSession, result: StageResult) -> OperatorResultOut:
     rows = await repository.team_rows(session, result.id)
-    names = await _names(session, rows)
+    names = await team_names(session, [r.team_id for r in rows])
     return OperatorResultOut(
         stage_id=result.stage_id,
         result_id=result.id,
@@ -117,7 +118,7 @@ def team_view(result: StageResult, row: TeamResult) -> TeamOwnResultOut:
 
 async def public_view(session: AsyncSession, result: StageResult) -> PublicResultOut:
     rows = await repository.team_rows(session, result.id)
-    names = await _names(session, rows)
+    names = await team_names(session, [r.team_id for r in rows])
     return PublicResultOut(
         stage_id=result.stage_id,
         teams=[
