@@ -51,6 +51,7 @@ PURE: dict[str, tuple[str, ...]] = {
         "events.results",
         "events.scoring",
         "events.topics",
+        "events.vocabulary",
     ),
     "fmc_registry": ("programmes.schedule", "submissions.digest"),
     "fmc_gateway": (
@@ -79,6 +80,7 @@ PURE: dict[str, tuple[str, ...]] = {
         "originality.stats",
         "originality.verdict",
         "results.decision",
+        "values",
     ),
     "fmc_grievance": ("windows.deadline", "audit.chain"),
 }

@@ -24,15 +24,18 @@ from fmc_common.events.base import Event
 from fmc_common.events.envelope import encode_envelope, new_event_id
 from fmc_common.events.registry import EvaluationStarted, FrozenSubmission, TritonEndpoint
 from fmc_common.events.topics import Topic
+from fmc_common.events.vocabulary import Verdict
 from fmc_common.runtime import ServiceRuntime
 from fmc_common.settings import AuthSettings
+from fmc_common.web.context import context_for, service_actor
 from fmc_scoring.arena.models import Battle, Vote
-from fmc_scoring.context import Ctx, service_actor
+from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.experts.models import ExpertScore
 from fmc_scoring.grading import service as grading
-from fmc_scoring.originality.models import OriginalityCheck
+from fmc_scoring.originality.models import CheckStatus, OriginalityCheck
 from fmc_scoring.participants.models import Participant
 from fmc_scoring.planning import repository as planning
+from fmc_scoring.settings import ScoringSettings
 from fmc_scoring.suites import service as suites
 from support.kafka import produce_raw
 from support.services import bearer
@@ -68,9 +71,9 @@ class Scoring:
         return bearer(self.auth, Role.EVALUATOR, subject=subject)
 
     @asynccontextmanager
-    async def ctx(self) -> AsyncIterator[Ctx]:
+    async def ctx(self) -> AsyncIterator[ScoringCtx]:
         async with transaction(self.runtime.sessions) as session:
-            yield Ctx(session, self.runtime.outbox, self.runtime.clock, service_actor("test"))
+            yield context_for(self.runtime, session, service_actor("test"), ScoringSettings)
         self.runtime.after_commit()
 
 
@@ -281,8 +284,8 @@ async def add_originality(scoring: Scoring, world: StageWorld, team_id: uuid.UUI
                 team_id=team_id,
                 submission_id=world.submissions[team_id],
                 weights_path=f"teams/{team_id}/model.safetensors",
-                status="completed",
-                verdict=verdict,
+                status=CheckStatus.COMPLETED,
+                verdict=Verdict(verdict),
                 summary=f"verdict {verdict}",
                 report={},
                 requested_by="operator-kim",

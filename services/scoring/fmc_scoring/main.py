@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fmc_common.clock import Clock, default_clock
 from fmc_common.runtime import ConsumerSpec, ServiceRuntime
 from fmc_common.web.app import build_app
+from fmc_scoring import grpc as scoring_grpc
 from fmc_scoring.arena.endpoints import router as arena_router
 from fmc_scoring.arena.gateway import ArenaGateway
 from fmc_scoring.criteria.endpoints import router as criteria_router
@@ -20,7 +21,6 @@ from fmc_scoring.grading.gateway import GatewayClient
 from fmc_scoring.models import PLATFORM
 from fmc_scoring.originality.endpoints import router as originality_router
 from fmc_scoring.participants import consumers as participant_consumers
-from fmc_scoring.participants import grpc as participants_grpc
 from fmc_scoring.participants.endpoints import router as participants_router
 from fmc_scoring.planning import consumers as planning_consumers
 from fmc_scoring.planning.endpoints import router as planning_router
@@ -47,7 +47,15 @@ def build_runtime(
         consumers=[participant_consumers.consumer_spec(clock)],
     )
     runtime.consumers = [*runtime.consumers, _evaluation_consumer(runtime, settings, gateway_transport)]
-    runtime.grpc_registrar = partial(participants_grpc.register, runtime)
+    runtime.grpc_registrar = partial(scoring_grpc.register, runtime)
+    runtime.provide(
+        ArenaGateway(
+            settings.gateway_url,
+            _gateway_token(settings),
+            settings.gateway_timeout_seconds,
+            gateway_transport,
+        )
+    )
     return runtime
 
 
@@ -64,13 +72,10 @@ def _evaluation_consumer(
         settings.gateway_url, _gateway_token(settings), settings.gateway_timeout_seconds, transport
     )
     specs = [
-        planning_consumers.consumer_spec(runtime.outbox, runtime.clock, settings.items_base_url),
-        grading_consumers.consumer_spec(
-            runtime.outbox, runtime.clock, gateway, settings.grading_bootstrap_rounds
-        ),
+        planning_consumers.consumer_spec(runtime, settings.items_base_url),
+        grading_consumers.consumer_spec(runtime, gateway, settings.grading_bootstrap_rounds),
         results_consumers.consumer_spec(
-            runtime.outbox,
-            runtime.clock,
+            runtime,
             LatestCheckVerdicts(),
             settings.arena_bootstrap_rounds,
             settings.grading_bootstrap_rounds,
@@ -90,7 +95,7 @@ def create_app(
 ) -> FastAPI:
     """``gateway_transport`` reaches the gateway without a socket (an in-process gateway in tests)."""
     settings = settings or ScoringSettings()
-    app = build_app(
+    return build_app(
         build_runtime(settings, clock, gateway_transport),
         title="FMC scoring",
         description=DESCRIPTION,
@@ -105,10 +110,6 @@ def create_app(
             results_router,
         ],
     )
-    app.state.arena_gateway = ArenaGateway(
-        settings.gateway_url, _gateway_token(settings), settings.gateway_timeout_seconds, gateway_transport
-    )
-    return app
 
 
 DESCRIPTION = "Grading, expert panel, arena ratings, gates, ranking and confidential publication of results."

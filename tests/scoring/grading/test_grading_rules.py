@@ -7,9 +7,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fmc_scoring.grading.choice import extract_choice
-from fmc_scoring.grading.grader import AnswerKey, GradableItem, GradeReason, ItemKind, grade
+from fmc_scoring.grading.grader import GradeReason, grade
 from fmc_scoring.grading.normalise import exact_match, normalise
 from fmc_scoring.grading.numeric import extract_number
+from fmc_scoring.values import AnswerKey, GradableItem, ItemKind
 
 CITIES = ["부산", "서울", "인천", "대구"]
 ENGLISH = ["Busan", "Seoul", "Incheon", "Daegu"]

@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 from safetensors.numpy import save_file
 
+from fmc_common.events.vocabulary import Verdict
 from fmc_scoring.originality import synthetic
 from fmc_scoring.originality.check import check_model
 from fmc_scoring.originality.fingerprint import ModelFingerprint
-from fmc_scoring.originality.report import Method, Report, Verdict
+from fmc_scoring.originality.report import Method, Report
 from fmc_scoring.originality.stats import raw_cosine
 from fmc_scoring.originality.synthetic import Architecture, Weights
 

@@ -14,11 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fmc_common.events.vocabulary import Verdict
 from fmc_scoring.originality import synthetic
 from fmc_scoring.originality.check import check_model
 from fmc_scoring.originality.fingerprint import ModelFingerprint, fingerprint_model, hidden_axis, plan_spaces
 from fmc_scoring.originality.modules import Space
-from fmc_scoring.originality.report import Method, Verdict
+from fmc_scoring.originality.report import Method
 from fmc_scoring.originality.safetensors_io import TensorInfo, inventory, read_tensor, to_float32
 from fmc_scoring.originality.synthetic import Weights
 

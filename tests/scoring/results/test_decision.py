@@ -9,17 +9,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from fmc_common.events.vocabulary import Outcome, Reason
 from fmc_scoring.results.decision import (
     GateState,
-    Outcome,
-    Part,
-    Reason,
     Rules,
     SuiteRule,
     TeamEvidence,
     lottery,
     propose,
 )
+from fmc_scoring.values import Part
 
 STAGE = uuid.UUID("00000000-0000-4000-8000-000000000001")
 RULES = Rules(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fmc_scoring.grading.grader import ItemKind, grade
+from fmc_scoring.grading.grader import grade
 from fmc_scoring.suites.content import content_hash, items_document, prompts_of
 from fmc_scoring.suites.loaders import (
     ColumnMapping,
@@ -19,6 +19,7 @@ from fmc_scoring.suites.loaders import (
     load_lm_eval_task,
 )
 from fmc_scoring.suites.service import demo_contents
+from fmc_scoring.values import ItemKind
 
 MCQ = SuiteMeta("capitals", "1.0.0", "Capitals", "en", ItemKind.MULTIPLE_CHOICE)
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fmc_common.events.base import Event
 from fmc_common.events.topics import Topic
+from fmc_common.events.vocabulary import Outcome, Reason
 
 
 class _Part(BaseModel):
@@ -82,7 +83,7 @@ class TeamResultDetail(_Part):
     """A team's full result: outcome and reason, the figures, and the inputs they come from."""
 
     team_id: uuid.UUID
-    outcome: Literal["advance", "eliminate", "pending"]
+    outcome: Literal[Outcome.ADVANCE, Outcome.ELIMINATE, Outcome.PENDING]
     reason_code: str | None = Field(default=None, max_length=64)
     rank: int | None = Field(default=None, ge=1)
     composite: float | None = None
@@ -122,7 +123,7 @@ class AnnouncedTeam(_Part):
     team_id: uuid.UUID
     team_name: str = Field(max_length=200)
     outcome: Literal["advanced", "eliminated"]
-    reason_category: Literal["benchmark-threshold", "originality", "rank"] | None = None
+    reason_category: Literal[Reason.BENCHMARK_THRESHOLD, Reason.ORIGINALITY, Reason.RANK] | None = None
 
 
 class StageResultAnnounced(Event):

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fmc_common.events.base import Event
 from fmc_common.events.topics import Topic
+from fmc_common.events.vocabulary import Verdict
 
 
 class Elimination(BaseModel):
@@ -97,7 +98,7 @@ class OriginalityVerdictIssued(Event):
     stage_id: uuid.UUID
     team_id: uuid.UUID
     submission_id: uuid.UUID | None = None
-    verdict: Literal["original", "reused", "needs-review"]
+    verdict: Literal[Verdict.ORIGINAL, Verdict.REUSED, Verdict.NEEDS_REVIEW]
     reused_components: list[Annotated[str, Field(max_length=300)]] = Field(
         default_factory=list, max_length=20
     )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Depends, status
 
 from fmc_common.auth import Role
+from fmc_common.web.deps import component
 from fmc_common.web.problems import problem_responses
 from fmc_scoring.arena import service
 from fmc_scoring.arena.gateway import ArenaGateway
@@ -20,21 +22,13 @@ from fmc_scoring.arena.schemas import (
     VoteIn,
     VoteOut,
 )
-from fmc_scoring.context import ActorCtx, OperatorCtx
-from fmc_scoring.participants.models import Participant
-from fmc_scoring.results.evidence import arena_standings
+from fmc_scoring.deps import ActorCtx, OperatorCtx
 
 router = APIRouter(tags=["arena"])
 
 
-def _gateway(request: Request) -> ArenaGateway:
-    gateway: ArenaGateway = request.app.state.arena_gateway
-    return gateway
-
-
-def _cap(request: Request) -> int:
-    cap: int = request.app.state.runtime.settings.arena_daily_votes
-    return cap
+# Built by the composition root (``runtime.provide``); declared here, beside its only user.
+ArenaGatewayDep = Annotated[ArenaGateway, Depends(component(ArenaGateway))]
 
 
 @router.post(
@@ -44,12 +38,14 @@ def _cap(request: Request) -> int:
     responses=problem_responses(401, 403, 409, 422, 429, 503),
     summary="Start a battle",
 )
-async def start_battle(stage_id: uuid.UUID, body: BattleIn, request: Request, ctx: ActorCtx) -> BattleOut:
+async def start_battle(
+    stage_id: uuid.UUID, body: BattleIn, gateway: ArenaGatewayDep, ctx: ActorCtx
+) -> BattleOut:
     """Two of the stage's models, anonymised, answer the voter's prompt (through the gateway's arena).
     Voters hold an evaluator token; a voter who reached today's counted votes (Asia/Seoul) is
     refused with `daily-vote-cap` (429)."""
     ctx.actor.require(Role.EVALUATOR)
-    battle = await service.start_battle(ctx, _gateway(request), stage_id, body.prompt, _cap(request))
+    battle = await service.start_battle(ctx, gateway, stage_id, body.prompt, ctx.settings.arena_daily_votes)
     return BattleOut(
         battle_id=battle.id, prompt=battle.prompt, answers=AnswersOut(a=battle.a_text, b=battle.b_text)
     )
@@ -62,20 +58,18 @@ async def start_battle(stage_id: uuid.UUID, body: BattleIn, request: Request, ct
     responses=problem_responses(401, 403, 404, 409, 422, 429),
     summary="Vote on a battle",
 )
-async def vote(battle_id: uuid.UUID, body: VoteIn, request: Request, ctx: ActorCtx) -> VoteOut:
+async def vote(battle_id: uuid.UUID, body: VoteIn, ctx: ActorCtx) -> VoteOut:
     """The voter's one vote: A, B, tie, or both bad. The answers' authors are revealed in the reply.
     A vote on a battle in which an answer names its own model or maker is kept but not counted."""
     ctx.actor.require(Role.EVALUATOR)
-    battle, recorded = await service.vote(ctx, battle_id, body.choice, _cap(request))
-    a = await ctx.session.get(Participant, battle.a_team_id)
-    b = await ctx.session.get(Participant, battle.b_team_id)
+    battle, recorded = await service.vote(ctx, battle_id, body.choice, ctx.settings.arena_daily_votes)
     return VoteOut(
         battle_id=battle.id,
         choice=recorded.choice,
         counted=recorded.counted,
         discard_reason=recorded.discard_reason,
-        a=RevealedOut(team_name=a.name if a else str(battle.a_team_id)),
-        b=RevealedOut(team_name=b.name if b else str(battle.b_team_id)),
+        a=RevealedOut(team_name=await service.team_name(ctx.session, battle.a_team_id)),
+        b=RevealedOut(team_name=await service.team_name(ctx.session, battle.b_team_id)),
     )
 
 
@@ -85,18 +79,16 @@ async def vote(battle_id: uuid.UUID, body: VoteIn, request: Request, ctx: ActorC
     responses=problem_responses(401, 403),
     summary="Arena standings",
 )
-async def standings(stage_id: uuid.UUID, request: Request, ctx: OperatorCtx) -> StandingsOut:
+async def standings(stage_id: uuid.UUID, ctx: OperatorCtx) -> StandingsOut:
     """Bradley-Terry ratings of the stage's teams from the counted votes, with 95 % bootstrap
     intervals and ranks (operators only: confidential)."""
-    rounds = request.app.state.runtime.settings.arena_bootstrap_rounds
-    found = await arena_standings(ctx.session, stage_id, rounds)
+    found = await service.standings_of(ctx.session, stage_id, ctx.settings.arena_bootstrap_rounds)
     teams = []
     for team_id, standing in sorted(found.teams.items(), key=lambda p: (p[1].rank, -p[1].rating)):
-        participant = await ctx.session.get(Participant, team_id)
         teams.append(
             StandingOut(
                 team_id=team_id,
-                team_name=participant.name if participant else str(team_id),
+                team_name=await service.team_name(ctx.session, team_id),
                 rating=standing.rating,
                 lower=standing.lower,
                 upper=standing.upper,

@@ -6,7 +6,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, Index, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fmc_common.db import UtcDateTime
+from fmc_common.db import StrEnumColumn, UtcDateTime
+from fmc_scoring.arena.standings import Choice, DiscardReason
 from fmc_scoring.base import Base
 
 
@@ -39,8 +40,10 @@ class Vote(Base):
     battle_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     stage_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     voter: Mapped[str] = mapped_column(String(200))
-    choice: Mapped[str] = mapped_column(String(16))
+    choice: Mapped[Choice] = mapped_column(StrEnumColumn(Choice, 16))
     counted: Mapped[bool] = mapped_column(Boolean)
-    discard_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    discard_reason: Mapped[DiscardReason | None] = mapped_column(
+        StrEnumColumn(DiscardReason, 64), nullable=True
+    )
     seoul_day: Mapped[str] = mapped_column(String(10))
     voted_at: Mapped[datetime] = mapped_column(UtcDateTime)

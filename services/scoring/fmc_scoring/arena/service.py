@@ -6,20 +6,20 @@ import hashlib
 import uuid
 from datetime import datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from fmc_common.clock import SEOUL
 from fmc_common.errors import AppError, Conflict, Forbidden, NotFound
 from fmc_scoring.arena import repository
 from fmc_scoring.arena.gateway import ArenaGateway
 from fmc_scoring.arena.identity import identity_terms, names_itself
 from fmc_scoring.arena.models import Battle, Vote
-from fmc_scoring.arena.standings import Choice
-from fmc_scoring.context import Ctx
-from fmc_scoring.criteria.models import StageCriteria
+from fmc_scoring.arena.standings import Choice, CountedVote, DiscardReason, Standings, standings
+from fmc_scoring.criteria import service as criteria_service
+from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.participants.models import Participant
 from fmc_scoring.planning import repository as planning
 from fmc_scoring.planning.models import EvaluatedSubmission
-
-SELF_IDENTIFICATION = "self-identification"
 
 
 class ArenaNotOpen(Conflict):
@@ -57,33 +57,35 @@ def pseudonym(subject: str) -> str:
     return hashlib.sha256(f"fmc-voter:{subject}".encode()).hexdigest()[:32]
 
 
-async def _check_cap(ctx: Ctx, cap: int) -> None:
+async def _check_cap(ctx: ScoringCtx, cap: int) -> None:
     day = seoul_day(ctx.clock.now())
     if await repository.counted_today(ctx.session, ctx.actor.subject, day) >= cap:
         raise DailyVoteCap(f"{cap} counted votes today ({day}, Asia/Seoul)", cap=cap, day=day)
 
 
 def _contender(submission: EvaluatedSubmission) -> dict[str, object]:
-    endpoint = submission.endpoint
+    endpoint = submission.served_by()
     return {
         "submission_id": str(submission.submission_id),
         "endpoint": {
-            "url": endpoint["url"],
-            "model_name": endpoint["model_name"],
-            "model_version": endpoint.get("model_version", ""),
-            "protocol": str(endpoint["protocol"]).lower(),
-            "gpu_pool": str(endpoint["gpu_pool"]).upper(),
+            "url": endpoint.url,
+            "model_name": endpoint.model_name,
+            "model_version": endpoint.model_version,
+            "protocol": endpoint.protocol.lower(),
+            "gpu_pool": endpoint.gpu_pool.upper(),
         },
     }
 
 
-async def start_battle(ctx: Ctx, gateway: ArenaGateway, stage_id: uuid.UUID, prompt: str, cap: int) -> Battle:
+async def start_battle(
+    ctx: ScoringCtx, gateway: ArenaGateway, stage_id: uuid.UUID, prompt: str, cap: int
+) -> Battle:
     submissions = await planning.submissions(ctx.session, stage_id)
     if len(submissions) < 2:
         raise ArenaNotOpen(f"stage {stage_id} has fewer than two evaluated models")
     await _check_cap(ctx, cap)
-    criteria = await ctx.session.get(StageCriteria, stage_id)
-    decoding = dict(criteria.decoding) if criteria else {}
+    criteria = await criteria_service.load(ctx.session, stage_id)
+    decoding = dict(criteria.row.decoding) if criteria else {}
     answer = await gateway.battle(
         stage_id, pseudonym(ctx.actor.subject), prompt, [_contender(s) for s in submissions], decoding
     )
@@ -107,18 +109,20 @@ async def start_battle(ctx: Ctx, gateway: ArenaGateway, stage_id: uuid.UUID, pro
     return battle
 
 
-async def _terms(ctx: Ctx, stage_id: uuid.UUID, team_id: uuid.UUID, submission_id: uuid.UUID) -> set[str]:
+async def _terms(
+    ctx: ScoringCtx, stage_id: uuid.UUID, team_id: uuid.UUID, submission_id: uuid.UUID
+) -> set[str]:
     team = await ctx.session.get(Participant, team_id)
-    submission = await ctx.session.get(EvaluatedSubmission, (stage_id, team_id))
+    submission = await planning.submission(ctx.session, stage_id, team_id)
     model = (
-        submission.endpoint.get("model_name")
+        submission.served_by().model_name
         if submission and submission.submission_id == submission_id
         else None
     )
     return identity_terms(team.name if team else "", team.lead_organisation if team else "", model)
 
 
-async def vote(ctx: Ctx, battle_id: uuid.UUID, choice: Choice, cap: int) -> tuple[Battle, Vote]:
+async def vote(ctx: ScoringCtx, battle_id: uuid.UUID, choice: Choice, cap: int) -> tuple[Battle, Vote]:
     battle = await repository.get_battle(ctx.session, battle_id)
     if battle is None:
         raise BattleNotFound(f"no battle with id {battle_id}")
@@ -135,12 +139,25 @@ async def vote(ctx: Ctx, battle_id: uuid.UUID, choice: Choice, cap: int) -> tupl
         battle_id=battle.id,
         stage_id=battle.stage_id,
         voter=ctx.actor.subject,
-        choice=choice.value,
+        choice=choice,
         counted=not discarded,
-        discard_reason=SELF_IDENTIFICATION if discarded else None,
+        discard_reason=DiscardReason.SELF_IDENTIFICATION if discarded else None,
         seoul_day=seoul_day(now),
         voted_at=now,
     )
     ctx.session.add(recorded)
     await ctx.session.flush()
     return battle, recorded
+
+
+async def standings_of(session: AsyncSession, stage_id: uuid.UUID, rounds: int) -> Standings:
+    """The stage's Bradley-Terry standings from its counted votes (a fixed seed: reproducible)."""
+    rows = await repository.counted_votes(session, stage_id)
+    votes = [CountedVote(battle.a_team_id, battle.b_team_id, vote.choice) for vote, battle in rows]
+    return standings(votes, rounds=rounds, seed=0)
+
+
+async def team_name(session: AsyncSession, team_id: uuid.UUID) -> str:
+    """The name scoring recorded for the team; its id while the registry's event has not arrived."""
+    participant = await session.get(Participant, team_id)
+    return participant.name if participant else str(team_id)

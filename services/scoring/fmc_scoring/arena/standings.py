@@ -13,6 +13,12 @@ import numpy as np
 from fmc_scoring.arena import bradley_terry as bt
 
 
+class DiscardReason(StrEnum):
+    """Why a vote is kept but not counted."""
+
+    SELF_IDENTIFICATION = "self-identification"
+
+
 class Choice(StrEnum):
     A = "a"
     B = "b"

@@ -6,11 +6,11 @@ import uuid
 from typing import Any
 
 from fmc_scoring.audit.models import ScoringAuditEntry
-from fmc_scoring.context import Ctx
+from fmc_scoring.deps import ScoringCtx
 
 
 async def record(
-    ctx: Ctx,
+    ctx: ScoringCtx,
     *,
     action: str,
     entity_type: str,

@@ -7,9 +7,9 @@ import uuid
 from fastapi import APIRouter
 
 from fmc_common.web.problems import problem_responses
-from fmc_scoring.context import ActorCtx, OperatorCtx
 from fmc_scoring.criteria import service
 from fmc_scoring.criteria.schemas import CriteriaIn, CriteriaOut, SuiteWeightOut
+from fmc_scoring.deps import ActorCtx, OperatorCtx
 
 router = APIRouter(prefix="/v1/stages/{stage_id}/criteria", tags=["criteria"])
 

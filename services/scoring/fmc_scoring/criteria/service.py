@@ -12,11 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fmc_common.errors import Conflict, NotFound
 from fmc_scoring.audit import service as audit
-from fmc_scoring.context import Ctx
 from fmc_scoring.criteria.models import StageCriteria, StageSuite
 from fmc_scoring.criteria.schemas import CriteriaIn
-from fmc_scoring.planning.models import Evaluation
-from fmc_scoring.results.decision import Part, Rules, SuiteRule
+from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.suites import service as suites
 from fmc_scoring.suites.models import Suite
 
@@ -35,23 +33,6 @@ class CriteriaNotFound(NotFound):
 class Criteria:
     row: StageCriteria
     suites: list[tuple[StageSuite, Suite]]
-
-    def rules(self) -> Rules:
-        """The decision's view: suites by key@version."""
-        return Rules(
-            suites={
-                label(suite): SuiteRule(weight=link.weight, min_accuracy=link.min_accuracy)
-                for link, suite in self.suites
-            },
-            part_weights={
-                Part.BENCHMARK: self.row.weight_benchmark,
-                Part.EXPERT: self.row.weight_expert,
-                Part.USER: self.row.weight_user,
-            },
-            advancing=self.row.advancing,
-            overall_threshold=self.row.overall_threshold,
-            tie_break=tuple(Part(p) for p in self.row.tie_break),
-        )
 
 
 def label(suite: Suite) -> str:
@@ -77,17 +58,15 @@ async def get(session: AsyncSession, stage_id: uuid.UUID) -> Criteria:
     return found
 
 
-async def set_criteria(ctx: Ctx, stage_id: uuid.UUID, body: CriteriaIn) -> Criteria:
+async def set_criteria(ctx: ScoringCtx, stage_id: uuid.UUID, body: CriteriaIn) -> Criteria:
     """Create or replace; refused with ``criteria-frozen`` once the stage's evaluation started."""
     row = await ctx.session.get(StageCriteria, stage_id)
-    started = await ctx.session.get(Evaluation, stage_id)
-    if (row is not None and row.frozen_at is not None) or started is not None:
-        frozen_at = (
-            row.frozen_at if row is not None and row.frozen_at else (started.started_at if started else None)
-        )
+    # Planning freezes the criteria in the transaction that records the evaluation's start (it
+    # cannot start without criteria), so ``frozen_at`` alone tells whether the evaluation started.
+    if row is not None and row.frozen_at is not None:
         raise CriteriaFrozen(
             f"the evaluation of stage {stage_id} has started: its criteria can no longer change",
-            frozen_at=frozen_at.isoformat() if frozen_at else None,
+            frozen_at=row.frozen_at.isoformat(),
         )
     for item in body.suites:
         await suites.get_suite(ctx.session, item.suite_id)
@@ -125,7 +104,7 @@ async def set_criteria(ctx: Ctx, stage_id: uuid.UUID, body: CriteriaIn) -> Crite
     return await get(ctx.session, stage_id)
 
 
-async def freeze(ctx: Ctx, stage_id: uuid.UUID, at: datetime) -> Criteria:
+async def freeze(ctx: ScoringCtx, stage_id: uuid.UUID, at: datetime) -> Criteria:
     """Fix the criteria as the evaluation starts (called by planning); later changes are refused."""
     criteria = await get(ctx.session, stage_id)
     if criteria.row.frozen_at is None:

@@ -9,16 +9,15 @@ from fastapi import APIRouter, status
 from fmc_common.auth import Role
 from fmc_common.clock import as_utc
 from fmc_common.web.problems import problem_responses
-from fmc_scoring.context import ActorCtx, Ctx, OperatorCtx
+from fmc_scoring.deps import ActorCtx, OperatorCtx, ScoringCtx
 from fmc_scoring.experts import repository, service
 from fmc_scoring.experts.models import ExpertPanel
 from fmc_scoring.experts.schemas import EvaluatorOut, PanelIn, PanelOut, ScoreIn, ScoreOut, TeamPanelOut
-from fmc_scoring.results.evidence import panel_scores
 
 router = APIRouter(prefix="/v1/stages/{stage_id}/panel", tags=["expert panel"])
 
 
-async def _panel_out(ctx: Ctx, panel: ExpertPanel, only: str | None = None) -> PanelOut:
+async def _panel_out(ctx: ScoringCtx, panel: ExpertPanel, only: str | None = None) -> PanelOut:
     evaluators = await repository.evaluators(ctx.session, panel.stage_id)
     return PanelOut(
         stage_id=panel.stage_id,
@@ -81,12 +80,12 @@ async def list_scores(stage_id: uuid.UUID, ctx: ActorCtx) -> list[ScoreOut]:
 )
 async def summary(stage_id: uuid.UUID, ctx: OperatorCtx) -> list[TeamPanelOut]:
     """Each team's trimmed mean, with the scores used and dropped (operators)."""
-    panel = await panel_scores(ctx.session, stage_id)
+    panel = await service.panel_scores(ctx.session, stage_id)
     return [
         TeamPanelOut(
             team_id=team,
             value=score.value,
-            per_criterion={c.value: v for c, v in score.per_criterion.items()},
+            per_criterion={criterion: value for criterion, value in score.per_criterion.items()},
             used_score_ids=[uuid.UUID(s) for s in score.used],
             dropped_score_ids=[uuid.UUID(s) for s in score.dropped],
         )

@@ -6,12 +6,14 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fmc_common.clock import SEOUL, as_utc
 from fmc_common.errors import Conflict, Forbidden, NotFound
 from fmc_scoring.audit import service as audit
-from fmc_scoring.context import Ctx
+from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.experts import repository
+from fmc_scoring.experts.aggregate import Criterion, EvaluatorScore, PanelScore, trimmed_mean
 from fmc_scoring.experts.models import ExpertPanel, ExpertScore, PanelEvaluator
 from fmc_scoring.experts.schemas import PanelIn, ScoreIn
 from fmc_scoring.grading.normalise import normalise
@@ -56,7 +58,7 @@ def _organisation(name: str) -> str:
     return normalise(name).replace(" ", "")
 
 
-async def set_panel(ctx: Ctx, stage_id: uuid.UUID, body: PanelIn) -> ExpertPanel:
+async def set_panel(ctx: ScoringCtx, stage_id: uuid.UUID, body: PanelIn) -> ExpertPanel:
     """Create or replace the panel's deadline and evaluators; scores already given are kept."""
     panel = await repository.panel(ctx.session, stage_id)
     if panel is None:
@@ -86,14 +88,14 @@ async def set_panel(ctx: Ctx, stage_id: uuid.UUID, body: PanelIn) -> ExpertPanel
     return panel
 
 
-async def get_panel(ctx: Ctx, stage_id: uuid.UUID) -> ExpertPanel:
+async def get_panel(ctx: ScoringCtx, stage_id: uuid.UUID) -> ExpertPanel:
     panel = await repository.panel(ctx.session, stage_id)
     if panel is None:
         raise PanelNotFound(f"no expert panel for stage {stage_id}")
     return panel
 
 
-async def submit_score(ctx: Ctx, stage_id: uuid.UUID, body: ScoreIn) -> ExpertScore:
+async def submit_score(ctx: ScoringCtx, stage_id: uuid.UUID, body: ScoreIn) -> ExpertScore:
     panel = await get_panel(ctx, stage_id)
     now = ctx.clock.now()
     if now >= as_utc(panel.deadline):
@@ -134,3 +136,21 @@ async def submit_score(ctx: Ctx, stage_id: uuid.UUID, body: ScoreIn) -> ExpertSc
         details={"stage_id": str(stage_id), "team_id": str(body.team_id)},
     )
     return score
+
+
+async def panel_scores(session: AsyncSession, stage_id: uuid.UUID) -> dict[uuid.UUID, PanelScore]:
+    """Each scored team's trimmed mean over the panel's scores."""
+    by_team: dict[uuid.UUID, list[EvaluatorScore]] = {}
+    for row in await repository.scores(session, stage_id):
+        by_team.setdefault(row.team_id, []).append(
+            EvaluatorScore(
+                score_id=str(row.id),
+                evaluator=row.evaluator,
+                criteria={
+                    Criterion.TECHNICAL_ORIGINALITY: row.technical_originality,
+                    Criterion.TECHNOLOGICAL_CAPABILITY: row.technological_capability,
+                    Criterion.READINESS: row.readiness,
+                },
+            )
+        )
+    return {team: trimmed_mean(scores) for team, scores in by_team.items()}

@@ -18,11 +18,11 @@ choices. Nothing found: ``None`` (graded incorrect, with the reason recorded).
 from __future__ import annotations
 
 import re
-import string
 import unicodedata
 from collections.abc import Sequence
 
 from fmc_scoring.grading.normalise import normalise
+from fmc_scoring.values import default_labels
 
 # Upper-case letters only, except when the label stands alone: "the answer is a city" picks nothing.
 _UPPER = r"\(?\s*([A-Z]|[1-9][0-9]?|[가나다라마바사아자차])\s*\)?"
@@ -38,10 +38,6 @@ _LEADING = re.compile(r"^\s*(?:\(\s*([A-Z]|[1-9][0-9]?)\s*\)|([A-Z]|[1-9][0-9]?)
 
 # "② 서울" reads as "(2) 서울": NFKC alone would fold the circled digit to a bare "2".
 _CIRCLED = {0x2460 + n: f"({n + 1})" for n in range(20)}
-
-
-def default_labels(count: int) -> list[str]:
-    return list(string.ascii_uppercase[:count])
 
 
 def _index(label: str, labels: Sequence[str]) -> int | None:

@@ -4,38 +4,28 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fmc_common.clock import Clock
 from fmc_common.events.envelope import Envelope
 from fmc_common.events.inference import InferenceRunCompleted, InferenceRunFailed
 from fmc_common.events.topics import Topic
 from fmc_common.messaging.consumer import Handler
-from fmc_common.messaging.outbox import Outbox
-from fmc_common.runtime import ConsumerSpec
-from fmc_scoring.context import Ctx, service_actor
+from fmc_common.runtime import ConsumerSpec, ServiceRuntime
+from fmc_common.web.context import context_for, service_actor
 from fmc_scoring.grading import service
 from fmc_scoring.grading.gateway import GatewayClient
-from fmc_scoring.planning.models import PlannedRun, RunStatus
+from fmc_scoring.settings import ScoringSettings
 
 
-def consumer_spec(outbox: Outbox, clock: Clock, gateway: GatewayClient, rounds: int) -> ConsumerSpec:
+def consumer_spec(runtime: ServiceRuntime, gateway: GatewayClient, rounds: int) -> ConsumerSpec:
     async def on_completed(session: AsyncSession, envelope: Envelope, event: InferenceRunCompleted) -> None:
-        run = await session.get(PlannedRun, event.run_id)
-        if run is None or run.status == RunStatus.GRADED.value:
-            return  # a run scoring did not plan (requested directly by an operator), or already graded
+        run = await service.run_to_grade(session, event.run_id)
+        if run is None:
+            return
         responses = await gateway.responses(event.run_id, event.responses_sha256)
-        run.status = RunStatus.COMPLETED.value
-        run.completed_at = event.completed_at
-        ctx = Ctx(session=session, outbox=outbox, clock=clock, actor=service_actor("inference-gateway"))
-        await service.grade_run(ctx, run, responses, event.responses_sha256, rounds)
+        ctx = context_for(runtime, session, service_actor("inference-gateway"), ScoringSettings)
+        await service.grade_completed(ctx, run, event, responses, rounds)
 
     async def on_failed(session: AsyncSession, envelope: Envelope, event: InferenceRunFailed) -> None:
-        run = await session.get(PlannedRun, event.run_id)
-        if run is None or run.status == RunStatus.GRADED.value:
-            return
-        run.status = RunStatus.FAILED.value
-        run.failure_code = event.code
-        run.failure_reason = event.reason
-        run.completed_at = event.failed_at
+        await service.record_failure(session, event)
 
     handlers: dict[type, Handler] = {InferenceRunCompleted: on_completed, InferenceRunFailed: on_failed}
     return ConsumerSpec(name="scoring.grading", topics=[Topic.GATEWAY], handlers=handlers)

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
-from fmc_scoring.grading.choice import default_labels, extract_choice
+from fmc_scoring.grading.choice import extract_choice
 from fmc_scoring.grading.normalise import exact_match, normalise
 from fmc_scoring.grading.numeric import extract_number, numeric_match
-
-
-class ItemKind(StrEnum):
-    MULTIPLE_CHOICE = "multiple-choice"
-    EXACT_MATCH = "exact-match"
-    NUMERIC = "numeric"
+from fmc_scoring.values import GradableItem, ItemKind, default_labels
 
 
 class GradeReason(StrEnum):
@@ -22,34 +17,6 @@ class GradeReason(StrEnum):
     WRONG_ANSWER = "wrong-answer"
     NO_ANSWER_FOUND = "no-answer-found"
     INFERENCE_ERROR = "inference-error"
-
-
-@dataclass(frozen=True)
-class AnswerKey:
-    """What counts as right for one item. Exactly one of the three answers is set, by ``kind``."""
-
-    kind: ItemKind
-    choice: int | None = None
-    answers: tuple[str, ...] = ()
-    number: float | None = None
-    rel_tol: float = 1e-6
-
-    def __post_init__(self) -> None:
-        given = {
-            ItemKind.MULTIPLE_CHOICE: self.choice is not None,
-            ItemKind.EXACT_MATCH: bool(self.answers),
-            ItemKind.NUMERIC: self.number is not None,
-        }
-        if not given[self.kind]:
-            raise ValueError(f"a {self.kind} key needs its answer")
-
-
-@dataclass(frozen=True)
-class GradableItem:
-    item_id: str
-    key: AnswerKey
-    choices: tuple[str, ...] = ()
-    labels: tuple[str, ...] = field(default=())
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,9 @@ from datetime import datetime
 from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fmc_common.db import UtcDateTime
+from fmc_common.db import StrEnumColumn, UtcDateTime
 from fmc_scoring.base import Base
+from fmc_scoring.grading.grader import GradeReason
 
 
 class RunGrade(Base):
@@ -45,5 +46,5 @@ class ItemGradeRow(Base):
     seq: Mapped[int] = mapped_column(Integer)
     response: Mapped[str | None] = mapped_column(Text, nullable=True)
     correct: Mapped[bool] = mapped_column(Boolean)
-    reason: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[GradeReason] = mapped_column(StrEnumColumn(GradeReason, 32))
     extracted: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -27,3 +27,7 @@ async def item_grades(session: AsyncSession, run_id: uuid.UUID) -> list[ItemGrad
 async def clear(session: AsyncSession, run_id: uuid.UUID) -> None:
     await session.execute(delete(ItemGradeRow).where(ItemGradeRow.run_id == run_id))
     await session.execute(delete(RunGrade).where(RunGrade.run_id == run_id))
+
+
+async def grade(session: AsyncSession, run_id: uuid.UUID) -> RunGrade | None:
+    return await session.get(RunGrade, run_id)

@@ -10,13 +10,17 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from fmc_common.errors import Conflict
+from fmc_common.events.inference import InferenceRunCompleted, InferenceRunFailed
 from fmc_common.events.results import RunGraded
-from fmc_scoring.context import Ctx
+from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.grading import repository
 from fmc_scoring.grading.bootstrap import DEFAULT_SEED, Accuracy, accuracy_with_ci
 from fmc_scoring.grading.grader import grade_all
 from fmc_scoring.grading.models import ItemGradeRow, RunGrade
+from fmc_scoring.planning import repository as planning_repository
 from fmc_scoring.planning.models import PlannedRun, RunStatus
 from fmc_scoring.suites import service as suites
 
@@ -34,8 +38,33 @@ class Response:
     text: str | None
 
 
+async def run_to_grade(session: AsyncSession, run_id: uuid.UUID) -> PlannedRun | None:
+    """The planned run a gateway event is about; None for a run scoring did not plan (requested
+    directly by an operator) or one already graded."""
+    run = await planning_repository.get_run(session, run_id)
+    return None if run is None or run.status == RunStatus.GRADED else run
+
+
+async def grade_completed(
+    ctx: ScoringCtx, run: PlannedRun, event: InferenceRunCompleted, responses: Sequence[Response], rounds: int
+) -> RunGrade:
+    run.status = RunStatus.COMPLETED
+    run.completed_at = event.completed_at
+    return await grade_run(ctx, run, responses, event.responses_sha256, rounds)
+
+
+async def record_failure(session: AsyncSession, event: InferenceRunFailed) -> None:
+    run = await run_to_grade(session, event.run_id)
+    if run is None:
+        return
+    run.status = RunStatus.FAILED
+    run.failure_code = event.code
+    run.failure_reason = event.reason
+    run.completed_at = event.failed_at
+
+
 async def grade_run(
-    ctx: Ctx, run: PlannedRun, responses: Sequence[Response], responses_sha256: str, rounds: int
+    ctx: ScoringCtx, run: PlannedRun, responses: Sequence[Response], responses_sha256: str, rounds: int
 ) -> RunGrade:
     """Grade (or grade again) the run from these responses; replaces any earlier grade of the run."""
     suite = await suites.get_suite(ctx.session, run.suite_id)
@@ -58,14 +87,14 @@ async def grade_run(
                 seq=seq,
                 response=by_item.get(item.item_id),
                 correct=result.correct,
-                reason=result.reason.value,
+                reason=result.reason,
                 extracted=result.extracted,
             )
         )
     errored = sum(1 for item in content.items if by_item.get(item.item_id) is None)
     grade = _grade_row(ctx, run, accuracy, errored, responses_sha256)
     ctx.session.add(grade)
-    run.status = RunStatus.GRADED.value
+    run.status = RunStatus.GRADED
     run.responses_sha256 = responses_sha256
     await ctx.session.flush()
     await ctx.outbox.add(ctx.session, _graded(grade))
@@ -73,7 +102,7 @@ async def grade_run(
 
 
 def _grade_row(
-    ctx: Ctx, run: PlannedRun, accuracy: Accuracy, errored: int, responses_sha256: str
+    ctx: ScoringCtx, run: PlannedRun, accuracy: Accuracy, errored: int, responses_sha256: str
 ) -> RunGrade:
     return RunGrade(
         run_id=run.id,
@@ -110,13 +139,13 @@ def _graded(grade: RunGrade) -> RunGraded:
     )
 
 
-async def stored_responses(ctx: Ctx, run_id: uuid.UUID) -> list[Response]:
+async def stored_responses(ctx: ScoringCtx, run_id: uuid.UUID) -> list[Response]:
     return [Response(row.item_id, row.response) for row in await repository.item_grades(ctx.session, run_id)]
 
 
-async def regrade(ctx: Ctx, run: PlannedRun, rounds: int) -> RunGrade | None:
+async def regrade(ctx: ScoringCtx, run: PlannedRun, rounds: int) -> RunGrade | None:
     """Grade again from the stored responses (None: the run was never graded)."""
-    grade = await ctx.session.get(RunGrade, run.id)
+    grade = await repository.grade(ctx.session, run.id)
     if grade is None:
         return None
     sha = grade.responses_sha256

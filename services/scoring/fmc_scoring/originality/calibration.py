@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fmc_common.events.vocabulary import Verdict
 from fmc_scoring.originality import synthetic
 from fmc_scoring.originality.check import check_model
 from fmc_scoring.originality.fingerprint import fingerprint_model
-from fmc_scoring.originality.report import Report, Verdict
+from fmc_scoring.originality.report import Report
 from fmc_scoring.originality.synthetic import Architecture, Weights
 
 Derivation = Callable[[Weights, Architecture, int], Weights]

@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from fmc_common.events.vocabulary import Verdict
 from fmc_scoring.originality.evidence import (
     Figure,
     TensorEvidence,
@@ -39,7 +40,7 @@ from fmc_scoring.originality.fingerprint import (
     plan_spaces,
 )
 from fmc_scoring.originality.modules import COMPONENT_NAMES, Space, classify
-from fmc_scoring.originality.report import ModuleFinding, Report, Verdict
+from fmc_scoring.originality.report import ModuleFinding, Report
 from fmc_scoring.originality.safetensors_io import CHUNK_BYTES, RAW_DTYPES, TensorInfo, inventory, to_float32
 from fmc_scoring.originality.scan import (
     F32,

@@ -17,11 +17,12 @@ import json
 import sys
 from pathlib import Path
 
+from fmc_common.events.vocabulary import Verdict
 from fmc_scoring.originality.calibration import run_calibration
 from fmc_scoring.originality.check import check_model
 from fmc_scoring.originality.demo_weights import write_demo_weights
 from fmc_scoring.originality.fingerprint import fingerprint_model, load_library, save_library
-from fmc_scoring.originality.report import Report, Verdict
+from fmc_scoring.originality.report import Report
 
 EXIT_CODES = {Verdict.ORIGINAL: 0, Verdict.REUSED: 1, Verdict.NEEDS_REVIEW: 3}
 

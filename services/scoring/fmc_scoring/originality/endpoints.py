@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 
 from fmc_common.auth import Actor, Role
 from fmc_common.errors import InvalidInput
 from fmc_common.idempotency import IdempotencyStore, StoredResponse, request_hash
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
-from fmc_common.web.deps import CurrentActor, OperatorOnly, SessionDep
+from fmc_common.web.deps import OperatorOnly, RuntimeDep, SessionDep
 from fmc_common.web.problems import problem_responses
 from fmc_scoring.base import PLATFORM
+from fmc_scoring.deps import ActorCtx, OperatorCtx, SettingsDep
 from fmc_scoring.originality import repository, service
 from fmc_scoring.originality.models import OriginalityCheck
 from fmc_scoring.originality.schemas import (
@@ -28,11 +28,6 @@ from fmc_scoring.originality.schemas import (
 )
 
 router = APIRouter(prefix="/v1/originality", tags=["originality"])
-
-
-def _weights_root(request: Request) -> Path:
-    root: Path = request.app.state.runtime.settings.originality_weights_root
-    return root
 
 
 def _after(cursor: str | None) -> uuid.UUID | None:
@@ -50,22 +45,20 @@ def _after(cursor: str | None) -> uuid.UUID | None:
     responses=problem_responses(401, 403, 404, 409, 422),
     summary="Register a donor model in the reference library",
 )
-async def register_donor(
-    body: DonorCreate, request: Request, session: SessionDep, actor: OperatorOnly
-) -> DonorOut:
+async def register_donor(body: DonorCreate, ctx: OperatorCtx) -> DonorOut:
     """Fingerprint a known public model (pinned by revision) from its safetensors weights. Operators only.
 
     Per tensor the library keeps its name, shape, dtype, hashes and compact statistics; the raw
     weights are not kept. The path is relative to the service's weights directory.
     """
     donor = await service.register_donor(
-        session,
-        request.app.state.runtime.clock,
-        _weights_root(request),
+        ctx.session,
+        ctx.clock,
+        ctx.settings.originality_weights_root,
         name=body.name,
         revision=body.revision,
         weights_path=body.weights_path,
-        actor=actor.subject,
+        actor=ctx.actor.subject,
     )
     return DonorOut.model_validate(donor)
 
@@ -77,13 +70,12 @@ async def register_donor(
     summary="List donor models",
 )
 async def list_donors(
-    session: SessionDep,
-    actor: OperatorOnly,
+    ctx: OperatorCtx,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> DonorPage:
     """The reference library, a page at a time. Operators only."""
-    donors = await repository.donors_page(session, _after(cursor), limit + 1)
+    donors = await repository.donors_page(ctx.session, _after(cursor), limit + 1)
     has_more = len(donors) > limit
     donors = donors[:limit]
     return DonorPage(
@@ -98,9 +90,9 @@ async def list_donors(
     responses=problem_responses(401, 403, 404),
     summary="One donor model",
 )
-async def get_donor(donor_id: uuid.UUID, session: SessionDep, actor: OperatorOnly) -> DonorOut:
+async def get_donor(donor_id: uuid.UUID, ctx: OperatorCtx) -> DonorOut:
     """A donor model of the reference library. Operators only."""
-    return DonorOut.model_validate(await service.get_donor(session, donor_id))
+    return DonorOut.model_validate(await service.get_donor(ctx.session, donor_id))
 
 
 @router.post(
@@ -112,7 +104,8 @@ async def get_donor(donor_id: uuid.UUID, session: SessionDep, actor: OperatorOnl
 )
 async def run_check(
     body: CheckCreate,
-    request: Request,
+    runtime: RuntimeDep,
+    settings: SettingsDep,
     response: Response,
     session: SessionDep,
     actor: OperatorOnly,
@@ -123,7 +116,6 @@ async def run_check(
     Returns the verdict (`original`, `reused` or `needs-review`) and the report explaining it, and
     emits `OriginalityVerdictIssued`. Send an `Idempotency-Key` header to make retries safe.
     """
-    runtime = request.app.state.runtime
     store = IdempotencyStore(PLATFORM, runtime.clock)
     scope = f"originality-check:{actor.subject}"
     fingerprint = request_hash(body.model_dump(mode="json"))
@@ -136,7 +128,7 @@ async def run_check(
         session,
         runtime.outbox,
         runtime.clock,
-        _weights_root(request),
+        settings.originality_weights_root,
         stage_id=body.stage_id,
         team_id=body.team_id,
         submission_id=body.submission_id,
@@ -157,10 +149,10 @@ async def run_check(
     responses=problem_responses(401, 403, 404),
     summary="One check with its report",
 )
-async def get_check(check_id: uuid.UUID, session: SessionDep, actor: CurrentActor) -> CheckOut:
+async def get_check(check_id: uuid.UUID, ctx: ActorCtx) -> CheckOut:
     """Operators and services see every check; a team sees the checks of its own submissions."""
-    check = await service.get_check(session, check_id)
-    _require_reader(actor, check.team_id)
+    check = await service.get_check(ctx.session, check_id)
+    _require_reader(ctx.actor, check.team_id)
     return _check_out(check)
 
 
@@ -168,20 +160,20 @@ async def get_check(check_id: uuid.UUID, session: SessionDep, actor: CurrentActo
     "/checks", response_model=CheckPage, responses=problem_responses(401, 403, 422), summary="List checks"
 )
 async def list_checks(
-    session: SessionDep,
-    actor: CurrentActor,
+    ctx: ActorCtx,
     team_id: uuid.UUID | None = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> CheckPage:
     """Checks in a stable order (without reports). A team lists only its own."""
+    actor = ctx.actor
     if actor.role == Role.TEAM:
         if team_id is not None:
             actor.require_team(team_id)
         team_id = actor.team_id
     else:
         actor.require(Role.OPERATOR, Role.SERVICE)
-    checks = await repository.checks_page(session, team_id, _after(cursor), limit + 1)
+    checks = await repository.checks_page(ctx.session, team_id, _after(cursor), limit + 1)
     has_more = len(checks) > limit
     checks = checks[:limit]
     return CheckPage(

@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, LargeBinary, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fmc_common.db import UtcDateTime
+from fmc_common.db import StrEnumColumn, UtcDateTime
+from fmc_common.events.vocabulary import Verdict
 from fmc_scoring.base import Base
 
 
@@ -66,8 +67,8 @@ class OriginalityCheck(Base):
     team_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     submission_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     weights_path: Mapped[str] = mapped_column(String(1000))
-    status: Mapped[str] = mapped_column(String(32))
-    verdict: Mapped[str] = mapped_column(String(32))
+    status: Mapped[CheckStatus] = mapped_column(StrEnumColumn(CheckStatus, 32))
+    verdict: Mapped[Verdict] = mapped_column(StrEnumColumn(Verdict, 32))
     summary: Mapped[str] = mapped_column(String(2000))
     report: Mapped[dict[str, Any]] = mapped_column(JSON)
     requested_by: Mapped[str] = mapped_column(String(200))

@@ -6,11 +6,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-
-class Verdict(StrEnum):
-    ORIGINAL = "original"
-    REUSED = "reused"
-    NEEDS_REVIEW = "needs-review"
+from fmc_common.events.vocabulary import Verdict
 
 
 class Method(StrEnum):

@@ -8,7 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from fmc_scoring.originality.report import Method, Verdict
+from fmc_common.events.vocabulary import Verdict
+from fmc_scoring.originality.report import Method
 
 
 def _printable(value: str) -> str:

@@ -10,19 +10,19 @@ from __future__ import annotations
 import asyncio
 import uuid
 from pathlib import Path
-from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fmc_common.clock import Clock
 from fmc_common.errors import Conflict, InvalidInput, NotFound
 from fmc_common.events.scoring import OriginalityVerdictIssued
+from fmc_common.events.vocabulary import Verdict
 from fmc_common.messaging.outbox import Outbox
 from fmc_scoring.originality import repository
 from fmc_scoring.originality.check import check_model
 from fmc_scoring.originality.fingerprint import ModelFingerprint, TensorFingerprint, fingerprint_model
 from fmc_scoring.originality.models import CheckStatus, DonorModel, DonorTensor, OriginalityCheck
-from fmc_scoring.originality.report import Report, Verdict
+from fmc_scoring.originality.report import Report
 from fmc_scoring.originality.safetensors_io import SafetensorsError
 
 
@@ -194,8 +194,8 @@ async def run_check(
         team_id=team_id,
         submission_id=submission_id,
         weights_path=weights_path,
-        status=CheckStatus.COMPLETED.value,
-        verdict=report.verdict.value,
+        status=CheckStatus.COMPLETED,
+        verdict=report.verdict,
         summary=report.summary[:2000],
         report=report.to_json(),
         requested_by=actor,
@@ -207,13 +207,6 @@ async def run_check(
     return check
 
 
-_EVENT_VERDICTS: dict[Verdict, Literal["original", "reused", "needs-review"]] = {
-    Verdict.ORIGINAL: "original",
-    Verdict.REUSED: "reused",
-    Verdict.NEEDS_REVIEW: "needs-review",
-}
-
-
 def _verdict_event(check: OriginalityCheck, report: Report) -> OriginalityVerdictIssued:
     reused = [f for f in report.modules if f.decision is Verdict.REUSED]
     return OriginalityVerdictIssued(
@@ -221,7 +214,7 @@ def _verdict_event(check: OriginalityCheck, report: Report) -> OriginalityVerdic
         stage_id=check.stage_id,
         team_id=check.team_id,
         submission_id=check.submission_id,
-        verdict=_EVENT_VERDICTS[report.verdict],
+        verdict=report.verdict,
         reused_components=report.reused_components[:20],
         reused_modules=report.reused_modules[:500],
         donors=sorted({f"{f.donor}@{f.donor_revision}" for f in reused})[:50],

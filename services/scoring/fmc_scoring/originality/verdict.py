@@ -13,8 +13,9 @@ import re
 import statistics
 from dataclasses import asdict, dataclass
 
+from fmc_common.events.vocabulary import Verdict
 from fmc_scoring.originality.evidence import TensorEvidence
-from fmc_scoring.originality.report import Method, ModuleFinding, Verdict
+from fmc_scoring.originality.report import Method, ModuleFinding
 from fmc_scoring.originality.stats import fisher_combine, spearman_p, stouffer, z_to_p
 
 _SEVERITY = {Verdict.ORIGINAL: 0, Verdict.NEEDS_REVIEW: 1, Verdict.REUSED: 2}

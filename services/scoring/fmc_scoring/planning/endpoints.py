@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 
 from fmc_common.auth import Role
 from fmc_common.web.problems import problem_responses
-from fmc_scoring.context import ActorCtx, OperatorCtx
+from fmc_scoring.deps import ActorCtx, OperatorCtx
 from fmc_scoring.planning import repository, service
 from fmc_scoring.planning.schemas import PlannedRunOut
 

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fmc_common.db import UtcDateTime
+from fmc_common.db import StrEnumColumn, UtcDateTime
+from fmc_common.events.registry import TritonEndpoint
 from fmc_scoring.base import Base
 
 
@@ -40,6 +41,10 @@ class EvaluatedSubmission(Base):
     endpoint: Mapped[dict[str, Any]] = mapped_column(JSON)
     manifest_digest: Mapped[str] = mapped_column(String(71))
 
+    def served_by(self) -> TritonEndpoint:
+        """The endpoint as the registry froze it (stored with ``model_dump``)."""
+        return TritonEndpoint.model_validate(self.endpoint)
+
 
 class RunStatus(StrEnum):
     REQUESTED = "requested"
@@ -59,7 +64,7 @@ class PlannedRun(Base):
     team_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     submission_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     suite_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("suites.id"))
-    status: Mapped[str] = mapped_column(String(32))
+    status: Mapped[RunStatus] = mapped_column(StrEnumColumn(RunStatus, 32))
     requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     responses_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)

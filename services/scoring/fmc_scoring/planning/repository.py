@@ -5,7 +5,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fmc_scoring.planning.models import EvaluatedSubmission, PlannedRun
+from fmc_scoring.planning.models import EvaluatedSubmission, Evaluation, PlannedRun
 
 
 async def submissions(session: AsyncSession, stage_id: uuid.UUID) -> list[EvaluatedSubmission]:
@@ -20,3 +20,14 @@ async def runs_of_stage(session: AsyncSession, stage_id: uuid.UUID) -> list[Plan
 
 async def get_run(session: AsyncSession, run_id: uuid.UUID) -> PlannedRun | None:
     return await session.get(PlannedRun, run_id)
+
+
+async def evaluation(session: AsyncSession, stage_id: uuid.UUID) -> Evaluation | None:
+    """The stage's evaluation, once the registry started it."""
+    return await session.get(Evaluation, stage_id)
+
+
+async def submission(
+    session: AsyncSession, stage_id: uuid.UUID, team_id: uuid.UUID
+) -> EvaluatedSubmission | None:
+    return await session.get(EvaluatedSubmission, (stage_id, team_id))

@@ -19,8 +19,8 @@ from fmc_common.events.inference import (
 )
 from fmc_common.events.registry import EvaluationStarted, FrozenSubmission
 from fmc_scoring.audit import service as audit
-from fmc_scoring.context import Ctx
 from fmc_scoring.criteria import service as criteria_service
+from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.planning import repository
 from fmc_scoring.planning.models import EvaluatedSubmission, Evaluation, PlannedRun, RunStatus
 from fmc_scoring.suites import service as suites
@@ -60,9 +60,9 @@ def items_uri(base_url: str, run_id: uuid.UUID) -> str:
     return f"{base_url.rstrip('/')}/v1/runs/{run_id}/items"
 
 
-async def plan_evaluation(ctx: Ctx, event: EvaluationStarted, items_base_url: str) -> list[PlannedRun]:
+async def plan_evaluation(ctx: ScoringCtx, event: EvaluationStarted, items_base_url: str) -> list[PlannedRun]:
     """Freeze the criteria and request one run per submission x suite (in this transaction)."""
-    if await ctx.session.get(Evaluation, event.stage_id) is not None:
+    if await repository.evaluation(ctx.session, event.stage_id) is not None:
         return await repository.runs_of_stage(ctx.session, event.stage_id)
     criteria = await criteria_service.get(ctx.session, event.stage_id)
     if event.planned_advancing is not None and criteria.row.advancing != event.planned_advancing:
@@ -116,7 +116,7 @@ async def plan_evaluation(ctx: Ctx, event: EvaluationStarted, items_base_url: st
 
 
 async def _request_run(
-    ctx: Ctx,
+    ctx: ScoringCtx,
     event: EvaluationStarted,
     submission: FrozenSubmission,
     suite: Suite,
@@ -131,7 +131,7 @@ async def _request_run(
         team_id=submission.team_id,
         submission_id=submission.submission_id,
         suite_id=suite.id,
-        status=RunStatus.REQUESTED.value,
+        status=RunStatus.REQUESTED,
         requested_at=ctx.clock.now(),
     )
     ctx.session.add(run)

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fmc_common.clock import Clock
 from fmc_common.events.envelope import Envelope
 from fmc_common.events.grievance import GrievanceWindowClosed, ReEvaluationRequested
 from fmc_common.events.topics import Topic
 from fmc_common.messaging.consumer import Handler
-from fmc_common.messaging.outbox import Outbox
-from fmc_common.runtime import ConsumerSpec
-from fmc_scoring.context import Ctx, service_actor
+from fmc_common.runtime import ConsumerSpec, ServiceRuntime
+from fmc_common.web.context import context_for, service_actor
+from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.results import lifecycle
 from fmc_scoring.results.originality_gate import OriginalityVerdicts
+from fmc_scoring.settings import ScoringSettings
 
 
 def consumer_spec(
-    outbox: Outbox, clock: Clock, verdicts: OriginalityVerdicts, arena_rounds: int, grading_rounds: int
+    runtime: ServiceRuntime, verdicts: OriginalityVerdicts, arena_rounds: int, grading_rounds: int
 ) -> ConsumerSpec:
-    def ctx_of(session: AsyncSession) -> Ctx:
-        return Ctx(session=session, outbox=outbox, clock=clock, actor=service_actor("grievance"))
+    def ctx_of(session: AsyncSession) -> ScoringCtx:
+        return context_for(runtime, session, service_actor("grievance"), ScoringSettings)
 
     async def on_re_evaluation(
         session: AsyncSession, envelope: Envelope, event: ReEvaluationRequested

@@ -29,31 +29,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-
-class Part(StrEnum):
-    BENCHMARK = "benchmark"
-    EXPERT = "expert"
-    USER = "user"
+from fmc_common.events.vocabulary import Outcome, Reason
+from fmc_scoring.values import Part
 
 
 class GateState(StrEnum):
     PASS = "pass"
     FAIL = "fail"
     PENDING = "pending"
-
-
-class Outcome(StrEnum):
-    ADVANCE = "advance"
-    ELIMINATE = "eliminate"
-    PENDING = "pending"
-
-
-class Reason(StrEnum):
-    """Why a team is eliminated: the public categories (never a score or a position)."""
-
-    ORIGINALITY = "originality"
-    BENCHMARK_THRESHOLD = "benchmark-threshold"
-    RANK = "rank"
 
 
 @dataclass(frozen=True)

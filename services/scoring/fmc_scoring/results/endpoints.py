@@ -6,11 +6,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, status
+from fastapi import APIRouter, Path, status
 
 from fmc_common.errors import NotFound
 from fmc_common.web.problems import problem_responses
-from fmc_scoring.context import ActorCtx, AnyoneCtx, OperatorCtx
+from fmc_scoring.deps import ActorCtx, AnyoneCtx, OperatorCtx
 from fmc_scoring.results import repository, service, views
 from fmc_scoring.results.originality_gate import LatestCheckVerdicts
 from fmc_scoring.results.schemas import OperatorResultOut, PublicResultOut, TeamOwnResultOut
@@ -26,13 +26,14 @@ Version = Annotated[int, Path(ge=1, le=1_000_000)]
     responses=problem_responses(401, 403, 404, 409),
     summary="Propose a result",
 )
-async def propose(stage_id: uuid.UUID, request: Request, ctx: OperatorCtx) -> OperatorResultOut:
+async def propose(stage_id: uuid.UUID, ctx: OperatorCtx) -> OperatorResultOut:
     """Compute a new result version from the stage's current evidence (operators): gates
     (originality, benchmark threshold), part scores, composite, ranking with the tie-break, and every
     team's proposed outcome with its reason, plus the vacancies. Earlier proposals are superseded;
     `blocking` lists what prevents approval (pending gates, missing parts)."""
-    rounds = request.app.state.runtime.settings.arena_bootstrap_rounds
-    result = await service.propose_result(ctx, stage_id, LatestCheckVerdicts(), rounds)
+    result = await service.propose_result(
+        ctx, stage_id, LatestCheckVerdicts(), ctx.settings.arena_bootstrap_rounds
+    )
     return await views.operator_view(ctx.session, result)
 
 

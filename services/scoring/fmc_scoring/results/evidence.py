@@ -3,30 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fmc_scoring.arena import repository as arena_repository
-from fmc_scoring.arena.standings import Choice, CountedVote, Standing, Standings, standings
+from fmc_scoring.arena import service as arena_service
+from fmc_scoring.arena.standings import Standing, Standings
 from fmc_scoring.criteria.service import Criteria, label
-from fmc_scoring.experts import repository as experts_repository
-from fmc_scoring.experts.aggregate import Criterion, EvaluatorScore, PanelScore, trimmed_mean
+from fmc_scoring.experts import service as experts_service
+from fmc_scoring.experts.aggregate import PanelScore
 from fmc_scoring.grading import repository as grading_repository
 from fmc_scoring.planning import repository as planning_repository
-from fmc_scoring.results.decision import TeamEvidence
+from fmc_scoring.results.decision import Rules, SuiteRule, TeamEvidence
+from fmc_scoring.results.detail import ExpertInput, OriginalityInput, SuiteInput, TeamInputs, UserInput
 from fmc_scoring.results.originality_gate import GateVerdict, OriginalityVerdicts
-
-
-@dataclass
-class TeamInputs:
-    """Where each of a team's numbers comes from (shown to operators, and to the team for its own)."""
-
-    suites: dict[str, dict[str, Any]] = field(default_factory=dict)
-    expert: dict[str, Any] = field(default_factory=dict)
-    user: dict[str, Any] = field(default_factory=dict)
-    originality: dict[str, Any] = field(default_factory=dict)
+from fmc_scoring.values import Part
 
 
 @dataclass(frozen=True)
@@ -36,6 +27,25 @@ class StageEvidence:
     arena: Standings
 
 
+def rules(criteria: Criteria) -> Rules:
+    """The decision's view of the criteria: suites by key@version."""
+    row = criteria.row
+    return Rules(
+        suites={
+            label(suite): SuiteRule(weight=link.weight, min_accuracy=link.min_accuracy)
+            for link, suite in criteria.suites
+        },
+        part_weights={
+            Part.BENCHMARK: row.weight_benchmark,
+            Part.EXPERT: row.weight_expert,
+            Part.USER: row.weight_user,
+        },
+        advancing=row.advancing,
+        overall_threshold=row.overall_threshold,
+        tie_break=tuple(Part(p) for p in row.tie_break),
+    )
+
+
 async def stage_teams(session: AsyncSession, stage_id: uuid.UUID) -> list[uuid.UUID]:
     """The teams evaluated in the stage: those whose submission was frozen when evaluation started."""
     return [s.team_id for s in await planning_repository.submissions(session, stage_id)]
@@ -43,46 +53,26 @@ async def stage_teams(session: AsyncSession, stage_id: uuid.UUID) -> list[uuid.U
 
 async def _suites(
     session: AsyncSession, stage_id: uuid.UUID, criteria: Criteria
-) -> dict[uuid.UUID, dict[str, dict[str, Any]]]:
-    labels = {suite.id: label(suite) for _, suite in criteria.suites}
-    found: dict[uuid.UUID, dict[str, dict[str, Any]]] = {}
+) -> dict[uuid.UUID, dict[str, SuiteInput]]:
+    wanted = {suite.id: suite for _, suite in criteria.suites}
+    found: dict[uuid.UUID, dict[str, SuiteInput]] = {}
     for grade, run in await grading_repository.grades_of_stage(session, stage_id):
-        if run.suite_id not in labels:
+        suite = wanted.get(run.suite_id)
+        if suite is None:
             continue
-        found.setdefault(run.team_id, {})[labels[run.suite_id]] = {
-            "suite_id": str(run.suite_id),
-            "run_id": str(run.id),
-            "accuracy": grade.accuracy,
-            "ci_low": grade.ci_low,
-            "ci_high": grade.ci_high,
-            "items": grade.items,
-            "errored": grade.errored,
-            "responses_sha256": grade.responses_sha256,
-        }
-    return found
-
-
-async def panel_scores(session: AsyncSession, stage_id: uuid.UUID) -> dict[uuid.UUID, PanelScore]:
-    by_team: dict[uuid.UUID, list[EvaluatorScore]] = {}
-    for row in await experts_repository.scores(session, stage_id):
-        by_team.setdefault(row.team_id, []).append(
-            EvaluatorScore(
-                score_id=str(row.id),
-                evaluator=row.evaluator,
-                criteria={
-                    Criterion.TECHNICAL_ORIGINALITY: row.technical_originality,
-                    Criterion.TECHNOLOGICAL_CAPABILITY: row.technological_capability,
-                    Criterion.READINESS: row.readiness,
-                },
-            )
+        found.setdefault(run.team_id, {})[label(suite)] = SuiteInput(
+            suite_id=suite.id,
+            suite_key=suite.key,
+            suite_version=suite.version,
+            run_id=run.id,
+            accuracy=grade.accuracy,
+            ci_low=grade.ci_low,
+            ci_high=grade.ci_high,
+            items=grade.items,
+            errored=grade.errored,
+            responses_sha256=grade.responses_sha256,
         )
-    return {team: trimmed_mean(scores) for team, scores in by_team.items()}
-
-
-async def arena_standings(session: AsyncSession, stage_id: uuid.UUID, rounds: int) -> Standings:
-    rows = await arena_repository.counted_votes(session, stage_id)
-    votes = [CountedVote(battle.a_team_id, battle.b_team_id, Choice(vote.choice)) for vote, battle in rows]
-    return standings(votes, rounds=rounds, seed=0)
+    return found
 
 
 async def gather(
@@ -94,8 +84,8 @@ async def gather(
 ) -> StageEvidence:
     teams = await stage_teams(session, stage_id)
     suites = await _suites(session, stage_id, criteria)
-    panel = await panel_scores(session, stage_id)
-    arena = await arena_standings(session, stage_id, arena_rounds)
+    panel = await experts_service.panel_scores(session, stage_id)
+    arena = await arena_service.standings_of(session, stage_id, arena_rounds)
     gates = await verdicts.verdicts(session, stage_id, teams)
     evidence, inputs = [], {}
     for team in teams:
@@ -106,41 +96,38 @@ async def gather(
             TeamEvidence(
                 team_id=team,
                 originality=verdict.state,
-                suite_accuracy={name: figure["accuracy"] for name, figure in suites.get(team, {}).items()},
+                suite_accuracy={name: figure.accuracy for name, figure in suites.get(team, {}).items()},
                 expert=score.value if score else None,
                 user_win_rate=standing.win_rate if standing else None,
             )
         )
         inputs[team] = TeamInputs(
             suites=suites.get(team, {}),
-            expert={} if score is None else _panel_inputs(score),
-            user={} if standing is None else _standing_inputs(standing, arena),
-            originality={
-                "check_id": str(verdict.check_id) if verdict.check_id else None,
-                "verdict": verdict.verdict,
-            },
+            expert=None if score is None else _panel_inputs(score),
+            user=None if standing is None else _standing_inputs(standing, arena),
+            originality=OriginalityInput(check_id=verdict.check_id, verdict=verdict.verdict),
         )
     return StageEvidence(evidence, inputs, arena)
 
 
-def _panel_inputs(score: PanelScore) -> dict[str, Any]:
-    return {
-        "value": score.value,
-        "per_criterion": {c.value: v for c, v in score.per_criterion.items()},
-        "score_ids": list(score.used),
-        "dropped_score_ids": list(score.dropped),
-    }
+def _panel_inputs(score: PanelScore) -> ExpertInput:
+    return ExpertInput(
+        value=score.value,
+        per_criterion={criterion: value for criterion, value in score.per_criterion.items()},
+        score_ids=[uuid.UUID(s) for s in score.used],
+        dropped_score_ids=[uuid.UUID(s) for s in score.dropped],
+    )
 
 
-def _standing_inputs(standing: Standing, arena: Standings) -> dict[str, Any]:
-    return {
-        "rating": standing.rating,
-        "lower": standing.lower,
-        "upper": standing.upper,
-        "arena_rank": standing.rank,
-        "win_rate": standing.win_rate,
-        "votes": standing.votes,
-        "stage_votes": arena.votes,
-        "bootstrap_rounds": arena.rounds,
-        "converged": arena.converged,
-    }
+def _standing_inputs(standing: Standing, arena: Standings) -> UserInput:
+    return UserInput(
+        rating=standing.rating,
+        lower=standing.lower,
+        upper=standing.upper,
+        arena_rank=standing.rank,
+        win_rate=standing.win_rate,
+        votes=standing.votes,
+        stage_votes=arena.votes,
+        bootstrap_rounds=arena.rounds,
+        converged=arena.converged,
+    )

@@ -17,15 +17,15 @@ from fmc_common.events.grievance import (
     ReEvaluationRequested,
 )
 from fmc_common.events.scoring import Elimination, StageFinalized
+from fmc_common.events.vocabulary import Outcome, Reason
 from fmc_scoring.audit import service as audit
-from fmc_scoring.context import Ctx
+from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.grading import service as grading
 from fmc_scoring.planning import repository as planning_repository
-from fmc_scoring.planning.models import Evaluation
 from fmc_scoring.results import repository
-from fmc_scoring.results.models import ResultStatus, StageResult
+from fmc_scoring.results.models import Cause, ResultStatus, StageResult
 from fmc_scoring.results.originality_gate import OriginalityVerdicts
-from fmc_scoring.results.service import Cause, approve, propose_result, published
+from fmc_scoring.results.service import approve, propose_result, published
 
 _REGRADE = {ReEvaluationConcern.BENCHMARK_SUITE, ReEvaluationConcern.PROCESS}
 
@@ -36,7 +36,7 @@ class ReEvaluationAwaitingApproval(Conflict):
 
 
 async def re_evaluate(
-    ctx: Ctx,
+    ctx: ScoringCtx,
     event: ReEvaluationRequested,
     verdicts: OriginalityVerdicts,
     arena_rounds: int,
@@ -63,25 +63,21 @@ async def re_evaluate(
     return result
 
 
-async def finalize(ctx: Ctx, event: GrievanceWindowClosed) -> StageResult | None:
+async def finalize(ctx: ScoringCtx, event: GrievanceWindowClosed) -> StageResult | None:
     """``StageFinalized`` with the version in force (None: not about a stage result)."""
     if event.decision_kind != DecisionKind.STAGE_RESULT:
         return None
     latest = await repository.by_version(
         ctx.session, event.stage_id, await repository.last_version(ctx.session, event.stage_id)
     )
-    if (
-        latest is not None
-        and latest.status == ResultStatus.PROPOSED.value
-        and latest.cause == Cause.RE_EVALUATION
-    ):
+    if latest is not None and latest.status == ResultStatus.PROPOSED and latest.cause == Cause.RE_EVALUATION:
         raise ReEvaluationAwaitingApproval(
             f"version {latest.version} of stage {event.stage_id} must be approved before the stage is final"
         )
     result = await published(ctx.session, event.stage_id)
     if result.finalized_at is not None:
         return result
-    evaluation = await ctx.session.get(Evaluation, event.stage_id)
+    evaluation = await planning_repository.evaluation(ctx.session, event.stage_id)
     assert evaluation is not None
     result.finalized_at = ctx.clock.now()
     rows = await repository.team_rows(ctx.session, result.id)
@@ -90,11 +86,11 @@ async def finalize(ctx: Ctx, event: GrievanceWindowClosed) -> StageResult | None
         StageFinalized(
             stage_id=event.stage_id,
             programme_id=evaluation.programme_id,
-            advancing_team_ids=[r.team_id for r in rows if r.outcome == "advance"],
+            advancing_team_ids=[r.team_id for r in rows if r.outcome == Outcome.ADVANCE],
             eliminated=[
-                Elimination(team_id=r.team_id, reason_code=r.reason or "rank")
+                Elimination(team_id=r.team_id, reason_code=r.reason or Reason.RANK)
                 for r in rows
-                if r.outcome == "eliminate"
+                if r.outcome == Outcome.ELIMINATE
             ],
             planned_advancing=result.advancing_planned,
             finalized_at=result.finalized_at,

@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fmc_common.db import UtcDateTime
+from fmc_common.db import StrEnumColumn, UtcDateTime
+from fmc_common.events.vocabulary import Outcome, Reason
 from fmc_scoring.base import Base
 
 
@@ -20,6 +21,13 @@ class ResultStatus(StrEnum):
     SUPERSEDED = "superseded"
 
 
+class Cause(StrEnum):
+    """Why a version was proposed."""
+
+    INITIAL = "initial"
+    RE_EVALUATION = "re-evaluation"
+
+
 class StageResult(Base):
     __tablename__ = "stage_results"
     __table_args__ = (UniqueConstraint("stage_id", "version"),)
@@ -27,8 +35,8 @@ class StageResult(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     stage_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     version: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(32))
-    cause: Mapped[str] = mapped_column(String(32))
+    status: Mapped[ResultStatus] = mapped_column(StrEnumColumn(ResultStatus, 32))
+    cause: Mapped[Cause] = mapped_column(StrEnumColumn(Cause, 32))
     cause_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     cause_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     advancing_planned: Mapped[int] = mapped_column(Integer)
@@ -52,8 +60,8 @@ class TeamResult(Base):
         Uuid, ForeignKey("stage_results.id", ondelete="CASCADE"), primary_key=True
     )
     team_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    outcome: Mapped[str] = mapped_column(String(16))
-    reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    outcome: Mapped[Outcome] = mapped_column(StrEnumColumn(Outcome, 16))
+    reason: Mapped[Reason | None] = mapped_column(StrEnumColumn(Reason, 64), nullable=True)
     rank: Mapped[int | None] = mapped_column(Integer, nullable=True)
     composite: Mapped[float | None] = mapped_column(Float, nullable=True)
     benchmark: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -14,17 +14,22 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fmc_scoring.originality.models import OriginalityCheck
+from fmc_common.events.vocabulary import Verdict
+from fmc_scoring.originality.models import CheckStatus, OriginalityCheck
 from fmc_scoring.results.decision import GateState
 
-_STATES = {"original": GateState.PASS, "reused": GateState.FAIL, "needs-review": GateState.PENDING}
+_STATES = {
+    Verdict.ORIGINAL: GateState.PASS,
+    Verdict.REUSED: GateState.FAIL,
+    Verdict.NEEDS_REVIEW: GateState.PENDING,
+}
 
 
 @dataclass(frozen=True)
 class GateVerdict:
     state: GateState
     check_id: uuid.UUID | None
-    verdict: str | None
+    verdict: Verdict | None
 
 
 class OriginalityVerdicts(Protocol):
@@ -42,7 +47,7 @@ class LatestCheckVerdicts:
         wanted = set(team_ids)
         rows = await session.scalars(
             select(OriginalityCheck)
-            .where(OriginalityCheck.stage_id == stage_id, OriginalityCheck.status == "completed")
+            .where(OriginalityCheck.stage_id == stage_id, OriginalityCheck.status == CheckStatus.COMPLETED)
             .order_by(OriginalityCheck.created_at, OriginalityCheck.id)
         )
         latest: dict[uuid.UUID, OriginalityCheck] = {}
@@ -55,6 +60,6 @@ class LatestCheckVerdicts:
             if found is None:
                 result[team_id] = GateVerdict(GateState.PENDING, None, None)
             else:
-                state = _STATES.get(found.verdict, GateState.PENDING)
+                state = _STATES[found.verdict]
                 result[team_id] = GateVerdict(state, found.id, found.verdict)
         return result

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Literal
 
 from fmc_common.events.results import (
     AnnouncedTeam,
@@ -21,32 +21,26 @@ from fmc_common.events.results import (
     TeamResultDetail,
 )
 from fmc_common.events.scoring import PublishedTeamOutcome, StageResultsPublished
-from fmc_scoring.context import Ctx
-from fmc_scoring.participants.models import Participant
-from fmc_scoring.planning.models import Evaluation
-from fmc_scoring.results import repository
+from fmc_common.events.vocabulary import Outcome, Reason
+from fmc_scoring.deps import ScoringCtx
+from fmc_scoring.planning import repository as planning_repository
+from fmc_scoring.results import repository, views
+from fmc_scoring.results.detail import TeamDetail, TeamInputs
 from fmc_scoring.results.models import StageResult, TeamResult
 
-_PUBLISHED: dict[str, Literal["advanced", "eliminated"]] = {"advance": "advanced", "eliminate": "eliminated"}
-_OUTCOMES: dict[str, Literal["advance", "eliminate", "pending"]] = {
-    "advance": "advance",
-    "eliminate": "eliminate",
-    "pending": "pending",
-}
-_REASONS: dict[str | None, Literal["benchmark-threshold", "originality", "rank"] | None] = {
-    None: None,
-    "benchmark-threshold": "benchmark-threshold",
-    "originality": "originality",
-    "rank": "rank",
+# The published wording of an approved outcome (an approved version has no pending team).
+_PUBLISHED: dict[Outcome, Literal["advanced", "eliminated"]] = {
+    Outcome.ADVANCE: "advanced",
+    Outcome.ELIMINATE: "eliminated",
 }
 
 
-def outcomes(rows: list[TeamResult]) -> dict[uuid.UUID, tuple[str, str | None]]:
+def outcomes(rows: list[TeamResult]) -> dict[uuid.UUID, tuple[Outcome, Reason | None]]:
     return {row.team_id: (row.outcome, row.reason) for row in rows}
 
 
-async def publish(ctx: Ctx, result: StageResult, previous: StageResult | None) -> None:
-    evaluation = await ctx.session.get(Evaluation, result.stage_id)
+async def publish(ctx: ScoringCtx, result: StageResult, previous: StageResult | None) -> None:
+    evaluation = await planning_repository.evaluation(ctx.session, result.stage_id)
     assert evaluation is not None  # a result exists only for a started evaluation
     rows = await repository.team_rows(ctx.session, result.id)
     now = ctx.clock.now()
@@ -74,43 +68,39 @@ async def publish(ctx: Ctx, result: StageResult, previous: StageResult | None) -
         await ctx.outbox.add(ctx.session, await announcement(ctx, result, rows))
 
 
-def _suites(detail: dict[str, Any]) -> list[SuiteFigure]:
-    figures = []
-    for name, figure in sorted(detail.get("inputs", {}).get("suites", {}).items()):
-        key, _, version = name.partition("@")
-        figures.append(
-            SuiteFigure(
-                suite_id=uuid.UUID(figure["suite_id"]),
-                suite_key=key,
-                suite_version=version,
-                run_id=uuid.UUID(figure["run_id"]),
-                accuracy=figure["accuracy"],
-                ci_low=figure["ci_low"],
-                ci_high=figure["ci_high"],
-            )
+def _suites(inputs: TeamInputs) -> list[SuiteFigure]:
+    return [
+        SuiteFigure(
+            suite_id=figure.suite_id,
+            suite_key=figure.suite_key,
+            suite_version=figure.suite_version,
+            run_id=figure.run_id,
+            accuracy=figure.accuracy,
+            ci_low=figure.ci_low,
+            ci_high=figure.ci_high,
         )
-    return figures
+        for _, figure in sorted(inputs.suites.items())
+    ]
 
 
 def detailed(result: StageResult, programme_id: uuid.UUID, rows: list[TeamResult]) -> StageResultDetailed:
     teams = []
     for row in rows:
-        inputs = row.detail.get("inputs", {})
-        check_id = inputs.get("originality", {}).get("check_id")
+        inputs = TeamDetail.model_validate(row.detail).inputs
         teams.append(
             TeamResultDetail(
                 team_id=row.team_id,
-                outcome=_OUTCOMES[row.outcome],
+                outcome=row.outcome,
                 reason_code=row.reason,
                 rank=row.rank,
                 composite=row.composite,
                 benchmark=row.benchmark,
                 expert=row.expert,
                 user=row.user,
-                suites=_suites(row.detail),
-                expert_score_ids=[uuid.UUID(s) for s in inputs.get("expert", {}).get("score_ids", [])],
-                counted_votes=int(inputs.get("user", {}).get("votes", 0)),
-                originality_check_id=uuid.UUID(check_id) if check_id else None,
+                suites=_suites(inputs),
+                expert_score_ids=inputs.expert.score_ids if inputs.expert else [],
+                counted_votes=inputs.user.votes if inputs.user else 0,
+                originality_check_id=inputs.originality.check_id,
             )
         )
     assert result.approved_at is not None
@@ -127,16 +117,8 @@ def detailed(result: StageResult, programme_id: uuid.UUID, rows: list[TeamResult
     )
 
 
-async def team_names(ctx: Ctx, team_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
-    names = {}
-    for team_id in team_ids:
-        participant = await ctx.session.get(Participant, team_id)
-        names[team_id] = participant.name if participant else str(team_id)
-    return names
-
-
-async def announcement(ctx: Ctx, result: StageResult, rows: list[TeamResult]) -> StageResultAnnounced:
-    names = await team_names(ctx, [r.team_id for r in rows])
+async def announcement(ctx: ScoringCtx, result: StageResult, rows: list[TeamResult]) -> StageResultAnnounced:
+    names = await views.team_names(ctx.session, [r.team_id for r in rows])
     return StageResultAnnounced(
         stage_id=result.stage_id,
         version=result.version,
@@ -145,7 +127,7 @@ async def announcement(ctx: Ctx, result: StageResult, rows: list[TeamResult]) ->
                 team_id=r.team_id,
                 team_name=names[r.team_id],
                 outcome=_PUBLISHED[r.outcome],
-                reason_category=_REASONS[r.reason],
+                reason_category=r.reason,
             )
             for r in sorted(rows, key=lambda r: names[r.team_id])
         ],

@@ -29,7 +29,7 @@ async def current_approved(session: AsyncSession, stage_id: uuid.UUID) -> StageR
     """The version in force: the latest approved one."""
     query = (
         select(StageResult)
-        .where(StageResult.stage_id == stage_id, StageResult.status == ResultStatus.APPROVED.value)
+        .where(StageResult.stage_id == stage_id, StageResult.status == ResultStatus.APPROVED)
         .order_by(StageResult.version.desc())
         .limit(1)
     )

@@ -3,29 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict
-from enum import StrEnum
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fmc_common.errors import Conflict, NotFound
 from fmc_common.events.results import StageResultProposed
-from fmc_scoring.arena.standings import Standings
 from fmc_scoring.audit import service as audit
-from fmc_scoring.context import Ctx
 from fmc_scoring.criteria import service as criteria_service
-from fmc_scoring.planning.models import Evaluation
+from fmc_scoring.deps import ScoringCtx
+from fmc_scoring.planning import repository as planning_repository
 from fmc_scoring.results import publication, repository
-from fmc_scoring.results.decision import Part, Proposal, TeamDecision, propose
-from fmc_scoring.results.evidence import TeamInputs, gather
-from fmc_scoring.results.models import ResultStatus, StageResult, TeamResult
+from fmc_scoring.results.decision import Proposal, TeamDecision, propose
+from fmc_scoring.results.detail import ArenaSummary, ResultInputs, TeamDetail, TeamInputs
+from fmc_scoring.results.evidence import gather, rules
+from fmc_scoring.results.models import Cause, ResultStatus, StageResult, TeamResult
 from fmc_scoring.results.originality_gate import OriginalityVerdicts
-
-
-class Cause(StrEnum):
-    INITIAL = "initial"
-    RE_EVALUATION = "re-evaluation"
+from fmc_scoring.values import Part
 
 
 class EvaluationNotStarted(Conflict):
@@ -59,7 +52,7 @@ class ResultBlocked(Conflict):
 
 
 async def propose_result(
-    ctx: Ctx,
+    ctx: ScoringCtx,
     stage_id: uuid.UUID,
     verdicts: OriginalityVerdicts,
     arena_rounds: int,
@@ -69,18 +62,24 @@ async def propose_result(
     reason: str | None = None,
 ) -> StageResult:
     """A new version from the stage's current evidence; older proposed versions are superseded."""
-    evaluation = await ctx.session.get(Evaluation, stage_id)
+    evaluation = await planning_repository.evaluation(ctx.session, stage_id)
     if evaluation is None:
         raise EvaluationNotStarted(f"the evaluation of stage {stage_id} has not started")
     criteria = await criteria_service.get(ctx.session, stage_id)
     evidence = await gather(ctx.session, stage_id, criteria, verdicts, arena_rounds)
-    proposal = propose(stage_id, criteria.rules(), evidence.teams)
+    proposal = propose(stage_id, rules(criteria), evidence.teams)
     for earlier in await repository.versions(ctx.session, stage_id):
-        if earlier.status == ResultStatus.PROPOSED.value:
-            earlier.status = ResultStatus.SUPERSEDED.value
+        if earlier.status == ResultStatus.PROPOSED:
+            earlier.status = ResultStatus.SUPERSEDED
     result = _result_row(ctx, stage_id, proposal, await repository.last_version(ctx.session, stage_id) + 1)
-    result.cause, result.cause_id, result.cause_reason = cause.value, cause_id, reason
-    result.inputs = {"criteria_revision": criteria.row.revision, "arena": _arena_summary(evidence.arena)}
+    result.cause, result.cause_id, result.cause_reason = cause, cause_id, reason
+    arena = evidence.arena
+    result.inputs = ResultInputs(
+        criteria_revision=criteria.row.revision,
+        arena=ArenaSummary(
+            votes=arena.votes, rounds=arena.rounds, seed=arena.seed, converged=arena.converged
+        ),
+    ).model_dump(mode="json")
     ctx.session.add(result)
     await ctx.session.flush()
     for decision in proposal.teams:
@@ -108,16 +107,12 @@ async def propose_result(
     return result
 
 
-def _arena_summary(arena: Standings) -> dict[str, Any]:
-    return {"votes": arena.votes, "rounds": arena.rounds, "seed": arena.seed, "converged": arena.converged}
-
-
-def _result_row(ctx: Ctx, stage_id: uuid.UUID, proposal: Proposal, version: int) -> StageResult:
+def _result_row(ctx: ScoringCtx, stage_id: uuid.UUID, proposal: Proposal, version: int) -> StageResult:
     return StageResult(
         id=uuid.uuid4(),
         stage_id=stage_id,
         version=version,
-        status=ResultStatus.PROPOSED.value,
+        status=ResultStatus.PROPOSED,
         advancing_planned=proposal.advancing_planned,
         advancing=proposal.advancing,
         vacancies=proposal.vacancies,
@@ -131,20 +126,20 @@ def _team_row(result_id: uuid.UUID, decision: TeamDecision, inputs: TeamInputs) 
     return TeamResult(
         result_id=result_id,
         team_id=decision.team_id,
-        outcome=decision.outcome.value,
-        reason=decision.reason.value if decision.reason else None,
+        outcome=decision.outcome,
+        reason=decision.reason,
         rank=decision.rank,
         composite=decision.composite,
         benchmark=decision.parts[Part.BENCHMARK],
         expert=decision.parts[Part.EXPERT],
         user=decision.parts[Part.USER],
-        detail={
-            "gates": {name: state.value for name, state in decision.gates.items()},
-            "benchmark_accuracy": decision.benchmark_accuracy,
-            "failed_suites": list(decision.failed_suites),
-            "pending": list(decision.pending),
-            "inputs": asdict(inputs),
-        },
+        detail=TeamDetail(
+            gates=decision.gates,
+            benchmark_accuracy=decision.benchmark_accuracy,
+            failed_suites=list(decision.failed_suites),
+            pending=list(decision.pending),
+            inputs=inputs,
+        ).model_dump(mode="json"),
     )
 
 
@@ -162,11 +157,11 @@ async def published(session: AsyncSession, stage_id: uuid.UUID) -> StageResult:
     return result
 
 
-async def approve(ctx: Ctx, stage_id: uuid.UUID, version: int) -> StageResult:
+async def approve(ctx: ScoringCtx, stage_id: uuid.UUID, version: int) -> StageResult:
     """Approve a proposed version and publish it (outcomes to services, detail internally, the
     announcement to partners). Refused while it has open questions or a newer version exists."""
     result = await get_version(ctx.session, stage_id, version)
-    if result.status != ResultStatus.PROPOSED.value:
+    if result.status != ResultStatus.PROPOSED:
         raise ResultNotProposed(f"version {version} is {result.status}", status=result.status)
     if version != await repository.last_version(ctx.session, stage_id):
         raise ResultSuperseded(f"version {version} is not the latest version of stage {stage_id}")
@@ -174,8 +169,8 @@ async def approve(ctx: Ctx, stage_id: uuid.UUID, version: int) -> StageResult:
         raise ResultBlocked(f"version {version} cannot be approved yet", blocking=list(result.blocking))
     previous = await repository.current_approved(ctx.session, stage_id)
     if previous is not None:
-        previous.status = ResultStatus.SUPERSEDED.value
-    result.status = ResultStatus.APPROVED.value
+        previous.status = ResultStatus.SUPERSEDED
+    result.status = ResultStatus.APPROVED
     result.approved_by = ctx.actor.subject
     result.approved_at = ctx.clock.now()
     await ctx.session.flush()

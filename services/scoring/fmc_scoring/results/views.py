@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fmc_common.events.vocabulary import Outcome
 from fmc_scoring.participants.models import Participant
 from fmc_scoring.results import repository
+from fmc_scoring.results.detail import TeamDetail, TeamInputs
 from fmc_scoring.results.models import StageResult, TeamResult
 from fmc_scoring.results.schemas import (
     OperatorResultOut,
@@ -22,17 +23,18 @@ from fmc_scoring.results.schemas import (
 )
 
 
-async def _names(session: AsyncSession, rows: list[TeamResult]) -> dict[uuid.UUID, str]:
+async def team_names(session: AsyncSession, team_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The names scoring recorded; a team's id while the registry's event has not arrived."""
     names = {}
-    for row in rows:
-        participant = await session.get(Participant, row.team_id)
-        names[row.team_id] = participant.name if participant else str(row.team_id)
+    for team_id in team_ids:
+        participant = await session.get(Participant, team_id)
+        names[team_id] = participant.name if participant else str(team_id)
     return names
 
 
 async def operator_view(session: AsyncSession, result: StageResult) -> OperatorResultOut:
     rows = await repository.team_rows(session, result.id)
-    names = await _names(session, rows)
+    names = await team_names(session, [r.team_id for r in rows])
     return OperatorResultOut(
         stage_id=result.stage_id,
         result_id=result.id,
@@ -69,29 +71,25 @@ async def operator_view(session: AsyncSession, result: StageResult) -> OperatorR
     )
 
 
-def _suite_figures(inputs: dict[str, Any]) -> list[SuiteFigureOut]:
-    figures = []
-    for name, figure in sorted(inputs.get("suites", {}).items()):
-        key, _, version = name.partition("@")
-        figures.append(
-            SuiteFigureOut(
-                suite_key=key,
-                suite_version=version,
-                run_id=uuid.UUID(figure["run_id"]),
-                accuracy=figure["accuracy"],
-                ci_low=figure["ci_low"],
-                ci_high=figure["ci_high"],
-                items=figure["items"],
-                errored=figure["errored"],
-            )
+def _suite_figures(inputs: TeamInputs) -> list[SuiteFigureOut]:
+    return [
+        SuiteFigureOut(
+            suite_key=figure.suite_key,
+            suite_version=figure.suite_version,
+            run_id=figure.run_id,
+            accuracy=figure.accuracy,
+            ci_low=figure.ci_low,
+            ci_high=figure.ci_high,
+            items=figure.items,
+            errored=figure.errored,
         )
-    return figures
+        for _, figure in sorted(inputs.suites.items())
+    ]
 
 
 def team_view(result: StageResult, row: TeamResult) -> TeamOwnResultOut:
-    inputs = row.detail.get("inputs", {})
-    expert = inputs.get("expert") or None
-    user = inputs.get("user") or None
+    detail = TeamDetail.model_validate(row.detail)
+    expert, user = detail.inputs.expert, detail.inputs.user
     return TeamOwnResultOut(
         stage_id=result.stage_id,
         version=result.version,
@@ -102,32 +100,32 @@ def team_view(result: StageResult, row: TeamResult) -> TeamOwnResultOut:
         benchmark=row.benchmark,
         expert=row.expert,
         user=row.user,
-        gates=dict(row.detail.get("gates", {})),
-        failed_suites=list(row.detail.get("failed_suites", [])),
-        suites=_suite_figures(inputs),
+        gates={name: state for name, state in detail.gates.items()},
+        failed_suites=detail.failed_suites,
+        suites=_suite_figures(detail.inputs),
         expert_panel=None
         if expert is None
         else OwnExpertOut(
-            value=expert["value"],
-            per_criterion=expert["per_criterion"],
-            score_ids=expert["score_ids"],
-            dropped_score_ids=expert["dropped_score_ids"],
+            value=expert.value,
+            per_criterion=expert.per_criterion,
+            score_ids=expert.score_ids,
+            dropped_score_ids=expert.dropped_score_ids,
         ),
-        user_votes=None if user is None else OwnUserOut(win_rate=user["win_rate"], votes=user["votes"]),
+        user_votes=None if user is None else OwnUserOut(win_rate=user.win_rate, votes=user.votes),
         finalized=result.finalized_at is not None,
     )
 
 
 async def public_view(session: AsyncSession, result: StageResult) -> PublicResultOut:
     rows = await repository.team_rows(session, result.id)
-    names = await _names(session, rows)
+    names = await team_names(session, [r.team_id for r in rows])
     return PublicResultOut(
         stage_id=result.stage_id,
         teams=[
             PublicTeamOutcome(
                 team_id=r.team_id,
                 team_name=names[r.team_id],
-                outcome="advanced" if r.outcome == "advance" else "eliminated",
+                outcome="advanced" if r.outcome == Outcome.ADVANCE else "eliminated",
                 reason_category=r.reason,
             )
             for r in sorted(rows, key=lambda r: names[r.team_id])

@@ -14,12 +14,22 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
-from fmc_scoring.grading.choice import default_labels
-from fmc_scoring.grading.grader import AnswerKey, GradableItem, ItemKind
+from fmc_scoring.values import AnswerKey, GradableItem, ItemKind, default_labels
 
 ANSWER_CUE = {"ko": "정답:", "en": "Answer:"}
+
+
+class SuiteSource(StrEnum):
+    """Where a suite's items came from: a file format, the API, or the bundled demo."""
+
+    JSONL = "jsonl"
+    LM_EVAL = "lm-eval"
+    HF_JSONL = "hf-jsonl"
+    API = "api"
+    DEMO = "demo"
 
 
 @dataclass(frozen=True)
@@ -46,7 +56,7 @@ class SuiteContent:
     kind: ItemKind
     items: tuple[ItemContent, ...]
     demo: bool = False
-    source: str = "jsonl"
+    source: SuiteSource = SuiteSource.JSONL
 
     def __post_init__(self) -> None:
         if not self.items:
@@ -109,10 +119,10 @@ def prompts_of(suite: SuiteContent) -> list[Prompt]:
 
 def key_json(key: AnswerKey) -> dict[str, Any]:
     if key.kind == ItemKind.MULTIPLE_CHOICE:
-        return {"kind": key.kind.value, "choice": key.choice}
+        return {"kind": key.kind, "choice": key.choice}
     if key.kind == ItemKind.NUMERIC:
-        return {"kind": key.kind.value, "number": key.number, "rel_tol": key.rel_tol}
-    return {"kind": key.kind.value, "answers": list(key.answers)}
+        return {"kind": key.kind, "number": key.number, "rel_tol": key.rel_tol}
+    return {"kind": key.kind, "answers": list(key.answers)}
 
 
 def key_from_json(data: dict[str, Any]) -> AnswerKey:
@@ -126,7 +136,7 @@ def key_from_json(data: dict[str, Any]) -> AnswerKey:
 
 def content_hash(kind: ItemKind, items: Sequence[ItemContent]) -> str:
     canonical = {
-        "kind": kind.value,
+        "kind": kind,
         "items": [
             {
                 "item_id": item.item_id,

@@ -5,15 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, status
 
 from fmc_common.auth import Role
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, after_seq, next_cursor
 from fmc_common.web.problems import problem_responses
-from fmc_scoring.context import ActorCtx, OperatorCtx
-from fmc_scoring.grading.grader import ItemKind
+from fmc_scoring.deps import ActorCtx, OperatorCtx
 from fmc_scoring.suites import repository, service
-from fmc_scoring.suites.content import SuiteContent
+from fmc_scoring.suites.content import SuiteContent, SuiteSource
 from fmc_scoring.suites.loaders import ColumnMapping, SuiteFormatError, SuiteMeta, item_from_record
 from fmc_scoring.suites.schemas import (
     SuiteCreate,
@@ -23,6 +22,7 @@ from fmc_scoring.suites.schemas import (
     SuiteOut,
     SuitePage,
 )
+from fmc_scoring.values import ItemKind
 
 router = APIRouter(prefix="/v1/suites", tags=["suites"])
 
@@ -43,7 +43,7 @@ async def create_suite(body: SuiteCreate, ctx: OperatorCtx) -> SuiteOut:
             item_from_record(body.kind, item.record(), f"items[{i}]") for i, item in enumerate(body.items)
         )
         content = SuiteContent(
-            body.key, body.version, body.title, body.language, body.kind, items, source="api"
+            body.key, body.version, body.title, body.language, body.kind, items, source=SuiteSource.API
         )
     except (SuiteFormatError, ValueError) as exc:
         raise service.SuiteInvalid(str(exc)) from exc
@@ -57,7 +57,7 @@ async def create_suite(body: SuiteCreate, ctx: OperatorCtx) -> SuiteOut:
     responses=problem_responses(401, 403, 409, 422),
     summary="Import a suite from a local file",
 )
-async def import_suite(body: SuiteImport, request: Request, ctx: OperatorCtx) -> SuiteOut:
+async def import_suite(body: SuiteImport, ctx: OperatorCtx) -> SuiteOut:
     """Import from a file below the service's suites directory (operators): the project's JSON Lines,
     an lm-evaluation-harness task YAML with local data, or a Hugging Face dataset saved as JSON Lines."""
     if body.format != "lm-eval" and (body.key is None or body.kind is None):
@@ -70,8 +70,9 @@ async def import_suite(body: SuiteImport, request: Request, ctx: OperatorCtx) ->
         kind=body.kind or ItemKind.EXACT_MATCH,
     )
     columns = ColumnMapping(**body.columns.model_dump())
-    root = request.app.state.runtime.settings.suites_directory
-    content = service.load_local(root, body.format, body.path, meta, body.split, columns)
+    content = service.load_local(
+        ctx.settings.suites_directory, SuiteSource(body.format), body.path, meta, body.split, columns
+    )
     return SuiteOut.model_validate(await service.create_suite(ctx, content))
 
 

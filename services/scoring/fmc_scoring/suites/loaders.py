@@ -26,9 +26,8 @@ from typing import Any
 
 import yaml
 
-from fmc_scoring.grading.choice import default_labels
-from fmc_scoring.grading.grader import AnswerKey, ItemKind
-from fmc_scoring.suites.content import ItemContent, SuiteContent
+from fmc_scoring.suites.content import ItemContent, SuiteContent, SuiteSource
+from fmc_scoring.values import AnswerKey, ItemKind, default_labels
 
 _FIELD = re.compile(r"^\s*\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}\s*$")
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}")
@@ -97,7 +96,7 @@ def _key(
     return AnswerKey(kind, answers=tuple(str(a) for a in answers))
 
 
-def load_jsonl(path: Path, meta: SuiteMeta, source: str = "jsonl") -> SuiteContent:
+def load_jsonl(path: Path, meta: SuiteMeta, source: SuiteSource = SuiteSource.JSONL) -> SuiteContent:
     items = tuple(
         item_from_record(meta.kind, record, f"{path.name} line {number}")
         for number, record in read_jsonl(path)
@@ -105,7 +104,7 @@ def load_jsonl(path: Path, meta: SuiteMeta, source: str = "jsonl") -> SuiteConte
     return _suite(meta, items, source)
 
 
-def _suite(meta: SuiteMeta, items: tuple[ItemContent, ...], source: str) -> SuiteContent:
+def _suite(meta: SuiteMeta, items: tuple[ItemContent, ...], source: SuiteSource) -> SuiteContent:
     try:
         return SuiteContent(
             key=meta.key,
@@ -175,7 +174,7 @@ def load_lm_eval_task(task_yaml: Path, version: str, language: str) -> SuiteCont
     meta = SuiteMeta(
         str(config["task"]), version, str(config.get("task_alias", config["task"])), language, kind
     )
-    return _suite(meta, tuple(items), "lm-eval")
+    return _suite(meta, tuple(items), SuiteSource.LM_EVAL)
 
 
 def _lm_eval_item(
@@ -225,4 +224,4 @@ def load_hf_directory(directory: Path, split: str, meta: SuiteMeta, columns: Col
             else:
                 record["answers" if isinstance(answer, list) else "answer"] = answer
             items.append(item_from_record(meta.kind, record, f"{path.name} line {number}"))
-    return _suite(meta, tuple(items), "hf-jsonl")
+    return _suite(meta, tuple(items), SuiteSource.HF_JSONL)

@@ -13,8 +13,10 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fmc_common.db import UtcDateTime
+from fmc_common.db import StrEnumColumn, UtcDateTime
 from fmc_scoring.base import Base
+from fmc_scoring.suites.content import SuiteSource
+from fmc_scoring.values import ItemKind
 
 
 class Suite(Base):
@@ -29,8 +31,8 @@ class Suite(Base):
     version: Mapped[str] = mapped_column(String(50))
     title: Mapped[str] = mapped_column(String(200))
     language: Mapped[str] = mapped_column(String(16))
-    kind: Mapped[str] = mapped_column(String(32))
-    source: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[ItemKind] = mapped_column(StrEnumColumn(ItemKind, 32))
+    source: Mapped[SuiteSource] = mapped_column(StrEnumColumn(SuiteSource, 32))
     demo: Mapped[bool] = mapped_column(Boolean)
     item_count: Mapped[int] = mapped_column(Integer)
     content_hash: Mapped[str] = mapped_column(String(64))

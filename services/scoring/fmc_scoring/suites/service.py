@@ -11,13 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fmc_common.errors import Conflict, InvalidInput, NotFound
 from fmc_scoring.audit import service as audit
-from fmc_scoring.context import Ctx
-from fmc_scoring.grading.grader import ItemKind
+from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.suites import repository
 from fmc_scoring.suites.content import (
     ItemContent,
     Prompt,
     SuiteContent,
+    SuiteSource,
     content_hash,
     items_document,
     key_from_json,
@@ -34,6 +34,7 @@ from fmc_scoring.suites.loaders import (
     load_lm_eval_task,
 )
 from fmc_scoring.suites.models import Suite, SuiteAnswerKey, SuiteItem
+from fmc_scoring.values import ItemKind
 
 
 class SuiteNotFound(NotFound):
@@ -56,7 +57,7 @@ class SuitePathRefused(InvalidInput):
     title = "Suite files must be inside the suites directory"
 
 
-async def create_suite(ctx: Ctx, content: SuiteContent) -> Suite:
+async def create_suite(ctx: ScoringCtx, content: SuiteContent) -> Suite:
     """A new suite version. The same key, version and content again returns the existing one."""
     digest = content_hash(content.kind, content.items)
     existing = await repository.by_key(ctx.session, content.key, content.version)
@@ -73,7 +74,7 @@ async def create_suite(ctx: Ctx, content: SuiteContent) -> Suite:
         version=content.version,
         title=content.title,
         language=content.language,
-        kind=content.kind.value,
+        kind=content.kind,
         source=content.source,
         demo=content.demo,
         item_count=len(content.items),
@@ -124,11 +125,11 @@ def demo_contents() -> list[SuiteContent]:
             entry["key"], entry["version"], entry["title"], entry["language"], ItemKind(entry["kind"]), True
         )
         with resources.as_file(folder.joinpath(entry["file"])) as path:
-            contents.append(load_jsonl(path, meta, source="demo"))
+            contents.append(load_jsonl(path, meta, source=SuiteSource.DEMO))
     return contents
 
 
-async def install_demo_suites(ctx: Ctx) -> list[Suite]:
+async def install_demo_suites(ctx: ScoringCtx) -> list[Suite]:
     return [await create_suite(ctx, content) for content in demo_contents()]
 
 
@@ -143,13 +144,13 @@ def resolve(root: Path, relative: str) -> Path:
 
 
 def load_local(
-    root: Path, fmt: str, relative: str, meta: SuiteMeta, split: str, columns: ColumnMapping
+    root: Path, fmt: SuiteSource, relative: str, meta: SuiteMeta, split: str, columns: ColumnMapping
 ) -> SuiteContent:
     path = resolve(root, relative)
     try:
-        if fmt == "jsonl":
+        if fmt == SuiteSource.JSONL:
             return load_jsonl(path, meta)
-        if fmt == "lm-eval":
+        if fmt == SuiteSource.LM_EVAL:
             return load_lm_eval_task(path, meta.version, meta.language)
         return load_hf_directory(path, split, meta, columns)
     except SuiteFormatError as exc:
@@ -194,7 +195,7 @@ async def load_content(session: AsyncSession, suite: Suite) -> SuiteContent:
         suite.version,
         suite.title,
         suite.language,
-        ItemKind(suite.kind),
+        suite.kind,
         items,
         suite.demo,
         suite.source,

@@ -1,0 +1,109 @@
+"""A team's result detail as stored with its row: the gates and the inputs behind every figure.
+
+Written with ``model_dump(mode="json")``, read back with ``model_validate``. The stored layout is
+the one the operators' view shows as ``detail``; a part without evidence is stored as ``{}``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, Field, SerializerFunctionWrapHandler, WrapSerializer
+
+from fmc_common.events.vocabulary import Verdict
+from fmc_scoring.results.decision import GateState
+
+
+def _absent_when_empty(value: Any) -> Any:
+    return value or None
+
+
+def _empty_when_absent(value: Any, handler: SerializerFunctionWrapHandler) -> Any:
+    return {} if value is None else handler(value)
+
+
+class SuiteInput(BaseModel):
+    """One suite's figures for a team, and the run they come from."""
+
+    suite_id: uuid.UUID
+    suite_key: str
+    suite_version: str
+    run_id: uuid.UUID
+    accuracy: float
+    ci_low: float
+    ci_high: float
+    items: int
+    errored: int
+    responses_sha256: str
+
+
+class ExpertInput(BaseModel):
+    """The panel's trimmed mean, with the scores used and dropped."""
+
+    value: float
+    per_criterion: dict[str, float]
+    score_ids: list[uuid.UUID]
+    dropped_score_ids: list[uuid.UUID]
+
+
+class UserInput(BaseModel):
+    """The team's arena standing and the stage's arena figures it was computed with."""
+
+    rating: float
+    lower: float
+    upper: float
+    arena_rank: int
+    win_rate: float
+    votes: int
+    stage_votes: int
+    bootstrap_rounds: int
+    converged: bool
+
+
+class OriginalityInput(BaseModel):
+    check_id: uuid.UUID | None = None
+    verdict: Verdict | None = None
+
+
+# A part without evidence is ``{}`` in the stored layout, ``None`` in Python.
+_EMPTY_IN = BeforeValidator(_absent_when_empty)
+_EMPTY_OUT = WrapSerializer(_empty_when_absent)
+ExpertPart = Annotated[ExpertInput | None, _EMPTY_IN, _EMPTY_OUT]
+UserPart = Annotated[UserInput | None, _EMPTY_IN, _EMPTY_OUT]
+
+
+class TeamInputs(BaseModel):
+    """Where each of a team's numbers comes from (shown to operators, and to the team for its own).
+
+    ``suites`` is keyed by the suite's label (``key@version``), as the criteria's rules are.
+    """
+
+    suites: dict[str, SuiteInput] = Field(default_factory=dict)
+    expert: ExpertPart = None
+    user: UserPart = None
+    originality: OriginalityInput = Field(default_factory=OriginalityInput)
+
+
+class TeamDetail(BaseModel):
+    gates: dict[str, GateState]
+    benchmark_accuracy: float | None
+    failed_suites: list[str]
+    pending: list[str]
+    inputs: TeamInputs
+
+
+class ArenaSummary(BaseModel):
+    """The stage's arena figures the version was computed with."""
+
+    votes: int
+    rounds: int
+    seed: int
+    converged: bool
+
+
+class ResultInputs(BaseModel):
+    """What a whole version was computed from (stored with the version, shown to operators)."""
+
+    criteria_revision: int
+    arena: ArenaSummary

@@ -1,0 +1,61 @@
+"""Value types shared by several scoring packages (pure: imports nothing above it).
+
+A suite stores items and their answer keys, grading grades them; criteria weight the parts of the
+score, results decide with them. The types live here, below every user, so the packages depend on
+each other one way.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ItemKind(StrEnum):
+    MULTIPLE_CHOICE = "multiple-choice"
+    EXACT_MATCH = "exact-match"
+    NUMERIC = "numeric"
+
+
+@dataclass(frozen=True)
+class AnswerKey:
+    """What counts as right for one item. Exactly one of the three answers is set, by ``kind``."""
+
+    kind: ItemKind
+    choice: int | None = None
+    answers: tuple[str, ...] = ()
+    number: float | None = None
+    rel_tol: float = 1e-6
+
+    def __post_init__(self) -> None:
+        given = {
+            ItemKind.MULTIPLE_CHOICE: self.choice is not None,
+            ItemKind.EXACT_MATCH: bool(self.answers),
+            ItemKind.NUMERIC: self.number is not None,
+        }
+        if not given[self.kind]:
+            raise ValueError(f"a {self.kind} key needs its answer")
+
+
+@dataclass(frozen=True)
+class GradableItem:
+    """An item as grading sees it: its key, and the choices with their labels."""
+
+    item_id: str
+    key: AnswerKey
+    choices: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+
+
+def default_labels(count: int) -> list[str]:
+    """A multiple-choice item's labels when its suite gives none: ``A``, ``B``, ..."""
+    return list(string.ascii_uppercase[:count])
+
+
+# The parts of a team's score, weighted by the stage's criteria. (No docstring: it would enter the
+# published OpenAPI schema of the criteria.)
+class Part(StrEnum):
+    BENCHMARK = "benchmark"
+    EXPERT = "expert"
+    USER = "user"
