@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Annotated
 
 import jwt
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Strict, StringConstraints, ValidationError, field_validator
 
 from fmc_common.errors import Forbidden, Unauthenticated
 from fmc_common.settings import AuthSettings
@@ -88,13 +89,30 @@ def verify_token(settings: AuthSettings, token: str) -> Actor:
     except jwt.PyJWTError as exc:
         raise Unauthenticated("the token is not valid") from exc
     try:
-        role = Role(str(claims.get("role")))
-        team_id = uuid.UUID(claims["team_id"]) if claims.get("team_id") else None
-    except (ValueError, TypeError) as exc:
-        raise Unauthenticated("the token carries no valid role") from exc
-    if role == Role.TEAM and team_id is None:
+        parsed = _Claims.model_validate(claims)
+    except ValidationError as exc:
+        # A signed token of an unusual shape is still not a caller we know: 401, never a 500.
+        raise Unauthenticated("the token carries no valid role, subject or team id") from exc
+    if parsed.role == Role.TEAM and parsed.team_id is None:
         raise Unauthenticated("a team token must carry a team id")
-    return Actor(subject=str(claims["sub"]), role=role, team_id=team_id)
+    return Actor(subject=parsed.sub, role=parsed.role, team_id=parsed.team_id)
+
+
+class _Claims(BaseModel):
+    """The claims the platform reads, strictly typed (a number is neither a team id nor a subject)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    sub: Annotated[str, Strict(), StringConstraints(min_length=1, max_length=256)]
+    role: Role
+    team_id: Annotated[uuid.UUID, Strict(False)] | None = None
+
+    @field_validator("team_id", mode="before")
+    @classmethod
+    def _text_only(cls, value: object) -> object:
+        if value is not None and not isinstance(value, str):
+            raise ValueError("team_id must be a string")
+        return value or None
 
 
 def bearer_token(authorization: str | None) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+_PROBLEM_MEMBERS = frozenset({"type", "title", "status", "detail", "code", "instance"})
+
 
 class AppError(Exception):
     """Base of every error a caller may see."""
@@ -31,7 +33,10 @@ class AppError(Exception):
         }
         if instance:
             body["instance"] = instance
-        body.update(self.extra)
+        # The problem's own members keep their meaning (``status`` is always the HTTP status, an
+        # integer): a detail of the same name is renamed rather than allowed to replace one.
+        for key, value in self.extra.items():
+            body[f"{key}_value" if key in _PROBLEM_MEMBERS else key] = value
         return body
 
 

@@ -35,13 +35,19 @@ def after_id(cursor: str | None) -> uuid.UUID | None:
         raise InvalidInput("the cursor is not valid; use next_cursor from a previous page") from exc
 
 
+# Sequences are BIGINT columns: a position outside them is not a cursor we issued (and would make
+# the database driver fail rather than find nothing).
+_MAX_SEQ = 2**63 - 1
+
+
 def after_seq(cursor: str | None) -> int | None:
     """The integer position a page starts after (keyset pagination over sequences)."""
     raw = decode_cursor(cursor)
-    try:
-        return int(raw) if raw else None
-    except ValueError as exc:
-        raise InvalidInput("the cursor is not valid; use next_cursor from a previous page") from exc
+    if not raw:
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 19 or int(raw) > _MAX_SEQ:
+        raise InvalidInput("the cursor is not valid; use next_cursor from a previous page")
+    return int(raw)
 
 
 def next_cursor(last: uuid.UUID | int | None, more: bool) -> str | None:

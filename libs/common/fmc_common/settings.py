@@ -101,6 +101,11 @@ class ServiceSettings(BaseSettings):
         ),
     )
     shutdown_grace_seconds: float = Field(default=10.0, gt=0)
+    max_request_body_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        ge=1024,
+        description="Largest request body accepted; a larger one is refused with 413 before it is read.",
+    )
 
 
 def _kafka_settings() -> KafkaSettings:

@@ -9,8 +9,11 @@ from fastapi import APIRouter, FastAPI
 
 from fmc_common.runtime import ServiceRuntime
 from fmc_common.web.health import router as health_router
+from fmc_common.web.limits import RequestLimitsMiddleware, UnexpectedErrorMiddleware
 from fmc_common.web.middleware import CorrelationMiddleware
 from fmc_common.web.problems import install_problem_handlers
+
+DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 
 
 def build_app(
@@ -21,6 +24,8 @@ def build_app(
     routers: Sequence[APIRouter],
     version: str = "0.1.0",
 ) -> FastAPI:
+    max_body_bytes = getattr(runtime.settings, "max_request_body_bytes", DEFAULT_MAX_BODY_BYTES)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
@@ -32,6 +37,9 @@ def build_app(
     app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
     app.state.runtime = runtime
     install_problem_handlers(app)
+    # Outermost last: correlation id and metrics see every answer, limits apply before any work.
+    app.add_middleware(UnexpectedErrorMiddleware)
+    app.add_middleware(RequestLimitsMiddleware, max_body_bytes=max_body_bytes)
     app.add_middleware(CorrelationMiddleware, metrics=runtime.metrics)
     app.include_router(health_router)
     for router in routers:

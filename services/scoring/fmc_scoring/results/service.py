@@ -162,7 +162,7 @@ async def approve(ctx: ScoringCtx, stage_id: uuid.UUID, version: int) -> StageRe
     announcement to partners). Refused while it has open questions or a newer version exists."""
     result = await get_version(ctx.session, stage_id, version)
     if result.status != ResultStatus.PROPOSED:
-        raise ResultNotProposed(f"version {version} is {result.status}", status=result.status)
+        raise ResultNotProposed(f"version {version} is {result.status}", result_status=result.status)
     if version != await repository.last_version(ctx.session, stage_id):
         raise ResultSuperseded(f"version {version} is not the latest version of stage {stage_id}")
     if result.blocking:
