@@ -5,7 +5,7 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from fmc_registry.inputs import MAX_WON, Input, Name, Reason
+from fmc_common.inputs import MAX_WON, Input, Name, Reason
 from fmc_registry.lifecycle import StageStatus
 
 

@@ -6,8 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fmc_common.inputs import Input, Language, Name, Slug, Version
 from fmc_scoring.grading.grader import ItemKind
-from fmc_scoring.inputs import Input, Language, Name, Slug, Version
 
 Text = Annotated[str, Field(min_length=1, max_length=20_000)]
 Short = Annotated[str, Field(min_length=1, max_length=2_000)]
