@@ -9,9 +9,10 @@ import grpc
 from fmc_common.auth import Role
 from fmc_common.db import transaction
 from fmc_common.errors import AppError, InvalidInput
+from fmc_common.grpc_calls import run_call
 from fmc_common.grpc_support import ServicerContext, abort_with, authorize
 from fmc_common.runtime import ServiceRuntime
-from fmc_grievance.grpc_calls import run_call
+from fmc_grievance.context import context_for
 from fmc_grievance.objections import grpc as objections_grpc
 from fmc_grievance.participants import service
 from fmc_protos.grievance.v1 import grievance_pb2, grievance_pb2_grpc
@@ -45,7 +46,11 @@ class GrievanceServicer(grievance_pb2_grpc.GrievanceServiceServicer):  # type: i
         self, request: grievance_pb2.FileObjectionRequest, context: ServicerContext
     ) -> grievance_pb2.Objection:
         return await run_call(
-            self._runtime, context, (Role.TEAM,), lambda ctx: objections_grpc.file_objection(ctx, request)
+            self._runtime,
+            context,
+            (Role.TEAM,),
+            lambda ctx: objections_grpc.file_objection(ctx, request),
+            make_context=context_for,
         )
 
     async def GetObjection(
@@ -56,6 +61,7 @@ class GrievanceServicer(grievance_pb2_grpc.GrievanceServiceServicer):  # type: i
             context,
             (Role.OPERATOR, Role.TEAM),
             lambda ctx: objections_grpc.get_objection(ctx, request),
+            make_context=context_for,
         )
 
 

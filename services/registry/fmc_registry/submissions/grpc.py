@@ -9,10 +9,10 @@ from pydantic import ValidationError
 
 from fmc_common.auth import Role
 from fmc_common.errors import InvalidInput
+from fmc_common.grpc_calls import parse_uuid
 from fmc_protos.registry.v1 import registry_pb2
 from fmc_registry import idempotent
 from fmc_registry.context import Ctx
-from fmc_registry.grpc_calls import parse_uuid
 from fmc_registry.submissions import service
 from fmc_registry.submissions.schemas import SubmissionCreate, SubmissionOut
 

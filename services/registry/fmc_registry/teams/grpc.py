@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import grpc
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from fmc_common.auth import Role
+from fmc_common.auth import Actor, Role
 from fmc_common.errors import InvalidInput
+from fmc_common.grpc_calls import parse_uuid, run_call
 from fmc_common.grpc_support import ServicerContext
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, next_cursor
 from fmc_common.runtime import ServiceRuntime
 from fmc_protos.registry.v1 import registry_pb2, registry_pb2_grpc
 from fmc_registry import idempotent
 from fmc_registry.context import Ctx
-from fmc_registry.grpc_calls import parse_uuid, run_call
 from fmc_registry.lifecycle import TeamStatus
 from fmc_registry.submissions import grpc as submissions_grpc
 from fmc_registry.teams import repository, service
@@ -20,6 +21,10 @@ from fmc_registry.teams.models import Team
 from fmc_registry.teams.schemas import TeamOut
 
 READERS = (Role.OPERATOR, Role.SERVICE, Role.TEAM)
+
+
+def _unit(runtime: ServiceRuntime, session: AsyncSession, actor: Actor) -> Ctx:
+    return Ctx(session=session, outbox=runtime.outbox, clock=runtime.clock, actor=actor)
 
 
 def _to_message(team: Team | TeamOut) -> registry_pb2.Team:
@@ -65,7 +70,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):  # type: igno
             )
             return _to_message(team)
 
-        return await run_call(self._runtime, context, (Role.OPERATOR,), work)
+        return await run_call(self._runtime, context, (Role.OPERATOR,), work, make_context=_unit)
 
     async def GetTeam(
         self, request: registry_pb2.GetTeamRequest, context: ServicerContext
@@ -76,7 +81,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):  # type: igno
                 ctx.actor.require_team(team_id)
             return _to_message(await service.get_team(ctx, team_id))
 
-        return await run_call(self._runtime, context, READERS, work)
+        return await run_call(self._runtime, context, READERS, work, make_context=_unit)
 
     async def ListTeams(
         self, request: registry_pb2.ListTeamsRequest, context: ServicerContext
@@ -101,13 +106,17 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):  # type: igno
                 teams=[_to_message(t) for t in page], next_page_token=token or ""
             )
 
-        return await run_call(self._runtime, context, (Role.OPERATOR, Role.SERVICE), work)
+        return await run_call(self._runtime, context, (Role.OPERATOR, Role.SERVICE), work, make_context=_unit)
 
     async def GetSubmission(
         self, request: registry_pb2.GetSubmissionRequest, context: ServicerContext
     ) -> registry_pb2.Submission:
         return await run_call(
-            self._runtime, context, READERS, lambda ctx: submissions_grpc.get_submission(ctx, request)
+            self._runtime,
+            context,
+            READERS,
+            lambda ctx: submissions_grpc.get_submission(ctx, request),
+            make_context=_unit,
         )
 
     async def RegisterSubmission(
@@ -118,6 +127,7 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):  # type: igno
             context,
             (Role.OPERATOR, Role.TEAM),
             lambda ctx: submissions_grpc.register_submission(ctx, request),
+            make_context=_unit,
         )
 
 
