@@ -9,10 +9,11 @@ from fmc_common.auth import Actor, Role
 from fmc_common.errors import InvalidInput
 from fmc_common.grpc_calls import parse_uuid, run_call
 from fmc_common.grpc_support import ServicerContext
+from fmc_common.idempotency import StoredResponses, once
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, next_cursor
 from fmc_common.runtime import ServiceRuntime
 from fmc_protos.registry.v1 import registry_pb2, registry_pb2_grpc
-from fmc_registry import idempotent
+from fmc_registry.base import PLATFORM
 from fmc_registry.context import Ctx
 from fmc_registry.lifecycle import TeamStatus
 from fmc_registry.submissions import grpc as submissions_grpc
@@ -59,14 +60,11 @@ class RegistryServicer(registry_pb2_grpc.RegistryServiceServicer):  # type: igno
                 application = service.Application(name=name, lead_organisation=lead)
                 return TeamOut.model_validate(await service.register_team(ctx, application))
 
-            team = await idempotent.once(
-                ctx,
-                operation="register-team",
-                key=request.idempotency_key or None,
-                payload={"name": name, "lead_organisation": lead},
-                status_code=201,
-                model=TeamOut,
-                run=run,
+            responses = StoredResponses(
+                ctx.session, PLATFORM, ctx.clock, operation="register-team", caller=ctx.actor, model=TeamOut
+            )
+            team = await once(
+                responses, request.idempotency_key or None, {"name": name, "lead_organisation": lead}, run
             )
             return _to_message(team)
 

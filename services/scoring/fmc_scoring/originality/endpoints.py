@@ -6,11 +6,11 @@ import uuid
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Request, status
 
 from fmc_common.auth import Actor, Role
 from fmc_common.errors import InvalidInput
-from fmc_common.idempotency import IdempotencyStore, StoredResponse, request_hash
+from fmc_common.idempotency import StoredResponses, once
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
 from fmc_common.web.deps import CurrentActor, OperatorOnly, SessionDep
 from fmc_common.web.problems import problem_responses
@@ -113,7 +113,6 @@ async def get_donor(donor_id: uuid.UUID, session: SessionDep, actor: OperatorOnl
 async def run_check(
     body: CheckCreate,
     request: Request,
-    response: Response,
     session: SessionDep,
     actor: OperatorOnly,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
@@ -124,31 +123,25 @@ async def run_check(
     emits `OriginalityVerdictIssued`. Send an `Idempotency-Key` header to make retries safe.
     """
     runtime = request.app.state.runtime
-    store = IdempotencyStore(PLATFORM, runtime.clock)
-    scope = f"originality-check:{actor.subject}"
-    fingerprint = request_hash(body.model_dump(mode="json"))
-    if idempotency_key is not None:
-        stored = await store.lookup(session, scope, idempotency_key, fingerprint)
-        if stored is not None:
-            response.status_code = stored.status_code
-            return CheckOut.model_validate(stored.body)
-    check = await service.run_check(
-        session,
-        runtime.outbox,
-        runtime.clock,
-        _weights_root(request),
-        stage_id=body.stage_id,
-        team_id=body.team_id,
-        submission_id=body.submission_id,
-        weights_path=body.weights_path,
-        actor=actor.subject,
-    )
-    out = _check_out(check)
-    if idempotency_key is not None:
-        await store.store(
-            session, scope, idempotency_key, fingerprint, StoredResponse(201, out.model_dump(mode="json"))
+
+    async def run() -> CheckOut:
+        check = await service.run_check(
+            session,
+            runtime.outbox,
+            runtime.clock,
+            _weights_root(request),
+            stage_id=body.stage_id,
+            team_id=body.team_id,
+            submission_id=body.submission_id,
+            weights_path=body.weights_path,
+            actor=actor.subject,
         )
-    return out
+        return _check_out(check)
+
+    responses = StoredResponses(
+        session, PLATFORM, runtime.clock, operation="originality-check", caller=actor, model=CheckOut
+    )
+    return await once(responses, idempotency_key, body.model_dump(mode="json"), run)
 
 
 @router.get(
