@@ -7,12 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from fmc_common.audit.schemas import ChainVerification
 from fmc_common.auth import Role
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_seq, next_cursor
 from fmc_common.web.problems import problem_responses
 from fmc_grievance.audit import service
 from fmc_grievance.audit.models import AuditEntry
-from fmc_grievance.audit.schemas import AuditEntryOut, AuditPage, ChainVerification
+from fmc_grievance.audit.schemas import AuditEntryOut, AuditPage
 from fmc_grievance.context import ActorCtx
 from fmc_grievance.objections.service import readable
 
