@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
-
 import grpc
 
 from fmc_common.auth import Role
-from fmc_common.db import transaction
-from fmc_common.errors import AppError, InvalidInput
 from fmc_common.grpc_calls import run_call
-from fmc_common.grpc_support import ServicerContext, abort_with, authorize
+from fmc_common.grpc_support import ServicerContext
 from fmc_common.runtime import ServiceRuntime
 from fmc_grievance.context import context_for
 from fmc_grievance.objections import grpc as objections_grpc
-from fmc_grievance.participants import service
+from fmc_grievance.participants.service import participants
 from fmc_protos.grievance.v1 import grievance_pb2, grievance_pb2_grpc
 
 
@@ -25,22 +21,10 @@ class GrievanceServicer(grievance_pb2_grpc.GrievanceServiceServicer):  # type: i
     async def GetParticipant(
         self, request: grievance_pb2.GetParticipantRequest, context: ServicerContext
     ) -> grievance_pb2.Participant:
-        actor = await authorize(context, self._runtime.settings.auth, Role.OPERATOR, Role.SERVICE, Role.TEAM)
-        try:
-            try:
-                team_id = uuid.UUID(request.team_id)
-            except ValueError as exc:
-                raise InvalidInput("team_id must be a UUID") from exc
-            if actor.role == Role.TEAM:
-                actor.require_team(team_id)
-            async with transaction(self._runtime.sessions) as session:
-                found = await service.get_participant(session, team_id)
-                return grievance_pb2.Participant(
-                    team_id=str(found.team_id), name=found.name, recorded_at=found.recorded_at.isoformat()
-                )
-        except AppError as error:
-            await abort_with(context, error)
-            raise
+        found = await participants.for_call(self._runtime, context, request.team_id)
+        return grievance_pb2.Participant(
+            team_id=str(found.team_id), name=found.name, recorded_at=found.recorded_at.isoformat()
+        )
 
     async def FileObjection(
         self, request: grievance_pb2.FileObjectionRequest, context: ServicerContext
