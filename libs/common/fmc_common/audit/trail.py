@@ -60,16 +60,7 @@ class AuditTrail(Generic[E]):
         details: dict[str, Any] | None = None,
     ) -> E:
         """Append one entry in the caller's transaction."""
-        entry = self.entry(
-            at=unit.clock.now(),
-            actor_subject=unit.actor.subject,
-            actor_role=unit.actor.role.value,
-            action=action,
-            entity_type=entity_type,
-            entity_id=str(entity_id),
-            reason=reason,
-            details=details or {},
-        )
+        entry = self.entry(**_change(unit, action, entity_type, entity_id, reason, details))
         unit.session.add(entry)
         await unit.session.flush()
         return entry
@@ -116,34 +107,15 @@ class ChainedAuditTrail(Generic[C, H]):
         head = await unit.session.get(self.head, HEAD_ID, with_for_update=True)
         if head is None:
             raise AuditHeadMissing()
+        change = _change(unit, action, entity_type, entity_id, reason, details)
         fields = ChainedFields(
             seq=head.seq + 1,
-            at=unit.clock.now(),
-            actor_subject=unit.actor.subject,
-            actor_role=unit.actor.role.value,
-            action=action,
-            entity_type=entity_type,
-            entity_id=str(entity_id),
             team_id=str(team_id) if team_id else None,
-            reason=reason,
-            details=details or {},
             prev_hash=head.hash,
+            **change,
         )
         digest = fields.hash()
-        entry = self.entry(
-            seq=fields.seq,
-            at=fields.at,
-            actor_subject=fields.actor_subject,
-            actor_role=fields.actor_role,
-            action=action,
-            entity_type=entity_type,
-            entity_id=fields.entity_id,
-            team_id=team_id,
-            reason=reason,
-            details=dict(fields.details),
-            prev_hash=fields.prev_hash,
-            hash=digest,
-        )
+        entry = self.entry(**change, seq=fields.seq, team_id=team_id, prev_hash=head.hash, hash=digest)
         unit.session.add(entry)
         head.seq, head.hash = fields.seq, digest
         await unit.session.flush()
@@ -179,6 +151,27 @@ class ChainedAuditTrail(Generic[C, H]):
         if head is None:
             raise AuditHeadMissing()
         return verifier.finish(head.seq, head.hash)
+
+
+def _change(
+    unit: UnitOfWork,
+    action: str,
+    entity_type: str,
+    entity_id: object,
+    reason: str | None,
+    details: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The columns every entry has: who changed what, when and why."""
+    return {
+        "at": unit.clock.now(),
+        "actor_subject": unit.actor.subject,
+        "actor_role": unit.actor.role.value,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": str(entity_id),
+        "reason": reason,
+        "details": details or {},
+    }
 
 
 def _page(
