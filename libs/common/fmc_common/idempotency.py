@@ -34,49 +34,9 @@ R = TypeVar("R")
 M = TypeVar("M", bound=BaseModel)
 
 
-@dataclass(frozen=True)
-class StoredResponse:
-    status_code: int
-    body: dict[str, Any]
-
-
 def request_hash(payload: Any) -> str:
     """The fingerprint of a request body (JSON with sorted keys, so field order does not matter)."""
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
-
-
-class IdempotencyStore:
-    def __init__(self, tables: PlatformTables, clock: Clock) -> None:
-        self._table = tables.idempotency
-        self._clock = clock
-
-    async def find(self, session: AsyncSession, scope: str, key: str) -> tuple[str, StoredResponse] | None:
-        """The fingerprint and the response stored for this key, or None."""
-        if not key or len(key) > MAX_KEY_LENGTH:
-            raise InvalidInput(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters")
-        row = (
-            await session.execute(
-                select(self._table).where(self._table.c.scope == scope, self._table.c.key == key)
-            )
-        ).one_or_none()
-        if row is None:
-            return None
-        return row.request_hash, StoredResponse(status_code=row.status_code, body=json.loads(row.response))
-
-    async def store(
-        self, session: AsyncSession, scope: str, key: str, fingerprint: str, response: StoredResponse
-    ) -> None:
-        """Stored in the transaction of the effect: a retry after a crash finds both or neither."""
-        await session.execute(
-            self._table.insert().values(
-                scope=scope,
-                key=key,
-                request_hash=fingerprint,
-                status_code=response.status_code,
-                response=json.dumps(response.body, default=str),
-                created_at=self._clock.now(),
-            )
-        )
 
 
 @dataclass(frozen=True)
@@ -150,18 +110,32 @@ class StoredResponses(Generic[M]):
         status_code: int = 201,
     ) -> None:
         self._session = session
-        self._store = IdempotencyStore(tables, clock)
+        self._table = tables.idempotency
+        self._clock = clock
         self._scope = f"{operation}:{caller.subject}"
         self._model = model
         self._status_code = status_code
 
     async def find(self, key: str) -> Recorded[M] | None:
-        row = await self._store.find(self._session, self._scope, key)
+        if not key or len(key) > MAX_KEY_LENGTH:
+            raise InvalidInput(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters")
+        table = self._table
+        query = select(table.c.request_hash, table.c.response).where(
+            table.c.scope == self._scope, table.c.key == key
+        )
+        row = (await self._session.execute(query)).one_or_none()
         if row is None:
             return None
-        fingerprint, stored = row
-        return Recorded(fingerprint, self._model.model_validate(stored.body))
+        return Recorded(row.request_hash, self._model.model_validate(json.loads(row.response)))
 
     async def keep(self, key: str, fingerprint: str, result: M) -> None:
-        response = StoredResponse(self._status_code, result.model_dump(mode="json"))
-        await self._store.store(self._session, self._scope, key, fingerprint, response)
+        await self._session.execute(
+            self._table.insert().values(
+                scope=self._scope,
+                key=key,
+                request_hash=fingerprint,
+                status_code=self._status_code,
+                response=json.dumps(result.model_dump(mode="json"), default=str),
+                created_at=self._clock.now(),
+            )
+        )
