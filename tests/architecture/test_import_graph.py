@@ -38,6 +38,7 @@ FRAMEWORKS = frozenset(
 # Modules that hold pure domain logic: no I/O framework, so they are tested and reused without one.
 PURE: dict[str, tuple[str, ...]] = {
     "fmc_common": (
+        "audit.chain",
         "clock",
         "correlation",
         "deadlines",
@@ -82,7 +83,7 @@ PURE: dict[str, tuple[str, ...]] = {
         "results.decision",
         "values",
     ),
-    "fmc_grievance": ("windows.deadline", "audit.chain"),
+    "fmc_grievance": ("windows.deadline",),
 }
 
 

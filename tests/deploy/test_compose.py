@@ -149,10 +149,12 @@ class TestTriton:
 
 class TestServices:
     @pytest.mark.parametrize("name", SERVICE_NAMES)
-    def test_a_service_builds_from_its_dockerfile_at_the_root(self, name: str) -> None:
+    def test_a_service_builds_from_the_one_dockerfile_at_the_root(self, name: str) -> None:
         build = service(name)["build"]
         assert build["context"] == "."
+        assert build["dockerfile"] == "Dockerfile"
         assert (ROOT / build["dockerfile"]).is_file()
+        assert build["args"] == {"SERVICE": name}
 
     @pytest.mark.parametrize("name", SERVICE_NAMES)
     def test_a_service_starts_after_its_dependencies_are_healthy(self, name: str) -> None:

@@ -1,9 +1,12 @@
-"""The services' Dockerfiles, checked statically: multi-stage, slim, pinned installs, non-root, no
-build tools in the final image, and the right entry point, ports and bind address."""
+"""The one Dockerfile (a build argument selects the service), checked statically for every service:
+multi-stage, slim, pinned installs, non-root, no build tools in the final image, and the right entry
+point and bind address."""
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +16,7 @@ import pytest
 from fmc_common.contracts.openapi import SERVICES, build_app
 
 ROOT = Path(__file__).resolve().parents[2]
+DOCKERFILE = ROOT / "Dockerfile"
 SERVICE_DIRS = {service.name: ROOT / "services" / service.name for service in SERVICES}
 BUILD_TOOLS = re.compile(r"\b(apt-get|apt|apk|gcc|g\+\+|make|build-essential|pip|setuptools)\b")
 
@@ -24,8 +28,10 @@ class Stage:
     instructions: list[tuple[str, str]]
 
 
-def stages(dockerfile: Path) -> list[Stage]:
+def stages(service: str, dockerfile: Path = DOCKERFILE) -> list[Stage]:
+    """The stages as built for ``service`` (its name given as the SERVICE build argument)."""
     text = re.sub(r"\\\n", " ", dockerfile.read_text(encoding="utf-8"))
+    text = re.sub(r"\$\{?SERVICE\}?", service, text)
     args: dict[str, str] = {}
     result: list[Stage] = []
     for raw in text.splitlines():
@@ -48,7 +54,7 @@ def stages(dockerfile: Path) -> list[Stage]:
 
 
 def final_stage(name: str) -> Stage:
-    return stages(SERVICE_DIRS[name] / "Dockerfile")[-1]
+    return stages(name)[-1]
 
 
 def settings_of(name: str) -> tuple[str, int, int]:
@@ -60,7 +66,7 @@ def settings_of(name: str) -> tuple[str, int, int]:
 @pytest.mark.parametrize("name", sorted(SERVICE_DIRS))
 class TestServiceImage:
     def test_it_builds_in_one_stage_and_runs_in_another_slim_one(self, name: str) -> None:
-        found = stages(SERVICE_DIRS[name] / "Dockerfile")
+        found = stages(name)
         assert len(found) >= 2
         for stage in found:
             assert re.fullmatch(r"python:3\.11(\.\d+)?-slim(-\w+)?", stage.base), stage.base
@@ -69,11 +75,7 @@ class TestServiceImage:
         assert all(rest.startswith("--from=") for rest in copies), "the final image receives only the venv"
 
     def test_the_install_is_pinned_and_takes_the_libraries_and_the_service(self, name: str) -> None:
-        runs = " ".join(
-            rest
-            for keyword, rest in stages(SERVICE_DIRS[name] / "Dockerfile")[0].instructions
-            if keyword == "RUN"
-        )
+        runs = " ".join(rest for keyword, rest in stages(name)[0].instructions if keyword == "RUN")
         assert "-c constraints.txt" in runs
         for package in ("./libs/common", "./libs/protos", f"./services/{name}"):
             assert package in runs
@@ -98,18 +100,42 @@ class TestServiceImage:
     def test_it_starts_the_services_console_script(self, name: str) -> None:
         pyproject = tomllib.loads((SERVICE_DIRS[name] / "pyproject.toml").read_text(encoding="utf-8"))
         scripts = list(pyproject["project"]["scripts"])
+        runs = " ".join(rest for keyword, rest in stages(name)[0].instructions if keyword == "RUN")
+        # The build links the service's first console script as the one entry point: run the very
+        # expression the Dockerfile runs, on this service's pyproject.
+        found = re.search(r"python -c '([^']+)' (services/\S+/pyproject\.toml)", runs)
+        assert found, runs
+        assert found.group(2) == f"services/{name}/pyproject.toml"
+        linked = subprocess.run(
+            [sys.executable, "-c", found.group(1), found.group(2)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert linked.stdout.strip() == scripts[0]
+        assert 'ln -s "/opt/venv/bin/${script}" /opt/venv/bin/fmc-service' in runs
         instructions = dict(final_stage(name).instructions)
-        assert instructions["ENTRYPOINT"] == f'["{scripts[0]}"]'
+        assert instructions["ENTRYPOINT"] == '["fmc-service"]'
         assert instructions["CMD"] == '["serve"]'
 
     def test_it_listens_on_all_interfaces_at_the_settings_ports(self, name: str) -> None:
-        prefix, http, grpc = settings_of(name)
+        prefix, _, _ = settings_of(name)
         instructions = final_stage(name).instructions
         environment = " ".join(rest for keyword, rest in instructions if keyword == "ENV")
         assert f"{prefix}HTTP_HOST=0.0.0.0" in environment
-        assert f"{prefix}HTTP_PORT={http}" in environment
-        assert f"{prefix}GRPC_PORT={grpc}" in environment
-        assert dict(instructions)["EXPOSE"].split() == [str(http), str(grpc)]
+        # The ports are the settings' defaults: the image does not override them.
+        assert f"{prefix}HTTP_PORT" not in environment
+        assert f"{prefix}GRPC_PORT" not in environment
+
+
+def test_the_build_stops_without_a_service() -> None:
+    runs = [rest for keyword, rest in stages("")[0].instructions if keyword == "RUN"]
+    assert runs[0].startswith('test -n ""'), "SERVICE is checked before anything is installed"
+
+
+def test_there_is_one_dockerfile() -> None:
+    assert [path for path in (ROOT / "services").glob("*/Dockerfile")] == []
 
 
 def test_the_build_context_leaves_out_local_state() -> None:

@@ -5,7 +5,6 @@ The correlation id sent with the HTTP request travels into the event and on into
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -28,6 +27,7 @@ from fmc_registry.settings import RegistrySettings
 from fmc_scoring.main import create_app as create_scoring
 from fmc_scoring.settings import ScoringSettings
 from support.databases import DatabaseFactory
+from support.eventually import eventually
 from support.services import bearer, serving
 
 pytestmark = pytest.mark.broker
@@ -79,15 +79,14 @@ async def stack(
         yield stack
 
 
-async def eventually(
-    client: httpx.AsyncClient, path: str, headers: dict[str, str], timeout: float = 60
-) -> httpx.Response:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
+async def participant(client: httpx.AsyncClient, path: str, headers: dict[str, str]) -> httpx.Response:
+    """The participant record, once the service has consumed the registration."""
+
+    async def recorded() -> httpx.Response | None:
         response = await client.get(path, headers=headers)
-        if response.status_code == 200 or asyncio.get_running_loop().time() > deadline:
-            return response
-        await asyncio.sleep(0.2)
+        return response if response.status_code == 200 else None
+
+    return await eventually(recorded, timeout=60, interval=0.2, what=f"{path} being recorded")
 
 
 class TestTeamRegisteredFlow:
@@ -106,7 +105,7 @@ class TestTeamRegisteredFlow:
         as_service = bearer(auth_settings, Role.SERVICE)
 
         for service in (stack.scoring, stack.grievance):
-            recorded = await eventually(service, f"/v1/participants/{team_id}", as_service)
+            recorded = await participant(service, f"/v1/participants/{team_id}", as_service)
             assert recorded.status_code == 200, recorded.text
             assert recorded.json()["name"] == response.json()["name"]
             assert recorded.json()["correlation_id"] == correlation_id
@@ -120,7 +119,7 @@ class TestTeamRegisteredFlow:
             headers=bearer(auth_settings, Role.OPERATOR),
         )
         team_id = uuid.UUID(created.json()["id"])
-        mine = await eventually(
+        mine = await participant(
             stack.scoring, f"/v1/participants/{team_id}", bearer(auth_settings, Role.TEAM, team_id)
         )
         assert mine.status_code == 200
@@ -166,17 +165,20 @@ class TestGrpc:
                     metadata=(("authorization", evaluator),),
                 )
             assert forbidden.value.code() == grpc.StatusCode.PERMISSION_DENIED
-            for _ in range(300):
+
+            async def recorded() -> scoring_pb2.Participant | None:
                 try:
-                    found = await scoring.GetParticipant(
+                    found: scoring_pb2.Participant = await scoring.GetParticipant(
                         scoring_pb2.GetParticipantRequest(team_id=team.team_id),
                         metadata=(("authorization", token),),
                     )
-                    break
                 except grpc.aio.AioRpcError as error:
                     if error.code() != grpc.StatusCode.NOT_FOUND:
                         raise
-                    await asyncio.sleep(0.2)
-            else:
-                pytest.fail("scoring never recorded the team registered over gRPC")
+                    return None
+                return found
+
+            found = await eventually(
+                recorded, timeout=60, interval=0.2, what="scoring recording the team registered over gRPC"
+            )
         assert found.name == team.name

@@ -21,6 +21,7 @@ from fmc_common.events.envelope import Envelope
 from fmc_common.events.topics import Topic
 from fmc_common.settings import AuthSettings
 from fmc_gateway.runs.models import ItemRecord
+from support.eventually import eventually
 from support.services import bearer
 
 SUITE_HASH = hashlib.sha256(b"demo suite").hexdigest()
@@ -94,20 +95,23 @@ async def wait_for_run(
     missing_ok: bool = False,
 ) -> dict[str, Any]:
     """Poll the run until ``until`` holds; ``missing_ok``: the run may not exist yet (Kafka intake)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
+    seen: list[dict[str, Any]] = []
+
+    async def reached() -> dict[str, Any] | None:
         response = await client.get(f"/v1/runs/{run_id}", headers=bearer(auth, Role.OPERATOR))
-        if not (missing_ok and response.status_code == 404):
-            assert response.status_code == 200, response.text
-            run: dict[str, Any] = response.json()
-            if until(run):
-                return run
-        elif loop.time() > deadline:
-            raise AssertionError(f"run {run_id} never appeared")
-        if loop.time() > deadline:
-            raise AssertionError(f"run never reached the expected state; last seen: {run}")
-        await asyncio.sleep(interval)
+        if missing_ok and response.status_code == 404:
+            return None
+        assert response.status_code == 200, response.text
+        run: dict[str, Any] = response.json()
+        seen.append(run)
+        return run if until(run) else None
+
+    try:
+        return await eventually(
+            reached, timeout=timeout, interval=interval, what=f"run {run_id}'s expected state"
+        )
+    except AssertionError as error:
+        raise AssertionError(f"{error}; last seen: {seen[-1] if seen else 'no run'}") from None
 
 
 def finished(run: dict[str, Any]) -> bool:

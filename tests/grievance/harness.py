@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-import pytest
 from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI
 
@@ -186,15 +185,3 @@ async def grievance_events(
 
 def of_type(envelopes: list[Envelope], suffix: str) -> list[Envelope]:
     return [e for e in envelopes if e.type == f"fmc.grievance.{suffix}.v1"]
-
-
-async def eventually(check: Callable[[], Any], timeout: float = 20.0) -> None:
-    """Await ``check()`` until it returns truthy (the scheduler and consumers work in the background)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        if await check():
-            return
-        if loop.time() > deadline:
-            pytest.fail("condition not reached in time")
-        await asyncio.sleep(0.05)

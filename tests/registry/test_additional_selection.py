@@ -3,7 +3,6 @@ the result, and a vacancy opens an additional selection with exactly the eligibl
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +15,7 @@ from fmc_common.events.topics import Topic
 from fmc_registry.seed import OTHERS, SeedResult
 from registry.factories import find_event, stage_to
 from registry.harness import Registry, created, seeded, unique
+from support.eventually import eventually
 
 REGISTRY_CONSUMERS = True  # these tests drive the registry through the events it consumes
 
@@ -76,29 +76,25 @@ def finalised(seed: SeedResult, advancing: tuple[str, ...], eliminated: dict[str
     )
 
 
-async def eventually_call(registry: Registry, programme_id: uuid.UUID, timeout: float = 30) -> dict[str, Any]:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
+async def eventually_call(registry: Registry, programme_id: uuid.UUID) -> dict[str, Any]:
+    async def opened() -> dict[str, Any] | None:
         calls = await registry.client.get(
             f"/v1/programmes/{programme_id}/selection-calls", headers=registry.operator()
         )
-        if calls.json():
-            [call] = calls.json()
-            return dict(call)
-        await asyncio.sleep(0.2)
-    raise AssertionError("no additional-selection call opened")
+        if not calls.json():
+            return None
+        [call] = calls.json()
+        return dict(call)
+
+    return await eventually(opened, interval=0.2, what="an additional-selection call opening")
 
 
-async def eventually_stage(registry: Registry, stage_id: uuid.UUID, status: str, timeout: float = 30) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
+async def eventually_stage(registry: Registry, stage_id: uuid.UUID, status: str) -> None:
+    async def reached() -> bool:
         stage = await registry.client.get(f"/v1/stages/{stage_id}", headers=registry.operator())
-        if stage.json()["status"] == status:
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"stage never became {status}")
+        return bool(stage.json()["status"] == status)
+
+    await eventually(reached, interval=0.2, what=f"the stage becoming {status}")
 
 
 async def apply(registry: Registry, call_id: str, team_id: uuid.UUID) -> Any:

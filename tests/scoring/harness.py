@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -37,6 +37,7 @@ from fmc_scoring.participants.models import Participant
 from fmc_scoring.planning import repository as planning
 from fmc_scoring.settings import ScoringSettings
 from fmc_scoring.suites import service as suites
+from support.eventually import eventually
 from support.kafka import produce_raw
 from support.services import bearer
 
@@ -80,17 +81,6 @@ class Scoring:
 async def body(response: httpx.Response, status: int = 200) -> Any:
     assert response.status_code == status, response.text
     return response.json()
-
-
-async def eventually(probe: Callable[[], Awaitable[T | None]], timeout: float = 30.0) -> T:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        found = await probe()
-        if found is not None:
-            return found
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("the condition was not met in time")
-        await asyncio.sleep(0.1)
 
 
 async def publish(bootstrap: str, event: Event) -> None:

@@ -7,7 +7,7 @@ import uuid
 from pydantic import BaseModel
 
 from fmc_common.events.grievance import DecisionKind
-from fmc_grievance.inputs import Input
+from fmc_common.inputs import Input
 
 
 class DecisionRef(BaseModel):

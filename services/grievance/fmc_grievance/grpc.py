@@ -9,11 +9,12 @@ from __future__ import annotations
 import grpc
 
 from fmc_common.auth import Role
+from fmc_common.grpc_calls import run_call
 from fmc_common.grpc_support import ServicerContext
 from fmc_common.runtime import ServiceRuntime
-from fmc_grievance.grpc_calls import run_call
+from fmc_grievance.deps import context_of
 from fmc_grievance.objections import grpc as objections_grpc
-from fmc_grievance.participants import grpc as participants_grpc
+from fmc_grievance.participants.service import participants
 from fmc_protos.grievance.v1 import grievance_pb2, grievance_pb2_grpc
 
 
@@ -24,18 +25,20 @@ class GrievanceServicer(grievance_pb2_grpc.GrievanceServiceServicer):  # type: i
     async def GetParticipant(
         self, request: grievance_pb2.GetParticipantRequest, context: ServicerContext
     ) -> grievance_pb2.Participant:
-        return await run_call(
-            self._runtime,
-            context,
-            (Role.OPERATOR, Role.SERVICE, Role.TEAM),
-            lambda ctx: participants_grpc.get_participant(ctx, request),
+        found = await participants.for_call(self._runtime, context, request.team_id)
+        return grievance_pb2.Participant(
+            team_id=str(found.team_id), name=found.name, recorded_at=found.recorded_at.isoformat()
         )
 
     async def FileObjection(
         self, request: grievance_pb2.FileObjectionRequest, context: ServicerContext
     ) -> grievance_pb2.Objection:
         return await run_call(
-            self._runtime, context, (Role.TEAM,), lambda ctx: objections_grpc.file_objection(ctx, request)
+            self._runtime,
+            context,
+            (Role.TEAM,),
+            lambda ctx: objections_grpc.file_objection(ctx, request),
+            make_context=context_of,
         )
 
     async def GetObjection(
@@ -46,6 +49,7 @@ class GrievanceServicer(grievance_pb2_grpc.GrievanceServiceServicer):  # type: i
             context,
             (Role.OPERATOR, Role.TEAM),
             lambda ctx: objections_grpc.get_objection(ctx, request),
+            make_context=context_of,
         )
 
 

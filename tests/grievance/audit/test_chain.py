@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fmc_grievance.audit.chain import (
+from fmc_common.audit.chain import (
     GENESIS,
     ChainedFields,
     ChainProblem,

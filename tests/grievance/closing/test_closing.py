@@ -15,10 +15,10 @@ from grievance.harness import (
     NOTIFIED_AT,
     Grievance,
     GrievanceDeployment,
-    eventually,
     grievance_events,
     of_type,
 )
+from support.eventually import eventually
 
 LAST_SECOND = datetime(2026, 12, 11, 23, 59, 59, tzinfo=SEOUL)
 NEXT_MIDNIGHT = datetime(2026, 12, 12, 0, 0, 0, tzinfo=SEOUL)

@@ -10,7 +10,8 @@ from fmc_common.clock import SEOUL
 from fmc_common.events.envelope import envelope_for
 from fmc_common.events.scoring import PublishedTeamOutcome, StageResultsPublished
 from fmc_common.events.topics import Topic
-from grievance.harness import Grievance, eventually, grievance_events, of_type
+from grievance.harness import Grievance, grievance_events, of_type
+from support.eventually import eventually
 from support.kafka import produce_raw
 
 PUBLISHED_AT = datetime(2026, 12, 1, 6, 30, tzinfo=UTC)  # 15:30 in Seoul

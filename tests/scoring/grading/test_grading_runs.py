@@ -20,11 +20,11 @@ from scoring.harness import (
     body,
     criteria_body,
     demo_suites,
-    eventually,
     new_stage,
     stage_events,
     start_evaluation,
 )
+from support.eventually import eventually
 
 pytestmark = [pytest.mark.broker, pytest.mark.triton]
 SUITE = "demo-en-general-mcq"

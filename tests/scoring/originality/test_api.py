@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import uuid
@@ -30,6 +29,7 @@ from fmc_scoring.originality.service import ReferenceLibraryEmpty
 from fmc_scoring.originality.synthetic import Weights
 from fmc_scoring.settings import ScoringSettings
 from support.databases import DatabaseFactory, postgres_available
+from support.eventually import eventually
 from support.services import bearer, serving
 
 PROBLEM = "application/problem+json"
@@ -234,17 +234,19 @@ async def sent_event(app: FastAPI, check_id: str, timeout: float = 20.0) -> dict
     """The verdict event from the outbox, once the relay has published it to the broker."""
     runtime = app.state.runtime
     outbox = PLATFORM.outbox
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
+
+    async def published() -> dict[str, object] | None:
         async with runtime.sessions() as session:
             rows = (await session.execute(select(outbox.c.payload, outbox.c.sent_at))).all()
         for payload, sent_at in rows:
             event: dict[str, object] = json.loads(payload)
             if event.get("subject") == f"originality-checks/{check_id}" and sent_at is not None:
                 return event
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"no published verdict event for check {check_id}")
-        await asyncio.sleep(0.2)
+        return None
+
+    return await eventually(
+        published, timeout=timeout, interval=0.2, what=f"a published verdict event for check {check_id}"
+    )
 
 
 class TestEmptyLibrary:

@@ -17,7 +17,6 @@ from scoring.harness import (
     by_name,
     criteria_body,
     demo_suites,
-    eventually,
     five_team_stage,
     grade_team,
     new_stage,
@@ -25,6 +24,7 @@ from scoring.harness import (
     stage_events,
     start_evaluation,
 )
+from support.eventually import eventually
 
 pytestmark = pytest.mark.broker
 

@@ -79,6 +79,15 @@ def context_for(runtime: ServiceRuntime, session: AsyncSession, actor: Actor, ki
     )
 
 
+def context_factory(kind: type[S]) -> Callable[[ServiceRuntime, AsyncSession, Actor], Ctx[S]]:
+    """``context_for`` bound to a service's settings class (what ``fmc_common.grpc_calls`` takes)."""
+
+    def make(runtime: ServiceRuntime, session: AsyncSession, actor: Actor) -> Ctx[S]:
+        return context_for(runtime, session, actor, kind)
+
+    return make
+
+
 @dataclass(frozen=True)
 class ContextDependencies(Generic[S]):
     """The three dependency functions a service wraps in its ``Annotated`` aliases."""

@@ -6,11 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from fmc_common.audit.schemas import ChainVerification
 from fmc_common.auth import Role
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_seq
 from fmc_common.web.problems import problem_responses
 from fmc_grievance.audit import service
-from fmc_grievance.audit.schemas import AuditPage, ChainVerification
+from fmc_grievance.audit.schemas import AuditPage
 from fmc_grievance.audit.views import audit_page
 from fmc_grievance.deps import ActorCtx
 

@@ -6,8 +6,8 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from fmc_common.events.grievance import DecisionKind
+from fmc_common.inputs import Input
 from fmc_grievance.decisions import DecisionRef, DecisionRefIn
-from fmc_grievance.inputs import Input
 from fmc_grievance.notifications.models import Outcome
 from fmc_grievance.windows.deadline import DEFAULT_OBJECTION_DAYS, MAX_OBJECTION_DAYS
 from fmc_grievance.windows.schemas import WindowOut

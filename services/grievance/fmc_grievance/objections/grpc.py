@@ -7,8 +7,8 @@ import base64
 from pydantic import ValidationError
 
 from fmc_common.errors import InvalidInput
+from fmc_common.grpc_calls import parse_uuid
 from fmc_grievance.deps import GrievanceCtx
-from fmc_grievance.grpc_calls import parse_uuid
 from fmc_grievance.objections import service, views
 from fmc_grievance.objections.schemas import ObjectionCreate, ObjectionOut
 from fmc_protos.grievance.v1 import grievance_pb2

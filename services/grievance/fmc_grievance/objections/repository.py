@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fmc_common.events.grievance import DecisionKind
+from fmc_common.idempotency import Recorded
 from fmc_grievance.objections.models import (
     OPEN_STATUSES,
     AttachmentBlob,
@@ -41,6 +43,36 @@ async def version_by_client_key(
         ObjectionVersion.objection_id == objection_id, ObjectionVersion.client_key == client_key
     )
     return await session.scalar(query.execution_options(populate_existing=True))
+
+
+@dataclass(frozen=True)
+class FilingKeys:
+    """The idempotency keys of a team's filings, kept on the objection row itself."""
+
+    session: AsyncSession
+    team_id: uuid.UUID
+
+    async def find(self, key: str) -> Recorded[Objection] | None:
+        found = await by_client_key(self.session, self.team_id, key)
+        return None if found is None else Recorded(found.request_hash, found)
+
+    async def keep(self, key: str, fingerprint: str, result: Objection) -> None:
+        """Nothing to add: the objection was inserted with its key and fingerprint."""
+
+
+@dataclass(frozen=True)
+class AmendmentKeys:
+    """The idempotency keys of an objection's amendments, kept on each version row."""
+
+    session: AsyncSession
+    objection_id: uuid.UUID
+
+    async def find(self, key: str) -> Recorded[ObjectionVersion] | None:
+        found = await version_by_client_key(self.session, self.objection_id, key)
+        return None if found is None else Recorded(found.request_hash, found)
+
+    async def keep(self, key: str, fingerprint: str, result: ObjectionVersion) -> None:
+        """Nothing to add: the version was inserted with its key and fingerprint."""
 
 
 async def next_version(session: AsyncSession, objection_id: uuid.UUID, now: datetime) -> int:

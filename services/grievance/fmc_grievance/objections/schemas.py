@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
 from fmc_common.events.grievance import ObjectionGrounds, ObjectionOutcome, ReEvaluationConcern
+from fmc_common.inputs import Input, Reason
 from fmc_grievance.decisions import DecisionRef, DecisionRefIn
-from fmc_grievance.inputs import Input, Reason, Statement
 from fmc_grievance.objections.models import ObjectionStatus
 from fmc_grievance.windows.schemas import WindowOut
 
@@ -16,6 +16,9 @@ SHA256_HEX = r"^[0-9a-f]{64}$"
 # Base64 of the largest attachment the settings may allow (20 MiB), rounded up; the settings'
 # (smaller) limits are applied to the decoded bytes.
 MAX_BASE64 = 28 * 1024 * 1024
+# A withdrawal's or a decision's reason: a word or two is not a reason, so narrower than the common bound.
+DecisionReason = Annotated[Reason, Field(min_length=10, max_length=4000)]
+Statement = Annotated[str, Field(min_length=1, max_length=20_000)]
 
 
 class AttachmentIn(Input):
@@ -48,7 +51,7 @@ class ObjectionAmend(ObjectionContent):
 
 
 class Withdrawal(Input):
-    reason: Reason
+    reason: DecisionReason
 
 
 class ReviewStart(Input):
@@ -58,7 +61,9 @@ class ReviewStart(Input):
 class DecisionIn(Input):
     # Members of the enum as a Literal: the published schema lists the values in place.
     outcome: Literal[ObjectionOutcome.ACCEPTED, ObjectionOutcome.REJECTED]
-    reason: Reason = Field(description="The written reason, given to the team (at least 10 characters)")
+    reason: DecisionReason = Field(
+        description="The written reason, given to the team (at least 10 characters)"
+    )
     concerns: list[ReEvaluationConcern] | None = Field(
         default=None,
         min_length=1,

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from fmc_common.auth import Role
 from fmc_common.errors import Forbidden, IdempotencyKeyReused, InvalidInput
 from fmc_common.events.grievance import ObjectionFiled
-from fmc_common.idempotency import request_hash
+from fmc_common.idempotency import IdempotentRequest
 from fmc_grievance.audit import service as audit
 from fmc_grievance.audit.models import AuditEntry
 from fmc_grievance.deps import GrievanceCtx
@@ -47,8 +47,9 @@ from fmc_grievance.windows.schemas import deadline_fields
 async def file(ctx: GrievanceCtx, body: ObjectionCreate, client_key: str) -> Objection:
     """A team objects to a decision it was notified of; a retry with the same key gets the same objection."""
     team_id = _own_team(ctx)
-    fingerprint = request_hash(body.model_dump(mode="json"))
-    existing = await _replay(ctx, team_id, client_key, fingerprint)
+    keys = repository.FilingKeys(ctx.session, team_id)
+    request = IdempotentRequest(keys, client_key, body.model_dump(mode="json"), what="filing")
+    existing = await request.replay()
     if existing is not None:
         return existing
     kind = body.decision.kind
@@ -56,18 +57,18 @@ async def file(ctx: GrievanceCtx, body: ObjectionCreate, client_key: str) -> Obj
     await ensure_open(ctx, notification, f"{kind} {body.decision.id}")
     assert notification is not None
     # Another request with the same key may have committed while this one waited for the lock.
-    existing = await _replay(ctx, team_id, client_key, fingerprint)
+    existing = await request.replay()
     if existing is not None:
         return existing
-    objection = _new_objection(ctx, notification, team_id, client_key, fingerprint)
+    objection = _new_objection(ctx, notification, team_id, client_key, request.fingerprint)
     raced = await _insert_once(ctx, objection)
     if raced:
         # The same key raced in for another decision: the first one won.
-        replayed = await _replay(ctx, team_id, client_key, fingerprint)
+        replayed = await request.replay()
         if replayed is None:
             raise IdempotencyKeyReused(f"the key {client_key!r} is being used for another filing")
         return replayed
-    version = await _add_version(ctx, objection, 1, body, client_key, fingerprint)
+    version = await _add_version(ctx, objection, 1, body, client_key, request.fingerprint)
     await _audit_version(ctx, objection, version, "objection.filed")
     await ctx.outbox.add(
         ctx.session,
@@ -91,19 +92,20 @@ async def amend(
     """A new complete version of the team's own objection, until its window closes or it is decided."""
     _own_team(ctx)
     objection = await readable(ctx, objection_id)
-    fingerprint = request_hash(body.model_dump(mode="json"))
-    if await _replayed_version(ctx, objection_id, client_key, fingerprint):
+    keys = repository.AmendmentKeys(ctx.session, objection_id)
+    request = IdempotentRequest(keys, client_key, body.model_dump(mode="json"), what="amendment")
+    if await request.replay() is not None:
         return objection
     notification = await notifications.get(ctx.session, objection.notification_id, lock=True)
     await ensure_open(ctx, notification, f"{objection.decision_kind} {objection.decision_id}")
-    if await _replayed_version(ctx, objection_id, client_key, fingerprint):
+    if await request.replay() is not None:
         return objection
     if objection.status not in OPEN_STATUSES:
         raise IllegalObjectionTransition(
             f"an objection that is {objection.status} cannot be amended", status=objection.status
         )
     number = await repository.next_version(ctx.session, objection_id, ctx.clock.now())
-    version = await _add_version(ctx, objection, number, body, client_key, fingerprint)
+    version = await _add_version(ctx, objection, number, body, client_key, request.fingerprint)
     await _audit_version(ctx, objection, version, "objection.amended")
     await ctx.session.refresh(objection)
     return objection
@@ -195,28 +197,6 @@ def _own_team(ctx: GrievanceCtx) -> uuid.UUID:
     ctx.actor.require(Role.TEAM)
     assert ctx.actor.team_id is not None  # a team token always carries its team
     return ctx.actor.team_id
-
-
-async def _replay(
-    ctx: GrievanceCtx, team_id: uuid.UUID, client_key: str, fingerprint: str
-) -> Objection | None:
-    existing = await repository.by_client_key(ctx.session, team_id, client_key)
-    if existing is None:
-        return None
-    if existing.request_hash != fingerprint:
-        raise IdempotencyKeyReused(f"the key {client_key!r} was already used for another filing")
-    return existing
-
-
-async def _replayed_version(
-    ctx: GrievanceCtx, objection_id: uuid.UUID, client_key: str, fingerprint: str
-) -> bool:
-    existing = await repository.version_by_client_key(ctx.session, objection_id, client_key)
-    if existing is None:
-        return False
-    if existing.request_hash != fingerprint:
-        raise IdempotencyKeyReused(f"the key {client_key!r} was already used for another amendment")
-    return True
 
 
 async def _add_version(

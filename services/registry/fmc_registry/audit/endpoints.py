@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from fmc_common.audit.schemas import AuditEntryOut, AuditPage
 from fmc_common.errors import InvalidInput
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
 from fmc_common.web.problems import problem_responses
 from fmc_registry.audit import service
-from fmc_registry.audit.schemas import AuditEntryOut, AuditPage
 from fmc_registry.deps import OperatorCtx
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
@@ -34,7 +34,9 @@ async def list_audit_entries(
         after = int(raw) if raw else None
     except ValueError as exc:
         raise InvalidInput("the cursor is not valid") from exc
-    rows = await service.page(ctx, entity_type=entity_type, entity_id=entity_id, after=after, limit=limit + 1)
+    rows = await service.page(
+        ctx.session, entity_type=entity_type, entity_id=entity_id, after=after, limit=limit + 1
+    )
     more = len(rows) > limit
     rows = rows[:limit]
     return AuditPage(

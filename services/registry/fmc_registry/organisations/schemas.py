@@ -5,7 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from fmc_registry.inputs import Input, Name
+from fmc_common.inputs import Input, Name
 from fmc_registry.organisations.models import OrganisationKind, ProgrammeRole
 
 

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from fmc_registry.inputs import MAX_WON, Input, Name
+from fmc_common.inputs import MAX_WON, Input, Name
 from fmc_registry.lifecycle import StageStatus
 from fmc_registry.programmes.models import Stage
 from fmc_registry.programmes.schedule import objection_deadline

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from fmc_registry.inputs import Input, Reason
+from fmc_common.inputs import Input, Reason
 from fmc_registry.selection.models import CallStatus, EligibilityBasis
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fmc_registry.inputs import Input, Reason
+from fmc_common.inputs import Input, Reason
 from fmc_registry.lifecycle import StageStatus
 
 

@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Header, status
 
 from fmc_common.auth import Role
+from fmc_common.idempotency import StoredResponses, once
 from fmc_common.web.problems import problem_responses
-from fmc_registry import idempotent
+from fmc_registry.base import PLATFORM
 from fmc_registry.deps import ActorCtx, OperatorCtx
 from fmc_registry.submissions import service
 from fmc_registry.submissions.models import Submission
@@ -53,15 +54,15 @@ async def register_submission(
         return out(await service.register_submission(ctx, stage_id, team_id, body))
 
     payload = {"stage_id": str(stage_id), "team_id": str(team_id), "body": body.model_dump(mode="json")}
-    return await idempotent.once(
-        ctx,
+    responses = StoredResponses(
+        ctx.session,
+        PLATFORM,
+        ctx.clock,
         operation="register-submission",
-        key=idempotency_key,
-        payload=payload,
-        status_code=201,
+        caller=ctx.actor,
         model=SubmissionOut,
-        run=run,
     )
+    return await once(responses, idempotency_key, payload, run)
 
 
 @router.get(

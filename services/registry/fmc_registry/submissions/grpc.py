@@ -9,10 +9,11 @@ from pydantic import ValidationError
 
 from fmc_common.auth import Role
 from fmc_common.errors import InvalidInput
+from fmc_common.grpc_calls import parse_uuid
+from fmc_common.idempotency import StoredResponses, once
 from fmc_protos.registry.v1 import registry_pb2
-from fmc_registry import idempotent
+from fmc_registry.base import PLATFORM
 from fmc_registry.deps import RegistryCtx
-from fmc_registry.grpc_calls import parse_uuid
 from fmc_registry.submissions import service
 from fmc_registry.submissions.schemas import SubmissionCreate, SubmissionOut
 
@@ -83,13 +84,18 @@ async def register_submission(
 
     # Same operation and payload as REST: a retry may switch between the two adapters.
     payload = {"stage_id": str(stage_id), "team_id": str(team_id), "body": body.model_dump(mode="json")}
-    result = await idempotent.once(
-        ctx,
-        operation="register-submission",
-        key=request.idempotency_key or None,
-        payload=payload,
-        status_code=201,
-        model=SubmissionOut,
-        run=run,
+    result = await once(
+        StoredResponses(
+            ctx.session,
+            PLATFORM,
+            ctx.clock,
+            operation="register-submission",
+            caller=ctx.actor,
+            model=SubmissionOut,
+            status_code=201,
+        ),
+        request.idempotency_key or None,
+        payload,
+        run,
     )
     return to_message(result)

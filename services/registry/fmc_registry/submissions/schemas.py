@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from fmc_registry.inputs import Input, Name
+from fmc_common.inputs import Input, Name
 from fmc_registry.submissions.models import GpuPool, Protocol
 
 Text = Annotated[str, Field(min_length=1, max_length=5000)]

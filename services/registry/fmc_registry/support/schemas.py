@@ -5,7 +5,7 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from fmc_registry.inputs import Input, Won
+from fmc_common.inputs import Input, Won
 from fmc_registry.support.models import GpuModel, PoolKind
 
 

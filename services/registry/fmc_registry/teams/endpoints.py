@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, status
 
 from fmc_common.auth import Role
+from fmc_common.idempotency import StoredResponses, once
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from fmc_common.web.problems import problem_responses
-from fmc_registry import idempotent
+from fmc_registry.base import PLATFORM
 from fmc_registry.deps import ActorCtx, AnyoneCtx, OperatorCtx
 from fmc_registry.lifecycle import TeamStatus, public_status
 from fmc_registry.teams import repository, service
@@ -67,15 +68,10 @@ async def register_team(
 
     # Scope and payload as before members and programmes existed: old keys still match.
     payload = body.model_dump(exclude_defaults=True, mode="json")
-    return await idempotent.once(
-        ctx,
-        operation="register-team",
-        key=idempotency_key,
-        payload=payload,
-        status_code=201,
-        model=TeamOut,
-        run=run,
+    responses = StoredResponses(
+        ctx.session, PLATFORM, ctx.clock, operation="register-team", caller=ctx.actor, model=TeamOut
     )
+    return await once(responses, idempotency_key, payload, run)
 
 
 @router.get(

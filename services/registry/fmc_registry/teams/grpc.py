@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fmc_common.auth import Role
 from fmc_common.errors import InvalidInput
+from fmc_common.grpc_calls import parse_uuid
+from fmc_common.idempotency import StoredResponses, once
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from fmc_protos.registry.v1 import registry_pb2
-from fmc_registry import idempotent
+from fmc_registry.base import PLATFORM
 from fmc_registry.deps import RegistryCtx
-from fmc_registry.grpc_calls import parse_uuid
 from fmc_registry.lifecycle import TeamStatus
 from fmc_registry.teams import service
 from fmc_registry.teams.models import Team
@@ -40,14 +41,19 @@ async def register_team(ctx: RegistryCtx, request: registry_pb2.RegisterTeamRequ
         application = service.Application(name=name, lead_organisation=lead)
         return TeamOut.model_validate(await service.register_team(ctx, application))
 
-    team = await idempotent.once(
-        ctx,
-        operation="register-team",
-        key=request.idempotency_key or None,
-        payload={"name": name, "lead_organisation": lead},
-        status_code=201,
-        model=TeamOut,
-        run=run,
+    team = await once(
+        StoredResponses(
+            ctx.session,
+            PLATFORM,
+            ctx.clock,
+            operation="register-team",
+            caller=ctx.actor,
+            model=TeamOut,
+            status_code=201,
+        ),
+        request.idempotency_key or None,
+        {"name": name, "lead_organisation": lead},
+        run,
     )
     return _to_message(team)
 

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from fmc_registry.inputs import Input, Name, Reason
+from fmc_common.inputs import Input, Name, Reason
 from fmc_registry.lifecycle import EliminationReason, TeamStatus
 
 

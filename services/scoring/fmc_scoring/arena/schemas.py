@@ -5,8 +5,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from fmc_common.inputs import Input
 from fmc_scoring.arena.standings import Choice
-from fmc_scoring.inputs import Input
 
 
 class BattleIn(Input):

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, model_validator
 
-from fmc_scoring.inputs import Input
+from fmc_common.inputs import Input
 from fmc_scoring.values import Part
 
 

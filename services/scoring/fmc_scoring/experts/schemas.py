@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from fmc_scoring.inputs import Input, Name
+from fmc_common.inputs import Input, Name
 
 Affiliation = Annotated[str, Field(min_length=1, max_length=200)]
 

@@ -5,16 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Query, status
 
 from fmc_common.auth import Actor, Role
 from fmc_common.errors import InvalidInput
-from fmc_common.idempotency import IdempotencyStore, StoredResponse, request_hash
+from fmc_common.idempotency import StoredResponses, once
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
-from fmc_common.web.deps import OperatorOnly, RuntimeDep, SessionDep
 from fmc_common.web.problems import problem_responses
 from fmc_scoring.base import PLATFORM
-from fmc_scoring.deps import ActorCtx, OperatorCtx, SettingsDep
+from fmc_scoring.deps import ActorCtx, OperatorCtx
 from fmc_scoring.originality import repository, service
 from fmc_scoring.originality.models import OriginalityCheck
 from fmc_scoring.originality.schemas import (
@@ -104,11 +103,7 @@ async def get_donor(donor_id: uuid.UUID, ctx: OperatorCtx) -> DonorOut:
 )
 async def run_check(
     body: CheckCreate,
-    runtime: RuntimeDep,
-    settings: SettingsDep,
-    response: Response,
-    session: SessionDep,
-    actor: OperatorOnly,
+    ctx: OperatorCtx,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> CheckOut:
     """Compare a team's submitted weights with every donor model, module by module. Operators only.
@@ -116,31 +111,25 @@ async def run_check(
     Returns the verdict (`original`, `reused` or `needs-review`) and the report explaining it, and
     emits `OriginalityVerdictIssued`. Send an `Idempotency-Key` header to make retries safe.
     """
-    store = IdempotencyStore(PLATFORM, runtime.clock)
-    scope = f"originality-check:{actor.subject}"
-    fingerprint = request_hash(body.model_dump(mode="json"))
-    if idempotency_key is not None:
-        stored = await store.lookup(session, scope, idempotency_key, fingerprint)
-        if stored is not None:
-            response.status_code = stored.status_code
-            return CheckOut.model_validate(stored.body)
-    check = await service.run_check(
-        session,
-        runtime.outbox,
-        runtime.clock,
-        settings.originality_weights_root,
-        stage_id=body.stage_id,
-        team_id=body.team_id,
-        submission_id=body.submission_id,
-        weights_path=body.weights_path,
-        actor=actor.subject,
-    )
-    out = _check_out(check)
-    if idempotency_key is not None:
-        await store.store(
-            session, scope, idempotency_key, fingerprint, StoredResponse(201, out.model_dump(mode="json"))
+
+    async def run() -> CheckOut:
+        check = await service.run_check(
+            ctx.session,
+            ctx.outbox,
+            ctx.clock,
+            ctx.settings.originality_weights_root,
+            stage_id=body.stage_id,
+            team_id=body.team_id,
+            submission_id=body.submission_id,
+            weights_path=body.weights_path,
+            actor=ctx.actor.subject,
         )
-    return out
+        return _check_out(check)
+
+    responses = StoredResponses(
+        ctx.session, PLATFORM, ctx.clock, operation="originality-check", caller=ctx.actor, model=CheckOut
+    )
+    return await once(responses, idempotency_key, body.model_dump(mode="json"), run)
 
 
 @router.get(

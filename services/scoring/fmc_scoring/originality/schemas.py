@@ -9,13 +9,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from fmc_common.events.vocabulary import Verdict
+from fmc_common.inputs import printable
 from fmc_scoring.originality.report import Method
-
-
-def _printable(value: str) -> str:
-    if not value.isprintable():
-        raise ValueError("must not contain control characters")
-    return value
 
 
 class DonorCreate(BaseModel):
@@ -31,7 +26,7 @@ class DonorCreate(BaseModel):
         description="A .safetensors file, a sharded index or a directory, relative to the weights root",
     )
 
-    _check = field_validator("name", "revision", "weights_path")(_printable)
+    _check = field_validator("name", "revision", "weights_path")(printable)
 
 
 class DonorOut(BaseModel):
@@ -66,7 +61,7 @@ class CheckCreate(BaseModel):
         description="The submission's weights manifest: a .safetensors file, an index or a directory",
     )
 
-    _check = field_validator("weights_path")(_printable)
+    _check = field_validator("weights_path")(printable)
 
 
 class ModuleFindingOut(BaseModel):

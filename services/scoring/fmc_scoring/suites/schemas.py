@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fmc_scoring.inputs import Input, Language, Name, Slug, Version
+from fmc_common.inputs import Input, Language, Name, Slug, Version
 from fmc_scoring.values import ItemKind
 
 Text = Annotated[str, Field(min_length=1, max_length=20_000)]
