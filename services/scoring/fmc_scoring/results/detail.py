@@ -73,13 +73,29 @@ ExpertPart = Annotated[ExpertInput | None, _EMPTY_IN, _EMPTY_OUT]
 UserPart = Annotated[UserInput | None, _EMPTY_IN, _EMPTY_OUT]
 
 
+def _suites_with_their_key(value: Any) -> Any:
+    """Rows stored before suite figures carried ``suite_key``/``suite_version`` still read: the
+    label they are filed under (``key@version``) says the same."""
+    if not isinstance(value, dict):
+        return value
+    filled = {}
+    for label, figures in value.items():
+        if isinstance(figures, dict) and "suite_key" not in figures and isinstance(label, str):
+            key, _, version = label.rpartition("@")
+            figures = {**figures, "suite_key": key or label, "suite_version": version}
+        filled[label] = figures
+    return filled
+
+
 class TeamInputs(BaseModel):
     """Where each of a team's numbers comes from (shown to operators, and to the team for its own).
 
     ``suites`` is keyed by the suite's label (``key@version``), as the criteria's rules are.
     """
 
-    suites: dict[str, SuiteInput] = Field(default_factory=dict)
+    suites: Annotated[dict[str, SuiteInput], BeforeValidator(_suites_with_their_key)] = Field(
+        default_factory=dict
+    )
     expert: ExpertPart = None
     user: UserPart = None
     originality: OriginalityInput = Field(default_factory=OriginalityInput)
