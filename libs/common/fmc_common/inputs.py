@@ -8,9 +8,11 @@ declaring a second type.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import types
+import typing
+from typing import Annotated, Any, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 # Bounds on amounts keep every sum far inside a signed 64-bit column (10^15 won = a million billion).
 MAX_WON = 10**15
@@ -39,10 +41,35 @@ def has_nul(value: Any) -> bool:
     return False
 
 
-class Input(BaseModel):
-    """A request body: unknown fields are refused, strings are trimmed and free of NUL characters."""
+def _is_number(annotation: Any) -> bool:
+    """int or float, possibly optional or annotated (bool is not a number here)."""
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _is_number(typing.get_args(annotation)[0])
+    if origin is Union or origin is types.UnionType:
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return bool(members) and all(_is_number(a) for a in members)
+    return annotation in (int, float)
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+class Input(BaseModel):
+    """A request body: unknown fields are refused, strings are trimmed and free of NUL characters.
+
+    Numbers are numbers: money, counts and scores refuse ``true`` and ``"1"`` (pydantic's lax mode
+    would take both), and floats must be finite (no NaN, no Infinity).
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _numbers_are_numbers(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name, field in cls.model_fields.items():
+                key = field.alias or name
+                if key in data and _is_number(field.annotation) and isinstance(data[key], bool | str | bytes):
+                    raise ValueError(f"{key} must be a number, not {type(data[key]).__name__}")
+        return data
 
     @field_validator("*", mode="after")
     @classmethod

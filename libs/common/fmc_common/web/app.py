@@ -11,6 +11,7 @@ from fmc_common.runtime import ServiceRuntime
 from fmc_common.web.health import router as health_router
 from fmc_common.web.limits import RequestLimitsMiddleware, UnexpectedErrorMiddleware
 from fmc_common.web.middleware import CorrelationMiddleware
+from fmc_common.web.openapi import install_problem_openapi
 from fmc_common.web.problems import install_problem_handlers
 
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -37,6 +38,7 @@ def build_app(
     app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
     app.state.runtime = runtime
     install_problem_handlers(app)
+    install_problem_openapi(app)
     # Outermost last: correlation id and metrics see every answer, limits apply before any work.
     app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(RequestLimitsMiddleware, max_body_bytes=max_body_bytes)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
 from fmc_common.auth import Role
-from fmc_common.errors import InvalidInput
 from fmc_common.events.inference import DecodingParameters
-from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, encode_cursor
 from fmc_common.web.problems import problem_responses
 from fmc_gateway.deps import CurrentActor, OperatorOnly, SessionDep, SettingsDep
 from fmc_gateway.endpoints import service
@@ -94,12 +92,7 @@ async def list_endpoints(
 ) -> EndpointPage:
     """Triton endpoints known from submissions and runs, with their last readiness check."""
     actor.require(Role.OPERATOR, Role.SERVICE)
-    raw = decode_cursor(cursor)
-    try:
-        after = uuid.UUID(raw) if raw else None
-    except ValueError as exc:
-        raise InvalidInput("the cursor is not valid") from exc
-    rows = await service.page(session, after, limit + 1)
+    rows = await service.page(session, after_id(cursor), limit + 1)
     has_more = len(rows) > limit
     rows = rows[:limit]
     return EndpointPage(

@@ -8,8 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from fmc_common.auth import Role
-from fmc_common.errors import InvalidInput
-from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, after_seq, encode_cursor
 from fmc_common.web.problems import problem_responses
 from fmc_gateway.deps import CurrentActor, RuntimeDep, SessionDep, SettingsDep
 from fmc_gateway.endpoints.models import Endpoint
@@ -146,12 +145,8 @@ async def list_responses(
     status is `completed`; `responses_sha256` on the run is the hash over all of them.
     """
     run = await service.get_run(session, run_id, actor)
-    after_raw = decode_cursor(cursor)
-    try:
-        after = int(after_raw) if after_raw is not None else -1
-    except ValueError as exc:
-        raise InvalidInput("the cursor is not valid") from exc
-    records = await repository.page_responses(session, run_id, after, limit + 1)
+    after = after_seq(cursor)
+    records = await repository.page_responses(session, run_id, -1 if after is None else after, limit + 1)
     has_more = len(records) > limit
     records = records[:limit]
     return ResponsePage(
@@ -164,8 +159,4 @@ async def list_responses(
 
 
 def _uuid_cursor(cursor: str | None) -> uuid.UUID | None:
-    raw = decode_cursor(cursor)
-    try:
-        return uuid.UUID(raw) if raw else None
-    except ValueError as exc:
-        raise InvalidInput("the cursor is not valid") from exc
+    return after_id(cursor)

@@ -7,8 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from fmc_common.audit.schemas import AuditEntryOut, AuditPage
-from fmc_common.errors import InvalidInput
-from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_seq, encode_cursor
 from fmc_common.web.problems import problem_responses
 from fmc_registry.audit import service
 from fmc_registry.deps import OperatorCtx
@@ -29,13 +28,8 @@ async def list_audit_entries(
     Operators only. The trail is append-only: there is no endpoint to change it, and the database
     refuses updates and deletes of its rows.
     """
-    raw = decode_cursor(cursor)
-    try:
-        after = int(raw) if raw else None
-    except ValueError as exc:
-        raise InvalidInput("the cursor is not valid") from exc
     rows = await service.page(
-        ctx.session, entity_type=entity_type, entity_id=entity_id, after=after, limit=limit + 1
+        ctx.session, entity_type=entity_type, entity_id=entity_id, after=after_seq(cursor), limit=limit + 1
     )
     more = len(rows) > limit
     rows = rows[:limit]

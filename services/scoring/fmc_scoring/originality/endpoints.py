@@ -8,9 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, status
 
 from fmc_common.auth import Actor, Role
-from fmc_common.errors import InvalidInput
 from fmc_common.idempotency import StoredResponses, once
-from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, encode_cursor
 from fmc_common.web.problems import problem_responses
 from fmc_scoring.base import PLATFORM
 from fmc_scoring.deps import ActorCtx, OperatorCtx
@@ -30,11 +29,7 @@ router = APIRouter(prefix="/v1/originality", tags=["originality"])
 
 
 def _after(cursor: str | None) -> uuid.UUID | None:
-    raw = decode_cursor(cursor)
-    try:
-        return uuid.UUID(raw) if raw else None
-    except ValueError as exc:
-        raise InvalidInput("the cursor is not valid") from exc
+    return after_id(cursor)
 
 
 @router.post(
