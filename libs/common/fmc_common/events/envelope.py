@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import to_json
 
 if TYPE_CHECKING:
@@ -15,10 +16,36 @@ if TYPE_CHECKING:
 CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
 
 
-class Envelope(BaseModel):
-    """What travels on every topic. ``data`` is validated against the event model named by ``type``."""
+# CloudEvents 1.0: extension attribute names are 1-20 lower-case letters or digits; values are
+# strings, integers or booleans in JSON. A partner's tracing (``traceparent``) must not make an event
+# undeliverable; a flood of attributes or an object-valued one is still refused.
+_EXTENSION_NAME = re.compile(r"^[a-z0-9]{1,20}$")
+MAX_EXTENSIONS = 16
+MAX_EXTENSION_VALUE = 2048
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+
+class Envelope(BaseModel):
+    """What travels on every topic. ``data`` is validated against the event model named by ``type``.
+
+    Extension attributes (CloudEvents 1.0, section 3.1.4) are kept as they came, within bounds.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    @model_validator(mode="after")
+    def _extensions_as_the_spec_allows(self) -> Envelope:
+        extensions = self.model_extra or {}
+        if len(extensions) > MAX_EXTENSIONS:
+            raise ValueError(f"at most {MAX_EXTENSIONS} extension attributes")
+        for name, value in extensions.items():
+            if not _EXTENSION_NAME.match(name):
+                raise ValueError(f"extension attribute {name!r}: names are 1-20 lower-case letters or digits")
+            if isinstance(value, str):
+                if len(value) > MAX_EXTENSION_VALUE:
+                    raise ValueError(f"extension attribute {name!r} is longer than {MAX_EXTENSION_VALUE}")
+            elif not isinstance(value, bool | int):
+                raise ValueError(f"extension attribute {name!r} must be a string, an integer or a boolean")
+        return self
 
     specversion: Literal["1.0"] = "1.0"
     id: str = Field(min_length=1, max_length=64)
