@@ -31,7 +31,10 @@ def problem_document(document: dict[str, Any]) -> dict[str, Any]:
             if "422" in responses:
                 responses["422"] = _problem(responses["422"].get("description") or "validation-failed")
             if "requestBody" in operation:
-                responses.setdefault("400", _problem("bad-request: the body is not valid JSON"))
+                responses.setdefault(
+                    "400",
+                    _problem("bad-request: the body could not be parsed (for example, nested too deeply)"),
+                )
                 responses.setdefault("413", _problem("payload-too-large: the body is over the size limit"))
     text = repr(document.get("paths", {}))
     schemas = document.get("components", {}).get("schemas", {})
