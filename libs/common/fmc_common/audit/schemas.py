@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fmc_common.audit.chain import ChainProblem
+from fmc_common.audit.chain import GENESIS, ChainProblem
 
 
 class _Entry(BaseModel):
@@ -51,6 +51,13 @@ class ChainVerification(BaseModel):
     first_broken_seq: int | None = Field(description="Where the chain breaks (null when intact)")
     problem: ChainProblem | None = Field(
         description="hash-mismatch: the entry was altered; link-broken / sequence-gap: entries were "
-        "removed, inserted or reordered; head-mismatch: the last entries were removed"
+        "removed, inserted or reordered; head-mismatch: the last entries were removed; anchor-mismatch: "
+        "the anchor's entry is gone or has another hash (the tail was rewound or re-chained)"
     )
     checked_at: datetime
+    head_seq: int = Field(
+        default=0,
+        description="Sequence number of the last entry found intact (the head, when intact); 0: none",
+    )
+    head_hash: str = Field(default=GENESIS, description="Hash of that entry (64 zeros when there is none)")
+    head_at: datetime | None = Field(default=None, description="When that entry was written")
