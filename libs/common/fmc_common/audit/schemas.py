@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fmc_common.audit.chain import GENESIS, ChainProblem
+from fmc_common.audit.chain import ChainProblem
 
 
 class _Entry(BaseModel):
@@ -56,8 +56,7 @@ class ChainVerification(BaseModel):
     )
     checked_at: datetime
     head_seq: int = Field(
-        default=0,
-        description="Sequence number of the last entry found intact (the head, when intact); 0: none",
+        description="Sequence number of the last entry found intact (the head, when intact); 0: none"
     )
-    head_hash: str = Field(default=GENESIS, description="Hash of that entry (64 zeros when there is none)")
-    head_at: datetime | None = Field(default=None, description="When that entry was written")
+    head_hash: str = Field(description="Hash of that entry (64 zeros when there is none)")
+    head_at: datetime | None = Field(description="When that entry was written (null when there is none)")
