@@ -81,6 +81,10 @@ class AuditCheckpointer:
         if self._last is None:
             return True
         grown = head.seq - self._last.seq
+        if grown < 0:
+            # Only a rewind behind the service's back moves the head back; the checkpoints kept
+            # elsewhere prove it, this line only says so early.
+            log.error("the audit head went back", extra={"seq": head.seq, "checkpointed_seq": self._last.seq})
         if grown <= 0:
             return False
         waited = (now - self._last.when).total_seconds()
