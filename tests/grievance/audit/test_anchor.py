@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -186,7 +187,7 @@ class TestAnchoredVerification:
             assert (report["intact"], report["head_seq"]) == (True, 10)
 
     async def test_a_rewound_tail_passes_plain_verification_but_not_a_checkpoint(
-        self, anchored: GrievanceDeployment, engine: AsyncEngine
+        self, anchored: GrievanceDeployment, engine: AsyncEngine, caplog: pytest.LogCaptureFixture
     ) -> None:
         async with anchored.running() as service:
             await five_entries(service)
@@ -204,6 +205,11 @@ class TestAnchoredVerification:
                 5,
                 3,
             )
+
+            async def alarmed() -> bool:  # the running service noticed too
+                return any(r.getMessage() == "the audit head went back" for r in caplog.records)
+
+            assert await eventually(alarmed, timeout=10, what="the checkpoint loop's alarm")
 
     async def test_a_rechained_tail_passes_plain_verification_but_not_a_checkpoint(
         self, anchored: GrievanceDeployment, engine: AsyncEngine
@@ -260,6 +266,9 @@ class TestCheckpointEvent:
         async with anchored.running() as service:
             await five_entries(service)
             head = await verification(service)
+            # Every 2 entries, or once the interval passed on the service's clock with anything new:
+            # past it, the head is published whichever entry the loop saw last.
+            service.clock.advance(timedelta(seconds=1))
 
             async def published() -> bool:
                 return bool(await checkpoints_on(broker, lambda e: e.data["hash"] == head["head_hash"]))

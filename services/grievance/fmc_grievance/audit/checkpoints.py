@@ -82,9 +82,10 @@ class AuditCheckpointer:
             return True
         grown = head.seq - self._last.seq
         if grown < 0:
-            # Only a rewind behind the service's back moves the head back; the checkpoints kept
-            # elsewhere prove it, this line only says so early.
+            # Only a rewind behind the service's back (or a restore from a backup) moves the head back;
+            # the checkpoints kept elsewhere prove it, this line only says so early, once.
             log.error("the audit head went back", extra={"seq": head.seq, "checkpointed_seq": self._last.seq})
+            self._last = _Published(head.seq, now)
         if grown <= 0:
             return False
         waited = (now - self._last.when).total_seconds()
