@@ -39,6 +39,7 @@ FRAMEWORKS = frozenset(
 PURE: dict[str, tuple[str, ...]] = {
     "fmc_common": (
         "audit.chain",
+        "audit.checkpoint",
         "clock",
         "correlation",
         "deadlines",

@@ -47,7 +47,7 @@ SUPPORTED_KUSTOMIZE_FIELDS = {
 }
 CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "PersistentVolume", "StorageClass"}
 # Secrets the platform expects to exist but never ships (docs/operations.md says how to create them).
-EXTERNAL_SECRETS = {"fmc-auth", "fmc-backup-s3"}
+EXTERNAL_SECRETS = {"fmc-auth", "fmc-backup-s3", "fmc-grievance-audit"}
 GPU_POOLS = {"h100": "H100", "b200": "B200"}
 
 Resource = dict[str, Any]

@@ -1,4 +1,5 @@
-"""Composition root of grievance: settings -> runtime (consumers, gRPC, closing scheduler) -> FastAPI app."""
+"""Composition root of grievance: settings -> runtime (consumers, gRPC, closing scheduler, audit
+checkpoints) -> FastAPI app."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from fmc_common.clock import Clock, default_clock
 from fmc_common.runtime import ServiceRuntime
 from fmc_common.web.app import build_app
 from fmc_grievance import grpc as grievance_grpc
+from fmc_grievance.audit.checkpoints import AuditCheckpointer
 from fmc_grievance.audit.endpoints import router as audit_router
 from fmc_grievance.closing.endpoints import router as closing_router
 from fmc_grievance.closing.scheduler import ClosingScheduler
@@ -56,16 +58,20 @@ def create_app(settings: GrievanceSettings | None = None, clock: Clock | None = 
     app = build_app(runtime, title="FMC grievance", description=DESCRIPTION, routers=ROUTERS)
     scheduler = ClosingScheduler(runtime, settings.closing_poll_interval_seconds)
     runtime.provide(scheduler)
+    checkpointer = AuditCheckpointer(runtime, settings)
+    runtime.provide(checkpointer)
     runtime_lifespan = app.router.lifespan_context
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # The scheduler runs only while the runtime does: after migrations, stopped before the engine.
+        # The loops run only while the runtime does: after migrations, stopped before the engine.
         async with runtime_lifespan(app):
             scheduler.start()
+            checkpointer.start()
             try:
                 yield
             finally:
+                await checkpointer.stop()
                 await scheduler.stop()
 
     app.router.lifespan_context = lifespan

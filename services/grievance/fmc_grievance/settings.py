@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from fmc_common.settings import ServiceSettings, WithInfrastructure
@@ -38,4 +38,22 @@ class GrievanceSettings(ServiceSettings, WithInfrastructure):
     )
     attachment_types: tuple[str, ...] = Field(
         default=DEFAULT_ATTACHMENT_TYPES, description="Media types an attachment may have."
+    )
+    audit_checkpoint_key: SecretStr | None = Field(
+        default=None,
+        min_length=32,
+        description="Key signing the audit checkpoints (HMAC-SHA256), from the environment only; "
+        "the keepers of the checkpoints hold it too. Unset: no checkpoints are published.",
+    )
+    audit_checkpoint_key_id: str = Field(
+        default="1", min_length=1, max_length=64, description="Names the key in each checkpoint (rotation)."
+    )
+    audit_checkpoint_every_seconds: float = Field(
+        default=600.0, gt=0, le=86_400, description="A checkpoint at least this often while the trail grows."
+    )
+    audit_checkpoint_every_entries: int = Field(
+        default=1000,
+        ge=1,
+        le=1_000_000,
+        description="A checkpoint at the latest after this many new entries.",
     )

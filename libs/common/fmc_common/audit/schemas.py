@@ -51,6 +51,12 @@ class ChainVerification(BaseModel):
     first_broken_seq: int | None = Field(description="Where the chain breaks (null when intact)")
     problem: ChainProblem | None = Field(
         description="hash-mismatch: the entry was altered; link-broken / sequence-gap: entries were "
-        "removed, inserted or reordered; head-mismatch: the last entries were removed"
+        "removed, inserted or reordered; head-mismatch: the last entries were removed; anchor-mismatch: "
+        "the anchor's entry is gone or has another hash (the tail was rewound or re-chained)"
     )
     checked_at: datetime
+    head_seq: int = Field(
+        description="Sequence number of the last entry found intact (the head, when intact); 0: none"
+    )
+    head_hash: str = Field(description="Hash of that entry (64 zeros when there is none)")
+    head_at: datetime | None = Field(description="When that entry was written (null when there is none)")

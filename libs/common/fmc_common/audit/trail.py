@@ -12,7 +12,15 @@ from typing import Any, Generic, Protocol, TypeVar
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fmc_common.audit.chain import ChainedFields, ChainReport, ChainVerifier, StoredEntry
+from fmc_common.audit.chain import (
+    EMPTY_HEAD,
+    Anchor,
+    ChainedFields,
+    ChainHead,
+    ChainReport,
+    ChainVerifier,
+    StoredEntry,
+)
 from fmc_common.audit.tables import HEAD_ID, AuditEntryColumns, AuditHeadColumns, ChainedAuditEntryColumns
 from fmc_common.auth import Actor
 from fmc_common.clock import Clock
@@ -136,9 +144,22 @@ class ChainedAuditTrail(Generic[C, H]):
             query = query.where(self.entry.team_id == team_id)
         return list(await session.scalars(query))
 
-    async def verify(self, session: AsyncSession) -> ChainReport:
-        """Recompute the whole chain from the stored rows, a batch at a time; compare with the head."""
-        verifier = ChainVerifier()
+    async def head_entry(self, session: AsyncSession) -> ChainHead:
+        """The head as the entries state it (sequence number, hash, time of the last entry), unverified."""
+        head = await session.get(self.head, HEAD_ID)
+        if head is None:
+            raise AuditHeadMissing()
+        if head.seq == 0:
+            return EMPTY_HEAD
+        entry = await session.get(self.entry, head.seq)
+        if entry is None:  # the head names an entry that is gone: verification reports where
+            return ChainHead(head.seq, head.hash)
+        return ChainHead(entry.seq, entry.hash, entry.at)
+
+    async def verify(self, session: AsyncSession, anchor: Anchor | None = None) -> ChainReport:
+        """Recompute the whole chain from the stored rows, a batch at a time; compare with the head
+        and, given one, with an anchor (a head kept elsewhere earlier)."""
+        verifier = ChainVerifier(anchor)
         after = 0
         while verifier.broken is None:
             rows = await self.page(session, after=after, limit=VERIFY_BATCH)

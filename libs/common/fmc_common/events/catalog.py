@@ -8,6 +8,7 @@ from typing import Any
 
 from fmc_common.events.base import Event
 from fmc_common.events.grievance import (
+    AuditCheckpointed,
     GrievanceWindowClosed,
     ObjectionDecided,
     ObjectionFiled,
@@ -61,6 +62,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     ObjectionDecided,
     ReEvaluationRequested,
     GrievanceWindowClosed,
+    AuditCheckpointed,
     RunGraded,
     StageResultProposed,
     StageResultDetailed,

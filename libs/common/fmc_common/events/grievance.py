@@ -1,8 +1,9 @@
 """Events emitted by grievance: notifications, objections, decisions, re-evaluations, closed windows.
 
-All on ``Topic.GRIEVANCE`` keyed by stage id, so that everything about one stage stays in order
-(an accepted objection's ``ReEvaluationRequested`` always precedes the stage's
-``GrievanceWindowClosed``). They carry facts and references, never a score or a rank.
+All on ``Topic.GRIEVANCE`` (internal, never partner-facing) keyed by stage id, so that everything
+about one stage stays in order (an accepted objection's ``ReEvaluationRequested`` always precedes the
+stage's ``GrievanceWindowClosed``); ``AuditCheckpointed`` is keyed by its trail, so checkpoints stay
+in order among themselves. They carry facts and references, never a score or a rank.
 
 A *decision* is what a team may object to: a stage's published result (``stage-result``, its id
 is the stage id) or a selection decision of the registry (``selection-decision``, its id is the
@@ -146,3 +147,31 @@ class GrievanceWindowClosed(_StageEvent):
 
     def subject(self) -> str | None:
         return f"stages/{self.stage_id}"
+
+
+class AuditCheckpointed(Event):
+    """The audit trail's head at a moment, signed, for a copy kept outside grievance's database.
+
+    A keeper (a partner, an object store) checks the signature and keeps the checkpoint; an operator
+    later verifies the trail against it (``GET /v1/audit/verification?anchor_seq=&anchor_hash=``),
+    which catches a tail rewound or re-chained since. The signature is HMAC-SHA256 under the key
+    ``key_id`` names, over the canonical JSON described in ``fmc_common.audit.checkpoint``.
+    """
+
+    event_type = "fmc.grievance.audit-checkpointed.v1"
+    topic = Topic.GRIEVANCE
+
+    trail: str = Field(min_length=1, max_length=64, description="Which trail: the owning service's name")
+    seq: int = Field(ge=1, description="Sequence number of the head entry")
+    hash: str = Field(pattern="^[0-9a-f]{64}$", description="Hash of the head entry")
+    at: datetime = Field(description="When the head entry was written")
+    checkpointed_at: datetime
+    algorithm: str = Field(default="hmac-sha256", max_length=32)
+    key_id: str = Field(min_length=1, max_length=64, description="Which checkpoint key signed it (rotation)")
+    signature: str = Field(pattern="^[0-9a-f]{64}$", description="Lowercase hex")
+
+    def partition_key(self) -> str:
+        return f"audit/{self.trail}"
+
+    def subject(self) -> str | None:
+        return f"audit/{self.trail}/{self.seq}"

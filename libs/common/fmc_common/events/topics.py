@@ -32,7 +32,13 @@ CATALOGUE: tuple[TopicSpec, ...] = (
     TopicSpec(Topic.REGISTRY, "registry", False, "team id or stage id", "Teams, stages, submissions."),
     TopicSpec(Topic.GATEWAY, "inference-gateway", False, "run id", "Inference run progress and completion."),
     TopicSpec(Topic.SCORING, "scoring", False, "stage id", "Grades, verdicts, results with full detail."),
-    TopicSpec(Topic.GRIEVANCE, "grievance", False, "stage id", "Notifications, objections, windows."),
+    TopicSpec(
+        Topic.GRIEVANCE,
+        "grievance",
+        False,
+        "stage id (audit/grievance for audit checkpoints)",
+        "Notifications, objections, windows; the audit trail's signed checkpoints.",
+    ),
     TopicSpec(
         Topic.PUBLIC,
         "scoring",

@@ -6,8 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from fmc_common.audit.chain import Anchor
 from fmc_common.audit.schemas import ChainVerification
 from fmc_common.auth import Role
+from fmc_common.errors import InvalidInput
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_seq
 from fmc_common.web.problems import problem_responses
 from fmc_grievance.audit import service
@@ -16,6 +18,9 @@ from fmc_grievance.audit.views import audit_page
 from fmc_grievance.deps import ActorCtx
 
 router = APIRouter(tags=["audit"])
+
+# Sequence numbers are BIGINT.
+MAX_SEQ = 2**63 - 1
 
 
 @router.get(
@@ -39,20 +44,36 @@ async def list_audit_entries(
 @router.get(
     "/v1/audit/verification",
     response_model=ChainVerification,
-    responses=problem_responses(401, 403),
+    responses=problem_responses(401, 403, 422),
     summary="Verify the audit trail's hash chain",
 )
-async def verify_audit_chain(ctx: ActorCtx) -> ChainVerification:
+async def verify_audit_chain(
+    ctx: ActorCtx,
+    anchor_seq: Annotated[int | None, Query(ge=1, le=MAX_SEQ, description="A checkpoint's `seq`")] = None,
+    anchor_hash: Annotated[
+        str | None, Query(pattern="^[0-9a-f]{64}$", description="The same checkpoint's `hash`")
+    ] = None,
+) -> ChainVerification:
     """Recompute every entry's hash from its stored content and check the links (operators).
 
-    Says whether the chain is intact and, if not, the first entry where it breaks and how.
+    Says whether the chain is intact and, if not, the first entry where it breaks and how; returns the
+    head it verified (sequence number, hash, time), to be kept elsewhere. Given an anchor (a checkpoint
+    kept elsewhere, `anchor_seq` and `anchor_hash` together), the chain must still hold that entry with
+    that hash: a tail removed with the head rewound, or rewritten with its hashes recomputed, is
+    `anchor-mismatch` at the anchor's sequence number.
     """
     ctx.actor.require(Role.OPERATOR)
-    report = await service.verify(ctx.session)
+    if (anchor_seq is None) != (anchor_hash is None):
+        raise InvalidInput("anchor_seq and anchor_hash go together: give both or neither")
+    anchor = Anchor(anchor_seq, anchor_hash) if anchor_seq is not None and anchor_hash is not None else None
+    report = await service.verify(ctx.session, anchor)
     return ChainVerification(
         intact=report.intact,
         entries_checked=report.entries_checked,
         first_broken_seq=report.first_broken_seq,
         problem=report.problem,
         checked_at=ctx.clock.now(),
+        head_seq=report.head.seq,
+        head_hash=report.head.hash,
+        head_at=report.head.at,
     )

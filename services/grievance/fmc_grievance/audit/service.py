@@ -1,7 +1,8 @@
 """Grievance's hash-chained audit trail, written with the common kit (``fmc_common.audit``).
 
 ``record`` appends in the caller's transaction (locking the head, so the chain never forks);
-``verify`` recomputes the chain from the stored rows.
+``verify`` recomputes the chain from the stored rows (and checks it still holds an anchor, a head
+kept elsewhere); ``head_entry`` is the head the checkpoints publish.
 """
 
 from __future__ import annotations
@@ -13,3 +14,4 @@ trail = ChainedAuditTrail(AuditEntry, AuditHead)
 record = trail.record
 page = trail.page
 verify = trail.verify
+head_entry = trail.head_entry
