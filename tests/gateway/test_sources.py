@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import grpc
 import pytest
 
+from fmc_common.grpc_support import status_for
 from fmc_gateway.runs.sources import FileSource, HttpSource, ItemsSources, UriNotAllowed
 
 BASE = "http://scoring:8003/v1/runs/"
@@ -102,3 +104,13 @@ class TestFileReferences:
     def test_without_an_items_directory_no_file_is_accepted(self) -> None:
         with pytest.raises(UriNotAllowed, match="FMC_GATEWAY_ITEMS_DIRECTORY"):
             ItemsSources([BASE], None).check("file:///srv/items/demo.jsonl")
+
+
+class TestRefusalOnEveryEdge:
+    def test_the_refusal_is_a_422_problem_and_an_invalid_argument_status(self) -> None:
+        """REST answers 422, a gRPC method INVALID_ARGUMENT, the consumer dead-letters it as handler-rejected
+        (a 4xx): one error raised by the runs service, mapped by each edge."""
+        refused = UriNotAllowed("elsewhere", uri="http://elsewhere/")
+        assert refused.problem()["status"] == 422
+        assert refused.problem()["code"] == "uri-not-allowed"
+        assert status_for(refused) == grpc.StatusCode.INVALID_ARGUMENT
