@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import uuid
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jsonschema
 import pytest
 import yaml
@@ -20,6 +22,8 @@ import yaml
 from fmc_common.contracts.openapi import SERVICES, build_app
 from fmc_common.events.topics import Topic
 from fmc_common.settings import AuthSettings, KafkaSettings
+from fmc_gateway.runs.sources import HttpSource, ItemsSources
+from fmc_scoring.planning.service import items_uri
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -138,6 +142,14 @@ class TestTriton:
         assert f"--model-repository={target}" in triton["command"]
         assert "deploy" not in triton, "no GPU reservation: the demo models run on the CPU"
         assert "/v2/health/ready" in " ".join(triton["healthcheck"]["test"])
+
+    def test_the_gateway_fetches_items_only_from_scoring_and_scoring_points_there(self) -> None:
+        bases = json.loads(service("inference-gateway")["environment"]["FMC_GATEWAY_ITEMS_ALLOWED_URLS"])
+        run_items = items_uri(service("scoring")["environment"]["FMC_SCORING_ITEMS_BASE_URL"], uuid.uuid4())
+        assert isinstance(ItemsSources(bases, None).check(run_items), HttpSource)
+        assert [(httpx.URL(base).host, httpx.URL(base).port) for base in bases] == [
+            ("scoring", http_port("scoring"))
+        ]
 
     def test_the_gateway_calls_tritons_grpc_port(self) -> None:
         gateway = service("inference-gateway")

@@ -9,12 +9,15 @@ against tests/deploy/schemas/crds.yaml.
 from __future__ import annotations
 
 import copy
+import json
 import re
+import uuid
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jsonschema
 import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
@@ -28,6 +31,8 @@ from pydantic_settings import BaseSettings
 from fmc_common.contracts.openapi import SERVICES, build_app
 from fmc_common.events.topics import CATALOGUE, Topic
 from fmc_common.settings import KafkaSettings
+from fmc_gateway.runs.sources import HttpSource, ItemsSources
+from fmc_scoring.planning.service import items_uri
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
@@ -1150,3 +1155,52 @@ class TestNetworkPolicies:
         for service in SERVICE_NAMES:
             labels = named("prod", "Deployment", service)["spec"]["template"]["metadata"]["labels"]
             assert any(peer["podSelector"]["matchLabels"].items() <= labels.items() for peer in peers)
+
+
+def _admits(rule_peers: list[dict[str, Any]], labels: dict[str, str]) -> bool:
+    return any(
+        peer.get("podSelector", {}).get("matchLabels", {}).items() <= labels.items() for peer in rule_peers
+    )
+
+
+def _opens(policy_rules: list[dict[str, Any]], side: str, labels: dict[str, str], port: int) -> bool:
+    return any(
+        _admits(rule.get(side, []), labels) and any(p.get("port") == port for p in rule.get("ports", []))
+        for rule in policy_rules
+    )
+
+
+class TestItemsSource:
+    """The gateway fetches a run's items from scoring's API and nowhere else: its one allowed base is
+    scoring's Service, scoring's items URLs lie under it, and the network lets exactly that through."""
+
+    @pytest.mark.parametrize("overlay", OVERLAYS)
+    def test_the_gateway_allows_only_scorings_items_and_scoring_points_there(self, overlay: str) -> None:
+        gateway, scoring = service_env(overlay, "inference-gateway"), service_env(overlay, "scoring")
+        bases = json.loads(gateway["FMC_GATEWAY_ITEMS_ALLOWED_URLS"])
+        sources = ItemsSources(bases, None)
+        run_items = items_uri(scoring["FMC_SCORING_ITEMS_BASE_URL"], uuid.uuid4())
+        assert isinstance(sources.check(run_items), HttpSource)
+        service = named(overlay, "Service", "scoring")
+        http = next(p["port"] for p in service["spec"]["ports"] if p["name"] == "http")
+        assert [(httpx.URL(base).host, httpx.URL(base).port) for base in bases] == [("scoring", http)]
+
+    @pytest.mark.parametrize("overlay", OVERLAYS)
+    def test_the_network_lets_the_gateway_reach_scorings_api(self, overlay: str) -> None:
+        labels = {
+            name: named(overlay, "Deployment", name)["spec"]["template"]["metadata"]["labels"]
+            for name in ("inference-gateway", "scoring")
+        }
+        port = int(service_env(overlay, "scoring")["FMC_SCORING_HTTP_PORT"])
+        policies = of_kind(overlay, "NetworkPolicy")
+        egress = [
+            r
+            for p in policies
+            if _selects(p, labels["inference-gateway"])
+            for r in p["spec"].get("egress", [])
+        ]
+        ingress = [
+            r for p in policies if _selects(p, labels["scoring"]) for r in p["spec"].get("ingress", [])
+        ]
+        assert _opens(egress, "to", labels["scoring"], port)
+        assert _opens(ingress, "from", labels["inference-gateway"], port)

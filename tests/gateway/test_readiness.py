@@ -132,7 +132,9 @@ class TestItems:
     async def test_items_outside_the_items_directory_are_refused(
         self, gateway: httpx.AsyncClient, triton: TritonProcess, auth_settings: AuthSettings
     ) -> None:
-        run = await request_run(gateway, auth_settings, run_body(Path("/etc/passwd"), 1, triton.grpc_url))
-        failed = await wait_for_run(gateway, auth_settings, run["id"], finished)
-        assert failed["failure_code"] == "items-invalid"
-        assert "must be below" in failed["status_reason"]
+        # Refused when the run is requested, not when it is prepared (tests/gateway/test_items_origin.py).
+        body = run_body(Path("/etc/passwd"), 1, triton.grpc_url)
+        response = await gateway.post("/v1/runs", json=body, headers=bearer(auth_settings, Role.SERVICE))
+        assert response.status_code == 422
+        assert response.json()["code"] == "uri-not-allowed"
+        assert "must be below" in response.json()["detail"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
@@ -53,3 +54,33 @@ async def produce_raw(
             await producer.send_and_wait(topic, value=value, key=key)
     finally:
         await producer.stop()
+
+
+async def first_record(
+    bootstrap: str,
+    topic: str,
+    matches: Callable[[ConsumerRecord[bytes, bytes]], bool],
+    timeout: float = 30.0,
+) -> ConsumerRecord[bytes, bytes]:
+    """The first record of ``topic`` (read from the beginning) that ``matches``; fails after ``timeout``."""
+    # No consumer group: joining one costs seconds, and a watcher needs every partition anyway.
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            batches = await consumer.getmany(timeout_ms=200)
+            for batch in batches.values():
+                for record in batch:
+                    if matches(record):
+                        return record
+    finally:
+        await consumer.stop()
+    raise AssertionError(f"no matching record arrived on {topic} in {timeout} s")

@@ -10,17 +10,21 @@ from fmc_common.events.topics import Topic
 from fmc_common.runtime import ConsumerSpec, ServiceRuntime
 from fmc_gateway.endpoints.consumers import submission_registered
 from fmc_gateway.runs.consumers import run_requested
+from fmc_gateway.runs.sources import ItemsSources
 
 
 def intake(
-    runtime: ServiceRuntime, hardware: Mapping[GpuPool, str], notify: Callable[[], None]
+    runtime: ServiceRuntime,
+    hardware: Mapping[GpuPool, str],
+    sources: ItemsSources,
+    notify: Callable[[], None],
 ) -> ConsumerSpec:
     """One consumer group for both topics: every group a replica joins costs a rebalance at start."""
     return ConsumerSpec(
         name="inference-gateway.intake",
         topics=[str(Topic.SCORING), str(Topic.REGISTRY)],
         handlers={
-            InferenceRunRequested: run_requested(runtime, hardware, notify),
+            InferenceRunRequested: run_requested(runtime, hardware, sources, notify),
             SubmissionRegistered: submission_registered(runtime),
         },
     )

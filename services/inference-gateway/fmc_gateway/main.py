@@ -34,7 +34,7 @@ def build_runtime(
     )
     engine = GatewayEngine(runtime, settings)
     if settings.intake_enabled:
-        runtime.consumers = [consumers.intake(runtime, settings.pool_hardware, engine.notify)]
+        runtime.consumers = [consumers.intake(runtime, settings.pool_hardware, engine.sources, engine.notify)]
     runtime.grpc_registrar = partial(
         grpc.register, runtime, settings.triton_url, settings.triton_timeout_seconds
     )

@@ -63,9 +63,15 @@ class GatewaySettings(ServiceSettings, WithInfrastructure):
     breaker_failure_threshold: int = Field(default=5, ge=1)
     breaker_reset_seconds: float = Field(default=5.0, gt=0)
 
-    # Items sources.
+    # Items sources (fmc_gateway/runs/sources.py): nothing is fetched from anywhere else.
+    items_allowed_urls: list[str] = Field(
+        default=[],
+        description="Bases a run's items may be fetched from over HTTP(S), as JSON, e.g. "
+        '["http://scoring:8003/v1/runs/"]: same scheme, host and port, path below. None: no HTTP source.',
+    )
     items_token: SecretStr | None = Field(
-        default=None, description="Bearer token sent when fetching items over HTTP(S) (scoring's API)."
+        default=None,
+        description="Bearer token sent when fetching items (scoring's API), only under items_allowed_urls.",
     )
     items_directory: Path | None = Field(
         default=None, description="File references are allowed only below this directory (none: refused)."

@@ -8,6 +8,7 @@ in reverse order, escalating to SIGKILL if one does not exit in time.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 import sys
@@ -177,6 +178,8 @@ class DevStack:
             if spec.name == "inference-gateway":
                 env["FMC_GATEWAY_TRITON_URL"] = self.triton.grpc_url
                 env["FMC_GATEWAY_ITEMS_TOKEN"] = self._service_token("service:inference-gateway")
+                # Scoring serves a run's items at <items base>/v1/runs/{id}/items; nothing else is fetched.
+                env["FMC_GATEWAY_ITEMS_ALLOWED_URLS"] = json.dumps([f"{urls['scoring']}/v1/runs/"])
             if spec.name == "scoring":
                 env["FMC_SCORING_ITEMS_BASE_URL"] = urls["scoring"]
                 env["FMC_SCORING_GATEWAY_URL"] = urls["inference-gateway"]

@@ -61,8 +61,9 @@ class SuiteReference(_Part):
 class ItemsSource(_Part):
     """Where the gateway fetches the items: a JSON Lines document of ``{item_id, prompt}`` objects.
 
-    ``uri`` is ``http://`` / ``https://`` (fetched with the gateway's items token as a bearer) or
-    ``file://`` / an absolute path (only below the gateway's configured items directory).
+    ``uri`` is ``http://`` / ``https://`` under one of the gateway's configured bases (fetched with
+    the gateway's items token as a bearer) or ``file://`` / an absolute path below the gateway's
+    configured items directory; any other reference is refused (``uri-not-allowed``).
     """
 
     uri: str = Field(min_length=1, max_length=2000)

@@ -11,13 +11,18 @@ from fmc_common.events.inference import GpuPool, InferenceRunRequested
 from fmc_common.messaging.consumer import Handler
 from fmc_common.runtime import ServiceRuntime
 from fmc_gateway.runs import service
+from fmc_gateway.runs.sources import ItemsSources
 
 
 def run_requested(
-    runtime: ServiceRuntime, hardware: Mapping[GpuPool, str], notify: Callable[[], None]
+    runtime: ServiceRuntime,
+    hardware: Mapping[GpuPool, str],
+    sources: ItemsSources,
+    notify: Callable[[], None],
 ) -> Handler:
     async def handle(session: AsyncSession, envelope: Envelope, event: InferenceRunRequested) -> None:
-        await service.accept_run(session, runtime.outbox, runtime.clock, hardware, event)
+        # A refused items reference (UriNotAllowed, a 422) is dead-lettered by the runner as handler-rejected.
+        await service.accept_run(session, runtime.outbox, runtime.clock, hardware, sources, event)
         notify()
 
     return handle

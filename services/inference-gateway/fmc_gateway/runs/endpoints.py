@@ -81,12 +81,18 @@ async def request_run(
     """Request a run of a suite's items on a submission's Triton endpoint (operators and services).
 
     The same as emitting `InferenceRunRequested`. Idempotent on `run_id`: the same request again
-    returns the run (200); another request with that id is refused (409). The run is prepared
+    returns the run (200); another request with that id is refused (409). Items that are not under
+    one of the gateway's configured sources are refused (422 `uri-not-allowed`). The run is prepared
     (readiness check, items fetch) and answered in the background; follow it with `GET /v1/runs/{id}`.
     """
     actor.require(Role.OPERATOR, Role.SERVICE)
     accepted = await service.accept_run(
-        session, runtime.outbox, runtime.clock, settings.pool_hardware, body.to_request(runtime.clock.now())
+        session,
+        runtime.outbox,
+        runtime.clock,
+        settings.pool_hardware,
+        engine.sources,
+        body.to_request(runtime.clock.now()),
     )
     if not accepted.created:
         response.status_code = status.HTTP_200_OK

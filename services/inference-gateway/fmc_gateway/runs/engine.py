@@ -26,6 +26,7 @@ from fmc_gateway.runs.metrics import GatewayMetrics
 from fmc_gateway.runs.models import RunStatus
 from fmc_gateway.runs.preparation import PreparerConfig, RunPreparer
 from fmc_gateway.runs.records import RecordWriter, WriterConfig
+from fmc_gateway.runs.sources import ItemsSources
 from fmc_gateway.runs.watchdog import StuckWatchdog
 from fmc_gateway.settings import GatewaySettings
 
@@ -49,7 +50,12 @@ def _executor_config(s: GatewaySettings, pools: dict[GpuPool, int]) -> ExecutorC
     )
 
 
-def _preparer_config(s: GatewaySettings) -> PreparerConfig:
+def items_sources(s: GatewaySettings) -> ItemsSources:
+    """The sources runs may name; a malformed base stops the start, naming the setting."""
+    return ItemsSources(s.items_allowed_urls, s.items_directory)
+
+
+def _preparer_config(s: GatewaySettings, sources: ItemsSources) -> PreparerConfig:
     return PreparerConfig(
         chunk_size=s.chunk_size,
         # Long enough for a slow readiness check and items fetch; a dead preparer's run is retried after.
@@ -58,7 +64,7 @@ def _preparer_config(s: GatewaySettings) -> PreparerConfig:
         readiness_timeout=s.readiness_timeout_seconds,
         items=ItemsPolicy(
             token=s.items_token.get_secret_value() if s.items_token else None,
-            directory=s.items_directory,
+            sources=sources,
             max_bytes=s.items_max_bytes,
             timeout=max(s.readiness_timeout_seconds, 30.0),
         ),
@@ -76,6 +82,7 @@ class GatewayEngine:
         self.settings = settings
         self.replica = replica_name()
         self.metrics = GatewayMetrics(runtime.metrics.registry)
+        self.sources = items_sources(settings)
         self._stop = asyncio.Event()
         self._prepare_wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -132,7 +139,7 @@ class GatewayEngine:
             outbox=runtime.outbox,
             clock=runtime.clock,
             replica=self.replica,
-            config=_preparer_config(s),
+            config=_preparer_config(s, self.sources),
             after_commit=self._prepared(claimer),
         )
         watchdog = StuckWatchdog(

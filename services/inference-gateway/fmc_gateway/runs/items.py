@@ -1,7 +1,8 @@
 """Fetching a run's items by reference: a JSON Lines document of ``{"item_id", "prompt"}`` objects.
 
 The source is scoring's API (HTTP(S), with the gateway's items token as a bearer) or a file below
-the configured items directory (the embedded demo). Any other field on a line is refused: the
+the configured items directory (the embedded demo); ``sources.py`` says which references are
+allowed, and is asked again here, before anything leaves. Any other field on a line is refused: the
 gateway must never receive answer keys. Failures come in two kinds: ``ItemsUnavailable`` (the source
 did not answer: try again later) and ``ItemsInvalid`` (the document is wrong: the run fails).
 """
@@ -13,10 +14,11 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from fmc_gateway.runs.sources import FileSource, ItemsSources, UriNotAllowed
 
 
 class ItemsUnavailable(Exception):
@@ -37,7 +39,7 @@ class ItemLine(BaseModel):
 @dataclass(frozen=True)
 class ItemsPolicy:
     token: str | None
-    directory: Path | None
+    sources: ItemsSources
     max_bytes: int
     timeout: float
 
@@ -46,15 +48,16 @@ async def fetch_items(
     uri: str, expected_count: int, sha256: str | None, policy: ItemsPolicy
 ) -> list[ItemLine]:
     """The items at ``uri``, checked against the expected count and content hash."""
-    parsed = urlparse(uri)
-    if parsed.scheme in ("http", "https"):
-        raw = await _fetch_http(uri, policy)
-    elif parsed.scheme in ("file", ""):
-        raw = await asyncio.to_thread(
-            _read_file, Path(unquote(parsed.path) if parsed.scheme else uri), policy
-        )
+    try:
+        # Checked when the run was accepted; again here, for a run stored before the rule or under
+        # other settings: the token and the request go nowhere the settings do not name.
+        target = policy.sources.check(uri)
+    except UriNotAllowed as exc:
+        raise ItemsInvalid(f"{exc.code}: {exc.detail}") from exc
+    if isinstance(target, FileSource):
+        raw = await asyncio.to_thread(_read_file, target.path, policy)
     else:
-        raise ItemsInvalid(f"unsupported items reference scheme {parsed.scheme!r}: use https:// or file://")
+        raw = await _fetch_http(target.url, policy)
     if sha256 is not None and hashlib.sha256(raw).hexdigest() != sha256:
         raise ItemsInvalid(
             "the items document does not match its sha256: it changed since the run was planned"
@@ -87,18 +90,22 @@ def parse_items(raw: bytes, expected_count: int) -> list[ItemLine]:
     return items
 
 
-async def _fetch_http(uri: str, policy: ItemsPolicy) -> bytes:
+async def _fetch_http(uri: httpx.URL, policy: ItemsPolicy) -> bytes:
     headers = {"Accept": "application/x-ndjson, application/jsonl, */*"}
     if policy.token:
         headers["Authorization"] = f"Bearer {policy.token}"
     try:
-        # Service to service inside the cluster: never through an ambient HTTP(S)_PROXY.
+        # Service to service inside the cluster: never through an ambient HTTP(S)_PROXY. A redirect
+        # is not followed (it could lead to any origin, token in hand): it is an answer other than 200.
         async with (
-            httpx.AsyncClient(timeout=policy.timeout, trust_env=False) as client,
+            httpx.AsyncClient(timeout=policy.timeout, trust_env=False, follow_redirects=False) as client,
             client.stream("GET", uri, headers=headers) as response,
         ):
             if response.status_code >= 500:
                 raise ItemsUnavailable(f"the items source answered {response.status_code}")
+            if response.is_redirect:
+                status = response.status_code
+                raise ItemsInvalid(f"the items source answered {status}: redirects are not followed")
             if response.status_code != 200:
                 raise ItemsInvalid(f"the items source answered {response.status_code} for {uri}")
             chunks: list[bytes] = []
@@ -114,9 +121,10 @@ async def _fetch_http(uri: str, policy: ItemsPolicy) -> bytes:
 
 
 def _read_file(path: Path, policy: ItemsPolicy) -> bytes:
-    if policy.directory is None:
+    directory = policy.sources.directory
+    if directory is None:
         raise ItemsInvalid("file references are not enabled on this gateway (FMC_GATEWAY_ITEMS_DIRECTORY)")
-    root = policy.directory.resolve()
+    root = directory.resolve()
     resolved = path.resolve()
     if not resolved.is_relative_to(root):
         raise ItemsInvalid(f"file references must be below {root}")

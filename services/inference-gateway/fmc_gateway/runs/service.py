@@ -21,6 +21,7 @@ from fmc_gateway.endpoints import service as endpoints
 from fmc_gateway.endpoints.models import Endpoint
 from fmc_gateway.runs import repository
 from fmc_gateway.runs.models import FailureCode, Run, RunStatus
+from fmc_gateway.runs.sources import ItemsSources
 
 
 class RunNotFound(NotFound):
@@ -50,13 +51,17 @@ async def accept_run(
     outbox: Outbox,
     clock: Clock,
     hardware: Mapping[GpuPool, str],
+    sources: ItemsSources,
     request: InferenceRunRequested,
 ) -> Acceptance:
     """Record a requested run (idempotent on its id). It is prepared and answered in the background.
 
+    Items named anywhere but under the gateway's configured sources are refused before anything is
+    recorded (``UriNotAllowed``): REST answers 422, an event is dead-lettered.
     Fairness: every run of a stage on the same suite content must use the same decoding parameters
     and limits as the first; a run that differs is recorded as failed, with the reason, at once.
     """
+    sources.check(request.items.uri)
     print_ = fingerprint(request)
     existing = await session.get(Run, request.run_id)
     if existing is not None:
