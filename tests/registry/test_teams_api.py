@@ -9,7 +9,8 @@ import httpx
 import jwt
 import pytest
 
-from fmc_common.auth import Role, mint_token
+from fmc_common.auth import Role
+from fmc_common.dev_auth import mint_token
 from fmc_common.settings import AuthSettings
 from registry.harness import Registry
 from support.services import bearer

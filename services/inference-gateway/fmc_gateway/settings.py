@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from fmc_common.events.inference import GpuPool
@@ -64,8 +64,9 @@ class GatewaySettings(ServiceSettings, WithInfrastructure):
     breaker_reset_seconds: float = Field(default=5.0, gt=0)
 
     # Items sources.
-    items_token: SecretStr | None = Field(
-        default=None, description="Bearer token sent when fetching items over HTTP(S) (scoring's API)."
+    items_audience: str = Field(
+        default="scoring",
+        description="Scoring's service name: the audience of the service token sent when fetching items.",
     )
     items_directory: Path | None = Field(
         default=None, description="File references are allowed only below this directory (none: refused)."

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
+import json
 import signal
 import sys
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pydantic import SecretStr
-
-from fmc_common.auth import Role, mint_token
-from fmc_common.settings import AuthSettings
+from fmc_common.auth import Role
+from fmc_common.dev_auth import DevKeys, mint_token
+from fmc_common.jwks import SigningKey
 from fmc_devrunner.stack import DevStack, StackConfig
 
 DEFAULT_VAR = Path("var/dev")
@@ -73,18 +72,17 @@ async def dev_up(args: argparse.Namespace) -> int:
 
 
 def token(args: argparse.Namespace) -> int:
-    secret = os.environ.get("FMC_AUTH_JWT_SECRET")
-    key_file = args.var_dir / "jwt.key"
-    if not secret and key_file.exists():
-        secret = key_file.read_text().strip()
-    if not secret:
-        print("no key: run `fmc dev up` first or set FMC_AUTH_JWT_SECRET", file=sys.stderr)
+    key_file = args.var_dir / "dev-issuer.json"
+    if not key_file.exists():
+        print(f"no dev issuer key in {key_file}: run `fmc dev up` first", file=sys.stderr)
         return 2
+    issuer = json.loads(key_file.read_text())
     role = Role(args.role)
     if role == Role.TEAM and args.team_id is None:
         print("--team-id is required for a team token", file=sys.stderr)
         return 2
-    settings = AuthSettings(jwt_secret=SecretStr(secret))
+    # The dev issuer stands in for the OpenID Connect provider; services hold only its public key.
+    settings = DevKeys(SigningKey.from_pem(issuer["kid"], issuer["pem"]), services={}).settings()
     print(mint_token(settings, subject=args.subject, role=role, team_id=args.team_id, now=datetime.now(UTC)))
     return 0
 

@@ -8,19 +8,19 @@ in reverse order, escalating to SIGKILL if one does not exit in time.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
-from pydantic import SecretStr
 
-from fmc_common.auth import Role, mint_token
 from fmc_common.clock import DEV_CLOCK_FILE_ENV
+from fmc_common.dev_auth import DevKeys, auth_env
 from fmc_common.settings import AuthSettings
 from fmc_devrunner.broker import BrokerProcess
 from fmc_devrunner.ports import free_port
@@ -75,7 +75,8 @@ class DevStack:
     def __init__(self, config: StackConfig, progress: object = print) -> None:
         self.config = config
         self._say = progress if callable(progress) else print
-        self.jwt_secret = secrets.token_urlsafe(32)
+        # One run's keys: the dev users' issuer (stands in for the OIDC provider) and one per service.
+        self.keys = DevKeys.generate(spec.name for spec in SERVICES)
         self.broker: BrokerProcess | None = None
         self.triton: TritonProcess | None = None
         self.services: dict[str, RunningService] = {}
@@ -97,7 +98,13 @@ class DevStack:
 
     @property
     def auth(self) -> AuthSettings:
-        return AuthSettings(jwt_secret=SecretStr(self.jwt_secret))
+        """Settings that verify this run's tokens and mint users' tokens (``dev_auth.mint_token``)."""
+        return self.keys.settings()
+
+    @property
+    def issuer_key_file(self) -> Path:
+        """The dev users' issuer key (``fmc token`` reads it); services get only the public keys."""
+        return self.config.var_dir / "dev-issuer.json"
 
     def advance_clock(self, delta: timedelta) -> float:
         """Move every service's clock forward (never back); returns the new offset in seconds."""
@@ -108,17 +115,12 @@ class DevStack:
         tmp.replace(self.clock_file)
         return offset
 
-    def _service_token(self, subject: str) -> str:
-        # Tokens are checked against the real time, not the dev clock; a day outlives any run.
-        return mint_token(
-            self.auth, subject=subject, role=Role.SERVICE, now=datetime.now(UTC), ttl=timedelta(days=1)
-        )
-
     def env(self) -> dict[str, str]:
         """Environment shared by every child: the run id lets tests find leftovers."""
         env = dict(os.environ)
         env["FMC_DEV_RUN_ID"] = self.config.run_id
-        env["FMC_AUTH_JWT_SECRET"] = self.jwt_secret
+        env["FMC_AUTH_JWKS"] = self.keys.users_jwks()
+        env["FMC_AUTH_SERVICE_JWKS"] = self.keys.service_jwks()
         env[DEV_CLOCK_FILE_ENV] = str(self.clock_file.resolve())
         if self.broker:
             env["FMC_KAFKA_BOOTSTRAP_SERVERS"] = self.broker.bootstrap
@@ -126,9 +128,9 @@ class DevStack:
 
     async def start(self) -> None:
         self.config.var_dir.mkdir(parents=True, exist_ok=True)
-        key_file = self.config.var_dir / "jwt.key"
-        key_file.write_text(self.jwt_secret)
-        key_file.chmod(0o600)
+        key_file = self.issuer_key_file
+        key_file.touch(mode=0o600)
+        key_file.write_text(json.dumps({"kid": self.keys.users.kid, "pem": self.keys.users.pem()}))
         self.clock_file.write_text("0")
         self.weights_root.mkdir(parents=True, exist_ok=True)
         await self._timed("broker", self._start_broker())
@@ -176,12 +178,11 @@ class DevStack:
             env[f"{p}HTTP_HOST"] = "127.0.0.1"
             if spec.name == "inference-gateway":
                 env["FMC_GATEWAY_TRITON_URL"] = self.triton.grpc_url
-                env["FMC_GATEWAY_ITEMS_TOKEN"] = self._service_token("service:inference-gateway")
             if spec.name == "scoring":
                 env["FMC_SCORING_ITEMS_BASE_URL"] = urls["scoring"]
                 env["FMC_SCORING_GATEWAY_URL"] = urls["inference-gateway"]
-                env["FMC_SCORING_GATEWAY_TOKEN"] = self._service_token("service:scoring")
                 env["FMC_SCORING_ORIGINALITY_WEIGHTS_ROOT"] = str(self.weights_root.resolve())
+            env.update(auth_env(self.keys.settings(spec.name)))  # its own service key only
             env.update(self.config.service_env)
             process = ManagedProcess(
                 spec.name, [sys.executable, "-m", spec.module, "serve"], self.logs / f"{spec.name}.log", env

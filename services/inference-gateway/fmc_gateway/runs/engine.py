@@ -19,6 +19,7 @@ from typing import Any
 
 from fmc_common.events.inference import GpuPool
 from fmc_common.runtime import ServiceRuntime
+from fmc_common.service_tokens import ServiceTokens
 from fmc_gateway.runs.claims import ChunkClaimer, ClaimConfig
 from fmc_gateway.runs.executor import Executor, ExecutorConfig
 from fmc_gateway.runs.items import ItemsPolicy
@@ -49,7 +50,7 @@ def _executor_config(s: GatewaySettings, pools: dict[GpuPool, int]) -> ExecutorC
     )
 
 
-def _preparer_config(s: GatewaySettings) -> PreparerConfig:
+def _preparer_config(s: GatewaySettings, tokens: ServiceTokens) -> PreparerConfig:
     return PreparerConfig(
         chunk_size=s.chunk_size,
         # Long enough for a slow readiness check and items fetch; a dead preparer's run is retried after.
@@ -57,7 +58,7 @@ def _preparer_config(s: GatewaySettings) -> PreparerConfig:
         retry=timedelta(seconds=s.readiness_retry_seconds),
         readiness_timeout=s.readiness_timeout_seconds,
         items=ItemsPolicy(
-            token=s.items_token.get_secret_value() if s.items_token else None,
+            token=tokens.source(s.items_audience),
             directory=s.items_directory,
             max_bytes=s.items_max_bytes,
             timeout=max(s.readiness_timeout_seconds, 30.0),
@@ -132,7 +133,7 @@ class GatewayEngine:
             outbox=runtime.outbox,
             clock=runtime.clock,
             replica=self.replica,
-            config=_preparer_config(s),
+            config=_preparer_config(s, self.runtime.service_tokens),
             after_commit=self._prepared(claimer),
         )
         watchdog = StuckWatchdog(

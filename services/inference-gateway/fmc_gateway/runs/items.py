@@ -18,6 +18,8 @@ from urllib.parse import unquote, urlparse
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from fmc_common.service_tokens import TokenSource, authorization
+
 
 class ItemsUnavailable(Exception):
     """The items source did not answer; worth trying again."""
@@ -36,7 +38,7 @@ class ItemLine(BaseModel):
 
 @dataclass(frozen=True)
 class ItemsPolicy:
-    token: str | None
+    token: TokenSource  # a fresh service token for scoring, asked for before each fetch
     directory: Path | None
     max_bytes: int
     timeout: float
@@ -89,8 +91,7 @@ def parse_items(raw: bytes, expected_count: int) -> list[ItemLine]:
 
 async def _fetch_http(uri: str, policy: ItemsPolicy) -> bytes:
     headers = {"Accept": "application/x-ndjson, application/jsonl, */*"}
-    if policy.token:
-        headers["Authorization"] = f"Bearer {policy.token}"
+    headers.update(authorization(policy.token()))
     try:
         # Service to service inside the cluster: never through an ambient HTTP(S)_PROXY.
         async with (
