@@ -79,7 +79,7 @@ class KeySource:
     fetches: int = field(default=0, init=False)
     _keys: dict[str, VerifyingKey] = field(default_factory=dict, init=False)
     _fetched_at: float | None = field(default=None, init=False)
-    _attempted_at: float | None = field(default=None, init=False)
+    _unknown_at: float | None = field(default=None, init=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
 
     def __post_init__(self) -> None:
@@ -91,9 +91,15 @@ class KeySource:
             return self._keys.get(kid)
         now = time.monotonic()
         expired = self._fetched_at is None or now - self._fetched_at > self.cache_seconds
-        unknown = kid not in self._keys and (
-            self._attempted_at is None or now - self._attempted_at >= self.refresh_min_interval_seconds
+        # An unknown kid (a rotated key) refreshes at once, but at most once per interval: random kids
+        # must not turn every request into a fetch from the provider.
+        unknown = (
+            not expired
+            and kid not in self._keys
+            and (self._unknown_at is None or now - self._unknown_at >= self.refresh_min_interval_seconds)
         )
+        if unknown:
+            self._unknown_at = now
         if expired or unknown:
             await self._refresh(self.fetches)
         return self._keys.get(kid)
@@ -104,7 +110,6 @@ class KeySource:
             if self.fetches != seen:
                 return  # another caller fetched while this one waited for the lock
             started = time.monotonic()
-            self._attempted_at = started
             self.fetches += 1
             try:
                 async with httpx.AsyncClient(
