@@ -13,10 +13,12 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
+from pydantic import SecretStr
 
 from fmc_common.auth import Role, TokenVerifier, token_claims
 from fmc_common.dev_auth import DevAuthSettings, DevKeys, mint_token
@@ -24,6 +26,7 @@ from fmc_common.errors import Unauthenticated
 from fmc_common.jwks import KeysUnavailable, SigningKey, jwks_document
 from fmc_common.service_tokens import ServiceTokens
 from fmc_common.settings import AuthSettings
+from fmc_devrunner import cli
 from fmc_devrunner.ports import free_port
 
 GATEWAY = "inference-gateway"
@@ -268,3 +271,29 @@ def test_dev_settings_carry_their_keys_only_in_memory(keys: DevKeys) -> None:
     assert isinstance(settings, DevAuthSettings)
     dumped = settings.model_dump_json()
     assert keys.users.pem() not in dumped
+
+
+class TestDevTools:
+    def test_fmc_keys_and_fmc_token_give_what_a_service_verifies(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        with pytest.raises(SystemExit) as made:
+            cli.main(["keys", "--var-dir", str(tmp_path)])
+        assert made.value.code == 0
+        lines = dict(line.split("=", 1) for line in capsys.readouterr().out.splitlines())
+        env = {name: value.strip("'\"") for name, value in lines.items()}
+        assert (tmp_path / "dev-issuer.json").stat().st_mode & 0o077 == 0
+        settings = AuthSettings(
+            jwks=env["FMC_AUTH_JWKS"],
+            service_jwks=env["FMC_AUTH_SERVICE_JWKS"],
+            service_key=SecretStr(env["FMC_SCORING_SERVICE_KEY"]),
+            service_key_id=env["FMC_SCORING_SERVICE_KEY_ID"],
+        )
+        with pytest.raises(SystemExit):
+            cli.main(["token", "--role", "operator", "--var-dir", str(tmp_path)])
+        token = capsys.readouterr().out.strip()
+        verifier = TokenVerifier(settings, GATEWAY)
+        assert asyncio.run(verifier.verify(token)).role == Role.OPERATOR
+        service_token = ServiceTokens(settings, SCORING).token_for(GATEWAY)
+        assert service_token is not None
+        assert asyncio.run(verifier.verify(service_token)).subject == "service:scoring"

@@ -54,9 +54,10 @@ class Actor(BaseModel):
 class TokenVerifier:
     """Checks bearer tokens for one service: users' tokens and service tokens addressed to it.
 
-    The key that verifies a token decides what the token may claim: a users' issuer key any role
-    (``iss`` = the issuer, ``aud`` = the users' audience); a service key only role ``service``, with
-    ``iss`` = the service issuer and ``aud`` = this service's name. A key in both sets is a service key.
+    The token's ``iss`` says which key set verifies it, and that set decides what it may claim: a
+    users' issuer key any role (``aud`` = the users' audience); a service key (``iss`` = the service
+    issuer) only role ``service`` and ``aud`` = this service's name. A service key presented under
+    the users' issuer is simply not in that set.
     """
 
     def __init__(
@@ -85,14 +86,12 @@ class TokenVerifier:
 
     async def verify(self, token: str) -> Actor:
         """The caller the token names; Unauthenticated (401) unless signature and claims hold."""
-        kid = _key_id(token)
-        key = await self.services.get(kid)
-        from_service = key is not None
-        if key is None:
-            key = await self.users.get(kid)
+        s = self._settings
+        kid, issuer = _unverified(token)
+        from_service = issuer == s.service_issuer
+        key = await (self.services if from_service else self.users).get(kid)
         if key is None:
             raise Unauthenticated("the token is signed with a key this service does not know")
-        s = self._settings
         claims = _decode(
             token,
             key,
@@ -106,15 +105,17 @@ class TokenVerifier:
         return actor
 
 
-def _key_id(token: str) -> str:
+def _unverified(token: str) -> tuple[str, object]:
+    """The ``kid`` and ``iss`` a token names, only to pick the key that will then verify it."""
     try:
         header = jwt.get_unverified_header(token)
+        issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
     except jwt.PyJWTError as exc:
         raise Unauthenticated("the token is not valid") from exc
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
         raise Unauthenticated("the token names no key (kid)")
-    return kid
+    return kid, issuer
 
 
 def _decode(token: str, key: VerifyingKey, *, issuer: str, audience: str, leeway: int) -> dict[str, object]:

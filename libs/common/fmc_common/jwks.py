@@ -138,7 +138,8 @@ class SigningKey:
 
     @classmethod
     def from_pem(cls, kid: str, pem: str) -> SigningKey:
-        private = serialization.load_pem_private_key(pem.encode(), password=None)
+        # A PEM written on one line with \\n escapes (an .env file) is the same key.
+        private = serialization.load_pem_private_key(pem.replace("\\n", "\n").encode(), password=None)
         if not isinstance(private, Ed25519PrivateKey):
             raise ValueError("a signing key must be an Ed25519 private key (PEM, PKCS#8)")
         return cls(kid, private)

@@ -95,6 +95,8 @@ class AuthSettings(BaseSettings):
     def _keys_configured(self) -> AuthSettings:
         if self.jwks is None and self.jwks_url is None:
             raise ValueError("set FMC_AUTH_JWKS_URL (the users' issuer keys) or FMC_AUTH_JWKS")
+        if self.issuer == self.service_issuer:
+            raise ValueError("the users' issuer and the service issuer must differ")
         if (self.service_key is None) != (self.service_key_id is None):
             raise ValueError("FMC_AUTH_SERVICE_KEY and FMC_AUTH_SERVICE_KEY_ID go together")
         return self

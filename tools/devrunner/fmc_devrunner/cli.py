@@ -19,7 +19,7 @@ from pathlib import Path
 from fmc_common.auth import Role
 from fmc_common.dev_auth import DevKeys, mint_token
 from fmc_common.jwks import SigningKey
-from fmc_devrunner.stack import DevStack, StackConfig
+from fmc_devrunner.stack import SERVICES, DevStack, StackConfig, write_issuer_key
 
 DEFAULT_VAR = Path("var/dev")
 
@@ -46,6 +46,10 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--team-id", type=uuid.UUID)
     token.add_argument("--subject", default="developer")
     token.add_argument("--var-dir", type=Path, default=DEFAULT_VAR)
+    keys = commands.add_parser("keys", help="make keys for docker compose: .env lines on stdout")
+    keys.add_argument(
+        "--var-dir", type=Path, default=DEFAULT_VAR, help="where `fmc token` finds the issuer key"
+    )
     return parser
 
 
@@ -87,6 +91,20 @@ def token(args: argparse.Namespace) -> int:
     return 0
 
 
+def make_keys(args: argparse.Namespace) -> int:
+    """A dev issuer key (kept in the var dir for ``fmc token``) and a key per service, as .env lines."""
+    made = DevKeys.generate(spec.name for spec in SERVICES)
+    write_issuer_key(args.var_dir / "dev-issuer.json", made.users)
+    print(f"FMC_AUTH_JWKS='{made.users_jwks()}'")
+    print(f"FMC_AUTH_SERVICE_JWKS='{made.service_jwks()}'")
+    for spec in SERVICES:
+        key = made.services[spec.name]
+        print(f"{spec.env_prefix}SERVICE_KEY_ID={key.kid}")
+        one_line = key.pem().strip().replace("\n", "\\n")  # compose's .env: one line per value
+        print(f'{spec.env_prefix}SERVICE_KEY="{one_line}"')
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     if args.command == "dev":
@@ -97,6 +115,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(asyncio.run(run_demo(args.var_dir, args.report_dir, SCALES[args.scale])))
     if args.command == "token":
         sys.exit(token(args))
+    if args.command == "keys":
+        sys.exit(make_keys(args))
 
 
 if __name__ == "__main__":

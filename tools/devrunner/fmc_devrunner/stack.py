@@ -21,6 +21,7 @@ import httpx
 
 from fmc_common.clock import DEV_CLOCK_FILE_ENV
 from fmc_common.dev_auth import DevKeys, auth_env
+from fmc_common.jwks import SigningKey
 from fmc_common.settings import AuthSettings
 from fmc_devrunner.broker import BrokerProcess
 from fmc_devrunner.ports import free_port
@@ -69,6 +70,14 @@ class RunningService:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.http_port}"
+
+
+def write_issuer_key(path: Path, key: SigningKey) -> None:
+    """The dev users' issuer key, readable by its owner only, where ``fmc token`` looks for it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+    path.write_text(json.dumps({"kid": key.kid, "pem": key.pem()}))
 
 
 class DevStack:
@@ -128,9 +137,7 @@ class DevStack:
 
     async def start(self) -> None:
         self.config.var_dir.mkdir(parents=True, exist_ok=True)
-        key_file = self.issuer_key_file
-        key_file.touch(mode=0o600)
-        key_file.write_text(json.dumps({"kid": self.keys.users.kid, "pem": self.keys.users.pem()}))
+        write_issuer_key(self.issuer_key_file, self.keys.users)
         self.clock_file.write_text("0")
         self.weights_root.mkdir(parents=True, exist_ok=True)
         await self._timed("broker", self._start_broker())
