@@ -1,6 +1,6 @@
 """Fetching a run's items by reference: a JSON Lines document of ``{"item_id", "prompt"}`` objects.
 
-The source is scoring's API (HTTP(S), with the gateway's items token as a bearer) or a file below
+The source is scoring's API (HTTP(S), with a service token for scoring as a bearer) or a file below
 the configured items directory (the embedded demo). Any other field on a line is refused: the
 gateway must never receive answer keys. Failures come in two kinds: ``ItemsUnavailable`` (the source
 did not answer: try again later) and ``ItemsInvalid`` (the document is wrong: the run fails).
