@@ -24,7 +24,7 @@ from fmc_common.auth import Role, TokenVerifier, token_claims
 from fmc_common.dev_auth import DevAuthSettings, DevKeys, mint_token
 from fmc_common.errors import Unauthenticated
 from fmc_common.jwks import KeysUnavailable, SigningKey, jwks_document
-from fmc_common.service_tokens import ServiceTokens
+from fmc_common.service_tokens import ServiceAuth, ServiceTokens
 from fmc_common.settings import AuthSettings
 from fmc_devrunner import cli
 from fmc_devrunner.ports import free_port
@@ -102,6 +102,24 @@ class TestServiceKeys:
         assert tokens.token_for(GATEWAY) == first
         clock[0] += 60  # past two thirds of its life
         assert tokens.token_for(GATEWAY) not in (None, first)
+
+    async def test_a_long_lived_client_sends_the_current_token_on_every_request(self, keys: DevKeys) -> None:
+        clock = [1_800_000_000.0]
+        tokens = ServiceTokens(keys.settings(SCORING), SCORING, now=lambda: clock[0])
+        seen: list[str] = []
+
+        def record(request: httpx.Request) -> httpx.Response:
+            seen.append(request.headers["authorization"])
+            return httpx.Response(200)
+
+        async with httpx.AsyncClient(
+            transport=httpx.MockTransport(record), auth=ServiceAuth(tokens.source(GATEWAY))
+        ) as client:
+            await client.get("http://gateway/a")
+            clock[0] += 250  # the first token is near its end: the next request carries a new one
+            await client.get("http://gateway/b")
+        assert seen[0] != seen[1]
+        assert seen[1] == f"Bearer {tokens.token_for(GATEWAY)}"
 
     def test_a_service_without_a_key_sends_no_token(self, keys: DevKeys) -> None:
         settings = AuthSettings(jwks=keys.users_jwks())

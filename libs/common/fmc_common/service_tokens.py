@@ -9,8 +9,10 @@ checked against real time, not a service's (dev) clock.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from datetime import UTC, datetime, timedelta
+
+import httpx
 
 from fmc_common.auth import Role, token_claims
 from fmc_common.jwks import SigningKey
@@ -55,6 +57,18 @@ class ServiceTokens:
     def source(self, audience: str) -> TokenSource:
         """What an outbound client calls before each request."""
         return lambda: self.token_for(audience)
+
+
+class ServiceAuth(httpx.Auth):
+    """httpx auth that asks for the current token on every request: a client kept open for a long
+    paging loop never sends a token that expired while it was open."""
+
+    def __init__(self, token: TokenSource) -> None:
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers.update(authorization(self._token()))
+        yield request
 
 
 def authorization(token: str | None) -> dict[str, str]:

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from fmc_common.errors import AppError, Unavailable
-from fmc_common.service_tokens import TokenSource, authorization
+from fmc_common.service_tokens import ServiceAuth, TokenSource
 
 
 class ArenaBusy(AppError):
@@ -49,7 +49,7 @@ class ArenaGateway:
         # Service to service inside the cluster: never through an ambient HTTP(S)_PROXY.
         async with httpx.AsyncClient(
             base_url=self._base,
-            headers=authorization(self._token()),
+            auth=ServiceAuth(self._token),
             timeout=self._timeout,
             transport=self._transport,
             trust_env=False,

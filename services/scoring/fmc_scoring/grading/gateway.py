@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from fmc_common.errors import PermanentError, TransientError
-from fmc_common.service_tokens import TokenSource, authorization
+from fmc_common.service_tokens import ServiceAuth, TokenSource
 from fmc_scoring.grading.service import Response
 
 PAGE = 1000
@@ -43,7 +43,7 @@ class GatewayClient:
         # Service to service inside the cluster: never through an ambient HTTP(S)_PROXY.
         return httpx.AsyncClient(
             base_url=self._base,
-            headers=authorization(self._token()),
+            auth=ServiceAuth(self._token),
             timeout=self._timeout,
             transport=self._transport,
             trust_env=False,
