@@ -44,12 +44,12 @@ import httpx
 import numpy as np
 import tritonclient.grpc as grpcclient
 import tritonclient.grpc.aio as grpc_aio
-from pydantic import SecretStr
 
-from fmc_common.auth import Role, mint_token
+from fmc_common.auth import Role
 from fmc_common.clock import SystemClock
+from fmc_common.dev_auth import DevKeys, mint_token
 from fmc_common.events.inference import GpuPool
-from fmc_common.settings import AuthSettings, KafkaSettings
+from fmc_common.settings import KafkaSettings
 from fmc_devrunner.broker import BrokerProcess
 from fmc_devrunner.ports import free_port
 from fmc_devrunner.triton import DEFAULT_MODEL_REPOSITORY, TritonProcess
@@ -183,7 +183,7 @@ async def gateway_run(
 async def run_scenario(
     scenario: Scenario, args: argparse.Namespace, root: Path, broker: str, triton_url: str
 ) -> Figures:
-    auth = AuthSettings(jwt_secret=SecretStr(uuid.uuid4().hex * 2))
+    auth = DevKeys.generate(["bench"]).settings()
     settings = GatewaySettings(
         database_url=args.database_url or f"sqlite+aiosqlite:///{root / f'{scenario.name}.db'}",
         kafka=KafkaSettings(bootstrap_servers=broker),

@@ -7,13 +7,12 @@ FMC_REQUIRE_POSTGRES=1 (CI) an unreachable PostgreSQL fails the test instead of 
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
+from fmc_common.dev_auth import DevKeys
 from fmc_common.settings import AuthSettings, KafkaSettings
 from fmc_devrunner.broker import BrokerProcess
 from fmc_devrunner.ports import free_port
@@ -64,7 +63,8 @@ async def database_factory(request: pytest.FixtureRequest, tmp_path: Path) -> As
 
 @pytest.fixture(scope="session")
 def auth_settings() -> AuthSettings:
-    return AuthSettings(jwt_secret=SecretStr(secrets.token_urlsafe(32)))
+    """Keys made for this session; every in-process service shares the one service key ("tests")."""
+    return DevKeys.generate(["tests"]).settings()
 
 
 @pytest.fixture

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import text
 
 from fmc_common import db
 from fmc_common.auth import Role
-from fmc_common.settings import AuthSettings, KafkaSettings
+from fmc_common.dev_auth import DevKeys
+from fmc_common.settings import KafkaSettings
 from fmc_devrunner.broker import BrokerProcess
 from fmc_devrunner.ports import free_port
 from fmc_registry.main import create_app
@@ -56,7 +56,7 @@ class TestBrokerOutage:
     async def test_readiness_stays_green_and_a_write_made_meanwhile_waits_in_the_outbox(
         self, own_broker: BrokerProcess, tmp_path: Path
     ) -> None:
-        auth = AuthSettings(jwt_secret=SecretStr("a-test-key-of-thirty-two-bytes!!"))
+        auth = DevKeys.generate(["tests"]).settings()
         kafka = KafkaSettings(bootstrap_servers=own_broker.bootstrap, topic_partitions=1)
         settings = RegistrySettings(
             database_url=f"sqlite+aiosqlite:///{tmp_path / 'registry.db'}",

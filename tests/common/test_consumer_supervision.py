@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
 from fmc_common.events.registry import TeamRegistered
 from fmc_common.events.topics import Topic
@@ -42,7 +41,7 @@ async def runtime(
         database_url=url,
         migrate_on_start=False,
         kafka=kafka_settings,
-        auth=AuthSettings(jwt_secret=SecretStr("x" * 32)),
+        auth=AuthSettings(jwks='{"keys": []}'),
         relay_in_process=False,
     )
     group = f"supervised-{uuid.uuid4().hex[:6]}"

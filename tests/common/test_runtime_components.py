@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
 from fmc_common import db
 from fmc_common.messaging.tables import platform_tables
@@ -23,7 +22,7 @@ def settings() -> Settings:
         service_name="example",
         database_url="sqlite+aiosqlite:///:memory:",
         kafka=KafkaSettings(),
-        auth=AuthSettings(jwt_secret=SecretStr("x" * 32)),
+        auth=AuthSettings(jwks='{"keys": []}'),
     )
 
 

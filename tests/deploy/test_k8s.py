@@ -30,7 +30,7 @@ from pydantic_settings import BaseSettings
 
 from fmc_common.contracts.openapi import SERVICES, build_app
 from fmc_common.events.topics import CATALOGUE, Topic
-from fmc_common.settings import KafkaSettings
+from fmc_common.settings import AuthSettings, KafkaSettings
 from fmc_gateway.runs.sources import HttpSource, ItemsSources
 from fmc_scoring.planning.service import items_uri
 
@@ -52,7 +52,12 @@ SUPPORTED_KUSTOMIZE_FIELDS = {
 }
 CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "PersistentVolume", "StorageClass"}
 # Secrets the platform expects to exist but never ships (docs/operations.md says how to create them).
-EXTERNAL_SECRETS = {"fmc-auth", "fmc-backup-s3", "fmc-grievance-audit"}
+EXTERNAL_SECRETS = {
+    "fmc-auth",
+    "fmc-backup-s3",
+    "fmc-grievance-audit",
+    *(f"fmc-{service}-service-key" for service in ("registry", "inference-gateway", "scoring", "grievance")),
+}
 GPU_POOLS = {"h100": "H100", "b200": "B200"}
 
 Resource = dict[str, Any]
@@ -410,10 +415,28 @@ class TestDeployments:
         """A misspelt FMC_* variable would be silently ignored by pydantic-settings."""
         settings_cls = type(build_app(next(s for s in SERVICES if s.name == service)).state.runtime.settings)
         known = _env_names(settings_cls, _prefix(service)) | _env_names(KafkaSettings, "FMC_KAFKA_")
-        known |= {"FMC_AUTH_JWT_SECRET", f"{_prefix(service)}DB_PASSWORD"}
+        known |= _env_names(AuthSettings, "FMC_AUTH_") | {f"{_prefix(service)}DB_PASSWORD"}
         env = service_env("prod", service)
         assert {name for name in env if name.startswith("FMC_")} - known == set()
         assert env[f"{_prefix(service)}DATABASE_URL"].startswith("postgresql+asyncpg://")
+
+    @pytest.mark.parametrize("service", SERVICE_NAMES)
+    def test_a_service_holds_only_its_own_service_key_and_no_users_key(self, service: str) -> None:
+        """docs/security.md, Credentials: no service can mint another's or a user's token."""
+        pod = named("prod", "Deployment", service)["spec"]["template"]["spec"]
+        keys = {
+            container["name"]: {
+                e["valueFrom"]["secretKeyRef"]["name"]
+                for e in container.get("env", [])
+                if e["name"].startswith("FMC_AUTH_") and "secretKeyRef" in e.get("valueFrom", {})
+            }
+            for container in [*pod["initContainers"], *pod["containers"]]
+        }
+        assert keys.pop(pod["containers"][0]["name"]) == {"fmc-auth", f"fmc-{service}-service-key"}
+        assert all(not refs for refs in keys.values())  # migrations and the relay hold no key
+        env = service_env("prod", service)
+        assert env["FMC_AUTH_JWKS_URL"].startswith("https://")
+        assert "FMC_AUTH_JWKS" not in env  # users' keys come from the provider, not from a file
 
     @pytest.mark.parametrize("service", SERVICE_NAMES)
     def test_migrations_run_in_an_init_container_not_in_every_replica(self, service: str) -> None:
@@ -775,6 +798,7 @@ class TestOutboxRelay:
         settings_cls = type(build_app(next(s for s in SERVICES if s.name == service)).state.runtime.settings)
         known = _env_names(settings_cls, _prefix(service)) | _env_names(KafkaSettings, "FMC_KAFKA_")
         known |= {f"{_prefix(service)}DB_PASSWORD", RELAY_DATABASE_URL}
+        known |= {"FMC_AUTH_ISSUER", "FMC_AUTH_JWKS_URL"}  # public, from the shared ConfigMap; no key
         assert {name for name in environment if name.startswith("FMC_")} - known == set()
         assert f"$({_prefix(service)}DB_PASSWORD)" in environment[RELAY_DATABASE_URL]
         secrets = {

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from aiokafka import ConsumerRecord
-from pydantic import SecretStr
 
 from fmc_common.auth import Role
 from fmc_common.events.envelope import encode_envelope, new_event_id
@@ -85,7 +85,7 @@ def items_document(count: int) -> tuple[bytes, str]:
 
 def policy(allowed: Origin, directory: Path | None = None) -> ItemsPolicy:
     sources = ItemsSources([f"{allowed.base}/items/"], directory)
-    return ItemsPolicy(token=TOKEN, sources=sources, max_bytes=1_000_000, timeout=5.0)
+    return ItemsPolicy(token=lambda: TOKEN, sources=sources, max_bytes=1_000_000, timeout=5.0)
 
 
 class TestFetchItems:
@@ -133,7 +133,7 @@ class TestFetchItems:
         link.symlink_to(outside)
         sources = ItemsSources([], tmp_path / "items")
         with pytest.raises(ItemsInvalid, match="must be below"):
-            await fetch_items(link.as_uri(), 1, None, ItemsPolicy(None, sources, 1_000_000, 5.0))
+            await fetch_items(link.as_uri(), 1, None, ItemsPolicy(lambda: None, sources, 1_000_000, 5.0))
 
 
 @pytest.mark.broker
@@ -154,7 +154,6 @@ class TestRestRequest:
             gateway_settings(
                 await database_factory.create("gateway"),
                 items_allowed_urls=[f"{allowed.base}/items/"],
-                items_token=SecretStr(TOKEN),
             )
         )
         for uri in elsewhere(allowed, other):
@@ -190,7 +189,6 @@ class TestRestRequest:
             gateway_settings(
                 await database_factory.create("gateway"),
                 items_allowed_urls=[f"{allowed.base}/items/"],
-                items_token=SecretStr(TOKEN),
             )
         )
         run = await self._run_under_the_allowed_base(gateway, triton, auth_settings, allowed)
@@ -199,7 +197,11 @@ class TestRestRequest:
         assert run["answered"] == 5
         [hit] = allowed.hits
         assert hit.method == "GET"
-        assert hit.headers["authorization"] == f"Bearer {TOKEN}"
+        # A short-lived service token for scoring, signed with the gateway's own key.
+        scheme, _, token = hit.headers["authorization"].partition(" ")
+        assert scheme == "Bearer"
+        claims = jwt.decode(token, options={"verify_signature": False})
+        assert (claims["aud"], claims["role"]) == ("scoring", "service")
 
     async def test_without_a_configured_base_no_http_reference_is_accepted(
         self,
@@ -212,7 +214,7 @@ class TestRestRequest:
         tmp_path: Path,
     ) -> None:
         gateway: httpx.AsyncClient = await gateway_factory(
-            gateway_settings(await database_factory.create("gateway"), items_token=SecretStr(TOKEN))
+            gateway_settings(await database_factory.create("gateway"))
         )
         body = run_body(tmp_path / "unused.jsonl", 1, triton.grpc_url) | {
             "items": {"uri": f"{allowed.base}/items/run.jsonl", "item_count": 1}
@@ -287,7 +289,6 @@ class TestRequestedEvent:
                 await database_factory.create("gateway"),
                 intake_enabled=True,
                 items_allowed_urls=[f"{allowed.base}/items/"],
-                items_token=SecretStr(TOKEN),
             )
         )
         bootstrap = kafka_settings.bootstrap_servers

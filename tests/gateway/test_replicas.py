@@ -23,6 +23,7 @@ import pytest
 from sqlalchemy import func, select
 
 from fmc_common import db
+from fmc_common.dev_auth import auth_env
 from fmc_common.events.envelope import Envelope
 from fmc_common.events.inference import GpuPool
 from fmc_common.settings import AuthSettings, KafkaSettings
@@ -156,7 +157,7 @@ class TestSigkill:
             # Slow enough to be caught half way by a test polling every 20 ms.
             "FMC_GATEWAY_POOL_CAPACITY": '{"H100": 1, "B200": 1}',
             "FMC_KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
-            "FMC_AUTH_JWT_SECRET": auth_settings.jwt_secret.get_secret_value(),
+            **auth_env(auth_settings),
         }
         items, _ = write_items(tmp_path, 2000)
         before = await triton_successes(triton.grpc_url)

@@ -28,7 +28,7 @@ SCHEMA = schemathesis.openapi.from_dict(
         RegistrySettings.model_validate(
             {
                 "database_url": "sqlite+aiosqlite:///unused.db",
-                "auth": {"jwt_secret": "fuzz-schema-only-not-a-key"},
+                "auth": {"jwks": '{"keys": []}'},
             }
         )
     ).openapi()

@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import httpx
-import jwt
 import pytest
 
-from fmc_common.auth import ALGORITHM, Role
+from fmc_common.auth import Role
+from fmc_common.dev_auth import sign_as_issuer
 from fmc_common.pagination import encode_cursor
 from fmc_common.web.problems import PROBLEM_JSON
 from registry.harness import Registry
@@ -35,7 +35,7 @@ def signed(registry: Registry, **claims: object) -> dict[str, str]:
         "sub": "someone",
         **claims,
     }
-    token = jwt.encode(body, auth.jwt_secret.get_secret_value(), algorithm=ALGORITHM)
+    token = sign_as_issuer(auth, body)
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -9,7 +9,9 @@ import httpx
 import jwt
 import pytest
 
-from fmc_common.auth import Role, mint_token
+from fmc_common.auth import Role, token_claims
+from fmc_common.dev_auth import DevAuthSettings, mint_token
+from fmc_common.service_tokens import ServiceTokens
 from fmc_common.settings import AuthSettings
 from registry.harness import Registry
 from support.services import bearer
@@ -92,6 +94,37 @@ class TestRegisterTeam:
         )
         assert response.status_code == 401
         assert "expired" in response.json()["detail"]
+
+    async def test_a_token_signed_by_a_service_key_claiming_operator_is_401(
+        self, client: httpx.AsyncClient, auth_settings: AuthSettings
+    ) -> None:
+        assert isinstance(auth_settings, DevAuthSettings)
+        service_key = auth_settings.keys.services["tests"]
+        forged = service_key.sign(
+            token_claims(
+                issuer=auth_settings.service_issuer,
+                audience="registry",
+                subject="service:scoring",
+                role=Role.OPERATOR,
+                now=datetime.now(UTC),
+                ttl=timedelta(minutes=5),
+            )
+        )
+        response = await client.post(
+            "/v1/teams", json=team_body(), headers={"Authorization": f"Bearer {forged}"}
+        )
+        assert response.status_code == 401
+        assert response.json()["detail"] == "a service key signs only service tokens"
+
+    @pytest.mark.parametrize(("audience", "status"), [("registry", 403), ("scoring", 401)])
+    async def test_a_service_token_is_for_its_audience_only(
+        self, client: httpx.AsyncClient, auth_settings: AuthSettings, audience: str, status: int
+    ) -> None:
+        token = ServiceTokens(auth_settings, "scoring").token_for(audience)
+        response = await client.post(
+            "/v1/teams", json=team_body(), headers={"Authorization": f"Bearer {token}"}
+        )
+        assert response.status_code == status  # 403: a service, known, but not an operator
 
     @pytest.mark.parametrize("role", [Role.EVALUATOR, Role.TEAM, Role.SERVICE])
     async def test_other_roles_are_403(

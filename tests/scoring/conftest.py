@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
-from fmc_common.auth import Role, mint_token
 from fmc_common.settings import AuthSettings, KafkaSettings
 from fmc_devrunner.ports import free_port
 from fmc_gateway.main import create_app as create_gateway
@@ -67,13 +64,6 @@ async def scoring(
             **GATEWAY_FAST,
         )
     )
-    token = mint_token(
-        auth_settings,
-        subject="service:scoring",
-        role=Role.SERVICE,
-        now=datetime.now(UTC),
-        ttl=timedelta(hours=12),
-    )
     port = free_port()
     settings = ScoringSettings(
         database_url=await factory.create("scoring"),
@@ -85,7 +75,6 @@ async def scoring(
         arena_bootstrap_rounds=200,
         grading_bootstrap_rounds=500,
         gateway_url="http://gateway",
-        gateway_token=SecretStr(token),
     )
     app = create_app(settings, gateway_transport=httpx.ASGITransport(app=gateway_app))
     try:

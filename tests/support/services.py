@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 import httpx
 from fastapi import FastAPI
 
-from fmc_common.auth import Role, mint_token
+from fmc_common.auth import Role
+from fmc_common.dev_auth import mint_token
 from fmc_common.settings import AuthSettings
 
 

@@ -1,4 +1,8 @@
-"""Bearer JWTs with a role. Minting is for the dev runner and tests; services only verify."""
+"""Bearer JWTs with a role, verified with public keys (``fmc_common.jwks``).
+
+Services verify; they sign only their own service tokens (``fmc_common.service_tokens``). Users'
+tokens come from the OpenID Connect provider, or in development from ``fmc_common.dev_auth``.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,13 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
+import httpx
 import jwt
 from pydantic import BaseModel, ConfigDict, Strict, StringConstraints, ValidationError, field_validator
 
 from fmc_common.errors import Forbidden, Unauthenticated
+from fmc_common.jwks import KeySource, VerifyingKey
 from fmc_common.settings import AuthSettings
-
-ALGORITHM = "HS256"
 
 
 class Role(StrEnum):
@@ -47,47 +51,93 @@ class Actor(BaseModel):
         raise Forbidden("a team may act only for its own team")
 
 
-def mint_token(
-    settings: AuthSettings,
-    *,
-    subject: str,
-    role: Role,
-    now: datetime,
-    team_id: uuid.UUID | None = None,
-    ttl: timedelta = timedelta(hours=12),
-) -> str:
-    if role == Role.TEAM and team_id is None:
-        raise ValueError("a team token needs a team id")
-    claims: dict[str, object] = {
-        "sub": subject,
-        "role": role.value,
-        "iss": settings.issuer,
-        "aud": settings.audience,
-        "iat": int(now.timestamp()),
-        "exp": int((now + ttl).timestamp()),
-        "jti": uuid.uuid4().hex,
-    }
-    if team_id is not None:
-        claims["team_id"] = str(team_id)
-    return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm=ALGORITHM)
+class TokenVerifier:
+    """Checks bearer tokens for one service: users' tokens and service tokens addressed to it.
 
+    The token's ``iss`` says which key set verifies it, and that set decides what it may claim: a
+    users' issuer key any role (``aud`` = the users' audience); a service key (``iss`` = the service
+    issuer) only role ``service`` and ``aud`` = this service's name. A service key presented under
+    the users' issuer is simply not in that set.
+    """
 
-def verify_token(settings: AuthSettings, token: str) -> Actor:
-    """Decode and check signature, issuer, audience and expiry; raise Unauthenticated otherwise."""
-    try:
-        claims = jwt.decode(
+    def __init__(
+        self,
+        settings: AuthSettings,
+        service_name: str,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._settings = settings
+        self._service_name = service_name
+        self.users = self._source(settings.jwks, settings.jwks_url, transport)
+        self.services = self._source(settings.service_jwks, settings.service_jwks_url, transport)
+
+    def _source(
+        self, inline: str | None, url: str | None, transport: httpx.AsyncBaseTransport | None
+    ) -> KeySource:
+        s = self._settings
+        return KeySource(
+            inline=inline,
+            url=url,
+            cache_seconds=s.jwks_cache_seconds,
+            refresh_min_interval_seconds=s.jwks_refresh_min_interval_seconds,
+            timeout_seconds=s.jwks_timeout_seconds,
+            transport=transport,
+        )
+
+    async def verify(self, token: str) -> Actor:
+        """The caller the token names; Unauthenticated (401) unless signature and claims hold."""
+        s = self._settings
+        kid, issuer = _unverified(token)
+        from_service = issuer == s.service_issuer
+        key = await (self.services if from_service else self.users).get(kid)
+        if key is None:
+            raise Unauthenticated("the token is signed with a key this service does not know")
+        claims = _decode(
             token,
-            settings.jwt_secret.get_secret_value(),
-            algorithms=[ALGORITHM],
-            audience=settings.audience,
-            issuer=settings.issuer,
-            leeway=settings.leeway_seconds,
+            key,
+            issuer=s.service_issuer if from_service else s.issuer,
+            audience=self._service_name if from_service else s.audience,
+            leeway=s.leeway_seconds,
+        )
+        actor = _actor(claims)
+        if from_service and actor.role != Role.SERVICE:
+            raise Unauthenticated("a service key signs only service tokens")
+        return actor
+
+
+def _unverified(token: str) -> tuple[str, object]:
+    """The ``kid`` and ``iss`` a token names, only to pick the key that will then verify it."""
+    try:
+        header = jwt.get_unverified_header(token)
+        issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
+    except jwt.PyJWTError as exc:
+        raise Unauthenticated("the token is not valid") from exc
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not kid:
+        raise Unauthenticated("the token names no key (kid)")
+    return kid, issuer
+
+
+def _decode(token: str, key: VerifyingKey, *, issuer: str, audience: str, leeway: int) -> dict[str, object]:
+    try:
+        claims: dict[str, object] = jwt.decode(
+            token,
+            key.key,  # type: ignore[arg-type]
+            # The key's own algorithm, never the header's: no HS256 with a public key as its secret.
+            algorithms=[key.algorithm],
+            audience=audience,
+            issuer=issuer,
+            leeway=leeway,
             options={"require": ["exp", "iat", "sub", "iss", "aud"]},
         )
     except jwt.ExpiredSignatureError as exc:
         raise Unauthenticated("the token has expired") from exc
     except jwt.PyJWTError as exc:
         raise Unauthenticated("the token is not valid") from exc
+    return claims
+
+
+def _actor(claims: dict[str, object]) -> Actor:
     try:
         parsed = _Claims.model_validate(claims)
     except ValidationError as exc:
@@ -96,6 +146,33 @@ def verify_token(settings: AuthSettings, token: str) -> Actor:
     if parsed.role == Role.TEAM and parsed.team_id is None:
         raise Unauthenticated("a team token must carry a team id")
     return Actor(subject=parsed.sub, role=parsed.role, team_id=parsed.team_id)
+
+
+def token_claims(
+    *,
+    issuer: str,
+    audience: str,
+    subject: str,
+    role: Role,
+    now: datetime,
+    ttl: timedelta,
+    team_id: uuid.UUID | None = None,
+) -> dict[str, object]:
+    """The claims of a platform token (signed by the dev issuer, tests, or a service for itself)."""
+    if role == Role.TEAM and team_id is None:
+        raise ValueError("a team token needs a team id")
+    claims: dict[str, object] = {
+        "sub": subject,
+        "role": role.value,
+        "iss": issuer,
+        "aud": audience,
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+        "jti": uuid.uuid4().hex,
+    }
+    if team_id is not None:
+        claims["team_id"] = str(team_id)
+    return claims
 
 
 class _Claims(BaseModel):

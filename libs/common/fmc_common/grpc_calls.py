@@ -34,7 +34,7 @@ async def run_call(
     make_context: ContextFactory[C],
 ) -> T:
     """Authorise the caller for ``roles``, run ``work`` in a transaction, commit, wake the relay."""
-    actor = await authorize(context, runtime.settings.auth, *roles)
+    actor = await authorize(context, runtime.verifier, *roles)
     try:
         async with transaction(runtime.sessions) as session:
             result = await work(make_context(runtime, session, actor))

@@ -9,9 +9,8 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from fmc_common.auth import Actor, Role, bearer_token, verify_token
+from fmc_common.auth import Actor, Role, TokenVerifier, bearer_token
 from fmc_common.errors import AppError
-from fmc_common.settings import AuthSettings
 
 # grpcio ships no type information (mypy sees Any); the alias names what is meant.
 ServicerContext: TypeAlias = Any
@@ -37,16 +36,16 @@ async def abort_with(context: ServicerContext, error: AppError) -> None:
     await context.abort(status_for(error), error.detail)
 
 
-def actor_from_metadata(context: ServicerContext, settings: AuthSettings) -> Actor:
+async def actor_from_metadata(context: ServicerContext, verifier: TokenVerifier) -> Actor:
     metadata = {key: value for key, value in (context.invocation_metadata() or ())}
     value = metadata.get("authorization")
-    return verify_token(settings, bearer_token(value if isinstance(value, str) else None))
+    return await verifier.verify(bearer_token(value if isinstance(value, str) else None))
 
 
-async def authorize(context: ServicerContext, settings: AuthSettings, *roles: Role) -> Actor:
+async def authorize(context: ServicerContext, verifier: TokenVerifier, *roles: Role) -> Actor:
     """The caller of this RPC, checked for one of ``roles``; aborts the call otherwise."""
     try:
-        return actor_from_metadata(context, settings).require(*roles)
+        return (await actor_from_metadata(context, verifier)).require(*roles)
     except AppError as error:
         await abort_with(context, error)
         raise  # abort raises; this keeps type checkers honest

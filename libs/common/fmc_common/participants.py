@@ -133,7 +133,7 @@ class Participants(Generic[P]):
 
     async def for_call(self, runtime: ServiceRuntime, context: ServicerContext, team_id: str) -> P:
         """The participant a gRPC caller asked for (operators, services, the team itself); else abort."""
-        actor = await authorize(context, runtime.settings.auth, Role.OPERATOR, Role.SERVICE, Role.TEAM)
+        actor = await authorize(context, runtime.verifier, Role.OPERATOR, Role.SERVICE, Role.TEAM)
         try:
             wanted = parse_uuid(team_id, "team_id")
             if actor.role == Role.TEAM:

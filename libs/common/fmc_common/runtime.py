@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from fmc_common import db, migrations
+from fmc_common.auth import TokenVerifier
 from fmc_common.clock import Clock, SystemClock
 from fmc_common.events.base import Event
 from fmc_common.events.topics import CATALOGUE, dead_letter_topic
@@ -35,6 +36,7 @@ from fmc_common.messaging.outbox import Outbox
 from fmc_common.messaging.relay import OutboxRelay
 from fmc_common.messaging.tables import PlatformTables
 from fmc_common.metrics import ServiceMetrics
+from fmc_common.service_tokens import ServiceTokens
 from fmc_common.settings import AuthSettings, KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -90,6 +92,8 @@ class ServiceRuntime:
     producer: AIOKafkaProducer = field(init=False)
     relay: OutboxRelay = field(init=False)
     grpc_port: int | None = field(init=False, default=None)
+    verifier: TokenVerifier = field(init=False)
+    service_tokens: ServiceTokens = field(init=False)
 
     def __post_init__(self) -> None:
         name = self.settings.service_name
@@ -97,6 +101,8 @@ class ServiceRuntime:
         self.sessions = db.session_factory(self.engine)
         self.outbox = Outbox(self.tables, source=f"/fmc/{name}", clock=self.clock)
         self.metrics = ServiceMetrics(name)
+        self.verifier = TokenVerifier(self.settings.auth, name)
+        self.service_tokens = ServiceTokens(self.settings.auth, name)
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._runners: dict[str, ConsumerRunner] = {}

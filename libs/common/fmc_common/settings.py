@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -55,14 +55,51 @@ class KafkaSettings(BaseSettings):
 
 
 class AuthSettings(BaseSettings):
-    """Bearer-token verification. The secret comes only from the environment."""
+    """Bearer-token verification with public keys, and this service's own key for service tokens.
+
+    Two trust domains, each a JWKS (inline for dev and tests, or a URL that is fetched and cached):
+    * users' tokens (operator, evaluator, team; also service tokens from the same provider) come from
+      ``issuer``, in production an OpenID Connect provider, for ``audience``;
+    * service tokens are signed by each service with its own ``service_key``; their public keys are in
+      the service JWKS. A key from that set vouches only for role ``service`` and only for the service
+      named in ``aud``: a service can sign nothing that reaches further than another service's API.
+    No service holds a key that can mint an operator, evaluator or team token.
+    """
 
     model_config = SettingsConfigDict(env_prefix="FMC_AUTH_", extra="ignore")
 
-    jwt_secret: SecretStr = Field(description="HS256 key shared by the token issuer and the services.")
-    issuer: str = "fmc"
-    audience: str = "fmc-api"
+    issuer: str = Field(default="fmc", description="The users' token issuer (the OIDC provider's issuer).")
+    audience: str = Field(default="fmc-api", description="The audience users' tokens are issued for.")
+    jwks_url: str | None = Field(default=None, description="The users' issuer JWKS URL (OIDC jwks_uri).")
+    jwks: str | None = Field(default=None, description="Inline users' JWKS (JSON), for dev and tests.")
+    service_issuer: str = Field(default="fmc-services", description="The issuer of service tokens.")
+    service_jwks_url: str | None = Field(default=None, description="JWKS URL of every service's public key.")
+    service_jwks: str | None = Field(default=None, description="Inline JWKS (JSON) of the services' keys.")
+    service_key: SecretStr | None = Field(
+        default=None,
+        description="This service's Ed25519 private key (PEM) for its outbound service tokens; none: it "
+        "sends no token.",
+    )
+    service_key_id: str | None = Field(default=None, description="service_key's kid in the service JWKS.")
+    service_token_ttl_seconds: int = Field(
+        default=300, ge=30, le=3600, description="Lifetime of a service token; renewed after two thirds."
+    )
+    jwks_cache_seconds: float = Field(default=300.0, gt=0, description="How long a fetched JWKS is used.")
+    jwks_refresh_min_interval_seconds: float = Field(
+        default=30.0, ge=0, description="Least time between two fetches caused by an unknown kid."
+    )
+    jwks_timeout_seconds: float = Field(default=5.0, gt=0)
     leeway_seconds: int = 30
+
+    @model_validator(mode="after")
+    def _keys_configured(self) -> AuthSettings:
+        if self.jwks is None and self.jwks_url is None:
+            raise ValueError("set FMC_AUTH_JWKS_URL (the users' issuer keys) or FMC_AUTH_JWKS")
+        if self.issuer == self.service_issuer:
+            raise ValueError("the users' issuer and the service issuer must differ")
+        if (self.service_key is None) != (self.service_key_id is None):
+            raise ValueError("FMC_AUTH_SERVICE_KEY and FMC_AUTH_SERVICE_KEY_ID go together")
+        return self
 
 
 class ServiceSettings(BaseSettings):
@@ -113,7 +150,7 @@ def _kafka_settings() -> KafkaSettings:
 
 
 def _auth_settings() -> AuthSettings:
-    return AuthSettings.model_validate({})  # the secret is read from the environment
+    return AuthSettings.model_validate({})  # the key sets are read from the environment
 
 
 class WithInfrastructure(BaseSettings):

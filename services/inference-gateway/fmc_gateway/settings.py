@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from fmc_common.events.inference import GpuPool
@@ -69,9 +69,9 @@ class GatewaySettings(ServiceSettings, WithInfrastructure):
         description="Bases a run's items may be fetched from over HTTP(S), as JSON, e.g. "
         '["http://scoring:8003/v1/runs/"]: same scheme, host and port, path below. None: no HTTP source.',
     )
-    items_token: SecretStr | None = Field(
-        default=None,
-        description="Bearer token sent when fetching items (scoring's API), only under items_allowed_urls.",
+    items_audience: str = Field(
+        default="scoring",
+        description="Scoring's service name: the audience of the service token sent when fetching items.",
     )
     items_directory: Path | None = Field(
         default=None, description="File references are allowed only below this directory (none: refused)."

@@ -51,16 +51,12 @@ def build_runtime(
     runtime.provide(
         ArenaGateway(
             settings.gateway_url,
-            _gateway_token(settings),
+            runtime.service_tokens.source(settings.gateway_audience),
             settings.gateway_timeout_seconds,
             gateway_transport,
         )
     )
     return runtime
-
-
-def _gateway_token(settings: ScoringSettings) -> str | None:
-    return settings.gateway_token.get_secret_value() if settings.gateway_token else None
 
 
 def _evaluation_consumer(
@@ -69,7 +65,10 @@ def _evaluation_consumer(
     """Planning, grading and results handlers in one consumer group: every group costs seconds of
     join time at start-up, and these handlers are each short and idempotent."""
     gateway = GatewayClient(
-        settings.gateway_url, _gateway_token(settings), settings.gateway_timeout_seconds, transport
+        settings.gateway_url,
+        runtime.service_tokens.source(settings.gateway_audience),
+        settings.gateway_timeout_seconds,
+        transport,
     )
     specs = [
         planning_consumers.consumer_spec(runtime, settings.items_base_url),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from fmc_common.settings import ServiceSettings, WithInfrastructure
@@ -32,8 +32,9 @@ class ScoringSettings(ServiceSettings, WithInfrastructure):
         description="How the gateway reaches this service (items at <base>/v1/runs/{id}/items)",
     )
     gateway_url: str = Field(default="http://127.0.0.1:8002", description="The inference gateway's REST API")
-    gateway_token: SecretStr | None = Field(
-        default=None, description="Bearer token (role service) for reading run responses and arena battles"
+    gateway_audience: str = Field(
+        default="inference-gateway",
+        description="The gateway's service name: the audience of the service tokens sent to it",
     )
     gateway_timeout_seconds: float = Field(default=30.0, gt=0)
     grading_bootstrap_rounds: int = Field(default=2000, ge=100, le=100_000)

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
+import json
 import signal
 import sys
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pydantic import SecretStr
-
-from fmc_common.auth import Role, mint_token
-from fmc_common.settings import AuthSettings
-from fmc_devrunner.stack import DevStack, StackConfig
+from fmc_common.auth import Role
+from fmc_common.dev_auth import DevKeys, mint_token
+from fmc_common.jwks import SigningKey
+from fmc_devrunner.stack import SERVICES, DevStack, StackConfig, write_issuer_key
 
 DEFAULT_VAR = Path("var/dev")
 
@@ -47,6 +46,10 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--team-id", type=uuid.UUID)
     token.add_argument("--subject", default="developer")
     token.add_argument("--var-dir", type=Path, default=DEFAULT_VAR)
+    keys = commands.add_parser("keys", help="make keys for docker compose: .env lines on stdout")
+    keys.add_argument(
+        "--var-dir", type=Path, default=DEFAULT_VAR, help="where `fmc token` finds the issuer key"
+    )
     return parser
 
 
@@ -73,19 +76,32 @@ async def dev_up(args: argparse.Namespace) -> int:
 
 
 def token(args: argparse.Namespace) -> int:
-    secret = os.environ.get("FMC_AUTH_JWT_SECRET")
-    key_file = args.var_dir / "jwt.key"
-    if not secret and key_file.exists():
-        secret = key_file.read_text().strip()
-    if not secret:
-        print("no key: run `fmc dev up` first or set FMC_AUTH_JWT_SECRET", file=sys.stderr)
+    key_file = args.var_dir / "dev-issuer.json"
+    if not key_file.exists():
+        print(f"no dev issuer key in {key_file}: run `fmc dev up` first", file=sys.stderr)
         return 2
+    issuer = json.loads(key_file.read_text())
     role = Role(args.role)
     if role == Role.TEAM and args.team_id is None:
         print("--team-id is required for a team token", file=sys.stderr)
         return 2
-    settings = AuthSettings(jwt_secret=SecretStr(secret))
+    # The dev issuer stands in for the OpenID Connect provider; services hold only its public key.
+    settings = DevKeys(SigningKey.from_pem(issuer["kid"], issuer["pem"]), services={}).settings()
     print(mint_token(settings, subject=args.subject, role=role, team_id=args.team_id, now=datetime.now(UTC)))
+    return 0
+
+
+def make_keys(args: argparse.Namespace) -> int:
+    """A dev issuer key (kept in the var dir for ``fmc token``) and a key per service, as .env lines."""
+    made = DevKeys.generate(spec.name for spec in SERVICES)
+    write_issuer_key(args.var_dir / "dev-issuer.json", made.users)
+    print(f"FMC_AUTH_JWKS='{made.users_jwks()}'")
+    print(f"FMC_AUTH_SERVICE_JWKS='{made.service_jwks()}'")
+    for spec in SERVICES:
+        key = made.services[spec.name]
+        print(f"{spec.env_prefix}SERVICE_KEY_ID={key.kid}")
+        one_line = key.pem().strip().replace("\n", "\\n")  # compose's .env: one line per value
+        print(f'{spec.env_prefix}SERVICE_KEY="{one_line}"')
     return 0
 
 
@@ -99,6 +115,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(asyncio.run(run_demo(args.var_dir, args.report_dir, SCALES[args.scale])))
     if args.command == "token":
         sys.exit(token(args))
+    if args.command == "keys":
+        sys.exit(make_keys(args))
 
 
 if __name__ == "__main__":

@@ -14,14 +14,14 @@ import secrets
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
-from pydantic import SecretStr
 
-from fmc_common.auth import Role, mint_token
 from fmc_common.clock import DEV_CLOCK_FILE_ENV
+from fmc_common.dev_auth import DevKeys, auth_env
+from fmc_common.jwks import SigningKey
 from fmc_common.settings import AuthSettings
 from fmc_devrunner.broker import BrokerProcess
 from fmc_devrunner.ports import free_port
@@ -72,11 +72,20 @@ class RunningService:
         return f"http://127.0.0.1:{self.http_port}"
 
 
+def write_issuer_key(path: Path, key: SigningKey) -> None:
+    """The dev users' issuer key, readable by its owner only, where ``fmc token`` looks for it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+    path.write_text(json.dumps({"kid": key.kid, "pem": key.pem()}))
+
+
 class DevStack:
     def __init__(self, config: StackConfig, progress: object = print) -> None:
         self.config = config
         self._say = progress if callable(progress) else print
-        self.jwt_secret = secrets.token_urlsafe(32)
+        # One run's keys: the dev users' issuer (stands in for the OIDC provider) and one per service.
+        self.keys = DevKeys.generate(spec.name for spec in SERVICES)
         self.broker: BrokerProcess | None = None
         self.triton: TritonProcess | None = None
         self.services: dict[str, RunningService] = {}
@@ -98,7 +107,13 @@ class DevStack:
 
     @property
     def auth(self) -> AuthSettings:
-        return AuthSettings(jwt_secret=SecretStr(self.jwt_secret))
+        """Settings that verify this run's tokens and mint users' tokens (``dev_auth.mint_token``)."""
+        return self.keys.settings()
+
+    @property
+    def issuer_key_file(self) -> Path:
+        """The dev users' issuer key (``fmc token`` reads it); services get only the public keys."""
+        return self.config.var_dir / "dev-issuer.json"
 
     def advance_clock(self, delta: timedelta) -> float:
         """Move every service's clock forward (never back); returns the new offset in seconds."""
@@ -109,17 +124,12 @@ class DevStack:
         tmp.replace(self.clock_file)
         return offset
 
-    def _service_token(self, subject: str) -> str:
-        # Tokens are checked against the real time, not the dev clock; a day outlives any run.
-        return mint_token(
-            self.auth, subject=subject, role=Role.SERVICE, now=datetime.now(UTC), ttl=timedelta(days=1)
-        )
-
     def env(self) -> dict[str, str]:
         """Environment shared by every child: the run id lets tests find leftovers."""
         env = dict(os.environ)
         env["FMC_DEV_RUN_ID"] = self.config.run_id
-        env["FMC_AUTH_JWT_SECRET"] = self.jwt_secret
+        env["FMC_AUTH_JWKS"] = self.keys.users_jwks()
+        env["FMC_AUTH_SERVICE_JWKS"] = self.keys.service_jwks()
         env[DEV_CLOCK_FILE_ENV] = str(self.clock_file.resolve())
         if self.broker:
             env["FMC_KAFKA_BOOTSTRAP_SERVERS"] = self.broker.bootstrap
@@ -127,9 +137,7 @@ class DevStack:
 
     async def start(self) -> None:
         self.config.var_dir.mkdir(parents=True, exist_ok=True)
-        key_file = self.config.var_dir / "jwt.key"
-        key_file.write_text(self.jwt_secret)
-        key_file.chmod(0o600)
+        write_issuer_key(self.issuer_key_file, self.keys.users)
         self.clock_file.write_text("0")
         self.weights_root.mkdir(parents=True, exist_ok=True)
         await self._timed("broker", self._start_broker())
@@ -177,14 +185,13 @@ class DevStack:
             env[f"{p}HTTP_HOST"] = "127.0.0.1"
             if spec.name == "inference-gateway":
                 env["FMC_GATEWAY_TRITON_URL"] = self.triton.grpc_url
-                env["FMC_GATEWAY_ITEMS_TOKEN"] = self._service_token("service:inference-gateway")
                 # Scoring serves a run's items at <items base>/v1/runs/{id}/items; nothing else is fetched.
                 env["FMC_GATEWAY_ITEMS_ALLOWED_URLS"] = json.dumps([f"{urls['scoring']}/v1/runs/"])
             if spec.name == "scoring":
                 env["FMC_SCORING_ITEMS_BASE_URL"] = urls["scoring"]
                 env["FMC_SCORING_GATEWAY_URL"] = urls["inference-gateway"]
-                env["FMC_SCORING_GATEWAY_TOKEN"] = self._service_token("service:scoring")
                 env["FMC_SCORING_ORIGINALITY_WEIGHTS_ROOT"] = str(self.weights_root.resolve())
+            env.update(auth_env(self.keys.settings(spec.name)))  # its own service key only
             env.update(self.config.service_env)
             process = ManagedProcess(
                 spec.name, [sys.executable, "-m", spec.module, "serve"], self.logs / f"{spec.name}.log", env

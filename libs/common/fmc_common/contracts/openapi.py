@@ -16,8 +16,6 @@ from pathlib import Path
 from types import UnionType
 from typing import Any
 
-from pydantic import SecretStr
-
 from fmc_common.settings import AuthSettings
 
 ENTRY_POINT_GROUP = "fmc.services"
@@ -63,8 +61,8 @@ def services() -> tuple[ServiceApp, ...]:
 SERVICES = services()
 
 
-# Only signs nothing: the app is never served, but its settings insist on a key.
-_EXPORT_ONLY_KEY = "openapi-export-only-not-a-secret"
+# The app is never served, but its settings insist on a users' key set: an empty one.
+_NO_KEYS = '{"keys": []}'
 
 
 def build_app(service: ServiceApp) -> Any:
@@ -75,7 +73,7 @@ def build_app(service: ServiceApp) -> Any:
     settings = service.settings_class(
         database_url=f"sqlite+aiosqlite:///{database}",
         migrate_on_start=False,
-        auth=AuthSettings(jwt_secret=SecretStr(_EXPORT_ONLY_KEY)),
+        auth=AuthSettings(jwks=_NO_KEYS),
     )
     return service.create_app(settings)
 

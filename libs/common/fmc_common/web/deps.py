@@ -14,7 +14,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fmc_common.auth import Actor, Role, verify_token
+from fmc_common.auth import Actor, Role
 from fmc_common.errors import Unauthenticated
 from fmc_common.runtime import ServiceRuntime
 
@@ -35,21 +35,21 @@ def runtime_of(request: Request) -> ServiceRuntime:
 RuntimeDep = Annotated[ServiceRuntime, Depends(runtime_of)]
 
 
-def get_actor(
+async def get_actor(
     runtime: RuntimeDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Actor:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("missing bearer token")
-    return verify_token(runtime.settings.auth, credentials.credentials)
+    return await runtime.verifier.verify(credentials.credentials)
 
 
-def get_optional_actor(
+async def get_optional_actor(
     runtime: RuntimeDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Actor | None:
     """For public views: anonymous callers are welcome, but a bad token is still refused."""
     if credentials is None:
         return None
-    return verify_token(runtime.settings.auth, credentials.credentials)
+    return await runtime.verifier.verify(credentials.credentials)
 
 
 def require_roles(*roles: Role) -> Callable[[Actor], Actor]:

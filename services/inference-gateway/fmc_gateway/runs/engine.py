@@ -19,6 +19,7 @@ from typing import Any
 
 from fmc_common.events.inference import GpuPool
 from fmc_common.runtime import ServiceRuntime
+from fmc_common.service_tokens import ServiceTokens
 from fmc_gateway.runs.claims import ChunkClaimer, ClaimConfig
 from fmc_gateway.runs.executor import Executor, ExecutorConfig
 from fmc_gateway.runs.items import ItemsPolicy
@@ -55,7 +56,7 @@ def items_sources(s: GatewaySettings) -> ItemsSources:
     return ItemsSources(s.items_allowed_urls, s.items_directory)
 
 
-def _preparer_config(s: GatewaySettings, sources: ItemsSources) -> PreparerConfig:
+def _preparer_config(s: GatewaySettings, sources: ItemsSources, tokens: ServiceTokens) -> PreparerConfig:
     return PreparerConfig(
         chunk_size=s.chunk_size,
         # Long enough for a slow readiness check and items fetch; a dead preparer's run is retried after.
@@ -63,7 +64,7 @@ def _preparer_config(s: GatewaySettings, sources: ItemsSources) -> PreparerConfi
         retry=timedelta(seconds=s.readiness_retry_seconds),
         readiness_timeout=s.readiness_timeout_seconds,
         items=ItemsPolicy(
-            token=s.items_token.get_secret_value() if s.items_token else None,
+            token=tokens.source(s.items_audience),
             sources=sources,
             max_bytes=s.items_max_bytes,
             timeout=max(s.readiness_timeout_seconds, 30.0),
@@ -139,7 +140,7 @@ class GatewayEngine:
             outbox=runtime.outbox,
             clock=runtime.clock,
             replica=self.replica,
-            config=_preparer_config(s, self.sources),
+            config=_preparer_config(s, self.sources, self.runtime.service_tokens),
             after_commit=self._prepared(claimer),
         )
         watchdog = StuckWatchdog(

@@ -77,8 +77,7 @@ class RunsRpc:
     _runtime: ServiceRuntime
 
     async def GetRun(self, request: gateway_pb2.GetRunRequest, context: ServicerContext) -> gateway_pb2.Run:
-        auth = self._runtime.settings.auth
-        actor = await authorize(context, auth, Role.OPERATOR, Role.SERVICE, Role.TEAM)
+        actor = await authorize(context, self._runtime.verifier, Role.OPERATOR, Role.SERVICE, Role.TEAM)
         try:
             async with transaction(self._runtime.sessions) as session:
                 return run_message(await service.get_run(session, _run_id(request.run_id), actor))
@@ -89,8 +88,7 @@ class RunsRpc:
     async def StreamResponses(
         self, request: gateway_pb2.StreamResponsesRequest, context: ServicerContext
     ) -> AsyncIterator[gateway_pb2.ItemResponse]:
-        auth = self._runtime.settings.auth
-        actor = await authorize(context, auth, Role.OPERATOR, Role.SERVICE, Role.TEAM)
+        actor = await authorize(context, self._runtime.verifier, Role.OPERATOR, Role.SERVICE, Role.TEAM)
         try:
             run_id = _run_id(request.run_id)
             if request.start_seq < 0:

@@ -1,6 +1,6 @@
 """Fetching a run's items by reference: a JSON Lines document of ``{"item_id", "prompt"}`` objects.
 
-The source is scoring's API (HTTP(S), with the gateway's items token as a bearer) or a file below
+The source is scoring's API (HTTP(S), with a service token for scoring as a bearer) or a file below
 the configured items directory (the embedded demo); ``sources.py`` says which references are
 allowed, and is asked again here, before anything leaves. Any other field on a line is refused: the
 gateway must never receive answer keys. Failures come in two kinds: ``ItemsUnavailable`` (the source
@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from fmc_common.service_tokens import TokenSource, authorization
 from fmc_gateway.runs.sources import FileSource, ItemsSources, UriNotAllowed
 
 
@@ -38,7 +39,7 @@ class ItemLine(BaseModel):
 
 @dataclass(frozen=True)
 class ItemsPolicy:
-    token: str | None
+    token: TokenSource  # a fresh service token for scoring, asked for before each fetch
     sources: ItemsSources
     max_bytes: int
     timeout: float
@@ -92,8 +93,7 @@ def parse_items(raw: bytes, expected_count: int) -> list[ItemLine]:
 
 async def _fetch_http(uri: httpx.URL, policy: ItemsPolicy) -> bytes:
     headers = {"Accept": "application/x-ndjson, application/jsonl, */*"}
-    if policy.token:
-        headers["Authorization"] = f"Bearer {policy.token}"
+    headers.update(authorization(policy.token()))
     try:
         # Service to service inside the cluster: never through an ambient HTTP(S)_PROXY. A redirect
         # is not followed (it could lead to any origin, token in hand): it is an answer other than 200.

@@ -20,7 +20,7 @@ class TritonRpc:
     async def GetTritonStatus(
         self, request: gateway_pb2.GetTritonStatusRequest, context: ServicerContext
     ) -> gateway_pb2.TritonStatus:
-        await authorize(context, self._runtime.settings.auth, Role.OPERATOR, Role.SERVICE)
+        await authorize(context, self._runtime.verifier, Role.OPERATOR, Role.SERVICE)
         try:
             status = await server_status(self._triton_url, self._timeout)
         except AppError as error:

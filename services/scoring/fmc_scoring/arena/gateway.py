@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from fmc_common.errors import AppError, Unavailable
+from fmc_common.service_tokens import ServiceAuth, TokenSource
 
 
 class ArenaBusy(AppError):
@@ -35,12 +36,12 @@ class ArenaGateway:
     def __init__(
         self,
         base_url: str,
-        token: str | None,
+        token: TokenSource,
         timeout: float,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._base = base_url.rstrip("/")
-        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._token = token
         self._timeout = timeout
         self._transport = transport
 
@@ -48,7 +49,7 @@ class ArenaGateway:
         # Service to service inside the cluster: never through an ambient HTTP(S)_PROXY.
         async with httpx.AsyncClient(
             base_url=self._base,
-            headers=self._headers,
+            auth=ServiceAuth(self._token),
             timeout=self._timeout,
             transport=self._transport,
             trust_env=False,

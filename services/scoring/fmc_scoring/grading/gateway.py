@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from fmc_common.errors import PermanentError, TransientError
+from fmc_common.service_tokens import ServiceAuth, TokenSource
 from fmc_scoring.grading.service import Response
 
 PAGE = 1000
@@ -29,12 +30,12 @@ class GatewayClient:
     def __init__(
         self,
         base_url: str,
-        token: str | None,
+        token: TokenSource,
         timeout: float,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._base = base_url.rstrip("/")
-        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._token = token
         self._timeout = timeout
         self._transport = transport
 
@@ -42,7 +43,7 @@ class GatewayClient:
         # Service to service inside the cluster: never through an ambient HTTP(S)_PROXY.
         return httpx.AsyncClient(
             base_url=self._base,
-            headers=self._headers,
+            auth=ServiceAuth(self._token),
             timeout=self._timeout,
             transport=self._transport,
             trust_env=False,

@@ -20,12 +20,12 @@ def _uuid(value: str, name: str) -> uuid.UUID:
         raise InvalidInput(f"{name} must be a UUID") from exc
 
 
-def _optional_actor(context: ServicerContext, runtime: ServiceRuntime) -> Actor | None:
+async def _optional_actor(context: ServicerContext, runtime: ServiceRuntime) -> Actor | None:
     """Public RPCs: no token is fine; a token that is present must be valid."""
     metadata = dict(context.invocation_metadata() or ())
     if "authorization" not in metadata:
         return None
-    return actor_from_metadata(context, runtime.settings.auth)
+    return await actor_from_metadata(context, runtime.verifier)
 
 
 class ResultsRpcs:
@@ -37,7 +37,7 @@ class ResultsRpcs:
         self, request: scoring_pb2.GetPublicStageResultRequest, context: ServicerContext
     ) -> scoring_pb2.PublicStageResult:
         try:
-            _optional_actor(context, self._runtime)
+            await _optional_actor(context, self._runtime)
             stage_id = _uuid(request.stage_id, "stage_id")
             async with transaction(self._runtime.sessions) as session:
                 view = await views.public_view(session, await service.published(session, stage_id))
@@ -61,7 +61,7 @@ class ResultsRpcs:
     async def GetTeamResult(
         self, request: scoring_pb2.GetTeamResultRequest, context: ServicerContext
     ) -> scoring_pb2.TeamResult:
-        actor = await authorize(context, self._runtime.settings.auth, Role.OPERATOR, Role.TEAM)
+        actor = await authorize(context, self._runtime.verifier, Role.OPERATOR, Role.TEAM)
         try:
             stage_id = _uuid(request.stage_id, "stage_id")
             team_id = _uuid(request.team_id, "team_id")

@@ -24,7 +24,8 @@ from typing import Any, TypeVar
 import httpx
 from aiokafka import AIOKafkaConsumer
 
-from fmc_common.auth import Role, mint_token
+from fmc_common.auth import Role
+from fmc_common.dev_auth import mint_token
 from fmc_common.events.topics import Topic
 from fmc_devrunner.stack import DevStack
 from fmc_devrunner.stage1 import world
