@@ -131,5 +131,10 @@ async def test_a_generated_run_can_be_read_back(gateway: Gateway, data: st.DataO
     create = data.draw(OPERATIONS["POST /v1/runs"].as_strategy(), label="create")
     read = data.draw(OPERATIONS["GET /v1/runs/{run_id}"].as_strategy(), label="read")
     await create_then_read(
-        gateway.client, create, read, bearer(gateway.auth, Role.SERVICE), id_field="id", parameter="run_id"
+        gateway.client,
+        create,
+        read,
+        bearer(gateway.auth, Role.SERVICE),
+        created_id=lambda run: str(run["id"]),
+        parameter="run_id",
     )
