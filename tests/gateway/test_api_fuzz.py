@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -52,14 +54,18 @@ OPERATIONS = operations_of(
 )
 CASES = cases_of(OPERATIONS)
 # Generated endpoints are random addresses: fail fast instead of waiting on them.
-SHORT = {"readiness_timeout_seconds": 0.2, "triton_timeout_seconds": 0.2, "arena_timeout_seconds": 0.3}
+SHORT: dict[str, Any] = {
+    "readiness_timeout_seconds": 0.2,
+    "triton_timeout_seconds": 0.2,
+    "arena_timeout_seconds": 0.3,
+}
 
 
+@dataclass
 class Gateway:
-    def __init__(self, client: httpx.AsyncClient, auth: AuthSettings, items: Path) -> None:
-        self.client = client
-        self.auth = auth
-        self.items = items
+    client: httpx.AsyncClient
+    auth: AuthSettings
+    items: Path
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -77,20 +83,15 @@ async def gateway(
         pytest.skip("PostgreSQL is not reachable")
     factory = DatabaseFactory(backend, tmp_path_factory.mktemp("gateway-fuzz"))
     items = tmp_path_factory.mktemp("items")
-    settings = GatewaySettings(
-        **(
-            {
-                "database_url": await factory.create("gateway"),
-                "kafka": KafkaSettings(bootstrap_servers=broker, topic_partitions=3),
-                "auth": auth_settings,
-                "grpc_port": free_port(),
-                "items_directory": items,
-                "triton_url": f"127.0.0.1:{free_port()}",
-            }
-            | FAST
-            | SHORT
-        )
-    )
+    values: dict[str, Any] = {
+        "database_url": await factory.create("gateway"),
+        "kafka": KafkaSettings(bootstrap_servers=broker, topic_partitions=3),
+        "auth": auth_settings,
+        "grpc_port": free_port(),
+        "items_directory": items,
+        "triton_url": f"127.0.0.1:{free_port()}",  # nobody answers there
+    }
+    settings = GatewaySettings(**(values | FAST | SHORT))
     try:
         async with serving(create_app(settings)) as client:
             yield Gateway(client, auth_settings, items)
