@@ -12,12 +12,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from fmc_common.auth import Role
 from fmc_registry.main import create_app
 from fmc_registry.settings import RegistrySettings
 from registry.factories import programme, stage_to, submission_body, team
 from registry.harness import Registry
-from support.fuzz import CALLERS, FUZZ, case_ids, cases_of, fuzz_once, operations_of
+from support.fuzz import (
+    CALLERS,
+    FUZZ,
+    caller_headers,
+    case_ids,
+    cases_of,
+    create_then_read,
+    fuzz_once,
+    operations_of,
+)
 
 # The document the fuzz is generated from (the app is only built, never started, here).
 OPERATIONS = operations_of(
@@ -58,14 +66,6 @@ async def known_ids(registry: Registry) -> dict[str, str]:
     }
 
 
-def caller_headers(registry: Registry, caller: str, team_id: str) -> dict[str, str]:
-    if caller == "anonymous":
-        return {}
-    if caller == "team":
-        return registry.as_team(uuid.UUID(team_id))
-    return registry.as_role(Role(caller))
-
-
 @pytest.mark.parametrize(("operation", "mode"), CASES, ids=case_ids(CASES))
 @FUZZ
 @given(
@@ -83,5 +83,20 @@ async def test_no_request_makes_the_service_fail(
     caller: str,
 ) -> None:
     case = data.draw(OPERATIONS[operation].as_strategy(generation_mode=mode), label="request")
-    headers = caller_headers(registry, caller, known_ids["team_id"])
+    headers = caller_headers(registry.auth, caller, known_ids["team_id"])
     await fuzz_once(registry.client, case, headers, known_ids if use_known_ids else None)
+
+
+@FUZZ
+@given(data=st.data())
+async def test_a_generated_organisation_can_be_read_back(registry: Registry, data: st.DataObject) -> None:
+    create = data.draw(OPERATIONS["POST /v1/organisations"].as_strategy(), label="create")
+    read = data.draw(OPERATIONS["GET /v1/organisations/{organisation_id}"].as_strategy(), label="read")
+    await create_then_read(
+        registry.client,
+        create,
+        read,
+        registry.operator(),
+        created_id=lambda organisation: str(organisation["id"]),
+        parameter="organisation_id",
+    )

@@ -41,6 +41,16 @@ def has_nul(value: Any) -> bool:
     return False
 
 
+def nul_free(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+# A free-text query parameter compared with a text column (has_nul says why).
+QueryText = Annotated[str, AfterValidator(nul_free)]
+
+
 def _is_number(annotation: Any) -> bool:
     """int or float, possibly optional or annotated (bool is not a number here)."""
     origin = typing.get_origin(annotation)

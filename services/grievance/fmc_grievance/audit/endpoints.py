@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from fmc_common.audit.schemas import ChainVerification
 from fmc_common.auth import Role
+from fmc_common.inputs import QueryText
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_seq
 from fmc_common.web.problems import problem_responses
 from fmc_grievance.audit import service
@@ -23,7 +24,7 @@ router = APIRouter(tags=["audit"])
 )
 async def list_audit_entries(
     ctx: ActorCtx,
-    entity_id: Annotated[str | None, Query(max_length=64)] = None,
+    entity_id: Annotated[QueryText | None, Query(max_length=64)] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> AuditPage:
