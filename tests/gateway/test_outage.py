@@ -135,3 +135,27 @@ class TestModelControl:
             "/v1/endpoints/unload", json=body, headers=bearer(auth_settings, Role.SERVICE)
         )
         assert service.status_code == 403
+
+    @pytest.mark.parametrize(
+        "url", ["0", "h\x95st:8000", "http://[::1"], ids=["bare-0", "bad-idna", "bad-ipv6"]
+    )
+    async def test_an_address_no_client_can_parse_is_a_503_problem_not_a_500(
+        self,
+        database_factory: DatabaseFactory,
+        gateway_settings: SettingsFactory,
+        gateway_factory: Callable[..., Any],
+        auth_settings: AuthSettings,
+        url: str,
+    ) -> None:
+        """Found by tests/gateway/test_api_fuzz.py: aiohttp's InvalidUrlClientError and the idna
+        UnicodeError escaped as 500s."""
+        gateway: httpx.AsyncClient = await gateway_factory(
+            gateway_settings(await database_factory.create("gateway"), readiness_timeout_seconds=1.0)
+        )
+        body = {"endpoint": {"url": url, "model_name": "demo-lm", "protocol": "http", "gpu_pool": "H100"}}
+        operator = bearer(auth_settings, Role.OPERATOR)
+
+        for operation in ("load", "unload"):
+            response = await gateway.post(f"/v1/endpoints/{operation}", json=body, headers=operator)
+            assert response.status_code == 503, response.text
+            assert response.json()["code"] == "triton-unavailable"

@@ -102,6 +102,12 @@ class TestPathsAndCursors:
         )
         assert_problem(response, 422, "validation-failed")
 
+    @pytest.mark.parametrize("name", ["entity_id", "entity_type"])
+    async def test_a_nul_character_in_an_audit_filter_is_a_422(self, registry: Registry, name: str) -> None:
+        """Found by test_api_fuzz.py: PostgreSQL cannot compare text with NUL, and answered 500."""
+        response = await registry.client.get("/v1/audit", params={name: "a\x00"}, headers=registry.operator())
+        assert_problem(response, 422, "validation-failed")
+
     async def test_an_integer_amount_passes_validation(self, registry: Registry) -> None:
         body = {"kind": "joint-data-purchase", "amount_won": 1000}
         response = await registry.client.post(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import types
 import typing
-from typing import Annotated, Any, Union
+from typing import Annotated, Any, Self, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -39,6 +39,16 @@ def has_nul(value: Any) -> bool:
     if isinstance(value, list | tuple | set | frozenset):
         return any(has_nul(v) for v in value)
     return False
+
+
+def nul_free(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+# A free-text query parameter compared with a text column (has_nul says why).
+QueryText = Annotated[str, AfterValidator(nul_free)]
 
 
 def _is_number(annotation: Any) -> bool:
@@ -77,6 +87,17 @@ class Input(BaseModel):
         if has_nul(value):
             raise ValueError("must not contain NUL characters")
         return value
+
+
+class NulFree(BaseModel):
+    """A request body that mirrors an event's types field for field (so it is not an `Input`): NUL
+    characters are refused all the same, anywhere in it, before they reach a text column."""
+
+    @model_validator(mode="after")
+    def _no_nul_anywhere(self) -> Self:
+        if has_nul(self):
+            raise ValueError("must not contain NUL characters")
+        return self
 
 
 Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(printable)]

@@ -1,7 +1,8 @@
 """The published OpenAPI says what the service really answers: every refusal is problem+json.
 
 FastAPI documents its 422 as ``application/json`` with its own error model and leaves out the 400 it
-sends for a body that is not JSON and the 413 for one over the size limit. This rewrites each
+sends for a body that is not JSON, the 413 for one over the size limit and the 414 for a path and
+query over theirs (RequestLimitsMiddleware answers it on any operation). This rewrites each
 operation's error responses once, when the document is first built.
 """
 
@@ -28,6 +29,7 @@ def problem_document(document: dict[str, Any]) -> dict[str, Any]:
             if method not in _METHODS:
                 continue
             responses: dict[str, Any] = operation.setdefault("responses", {})
+            responses.setdefault("414", _problem("uri-too-long: the path and query are over the size limit"))
             if "422" in responses:
                 responses["422"] = _problem(responses["422"].get("description") or "validation-failed")
             if "requestBody" in operation:

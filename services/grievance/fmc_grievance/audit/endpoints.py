@@ -10,6 +10,7 @@ from fmc_common.audit.chain import Anchor
 from fmc_common.audit.schemas import ChainVerification
 from fmc_common.auth import Role
 from fmc_common.errors import InvalidInput
+from fmc_common.inputs import QueryText
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_seq
 from fmc_common.web.problems import problem_responses
 from fmc_grievance.audit import service
@@ -28,7 +29,7 @@ MAX_SEQ = 2**63 - 1
 )
 async def list_audit_entries(
     ctx: ActorCtx,
-    entity_id: Annotated[str | None, Query(max_length=64)] = None,
+    entity_id: Annotated[QueryText | None, Query(max_length=64)] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> AuditPage:

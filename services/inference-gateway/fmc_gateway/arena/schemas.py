@@ -5,6 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from fmc_common.inputs import NulFree
 from fmc_gateway.endpoints.schemas import DecodingIn, EndpointIn
 
 
@@ -15,7 +16,7 @@ class Contender(BaseModel):
     endpoint: EndpointIn
 
 
-class BattleCreate(BaseModel):
+class BattleCreate(NulFree):
     """A voter's prompt and the stage's candidate models; two of them are picked at random."""
 
     model_config = ConfigDict(extra="forbid")

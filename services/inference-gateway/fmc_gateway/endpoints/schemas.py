@@ -6,6 +6,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from fmc_common.events.inference import DecodingParameters, RunEndpoint
+from fmc_common.inputs import NulFree
 
 _STRICT = ConfigDict(frozen=True, extra="forbid")
 NEXT_CURSOR = "Pass as `cursor` to get the next page; null on the last page."
@@ -20,7 +21,7 @@ class DecodingIn(DecodingParameters):
     model_config = _STRICT
 
 
-class ReadinessCheck(BaseModel):
+class ReadinessCheck(NulFree):
     model_config = ConfigDict(extra="forbid")
 
     endpoint: EndpointIn

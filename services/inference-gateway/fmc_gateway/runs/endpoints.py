@@ -66,7 +66,10 @@ async def _out(session: SessionDep, run: Run) -> RunOut:
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=RunOut,
-    responses=problem_responses(401, 403, 409, 422),
+    responses={
+        200: {"model": RunOut, "description": "The same request again: the run as it stands"},
+        **problem_responses(401, 403, 409, 422),
+    },
     summary="Request a run",
 )
 async def request_run(

@@ -14,6 +14,7 @@ from fmc_common.events.inference import (
     RunLimits,
     SuiteReference,
 )
+from fmc_common.inputs import NulFree
 from fmc_gateway.endpoints.schemas import DecodingIn, EndpointIn
 
 _STRICT = ConfigDict(frozen=True, extra="forbid")
@@ -31,7 +32,7 @@ class LimitsIn(RunLimits):
     model_config = _STRICT
 
 
-class RunCreate(BaseModel):
+class RunCreate(NulFree):
     """The same request as the ``InferenceRunRequested`` event, for callers that use the API."""
 
     model_config = _STRICT

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
 import tritonclient.grpc.aio as grpc_aio
 import tritonclient.http.aio as http_aio
 from tritonclient.utils import InferenceServerException
@@ -40,7 +41,9 @@ async def control_model(address: EndpointAddress, load: bool, timeout: float) ->
         raise ModelControlRefused(
             f"Triton refused to {verb} '{address.model_name}': {exc.message()}"
         ) from exc
-    except (TimeoutError, OSError) as exc:
+    except (TimeoutError, OSError, aiohttp.ClientError, ValueError) as exc:
+        # aiohttp (HTTP protocol) raises its own errors, and a ValueError (UnicodeError included)
+        # for an address it cannot even resolve, such as "0" or a host with invalid characters.
         raise TritonUnavailable(f"Triton at {address.host_port} did not answer: {exc!r}") from exc
     finally:
         await client.close()

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from fmc_common.audit.schemas import AuditEntryOut, AuditPage
+from fmc_common.inputs import QueryText
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_seq, encode_cursor
 from fmc_common.web.problems import problem_responses
 from fmc_registry.audit import service
@@ -18,8 +19,8 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"])
 @router.get("", response_model=AuditPage, responses=problem_responses(401, 403, 422), summary="Audit trail")
 async def list_audit_entries(
     ctx: OperatorCtx,
-    entity_type: Annotated[str | None, Query(max_length=50)] = None,
-    entity_id: Annotated[str | None, Query(max_length=64)] = None,
+    entity_type: Annotated[QueryText | None, Query(max_length=50)] = None,
+    entity_id: Annotated[QueryText | None, Query(max_length=64)] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> AuditPage:
