@@ -36,7 +36,7 @@ OPERATIONS = operations_of(
         ScoringSettings.model_validate(
             {
                 "database_url": "sqlite+aiosqlite:///unused.db",
-                "auth": {"jwt_secret": "fuzz-schema-only-not-a-key"},
+                "auth": {"jwks": '{"keys": []}'},
             }
         )
     )
