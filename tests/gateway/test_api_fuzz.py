@@ -133,8 +133,10 @@ async def test_a_generated_run_can_be_read_back(gateway: Gateway, data: st.DataO
     read = data.draw(OPERATIONS["GET /v1/runs/{run_id}"].as_strategy(), label="read")
     # Only configured places may be named as items sources (docs/security.md): a generated URI
     # never is one, so the generated run names a file below the gateway's items directory.
-    if isinstance(create.body, dict) and isinstance(create.body.get("items"), dict):
-        create.body["items"]["uri"] = (gateway.items / f"{uuid.uuid4().hex}.jsonl").as_uri()
+    body = create.body
+    items = body.get("items") if isinstance(body, dict) else None
+    if isinstance(items, dict):
+        items["uri"] = (gateway.items / f"{uuid.uuid4().hex}.jsonl").as_uri()
     await create_then_read(
         gateway.client,
         create,
