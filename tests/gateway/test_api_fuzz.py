@@ -144,11 +144,11 @@ async def test_a_generated_run_can_be_read_back(gateway: Gateway, data: st.DataO
     # generated one never is, so the generated run names a file below the gateway's items directory
     # and the session's Triton.
     body = create.body
-    if isinstance(body, dict) and isinstance(body.get("items"), dict):
-        items: dict[str, Any] = body["items"]
+    items = body.get("items") if isinstance(body, dict) else None
+    if isinstance(items, dict):
         items["uri"] = (gateway.items / f"{uuid.uuid4().hex}.jsonl").as_uri()
-    if isinstance(body, dict) and isinstance(body.get("endpoint"), dict):
-        endpoint: dict[str, Any] = body["endpoint"]
+    endpoint = body.get("endpoint") if isinstance(body, dict) else None
+    if isinstance(endpoint, dict):
         endpoint["url"] = gateway.endpoint_url(endpoint.get("protocol"))
     await create_then_read(
         gateway.client,
