@@ -23,6 +23,7 @@ from fmc_common.contracts.openapi import SERVICES, build_app
 from fmc_common.events.topics import Topic
 from fmc_common.settings import AuthSettings, KafkaSettings
 from fmc_gateway.runs.sources import HttpSource, ItemsSources
+from fmc_gateway.triton.hosts import TritonHostNotAllowed, TritonHosts
 from fmc_scoring.planning.service import items_uri
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -157,6 +158,15 @@ class TestTriton:
         assert host == "triton"
         assert port == "8001"
         assert gateway["depends_on"]["triton"]["condition"] == "service_healthy"
+
+    def test_the_gateway_connects_only_to_the_triton_service(self) -> None:
+        environment = service("inference-gateway")["environment"]
+        allowed = json.loads(environment["FMC_GATEWAY_TRITON_ALLOWED_HOSTS"])
+        assert sorted(allowed) == ["triton:8000", "triton:8001"]  # HTTP and gRPC
+        hosts = TritonHosts([*allowed, environment["FMC_GATEWAY_TRITON_URL"]])
+        for elsewhere in ("triton:8002", "scoring:8003", "postgres:5432"):
+            with pytest.raises(TritonHostNotAllowed):
+                hosts.check(elsewhere)
 
 
 class TestServices:

@@ -32,6 +32,7 @@ from fmc_common.contracts.openapi import SERVICES, build_app
 from fmc_common.events.topics import CATALOGUE, Topic
 from fmc_common.settings import AuthSettings, KafkaSettings
 from fmc_gateway.runs.sources import HttpSource, ItemsSources
+from fmc_gateway.triton.hosts import TritonHostNotAllowed, TritonHosts
 from fmc_scoring.planning.service import items_uri
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -1123,6 +1124,23 @@ class TestTriton:
         service = named("prod", "Service", host)
         grpc = next(p for p in service["spec"]["ports"] if p["name"] == "grpc")
         assert grpc["port"] == int(port)
+
+    @pytest.mark.parametrize("overlay", OVERLAYS)
+    def test_the_gateway_connects_only_to_the_pools_triton_services(self, overlay: str) -> None:
+        """Every allowed Triton address is a pool Service's gRPC or HTTP port, both pools are there,
+        and an address outside them (another port, another host) is refused."""
+        env = service_env(overlay, "inference-gateway")
+        allowed = json.loads(env["FMC_GATEWAY_TRITON_ALLOWED_HOSTS"])
+        served = set()
+        for name in ("triton-h100", "triton-b200"):
+            ports = named(overlay, "Service", name)["spec"]["ports"]
+            served |= {f"{name}:{p['port']}" for p in ports if p["name"] in ("grpc", "http")}
+        assert set(allowed) == served
+        hosts = TritonHosts([*allowed, env["FMC_GATEWAY_TRITON_URL"]])
+        hosts.check(env["FMC_GATEWAY_TRITON_URL"])
+        for elsewhere in ("triton-h100:8002", "scoring:8003", "169.254.169.254:80"):
+            with pytest.raises(TritonHostNotAllowed):
+                hosts.check(elsewhere)
 
 
 # --- network policies ----------------------------------------------------------------------------

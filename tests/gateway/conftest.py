@@ -35,11 +35,24 @@ FAST: dict[str, Any] = {
 SettingsFactory = Callable[..., GatewaySettings]
 
 
+@pytest.fixture(scope="session")
+def nowhere() -> str:
+    """An address a gateway is allowed to connect to where nobody answers (an outage, a dead server)."""
+    return f"127.0.0.1:{free_port()}"
+
+
 @pytest.fixture
 def gateway_settings(
-    kafka_settings: KafkaSettings, auth_settings: AuthSettings, tmp_path: Path
+    kafka_settings: KafkaSettings,
+    auth_settings: AuthSettings,
+    tmp_path: Path,
+    triton: TritonProcess,
+    nowhere: str,
 ) -> SettingsFactory:
-    """GatewaySettings on a given database, with fast timings; keyword arguments override."""
+    """GatewaySettings on a given database, with fast timings; keyword arguments override.
+
+    The gateway may connect to the session's Triton (gRPC and HTTP) and to ``nowhere``; a test of its
+    own Triton names that one in ``triton_url``."""
 
     def make(database_url: str, **overrides: Any) -> GatewaySettings:
         values: dict[str, Any] = {
@@ -48,6 +61,7 @@ def gateway_settings(
             "auth": auth_settings,
             "grpc_port": free_port(),
             "items_directory": tmp_path,
+            "triton_allowed_hosts": [triton.grpc_url, triton.http_url, nowhere],
         }
         return GatewaySettings(**(values | FAST | overrides))
 

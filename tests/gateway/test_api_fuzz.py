@@ -2,8 +2,9 @@
 whatever the request, valid or not, on real or random ids, by any caller, the gateway answers without
 a 5xx and as its OpenAPI document says; and a run a generated request creates can be read back.
 
-The gateway runs its real lifespan on both backends. Its Triton address leads nowhere and its
-timeouts are short: generated endpoints are random addresses, and what matters here is the edge."""
+The gateway runs its real lifespan on both backends, allowed to connect to the session's Triton only
+(docs/security.md): a generated endpoint names it, or another address, which must be refused (422).
+Its timeouts are short: what matters here is the edge."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from schemathesis import GenerationMode
 from fmc_common.auth import Role
 from fmc_common.settings import AuthSettings, KafkaSettings
 from fmc_devrunner.ports import free_port
+from fmc_devrunner.triton import TritonProcess
 from fmc_gateway.main import create_app
 from fmc_gateway.settings import GatewaySettings
 from gateway.conftest import FAST
@@ -66,6 +68,11 @@ class Gateway:
     client: httpx.AsyncClient
     auth: AuthSettings
     items: Path
+    triton: TritonProcess
+
+    def endpoint_url(self, protocol: object) -> str:
+        """The session Triton's address for a (generated) protocol: the only one this gateway allows."""
+        return self.triton.http_url if protocol == "http" else self.triton.grpc_url
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -74,6 +81,7 @@ async def gateway(
     broker: str,
     auth_settings: AuthSettings,
     tmp_path_factory: pytest.TempPathFactory,
+    triton: TritonProcess,
 ) -> AsyncIterator[Gateway]:
     """One gateway per backend for the whole module (a start per example would dominate its time)."""
     backend = str(request.param)
@@ -89,22 +97,23 @@ async def gateway(
         "auth": auth_settings,
         "grpc_port": free_port(),
         "items_directory": items,
-        "triton_url": f"127.0.0.1:{free_port()}",  # nobody answers there
+        "triton_url": triton.grpc_url,
+        "triton_allowed_hosts": [triton.http_url],
     }
     settings = GatewaySettings(**(values | FAST | SHORT))
     try:
         async with serving(create_app(settings)) as client:
-            yield Gateway(client, auth_settings, items)
+            yield Gateway(client, auth_settings, items, triton)
     finally:
         await factory.drop_all()
 
 
 @pytest.fixture(scope="module")
 async def known_ids(gateway: Gateway) -> dict[str, str]:
-    """A real run (on an endpoint nobody answers), so that generated reads also find something."""
+    """A real run (of a model the Triton does not have), so that generated reads also find something."""
     path, sha256 = write_items(gateway.items, 3)
     team_id = uuid.uuid4()
-    body = run_body(path, 3, f"127.0.0.1:{free_port()}", sha256=sha256, team_id=team_id)
+    body = run_body(path, 3, gateway.triton.grpc_url, model="no-such-lm", sha256=sha256, team_id=team_id)
     run = await request_run(gateway.client, gateway.auth, body)
     return {"run_id": str(run["id"]), "team_id": str(team_id), "battle_id": str(uuid.uuid4())}
 
@@ -131,12 +140,16 @@ async def test_no_request_makes_the_gateway_fail(
 async def test_a_generated_run_can_be_read_back(gateway: Gateway, data: st.DataObject) -> None:
     create = data.draw(OPERATIONS["POST /v1/runs"].as_strategy(), label="create")
     read = data.draw(OPERATIONS["GET /v1/runs/{run_id}"].as_strategy(), label="read")
-    # Only configured places may be named as items sources (docs/security.md): a generated URI
-    # never is one, so the generated run names a file below the gateway's items directory.
+    # Only configured places may be named as items sources and Triton servers (docs/security.md): a
+    # generated one never is, so the generated run names a file below the gateway's items directory
+    # and the session's Triton.
     body = create.body
     items = body.get("items") if isinstance(body, dict) else None
     if isinstance(items, dict):
         items["uri"] = (gateway.items / f"{uuid.uuid4().hex}.jsonl").as_uri()
+    endpoint = body.get("endpoint") if isinstance(body, dict) else None
+    if isinstance(endpoint, dict):
+        endpoint["url"] = gateway.endpoint_url(endpoint.get("protocol"))
     await create_then_read(
         gateway.client,
         create,

@@ -11,7 +11,6 @@ import pytest
 
 from fmc_common.auth import Role
 from fmc_common.settings import AuthSettings
-from fmc_devrunner.ports import free_port
 from fmc_devrunner.triton import TritonProcess
 from gateway.conftest import SettingsFactory
 from support.databases import DatabaseFactory
@@ -113,10 +112,9 @@ class TestArena:
         assert (await gateway.get(f"/v1/arena/battles/{uuid.uuid4()}", headers=team)).status_code == 403
 
     async def test_a_model_that_cannot_answer_is_503_without_naming_it(
-        self, gateway: httpx.AsyncClient, triton: TritonProcess, auth_settings: AuthSettings
+        self, gateway: httpx.AsyncClient, triton: TritonProcess, auth_settings: AuthSettings, nowhere: str
     ) -> None:
         body = battle(triton)
-        nowhere = f"127.0.0.1:{free_port()}"
         for contender in body["contenders"]:
             contender["endpoint"] |= {"url": nowhere, "protocol": "grpc"}
         response = await gateway.post(

@@ -11,7 +11,6 @@ import pytest
 
 from fmc_common.auth import Role
 from fmc_common.settings import AuthSettings, KafkaSettings
-from fmc_devrunner.ports import free_port
 from fmc_devrunner.triton import TritonProcess
 from gateway.helpers import finished, of_type, request_run, run_body, run_events, wait_for_run, write_items
 from support.services import bearer
@@ -106,10 +105,9 @@ class TestNotReady:
         assert "no such model in its repository" in failed["status_reason"]
 
     async def test_an_unreachable_server_leaves_the_run_waiting_and_says_why(
-        self, gateway: httpx.AsyncClient, auth_settings: AuthSettings, tmp_path: Path
+        self, gateway: httpx.AsyncClient, auth_settings: AuthSettings, tmp_path: Path, nowhere: str
     ) -> None:
         items, _ = write_items(tmp_path, 2)
-        nowhere = f"127.0.0.1:{free_port()}"
         run = await request_run(gateway, auth_settings, run_body(items, 2, nowhere))
         waiting = await wait_for_run(gateway, auth_settings, run["id"], lambda r: r["status"] == "waiting")
         assert waiting["status_reason"].startswith(

@@ -156,6 +156,7 @@ class TestSigkill:
             "FMC_GATEWAY_RECORD_FLUSH_SECONDS": "0.05",
             # Slow enough to be caught half way by a test polling every 20 ms.
             "FMC_GATEWAY_POOL_CAPACITY": '{"H100": 1, "B200": 1}',
+            "FMC_GATEWAY_TRITON_URL": triton.grpc_url,
             "FMC_KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
             **auth_env(auth_settings),
         }

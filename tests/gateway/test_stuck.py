@@ -14,7 +14,6 @@ import pytest
 from fmc_common.clock import ManualClock
 from fmc_common.events.envelope import Envelope
 from fmc_common.settings import AuthSettings, KafkaSettings
-from fmc_devrunner.ports import free_port
 from gateway.conftest import SettingsFactory
 from gateway.helpers import of_type, request_run, run_body, run_events, wait_for_run, write_items
 from support.databases import DatabaseFactory
@@ -35,12 +34,12 @@ class TestStuckRuns:
         auth_settings: AuthSettings,
         kafka_settings: KafkaSettings,
         tmp_path: Path,
+        nowhere: str,
     ) -> None:
         clock = ManualClock(datetime(2026, 11, 22, 9, 0, tzinfo=UTC))
         settings = gateway_settings(await database_factory.create("gateway"), stuck_after_seconds=600)
         gateway: httpx.AsyncClient = await gateway_factory(settings, clock)
         items, _ = write_items(tmp_path, 3)
-        nowhere = f"127.0.0.1:{free_port()}"
         run = await request_run(gateway, auth_settings, run_body(items, 3, nowhere))
         waiting = await wait_for_run(gateway, auth_settings, run["id"], lambda r: r["status"] == "waiting")
         assert waiting["stuck_since"] is None

@@ -18,6 +18,7 @@ import pytest
 
 from fmc_common.settings import AuthSettings, KafkaSettings
 from fmc_devrunner.ports import free_port
+from fmc_devrunner.triton import TritonProcess
 from fmc_gateway.main import create_app as create_gateway
 from fmc_gateway.settings import GatewaySettings
 from fmc_scoring.main import create_app
@@ -44,6 +45,7 @@ async def scoring(
     broker: str,
     auth_settings: AuthSettings,
     tmp_path_factory: pytest.TempPathFactory,
+    triton: TritonProcess,
 ) -> AsyncIterator[Scoring]:
     """Starting a service takes seconds (consumer groups join): one per backend, tests isolate by stage."""
     backend = str(request.param)
@@ -61,6 +63,8 @@ async def scoring(
             auth=auth_settings,
             grpc_port=free_port(),
             items_directory=items,
+            # The session's Triton, besides triton_url (127.0.0.1:8001: the harness's DEMO_ENDPOINT).
+            triton_allowed_hosts=[triton.grpc_url, triton.http_url],
             **GATEWAY_FAST,
         )
     )

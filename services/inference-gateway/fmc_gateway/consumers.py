@@ -11,12 +11,14 @@ from fmc_common.runtime import ConsumerSpec, ServiceRuntime
 from fmc_gateway.endpoints.consumers import submission_registered
 from fmc_gateway.runs.consumers import run_requested
 from fmc_gateway.runs.sources import ItemsSources
+from fmc_gateway.triton.hosts import TritonHosts
 
 
 def intake(
     runtime: ServiceRuntime,
     hardware: Mapping[GpuPool, str],
     sources: ItemsSources,
+    hosts: TritonHosts,
     notify: Callable[[], None],
 ) -> ConsumerSpec:
     """One consumer group for both topics: every group a replica joins costs a rebalance at start."""
@@ -24,7 +26,7 @@ def intake(
         name="inference-gateway.intake",
         topics=[str(Topic.SCORING), str(Topic.REGISTRY)],
         handlers={
-            InferenceRunRequested: run_requested(runtime, hardware, sources, notify),
-            SubmissionRegistered: submission_registered(runtime),
+            InferenceRunRequested: run_requested(runtime, hardware, sources, hosts, notify),
+            SubmissionRegistered: submission_registered(runtime, hosts),
         },
     )

@@ -34,7 +34,11 @@ def build_runtime(
     )
     engine = GatewayEngine(runtime, settings)
     if settings.intake_enabled:
-        runtime.consumers = [consumers.intake(runtime, settings.pool_hardware, engine.sources, engine.notify)]
+        runtime.consumers = [
+            consumers.intake(
+                runtime, settings.pool_hardware, engine.sources, engine.triton_hosts, engine.notify
+            )
+        ]
     runtime.grpc_registrar = partial(
         grpc.register, runtime, settings.triton_url, settings.triton_timeout_seconds
     )
@@ -50,8 +54,9 @@ def create_app(settings: GatewaySettings | None = None, clock: Clock | None = No
         description="Runs benchmark suites on Triton-served models across the H100 and B200 pools.",
         routers=[runs_router, pools_router, endpoints_router, arena_router, triton_router],
     )
-    arena = ArenaModels(settings.readiness_timeout_seconds)
+    arena = ArenaModels(engine.triton_hosts, settings.readiness_timeout_seconds)
     runtime.provide(engine)
+    runtime.provide(engine.triton_hosts)
     runtime.provide(arena)
     runtime_lifespan = app.router.lifespan_context
 

@@ -22,6 +22,12 @@ class GatewaySettings(ServiceSettings, WithInfrastructure):
     grpc_port: int = 50062
     triton_url: str = Field(default="127.0.0.1:8001", description="host:port of Triton's gRPC endpoint")
     triton_timeout_seconds: float = Field(default=5.0, gt=0)
+    # Triton servers (fmc_gateway/triton/hosts.py): the gateway connects to no other address.
+    triton_allowed_hosts: list[str] = Field(
+        default=[],
+        description="host:port of every Triton server endpoints may name (besides triton_url), as JSON, e.g. "
+        '["triton-h100:8001", "triton-h100:8000", "triton-b200:8001", "triton-b200:8000"]; exact match.',
+    )
 
     # Pools and endpoints: requests in flight per replica.
     pool_capacity: dict[GpuPool, int] = Field(

@@ -185,6 +185,10 @@ class DevStack:
             env[f"{p}HTTP_HOST"] = "127.0.0.1"
             if spec.name == "inference-gateway":
                 env["FMC_GATEWAY_TRITON_URL"] = self.triton.grpc_url
+                # The only Triton endpoints may name: this one, over gRPC or HTTP (docs/security.md).
+                env["FMC_GATEWAY_TRITON_ALLOWED_HOSTS"] = json.dumps(
+                    [self.triton.grpc_url, self.triton.http_url]
+                )
                 # Scoring serves a run's items at <items base>/v1/runs/{id}/items; nothing else is fetched.
                 env["FMC_GATEWAY_ITEMS_ALLOWED_URLS"] = json.dumps([f"{urls['scoring']}/v1/runs/"])
             if spec.name == "scoring":

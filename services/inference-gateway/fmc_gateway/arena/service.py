@@ -23,6 +23,7 @@ from fmc_gateway.arena.models import ArenaBattle
 from fmc_gateway.arena.schemas import BattleCreate, Contender
 from fmc_gateway.endpoints import service as endpoints
 from fmc_gateway.locking import begin_writing
+from fmc_gateway.triton.hosts import TritonHosts
 from fmc_gateway.triton.inference import EndpointAddress, InferenceFailure, ModelClient
 
 
@@ -50,15 +51,22 @@ def _address(contender: Contender) -> EndpointAddress:
 class ArenaModels:
     """One client per endpoint, made after a readiness check (which tells what inputs to send)."""
 
-    def __init__(self, readiness_timeout: float) -> None:
+    def __init__(self, hosts: TritonHosts, readiness_timeout: float) -> None:
         self._clients: dict[str, ModelClient] = {}
+        self._hosts = hosts
         self._timeout = readiness_timeout
 
+    def check(self, contenders: list[Contender]) -> None:
+        """Refuse the battle if any contender is on none of the configured Triton servers (422)."""
+        for contender in contenders:
+            self._hosts.check(contender.endpoint.url)
+
     async def client(self, address: EndpointAddress, decoding: DecodingParameters) -> ModelClient:
+        self._hosts.check(address.url)
         found = self._clients.get(address.label)
         if found is not None:
             return found
-        readiness = await endpoints.check(address, decoding, self._timeout)
+        readiness = await endpoints.check(self._hosts, address, decoding, self._timeout)
         if not readiness.ok:
             # The reason names the model: it stays in the logs, never in the voter's answer.
             raise ArenaModelUnavailable("one of the models could not answer; try again later")
@@ -128,6 +136,8 @@ async def start_battle(
     window: float,
     timeout: float,
 ) -> ArenaBattle:
+    # Every contender, not only the pair drawn: a refused battle costs the voter nothing.
+    models.check(body.contenders)
     pair = secrets.SystemRandom().sample(body.contenders, 2)
     async with transaction(sessions) as session:
         battle_id = await _reserve(session, clock, body, pair, limit, window)

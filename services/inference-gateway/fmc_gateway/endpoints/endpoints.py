@@ -14,6 +14,7 @@ from fmc_gateway.deps import CurrentActor, OperatorOnly, SessionDep, SettingsDep
 from fmc_gateway.endpoints import service
 from fmc_gateway.endpoints.readiness import Readiness
 from fmc_gateway.endpoints.schemas import EndpointPage, EndpointRecordOut, ReadinessCheck, ReadinessOut
+from fmc_gateway.triton.deps import TritonHostsDep
 from fmc_gateway.triton.inference import EndpointAddress
 
 router = APIRouter(prefix="/v1/endpoints", tags=["endpoints"])
@@ -25,12 +26,15 @@ router = APIRouter(prefix="/v1/endpoints", tags=["endpoints"])
     responses=problem_responses(401, 403, 422),
     summary="Readiness check",
 )
-async def check(body: ReadinessCheck, actor: CurrentActor, settings: SettingsDep) -> ReadinessOut:
+async def check(
+    body: ReadinessCheck, actor: CurrentActor, settings: SettingsDep, hosts: TritonHostsDep
+) -> ReadinessOut:
     """Run the pre-run readiness check against an endpoint now: server live, model ready, signature
     against the evaluation contract (and the decoding parameters, when given). Operators and
-    services; every run does the same check before its first item."""
+    services; every run does the same check before its first item. An endpoint on none of the
+    gateway's Triton servers is refused (422 `uri-not-allowed`) without a connection."""
     actor.require(Role.OPERATOR, Role.SERVICE)
-    result = await service.check(_address(body), _decoding(body), settings.readiness_timeout_seconds)
+    result = await service.check(hosts, _address(body), _decoding(body), settings.readiness_timeout_seconds)
     return _readiness_out(result)
 
 
@@ -52,10 +56,12 @@ def _readiness_out(result: Readiness) -> ReadinessOut:
     responses=problem_responses(401, 403, 409, 422, 503),
     summary="Load a model on its Triton",
 )
-async def load_model(body: ReadinessCheck, actor: OperatorOnly, settings: SettingsDep) -> ReadinessOut:
+async def load_model(
+    body: ReadinessCheck, actor: OperatorOnly, settings: SettingsDep, hosts: TritonHostsDep
+) -> ReadinessOut:
     """Ask the endpoint's Triton to load (or reload) the model through its repository API, then run
     the readiness check (operators; the server must run with `--model-control-mode=explicit`)."""
-    result = await service.load(_address(body), _decoding(body), settings.readiness_timeout_seconds)
+    result = await service.load(hosts, _address(body), _decoding(body), settings.readiness_timeout_seconds)
     return _readiness_out(result)
 
 
@@ -65,9 +71,11 @@ async def load_model(body: ReadinessCheck, actor: OperatorOnly, settings: Settin
     responses=problem_responses(401, 403, 409, 422, 503),
     summary="Unload a model from its Triton",
 )
-async def unload_model(body: ReadinessCheck, actor: OperatorOnly, settings: SettingsDep) -> None:
+async def unload_model(
+    body: ReadinessCheck, actor: OperatorOnly, settings: SettingsDep, hosts: TritonHostsDep
+) -> None:
     """Ask the endpoint's Triton to unload the model (operators). Runs on it wait until it is back."""
-    await service.unload(_address(body), settings.readiness_timeout_seconds)
+    await service.unload(hosts, _address(body), settings.readiness_timeout_seconds)
 
 
 def _decoding(body: ReadinessCheck) -> DecodingParameters | None:

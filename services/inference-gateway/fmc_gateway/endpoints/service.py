@@ -12,6 +12,7 @@ from fmc_common.events.registry import SubmissionRegistered
 from fmc_gateway.endpoints import repository
 from fmc_gateway.endpoints.models import Endpoint
 from fmc_gateway.endpoints.readiness import Readiness, check_endpoint
+from fmc_gateway.triton.hosts import TritonHosts
 from fmc_gateway.triton.inference import EndpointAddress
 from fmc_gateway.triton.repository import control_model
 
@@ -21,17 +22,25 @@ LOAD_TIMEOUT_FACTOR = 6
 
 async def register(
     session: AsyncSession,
+    hosts: TritonHosts,
     endpoint: RunEndpoint,
     now: datetime,
     *,
     team_id: uuid.UUID | None = None,
     submission_id: uuid.UUID | None = None,
 ) -> Endpoint:
-    """The endpoint row for this address (created on first sight; the pool and owner follow the latest)."""
+    """The endpoint row for this address (created on first sight; the pool and owner follow the latest).
+
+    An address outside the configured Triton servers is refused (``uri-not-allowed``) before anything
+    is recorded: no run and no arena battle can reach it later.
+    """
+    hosts.check(endpoint.url)
     return await repository.upsert(session, endpoint, now, team_id=team_id, submission_id=submission_id)
 
 
-async def register_submission(session: AsyncSession, event: SubmissionRegistered, now: datetime) -> Endpoint:
+async def register_submission(
+    session: AsyncSession, hosts: TritonHosts, event: SubmissionRegistered, now: datetime
+) -> Endpoint:
     """A submission's endpoint, in the registry's spelling (any case), becomes a known endpoint."""
     raw = event.endpoint
     endpoint = RunEndpoint(
@@ -41,7 +50,9 @@ async def register_submission(session: AsyncSession, event: SubmissionRegistered
         protocol=raw.protocol.lower(),
         gpu_pool=raw.gpu_pool.upper(),
     )
-    return await register(session, endpoint, now, team_id=event.team_id, submission_id=event.submission_id)
+    return await register(
+        session, hosts, endpoint, now, team_id=event.team_id, submission_id=event.submission_id
+    )
 
 
 async def get(session: AsyncSession, endpoint_id: uuid.UUID) -> Endpoint:
@@ -53,17 +64,24 @@ async def page(session: AsyncSession, after: uuid.UUID | None, limit: int) -> li
     return await repository.page(session, after, limit)
 
 
-async def check(address: EndpointAddress, decoding: DecodingParameters | None, timeout: float) -> Readiness:
-    """The readiness check every run makes before its first item, on demand."""
+async def check(
+    hosts: TritonHosts, address: EndpointAddress, decoding: DecodingParameters | None, timeout: float
+) -> Readiness:
+    """The readiness check every run makes before its first item, on demand (configured servers only)."""
+    hosts.check(address.url)
     return await check_endpoint(address, decoding, timeout)
 
 
-async def load(address: EndpointAddress, decoding: DecodingParameters | None, timeout: float) -> Readiness:
-    """Have the endpoint's Triton load (or reload) the model, then check it."""
+async def load(
+    hosts: TritonHosts, address: EndpointAddress, decoding: DecodingParameters | None, timeout: float
+) -> Readiness:
+    """Have the endpoint's Triton load (or reload) the model, then check it (configured servers only)."""
+    hosts.check(address.url)
     await control_model(address, True, timeout * LOAD_TIMEOUT_FACTOR)
     return await check_endpoint(address, decoding, timeout)
 
 
-async def unload(address: EndpointAddress, timeout: float) -> None:
-    """Have the endpoint's Triton unload the model; runs on it wait until it is back."""
+async def unload(hosts: TritonHosts, address: EndpointAddress, timeout: float) -> None:
+    """Have the endpoint's Triton unload the model (configured servers only); runs on it wait for it."""
+    hosts.check(address.url)
     await control_model(address, False, timeout * LOAD_TIMEOUT_FACTOR)

@@ -12,17 +12,20 @@ from fmc_common.messaging.consumer import Handler
 from fmc_common.runtime import ServiceRuntime
 from fmc_gateway.runs import service
 from fmc_gateway.runs.sources import ItemsSources
+from fmc_gateway.triton.hosts import TritonHosts
 
 
 def run_requested(
     runtime: ServiceRuntime,
     hardware: Mapping[GpuPool, str],
     sources: ItemsSources,
+    hosts: TritonHosts,
     notify: Callable[[], None],
 ) -> Handler:
     async def handle(session: AsyncSession, envelope: Envelope, event: InferenceRunRequested) -> None:
-        # A refused items reference (UriNotAllowed, a 422) is dead-lettered by the runner as handler-rejected.
-        await service.accept_run(session, runtime.outbox, runtime.clock, hardware, sources, event)
+        # A refused items reference or endpoint (uri-not-allowed, a 422) is dead-lettered by the runner
+        # as handler-rejected.
+        await service.accept_run(session, runtime.outbox, runtime.clock, hardware, sources, hosts, event)
         notify()
 
     return handle

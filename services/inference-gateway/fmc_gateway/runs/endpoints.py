@@ -85,7 +85,8 @@ async def request_run(
 
     The same as emitting `InferenceRunRequested`. Idempotent on `run_id`: the same request again
     returns the run (200); another request with that id is refused (409). Items that are not under
-    one of the gateway's configured sources are refused (422 `uri-not-allowed`). The run is prepared
+    one of the gateway's configured sources, and an endpoint on none of its Triton servers, are
+    refused (422 `uri-not-allowed`). The run is prepared
     (readiness check, items fetch) and answered in the background; follow it with `GET /v1/runs/{id}`.
     """
     actor.require(Role.OPERATOR, Role.SERVICE)
@@ -95,6 +96,7 @@ async def request_run(
         runtime.clock,
         settings.pool_hardware,
         engine.sources,
+        engine.triton_hosts,
         body.to_request(runtime.clock.now()),
     )
     if not accepted.created:

@@ -30,6 +30,7 @@ from fmc_gateway.runs.records import RecordWriter, WriterConfig
 from fmc_gateway.runs.sources import ItemsSources
 from fmc_gateway.runs.watchdog import StuckWatchdog
 from fmc_gateway.settings import GatewaySettings
+from fmc_gateway.triton.hosts import TritonHosts
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,14 @@ def items_sources(s: GatewaySettings) -> ItemsSources:
     return ItemsSources(s.items_allowed_urls, s.items_directory)
 
 
-def _preparer_config(s: GatewaySettings, sources: ItemsSources, tokens: ServiceTokens) -> PreparerConfig:
+def triton_hosts(s: GatewaySettings) -> TritonHosts:
+    """The Triton servers endpoints may name: the listed ones and ``triton_url`` (malformed: no start)."""
+    return TritonHosts([*s.triton_allowed_hosts, s.triton_url])
+
+
+def _preparer_config(
+    s: GatewaySettings, sources: ItemsSources, hosts: TritonHosts, tokens: ServiceTokens
+) -> PreparerConfig:
     return PreparerConfig(
         chunk_size=s.chunk_size,
         # Long enough for a slow readiness check and items fetch; a dead preparer's run is retried after.
@@ -69,6 +77,7 @@ def _preparer_config(s: GatewaySettings, sources: ItemsSources, tokens: ServiceT
             max_bytes=s.items_max_bytes,
             timeout=max(s.readiness_timeout_seconds, 30.0),
         ),
+        hosts=hosts,
     )
 
 
@@ -84,6 +93,7 @@ class GatewayEngine:
         self.replica = replica_name()
         self.metrics = GatewayMetrics(runtime.metrics.registry)
         self.sources = items_sources(settings)
+        self.triton_hosts = triton_hosts(settings)
         self._stop = asyncio.Event()
         self._prepare_wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -140,7 +150,7 @@ class GatewayEngine:
             outbox=runtime.outbox,
             clock=runtime.clock,
             replica=self.replica,
-            config=_preparer_config(s, self.sources, self.runtime.service_tokens),
+            config=_preparer_config(s, self.sources, self.triton_hosts, self.runtime.service_tokens),
             after_commit=self._prepared(claimer),
         )
         watchdog = StuckWatchdog(

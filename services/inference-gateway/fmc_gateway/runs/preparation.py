@@ -30,6 +30,7 @@ from fmc_gateway.runs.items import ItemLine, ItemsInvalid, ItemsPolicy, ItemsUna
 from fmc_gateway.runs.models import ChunkStatus, FailureCode, Run, RunChunk, RunItem, RunStatus
 from fmc_gateway.runs.service import fail_run
 from fmc_gateway.runs.timing import wait_any
+from fmc_gateway.triton.hosts import TritonHostNotAllowed, TritonHosts
 from fmc_gateway.triton.inference import EndpointAddress
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class PreparerConfig:
     retry: timedelta
     readiness_timeout: float
     items: ItemsPolicy
+    hosts: TritonHosts
 
 
 def address_of(endpoint: Endpoint) -> EndpointAddress:
@@ -112,7 +114,15 @@ class RunPreparer:
             address = address_of(endpoint)
             decoding = DecodingParameters.model_validate(run.decoding)
             uri, count, sha256 = run.items_uri, run.total, run.items_sha256
-        readiness = await endpoints.check(address, decoding, self._config.readiness_timeout)
+        try:
+            readiness = await endpoints.check(
+                self._config.hosts, address, decoding, self._config.readiness_timeout
+            )
+        except TritonHostNotAllowed as exc:
+            # Accepted under other settings: no connection now; it resumes once the server is configured.
+            reason = f"the endpoint {address.host_port}: {exc.detail}"
+            await self._wait(run_id, reason, Readiness(False, ReadinessCode.UNREACHABLE, reason))
+            return
         if not readiness.reachable:
             await self._wait(run_id, f"readiness check: {readiness.reason}", readiness)
             return

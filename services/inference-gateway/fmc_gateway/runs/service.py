@@ -22,6 +22,7 @@ from fmc_gateway.endpoints.models import Endpoint
 from fmc_gateway.runs import repository
 from fmc_gateway.runs.models import FailureCode, Run, RunStatus
 from fmc_gateway.runs.sources import ItemsSources
+from fmc_gateway.triton.hosts import TritonHosts
 
 
 class RunNotFound(NotFound):
@@ -52,16 +53,19 @@ async def accept_run(
     clock: Clock,
     hardware: Mapping[GpuPool, str],
     sources: ItemsSources,
+    hosts: TritonHosts,
     request: InferenceRunRequested,
 ) -> Acceptance:
     """Record a requested run (idempotent on its id). It is prepared and answered in the background.
 
-    Items named anywhere but under the gateway's configured sources are refused before anything is
-    recorded (``UriNotAllowed``): REST answers 422, an event is dead-lettered.
+    Items named anywhere but under the gateway's configured sources, or an endpoint on none of its
+    Triton servers, are refused before anything is recorded (``UriNotAllowed``,
+    ``TritonHostNotAllowed``): REST answers 422, an event is dead-lettered.
     Fairness: every run of a stage on the same suite content must use the same decoding parameters
     and limits as the first; a run that differs is recorded as failed, with the reason, at once.
     """
     sources.check(request.items.uri)
+    hosts.check(request.endpoint.url)
     print_ = fingerprint(request)
     existing = await session.get(Run, request.run_id)
     if existing is not None:
@@ -70,7 +74,7 @@ async def accept_run(
         return Acceptance(existing, created=False)
     now = clock.now()
     endpoint = await endpoints.register(
-        session, request.endpoint, now, team_id=request.team_id, submission_id=request.submission_id
+        session, hosts, request.endpoint, now, team_id=request.team_id, submission_id=request.submission_id
     )
     run = Run(
         id=request.run_id,

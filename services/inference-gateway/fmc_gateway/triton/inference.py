@@ -23,6 +23,7 @@ import tritonclient.http.aio as http_aio
 from tritonclient.utils import InferenceServerException
 
 from fmc_common.events.inference import DecodingParameters, InferenceProtocol
+from fmc_gateway.triton.hosts import host_port_of
 
 OUTPUTS = ("text", "prompt_tokens", "completion_tokens")
 # Reconnect quickly after a restart of Triton: gRPC's default backoff grows to two minutes.
@@ -71,7 +72,7 @@ class EndpointAddress:
 
     @property
     def host_port(self) -> str:
-        return self.url.split("://", 1)[-1].rstrip("/")
+        return host_port_of(self.url)
 
     @property
     def ssl(self) -> bool:
