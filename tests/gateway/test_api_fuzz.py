@@ -39,21 +39,13 @@ from support.fuzz import (
     create_then_read,
     fuzz_once,
     operations_of,
+    schema_app,
 )
 from support.services import bearer, serving
 
 pytestmark = [pytest.mark.broker]
 
-OPERATIONS = operations_of(
-    create_app(
-        GatewaySettings.model_validate(
-            {
-                "database_url": "sqlite+aiosqlite:///unused.db",
-                "auth": {"jwks": '{"keys": []}'},
-            }
-        )
-    )
-)
+OPERATIONS = operations_of(schema_app("inference-gateway"))
 CASES = cases_of(OPERATIONS)
 # Generated endpoints are random addresses: fail fast instead of waiting on them.
 SHORT: dict[str, Any] = {

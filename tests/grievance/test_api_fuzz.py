@@ -15,8 +15,6 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from fmc_common.auth import Role
-from fmc_grievance.main import create_app
-from fmc_grievance.settings import GrievanceSettings
 from grievance.harness import NOTIFIED_AT, Grievance
 from support.fuzz import (
     CALLERS,
@@ -27,21 +25,13 @@ from support.fuzz import (
     create_then_read,
     fuzz_once,
     operations_of,
+    schema_app,
 )
 from support.services import bearer
 
 pytestmark = [pytest.mark.broker]
 
-OPERATIONS = operations_of(
-    create_app(
-        GrievanceSettings.model_validate(
-            {
-                "database_url": "sqlite+aiosqlite:///unused.db",
-                "auth": {"jwks": '{"keys": []}'},
-            }
-        )
-    )
-)
+OPERATIONS = operations_of(schema_app("grievance"))
 CASES = cases_of(OPERATIONS)
 
 

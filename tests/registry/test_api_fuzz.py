@@ -12,8 +12,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from fmc_registry.main import create_app
-from fmc_registry.settings import RegistrySettings
 from registry.factories import programme, stage_to, submission_body, team
 from registry.harness import Registry
 from support.fuzz import (
@@ -25,19 +23,11 @@ from support.fuzz import (
     create_then_read,
     fuzz_once,
     operations_of,
+    schema_app,
 )
 
 # The document the fuzz is generated from (the app is only built, never started, here).
-OPERATIONS = operations_of(
-    create_app(
-        RegistrySettings.model_validate(
-            {
-                "database_url": "sqlite+aiosqlite:///unused.db",
-                "auth": {"jwks": '{"keys": []}'},
-            }
-        )
-    )
-)
+OPERATIONS = operations_of(schema_app("registry"))
 CASES = cases_of(OPERATIONS)
 
 

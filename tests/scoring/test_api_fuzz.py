@@ -14,8 +14,6 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from fmc_common.auth import Role
-from fmc_scoring.main import create_app
-from fmc_scoring.settings import ScoringSettings
 from scoring.harness import Scoring, demo_suites, new_stage
 from support.fuzz import (
     CALLERS,
@@ -26,21 +24,13 @@ from support.fuzz import (
     create_then_read,
     fuzz_once,
     operations_of,
+    schema_app,
 )
 from support.services import bearer
 
 pytestmark = [pytest.mark.broker]
 
-OPERATIONS = operations_of(
-    create_app(
-        ScoringSettings.model_validate(
-            {
-                "database_url": "sqlite+aiosqlite:///unused.db",
-                "auth": {"jwks": '{"keys": []}'},
-            }
-        )
-    )
-)
+OPERATIONS = operations_of(schema_app("scoring"))
 CASES = cases_of(OPERATIONS)
 
 

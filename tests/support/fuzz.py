@@ -29,6 +29,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from fmc_common.auth import Role
+from fmc_common.contracts.openapi import SERVICES, build_app
 from fmc_common.settings import AuthSettings
 from support.services import bearer
 
@@ -53,6 +54,12 @@ CONFORMANCE: list[CheckFunction] = [
     content_type_conformance,
     response_schema_conformance,
 ]
+
+
+def schema_app(service: str) -> FastAPI:
+    """The service's app as the contracts exporter builds it (schema-only settings, never started)."""
+    app: FastAPI = build_app(next(found for found in SERVICES if found.name == service))
+    return app
 
 
 def operations_of(app: FastAPI) -> dict[str, Operation]:
