@@ -38,7 +38,12 @@ from fmc_common.events.results import (
     StageResultDetailed,
     StageResultProposed,
 )
-from fmc_common.events.scoring import OriginalityVerdictIssued, StageFinalized, StageResultsPublished
+from fmc_common.events.scoring import (
+    OriginalityVerdictIssued,
+    StageFinalized,
+    StageReopened,
+    StageResultsPublished,
+)
 
 ALL_EVENTS: tuple[type[Event], ...] = (
     InferenceRunRequested,
@@ -56,6 +61,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     AdditionalTeamSelected,
     StageFinalized,
     StageResultsPublished,
+    StageReopened,
     OriginalityVerdictIssued,
     TeamNotified,
     ObjectionFiled,

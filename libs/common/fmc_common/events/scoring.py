@@ -75,6 +75,40 @@ class StageResultsPublished(Event):
     published_at: datetime
     objection_days: int = Field(default=10, ge=1, le=60, description="Days teams have to object")
     teams: list[PublishedTeamOutcome] = Field(min_length=1, max_length=1000)
+    version: int = Field(default=1, ge=1, description="The result version published (1 first)")
+    corrects_version: int | None = Field(
+        default=None,
+        ge=1,
+        description="The version this one replaces (a re-evaluation or a correction after reopening)",
+    )
+
+    def partition_key(self) -> str:
+        return str(self.stage_id)
+
+    def subject(self) -> str | None:
+        return f"stages/{self.stage_id}"
+
+
+class StageReopened(Event):
+    """An operator reopened a final stage for a correction, with a reason (audited).
+
+    Every team of the stage gets a fresh objection window of ``objection_days`` from ``reopened_at``;
+    the stage is final again only when those windows have closed and every objection is decided.
+    ``teams`` are the outcomes in force when it was reopened. Never scores or ranks.
+    """
+
+    event_type = "fmc.scoring.stage-reopened.v1"
+    topic = Topic.SCORING
+
+    reopening_id: uuid.UUID
+    stage_id: uuid.UUID
+    programme_id: uuid.UUID
+    version: int = Field(ge=1, description="The result version in force when the stage was reopened")
+    reason: str = Field(min_length=1, max_length=4000)
+    reopened_by: str = Field(max_length=200)
+    reopened_at: datetime
+    objection_days: int = Field(default=10, ge=1, le=60)
+    teams: list[PublishedTeamOutcome] = Field(min_length=1, max_length=1000)
 
     def partition_key(self) -> str:
         return str(self.stage_id)
