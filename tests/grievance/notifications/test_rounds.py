@@ -333,3 +333,33 @@ class TestFilingInRounds:
         assert too_late.json()["code"] == "objection-window-closed"
         assert too_late.json()["deadline"] == "2026-12-15T23:59:59+09:00"
         assert latest["round"] == 2
+
+
+class TestOperatorNotices:
+    async def test_an_operator_renotifying_a_changed_decision_opens_a_round_and_a_retry_changes_nothing(
+        self, grievance: Grievance
+    ) -> None:
+        call_id, team = uuid.uuid4(), uuid.uuid4()
+
+        async def notice(outcome: str) -> list[dict[str, Any]]:
+            body = {
+                "decision": {"kind": "selection-decision", "id": str(call_id)},
+                "stage_id": str(grievance.stage_id),
+                "teams": [{"team_id": str(team), "outcome": outcome}],
+                "objection_days": 7,
+            }
+            response = await grievance.client.post(
+                "/v1/notifications", json=body, headers=grievance.operator()
+            )
+            assert response.status_code == 201, response.text
+            items: list[dict[str, Any]] = response.json()["items"]
+            return items
+
+        [first] = await notice("not-selected")
+        assert [n["id"] for n in await notice("not-selected")] == [first["id"]]  # a retry
+        grievance.clock.set(datetime(2026, 12, 3, 9, 0, tzinfo=SEOUL))
+        [second] = await notice("selected")
+        assert (second["round"], second["supersedes_notification_id"]) == (2, first["id"])
+        assert second["window"]["deadline"] == "2026-12-10T23:59:59+09:00"
+        phase = await grievance.phase(call_id, kind="selection-decision")
+        assert (phase["round"], phase["windows"]) == (2, 2)
