@@ -6,6 +6,7 @@ every round is closed and every objection decided. All from the real broker, on 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,7 +26,7 @@ ROUND_1_OVER = datetime(2026, 12, 12, 0, 0, tzinfo=SEOUL)
 ROUND_2_OVER = datetime(2026, 12, 16, 0, 0, tzinfo=SEOUL)
 REASON = "The originality check read another team's weights; the verdict is withdrawn."
 
-Outcomes = list[tuple[uuid.UUID, str, str | None]]
+Outcomes = Sequence[tuple[uuid.UUID, str, str | None]]
 
 
 def message(event: Event, at: datetime) -> bytes:
