@@ -40,7 +40,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # Only the first round of each decision fits the earlier tables.
+    # Only the first round of each decision fits the earlier tables: a decision's later closings go,
+    # and a team notified more than once (a later round) makes the old unique constraint fail.
     op.execute("DELETE FROM decision_closings WHERE round > 1")
     with op.batch_alter_table("decision_closings") as batch:
         batch.drop_constraint("pk_decision_closings", type_="primary")
