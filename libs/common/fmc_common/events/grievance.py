@@ -65,6 +65,9 @@ class _StageEvent(Event):
 class TeamNotified(_StageEvent):
     """A team was notified of a decision; its objection window opened.
 
+    A team is notified again (a new notification, superseding the earlier one) when a re-evaluation
+    changes its outcome or reason, and when a final stage is reopened.
+
     The window is open from ``notified_at`` until ``window_closes_at`` (exclusive), that is until
     the end of ``last_day`` (``deadline``, stated in Asia/Seoul).
     """
@@ -78,6 +81,19 @@ class TeamNotified(_StageEvent):
     deadline: datetime = Field(description="Last instant of the window, with the Asia/Seoul offset")
     window_closes_at: datetime = Field(description="First instant after the window (exclusive end)")
     time_zone: str = Field(default=SEOUL_TIME_ZONE, max_length=64)
+    round: int | None = Field(
+        default=None, ge=1, description="The decision's grievance round this window belongs to (1 first)"
+    )
+    result_version: int | None = Field(
+        default=None, ge=1, description="For a stage result: the result version the team was told of"
+    )
+    supersedes_notification_id: uuid.UUID | None = Field(
+        default=None,
+        description="The team's earlier notification of the decision that this one replaces (a reversal)",
+    )
+    reopening_id: uuid.UUID | None = Field(
+        default=None, description="Set when the window was opened by the reopening of a final stage"
+    )
 
     def subject(self) -> str | None:
         return f"notifications/{self.notification_id}"
@@ -134,7 +150,9 @@ class GrievanceWindowClosed(_StageEvent):
     """Every team's window for the decision has closed and every objection is decided.
 
     For a stage result, scoring finalises the stage on this event (after completing the
-    re-evaluations listed here).
+    re-evaluations listed here). A decision may close more than once: a reversal notified after
+    the closing, or the reopening of a final stage, opens a new round, which closes again with a
+    new event; ``re_evaluation_request_ids`` then lists only the requests of that round.
     """
 
     event_type = "fmc.grievance.window-closed.v1"
@@ -144,6 +162,11 @@ class GrievanceWindowClosed(_StageEvent):
     objections_accepted: int = Field(ge=0)
     re_evaluation_request_ids: list[uuid.UUID] = Field(default_factory=list)
     closed_at: datetime
+    round: int | None = Field(
+        default=None,
+        ge=1,
+        description="The round closed (1 first; a reversal or a reopening opens the next one)",
+    )
 
     def subject(self) -> str | None:
         return f"stages/{self.stage_id}"

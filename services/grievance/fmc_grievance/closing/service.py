@@ -3,8 +3,10 @@
 Driven by the clock, not by timers: each run closes every window whose ``closes_at`` is not after
 ``now`` and that has no closing yet, so a run after downtime catches up on everything it missed
 (never skips), and the closing rows' primary keys make every closing happen once (never repeats).
-A decision's phase closes when every window of it is closed and every objection decided; that
-writes one ``decision_closings`` row and one ``GrievanceWindowClosed`` in the same transaction.
+A decision's phase closes when every window of every round is closed and every objection decided;
+that writes one ``decision_closings`` row for the decision's latest round and one
+``GrievanceWindowClosed`` in the same transaction. A later round (a reversal notified after the
+closing, the reopening of a final stage) makes the decision close again, once more, when it is over.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ BATCH = 500
 @dataclass
 class ClosingRun:
     windows_closed: int = 0
-    decisions_closed: list[tuple[DecisionKind, uuid.UUID]] = field(default_factory=list)
+    decisions_closed: list[tuple[DecisionKind, uuid.UUID, int]] = field(default_factory=list)
 
 
 async def close_due_windows(ctx: GrievanceCtx) -> int:
@@ -64,17 +66,18 @@ async def _close_window(ctx: GrievanceCtx, notification: Notification) -> int:
     return 1
 
 
-async def close_finished_decisions(ctx: GrievanceCtx) -> list[tuple[DecisionKind, uuid.UUID]]:
-    """Close the grievance phase of every decision whose windows are all closed and objections all decided."""
-    finished: list[tuple[DecisionKind, uuid.UUID]] = []
-    for kind, decision_id, stage_id in await repository.decisions_past_deadline(ctx.session, ctx.clock.now()):
-        if await _close_decision(ctx, kind, decision_id, stage_id):
-            finished.append((kind, decision_id))
+async def close_finished_decisions(ctx: GrievanceCtx) -> list[tuple[DecisionKind, uuid.UUID, int]]:
+    """Close the latest round of every decision whose windows are all closed and objections all decided."""
+    finished: list[tuple[DecisionKind, uuid.UUID, int]] = []
+    now = ctx.clock.now()
+    for kind, decision_id, stage_id, round_ in await repository.decisions_past_deadline(ctx.session, now):
+        if await _close_decision(ctx, kind, decision_id, stage_id, round_):
+            finished.append((kind, decision_id, round_))
     return finished
 
 
 async def _close_decision(
-    ctx: GrievanceCtx, kind: DecisionKind, decision_id: uuid.UUID, stage_id: uuid.UUID
+    ctx: GrievanceCtx, kind: DecisionKind, decision_id: uuid.UUID, stage_id: uuid.UUID, round_: int
 ) -> bool:
     session = ctx.session
     windows = await notifications.of_decision(session, kind, decision_id)
@@ -82,10 +85,12 @@ async def _close_decision(
     if closed != len(windows) or await objections.undecided_count(session, kind, decision_id) > 0:
         return False
     now = ctx.clock.now()
-    if not await repository.close_decision(session, kind, decision_id, stage_id, now):
+    if not await repository.close_decision(session, kind, decision_id, stage_id, round_, now):
         return False
     counts = await objections.counts_for_decision(session, kind, decision_id)
-    requests = await objections.re_evaluations_of(session, kind, decision_id)
+    previous = await closings.previous_closing(session, kind, decision_id, round_)
+    after = previous.round if previous is not None else 0
+    requests = await repository.re_evaluations_after_round(session, kind, decision_id, after)
     event = GrievanceWindowClosed(
         stage_id=stage_id,
         decision_kind=kind,
@@ -95,16 +100,17 @@ async def _close_decision(
         objections_accepted=counts.get(ObjectionStatus.ACCEPTED, 0),
         re_evaluation_request_ids=[r.id for r in requests],
         closed_at=now,
+        round=round_,
     )
     await audit.record(
         ctx,
         action="decision.grievance-closed",
         entity_type="decision",
         entity_id=decision_id,
-        details={"decision_kind": kind, "stage_id": str(stage_id), **_counts(event)},
+        details={"decision_kind": kind, "stage_id": str(stage_id), "round": round_, **_counts(event)},
     )
     event_id = await ctx.outbox.add(session, event)
-    await repository.set_event_id(session, kind, decision_id, event_id)
+    await repository.set_event_id(session, kind, decision_id, round_, event_id)
     return True
 
 
@@ -113,11 +119,13 @@ async def phase(ctx: GrievanceCtx, kind: DecisionKind, decision_id: uuid.UUID) -
     windows = await notifications.of_decision(ctx.session, kind, decision_id)
     if not windows:
         raise NotFound(f"no team was notified of {kind} {decision_id}")
-    closing = await closings.decision_closing(ctx.session, kind, decision_id)
+    round_ = max(n.round for n in windows)
+    closing = await closings.decision_closing(ctx.session, kind, decision_id, round_)
     return GrievancePhase(
         decision_kind=kind,
         decision_id=decision_id,
         stage_id=windows[0].stage_id,
+        round=round_,
         windows=len(windows),
         windows_closed=await repository.windows_closed(ctx.session, kind, decision_id),
         objections_by_status=await objections.counts_for_decision(ctx.session, kind, decision_id),

@@ -1,11 +1,11 @@
-"""Kafka handlers: published stage results notify every team listed (thin adapter over the service)."""
+"""Kafka handlers: published results and reopened stages notify teams (thin adapters over the service)."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fmc_common.events.envelope import Envelope
-from fmc_common.events.scoring import StageResultsPublished
+from fmc_common.events.scoring import StageReopened, StageResultsPublished
 from fmc_common.events.topics import Topic
 from fmc_common.messaging.consumer import Handler
 from fmc_common.runtime import ConsumerSpec, ServiceRuntime
@@ -20,5 +20,11 @@ def consumer_spec(runtime: ServiceRuntime) -> ConsumerSpec:
     ) -> None:
         await service.on_results_published(context_of(runtime, session, service_actor("scoring")), event)
 
-    handlers: dict[type, Handler] = {StageResultsPublished: on_results_published}
+    async def on_stage_reopened(session: AsyncSession, envelope: Envelope, event: StageReopened) -> None:
+        await service.on_stage_reopened(context_of(runtime, session, service_actor("scoring")), event)
+
+    handlers: dict[type, Handler] = {
+        StageResultsPublished: on_results_published,
+        StageReopened: on_stage_reopened,
+    }
     return ConsumerSpec(name="grievance.stage-results", topics=[Topic.SCORING], handlers=handlers)

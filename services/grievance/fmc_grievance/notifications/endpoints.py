@@ -30,8 +30,11 @@ async def notify(body: NotifyIn, ctx: ActorCtx) -> NotificationList:
 
     For any decision, e.g. a `selection-decision` of the registry (its id is the selection call's id).
     Stage results are notified automatically when scoring publishes them. A team already notified of
-    the decision keeps its window (the call is safe to retry). Each window closes at the end of the
-    `objection_days`-th day after the day of `notified_at`, in Asia/Seoul.
+    the decision with the same outcome and reason keeps its window (the call is safe to retry); a team
+    whose outcome or reason changed gets a new notification and a fresh window, in a new round (the
+    earlier one is kept). Once the decision's grievance phase has closed, `409 decision-already-closed`.
+    Each window closes at the end of the `objection_days`-th day after the day of `notified_at`, in
+    Asia/Seoul. Returns every listed team's notification in force.
     """
     ctx.actor.require(Role.OPERATOR)
     notice = service.Notice(
@@ -57,10 +60,17 @@ async def list_notifications(
     ctx: ActorCtx,
     stage_id: uuid.UUID | None = None,
     decision_id: uuid.UUID | None = None,
+    current: Annotated[
+        bool, Query(description="Only each team's latest notification of each decision (the one in force)")
+    ] = False,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> NotificationPage:
-    """Operators see every notification; a team sees only its own, with its window and deadline."""
+    """Operators see every notification; a team sees only its own, with its window and deadline.
+
+    A team notified again (a reversal, a reopening) has several notifications of a decision: the
+    latest is `current`; the earlier ones stay as they were, each naming the one that replaced it.
+    """
     actor = ctx.actor.require(Role.OPERATOR, Role.TEAM)
     team_id = actor.team_id if actor.role == Role.TEAM else None
     rows = await repository.page(
@@ -70,6 +80,7 @@ async def list_notifications(
         team_id=team_id,
         decision_id=decision_id,
         stage_id=stage_id,
+        current_only=current,
     )
     page = rows[:limit]
     return NotificationPage(

@@ -53,6 +53,22 @@ class NotificationOut(BaseModel):
     notified_at: AwareDatetime
     window: WindowOut
     window_closed: bool = Field(description="The scheduler recorded the window's closing")
+    round: int = Field(default=1, description="The decision's grievance round (1 first)")
+    result_version: int | None = Field(
+        default=None, description="For a stage result: the result version the team was told of"
+    )
+    supersedes_notification_id: uuid.UUID | None = Field(
+        default=None, description="The team's earlier notification that this one replaces (kept unchanged)"
+    )
+    superseded_by_notification_id: uuid.UUID | None = Field(
+        default=None, description="The team's later notification that replaced this one"
+    )
+    current: bool = Field(
+        default=True, description="The team's latest notification of the decision: the decision in force"
+    )
+    reopening_id: uuid.UUID | None = Field(
+        default=None, description="Set when the reopening of a final stage opened this window"
+    )
 
 
 class NotificationList(BaseModel):

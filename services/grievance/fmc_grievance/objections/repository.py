@@ -154,12 +154,3 @@ async def counts_for_decision(
 async def undecided_count(session: AsyncSession, decision_kind: DecisionKind, decision_id: uuid.UUID) -> int:
     counts = await counts_for_decision(session, decision_kind, decision_id)
     return sum(counts.get(s, 0) for s in OPEN_STATUSES)
-
-
-async def re_evaluations_of(
-    session: AsyncSession, decision_kind: DecisionKind, decision_id: uuid.UUID
-) -> list[ReEvaluation]:
-    query = select(ReEvaluation).where(
-        ReEvaluation.decision_kind == decision_kind, ReEvaluation.decision_id == decision_id
-    )
-    return list(await session.scalars(query.order_by(ReEvaluation.requested_at, ReEvaluation.id)))

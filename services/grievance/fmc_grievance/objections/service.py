@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from fmc_common.auth import Role
 from fmc_common.errors import Forbidden, IdempotencyKeyReused, InvalidInput
-from fmc_common.events.grievance import ObjectionFiled
+from fmc_common.events.grievance import DecisionKind, ObjectionFiled
 from fmc_common.idempotency import IdempotentRequest
 from fmc_grievance.audit import service as audit
 from fmc_grievance.audit.models import AuditEntry
@@ -53,7 +53,7 @@ async def file(ctx: GrievanceCtx, body: ObjectionCreate, client_key: str) -> Obj
     if existing is not None:
         return existing
     kind = body.decision.kind
-    notification = await notifications.find(ctx.session, kind, body.decision.id, team_id, lock=True)
+    notification = await _window_to_file_in(ctx, kind, body.decision.id, team_id)
     await ensure_open(ctx, notification, f"{kind} {body.decision.id}")
     assert notification is not None
     # Another request with the same key may have committed while this one waited for the lock.
@@ -109,6 +109,23 @@ async def amend(
     await _audit_version(ctx, objection, version, "objection.amended")
     await ctx.session.refresh(objection)
     return objection
+
+
+async def _window_to_file_in(
+    ctx: GrievanceCtx, kind: DecisionKind, decision_id: uuid.UUID, team_id: uuid.UUID
+) -> Notification | None:
+    """The team's latest notification whose window is open now (locked); else its latest one.
+
+    A team notified again (a reversal, a reopening) objects in its latest open window; with none
+    open, the latest notification says why (closed, or not open yet), or there is none at all.
+    """
+    notified = await notifications.of_team(ctx.session, kind, decision_id, team_id, lock=True)
+    now = ctx.clock.now()
+    for notification in notified:
+        open_now = notifications.window_of(notification).state(now) == WindowState.OPEN
+        if open_now and await closings.window_closing(ctx.session, notification.id) is None:
+            return notification
+    return notified[0] if notified else None
 
 
 async def readable(ctx: GrievanceCtx, objection_id: uuid.UUID, *, lock: bool = False) -> Objection:
