@@ -511,6 +511,49 @@ class TestRechecks:
         actions = {(e.action, e.reason) for e in entries}
         assert actions == {("originality.checked", None), ("originality.rechecked", reason)}
 
+    async def test_a_verdict_resting_on_a_wrong_donor_is_corrected_by_retiring_it_and_rechecking(
+        self, service: Service, own_weights: Weights
+    ) -> None:
+        """A team's own earlier release put in the library makes its model look reused: the operator
+        retires that donor with a reason, re-checks the team, and the re-check decides."""
+        release = service.root.parent / "donors" / "own-release"
+        release.mkdir(parents=True)
+        synthetic.write_model(release / "model.safetensors", own_weights)
+        name = f"team-release-{uuid.uuid4().hex[:6]}"
+        body = {"name": name, "revision": "v1", "weights_path": "donors/own-release"}
+        wrong = await service.client.post("/v1/originality/donors", json=body, headers=service.operator())
+        assert wrong.status_code == 201, wrong.text
+        retirement = f"/v1/originality/donors/{wrong.json()['id']}/retirement"
+        reason = "objection 7 accepted: this donor is the team's own earlier release (declared)"
+        try:
+            frozen = await frozen_submission(service, own_weights)
+            first = await run_check(service, frozen)
+            assert first.json()["verdict"] == "reused"
+            team = {"reason": "retire it"}
+            assert (
+                await service.client.post(retirement, json=team, headers=service.team(frozen.team_id))
+            ).status_code == 403
+        finally:
+            retired = await service.client.post(
+                retirement, json={"reason": reason}, headers=service.operator()
+            )
+        assert retired.status_code == 200, retired.text
+        assert (retired.json()["retirement_reason"], retired.json()["retired_by"]) == (reason, "tester")
+        again = await service.client.post(retirement, json={"reason": reason}, headers=service.operator())
+        assert (again.status_code, again.json()["code"]) == (409, "donor-retired")
+        second = await run_check(service, frozen, reason=reason)
+        assert second.status_code == 201, second.text
+        assert second.json()["verdict"] == "original"
+        assert f"{name}@v1" not in second.json()["report"]["donors_compared"]
+        async with service.app.state.runtime.sessions() as session:
+            gate = await LatestCheckVerdicts().verdicts(session, frozen.stage_id, [frozen.team_id])
+            entry = await session.scalar(
+                select(ScoringAuditEntry).where(ScoringAuditEntry.action == "originality.donor-retired")
+            )
+        assert gate[frozen.team_id].verdict == "original"
+        assert entry is not None
+        assert entry.reason == reason
+
 
 async def sent_event(app: FastAPI, check_id: str, timeout: float = 20.0) -> dict[str, object]:
     """The verdict event from the outbox, once the relay has published it to the broker."""

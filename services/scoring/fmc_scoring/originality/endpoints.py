@@ -25,6 +25,7 @@ from fmc_scoring.originality.schemas import (
     DonorCreate,
     DonorOut,
     DonorPage,
+    DonorRetirement,
 )
 
 router = APIRouter(prefix="/v1/originality", tags=["originality"])
@@ -91,6 +92,20 @@ async def list_donors(
 async def get_donor(donor_id: uuid.UUID, ctx: OperatorCtx) -> DonorOut:
     """A donor model of the reference library. Operators only."""
     return DonorOut.model_validate(await service.get_donor(ctx.session, donor_id))
+
+
+@router.post(
+    "/donors/{donor_id}/retirement",
+    response_model=DonorOut,
+    responses=problem_responses(401, 403, 404, 409, 422),
+    summary="Retire a donor model from the reference library",
+)
+async def retire_donor(donor_id: uuid.UUID, body: DonorRetirement, ctx: OperatorCtx) -> DonorOut:
+    """Operators only, with a reason (audited as `originality.donor-retired`). Later checks do not
+    compare with the donor; earlier checks keep their reports, and correcting a verdict that rested
+    on it is a re-check of that team (`POST /checks` with a `reason`). Retiring twice is
+    `409 donor-retired`."""
+    return DonorOut.model_validate(await service.retire_donor(ctx, donor_id, body.reason))
 
 
 @router.post(

@@ -46,6 +46,11 @@ class DonorModel(Base):
     tokenizer_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     registered_by: Mapped[str] = mapped_column(String(200))
     registered_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # A donor wrongly in the library (e.g. a team's own earlier release) is retired, with a reason:
+    # later checks do not compare with it; the checks that did keep their reports.
+    retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    retired_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    retirement_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class DonorTensor(Base):

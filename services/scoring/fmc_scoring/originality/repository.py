@@ -16,8 +16,8 @@ async def donor_by_name(session: AsyncSession, name: str, revision: str) -> Dono
     return await session.scalar(query)
 
 
-async def get_donor(session: AsyncSession, donor_id: uuid.UUID) -> DonorModel | None:
-    return await session.get(DonorModel, donor_id)
+async def get_donor(session: AsyncSession, donor_id: uuid.UUID, lock: bool = False) -> DonorModel | None:
+    return await session.get(DonorModel, donor_id, with_for_update=lock)
 
 
 async def donors_page(session: AsyncSession, after: uuid.UUID | None, limit: int) -> list[DonorModel]:
@@ -27,8 +27,10 @@ async def donors_page(session: AsyncSession, after: uuid.UUID | None, limit: int
     return list(await session.scalars(query))
 
 
-async def all_donors(session: AsyncSession) -> list[DonorModel]:
-    return list(await session.scalars(select(DonorModel).order_by(DonorModel.name, DonorModel.revision)))
+async def active_donors(session: AsyncSession) -> list[DonorModel]:
+    """The reference library a check compares with: every donor not retired."""
+    query = select(DonorModel).where(DonorModel.retired_at.is_(None))
+    return list(await session.scalars(query.order_by(DonorModel.name, DonorModel.revision)))
 
 
 async def donor_tensors(session: AsyncSession, donor_id: uuid.UUID) -> list[DonorTensor]:

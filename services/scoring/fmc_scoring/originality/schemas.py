@@ -40,6 +40,15 @@ class DonorOut(BaseModel):
     parameter_count: int
     registered_by: str
     registered_at: datetime
+    retired_at: datetime | None = Field(description="Set once retired: later checks leave it out")
+    retired_by: str | None
+    retirement_reason: str | None
+
+
+class DonorRetirement(Input):
+    reason: Reason = Field(
+        description="Why the donor must not be compared with (audited), e.g. it is a team's own release"
+    )
 
 
 class DonorPage(BaseModel):

@@ -37,6 +37,11 @@ class DonorAlreadyRegistered(Conflict):
     title = "This donor model is already in the reference library at this revision"
 
 
+class DonorRetired(Conflict):
+    code = "donor-retired"
+    title = "This donor model is already retired from the reference library"
+
+
 class DonorNotFound(NotFound):
     code = "donor-not-found"
     title = "No such donor model"
@@ -132,17 +137,41 @@ def _tensor_row(donor_id: uuid.UUID, tensor: TensorFingerprint) -> DonorTensor:
     )
 
 
-async def get_donor(session: AsyncSession, donor_id: uuid.UUID) -> DonorModel:
-    donor = await repository.get_donor(session, donor_id)
+async def get_donor(session: AsyncSession, donor_id: uuid.UUID, lock: bool = False) -> DonorModel:
+    donor = await repository.get_donor(session, donor_id, lock)
     if donor is None:
         raise DonorNotFound(f"no donor with id {donor_id}")
     return donor
 
 
+async def retire_donor(ctx: ScoringCtx, donor_id: uuid.UUID, reason: str) -> DonorModel:
+    """Leave a donor out of every later check (audited, with the reason); checks that compared with it
+    keep their reports. Correcting their verdicts is a re-check of each team concerned."""
+    donor = await get_donor(ctx.session, donor_id, lock=True)
+    if donor.retired_at is not None:
+        raise DonorRetired(
+            f"{donor.name}@{donor.revision} was retired on {donor.retired_at.isoformat()}",
+            retired_at=donor.retired_at.isoformat(),
+        )
+    donor.retired_at = ctx.clock.now()
+    donor.retired_by = ctx.actor.subject
+    donor.retirement_reason = reason
+    await ctx.session.flush()
+    await audit.record(
+        ctx,
+        action="originality.donor-retired",
+        entity_type="originality-donor",
+        entity_id=donor.id,
+        reason=reason,
+        details={"name": donor.name, "revision": donor.revision},
+    )
+    return donor
+
+
 async def load_library(session: AsyncSession) -> list[ModelFingerprint]:
-    """Every donor's fingerprint, as the check needs it."""
+    """Every donor's fingerprint (retired donors left out), as the check needs it."""
     library = []
-    for donor in await repository.all_donors(session):
+    for donor in await repository.active_donors(session):
         tensors = [
             TensorFingerprint.from_blob(
                 {

@@ -1,4 +1,5 @@
-"""Scoring: originality checks bound to the frozen submission (manifest digest) and re-checks with a reason.
+"""Scoring: originality checks bound to the frozen submission (manifest digest), re-checks with a reason,
+and donors retired from the reference library.
 
 Revision ID: scoring_0007
 Revises: scoring_0004
@@ -9,6 +10,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
+from fmc_common.db import UtcDateTime
 
 revision: str = "scoring_0007"
 down_revision: str | None = "scoring_0004"
@@ -22,9 +25,17 @@ def upgrade() -> None:
         batch.add_column(sa.Column("manifest_digest", sa.String(71), nullable=True))
         batch.add_column(sa.Column("recheck_of", sa.Uuid(), nullable=True))
         batch.add_column(sa.Column("reason", sa.Text(), nullable=True))
+    with op.batch_alter_table("originality_donors") as batch:
+        batch.add_column(sa.Column("retired_at", UtcDateTime(), nullable=True))
+        batch.add_column(sa.Column("retired_by", sa.String(200), nullable=True))
+        batch.add_column(sa.Column("retirement_reason", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("originality_donors") as batch:
+        batch.drop_column("retirement_reason")
+        batch.drop_column("retired_by")
+        batch.drop_column("retired_at")
     with op.batch_alter_table("originality_checks") as batch:
         batch.drop_column("reason")
         batch.drop_column("recheck_of")
