@@ -54,6 +54,7 @@ PURE: dict[str, tuple[str, ...]] = {
         "events.scoring",
         "events.topics",
         "events.vocabulary",
+        "manifests",
     ),
     "fmc_registry": ("programmes.schedule", "submissions.digest"),
     "fmc_gateway": (
@@ -73,6 +74,7 @@ PURE: dict[str, tuple[str, ...]] = {
         "grading.grader",
         "grading.normalise",
         "grading.numeric",
+        "originality.bound",
         "originality.evidence",
         "originality.fingerprint",
         "originality.modules",

@@ -116,6 +116,8 @@ class TestSubmissions:
             f"/v1/submissions/{registered.submission_id}", headers=registry.operator()
         )
         assert rest.json()["manifest_digest"] == found.manifest_digest
+        assert found.weights_location == f"submissions/{team_id}/{registered.submission_id}/"
+        assert rest.json()["weights_location"] == found.weights_location
 
     async def test_after_the_evaluation_started_the_window_is_closed(
         self, registry: Registry, stub: registry_pb2_grpc.RegistryServiceStub

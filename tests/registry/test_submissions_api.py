@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from fmc_common.auth import Role
 from fmc_common.events.topics import Topic
 from registry.factories import World, find_event, programme, stage_to, submission_body, team
 from registry.harness import Registry
@@ -44,6 +45,22 @@ class TestRegisterSubmission:
         assert second.json()["endpoint"]["model_version"] == "2"
         assert second.json()["manifest_digest"] == first.json()["manifest_digest"]  # the same weights
         assert first.json()["frozen_at"] is None
+
+    async def test_each_version_states_where_its_weights_are_delivered(self, registry: Registry) -> None:
+        world = await open_stage_with_teams(registry)
+        team_id = world.team_ids[0]
+        first = (await submit(registry, world, team_id)).json()
+        second = (await submit(registry, world, team_id)).json()
+        for version in (first, second):
+            assert version["weights_location"] == f"submissions/{team_id}/{version['id']}/"
+        # The same location in every read of the submission, for the team and for services.
+        one = await registry.client.get(f"/v1/submissions/{first['id']}", headers=registry.as_team(team_id))
+        assert one.json()["weights_location"] == first["weights_location"]
+        listed = await registry.client.get(
+            f"/v1/stages/{world.stage_ids[1]}/submissions", headers=registry.as_role(Role.SERVICE)
+        )
+        locations = {s["id"]: s["weights_location"] for s in listed.json()}
+        assert locations == {v["id"]: v["weights_location"] for v in (first, second)}
 
     async def test_the_same_manifest_has_the_same_digest_whatever_the_key_order(
         self, registry: Registry

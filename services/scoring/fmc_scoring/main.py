@@ -20,6 +20,7 @@ from fmc_scoring.grading import consumers as grading_consumers
 from fmc_scoring.grading.gateway import GatewayClient
 from fmc_scoring.models import PLATFORM
 from fmc_scoring.originality.endpoints import router as originality_router
+from fmc_scoring.originality.registry import RegistrySubmissions
 from fmc_scoring.participants import consumers as participant_consumers
 from fmc_scoring.participants.endpoints import router as participants_router
 from fmc_scoring.planning import consumers as planning_consumers
@@ -37,6 +38,7 @@ def build_runtime(
     settings: ScoringSettings,
     clock: Clock | None = None,
     gateway_transport: httpx.AsyncBaseTransport | None = None,
+    registry_transport: httpx.AsyncBaseTransport | None = None,
 ) -> ServiceRuntime:
     clock = clock or default_clock()
     runtime = ServiceRuntime(
@@ -54,6 +56,14 @@ def build_runtime(
             runtime.service_tokens.source(settings.gateway_audience),
             settings.gateway_timeout_seconds,
             gateway_transport,
+        )
+    )
+    runtime.provide(
+        RegistrySubmissions(
+            settings.registry_url,
+            runtime.service_tokens.source(settings.registry_audience),
+            settings.registry_timeout_seconds,
+            registry_transport,
         )
     )
     return runtime
@@ -91,11 +101,13 @@ def create_app(
     settings: ScoringSettings | None = None,
     clock: Clock | None = None,
     gateway_transport: httpx.AsyncBaseTransport | None = None,
+    registry_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
-    """``gateway_transport`` reaches the gateway without a socket (an in-process gateway in tests)."""
+    """``gateway_transport`` and ``registry_transport`` reach the gateway and the registry without a
+    socket (in-process services in tests)."""
     settings = settings or ScoringSettings()
     return build_app(
-        build_runtime(settings, clock, gateway_transport),
+        build_runtime(settings, clock, gateway_transport, registry_transport),
         title="FMC scoring",
         description=DESCRIPTION,
         routers=[

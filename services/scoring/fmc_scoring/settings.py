@@ -19,8 +19,30 @@ class ScoringSettings(ServiceSettings, WithInfrastructure):
     grpc_port: int = 50063
     originality_weights_root: Path = Field(
         default=Path("var/weights"),
-        description="Directory holding submitted and donor weights; originality paths are relative to it",
+        description="Directory holding the donor models' weights; donor paths are relative to it",
     )
+    submission_weights_root: Path | None = Field(
+        default=None,
+        description=(
+            "The shared weights store where teams deliver their submissions' weights, at the location "
+            "the registry states for each submission (submissions/<team_id>/<submission_id>/); "
+            "unset: originality_weights_root"
+        ),
+    )
+    registry_url: str = Field(
+        default="http://127.0.0.1:8001",
+        description="The registry's REST API, where the originality check reads a submission's manifest",
+    )
+    registry_audience: str = Field(
+        default="registry",
+        description="The registry's service name: the audience of the service tokens sent to it",
+    )
+    registry_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    @property
+    def submission_weights(self) -> Path:
+        """Where submissions' weights are read from (``submission_weights_root``, else the weights root)."""
+        return self.submission_weights_root or self.originality_weights_root
 
     # Suites, planning and grading (see docs/scoring.md).
     suites_directory: Path = Field(

@@ -1,33 +1,41 @@
-"""REST /v1/originality on the real service (SQLite and PostgreSQL, real broker): library, checks, reports."""
+"""REST /v1/originality on the real service (SQLite and PostgreSQL, real broker): library, checks bound to
+the frozen submission's weights (read from the real registry), re-checks, reports."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
-from fmc_common import db, migrations
 from fmc_common.auth import Role
-from fmc_common.clock import SystemClock
-from fmc_common.messaging.outbox import Outbox
+from fmc_common.manifests import manifest_digest
 from fmc_common.settings import AuthSettings, KafkaSettings
 from fmc_devrunner.ports import free_port
+from fmc_registry.main import create_app as create_registry
+from fmc_registry.settings import RegistrySettings
+from fmc_scoring.audit.models import ScoringAuditEntry
 from fmc_scoring.base import PLATFORM
-from fmc_scoring.main import MIGRATIONS, create_app
-from fmc_scoring.originality import service as originality_service
+from fmc_scoring.main import create_app
 from fmc_scoring.originality import synthetic
-from fmc_scoring.originality.service import ReferenceLibraryEmpty
+from fmc_scoring.originality.models import DonorModel, DonorTensor
 from fmc_scoring.originality.synthetic import Weights
+from fmc_scoring.planning.models import EvaluatedSubmission, Evaluation
+from fmc_scoring.results.originality_gate import LatestCheckVerdicts
 from fmc_scoring.settings import ScoringSettings
+from registry.factories import programme, stage_to, submission_body, team
+from registry.harness import Registry
 from support.databases import DatabaseFactory, postgres_available
 from support.eventually import eventually
 from support.services import bearer, serving
@@ -41,6 +49,7 @@ class Service:
     app: FastAPI
     auth: AuthSettings
     root: Path
+    registry: Registry
     donor: dict[str, Any] = field(default_factory=dict)
 
     def operator(self) -> dict[str, str]:
@@ -50,6 +59,17 @@ class Service:
         return bearer(self.auth, Role.TEAM, team_id)
 
 
+@dataclass
+class Frozen:
+    """A submission frozen in the registry and in scoring's planning records, its files delivered."""
+
+    stage_id: uuid.UUID
+    team_id: uuid.UUID
+    submission_id: uuid.UUID
+    location: Path
+    manifest: dict[str, Any]
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 async def service(
     request: pytest.FixtureRequest,
@@ -57,10 +77,10 @@ async def service(
     auth_settings: AuthSettings,
     tmp_path_factory: pytest.TempPathFactory,
     donor_weights: Weights,
-    own_weights: Weights,
 ) -> AsyncIterator[Service]:
-    """One service per backend for the module, with the donor registered: starting one per test
-    (migrations, broker, relay, consumers) would dominate the suite's time. Tests use their own teams."""
+    """One scoring service per backend for the module, with the donor registered, and the real registry
+    it reads submissions' manifests from (in process, with the service token scoring signs). Starting
+    them per test would dominate the suite's time; tests use their own programmes and teams."""
     backend = str(request.param)
     if backend == "postgres" and not await postgres_available():
         if os.environ.get("FMC_REQUIRE_POSTGRES") == "1":
@@ -68,25 +88,33 @@ async def service(
         pytest.skip("PostgreSQL is not reachable")
     root = tmp_path_factory.mktemp("weights")
     (root / "donors" / "qwen").mkdir(parents=True)
-    (root / "teams").mkdir()
     synthetic.write_model(root / "donors" / "qwen" / "model.safetensors", donor_weights)
-    synthetic.write_model(root / "teams" / "own.safetensors", own_weights)
-    copied = synthetic.with_own_language_model(
-        synthetic.fine_tune(donor_weights, "visual.", 0.3, 4), own_weights
-    )
-    synthetic.write_model(root / "teams" / "copied.safetensors", copied)
     factory = DatabaseFactory(backend, tmp_path_factory.mktemp("db"))
+    kafka = KafkaSettings(bootstrap_servers=broker, topic_partitions=3)
+    registry_port = free_port()
+    registry_url = await factory.create("registry")
+    registry_app = create_registry(
+        RegistrySettings(database_url=registry_url, kafka=kafka, auth=auth_settings, grpc_port=registry_port)
+    )
     settings = ScoringSettings(
         database_url=await factory.create("originality"),
-        kafka=KafkaSettings(bootstrap_servers=broker, topic_partitions=3),
+        kafka=kafka,
         auth=auth_settings,
         grpc_port=free_port(),
         originality_weights_root=root,
+        submission_weights_root=root / "store",
+        registry_url="http://registry",
     )
-    app = create_app(settings)
+    app = create_app(settings, registry_transport=httpx.ASGITransport(app=registry_app))
+    # Neither consumes anything here: scoring's frozen submissions are written as planning records them.
+    registry_app.state.runtime.consumers = []
+    app.state.runtime.consumers = []
     try:
-        async with serving(app) as client:
-            running = Service(client, app, auth_settings, root)
+        async with serving(registry_app) as registry_client, serving(app) as client:
+            registry = Registry(
+                registry_client, registry_app, auth_settings, registry_port, registry_url, broker
+            )
+            running = Service(client, app, auth_settings, root / "store", registry)
             registered = await register_donor(running)
             assert registered.status_code == 201, registered.text
             running.donor = registered.json()
@@ -100,10 +128,95 @@ async def register_donor(service: Service) -> httpx.Response:
     return await service.client.post("/v1/originality/donors", json=body, headers=service.operator())
 
 
-async def run_check(service: Service, weights: str, team_id: uuid.UUID, **extra: str) -> httpx.Response:
-    body = {"stage_id": str(uuid.uuid4()), "team_id": str(team_id), "weights_path": weights}
-    return await service.client.post(
-        "/v1/originality/checks", json=body, headers={**service.operator(), **extra}
+def write_files(directory: Path, weights: Weights, shards: int = 1) -> None:
+    """The model as one ``model.safetensors``, or as shards with ``model.safetensors.index.json``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    if shards == 1:
+        synthetic.write_model(directory / "model.safetensors", weights)
+        return
+    names = sorted(weights)
+    weight_map: dict[str, str] = {}
+    for i in range(shards):
+        shard = f"model-{i + 1:05d}-of-{shards:05d}.safetensors"
+        part = {n: weights[n] for n in names[i::shards]}
+        synthetic.write_model(directory / shard, part)
+        weight_map |= dict.fromkeys(part, shard)
+    index = {"metadata": {}, "weight_map": weight_map}
+    (directory / "model.safetensors.index.json").write_text(json.dumps(index))
+
+
+def manifest_of(directory: Path) -> dict[str, Any]:
+    """The manifest a team declares for the files it will deliver (real sizes and hashes)."""
+    files = [
+        {"path": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest(), "size_bytes": p.stat().st_size}
+        for p in sorted(directory.iterdir())
+    ]
+    manifest: dict[str, Any] = {"files": files}
+    index = directory / "model.safetensors.index.json"
+    if index.exists():
+        manifest["index"] = {"path": index.name, "weight_map": json.loads(index.read_text())["weight_map"]}
+    return manifest
+
+
+async def frozen_submission(service: Service, weights: Weights, *, shards: int = 1) -> Frozen:
+    """A team submits through the registry, delivers its files at the location the registry states, and
+    the stage's evaluation starts: scoring records the frozen submissions as its planning does."""
+    registry = service.registry
+    world = await programme(registry)
+    team_id = await team(registry, world)
+    stage_id = world.stage_ids[1]
+    await stage_to(registry, stage_id, "open-for-submissions")
+    staging = service.root.parent / "staging" / uuid.uuid4().hex
+    write_files(staging, weights, shards)
+    body = submission_body(shards=1)
+    body["manifest"] |= manifest_of(staging)
+    submitted = await registry.client.post(
+        f"/v1/stages/{stage_id}/teams/{team_id}/submissions", json=body, headers=registry.as_team(team_id)
+    )
+    assert submitted.status_code == 201, submitted.text
+    submission = submitted.json()
+    assert submission["weights_location"] == f"submissions/{team_id}/{submission['id']}/"
+    location = service.root / submission["weights_location"]
+    location.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(staging, location)
+    started = await registry.client.post(f"/v1/stages/{stage_id}/evaluation", headers=registry.operator())
+    assert started.status_code == 200, started.text
+    runtime = service.app.state.runtime
+    async with runtime.sessions() as session, session.begin():
+        now = datetime.now(UTC)
+        session.add(
+            Evaluation(
+                stage_id=stage_id,
+                programme_id=world.programme_id,
+                stage_number=1,
+                started_at=now,
+                planned_at=now,
+            )
+        )
+        await session.flush()
+        for frozen in started.json():
+            session.add(
+                EvaluatedSubmission(
+                    stage_id=stage_id,
+                    team_id=uuid.UUID(frozen["team_id"]),
+                    submission_id=uuid.UUID(frozen["submission_id"]),
+                    version=frozen["version"],
+                    endpoint=frozen["endpoint"],
+                    manifest_digest=frozen["manifest_digest"],
+                )
+            )
+    return Frozen(stage_id, team_id, uuid.UUID(submission["id"]), location, submission["manifest"])
+
+
+async def run_check(service: Service, frozen: Frozen, **extra: Any) -> httpx.Response:
+    headers = {**service.operator(), **extra.pop("headers", {})}
+    body = {"stage_id": str(frozen.stage_id), "submission_id": str(frozen.submission_id)} | extra
+    return await service.client.post("/v1/originality/checks", json=body, headers=headers)
+
+
+def copied_model(donor_weights: Weights, own_weights: Weights) -> Weights:
+    return synthetic.with_own_language_model(
+        synthetic.fine_tune(donor_weights, "visual.", 0.3, 4), own_weights
     )
 
 
@@ -129,7 +242,8 @@ class TestReferenceLibrary:
     async def test_weights_must_be_readable_safetensors_inside_the_weights_directory(
         self, service: Service
     ) -> None:
-        (service.root / "teams" / "junk.safetensors").write_bytes(b"not a model at all")
+        (service.root.parent / "teams").mkdir(exist_ok=True)
+        (service.root.parent / "teams" / "junk.safetensors").write_bytes(b"not a model at all")
         cases = [
             ("../../etc", 422, "weights-path-refused"),
             ("/etc/passwd", 422, "weights-path-refused"),
@@ -147,7 +261,9 @@ class TestReferenceLibrary:
         response = await service.client.post("/v1/originality/donors", json=extra, headers=service.operator())
         assert response.status_code == 422  # unknown fields are refused
 
-    async def test_only_operators_manage_the_library_and_run_checks(self, service: Service) -> None:
+    async def test_only_operators_manage_the_library_and_run_checks(
+        self, service: Service, own_weights: Weights
+    ) -> None:
         team_id = uuid.uuid4()
         team = service.team(team_id)
         body = {"name": "x", "revision": "1", "weights_path": "donors/qwen"}
@@ -156,14 +272,10 @@ class TestReferenceLibrary:
         ).status_code == 403
         assert (await service.client.get("/v1/originality/donors", headers=team)).status_code == 403
         assert (await service.client.get("/v1/originality/donors")).status_code == 401
-        check = {
-            "stage_id": str(uuid.uuid4()),
-            "team_id": str(team_id),
-            "weights_path": "teams/own.safetensors",
-        }
-        assert (
-            await service.client.post("/v1/originality/checks", json=check, headers=team)
-        ).status_code == 403
+        frozen = await frozen_submission(service, own_weights)
+        for headers in (service.team(frozen.team_id), bearer(service.auth, Role.SERVICE)):
+            refused = await run_check(service, frozen, headers=headers)
+            assert refused.status_code == 403
         unknown = await service.client.get(
             f"/v1/originality/checks/{uuid.uuid4()}", headers=service.operator()
         )
@@ -172,13 +284,18 @@ class TestReferenceLibrary:
 
 class TestChecks:
     async def test_a_copied_vision_encoder_is_reused_announced_and_readable_by_its_team_only(
-        self, service: Service
+        self, service: Service, donor_weights: Weights, own_weights: Weights
     ) -> None:
-        team_id = uuid.uuid4()
-        response = await run_check(service, "teams/copied.safetensors", team_id)
+        frozen = await frozen_submission(service, copied_model(donor_weights, own_weights))
+        team_id = frozen.team_id
+        response = await run_check(service, frozen)
         assert response.status_code == 201, response.text
         check = response.json()
         assert check["verdict"] == "reused"
+        assert (check["team_id"], check["submission_id"]) == (str(team_id), str(frozen.submission_id))
+        assert check["weights_path"] == f"submissions/{team_id}/{frozen.submission_id}/"
+        assert check["manifest_digest"] == manifest_digest(frozen.manifest)
+        assert (check["recheck_of"], check["reason"]) == (None, None)
         assert "vision encoder (from Qwen2.5-VL-sim@rev-a1b2c3)" in check["report"]["reused_components"]
         modules = {m["module"]: m for m in check["report"]["modules"]}
         assert modules["vision.layers.0.attention"]["decision"] == "reused"
@@ -207,27 +324,235 @@ class TestChecks:
         assert refused.status_code == 403
 
     async def test_an_original_model_is_original_and_a_retried_check_returns_the_first_result(
-        self, service: Service
+        self, service: Service, own_weights: Weights
     ) -> None:
+        frozen = await frozen_submission(service, own_weights)
         headers = {"Idempotency-Key": f"check-{uuid.uuid4()}"}
-        team_id = uuid.uuid4()
-        body = {
-            "stage_id": str(uuid.uuid4()),
-            "team_id": str(team_id),
-            "weights_path": "teams/own.safetensors",
-        }
-        first = await service.client.post(
-            "/v1/originality/checks", json=body, headers={**service.operator(), **headers}
-        )
-        second = await service.client.post(
-            "/v1/originality/checks", json=body, headers={**service.operator(), **headers}
-        )
+        first = await run_check(service, frozen, headers=headers)
+        second = await run_check(service, frozen, headers=headers)
         assert first.json()["verdict"] == "original"
         assert first.json()["report"]["reused_modules"] == []
         assert second.json()["id"] == first.json()["id"]
-        mine = {"team_id": str(team_id)}
+        mine = {"team_id": str(frozen.team_id)}
         listed = await service.client.get("/v1/originality/checks", params=mine, headers=service.operator())
         assert len(listed.json()["items"]) == 1
+
+    async def test_a_sharded_checkpoint_is_checked_through_its_index(
+        self, service: Service, donor_weights: Weights, own_weights: Weights
+    ) -> None:
+        frozen = await frozen_submission(service, copied_model(donor_weights, own_weights), shards=3)
+        assert frozen.manifest["index"]["path"] == "model.safetensors.index.json"
+        response = await run_check(service, frozen)
+        assert response.status_code == 201, response.text
+        assert response.json()["verdict"] == "reused"
+        assert response.json()["report"]["tensors"] == len(synthetic.Architecture().layout())
+
+
+class TestBoundWeights:
+    """The check reads the submission's own files, as its frozen manifest declares them, or nothing."""
+
+    async def refused(self, service: Service, frozen: Frozen, status: int, code: str) -> dict[str, Any]:
+        response = await run_check(service, frozen)
+        assert (response.status_code, response.json()["code"]) == (status, code), response.text
+        assert response.headers["content-type"].startswith(PROBLEM)
+        listed = await service.client.get(
+            "/v1/originality/checks", params={"team_id": str(frozen.team_id)}, headers=service.operator()
+        )
+        assert listed.json()["items"] == [], "a refused check must record nothing"
+        problem: dict[str, Any] = response.json()
+        return problem
+
+    async def test_a_missing_file_is_a_weights_mismatch_and_no_verdict(
+        self, service: Service, own_weights: Weights
+    ) -> None:
+        frozen = await frozen_submission(service, own_weights, shards=2)
+        (frozen.location / "model-00002-of-00002.safetensors").unlink()
+        problem = await self.refused(service, frozen, 409, "weights-mismatch")
+        assert problem["mismatches"] == [{"path": "model-00002-of-00002.safetensors", "problem": "missing"}]
+        assert problem["mismatch_count"] == 1
+        assert problem["weights_location"] == f"submissions/{frozen.team_id}/{frozen.submission_id}/"
+
+    async def test_a_file_of_another_size_is_refused_before_any_hash(
+        self, service: Service, own_weights: Weights
+    ) -> None:
+        frozen = await frozen_submission(service, own_weights)
+        path = frozen.location / "model.safetensors"
+        size = path.stat().st_size
+        with path.open("ab") as handle:
+            handle.write(b"\0" * 16)
+        problem = await self.refused(service, frozen, 409, "weights-mismatch")
+        assert problem["mismatches"] == [
+            {"path": "model.safetensors", "problem": "size", "expected": size, "found": size + 16}
+        ]
+
+    async def test_a_file_of_the_same_size_with_other_bytes_fails_on_its_hash(
+        self, service: Service, own_weights: Weights
+    ) -> None:
+        frozen = await frozen_submission(service, own_weights)
+        path = frozen.location / "model.safetensors"
+        data = bytearray(path.read_bytes())
+        data[-1] ^= 0xFF
+        path.write_bytes(bytes(data))
+        problem = await self.refused(service, frozen, 409, "weights-mismatch")
+        [mismatch] = problem["mismatches"]
+        assert (mismatch["path"], mismatch["problem"]) == ("model.safetensors", "hash")
+        assert mismatch["expected"] == frozen.manifest["files"][0]["sha256"]
+        assert mismatch["found"] == hashlib.sha256(bytes(data)).hexdigest()
+
+    async def test_an_extra_shard_the_manifest_does_not_declare_is_refused(
+        self, service: Service, own_weights: Weights, donor_weights: Weights
+    ) -> None:
+        frozen = await frozen_submission(service, own_weights)
+        (frozen.location / "extra").mkdir()
+        synthetic.write_model(frozen.location / "extra" / "vision.safetensors", donor_weights)
+        problem = await self.refused(service, frozen, 409, "weights-mismatch")
+        found = [(m["path"], m["problem"]) for m in problem["mismatches"]]
+        assert found == [("extra/vision.safetensors", "extra")]
+
+    async def test_a_link_out_of_the_submissions_folder_is_never_read(
+        self, service: Service, donor_weights: Weights, own_weights: Weights
+    ) -> None:
+        """Team B links to team A's file: even with A's exact hash declared, B's check reads nothing."""
+        other = await frozen_submission(service, copied_model(donor_weights, own_weights))
+        frozen = await frozen_submission(service, copied_model(donor_weights, own_weights))
+        target = frozen.location / "model.safetensors"
+        target.unlink()
+        target.symlink_to(other.location / "model.safetensors")
+        problem = await self.refused(service, frozen, 409, "weights-mismatch")
+        assert [(m["path"], m["problem"]) for m in problem["mismatches"]] == [
+            ("model.safetensors", "outside")
+        ]
+
+    async def test_a_submission_folder_that_is_itself_a_link_is_refused(
+        self, service: Service, own_weights: Weights
+    ) -> None:
+        other = await frozen_submission(service, own_weights)
+        frozen = await frozen_submission(service, own_weights)
+        shutil.rmtree(frozen.location)
+        frozen.location.symlink_to(other.location, target_is_directory=True)
+        await self.refused(service, frozen, 422, "weights-path-refused")
+
+    async def test_a_check_names_a_submission_frozen_in_that_stage_and_nothing_else(
+        self, service: Service, own_weights: Weights
+    ) -> None:
+        frozen = await frozen_submission(service, own_weights)
+        elsewhere = await frozen_submission(service, own_weights)
+        cases = [
+            {"stage_id": str(frozen.stage_id), "submission_id": str(uuid.uuid4())},
+            {"stage_id": str(elsewhere.stage_id), "submission_id": str(frozen.submission_id)},
+        ]
+        for body in cases:
+            response = await service.client.post(
+                "/v1/originality/checks", json=body, headers=service.operator()
+            )
+            assert (response.status_code, response.json()["code"]) == (404, "frozen-submission-not-found")
+        # No free path and no team of the caller's choosing: such requests are malformed.
+        base = {"stage_id": str(frozen.stage_id), "submission_id": str(frozen.submission_id)}
+        for extra in (
+            {"weights_path": f"submissions/{elsewhere.team_id}"},
+            {"team_id": str(elsewhere.team_id)},
+        ):
+            response = await service.client.post(
+                "/v1/originality/checks", json=base | extra, headers=service.operator()
+            )
+            assert response.status_code == 422, extra
+
+    async def test_another_teams_files_at_a_teams_location_eliminate_nobody(
+        self, service: Service, donor_weights: Weights, own_weights: Weights
+    ) -> None:
+        """The issue's wrong-team case: the reusing team's file put where an original team's weights
+        belong is refused (it is not what that team declared), and the reusing team's own check names it."""
+        original = await frozen_submission(service, own_weights)
+        reusing = await frozen_submission(service, copied_model(donor_weights, own_weights))
+        shutil.copyfile(reusing.location / "model.safetensors", original.location / "model.safetensors")
+        problem = await self.refused(service, original, 409, "weights-mismatch")
+        assert problem["mismatches"][0]["problem"] in ("size", "hash")
+        check = await run_check(service, reusing)
+        assert (check.json()["verdict"], check.json()["team_id"]) == ("reused", str(reusing.team_id))
+
+    async def test_a_manifest_the_registry_no_longer_matches_is_refused(
+        self, service: Service, own_weights: Weights
+    ) -> None:
+        frozen = await frozen_submission(service, own_weights)
+        async with service.app.state.runtime.sessions() as session, session.begin():
+            row = await session.get(EvaluatedSubmission, (frozen.stage_id, frozen.team_id))
+            assert row is not None
+            row.manifest_digest = "sha256:" + "0" * 64
+        problem = await self.refused(service, frozen, 409, "manifest-digest-mismatch")
+        assert problem["registry_manifest_digest"] == manifest_digest(frozen.manifest)
+
+
+class TestRechecks:
+    async def test_a_recheck_needs_a_reason_is_audited_and_the_latest_check_decides(
+        self, service: Service, own_weights: Weights
+    ) -> None:
+        frozen = await frozen_submission(service, own_weights)
+        first = await run_check(service, frozen)
+        assert first.status_code == 201, first.text
+        again = await run_check(service, frozen)
+        assert (again.status_code, again.json()["code"]) == (422, "recheck-reason-required")
+        assert again.json()["previous_check_id"] == first.json()["id"]
+        reason = "objection 12 accepted: the first check ran before the corrected upload"
+        second = await run_check(service, frozen, reason=reason)
+        assert second.status_code == 201, second.text
+        assert (second.json()["recheck_of"], second.json()["reason"]) == (first.json()["id"], reason)
+        assert second.json()["created_at"] > first.json()["created_at"]
+        async with service.app.state.runtime.sessions() as session:
+            gate = await LatestCheckVerdicts().verdicts(session, frozen.stage_id, [frozen.team_id])
+        assert gate[frozen.team_id].check_id == uuid.UUID(second.json()["id"])
+        async with service.app.state.runtime.sessions() as session:
+            entries = (
+                await session.scalars(
+                    select(ScoringAuditEntry).where(
+                        ScoringAuditEntry.entity_id.in_([first.json()["id"], second.json()["id"]])
+                    )
+                )
+            ).all()
+        actions = {(e.action, e.reason) for e in entries}
+        assert actions == {("originality.checked", None), ("originality.rechecked", reason)}
+
+    async def test_a_verdict_resting_on_a_wrong_donor_is_corrected_by_retiring_it_and_rechecking(
+        self, service: Service, own_weights: Weights
+    ) -> None:
+        """A team's own earlier release put in the library makes its model look reused: the operator
+        retires that donor with a reason, re-checks the team, and the re-check decides."""
+        release = service.root.parent / "donors" / "own-release"
+        release.mkdir(parents=True)
+        synthetic.write_model(release / "model.safetensors", own_weights)
+        name = f"team-release-{uuid.uuid4().hex[:6]}"
+        body = {"name": name, "revision": "v1", "weights_path": "donors/own-release"}
+        wrong = await service.client.post("/v1/originality/donors", json=body, headers=service.operator())
+        assert wrong.status_code == 201, wrong.text
+        retirement = f"/v1/originality/donors/{wrong.json()['id']}/retirement"
+        reason = "objection 7 accepted: this donor is the team's own earlier release (declared)"
+        try:
+            frozen = await frozen_submission(service, own_weights)
+            first = await run_check(service, frozen)
+            assert first.json()["verdict"] == "reused"
+            team = {"reason": "retire it"}
+            assert (
+                await service.client.post(retirement, json=team, headers=service.team(frozen.team_id))
+            ).status_code == 403
+        finally:
+            retired = await service.client.post(
+                retirement, json={"reason": reason}, headers=service.operator()
+            )
+        assert retired.status_code == 200, retired.text
+        assert (retired.json()["retirement_reason"], retired.json()["retired_by"]) == (reason, "tester")
+        again = await service.client.post(retirement, json={"reason": reason}, headers=service.operator())
+        assert (again.status_code, again.json()["code"]) == (409, "donor-retired")
+        second = await run_check(service, frozen, reason=reason)
+        assert second.status_code == 201, second.text
+        assert second.json()["verdict"] == "original"
+        assert f"{name}@v1" not in second.json()["report"]["donors_compared"]
+        async with service.app.state.runtime.sessions() as session:
+            gate = await LatestCheckVerdicts().verdicts(session, frozen.stage_id, [frozen.team_id])
+            entry = await session.scalar(
+                select(ScoringAuditEntry).where(ScoringAuditEntry.action == "originality.donor-retired")
+            )
+        assert gate[frozen.team_id].verdict == "original"
+        assert entry is not None
+        assert entry.reason == reason
 
 
 async def sent_event(app: FastAPI, check_id: str, timeout: float = 20.0) -> dict[str, object]:
@@ -251,26 +576,16 @@ async def sent_event(app: FastAPI, check_id: str, timeout: float = 20.0) -> dict
 
 class TestEmptyLibrary:
     async def test_a_check_before_any_donor_is_registered_is_refused(
-        self, database_factory: DatabaseFactory, tmp_path: Path, own_weights: Weights
+        self, service: Service, own_weights: Weights
     ) -> None:
-        synthetic.write_model(tmp_path / "own.safetensors", own_weights)
-        url = await database_factory.create("originality")
-        await migrations.upgrade(MIGRATIONS, url)
-        engine = db.create_engine(url)
-        clock = SystemClock()
+        frozen = await frozen_submission(service, own_weights)
+        async with service.app.state.runtime.sessions() as session, session.begin():
+            await session.execute(delete(DonorTensor))
+            await session.execute(delete(DonorModel))
         try:
-            async with db.session_factory(engine)() as session, session.begin():
-                with pytest.raises(ReferenceLibraryEmpty, match="register at least one donor"):
-                    await originality_service.run_check(
-                        session,
-                        Outbox(PLATFORM, "/fmc/scoring", clock),
-                        clock,
-                        tmp_path,
-                        stage_id=uuid.uuid4(),
-                        team_id=uuid.uuid4(),
-                        submission_id=None,
-                        weights_path="own.safetensors",
-                        actor="tester",
-                    )
+            response = await run_check(service, frozen)
+            assert (response.status_code, response.json()["code"]) == (409, "reference-library-empty")
         finally:
-            await engine.dispose()
+            registered = await register_donor(service)
+            assert registered.status_code == 201, registered.text
+            service.donor = registered.json()

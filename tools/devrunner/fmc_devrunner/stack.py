@@ -195,6 +195,8 @@ class DevStack:
                 env["FMC_SCORING_ITEMS_BASE_URL"] = urls["scoring"]
                 env["FMC_SCORING_GATEWAY_URL"] = urls["inference-gateway"]
                 env["FMC_SCORING_ORIGINALITY_WEIGHTS_ROOT"] = str(self.weights_root.resolve())
+                # The originality check reads a frozen submission's manifest from the registry.
+                env["FMC_SCORING_REGISTRY_URL"] = urls["registry"]
             env.update(auth_env(self.keys.settings(spec.name)))  # its own service key only
             env.update(self.config.service_env)
             process = ManagedProcess(

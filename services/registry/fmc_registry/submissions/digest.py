@@ -1,13 +1,16 @@
-"""The digest of a weights manifest (pure): SHA-256 of its canonical JSON."""
+"""The digest of a weights manifest (pure, ``fmc_common.manifests``) and where a submission's weights
+are delivered."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-from typing import Any
+import uuid
+
+from fmc_common.manifests import manifest_digest
+
+__all__ = ["manifest_digest", "weights_location"]
 
 
-def manifest_digest(manifest: dict[str, Any]) -> str:
-    """Stable across key order and whitespace, so the same manifest always names the same digest."""
-    canonical = json.dumps(manifest, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+def weights_location(team_id: uuid.UUID, submission_id: uuid.UUID) -> str:
+    """The folder, relative to the shared weights store, where the team places this submission's files
+    (every file of its manifest, at its manifest path). Deterministic: nothing to store or to choose."""
+    return f"submissions/{team_id}/{submission_id}/"

@@ -37,6 +37,7 @@ def to_message(submission: SubmissionOut) -> registry_pb2.Submission:
         model_card_json=json.dumps(submission.model_card, sort_keys=True),
         registered_at=submission.registered_at.isoformat(),
         frozen_at=submission.frozen_at.isoformat() if submission.frozen_at else "",
+        weights_location=submission.weights_location,
     )
 
 

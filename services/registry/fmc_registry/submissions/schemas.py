@@ -172,6 +172,13 @@ class SubmissionOut(BaseModel):
     endpoint: EndpointOut
     manifest: dict[str, Any]
     manifest_digest: str
+    weights_location: str = Field(
+        description=(
+            "Where the team places this submission's weights: a folder relative to the shared weights "
+            "store, holding every file of the manifest at its manifest path (docs/registry.md)"
+        ),
+        examples=["submissions/<team_id>/<submission_id>/"],
+    )
     model_card: dict[str, Any]
     registered_at: datetime
     frozen_at: datetime | None

@@ -20,7 +20,7 @@ from fmc_registry.lifecycle import StageStatus, TeamStatus
 from fmc_registry.programmes import service as programmes
 from fmc_registry.programmes.models import Stage
 from fmc_registry.submissions import repository
-from fmc_registry.submissions.digest import manifest_digest
+from fmc_registry.submissions.digest import manifest_digest, weights_location
 from fmc_registry.submissions.models import Statement, Submission
 from fmc_registry.submissions.schemas import SubmissionCreate
 from fmc_registry.teams import service as teams
@@ -253,6 +253,7 @@ def submission_view(submission: Submission) -> dict[str, Any]:
         "endpoint": endpoint_of(submission).model_dump(),
         "manifest": submission.manifest,
         "manifest_digest": submission.manifest_digest,
+        "weights_location": weights_location(submission.team_id, submission.id),
         "model_card": submission.model_card,
         "registered_at": submission.registered_at,
         "frozen_at": submission.frozen_at,

@@ -5,16 +5,18 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, status
+from fastapi import APIRouter, Depends, Header, Query, status
 
 from fmc_common.auth import Actor, Role
 from fmc_common.idempotency import StoredResponses, once
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, encode_cursor
+from fmc_common.web.deps import component
 from fmc_common.web.problems import problem_responses
 from fmc_scoring.base import PLATFORM
 from fmc_scoring.deps import ActorCtx, OperatorCtx
 from fmc_scoring.originality import repository, service
 from fmc_scoring.originality.models import OriginalityCheck
+from fmc_scoring.originality.registry import RegistrySubmissions
 from fmc_scoring.originality.schemas import (
     CheckCreate,
     CheckOut,
@@ -23,9 +25,12 @@ from fmc_scoring.originality.schemas import (
     DonorCreate,
     DonorOut,
     DonorPage,
+    DonorRetirement,
 )
 
 router = APIRouter(prefix="/v1/originality", tags=["originality"])
+
+RegistryDep = Annotated[RegistrySubmissions, Depends(component(RegistrySubmissions))]
 
 
 def _after(cursor: str | None) -> uuid.UUID | None:
@@ -90,18 +95,42 @@ async def get_donor(donor_id: uuid.UUID, ctx: OperatorCtx) -> DonorOut:
 
 
 @router.post(
+    "/donors/{donor_id}/retirement",
+    response_model=DonorOut,
+    responses=problem_responses(401, 403, 404, 409, 422),
+    summary="Retire a donor model from the reference library",
+)
+async def retire_donor(donor_id: uuid.UUID, body: DonorRetirement, ctx: OperatorCtx) -> DonorOut:
+    """Operators only, with a reason (audited as `originality.donor-retired`). Later checks do not
+    compare with the donor; earlier checks keep their reports, and correcting a verdict that rested
+    on it is a re-check of that team (`POST /checks` with a `reason`). Retiring twice is
+    `409 donor-retired`."""
+    return DonorOut.model_validate(await service.retire_donor(ctx, donor_id, body.reason))
+
+
+@router.post(
     "/checks",
     status_code=status.HTTP_201_CREATED,
     response_model=CheckOut,
-    responses=problem_responses(401, 403, 404, 409, 422),
-    summary="Check a submission's weights for reused third-party weights",
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
+    summary="Check a frozen submission's weights for reused third-party weights",
 )
 async def run_check(
     body: CheckCreate,
     ctx: OperatorCtx,
+    registry: RegistryDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> CheckOut:
-    """Compare a team's submitted weights with every donor model, module by module. Operators only.
+    """Compare a frozen submission's weights with every donor model, module by module. Operators only.
+
+    The request names the stage and a submission frozen for its evaluation (else 404
+    `frozen-submission-not-found`); the team is the submission's. The weights are read from the
+    location the registry holds for the submission, under `FMC_SCORING_SUBMISSION_WEIGHTS_ROOT`,
+    with the manifest whose digest was frozen (else 409 `manifest-digest-mismatch`). Every file must
+    be there with its declared size and sha256, and no undeclared `.safetensors` file beside them,
+    else 409 `weights-mismatch` listing the first mismatches, and nothing is recorded. A second check
+    of the team in the stage is a re-check: it needs a `reason` (422 `recheck-reason-required`), is
+    audited, and being the latest is the one results use.
 
     Returns the verdict (`original`, `reused` or `needs-review`) and the report explaining it, and
     emits `OriginalityVerdictIssued`. Send an `Idempotency-Key` header to make retries safe.
@@ -109,15 +138,12 @@ async def run_check(
 
     async def run() -> CheckOut:
         check = await service.run_check(
-            ctx.session,
-            ctx.outbox,
-            ctx.clock,
-            ctx.settings.originality_weights_root,
+            ctx,
+            registry,
+            ctx.settings.submission_weights,
             stage_id=body.stage_id,
-            team_id=body.team_id,
             submission_id=body.submission_id,
-            weights_path=body.weights_path,
-            actor=ctx.actor.subject,
+            reason=body.reason,
         )
         return _check_out(check)
 

@@ -7,7 +7,17 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, LargeBinary, String, UniqueConstraint, Uuid
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fmc_common.db import StrEnumColumn, UtcDateTime
@@ -36,6 +46,11 @@ class DonorModel(Base):
     tokenizer_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     registered_by: Mapped[str] = mapped_column(String(200))
     registered_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # A donor wrongly in the library (e.g. a team's own earlier release) is retired, with a reason:
+    # later checks do not compare with it; the checks that did keep their reports.
+    retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    retired_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    retirement_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class DonorTensor(Base):
@@ -58,7 +73,13 @@ class DonorTensor(Base):
 
 
 class OriginalityCheck(Base):
-    """A check of one team's submitted weights, with its verdict and full report."""
+    """A check of one team's submitted weights, with its verdict and full report.
+
+    Since checks are bound to submissions, ``weights_path`` is the submission's weights location (as the
+    registry states it), ``manifest_digest`` the frozen manifest the files were verified against, and a
+    later check of the same team in the stage is a re-check (``recheck_of``, with its ``reason``): the
+    latest one decides.
+    """
 
     __tablename__ = "originality_checks"
 
@@ -73,3 +94,6 @@ class OriginalityCheck(Base):
     report: Mapped[dict[str, Any]] = mapped_column(JSON)
     requested_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    manifest_digest: Mapped[str | None] = mapped_column(String(71), nullable=True)
+    recheck_of: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from fmc_common.events.vocabulary import Verdict
-from fmc_common.inputs import printable
+from fmc_common.inputs import Input, Reason, printable
 from fmc_scoring.originality.report import Method
 
 
@@ -40,6 +40,15 @@ class DonorOut(BaseModel):
     parameter_count: int
     registered_by: str
     registered_at: datetime
+    retired_at: datetime | None = Field(description="Set once retired: later checks leave it out")
+    retired_by: str | None
+    retirement_reason: str | None
+
+
+class DonorRetirement(Input):
+    reason: Reason = Field(
+        description="Why the donor must not be compared with (audited), e.g. it is a team's own release"
+    )
 
 
 class DonorPage(BaseModel):
@@ -49,19 +58,15 @@ class DonorPage(BaseModel):
     )
 
 
-class CheckCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class CheckCreate(Input):
+    """Which frozen submission to check. No path and no team: the team is the submission's, and its
+    weights are read from the location the registry holds for it, verified against its manifest."""
 
     stage_id: uuid.UUID
-    team_id: uuid.UUID
-    submission_id: uuid.UUID | None = None
-    weights_path: str = Field(
-        min_length=1,
-        max_length=1000,
-        description="The submission's weights manifest: a .safetensors file, an index or a directory",
+    submission_id: uuid.UUID = Field(description="A submission frozen for the stage's evaluation")
+    reason: Reason | None = Field(
+        default=None, description="Why the team is checked again (required for a re-check; audited)"
     )
-
-    _check = field_validator("weights_path")(printable)
 
 
 class ModuleFindingOut(BaseModel):
@@ -112,7 +117,10 @@ class CheckSummary(BaseModel):
     stage_id: uuid.UUID
     team_id: uuid.UUID
     submission_id: uuid.UUID | None
-    weights_path: str
+    weights_path: str = Field(description="The submission's weights location in the weights store")
+    manifest_digest: str | None = Field(description="The frozen manifest the files were verified against")
+    recheck_of: uuid.UUID | None = Field(description="The check this one supersedes (a re-check)")
+    reason: str | None = Field(description="Why the team was checked again")
     status: str
     verdict: Verdict
     summary: str

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,18 +19,27 @@ from fmc_common.clock import Clock
 from fmc_common.errors import Conflict, InvalidInput, NotFound
 from fmc_common.events.scoring import OriginalityVerdictIssued
 from fmc_common.events.vocabulary import Verdict
-from fmc_common.messaging.outbox import Outbox
-from fmc_scoring.originality import repository
+from fmc_common.manifests import manifest_digest
+from fmc_scoring.audit import service as audit
+from fmc_scoring.deps import ScoringCtx
+from fmc_scoring.originality import bound, repository
 from fmc_scoring.originality.check import check_model
 from fmc_scoring.originality.fingerprint import ModelFingerprint, TensorFingerprint, fingerprint_model
 from fmc_scoring.originality.models import CheckStatus, DonorModel, DonorTensor, OriginalityCheck
+from fmc_scoring.originality.registry import RegisteredSubmission, RegistrySubmissions
 from fmc_scoring.originality.report import Report
 from fmc_scoring.originality.safetensors_io import SafetensorsError
+from fmc_scoring.planning.models import EvaluatedSubmission
 
 
 class DonorAlreadyRegistered(Conflict):
     code = "donor-already-registered"
     title = "This donor model is already in the reference library at this revision"
+
+
+class DonorRetired(Conflict):
+    code = "donor-retired"
+    title = "This donor model is already retired from the reference library"
 
 
 class DonorNotFound(NotFound):
@@ -126,17 +137,41 @@ def _tensor_row(donor_id: uuid.UUID, tensor: TensorFingerprint) -> DonorTensor:
     )
 
 
-async def get_donor(session: AsyncSession, donor_id: uuid.UUID) -> DonorModel:
-    donor = await repository.get_donor(session, donor_id)
+async def get_donor(session: AsyncSession, donor_id: uuid.UUID, lock: bool = False) -> DonorModel:
+    donor = await repository.get_donor(session, donor_id, lock)
     if donor is None:
         raise DonorNotFound(f"no donor with id {donor_id}")
     return donor
 
 
+async def retire_donor(ctx: ScoringCtx, donor_id: uuid.UUID, reason: str) -> DonorModel:
+    """Leave a donor out of every later check (audited, with the reason); checks that compared with it
+    keep their reports. Correcting their verdicts is a re-check of each team concerned."""
+    donor = await get_donor(ctx.session, donor_id, lock=True)
+    if donor.retired_at is not None:
+        raise DonorRetired(
+            f"{donor.name}@{donor.revision} was retired on {donor.retired_at.isoformat()}",
+            retired_at=donor.retired_at.isoformat(),
+        )
+    donor.retired_at = ctx.clock.now()
+    donor.retired_by = ctx.actor.subject
+    donor.retirement_reason = reason
+    await ctx.session.flush()
+    await audit.record(
+        ctx,
+        action="originality.donor-retired",
+        entity_type="originality-donor",
+        entity_id=donor.id,
+        reason=reason,
+        details={"name": donor.name, "revision": donor.revision},
+    )
+    return donor
+
+
 async def load_library(session: AsyncSession) -> list[ModelFingerprint]:
-    """Every donor's fingerprint, as the check needs it."""
+    """Every donor's fingerprint (retired donors left out), as the check needs it."""
     library = []
-    for donor in await repository.all_donors(session):
+    for donor in await repository.active_donors(session):
         tensors = [
             TensorFingerprint.from_blob(
                 {
@@ -167,44 +202,144 @@ async def load_library(session: AsyncSession) -> list[ModelFingerprint]:
     return library
 
 
+class FrozenSubmissionNotFound(NotFound):
+    code = "frozen-submission-not-found"
+    title = "This submission is not one frozen for the stage's evaluation"
+
+
+class RecheckReasonRequired(InvalidInput):
+    code = "recheck-reason-required"
+    title = "The team's weights were already checked in this stage: a re-check needs a reason"
+
+
+class ManifestDigestMismatch(Conflict):
+    code = "manifest-digest-mismatch"
+    title = "The registry's manifest is not the one frozen when the evaluation started"
+
+
+class WeightsMismatch(Conflict):
+    code = "weights-mismatch"
+    title = "The delivered weights do not match the submission's manifest"
+
+
 async def run_check(
-    session: AsyncSession,
-    outbox: Outbox,
-    clock: Clock,
+    ctx: ScoringCtx,
+    registry: RegistrySubmissions,
     root: Path,
     *,
     stage_id: uuid.UUID,
-    team_id: uuid.UUID,
-    submission_id: uuid.UUID | None,
-    weights_path: str,
-    actor: str,
+    submission_id: uuid.UUID,
+    reason: str | None = None,
 ) -> OriginalityCheck:
-    """Check a submission's weights against the whole reference library; record and announce the verdict."""
-    path = resolve_weights(root, weights_path)
-    library = await load_library(session)
+    """Check a frozen submission's delivered weights against the whole reference library.
+
+    The team is the submission's; the files are read from the location the registry holds for it, and
+    only once they match the manifest frozen for the evaluation (else ``weights-mismatch``, and nothing
+    is recorded). A second check of the team in the stage is a re-check: it needs a reason, is audited,
+    and, being the latest, is the one results use.
+    """
+    frozen = await repository.frozen_submission(ctx.session, stage_id, submission_id)
+    if frozen is None:
+        raise FrozenSubmissionNotFound(
+            f"submission {submission_id} was not frozen for the evaluation of stage {stage_id}",
+            stage_id=str(stage_id),
+            submission_id=str(submission_id),
+        )
+    previous = await repository.latest_check(ctx.session, stage_id, frozen.team_id)
+    if previous is not None and not reason:
+        raise RecheckReasonRequired(
+            f"check {previous.id} already decided this team's originality in the stage; "
+            "say why it is checked again",
+            previous_check_id=str(previous.id),
+        )
+    library = await load_library(ctx.session)
     if not library:
         raise ReferenceLibraryEmpty("register at least one donor model before running checks")
+    registered = await registry.submission(submission_id)
+    manifest = _bound_manifest(frozen, registered)
     try:
-        report = await asyncio.to_thread(check_model, path, library)
+        directory = bound.submission_directory(root, registered.weights_location)
+    except bound.LocationRefused as exc:
+        raise WeightsPathRefused(str(exc)) from exc
+    try:
+        report = await asyncio.to_thread(_verified_check, directory, manifest, library)
+    except bound.NoSafetensors as exc:
+        raise WeightsUnreadable(str(exc)) from exc
     except SafetensorsError as exc:
         raise WeightsUnreadable(str(exc)) from exc
+    if isinstance(report, list):
+        raise WeightsMismatch(
+            f"{len(report)} file(s) at {registered.weights_location} differ from the manifest "
+            f"({frozen.manifest_digest}); nothing was checked",
+            weights_location=registered.weights_location,
+            manifest_digest=frozen.manifest_digest,
+            mismatch_count=len(report),
+            mismatches=[m.to_json() for m in report[: bound.SHOWN]],
+        )
+    now = ctx.clock.now()
+    if previous is not None and now <= previous.created_at:
+        now = previous.created_at + timedelta(microseconds=1)  # the latest check is the one that counts
     check = OriginalityCheck(
         id=uuid.uuid4(),
         stage_id=stage_id,
-        team_id=team_id,
+        team_id=frozen.team_id,
         submission_id=submission_id,
-        weights_path=weights_path,
+        weights_path=registered.weights_location,
+        manifest_digest=frozen.manifest_digest,
+        recheck_of=previous.id if previous is not None else None,
+        reason=reason,
         status=CheckStatus.COMPLETED,
         verdict=report.verdict,
         summary=report.summary[:2000],
         report=report.to_json(),
-        requested_by=actor,
-        created_at=clock.now(),
+        requested_by=ctx.actor.subject,
+        created_at=now,
     )
-    repository.add(session, check)
-    await session.flush()
-    await outbox.add(session, _verdict_event(check, report))
+    repository.add(ctx.session, check)
+    await ctx.session.flush()
+    await audit.record(
+        ctx,
+        action="originality.rechecked" if previous is not None else "originality.checked",
+        entity_type="originality-check",
+        entity_id=check.id,
+        reason=reason,
+        details={
+            "stage_id": str(stage_id),
+            "team_id": str(frozen.team_id),
+            "submission_id": str(submission_id),
+            "manifest_digest": frozen.manifest_digest,
+            "weights_location": registered.weights_location,
+            "verdict": str(report.verdict),
+            "recheck_of": str(previous.id) if previous is not None else None,
+            "previous_verdict": str(previous.verdict) if previous is not None else None,
+        },
+    )
+    await ctx.outbox.add(ctx.session, _verdict_event(check, report))
     return check
+
+
+def _bound_manifest(frozen: EvaluatedSubmission, registered: RegisteredSubmission) -> dict[str, Any]:
+    """The registry's manifest, if it is the submission frozen for the stage: same team, same stage, and
+    a manifest whose digest (computed here, not taken from the answer) is the frozen one."""
+    digest = manifest_digest(registered.manifest)
+    found = (registered.team_id, registered.stage_id, digest)
+    if found != (frozen.team_id, frozen.stage_id, frozen.manifest_digest):
+        raise ManifestDigestMismatch(
+            f"the registry's record of submission {frozen.submission_id} does not match what was frozen",
+            frozen_manifest_digest=frozen.manifest_digest,
+            registry_manifest_digest=digest,
+        )
+    return registered.manifest
+
+
+def _verified_check(
+    directory: Path, manifest: dict[str, Any], library: list[ModelFingerprint]
+) -> Report | list[bound.Mismatch]:
+    """In a worker thread: verify the files against the manifest, then (only then) check them."""
+    mismatches = bound.verify(directory, manifest)
+    if mismatches:
+        return mismatches
+    return check_model(bound.target(directory, manifest), library)
 
 
 def _verdict_event(check: OriginalityCheck, report: Report) -> OriginalityVerdictIssued:

@@ -13,12 +13,14 @@ import asyncio
 import json
 import random
 import re
+import shutil
 import time
 import unicodedata
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -264,6 +266,9 @@ class Replay:
                 body,
             )
             team.submission_id = uuid.UUID(created["id"])
+            # The team delivers its files where the registry says, as its manifest declares them.
+            delivered = self.stack.weights_root / created["weights_location"] / "model.safetensors"
+            await asyncio.to_thread(_deliver, path, delivered)
             self.say(f"  {team.name:<28} {team.model.model_name} v1 on the {team.model.gpu_pool} pool")
 
     # -- 3a. benchmarks -------------------------------------------------------------------------
@@ -429,12 +434,8 @@ class Replay:
             f"  donor registered: {demo_weights.DONOR_NAME} (simulated stand-in for a public vision encoder)"
         )
         for team in self.teams.values():
-            body = {
-                "stage_id": str(self.stage_id),
-                "team_id": str(team.team_id),
-                "submission_id": str(team.submission_id),
-                "weights_path": f"teams/{demo_weights.team_directory(team.lead)}/model.safetensors",
-            }
+            # The team and its weights are the frozen submission's: no path, no team in the request.
+            body = {"stage_id": str(self.stage_id), "submission_id": str(team.submission_id)}
             check = await self.call(
                 "POST",
                 "scoring",
@@ -670,6 +671,12 @@ def _sha256_file(path: Any) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _deliver(source: Path, target: Path) -> None:
+    """Place a team's weights file at its submission's location in the weights store."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
 
 
 def _normalise(text: str) -> str:

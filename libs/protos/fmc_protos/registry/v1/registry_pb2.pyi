@@ -101,7 +101,7 @@ class RegisterSubmissionRequest(_message.Message):
     def __init__(self, stage_id: _Optional[str] = ..., team_id: _Optional[str] = ..., endpoint: _Optional[_Union[TritonEndpoint, _Mapping]] = ..., manifest_json: _Optional[str] = ..., model_card_json: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
 
 class Submission(_message.Message):
-    __slots__ = ("submission_id", "stage_id", "team_id", "version", "endpoint", "manifest_digest", "manifest_json", "model_card_json", "registered_at", "frozen_at")
+    __slots__ = ("submission_id", "stage_id", "team_id", "version", "endpoint", "manifest_digest", "manifest_json", "model_card_json", "registered_at", "frozen_at", "weights_location")
     SUBMISSION_ID_FIELD_NUMBER: _ClassVar[int]
     STAGE_ID_FIELD_NUMBER: _ClassVar[int]
     TEAM_ID_FIELD_NUMBER: _ClassVar[int]
@@ -112,6 +112,7 @@ class Submission(_message.Message):
     MODEL_CARD_JSON_FIELD_NUMBER: _ClassVar[int]
     REGISTERED_AT_FIELD_NUMBER: _ClassVar[int]
     FROZEN_AT_FIELD_NUMBER: _ClassVar[int]
+    WEIGHTS_LOCATION_FIELD_NUMBER: _ClassVar[int]
     submission_id: str
     stage_id: str
     team_id: str
@@ -122,4 +123,5 @@ class Submission(_message.Message):
     model_card_json: str
     registered_at: str
     frozen_at: str
-    def __init__(self, submission_id: _Optional[str] = ..., stage_id: _Optional[str] = ..., team_id: _Optional[str] = ..., version: _Optional[int] = ..., endpoint: _Optional[_Union[TritonEndpoint, _Mapping]] = ..., manifest_digest: _Optional[str] = ..., manifest_json: _Optional[str] = ..., model_card_json: _Optional[str] = ..., registered_at: _Optional[str] = ..., frozen_at: _Optional[str] = ...) -> None: ...
+    weights_location: str
+    def __init__(self, submission_id: _Optional[str] = ..., stage_id: _Optional[str] = ..., team_id: _Optional[str] = ..., version: _Optional[int] = ..., endpoint: _Optional[_Union[TritonEndpoint, _Mapping]] = ..., manifest_digest: _Optional[str] = ..., manifest_json: _Optional[str] = ..., model_card_json: _Optional[str] = ..., registered_at: _Optional[str] = ..., frozen_at: _Optional[str] = ..., weights_location: _Optional[str] = ...) -> None: ...
