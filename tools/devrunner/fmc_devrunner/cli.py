@@ -41,6 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--scale", choices=["full", "small"], default="full", help="small: two suites, fewer votes (CI)"
     )
+    demo.add_argument(
+        "--through",
+        choices=["stage-1", "stage-2"],
+        default="stage-1",
+        help="stage-2: continue into the additional selection and the second evaluation",
+    )
     token = commands.add_parser("token", help="mint a development token")
     token.add_argument("--role", choices=[r.value for r in Role], required=True)
     token.add_argument("--team-id", type=uuid.UUID)
@@ -112,7 +118,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "demo":
         from fmc_devrunner.demo import SCALES, run_demo
 
-        sys.exit(asyncio.run(run_demo(args.var_dir, args.report_dir, SCALES[args.scale])))
+        sys.exit(asyncio.run(run_demo(args.var_dir, args.report_dir, SCALES[args.scale], args.through)))
     if args.command == "token":
         sys.exit(token(args))
     if args.command == "keys":
