@@ -214,7 +214,8 @@ class DevStack:
             raise PortsInUse(taken)
         self.config.var_dir.mkdir(parents=True, exist_ok=True)
         write_issuer_key(self.issuer_key_file, self.keys.users)
-        self.clock_file.write_text("0")
+        if not self.clock_file.exists():  # a kept var dir keeps its time with its databases
+            self.clock_file.write_text("0")
         self.weights_root.mkdir(parents=True, exist_ok=True)
         await self._timed("broker", self._start_broker())
         await self._timed("triton", self._start_triton())
