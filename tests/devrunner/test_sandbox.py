@@ -75,13 +75,13 @@ class TestClockWithoutAStack:
 @pytest.mark.broker
 @pytest.mark.triton
 class TestRunningSandbox:
-    def test_the_clock_command_moves_every_services_time_and_sigterm_stops_the_stack(
+    def test_a_seeded_sandbox_serves_the_teams_models_its_clock_moves_and_sigterm_stops_it(
         self, tmp_path: Path
     ) -> None:
         run_id, env = marked_env()
         var = str(tmp_path / "var")
         process = subprocess.Popen(
-            [*FMC, "dev", "up", "--free-ports", "--var-dir", var],
+            [*FMC, "dev", "up", "--free-ports", "--seed", "--var-dir", var],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -105,6 +105,19 @@ class TestRunningSandbox:
             for model in ("upstage-lm", "newcomer-ai-lab-lm"):
                 with urllib.request.urlopen(f"{triton}/v2/models/{model}/ready", timeout=5) as response:
                     assert response.status == 200
+
+            # --seed: the seed programme through the registry's API, and the teams' weights files.
+            seeded = json.loads((tmp_path / "var" / "seed.json").read_text())
+            assert set(seeded["selected_team_ids"]) == {
+                "Naver Cloud",
+                "Upstage",
+                "SK Telecom",
+                "NC AI",
+                "LG AI Research",
+            }
+            for path in seeded["weights"].values():
+                assert (tmp_path / "var" / "weights" / path).is_file()
+            assert seeded["programme_id"] in out
 
             shown = fmc("dev", "clock", "show", "--var-dir", var, env=env)
             assert shown.returncode == 0

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from support.devrunner import processes_marked_with
+from support.devrunner import marked_env, processes_marked_with
 
 pytestmark = [pytest.mark.broker, pytest.mark.triton]
 
@@ -195,8 +195,7 @@ class TestStageTwoContinuation:
     def test_a_newcomer_joins_stage_two_through_the_additional_selection_and_stage_two_is_decided(
         self, tmp_path: Path
     ) -> None:
-        run_id = f"test-{uuid.uuid4().hex[:10]}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FMC_")} | {"FMC_DEV_RUN_ID": run_id}
+        run_id, env = marked_env()
         report_dir = tmp_path / "report"
         completed = subprocess.run(
             [

@@ -205,12 +205,19 @@ def as_html(record: ReplayRecord, ok: bool, error: str | None) -> str:
         ),
         ("Timings", _html_table(*timing_rows(record))),
     ]
+    second = record.stage2_record
+    if second is not None:
+        sections += [
+            ("Stage 2 (ILLUSTRATIVE continuation): outcome per team", _html_table(*outcome_rows(second))),
+            ("Stage 2: the public announcement", _html_table(*announcement_rows(second))),
+            ("Stage 2: timings", _html_table(*timing_rows(second))),
+        ]
     details = html.escape(
         json.dumps(
             {
                 k: v
                 for k, v in as_json(record, ok, error).items()
-                if k not in ("teams", "public_announcement")
+                if k not in ("teams", "public_announcement", "stage2")
             },
             indent=2,
             ensure_ascii=False,

@@ -108,6 +108,9 @@ class Stage2Replay(Replay):
         return self.record
 
     # -- hooks for the corrections (called in place; each does nothing yet) ------------------------
+    # A hook that does something runs its own ``await self.step(name, action)`` (timed, printed),
+    # raises ReplayFailed when the platform does not do what the rules promise, and appends to
+    # ``self.corrections`` with ``"replayed": True`` and what it saw instead of ``_not_replayed``.
 
     async def hook_wrong_originality_check(self) -> None:
         """After 8d, before the result: a check on the wrong weights eliminates a team; after the
