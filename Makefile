@@ -33,8 +33,9 @@ test: lint
 demo: install
 	$(VENV)/bin/fmc demo
 
+# make dev DEV_ARGS="--seed": options of `fmc dev up` (docs/sandbox.md)
 dev: install
-	$(VENV)/bin/fmc dev up
+	$(VENV)/bin/fmc dev up $(DEV_ARGS)
 
 protos: install
 	$(PY) -m fmc_protos.build

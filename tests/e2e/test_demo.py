@@ -15,24 +15,9 @@ from typing import Any
 
 import pytest
 
+from support.devrunner import marked_env, processes_marked_with
+
 pytestmark = [pytest.mark.broker, pytest.mark.triton]
-
-
-def processes_marked_with(run_id: str) -> list[int]:
-    """Live processes whose environment carries the demo's run id (its children and grandchildren)."""
-    marker = f"FMC_DEV_RUN_ID={run_id}".encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            if marker in (entry / "environ").read_bytes().split(b"\0"):
-                state = (entry / "stat").read_text().split()[2]
-                if state != "Z":
-                    found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
 
 
 ADVANCING = {"Upstage", "SK Telecom", "LG AI Research"}
@@ -168,7 +153,16 @@ class TestDevUp:
         run_id = f"test-{uuid.uuid4().hex[:10]}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("FMC_")} | {"FMC_DEV_RUN_ID": run_id}
         process = subprocess.Popen(
-            [sys.executable, "-m", "fmc_devrunner.cli", "dev", "up", "--var-dir", str(tmp_path / "var")],
+            [
+                sys.executable,
+                "-m",
+                "fmc_devrunner.cli",
+                "dev",
+                "up",
+                "--free-ports",
+                "--var-dir",
+                str(tmp_path / "var"),
+            ],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -195,3 +189,81 @@ class TestDevUp:
         assert "stopped." in rest
         assert (tmp_path / "var" / "logs" / "registry.log").exists()
         assert processes_marked_with(run_id) == []
+
+
+class TestStageTwoContinuation:
+    def test_a_newcomer_joins_stage_two_through_the_additional_selection_and_stage_two_is_decided(
+        self, tmp_path: Path
+    ) -> None:
+        run_id, env = marked_env()
+        report_dir = tmp_path / "report"
+        completed = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "fmc_devrunner.cli",
+                "demo",
+                "--scale",
+                "small",
+                "--through",
+                "stage-2",
+                "--var-dir",
+                str(tmp_path / "var"),
+                "--report-dir",
+                str(report_dir),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+        assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-3000:]
+        assert processes_marked_with(run_id) == []
+        assert "result: OK" in completed.stdout
+        report = json.loads((report_dir / "report.json").read_text())
+        assert report["ok"] is True
+        assert report["finalisation"]["stage_status"] == "final"  # stage 1 as before
+        stage2 = report["stage2"]
+
+        # The additional selection: a team that was not in stage 1 applies, is selected, joins stage 2.
+        stage1_ids = {t["team_id"] for t in report["teams"]}
+        selection = stage2["finalisation"]["selection"]
+        assert selection["team_id"] not in stage1_ids
+        assert (selection["basis"], selection["call_status"]) == ("new-applicant", "closed")
+        assert selection["gpu_allocation_id"] is not None
+        assert selection["equal_gpu_terms"] is True
+        assert set(selection["teams_in_stage_2"].values()) == {"in-stage 2"}
+        teams = {t["lead"]: t for t in stage2["teams"]}
+        assert set(teams) == {"Upstage", "SK Telecom", "LG AI Research", "Newcomer AI Lab"}
+        assert teams["Newcomer AI Lab"]["team_id"] == selection["team_id"]
+
+        # Stage 2 (4 -> 3) evaluated like stage 1: runs on Triton through the gateway, panel, arena,
+        # originality, result, public announcement without scores, notifications, windows, final.
+        assert stage2["runs"]["runs"] == 4 * len(report["scale"]["suites"])
+        assert stage2["result"]["advancing_planned"] == 3
+        assert (stage2["result"]["advancing"], stage2["result"]["vacancies"]) == (3, 0)
+        assert {t["originality"] for t in teams.values()} == {"original"}
+        outcome = {lead: (t["outcome"], t["reason"], t["final_status"]) for lead, t in teams.items()}
+        assert outcome == {
+            "Upstage": ("advance", None, "advanced"),
+            "SK Telecom": ("advance", None, "advanced"),
+            "LG AI Research": ("advance", None, "advanced"),
+            "Newcomer AI Lab": ("eliminate", "rank", "eliminated (rank)"),
+        }
+        [announcement] = [
+            e for e in stage2["public_announcement"] if e["type"].endswith("stage-result-announced.v1")
+        ]
+        assert {t["team_id"] for t in announcement["data"]["teams"]} == {t["team_id"] for t in teams.values()}
+        for envelope in stage2["public_announcement"]:
+            assert score_like_keys(envelope["data"]) == []
+        assert stage2["confidentiality"]["forbidden_fields_found"] == []
+        assert stage2["grievance"]["notified"] == 4
+        assert stage2["finalisation"]["stage_status"] == "final"
+        assert [c["hook"] for c in stage2["finalisation"]["corrections"]] == [
+            "hook_wrong_originality_check",
+            "hook_vote_after_cutoff",
+            "hook_answer_key_erratum",
+            "hook_final_stage_refuses_new_version",
+        ]
+        assert "Stage 2 (continuation)" in completed.stdout

@@ -1,6 +1,7 @@
 """``fmc``: the developer's command line.
 
-fmc dev up      start the embedded stack and keep it running until Ctrl-C / SIGTERM
+fmc dev up      start the embedded stack on stable ports (docs/sandbox.md) until Ctrl-C / SIGTERM
+fmc dev clock   read (show) or move forward (advance) the running stack's dev clock
 fmc demo        start the stack, run the demonstration flow, print the report, stop everything
 fmc token       mint a development token (reads the key written by ``fmc dev up``)
 """
@@ -19,7 +20,8 @@ from pathlib import Path
 from fmc_common.auth import Role
 from fmc_common.dev_auth import DevKeys, mint_token
 from fmc_common.jwks import SigningKey
-from fmc_devrunner.stack import SERVICES, DevStack, StackConfig, write_issuer_key
+from fmc_devrunner import sandbox
+from fmc_devrunner.stack import SERVICES, PortsInUse, write_issuer_key
 
 DEFAULT_VAR = Path("var/dev")
 
@@ -33,13 +35,42 @@ def _parser() -> argparse.ArgumentParser:
     dev_commands = dev.add_subparsers(dest="dev_command", required=True)
     up = dev_commands.add_parser("up", help="start everything and wait for Ctrl-C")
     up.add_argument("--var-dir", type=Path, default=DEFAULT_VAR, help="logs, SQLite files, the dev key")
-    up.add_argument("--broker-port", type=int, default=0, help="0: a free port")
+    up.add_argument(
+        "--free-ports", action="store_true", help="free ports instead of the stable ones (docs/sandbox.md)"
+    )
+    up.add_argument("--broker-port", type=int, default=0, help="this broker port instead")
     up.add_argument("--base-http-port", type=int, default=0, help="services on this port and the next three")
+    up.add_argument(
+        "--seed",
+        action="store_true",
+        help="load the seed programme (15 applicants, 5 selected teams, support) and the teams' weights",
+    )
+    up.add_argument("--fresh", action="store_true", help="start from empty databases (wipes --var-dir)")
+    clock = dev_commands.add_parser("clock", help="the running stack's dev clock")
+    clock_commands = clock.add_subparsers(dest="clock_command", required=True)
+    show = clock_commands.add_parser("show", help="the time every service of the stack sees")
+    show.add_argument("--var-dir", type=Path, default=DEFAULT_VAR)
+    advance = clock_commands.add_parser("advance", help="move every service's clock forward")
+    advance.add_argument("--days", type=float, default=0)
+    advance.add_argument("--hours", type=float, default=0)
+    advance.add_argument("--minutes", type=float, default=0)
+    advance.add_argument(
+        "--to",
+        type=datetime.fromisoformat,
+        help="an ISO 8601 time with its offset (e.g. 2026-01-26T00:01+09:00)",
+    )
+    advance.add_argument("--var-dir", type=Path, default=DEFAULT_VAR)
     demo = commands.add_parser("demo", help="run the demonstration flow end to end")
     demo.add_argument("--var-dir", type=Path, default=Path("var/demo"))
     demo.add_argument("--report-dir", type=Path, default=Path("demo-report"))
     demo.add_argument(
         "--scale", choices=["full", "small"], default="full", help="small: two suites, fewer votes (CI)"
+    )
+    demo.add_argument(
+        "--through",
+        choices=["stage-1", "stage-2"],
+        default="stage-1",
+        help="stage-2: continue into the additional selection and the second evaluation",
     )
     token = commands.add_parser("token", help="mint a development token")
     token.add_argument("--role", choices=[r.value for r in Role], required=True)
@@ -62,17 +93,44 @@ async def _until_signalled() -> None:
 
 
 async def dev_up(args: argparse.Namespace) -> int:
-    stack = DevStack(StackConfig(args.var_dir, args.broker_port, args.base_http_port))
+    stack = await sandbox.prepare(
+        args.var_dir,
+        free_ports=args.free_ports,
+        broker_port=args.broker_port,
+        base_http_port=args.base_http_port,
+        fresh=args.fresh,
+    )
     print(f"starting the stack (logs in {stack.logs})")
     try:
-        await stack.start()
-        print("\nready. Mint a token:  fmc token --role operator\nCtrl-C stops everything.")
+        try:
+            await stack.start()
+        except PortsInUse as taken:
+            print(f"\ncannot start: {taken}", file=sys.stderr)
+            return 2
+        seeded = await sandbox.seed(stack) if args.seed else None
+        sandbox.write_state(stack, seeded)
+        print(sandbox.summary(stack, seeded))
+        print("\nready. Ctrl-C stops everything.", flush=True)
         await _until_signalled()
         print("\nstopping ...")
     finally:
         stack.stop()
+        sandbox.clear_state(stack)
     print("stopped.")
     return 0
+
+
+def dev_clock(args: argparse.Namespace) -> int:
+    try:
+        if args.clock_command == "show":
+            print(sandbox.clock_show(args.var_dir))
+            return 0
+        delta = sandbox.clock_delta(args.var_dir, args.days, args.hours, args.minutes, args.to)
+        print(sandbox.clock_advance(args.var_dir, delta))
+        return 0
+    except sandbox.ClockError as error:
+        print(str(error), file=sys.stderr)
+        return 2
 
 
 def token(args: argparse.Namespace) -> int:
@@ -107,12 +165,14 @@ def make_keys(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
+    if args.command == "dev" and args.dev_command == "clock":
+        sys.exit(dev_clock(args))
     if args.command == "dev":
         sys.exit(asyncio.run(dev_up(args)))
     if args.command == "demo":
         from fmc_devrunner.demo import SCALES, run_demo
 
-        sys.exit(asyncio.run(run_demo(args.var_dir, args.report_dir, SCALES[args.scale])))
+        sys.exit(asyncio.run(run_demo(args.var_dir, args.report_dir, SCALES[args.scale], args.through)))
     if args.command == "token":
         sys.exit(token(args))
     if args.command == "keys":

@@ -1,5 +1,8 @@
 """``make demo``: replay the first evaluation of the seed articles on the embedded stack.
 
+``fmc demo --through stage-2`` continues on the same stack into the additional selection and the
+second evaluation (``fmc_devrunner.stage2``); the default stays the stage-1 replay.
+
 Starts the broker, Triton on the CPU (serving the five teams' SIMULATED models) and the four
 services on SQLite; drives the stage through the services' public REST APIs and events
 (``fmc_devrunner.stage1.scenario``); prints the report and writes it as JSON and HTML; stops
@@ -20,8 +23,11 @@ from pathlib import Path
 from fmc_devrunner.stack import DevStack, StackConfig
 from fmc_devrunner.stage1 import models, report, world
 from fmc_devrunner.stage1.scenario import FULL, SMALL, Replay, ReplayFailed, ReplayRecord, Scale
+from fmc_devrunner.stage2 import scenario as stage2
+from fmc_devrunner.stage2 import world as world2
 
 SCALES = {"full": FULL, "small": SMALL}
+THROUGH = ("stage-1", "stage-2")
 
 
 def check_outcome(record: ReplayRecord) -> None:
@@ -62,16 +68,17 @@ class Console:
             raise OutputClosed("stdout was closed") from exc
 
 
-async def run_demo(var_dir: Path, report_dir: Path, scale: Scale = FULL) -> int:
+async def run_demo(var_dir: Path, report_dir: Path, scale: Scale = FULL, through: str = "stage-1") -> int:
     # The replay always starts from an empty embedded stack.
     await asyncio.to_thread(shutil.rmtree, var_dir, ignore_errors=True)
     repository = var_dir / "model_repository"
     questions = models.demo_questions(scale.suites)
-    known = await asyncio.to_thread(models.build_repository, repository, world.TEAM_MODELS, questions)
+    served = world.TEAM_MODELS + ((world2.NEWCOMER,) if through == "stage-2" else ())
+    known = await asyncio.to_thread(models.build_repository, repository, served, questions)
     config = StackConfig(
         var_dir,
         model_repository=repository,
-        load_models=tuple(m.model_name for m in world.TEAM_MODELS),
+        load_models=tuple(m.model_name for m in served),
         service_env={"FMC_SCORING_ARENA_DAILY_VOTES": "200", "FMC_GATEWAY_ARENA_VOTER_LIMIT": "200"},
     )
     say = Console()
@@ -97,6 +104,12 @@ async def run_demo(var_dir: Path, report_dir: Path, scale: Scale = FULL) -> int:
         record.timings.update({f"start {k}": round(v, 2) for k, v in stack.timings.items()})
         await replay.run()
         check_outcome(record)
+        if through == "stage-2":
+            say("\nStage 2: the additional selection and the second evaluation (ILLUSTRATIVE continuation)")
+            second = stage2.Stage2Replay(stack, scale, replay, say)
+            record.stage2_record = second.record
+            await second.run()
+            stage2.check_outcome(second.record)
         ok = True
     except ReplayFailed as failure:
         error = str(failure)

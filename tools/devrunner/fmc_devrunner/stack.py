@@ -11,10 +11,11 @@ import asyncio
 import json
 import os
 import secrets
+import socket
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -24,7 +25,7 @@ from fmc_common.dev_auth import DevKeys, auth_env
 from fmc_common.jwks import SigningKey
 from fmc_common.settings import AuthSettings
 from fmc_devrunner.broker import BrokerProcess
-from fmc_devrunner.ports import free_port
+from fmc_devrunner.ports import LOOPBACK, free_port
 from fmc_devrunner.process import ManagedProcess
 from fmc_devrunner.triton import DEFAULT_MODEL_REPOSITORY, TritonProcess
 
@@ -44,11 +45,81 @@ SERVICES = (
 )
 
 
+# `fmc dev up`'s stable ports (docs/sandbox.md lists them; `--free-ports` picks free ones instead).
+# Chosen away from the usual defaults (Kafka 9092, Triton 8000-8002) so a compose stack can run too.
+DEFAULT_PORTS: dict[str, int] = {
+    "registry": 8101,
+    "inference-gateway": 8102,
+    "scoring": 8103,
+    "grievance": 8104,
+    "registry-grpc": 8111,
+    "inference-gateway-grpc": 8112,
+    "scoring-grpc": 8113,
+    "grievance-grpc": 8114,
+    "triton-http": 8121,
+    "triton-grpc": 8122,
+    "triton-metrics": 8123,
+    "broker": 9192,
+}
+
+
+class PortsInUse(RuntimeError):
+    """A port the stack must listen on is taken: nothing was started."""
+
+    def __init__(self, taken: dict[str, int]) -> None:
+        self.taken = taken
+        listed = ", ".join(f"{name} {port}" for name, port in taken.items())
+        super().__init__(
+            f"port(s) already in use on {LOOPBACK}: {listed}. Another `fmc dev up` may be running "
+            "(stop it with Ctrl-C), or another program holds the port (`ss -ltnp | grep <port>`); "
+            "or start with `fmc dev up --free-ports`."
+        )
+
+
+def ports_in_use(ports: dict[str, int]) -> dict[str, int]:
+    """Those of ``ports`` that cannot be bound on the loopback interface right now."""
+    taken = {}
+    for name, port in ports.items():
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((LOOPBACK, port))
+            except OSError:
+                taken[name] = port
+    return taken
+
+
+def read_clock_offset(clock_file: Path) -> float:
+    """The dev clock's offset in seconds (0 when the file is missing or empty)."""
+    try:
+        return float(clock_file.read_text().strip() or 0)
+    except FileNotFoundError:
+        return 0.0
+
+
+def advance_clock_file(clock_file: Path, delta: timedelta) -> float:
+    """Move the dev clock forward (never back): every service reads the file; returns the new offset."""
+    if delta < timedelta(0):
+        raise ValueError("the dev clock only moves forward")
+    offset = read_clock_offset(clock_file) + delta.total_seconds()
+    tmp = clock_file.with_suffix(".tmp")
+    tmp.write_text(f"{offset:.3f}")
+    tmp.replace(clock_file)
+    return offset
+
+
+def dev_now(clock_file: Path) -> datetime:
+    """What the services started with this clock file take for now (``fmc_common.clock.ShiftedClock``)."""
+    return datetime.now(UTC) + timedelta(seconds=read_clock_offset(clock_file))
+
+
 @dataclass
 class StackConfig:
     var_dir: Path
     broker_port: int = 0
     base_http_port: int = 0
+    # Every port by name (DEFAULT_PORTS' keys); a name not given gets a free port.
+    fixed_ports: dict[str, int] = field(default_factory=dict)
     # Marks every child's environment, so leftovers can be found; FMC_DEV_RUN_ID may set it.
     run_id: str = field(default_factory=lambda: os.environ.get("FMC_DEV_RUN_ID") or secrets.token_hex(6))
     model_repository: Path = DEFAULT_MODEL_REPOSITORY
@@ -58,6 +129,9 @@ class StackConfig:
 
     def port(self, offset: int) -> int:
         return self.base_http_port + offset if self.base_http_port else free_port()
+
+    def named_port(self, name: str) -> int:
+        return self.fixed_ports.get(name) or free_port()
 
 
 @dataclass
@@ -117,12 +191,11 @@ class DevStack:
 
     def advance_clock(self, delta: timedelta) -> float:
         """Move every service's clock forward (never back); returns the new offset in seconds."""
-        current = float(self.clock_file.read_text().strip() or 0) if self.clock_file.exists() else 0.0
-        offset = current + delta.total_seconds()
-        tmp = self.clock_file.with_suffix(".tmp")
-        tmp.write_text(f"{offset:.3f}")
-        tmp.replace(self.clock_file)
-        return offset
+        return advance_clock_file(self.clock_file, delta)
+
+    def now(self) -> datetime:
+        """The services' time: the system clock plus the dev clock's offset."""
+        return dev_now(self.clock_file)
 
     def env(self) -> dict[str, str]:
         """Environment shared by every child: the run id lets tests find leftovers."""
@@ -136,9 +209,13 @@ class DevStack:
         return env
 
     async def start(self) -> None:
+        taken = ports_in_use(self.config.fixed_ports)
+        if taken:
+            raise PortsInUse(taken)
         self.config.var_dir.mkdir(parents=True, exist_ok=True)
         write_issuer_key(self.issuer_key_file, self.keys.users)
-        self.clock_file.write_text("0")
+        if not self.clock_file.exists():  # a kept var dir keeps its time with its databases
+            self.clock_file.write_text("0")
         self.weights_root.mkdir(parents=True, exist_ok=True)
         await self._timed("broker", self._start_broker())
         await self._timed("triton", self._start_triton())
@@ -151,7 +228,7 @@ class DevStack:
         self.timings[name] = time.perf_counter() - started
 
     async def _start_broker(self) -> None:
-        port = self.config.broker_port or free_port()
+        port = self.config.broker_port or self.config.named_port("broker")
         self.broker = BrokerProcess(port, self.logs / "broker.log")
         self.broker.env = self.env()
         self.broker.start()
@@ -159,10 +236,11 @@ class DevStack:
         self._say(f"  broker     ready  {self.broker.bootstrap}")
 
     async def _start_triton(self) -> None:
+        named = self.config.named_port
         self.triton = TritonProcess(
-            free_port(),
-            free_port(),
-            free_port(),
+            named("triton-http"),
+            named("triton-grpc"),
+            named("triton-metrics"),
             self.config.model_repository,
             load_models=self.config.load_models,
         )
@@ -173,7 +251,13 @@ class DevStack:
 
     async def _start_services(self) -> None:
         assert self.triton is not None
-        ports = {spec.name: (self.config.port(index), free_port()) for index, spec in enumerate(SERVICES)}
+        ports = {
+            spec.name: (
+                self.config.fixed_ports.get(spec.name) or self.config.port(index),
+                self.config.named_port(f"{spec.name}-grpc"),
+            )
+            for index, spec in enumerate(SERVICES)
+        }
         urls = {name: f"http://127.0.0.1:{http}" for name, (http, _) in ports.items()}
         for spec in SERVICES:
             http_port, grpc_port = ports[spec.name]

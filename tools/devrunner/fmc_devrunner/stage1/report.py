@@ -93,7 +93,12 @@ def terminal(record: ReplayRecord, ok: bool, error: str | None) -> str:
     parts += _evaluation_lines(record)
     parts += _announcement_lines(record)
     parts += _grievance_lines(record)
-    parts += ["", "Timings", _table(*timing_rows(record)), "", f"result: {'OK' if ok else 'FAILED'}"]
+    parts += ["", "Timings", _table(*timing_rows(record))]
+    if record.stage2_record is not None:
+        from fmc_devrunner.stage2 import report as stage2_report  # the continuation, when it ran
+
+        parts.append(stage2_report.terminal(record.stage2_record))
+    parts += ["", f"result: {'OK' if ok else 'FAILED'}"]
     if error:
         parts.append(f"error: {error}")
     return "\n".join(parts)
@@ -172,6 +177,11 @@ def _grievance_lines(record: ReplayRecord) -> list[str]:
 
 def as_json(record: ReplayRecord, ok: bool, error: str | None) -> dict[str, Any]:
     document = asdict(record)
+    if record.stage2_record is not None:
+        document["stage2"] = as_json(record.stage2_record, ok, error)
+        for key in ("ok", "error", "simulated"):
+            document["stage2"].pop(key)
+    document.pop("stage2_record", None)
     for team in document["teams"]:
         team["team_id"] = str(team["team_id"])
         team["submission_id"] = str(team["submission_id"]) if team["submission_id"] else None
@@ -195,12 +205,19 @@ def as_html(record: ReplayRecord, ok: bool, error: str | None) -> str:
         ),
         ("Timings", _html_table(*timing_rows(record))),
     ]
+    second = record.stage2_record
+    if second is not None:
+        sections += [
+            ("Stage 2 (ILLUSTRATIVE continuation): outcome per team", _html_table(*outcome_rows(second))),
+            ("Stage 2: the public announcement", _html_table(*announcement_rows(second))),
+            ("Stage 2: timings", _html_table(*timing_rows(second))),
+        ]
     details = html.escape(
         json.dumps(
             {
                 k: v
                 for k, v in as_json(record, ok, error).items()
-                if k not in ("teams", "public_announcement")
+                if k not in ("teams", "public_announcement", "stage2")
             },
             indent=2,
             ensure_ascii=False,

@@ -97,6 +97,12 @@ class ReplayRecord:
     grievance: dict[str, Any] = field(default_factory=dict)
     finalisation: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    # `fmc demo --through stage-2`: the continuation's own record (report.json's "stage2").
+    stage2_record: ReplayRecord | None = None
+
+    @property
+    def stage2(self) -> bool:
+        return self.stage2_record is not None
 
 
 class Replay:
@@ -108,6 +114,8 @@ class Replay:
         self.client = httpx.AsyncClient(trust_env=False, timeout=60)
         self.seed: seed.SeedResult | None = None
         self.stage_id = uuid.UUID(int=0)
+        self.stage_number = 1
+        self.places = 4  # the stage's planned advancing teams (the seed: 5 -> 4)
         self.teams: dict[str, TeamState] = {}
         self.suite_ids: dict[str, str] = {}
         self._started = time.perf_counter()
@@ -154,6 +162,10 @@ class Replay:
             if time.monotonic() > deadline:
                 raise ReplayFailed(f"{what}: not within {timeout:.0f} s")
             await asyncio.sleep(0.25)
+
+    async def team_weights(self) -> dict[str, Any]:
+        """Every team's SIMULATED weights file, by lead (written under the stack's weights root)."""
+        return await asyncio.to_thread(demo_weights.write_demo_weights, self.stack.weights_root)
 
     async def step(self, name: str, action: Callable[[], Awaitable[None]]) -> None:
         elapsed = time.perf_counter() - self._started
@@ -220,13 +232,13 @@ class Replay:
 
     async def submissions(self) -> None:
         assert self.stack.triton is not None
-        weights = await asyncio.to_thread(demo_weights.write_demo_weights, self.stack.weights_root)
+        weights = await self.team_weights()
         await self.call(
             "POST",
             "registry",
             f"/v1/stages/{self.stage_id}/status",
             self.operator(),
-            {"to": "open-for-submissions", "reason": "stage 1 opens for submissions"},
+            {"to": "open-for-submissions", "reason": f"stage {self.stage_number} opens for submissions"},
         )
         for team in self.teams.values():
             path = weights[team.lead]
@@ -262,7 +274,7 @@ class Replay:
                 "POST",
                 "registry",
                 f"/v1/stages/{self.stage_id}/teams/{team.team_id}/submissions",
-                self.as_team(team) | {"Idempotency-Key": f"stage1-{team.lead}"},
+                self.as_team(team) | {"Idempotency-Key": f"stage{self.stage_number}-{team.lead}"},
                 body,
             )
             team.submission_id = uuid.UUID(created["id"])
@@ -283,7 +295,7 @@ class Replay:
             ],
             "part_weights": PART_WEIGHTS,
             "overall_threshold": OVERALL_THRESHOLD,
-            "advancing": 4,
+            "advancing": self.places,
             "tie_break": ["benchmark", "expert", "user"],
             "decoding": {"max_tokens": 64, "temperature": 0.0, "top_p": 1.0, "seed": 0},
             "limits": {"request_timeout_seconds": 30, "max_attempts": 3},
@@ -291,7 +303,7 @@ class Replay:
         await self.call("PUT", "scoring", f"/v1/stages/{self.stage_id}/criteria", self.operator(), criteria)
         self.say(
             f"  criteria set: {len(self.scale.suites)} demo suites, overall threshold {OVERALL_THRESHOLD}, "
-            f"parts {PART_WEIGHTS}, 4 places"
+            f"parts {PART_WEIGHTS}, {self.places} places"
         )
         await self.call("POST", "registry", f"/v1/stages/{self.stage_id}/evaluation", self.operator())
         expected = len(self.teams) * len(self.scale.suites)
@@ -330,7 +342,7 @@ class Replay:
     # -- 3b. expert panel -----------------------------------------------------------------------
 
     async def expert_panel(self) -> None:
-        deadline = (datetime.now(UTC) + timedelta(days=5)).isoformat()
+        deadline = (self.stack.now() + timedelta(days=5)).isoformat()
         panel = {
             "deadline": deadline,
             "evaluators": [
@@ -597,7 +609,7 @@ class Replay:
 
     async def closing(self) -> None:
         closes_at = datetime.fromisoformat(self.record.grievance["window"]["closes_at"])
-        delta = closes_at - datetime.now(UTC) + timedelta(minutes=1)
+        delta = closes_at - self.stack.now() + timedelta(minutes=1)
         self.stack.advance_clock(delta)
         self.say(
             f"  clock advanced by {delta.days} days {delta.seconds // 3600} h (dev clock, every service)"
@@ -635,7 +647,7 @@ class Replay:
             "team_status": {t.name: t.final_status for t in self.teams.values()},
         }
         self.say(
-            f"  stage 1 {stage['status']}; "
+            f"  stage {self.stage_number} {stage['status']}; "
             + ", ".join(f"{t.lead}: {t.final_status}" for t in self.teams.values())
         )
 
