@@ -57,7 +57,7 @@ async def refuse_if_final(session: AsyncSession, stage_id: uuid.UUID) -> None:
     if found is not None and found.final:
         raise StageFinal(
             f"stage {stage_id} is final (version {found.version}); an operator must reopen it "
-            "(POST /v1/stages/{stage_id}/results/reopen) before a new version",
+            f"(POST /v1/stages/{stage_id}/results/reopen) before a new version",
             version=found.version,
         )
 
