@@ -51,7 +51,7 @@ async def published_stage(scoring: Scoring) -> StageWorld:
     return world
 
 
-async def close_windows(scoring: Scoring, world: StageWorld) -> None:
+async def close_windows(scoring: Scoring, world: StageWorld, closed_at: datetime | None = None) -> None:
     """Grievance's closing of every window of the stage, handled as its consumer handles it."""
     async with scoring.ctx() as ctx:
         await lifecycle.finalize(
@@ -62,7 +62,7 @@ async def close_windows(scoring: Scoring, world: StageWorld) -> None:
                 windows_closed=5,
                 objections_total=0,
                 objections_accepted=0,
-                closed_at=datetime.now(UTC),
+                closed_at=closed_at or datetime.now(UTC),
             ),
         )
 
@@ -236,6 +236,19 @@ class TestReopening:
         )
         reopened = [e for e in audit["items"] if e["action"] == "result.reopened"]
         assert [(e["reason"], e["actor_subject"]) for e in reopened] == [(REASON, "operator-kim")]
+
+    async def test_a_closing_from_before_the_reopening_does_not_make_the_stage_final_again(
+        self, scoring: Scoring
+    ) -> None:
+        world = await final_stage(scoring)
+        before = datetime.now(UTC)
+        await body(await reopen(scoring, world), 201)
+        await close_windows(scoring, world, closed_at=before)  # a replayed letter of the first round
+        assert (await public(scoring, world))["final"] is False
+        response = await scoring.client.post(
+            f"/v1/stages/{world.stage_id}/results", headers=scoring.operator()
+        )
+        assert response.status_code == 201
 
     async def test_the_same_idempotency_key_reopens_once(self, scoring: Scoring) -> None:
         world = await final_stage(scoring)
