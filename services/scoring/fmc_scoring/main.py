@@ -14,6 +14,7 @@ from fmc_common.web.app import build_app
 from fmc_scoring import grpc as scoring_grpc
 from fmc_scoring.arena.endpoints import router as arena_router
 from fmc_scoring.arena.gateway import ArenaGateway
+from fmc_scoring.audit.endpoints import router as audit_router
 from fmc_scoring.criteria.endpoints import router as criteria_router
 from fmc_scoring.experts.endpoints import router as experts_router
 from fmc_scoring.grading import consumers as grading_consumers
@@ -119,6 +120,7 @@ def create_app(
             experts_router,
             arena_router,
             results_router,
+            audit_router,
         ],
     )
 

@@ -1,7 +1,7 @@
 """Every table of scoring, imported so that ``Base.metadata`` is complete (Alembic, tests)."""
 
 from fmc_scoring.arena.models import Battle, Vote
-from fmc_scoring.audit.models import ScoringAuditEntry
+from fmc_scoring.audit.models import ScoringAuditEntry, ScoringAuditHead
 from fmc_scoring.base import PLATFORM, Base
 from fmc_scoring.criteria.models import StageCriteria, StageSuite
 from fmc_scoring.experts.models import ExpertPanel, ExpertScore, PanelEvaluator
@@ -9,7 +9,13 @@ from fmc_scoring.grading.models import ItemGradeRow, RunGrade
 from fmc_scoring.originality.models import DonorModel, DonorTensor, OriginalityCheck
 from fmc_scoring.participants.models import Participant
 from fmc_scoring.planning.models import EvaluatedSubmission, Evaluation, PlannedRun
-from fmc_scoring.results.models import StageResult, TeamResult
+from fmc_scoring.results.models import (
+    StageFinality,
+    StageFinalization,
+    StageReopening,
+    StageResult,
+    TeamResult,
+)
 from fmc_scoring.suites.models import Suite, SuiteAnswerKey, SuiteItem
 
 __all__ = [
@@ -29,7 +35,11 @@ __all__ = [
     "PlannedRun",
     "RunGrade",
     "ScoringAuditEntry",
+    "ScoringAuditHead",
     "StageCriteria",
+    "StageFinality",
+    "StageFinalization",
+    "StageReopening",
     "StageResult",
     "StageSuite",
     "Suite",

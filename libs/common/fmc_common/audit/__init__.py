@@ -4,6 +4,7 @@
   ``AuditHeadColumns`` for a hash-chained trail) that a service combines with its own ``Base``;
 * ``trail``: ``AuditTrail`` / ``ChainedAuditTrail`` (record in the caller's transaction, page, verify);
 * ``schemas``: the responses (``AuditEntryOut``, ``AuditPage``, ``ChainedAuditEntryOut``,
-  ``ChainVerification``);
-* ``chain``: the hash chain as pure functions.
+  ``ChainedAuditPage``, ``ChainVerification``);
+* ``chain``: the hash chain as pure functions;
+* ``reading``: what the audit endpoints answer (a page of a chained trail, an anchor, a verification).
 """

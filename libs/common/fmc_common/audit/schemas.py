@@ -40,6 +40,11 @@ class ChainedAuditEntryOut(AuditEntryOut, _TeamEntry):
     hash: str
 
 
+class ChainedAuditPage(BaseModel):
+    items: list[ChainedAuditEntryOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")
+
+
 class AuditPage(BaseModel):
     items: list[AuditEntryOut]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")

@@ -34,6 +34,8 @@ from fmc_common.events.registry import (
 )
 from fmc_common.events.results import (
     RunGraded,
+    StageFinalAnnounced,
+    StageReopenedAnnounced,
     StageResultAnnounced,
     StageResultDetailed,
     StageResultProposed,
@@ -73,6 +75,8 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     StageResultProposed,
     StageResultDetailed,
     StageResultAnnounced,
+    StageFinalAnnounced,
+    StageReopenedAnnounced,
 )
 
 EVENT_TYPES: Mapping[str, type[Event]] = MappingProxyType({cls.event_type: cls for cls in ALL_EVENTS})

@@ -3,8 +3,9 @@
 On the internal topic (``Topic.SCORING``), with full detail for the services and operators allowed
 to read it: ``RunGraded``, ``StageResultProposed``, ``StageResultDetailed``. On the partner-facing
 topic (``Topic.PUBLIC``): ``StageResultAnnounced``, team names with advanced or eliminated and the
-reason category, nothing else (no score, no position). Outcome-only publication to the other
-services is ``StageResultsPublished`` in ``events/scoring.py``.
+reason category, nothing else (no score, no position); ``StageFinalAnnounced`` (the stage is final)
+and ``StageReopenedAnnounced`` (a final stage was reopened for a correction). Outcome-only
+publication to the other services is ``StageResultsPublished`` in ``events/scoring.py``.
 """
 
 from __future__ import annotations
@@ -126,8 +127,15 @@ class AnnouncedTeam(_Part):
     reason_category: Literal[Reason.BENCHMARK_THRESHOLD, Reason.ORIGINALITY, Reason.RANK] | None = None
 
 
+# Why a later version corrects an earlier one: an accepted objection's re-evaluation, a correction
+# after an operator reopened a final stage, or an operator's revision before the stage was final.
+Correction = Literal["re-evaluation", "reopening", "revision"]
+
+
 class StageResultAnnounced(Event):
-    """For partners: who advances and who is eliminated, and why (the category). Nothing numeric."""
+    """For partners: who advances and who is eliminated, and why (the category). Nothing numeric.
+
+    A correction names the version it corrects and the category of its cause (no free text)."""
 
     event_type = "fmc.scoring.stage-result-announced.v1"
     topic = Topic.PUBLIC
@@ -135,6 +143,48 @@ class StageResultAnnounced(Event):
     stage_id: uuid.UUID
     version: int = Field(ge=1, description="1 first; a higher version corrects an earlier one")
     teams: list[AnnouncedTeam] = Field(max_length=1000)
+    announced_at: datetime
+    corrects_version: int | None = Field(
+        default=None, ge=1, description="The version this one corrects (null for a first announcement)"
+    )
+    correction: Correction | None = Field(
+        default=None, description="Why it corrects it: re-evaluation, reopening or revision"
+    )
+
+    def partition_key(self) -> str:
+        return str(self.stage_id)
+
+    def subject(self) -> str | None:
+        return f"stages/{self.stage_id}"
+
+
+class StageFinalAnnounced(Event):
+    """For partners: the stage's result is final (every objection window closed, every objection
+    decided). ``version`` is the result version in force. Nothing numeric."""
+
+    event_type = "fmc.scoring.stage-final-announced.v1"
+    topic = Topic.PUBLIC
+
+    stage_id: uuid.UUID
+    version: int = Field(ge=1, description="The result version that is final")
+    announced_at: datetime
+
+    def partition_key(self) -> str:
+        return str(self.stage_id)
+
+    def subject(self) -> str | None:
+        return f"stages/{self.stage_id}"
+
+
+class StageReopenedAnnounced(Event):
+    """For partners: an operator reopened a final stage for a correction; it is not final until the
+    fresh objection windows close. ``version`` is the result version in force. No reason text."""
+
+    event_type = "fmc.scoring.stage-reopened-announced.v1"
+    topic = Topic.PUBLIC
+
+    stage_id: uuid.UUID
+    version: int = Field(ge=1, description="The result version in force when the stage was reopened")
     announced_at: datetime
 
     def partition_key(self) -> str:

@@ -6,10 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from fmc_common.audit.chain import Anchor
+from fmc_common.audit.reading import MAX_SEQ, anchor_of, verification
 from fmc_common.audit.schemas import ChainVerification
 from fmc_common.auth import Role
-from fmc_common.errors import InvalidInput
 from fmc_common.inputs import QueryText
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_seq
 from fmc_common.web.problems import problem_responses
@@ -19,9 +18,6 @@ from fmc_grievance.audit.views import audit_page
 from fmc_grievance.deps import ActorCtx
 
 router = APIRouter(tags=["audit"])
-
-# Sequence numbers are BIGINT.
-MAX_SEQ = 2**63 - 1
 
 
 @router.get(
@@ -64,17 +60,5 @@ async def verify_audit_chain(
     `anchor-mismatch` at the anchor's sequence number.
     """
     ctx.actor.require(Role.OPERATOR)
-    if (anchor_seq is None) != (anchor_hash is None):
-        raise InvalidInput("anchor_seq and anchor_hash go together: give both or neither")
-    anchor = Anchor(anchor_seq, anchor_hash) if anchor_seq is not None and anchor_hash is not None else None
-    report = await service.verify(ctx.session, anchor)
-    return ChainVerification(
-        intact=report.intact,
-        entries_checked=report.entries_checked,
-        first_broken_seq=report.first_broken_seq,
-        problem=report.problem,
-        checked_at=ctx.clock.now(),
-        head_seq=report.head.seq,
-        head_hash=report.head.hash,
-        head_at=report.head.at,
-    )
+    report = await service.verify(ctx.session, anchor_of(anchor_seq, anchor_hash))
+    return verification(report, ctx.clock.now())

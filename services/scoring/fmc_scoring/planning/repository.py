@@ -22,9 +22,10 @@ async def get_run(session: AsyncSession, run_id: uuid.UUID) -> PlannedRun | None
     return await session.get(PlannedRun, run_id)
 
 
-async def evaluation(session: AsyncSession, stage_id: uuid.UUID) -> Evaluation | None:
-    """The stage's evaluation, once the registry started it."""
-    return await session.get(Evaluation, stage_id)
+async def evaluation(session: AsyncSession, stage_id: uuid.UUID, *, lock: bool = False) -> Evaluation | None:
+    """The stage's evaluation, once the registry started it; with ``lock``, locked (``FOR UPDATE``)
+    until the transaction ends: the lock every change of the stage's result takes."""
+    return await session.get(Evaluation, stage_id, with_for_update=lock)
 
 
 async def submission(

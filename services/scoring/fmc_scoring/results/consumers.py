@@ -25,7 +25,10 @@ def consumer_spec(
     async def on_re_evaluation(
         session: AsyncSession, envelope: Envelope, event: ReEvaluationRequested
     ) -> None:
-        await lifecycle.re_evaluate(ctx_of(session), event, verdicts, arena_rounds, grading_rounds)
+        ctx = ctx_of(session)
+        if await lifecycle.refuse_re_evaluation_of_final_stage(ctx, event):
+            return  # final means final: refused and audited, not retried
+        await lifecycle.re_evaluate(ctx, event, verdicts, arena_rounds, grading_rounds)
 
     async def on_window_closed(
         session: AsyncSession, envelope: Envelope, event: GrievanceWindowClosed

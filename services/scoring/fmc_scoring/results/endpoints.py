@@ -6,14 +6,22 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, Header, Path, status
 
 from fmc_common.errors import NotFound
+from fmc_common.idempotency import StoredResponses, once
 from fmc_common.web.problems import problem_responses
+from fmc_scoring.base import PLATFORM
 from fmc_scoring.deps import ActorCtx, AnyoneCtx, OperatorCtx
-from fmc_scoring.results import repository, service, views
+from fmc_scoring.results import finality, lifecycle, repository, service, views
 from fmc_scoring.results.originality_gate import LatestCheckVerdicts
-from fmc_scoring.results.schemas import OperatorResultOut, PublicResultOut, TeamOwnResultOut
+from fmc_scoring.results.schemas import (
+    OperatorResultOut,
+    PublicResultOut,
+    ReopenIn,
+    ReopeningOut,
+    TeamOwnResultOut,
+)
 
 router = APIRouter(tags=["results"])
 Version = Annotated[int, Path(ge=1, le=1_000_000)]
@@ -30,7 +38,8 @@ async def propose(stage_id: uuid.UUID, ctx: OperatorCtx) -> OperatorResultOut:
     """Compute a new result version from the stage's current evidence (operators): gates
     (originality, benchmark threshold), part scores, composite, ranking with the tie-break, and every
     team's proposed outcome with its reason, plus the vacancies. Earlier proposals are superseded;
-    `blocking` lists what prevents approval (pending gates, missing parts)."""
+    `blocking` lists what prevents approval (pending gates, missing parts). Refused with
+    `stage-final` once the stage is final (reopen it first)."""
     result = await service.propose_result(
         ctx, stage_id, LatestCheckVerdicts(), ctx.settings.arena_bootstrap_rounds
     )
@@ -72,8 +81,48 @@ async def approve(stage_id: uuid.UUID, version: Version, ctx: OperatorCtx) -> Op
     (`StageResultsPublished`, which opens the objection windows), every figure on the internal
     topic, and on the public topic the team names with advanced/eliminated and the reason category
     only. Refused with `result-blocked` while questions are open, `result-superseded` for an older
-    version, `result-not-proposed` for one already decided."""
+    version, `result-not-proposed` for one already decided (also the loser of two approvals at
+    once), `stage-final` once the stage is final. Completes a finalisation that awaited it."""
     return await views.operator_view(ctx.session, await service.approve(ctx, stage_id, version))
+
+
+@router.post(
+    "/v1/stages/{stage_id}/results/reopen",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ReopeningOut,
+    responses=problem_responses(401, 403, 404, 409, 422),
+    summary="Reopen a final stage for a correction",
+)
+async def reopen(
+    stage_id: uuid.UUID,
+    body: ReopenIn,
+    ctx: OperatorCtx,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> ReopeningOut:
+    """Reopen a final stage so that its result can be corrected (operators, with a reason; audited).
+
+    Only a final stage (`stage-not-final` otherwise). Every team gets a fresh objection window of the
+    stage's length (`StageReopened` to grievance, with the outcomes in force); partners learn that the
+    stage is reopened (`StageReopenedAnnounced`, without the reason). Proposing and approving work
+    again; the next closing of the windows finalises the stage anew. Send an `Idempotency-Key` header
+    to make retries safe."""
+
+    async def run() -> ReopeningOut:
+        reopening = await lifecycle.reopen(ctx, stage_id, body.reason)
+        return ReopeningOut(
+            reopening_id=reopening.id,
+            stage_id=reopening.stage_id,
+            version=reopening.version,
+            reason=reopening.reason,
+            reopened_by=reopening.reopened_by,
+            reopened_at=reopening.reopened_at,
+        )
+
+    responses = StoredResponses(
+        ctx.session, PLATFORM, ctx.clock, operation="stage-reopen", caller=ctx.actor, model=ReopeningOut
+    )
+    payload = {"stage_id": str(stage_id)} | body.model_dump(mode="json")
+    return await once(responses, idempotency_key, payload, run)
 
 
 @router.get(
@@ -91,7 +140,7 @@ async def team_result(stage_id: uuid.UUID, team_id: uuid.UUID, ctx: ActorCtx) ->
     row = await repository.team_row(ctx.session, result.id, team_id)
     if row is None:
         raise NotFound(f"team {team_id} has no result in stage {stage_id}")
-    return views.team_view(result, row)
+    return views.team_view(result, row, final=await finality.is_final(ctx.session, stage_id))
 
 
 @router.get(
@@ -102,5 +151,6 @@ async def team_result(stage_id: uuid.UUID, team_id: uuid.UUID, ctx: ActorCtx) ->
 )
 async def public_result(stage_id: uuid.UUID, ctx: AnyoneCtx) -> PublicResultOut:
     """Anyone, without a token: who advances and who is eliminated, and why (benchmark-threshold,
-    originality or rank). No score, no rank, no figure of any kind."""
+    originality or rank), whether the stage is final, and for a correction which version it
+    corrected and the category of its cause. No score, no rank, no figure of any kind."""
     return await views.public_view(ctx.session, await service.published(ctx.session, stage_id))

@@ -10,7 +10,7 @@ from fmc_common.errors import AppError, InvalidInput, NotFound
 from fmc_common.grpc_support import ServicerContext, abort_with, actor_from_metadata, authorize
 from fmc_common.runtime import ServiceRuntime
 from fmc_protos.scoring.v1 import scoring_pb2
-from fmc_scoring.results import repository, service, views
+from fmc_scoring.results import finality, repository, service, views
 
 
 def _uuid(value: str, name: str) -> uuid.UUID:
@@ -71,7 +71,7 @@ class ResultsRpcs:
                 row = await repository.team_row(session, result.id, team_id)
                 if row is None:
                     raise NotFound(f"team {team_id} has no result in stage {stage_id}")
-                view = views.team_view(result, row)
+                view = views.team_view(result, row, final=await finality.is_final(session, stage_id))
             return scoring_pb2.TeamResult(
                 stage_id=str(view.stage_id),
                 version=view.version,

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fmc_common.db import StrEnumColumn, UtcDateTime
@@ -26,6 +26,8 @@ class Cause(StrEnum):
 
     INITIAL = "initial"
     RE_EVALUATION = "re-evaluation"
+    # Proposed by an operator after reopening a final stage.
+    REOPENING = "reopening"
 
 
 class StageResult(Base):
@@ -48,7 +50,13 @@ class StageResult(Base):
     proposed_at: Mapped[datetime] = mapped_column(UtcDateTime)
     approved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # The latest time this version was made final (again, after a reopening); the history is
+    # ``stage_finalizations``.
     finalized_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Set on approval when the version replaces one in force: which, and the category of the cause
+    # (``fmc_common.events.results.Correction``).
+    corrects_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    correction: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class TeamResult(Base):
@@ -68,3 +76,50 @@ class TeamResult(Base):
     expert: Mapped[float | None] = mapped_column(Float, nullable=True)
     user: Mapped[float | None] = mapped_column(Float, nullable=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class StageFinality(Base):
+    """Whether a stage is final now: one row per stage with a published result.
+
+    Changed only under the lock of the stage's evaluation row (``results/finality.py``)."""
+
+    __tablename__ = "stage_finality"
+
+    stage_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    final: Mapped[bool] = mapped_column(Boolean)
+    # The version made final last, and when.
+    version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    finalized_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # The windows closed while a corrected version awaited approval: its approval finalises.
+    pending_since: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # The latest reopening, if any (a closing of windows from before it is stale).
+    reopened_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    reopening_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+
+
+class StageFinalization(Base):
+    """One finalisation of a stage (a stage reopened and finalised again has several)."""
+
+    __tablename__ = "stage_finalizations"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    stage_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    # When the windows closed (as scoring learnt it), and when the stage became final: later when the
+    # finalisation waited for the approval of a corrected version.
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finalized_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    reopening_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+
+
+class StageReopening(Base):
+    """An operator reopened a final stage for a correction: who, when, why, and the version in force."""
+
+    __tablename__ = "stage_reopenings"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    stage_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    reopened_by: Mapped[str] = mapped_column(String(200))
+    reopened_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -1,20 +1,23 @@
 """Publishing an approved result version: three audiences, three events, one transaction.
 
 * ``StageResultsPublished`` (internal, outcome and reason code per team): the notification from
-  which grievance opens the objection windows. Sent for the first approved version only; a later
-  version corrects the result without reopening windows.
+  which grievance opens the objection windows. Sent for every approved version with its ``version``
+  and, for a correction, the version it corrects (``corrects_version``): grievance notifies the teams
+  whose outcome or reason changed.
 * ``StageResultDetailed`` (internal): every figure, with the inputs it comes from.
 * ``StageResultAnnounced`` (partner-facing): team names, advanced or eliminated, the reason
-  category. Sent for the first version, and for a later one only if an outcome changed.
+  category. Sent for the first version, and for a later one only if an outcome changed; a
+  correction says which version it corrects and the category of its cause (``correction``).
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Literal, cast
 
 from fmc_common.events.results import (
     AnnouncedTeam,
+    Correction,
     StageResultAnnounced,
     StageResultDetailed,
     SuiteFigure,
@@ -44,28 +47,32 @@ async def publish(ctx: ScoringCtx, result: StageResult, previous: StageResult | 
     assert evaluation is not None  # a result exists only for a started evaluation
     rows = await repository.team_rows(ctx.session, result.id)
     now = ctx.clock.now()
-    if previous is None:
-        await ctx.outbox.add(
-            ctx.session,
-            StageResultsPublished(
-                stage_id=result.stage_id,
-                programme_id=evaluation.programme_id,
-                published_at=now,
-                objection_days=evaluation.objection_days,
-                teams=[
-                    PublishedTeamOutcome(
-                        team_id=r.team_id, outcome=_PUBLISHED[r.outcome], reason_code=r.reason
-                    )
-                    for r in rows
-                ],
-            ),
-        )
+    await ctx.outbox.add(
+        ctx.session,
+        StageResultsPublished(
+            stage_id=result.stage_id,
+            programme_id=evaluation.programme_id,
+            published_at=now,
+            objection_days=evaluation.objection_days,
+            teams=team_outcomes(rows),
+            version=result.version,
+            corrects_version=result.corrects_version,
+        ),
+    )
     await ctx.outbox.add(ctx.session, detailed(result, evaluation.programme_id, rows))
     changed = previous is None or outcomes(await repository.team_rows(ctx.session, previous.id)) != outcomes(
         rows
     )
     if changed:
         await ctx.outbox.add(ctx.session, await announcement(ctx, result, rows))
+
+
+def team_outcomes(rows: list[TeamResult]) -> list[PublishedTeamOutcome]:
+    """Outcomes and reason codes of an approved version, as the services are told them."""
+    return [
+        PublishedTeamOutcome(team_id=r.team_id, outcome=_PUBLISHED[r.outcome], reason_code=r.reason)
+        for r in rows
+    ]
 
 
 def _suites(inputs: TeamInputs) -> list[SuiteFigure]:
@@ -132,4 +139,6 @@ async def announcement(ctx: ScoringCtx, result: StageResult, rows: list[TeamResu
             for r in sorted(rows, key=lambda r: names[r.team_id])
         ],
         announced_at=ctx.clock.now(),
+        corrects_version=result.corrects_version,
+        correction=cast("Correction | None", result.correction),
     )

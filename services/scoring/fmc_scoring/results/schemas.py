@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from fmc_common.inputs import Reason
+
 
 class OperatorTeamOut(BaseModel):
     team_id: uuid.UUID
@@ -46,6 +48,9 @@ class OperatorResultOut(BaseModel):
     approved_at: datetime | None
     finalized_at: datetime | None
     teams: list[OperatorTeamOut]
+    corrects_version: int | None = Field(default=None, description="The version this one replaced")
+    correction: str | None = Field(default=None, description="re-evaluation, reopening or revision")
+    stage_final: bool = Field(default=False, description="Whether the stage is final now")
 
 
 class SuiteFigureOut(BaseModel):
@@ -89,7 +94,7 @@ class TeamOwnResultOut(BaseModel):
     suites: list[SuiteFigureOut]
     expert_panel: OwnExpertOut | None
     user_votes: OwnUserOut | None
-    finalized: bool
+    finalized: bool = Field(description="Whether the stage is final now (not reopened since)")
 
 
 class PublicTeamOutcome(BaseModel):
@@ -104,4 +109,24 @@ class PublicResultOut(BaseModel):
 
     stage_id: uuid.UUID
     teams: list[PublicTeamOutcome]
-    final: bool
+    final: bool = Field(description="Whether the stage is final now (finalised, not reopened since)")
+    version: int | None = Field(default=None, description="The result version in force")
+    corrects_version: int | None = Field(default=None, description="The version it corrected, if any")
+    correction: Literal["re-evaluation", "reopening", "revision"] | None = Field(
+        default=None, description="Why it corrected it (the category; no free text)"
+    )
+
+
+class ReopenIn(BaseModel):
+    reason: Reason = Field(description="Why the final stage must be corrected (audited; sent to the teams)")
+
+
+class ReopeningOut(BaseModel):
+    """A reopening of a final stage: the version in force, who, when, why."""
+
+    reopening_id: uuid.UUID
+    stage_id: uuid.UUID
+    version: int
+    reason: str
+    reopened_by: str
+    reopened_at: datetime

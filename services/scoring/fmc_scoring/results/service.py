@@ -7,18 +7,20 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fmc_common.errors import Conflict, NotFound
-from fmc_common.events.results import StageResultProposed
+from fmc_common.events.results import Correction, StageResultProposed
 from fmc_scoring.audit import service as audit
 from fmc_scoring.criteria import service as criteria_service
 from fmc_scoring.deps import ScoringCtx
-from fmc_scoring.planning import repository as planning_repository
-from fmc_scoring.results import publication, repository
+from fmc_scoring.results import finality, publication, repository
 from fmc_scoring.results.decision import Proposal, TeamDecision, propose
 from fmc_scoring.results.detail import ArenaSummary, ResultInputs, TeamDetail, TeamInputs
 from fmc_scoring.results.evidence import gather, rules
 from fmc_scoring.results.models import Cause, ResultStatus, StageResult, TeamResult
 from fmc_scoring.results.originality_gate import OriginalityVerdicts
 from fmc_scoring.values import Part
+
+# The public category of a correction, by the cause of the version (anything else: a revision).
+_CORRECTION: dict[str, Correction] = {Cause.RE_EVALUATION: "re-evaluation", Cause.REOPENING: "reopening"}
 
 
 class EvaluationNotStarted(Conflict):
@@ -61,10 +63,17 @@ async def propose_result(
     cause_id: uuid.UUID | None = None,
     reason: str | None = None,
 ) -> StageResult:
-    """A new version from the stage's current evidence; older proposed versions are superseded."""
-    evaluation = await planning_repository.evaluation(ctx.session, stage_id)
+    """A new version from the stage's current evidence; older proposed versions are superseded.
+
+    Refused for a final stage (``stage-final``). After a reopening, an operator's version is a
+    ``reopening`` correction."""
+    evaluation = await finality.lock_stage(ctx.session, stage_id)
     if evaluation is None:
         raise EvaluationNotStarted(f"the evaluation of stage {stage_id} has not started")
+    await finality.refuse_if_final(ctx.session, stage_id)
+    state = await finality.state(ctx.session, stage_id)
+    if cause == Cause.INITIAL and state is not None and state.reopening_id is not None:
+        cause, cause_id = Cause.REOPENING, state.reopening_id
     criteria = await criteria_service.get(ctx.session, stage_id)
     evidence = await gather(ctx.session, stage_id, criteria, verdicts, arena_rounds)
     proposal = propose(stage_id, rules(criteria), evidence.teams)
@@ -159,8 +168,13 @@ async def published(session: AsyncSession, stage_id: uuid.UUID) -> StageResult:
 
 async def approve(ctx: ScoringCtx, stage_id: uuid.UUID, version: int) -> StageResult:
     """Approve a proposed version and publish it (outcomes to services, detail internally, the
-    announcement to partners). Refused while it has open questions or a newer version exists."""
+    announcement to partners). Refused while it has open questions or a newer version exists, and
+    for a final stage. Locks the stage first: of two approvals at once, one wins and the other is
+    ``result-not-proposed``. Completes a finalisation that awaited this version."""
+    evaluation = await finality.lock_stage(ctx.session, stage_id)
     result = await get_version(ctx.session, stage_id, version)
+    assert evaluation is not None  # a result exists only for a started evaluation
+    await finality.refuse_if_final(ctx.session, stage_id)
     if result.status != ResultStatus.PROPOSED:
         raise ResultNotProposed(f"version {version} is {result.status}", result_status=result.status)
     if version != await repository.last_version(ctx.session, stage_id):
@@ -173,6 +187,9 @@ async def approve(ctx: ScoringCtx, stage_id: uuid.UUID, version: int) -> StageRe
     result.status = ResultStatus.APPROVED
     result.approved_by = ctx.actor.subject
     result.approved_at = ctx.clock.now()
+    if previous is not None:
+        result.corrects_version = previous.version
+        result.correction = _CORRECTION.get(result.cause, "revision")
     await ctx.session.flush()
     await publication.publish(ctx, result, previous)
     await audit.record(
@@ -184,6 +201,8 @@ async def approve(ctx: ScoringCtx, stage_id: uuid.UUID, version: int) -> StageRe
             "stage_id": str(stage_id),
             "version": version,
             "replaces": previous.version if previous else None,
+            "correction": result.correction,
         },
     )
+    await finality.complete_pending(ctx, evaluation, result)
     return result

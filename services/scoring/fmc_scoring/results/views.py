@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fmc_common.events.results import Correction
 from fmc_common.events.vocabulary import Outcome
 from fmc_scoring.participants.models import Participant
-from fmc_scoring.results import repository
+from fmc_scoring.results import finality, repository
 from fmc_scoring.results.detail import TeamDetail, TeamInputs
 from fmc_scoring.results.models import StageResult, TeamResult
 from fmc_scoring.results.schemas import (
@@ -34,6 +36,7 @@ async def team_names(session: AsyncSession, team_ids: list[uuid.UUID]) -> dict[u
 
 async def operator_view(session: AsyncSession, result: StageResult) -> OperatorResultOut:
     rows = await repository.team_rows(session, result.id)
+    final = await finality.is_final(session, result.stage_id)
     names = await team_names(session, [r.team_id for r in rows])
     return OperatorResultOut(
         stage_id=result.stage_id,
@@ -53,6 +56,9 @@ async def operator_view(session: AsyncSession, result: StageResult) -> OperatorR
         approved_by=result.approved_by,
         approved_at=result.approved_at,
         finalized_at=result.finalized_at,
+        corrects_version=result.corrects_version,
+        correction=result.correction,
+        stage_final=final,
         teams=[
             OperatorTeamOut(
                 team_id=r.team_id,
@@ -87,7 +93,8 @@ def _suite_figures(inputs: TeamInputs) -> list[SuiteFigureOut]:
     ]
 
 
-def team_view(result: StageResult, row: TeamResult) -> TeamOwnResultOut:
+def team_view(result: StageResult, row: TeamResult, *, final: bool) -> TeamOwnResultOut:
+    """``final``: whether the stage is final now (``finality.is_final``)."""
     detail = TeamDetail.model_validate(row.detail)
     expert, user = detail.inputs.expert, detail.inputs.user
     return TeamOwnResultOut(
@@ -112,7 +119,7 @@ def team_view(result: StageResult, row: TeamResult) -> TeamOwnResultOut:
             dropped_score_ids=expert.dropped_score_ids,
         ),
         user_votes=None if user is None else OwnUserOut(win_rate=user.win_rate, votes=user.votes),
-        finalized=result.finalized_at is not None,
+        finalized=final,
     )
 
 
@@ -130,5 +137,8 @@ async def public_view(session: AsyncSession, result: StageResult) -> PublicResul
             )
             for r in sorted(rows, key=lambda r: names[r.team_id])
         ],
-        final=result.finalized_at is not None,
+        final=await finality.is_final(session, result.stage_id),
+        version=result.version,
+        corrects_version=result.corrects_version,
+        correction=cast("Correction | None", result.correction),
     )
