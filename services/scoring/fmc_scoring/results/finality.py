@@ -139,10 +139,44 @@ async def finalize_now(
     )
 
 
-async def complete_pending(ctx: ScoringCtx, evaluation: Evaluation, result: StageResult) -> bool:
-    """Called by the approval of ``result``: finalise now if a finalisation awaited it."""
+async def complete_pending(
+    ctx: ScoringCtx, evaluation: Evaluation, result: StageResult, previous: StageResult | None
+) -> bool:
+    """Called by the approval of ``result``: finalise now if a finalisation awaited it.
+
+    Unless the approved version changes a team's outcome or reason: grievance then notifies that
+    team and opens a fresh window (a new round), and the stage is final only when that round's
+    ``GrievanceWindowClosed`` arrives. The pending mark is cleared and the wait audited.
+    """
     found = await state(ctx.session, result.stage_id)
     if found is None or found.pending_since is None:
         return False
+    reversed_teams = await _reversed_teams(ctx.session, result, previous)
+    if reversed_teams:
+        found.pending_since = None
+        await ctx.session.flush()
+        await audit.record(
+            ctx,
+            action="result.finalization-awaits-new-windows",
+            entity_type="stage-result",
+            entity_id=result.id,
+            details={
+                "stage_id": str(result.stage_id),
+                "version": result.version,
+                "reversed_team_ids": [str(t) for t in reversed_teams],
+            },
+        )
+        return False
     await finalize_now(ctx, evaluation, result)
     return True
+
+
+async def _reversed_teams(
+    session: AsyncSession, result: StageResult, previous: StageResult | None
+) -> list[uuid.UUID]:
+    """Teams whose outcome or reason differs between ``previous`` (the version replaced) and ``result``."""
+    if previous is None:
+        return []
+    before = {r.team_id: (r.outcome, r.reason) for r in await repository.team_rows(session, previous.id)}
+    after = {r.team_id: (r.outcome, r.reason) for r in await repository.team_rows(session, result.id)}
+    return sorted(team for team, decided in after.items() if before.get(team) != decided)

@@ -204,5 +204,5 @@ async def approve(ctx: ScoringCtx, stage_id: uuid.UUID, version: int) -> StageRe
             "correction": result.correction,
         },
     )
-    await finality.complete_pending(ctx, evaluation, result)
+    await finality.complete_pending(ctx, evaluation, result, previous)
     return result
