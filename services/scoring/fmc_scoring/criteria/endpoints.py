@@ -42,6 +42,8 @@ def criteria_out(criteria: service.Criteria) -> CriteriaOut:
         revision=row.revision,
         updated_at=row.updated_at,
         frozen_at=row.frozen_at,
+        evidence_cutoff=row.evidence_cutoff,
+        evidence_cutoff_source=row.evidence_cutoff_source,
     )
 
 
