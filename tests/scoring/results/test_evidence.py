@@ -30,9 +30,10 @@ pytestmark = pytest.mark.broker
 
 
 async def propose(scoring: Scoring, world: StageWorld) -> dict[str, Any]:
-    return await body(
+    proposed: dict[str, Any] = await body(
         await scoring.client.post(f"/v1/stages/{world.stage_id}/results", headers=scoring.operator()), 201
     )
+    return proposed
 
 
 async def publish_first(scoring: Scoring, world: StageWorld) -> dict[str, Any]:
@@ -47,9 +48,10 @@ async def publish_first(scoring: Scoring, world: StageWorld) -> dict[str, Any]:
 
 
 async def version(scoring: Scoring, world: StageWorld, number: int) -> dict[str, Any]:
-    return await body(
+    found: dict[str, Any] = await body(
         await scoring.client.get(f"/v1/stages/{world.stage_id}/results/{number}", headers=scoring.operator())
     )
+    return found
 
 
 async def re_evaluated(

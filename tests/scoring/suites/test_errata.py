@@ -21,7 +21,10 @@ async def suite(scoring: Scoring) -> dict[str, Any]:
     created["items"].append(
         {"item_id": "q2", "prompt": "Capital of Japan?", "choices": ["Tokyo", "Kyoto"], "answer": "A"}
     )
-    return await body(await scoring.client.post("/v1/suites", json=created, headers=scoring.operator()), 201)
+    made: dict[str, Any] = await body(
+        await scoring.client.post("/v1/suites", json=created, headers=scoring.operator()), 201
+    )
+    return made
 
 
 def erratum(
