@@ -24,6 +24,7 @@ def criteria_out(criteria: service.Criteria) -> CriteriaOut:
                 suite_key=suite.key,
                 suite_version=suite.version,
                 content_hash=suite.content_hash,
+                key_revision=suite.key_revision,
                 weight=link.weight,
                 min_accuracy=link.min_accuracy,
             )

@@ -76,6 +76,9 @@ class SuiteWeightOut(BaseModel):
     suite_key: str
     suite_version: str
     content_hash: str
+    key_revision: int = Field(
+        description="The answer key's revision in force (errata: GET /v1/suites/{id}/key-revisions)"
+    )
     weight: float
     min_accuracy: float | None
 

@@ -90,7 +90,7 @@ def _originality(inputs: TeamInputs) -> dict[str, Any]:
 VIEWS = {BENCHMARK: _benchmark, EXPERT: _expert, USER: _user, ORIGINALITY: _originality}
 
 
-def _merge(base: TeamInputs, fresh: TeamInputs, parts: frozenset[str]) -> TeamInputs:
+def merge_parts(base: TeamInputs, fresh: TeamInputs, parts: frozenset[str]) -> TeamInputs:
     return TeamInputs(
         suites=fresh.suites if BENCHMARK in parts else base.suites,
         expert=fresh.expert if EXPERT in parts else base.expert,
@@ -132,7 +132,7 @@ async def corrected_evidence(
         for row in await repository.team_rows(ctx.session, base.id)
     }
     merged = {
-        team: _merge(before[team], inputs, parts) if team in before else inputs
+        team: merge_parts(before[team], inputs, parts) if team in before else inputs
         for team, inputs in fresh.inputs.items()
     }
     why = {
