@@ -1,10 +1,10 @@
 """Every table of scoring, imported so that ``Base.metadata`` is complete (Alembic, tests)."""
 
-from fmc_scoring.arena.models import Battle, Vote
+from fmc_scoring.arena.models import Battle, Vote, VoteExclusion
 from fmc_scoring.audit.models import ScoringAuditEntry, ScoringAuditHead
 from fmc_scoring.base import PLATFORM, Base
 from fmc_scoring.criteria.models import StageCriteria, StageSuite
-from fmc_scoring.experts.models import ExpertPanel, ExpertScore, PanelEvaluator
+from fmc_scoring.experts.models import ExpertPanel, ExpertScore, PanelEvaluator, ScoreAmendment
 from fmc_scoring.grading.models import ItemGradeRow, RunGrade
 from fmc_scoring.originality.models import DonorModel, DonorTensor, OriginalityCheck
 from fmc_scoring.participants.models import Participant
@@ -16,7 +16,7 @@ from fmc_scoring.results.models import (
     StageResult,
     TeamResult,
 )
-from fmc_scoring.suites.models import Suite, SuiteAnswerKey, SuiteItem
+from fmc_scoring.suites.models import Suite, SuiteAnswerKey, SuiteItem, SuiteKeyRevision
 
 __all__ = [
     "PLATFORM",
@@ -34,6 +34,7 @@ __all__ = [
     "Participant",
     "PlannedRun",
     "RunGrade",
+    "ScoreAmendment",
     "ScoringAuditEntry",
     "ScoringAuditHead",
     "StageCriteria",
@@ -45,6 +46,8 @@ __all__ = [
     "Suite",
     "SuiteAnswerKey",
     "SuiteItem",
+    "SuiteKeyRevision",
     "TeamResult",
     "Vote",
+    "VoteExclusion",
 ]

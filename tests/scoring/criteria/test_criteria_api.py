@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 
@@ -31,6 +32,24 @@ class TestSetCriteria:
         assert second["advancing"] == 3
         assert {s["suite_key"] for s in second["suites"]} == {"demo-ko-general-mcq", "demo-en-arithmetic"}
         assert second["frozen_at"] is None
+
+    async def test_the_evaluations_close_is_stated_as_the_evidence_cutoff(self, scoring: Scoring) -> None:
+        stage_id = uuid.uuid4()
+        ids = await suite_ids(scoring)
+        path = f"/v1/stages/{stage_id}/criteria"
+        stated = await body(
+            await scoring.client.put(
+                path,
+                json=criteria_body(ids, evidence_cutoff="2026-12-20T18:00:00+09:00"),
+                headers=scoring.operator(),
+            )
+        )
+        assert stated["evidence_cutoff_source"] == "criteria"
+        assert datetime.fromisoformat(stated["evidence_cutoff"]) == datetime(2026, 12, 20, 9, tzinfo=UTC)
+        unstated = await body(
+            await scoring.client.put(path, json=criteria_body(ids), headers=scoring.operator())
+        )
+        assert (unstated["evidence_cutoff"], unstated["evidence_cutoff_source"]) == (None, None)
 
     async def test_a_team_reads_the_criteria_it_agreed_to(self, scoring: Scoring) -> None:
         stage_id = uuid.uuid4()
@@ -61,8 +80,16 @@ class TestSetCriteria:
             {"overall_threshold": 1.5},
             {"tie_break": ["benchmark", "benchmark"]},
             {"unexpected": True},
+            {"evidence_cutoff": "2026-12-20T18:00:00"},
         ],
-        ids=["no-weight", "negative-advancing", "threshold-above-one", "repeated-tie-break", "unknown-field"],
+        ids=[
+            "no-weight",
+            "negative-advancing",
+            "threshold-above-one",
+            "repeated-tie-break",
+            "unknown-field",
+            "cutoff-without-offset",
+        ],
     )
     async def test_invalid_criteria_are_refused_at_the_edge(
         self, scoring: Scoring, change: dict[str, object]

@@ -30,7 +30,8 @@ class TestAuditTrail:
         ]
         actions = [e.action for e in mine]
         assert actions[:3] == ["criteria.set", "criteria.frozen", "evaluation.planned"]
-        assert actions[-2:] == ["result.proposed", "result.approved"]
+        # Publishing fixes the evidence cut-off the criteria left open (docs/scoring.md, "Evidence cut-off").
+        assert actions[-3:] == ["result.proposed", "criteria.cutoff-fixed", "result.approved"]
         approval = mine[-1]
         assert (approval.actor_subject, approval.actor_role) == ("operator-kim", "operator")
 

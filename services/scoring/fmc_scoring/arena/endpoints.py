@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Query, status
 
 from fmc_common.auth import Role
 from fmc_common.web.deps import component
@@ -16,12 +16,16 @@ from fmc_scoring.arena.schemas import (
     AnswersOut,
     BattleIn,
     BattleOut,
+    ExclusionIn,
+    ExclusionOut,
     RevealedOut,
     StandingOut,
     StandingsOut,
     VoteIn,
     VoteOut,
+    VoteRecordOut,
 )
+from fmc_scoring.criteria import service as criteria_service
 from fmc_scoring.deps import ActorCtx, OperatorCtx
 
 router = APIRouter(tags=["arena"])
@@ -68,6 +72,9 @@ async def vote(battle_id: uuid.UUID, body: VoteIn, ctx: ActorCtx) -> VoteOut:
         choice=recorded.choice,
         counted=recorded.counted,
         discard_reason=recorded.discard_reason,
+        in_window=criteria_service.in_window(
+            recorded.voted_at, await criteria_service.cutoff(ctx.session, battle.stage_id)
+        ),
         a=RevealedOut(team_name=await service.team_name(ctx.session, battle.a_team_id)),
         b=RevealedOut(team_name=await service.team_name(ctx.session, battle.b_team_id)),
     )
@@ -104,3 +111,63 @@ async def standings(stage_id: uuid.UUID, ctx: OperatorCtx) -> StandingsOut:
         bootstrap_rounds=found.rounds,
         teams=teams,
     )
+
+
+@router.post(
+    "/v1/stages/{stage_id}/arena/exclusions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ExclusionOut,
+    responses=problem_responses(401, 403, 404, 409, 422),
+    summary="Exclude votes",
+)
+async def exclude_votes(stage_id: uuid.UUID, body: ExclusionIn, ctx: OperatorCtx) -> ExclusionOut:
+    """Exclude every vote of a voter, or the named votes, for a stated hygiene reason (operators;
+    audited). The votes are kept and never count again; the reply says how many were excluded.
+    Before publication the next proposal leaves them out; after it, they leave the count only in a
+    re-evaluation ordered by an accepted objection concerning the process. Unknown votes are refused
+    with `vote-not-found` (404), votes all excluded already with `votes-already-excluded` (409)."""
+    exclusion, excluded, already = await service.exclude_votes(
+        ctx, stage_id, body.category, body.reason, body.voter, body.vote_ids
+    )
+    return ExclusionOut(
+        exclusion_id=exclusion.id,
+        stage_id=stage_id,
+        category=exclusion.category,
+        reason=exclusion.reason,
+        voter=exclusion.voter,
+        excluded=exclusion.excluded,
+        already_excluded=already,
+        vote_ids=excluded,
+        excluded_by=exclusion.excluded_by,
+        excluded_at=exclusion.excluded_at,
+    )
+
+
+@router.get(
+    "/v1/stages/{stage_id}/arena/votes",
+    response_model=list[VoteRecordOut],
+    responses=problem_responses(401, 403),
+    summary="Votes kept",
+)
+async def list_votes(
+    stage_id: uuid.UUID,
+    ctx: OperatorCtx,
+    voter: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+) -> list[VoteRecordOut]:
+    """Every vote of the stage (or of one voter), with whether it counts: discarded for
+    self-identification, cast after the evidence cut-off (`in_window` false), or excluded by an
+    operator (operators only: confidential)."""
+    cut = await criteria_service.cutoff(ctx.session, stage_id)
+    return [
+        VoteRecordOut(
+            battle_id=v.battle_id,
+            voter=v.voter,
+            choice=v.choice,
+            voted_at=v.voted_at,
+            counted=v.counted,
+            discard_reason=v.discard_reason,
+            in_window=criteria_service.in_window(v.voted_at, cut),
+            exclusion_id=v.exclusion_id,
+        )
+        for v in await service.list_votes(ctx.session, stage_id, voter)
+    ]

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, Index, String, Text, Uuid
+from sqlalchemy import Boolean, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fmc_common.db import StrEnumColumn, UtcDateTime
@@ -47,3 +47,20 @@ class Vote(Base):
     )
     seoul_day: Mapped[str] = mapped_column(String(10))
     voted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Set by an operator's exclusion (hygiene, e.g. a stuffing voter): kept, never counted again.
+    exclusion_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+
+
+class VoteExclusion(Base):
+    """An operator's exclusion of votes for a stated hygiene reason (by voter or by vote ids)."""
+
+    __tablename__ = "arena_vote_exclusions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    stage_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    voter: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    category: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    excluded: Mapped[int] = mapped_column(Integer)
+    excluded_by: Mapped[str] = mapped_column(String(200))
+    excluded_at: Mapped[datetime] = mapped_column(UtcDateTime)

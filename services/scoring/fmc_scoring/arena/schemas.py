@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from fmc_common.inputs import Input
-from fmc_scoring.arena.standings import Choice
+from fmc_scoring.arena.standings import Choice, ExclusionCategory
 
 
 class BattleIn(Input):
@@ -41,6 +42,7 @@ class VoteOut(BaseModel):
     choice: str
     counted: bool
     discard_reason: str | None = Field(description="self-identification: an answer named its model or maker")
+    in_window: bool = Field(description="Cast by the stage's evidence cut-off; false: kept, never counts")
     a: RevealedOut
     b: RevealedOut
 
@@ -62,3 +64,46 @@ class StandingsOut(BaseModel):
     converged: bool
     bootstrap_rounds: int
     teams: list[StandingOut]
+
+
+class ExclusionIn(Input):
+    """Votes to exclude (a voter's, or the named ones) and the hygiene reason."""
+
+    category: ExclusionCategory
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    voter: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        default=None, description="Every vote of this voter (the `sub` of their token) in the stage"
+    )
+    vote_ids: list[uuid.UUID] = Field(default_factory=list, max_length=10_000, description="Battle ids")
+
+    @model_validator(mode="after")
+    def _one_selection(self) -> ExclusionIn:
+        if (self.voter is None) == (not self.vote_ids):
+            raise ValueError("name either a voter or vote ids")
+        return self
+
+
+class ExclusionOut(BaseModel):
+    exclusion_id: uuid.UUID
+    stage_id: uuid.UUID
+    category: str
+    reason: str
+    voter: str | None
+    excluded: int = Field(description="Votes this exclusion took out of the count")
+    already_excluded: int = Field(description="Votes named that an earlier exclusion took out")
+    vote_ids: list[uuid.UUID]
+    excluded_by: str
+    excluded_at: datetime
+
+
+class VoteRecordOut(BaseModel):
+    """A vote as kept (operators): whether it counts, and why not."""
+
+    battle_id: uuid.UUID
+    voter: str
+    choice: str
+    voted_at: datetime
+    counted: bool = Field(description="false: discarded for self-identification")
+    discard_reason: str | None
+    in_window: bool = Field(description="Cast by the stage's evidence cut-off")
+    exclusion_id: uuid.UUID | None = Field(description="Excluded by an operator for a hygiene reason")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,8 +15,16 @@ from fmc_common.errors import AppError, Conflict, Forbidden, NotFound
 from fmc_scoring.arena import repository
 from fmc_scoring.arena.gateway import ArenaGateway
 from fmc_scoring.arena.identity import identity_terms, names_itself
-from fmc_scoring.arena.models import Battle, Vote
-from fmc_scoring.arena.standings import Choice, CountedVote, DiscardReason, Standings, standings
+from fmc_scoring.arena.models import Battle, Vote, VoteExclusion
+from fmc_scoring.arena.standings import (
+    Choice,
+    CountedVote,
+    DiscardReason,
+    ExclusionCategory,
+    Standings,
+    standings,
+)
+from fmc_scoring.audit import service as audit
 from fmc_scoring.criteria import service as criteria_service
 from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.participants.models import Participant
@@ -41,6 +51,16 @@ class BattleNotFound(NotFound):
 class NotYourBattle(Forbidden):
     code = "not-your-battle"
     title = "Only the voter who started a battle may vote on it"
+
+
+class VoteNotFound(NotFound):
+    code = "vote-not-found"
+    title = "No such vote in this stage"
+
+
+class VotesAlreadyExcluded(Conflict):
+    code = "votes-already-excluded"
+    title = "Every vote named is excluded already"
 
 
 class AlreadyVoted(Conflict):
@@ -150,14 +170,106 @@ async def vote(ctx: ScoringCtx, battle_id: uuid.UUID, choice: Choice, cap: int) 
     return battle, recorded
 
 
-async def standings_of(session: AsyncSession, stage_id: uuid.UUID, rounds: int) -> Standings:
-    """The stage's Bradley-Terry standings from its counted votes (a fixed seed: reproducible)."""
+@dataclass(frozen=True)
+class ArenaEvidence:
+    """The standings, and the votes they count (battle ids: a vote's id is its battle's)."""
+
+    standings: Standings
+    vote_ids: tuple[uuid.UUID, ...]
+    out_of_window: int
+    excluded: int
+
+
+def votes_sha256(vote_ids: Sequence[uuid.UUID]) -> str:
+    """sha256 over the counted votes' ids, sorted, one per line: pins exactly which votes counted."""
+    return hashlib.sha256("".join(f"{v}\n" for v in sorted(str(i) for i in vote_ids)).encode()).hexdigest()
+
+
+async def arena_evidence(
+    session: AsyncSession, stage_id: uuid.UUID, rounds: int, cutoff: datetime | None
+) -> ArenaEvidence:
+    """Standings from the votes that count: not discarded (self-identification), not excluded by an
+    operator, cast at or before the cut-off (a fixed seed: reproducible)."""
     rows = await repository.counted_votes(session, stage_id)
-    votes = [CountedVote(battle.a_team_id, battle.b_team_id, vote.choice) for vote, battle in rows]
-    return standings(votes, rounds=rounds, seed=0)
+    kept = [(v, b) for v, b in rows if criteria_service.in_window(v.voted_at, cutoff)]
+    votes = [CountedVote(battle.a_team_id, battle.b_team_id, vote.choice) for vote, battle in kept]
+    every = await repository.votes(session, stage_id)
+    return ArenaEvidence(
+        standings=standings(votes, rounds=rounds, seed=0),
+        vote_ids=tuple(v.battle_id for v, _ in kept),
+        out_of_window=sum(1 for v in every if not criteria_service.in_window(v.voted_at, cutoff)),
+        excluded=sum(1 for v in every if v.exclusion_id is not None),
+    )
+
+
+async def standings_of(session: AsyncSession, stage_id: uuid.UUID, rounds: int) -> Standings:
+    """The stage's standings as they stand now, within the stage's cut-off (if fixed)."""
+    cut = await criteria_service.cutoff(session, stage_id)
+    return (await arena_evidence(session, stage_id, rounds, cut)).standings
+
+
+async def exclude_votes(
+    ctx: ScoringCtx,
+    stage_id: uuid.UUID,
+    category: ExclusionCategory,
+    reason: str,
+    voter: str | None,
+    vote_ids: Sequence[uuid.UUID],
+) -> tuple[VoteExclusion, list[uuid.UUID], int]:
+    """Exclude a voter's votes, or the named votes, for a stated hygiene reason (audited). They are
+    kept and never count again: in every proposal, and after publication in a re-evaluation
+    ordered by an accepted objection concerning the process. Returns the exclusion, the votes it
+    excluded and how many of those named were excluded already."""
+    found = await repository.votes(ctx.session, stage_id, voter)
+    if vote_ids:
+        by_id = {v.battle_id: v for v in found}
+        missing = [str(i) for i in vote_ids if i not in by_id]
+        if missing:
+            raise VoteNotFound(f"stage {stage_id} has no vote {missing[0]}", vote_ids=missing)
+        found = [by_id[i] for i in dict.fromkeys(vote_ids)]
+    if not found:
+        raise VoteNotFound(f"stage {stage_id} has no vote from {voter}")
+    fresh = [v for v in found if v.exclusion_id is None]
+    if not fresh:
+        raise VotesAlreadyExcluded(f"the {len(found)} votes named are excluded already")
+    exclusion = VoteExclusion(
+        id=uuid.uuid4(),
+        stage_id=stage_id,
+        voter=voter,
+        category=category,
+        reason=reason,
+        excluded=len(fresh),
+        excluded_by=ctx.actor.subject,
+        excluded_at=ctx.clock.now(),
+    )
+    ctx.session.add(exclusion)
+    await ctx.session.flush()
+    for vote in fresh:
+        vote.exclusion_id = exclusion.id
+    await ctx.session.flush()
+    await audit.record(
+        ctx,
+        action="arena.votes-excluded",
+        entity_type="stage",
+        entity_id=stage_id,
+        reason=reason,
+        details={
+            "exclusion_id": str(exclusion.id),
+            "category": category.value,
+            "voter": voter,
+            "excluded": len(fresh),
+            "already_excluded": len(found) - len(fresh),
+            "vote_ids": [str(v.battle_id) for v in fresh],
+        },
+    )
+    return exclusion, [v.battle_id for v in fresh], len(found) - len(fresh)
 
 
 async def team_name(session: AsyncSession, team_id: uuid.UUID) -> str:
     """The name scoring recorded for the team; its id while the registry's event has not arrived."""
     participant = await session.get(Participant, team_id)
     return participant.name if participant else str(team_id)
+
+
+async def list_votes(session: AsyncSession, stage_id: uuid.UUID, voter: str | None) -> list[Vote]:
+    return await repository.votes(session, stage_id, voter)

@@ -19,6 +19,15 @@ class DiscardReason(StrEnum):
     SELF_IDENTIFICATION = "self-identification"
 
 
+class ExclusionCategory(StrEnum):
+    """The hygiene reasons an operator may exclude votes for (with a stated reason in words)."""
+
+    VOTE_STUFFING = "vote-stuffing"
+    AUTOMATED_VOTING = "automated-voting"
+    COORDINATED_VOTING = "coordinated-voting"
+    OTHER = "other"
+
+
 class Choice(StrEnum):
     A = "a"
     B = "b"

@@ -24,6 +24,7 @@ def criteria_out(criteria: service.Criteria) -> CriteriaOut:
                 suite_key=suite.key,
                 suite_version=suite.version,
                 content_hash=suite.content_hash,
+                key_revision=suite.key_revision,
                 weight=link.weight,
                 min_accuracy=link.min_accuracy,
             )
@@ -42,6 +43,8 @@ def criteria_out(criteria: service.Criteria) -> CriteriaOut:
         revision=row.revision,
         updated_at=row.updated_at,
         frozen_at=row.frozen_at,
+        evidence_cutoff=row.evidence_cutoff,
+        evidence_cutoff_source=row.evidence_cutoff_source,
     )
 
 

@@ -29,6 +29,11 @@ class StageCriteria(Base):
     updated_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     frozen_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # The evaluation's close: evidence recorded after it is kept, marked out of window, never counted.
+    # None in the criteria: fixed when the stage's first result version is published (to the instant
+    # that version's evidence was gathered), so a published result's evidence never grows afterwards.
+    evidence_cutoff: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    evidence_cutoff_source: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class StageSuite(Base):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from fmc_common.inputs import Input
 from fmc_scoring.values import Part
@@ -55,6 +55,12 @@ class CriteriaIn(Input):
     )
     decoding: DecodingIn = DecodingIn()
     limits: LimitsIn = LimitsIn()
+    evidence_cutoff: AwareDatetime | None = Field(
+        default=None,
+        description="The evaluation's close: runs completed, expert scores given and arena votes cast "
+        "after it are kept, marked out of window, and never count. Absent: fixed when the stage's first "
+        "result version is published, to the instant that version's evidence was gathered",
+    )
 
     @model_validator(mode="after")
     def _distinct(self) -> CriteriaIn:
@@ -70,6 +76,9 @@ class SuiteWeightOut(BaseModel):
     suite_key: str
     suite_version: str
     content_hash: str
+    key_revision: int = Field(
+        description="The answer key's revision in force (errata: GET /v1/suites/{id}/key-revisions)"
+    )
     weight: float
     min_accuracy: float | None
 
@@ -86,3 +95,9 @@ class CriteriaOut(BaseModel):
     revision: int
     updated_at: datetime
     frozen_at: datetime | None = Field(description="Set when evaluation started: no change is accepted since")
+    evidence_cutoff: datetime | None = Field(
+        description="Evidence recorded after this instant is out of window (None: not fixed yet)"
+    )
+    evidence_cutoff_source: str | None = Field(
+        description="criteria: stated with the criteria; publication: fixed by the first publication"
+    )

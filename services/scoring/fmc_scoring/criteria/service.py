@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fmc_common.clock import as_utc
 from fmc_common.errors import Conflict, NotFound
 from fmc_scoring.audit import service as audit
 from fmc_scoring.criteria.models import StageCriteria, StageSuite
@@ -17,6 +18,9 @@ from fmc_scoring.criteria.schemas import CriteriaIn
 from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.suites import service as suites
 from fmc_scoring.suites.models import Suite
+
+CUTOFF_STATED = "criteria"
+CUTOFF_PUBLICATION = "publication"
 
 
 class CriteriaFrozen(Conflict):
@@ -82,6 +86,8 @@ async def set_criteria(ctx: ScoringCtx, stage_id: uuid.UUID, body: CriteriaIn) -
     row.tie_break = [p.value for p in body.tie_break]
     row.decoding = body.decoding.model_dump()
     row.limits = body.limits.model_dump()
+    row.evidence_cutoff = body.evidence_cutoff
+    row.evidence_cutoff_source = None if body.evidence_cutoff is None else CUTOFF_STATED
     row.revision += 1
     row.updated_by = ctx.actor.subject
     row.updated_at = now
@@ -118,6 +124,37 @@ async def freeze(ctx: ScoringCtx, stage_id: uuid.UUID, at: datetime) -> Criteria
             details={"revision": criteria.row.revision},
         )
     return criteria
+
+
+async def cutoff(session: AsyncSession, stage_id: uuid.UUID) -> datetime | None:
+    """The stage's evidence cut-off; None while neither stated nor fixed by a publication."""
+    row = await session.get(StageCriteria, stage_id)
+    return None if row is None else row.evidence_cutoff
+
+
+def in_window(recorded_at: datetime | None, cut: datetime | None) -> bool:
+    """Evidence recorded at or before the cut-off counts; after it, it is kept but out of window.
+    A record without a time (never completed) and a stage without a cut-off yet are in window."""
+    return recorded_at is None or cut is None or as_utc(recorded_at) <= as_utc(cut)
+
+
+async def fix_cutoff(ctx: ScoringCtx, stage_id: uuid.UUID, at: datetime) -> None:
+    """On publication: a stage without a cut-off, or with a later one stated, gets the instant the
+    published version's evidence was gathered as its cut-off (audited), so that a published result's
+    evidence never grows. A stated cut-off already passed when the evidence was gathered is kept."""
+    row = await ctx.session.get(StageCriteria, stage_id)
+    if row is None or (row.evidence_cutoff is not None and as_utc(row.evidence_cutoff) <= as_utc(at)):
+        return
+    stated = None if row.evidence_cutoff is None else as_utc(row.evidence_cutoff).isoformat()
+    row.evidence_cutoff, row.evidence_cutoff_source = at, CUTOFF_PUBLICATION
+    await ctx.session.flush()
+    await audit.record(
+        ctx,
+        action="criteria.cutoff-fixed",
+        entity_type="stage",
+        entity_id=stage_id,
+        details={"evidence_cutoff": as_utc(at).isoformat(), "stated": stated, "source": CUTOFF_PUBLICATION},
+    )
 
 
 def suite_ids(criteria: Criteria) -> Sequence[uuid.UUID]:

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from fastapi import APIRouter, status
 
 from fmc_common.auth import Role
 from fmc_common.clock import as_utc
 from fmc_common.web.problems import problem_responses
+from fmc_scoring.criteria import service as criteria_service
 from fmc_scoring.deps import ActorCtx, OperatorCtx, ScoringCtx
 from fmc_scoring.experts import repository, service
-from fmc_scoring.experts.models import ExpertPanel
-from fmc_scoring.experts.schemas import EvaluatorOut, PanelIn, PanelOut, ScoreIn, ScoreOut, TeamPanelOut
+from fmc_scoring.experts.models import ExpertPanel, ExpertScore, ScoreAmendment
+from fmc_scoring.experts.schemas import (
+    AmendmentIn,
+    AmendmentOut,
+    EvaluatorOut,
+    PanelIn,
+    PanelOut,
+    ScoreIn,
+    ScoreOut,
+    TeamPanelOut,
+)
 
 router = APIRouter(prefix="/v1/stages/{stage_id}/panel", tags=["expert panel"])
 
@@ -56,18 +67,55 @@ async def submit_score(stage_id: uuid.UUID, body: ScoreIn, ctx: ActorCtx) -> Sco
     deadline (`panel-closed`), for a team of the evaluator's own organisation or a declared conflict
     (`conflict-of-interest`), and for a second score of the same team (`already-scored`)."""
     ctx.actor.require(Role.EVALUATOR)
-    return ScoreOut.model_validate(await service.submit_score(ctx, stage_id, body))
+    score = await service.submit_score(ctx, stage_id, body)
+    return _score_out(score, [], await criteria_service.cutoff(ctx.session, stage_id))
+
+
+def _amendment_out(row: ScoreAmendment, cut: datetime | None) -> AmendmentOut:
+    out = AmendmentOut.model_validate(row)
+    out.in_window = criteria_service.in_window(row.amended_at, cut)
+    return out
+
+
+def _score_out(score: ExpertScore, amendments: list[ScoreAmendment], cut: datetime | None) -> ScoreOut:
+    out = ScoreOut.model_validate(score)
+    out.in_window = criteria_service.in_window(score.submitted_at, cut)
+    out.amendments = [_amendment_out(a, cut) for a in amendments]
+    return out
+
+
+@router.post(
+    "/scores/{score_id}/amendments",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AmendmentOut,
+    responses=problem_responses(401, 403, 404, 422),
+    summary="Amend a score",
+)
+async def amend_score(
+    stage_id: uuid.UUID, score_id: uuid.UUID, body: AmendmentIn, ctx: ActorCtx
+) -> AmendmentOut:
+    """The evaluator who gave a score corrects it with a reason (a typo, a misread rubric); the score
+    is kept as given and the amendment audited (who, when, why). Recorded by the stage's evidence
+    cut-off, it counts at once; after it (the cut-off is fixed at the latest by the first
+    publication) it is kept, marked `in_window: false`, and counts only in a re-evaluation ordered
+    by an accepted objection concerning the expert panel or the process. Another evaluator's score
+    is refused with `not-your-score` (403), values that already count with `amendment-unchanged` (422)."""
+    amendment = await service.amend_score(ctx, stage_id, score_id, body)
+    return _amendment_out(amendment, await criteria_service.cutoff(ctx.session, stage_id))
 
 
 @router.get(
     "/scores", response_model=list[ScoreOut], responses=problem_responses(401, 403), summary="Scores given"
 )
 async def list_scores(stage_id: uuid.UUID, ctx: ActorCtx) -> list[ScoreOut]:
-    """Every score with its comment (operators); an evaluator sees only the scores it gave."""
+    """Every score with its comment and amendments (operators); an evaluator sees only the scores it
+    gave. `in_window` false: given after the stage's evidence cut-off, kept but never counted."""
     ctx.actor.require(Role.OPERATOR, Role.EVALUATOR)
     evaluator = ctx.actor.subject if ctx.actor.role == Role.EVALUATOR else None
+    cut = await criteria_service.cutoff(ctx.session, stage_id)
+    amendments = await repository.amendments(ctx.session, stage_id)
     return [
-        ScoreOut.model_validate(s)
+        _score_out(s, amendments.get(s.id, []), cut)
         for s in await repository.scores(ctx.session, stage_id, evaluator=evaluator)
     ]
 

@@ -50,3 +50,23 @@ class ExpertScore(Base):
     readiness: Mapped[float] = mapped_column(Float)
     comment: Mapped[str] = mapped_column(Text)
     submitted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ScoreAmendment(Base):
+    """A correction of an expert score by the evaluator who gave it, with a reason. The score row is
+    kept as given; the latest applicable amendment's values count in its place."""
+
+    __tablename__ = "expert_score_amendments"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    score_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("expert_scores.id", ondelete="CASCADE"), index=True
+    )
+    stage_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    team_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    evaluator: Mapped[str] = mapped_column(String(200))
+    technical_originality: Mapped[float] = mapped_column(Float)
+    technological_capability: Mapped[float] = mapped_column(Float)
+    readiness: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text)
+    amended_at: Mapped[datetime] = mapped_column(UtcDateTime)

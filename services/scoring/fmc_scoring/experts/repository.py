@@ -5,7 +5,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fmc_scoring.experts.models import ExpertPanel, ExpertScore, PanelEvaluator
+from fmc_scoring.experts.models import ExpertPanel, ExpertScore, PanelEvaluator, ScoreAmendment
 
 
 async def panel(session: AsyncSession, stage_id: uuid.UUID) -> ExpertPanel | None:
@@ -43,3 +43,16 @@ async def existing(
         ExpertScore.stage_id == stage_id, ExpertScore.team_id == team_id, ExpertScore.evaluator == evaluator
     )
     return await session.scalar(query)
+
+
+async def amendments(session: AsyncSession, stage_id: uuid.UUID) -> dict[uuid.UUID, list[ScoreAmendment]]:
+    """Each amended score's amendments, oldest first."""
+    query = (
+        select(ScoreAmendment)
+        .where(ScoreAmendment.stage_id == stage_id)
+        .order_by(ScoreAmendment.amended_at, ScoreAmendment.id)
+    )
+    found: dict[uuid.UUID, list[ScoreAmendment]] = {}
+    for row in await session.scalars(query):
+        found.setdefault(row.score_id, []).append(row)
+    return found

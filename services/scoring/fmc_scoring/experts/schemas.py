@@ -58,6 +58,33 @@ class ScoreIn(Input):
     comment: Annotated[str, Field(min_length=1, max_length=4000)]
 
 
+class AmendmentIn(Input):
+    """The score's corrected values, and why (the score as given is kept)."""
+
+    technical_originality: float = Field(ge=0, le=100)
+    technological_capability: float = Field(ge=0, le=100)
+    readiness: float = Field(ge=0, le=100)
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class AmendmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    score_id: uuid.UUID
+    evaluator: str
+    technical_originality: float
+    technological_capability: float
+    readiness: float
+    reason: str
+    amended_at: datetime
+    in_window: bool = Field(
+        default=True,
+        description="Recorded by the evidence cut-off: counts at once. After it: counts only in a "
+        "re-evaluation ordered by an accepted objection on the expert panel (or the process)",
+    )
+
+
 class ScoreOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -70,6 +97,12 @@ class ScoreOut(BaseModel):
     readiness: float
     comment: str
     submitted_at: datetime
+    in_window: bool = Field(
+        default=True, description="Given by the evidence cut-off; false: kept, never counts"
+    )
+    amendments: list[AmendmentOut] = Field(
+        default_factory=list, description="Oldest first; the score stays as given"
+    )
 
 
 class TeamPanelOut(BaseModel):

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fmc_common.auth import Role
 from fmc_common.clock import SEOUL, as_utc
-from fmc_common.errors import Conflict, Forbidden, NotFound
+from fmc_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fmc_scoring.audit import service as audit
+from fmc_scoring.criteria import service as criteria_service
 from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.experts import repository
 from fmc_scoring.experts.aggregate import Criterion, EvaluatorScore, PanelScore, trimmed_mean
-from fmc_scoring.experts.models import ExpertPanel, ExpertScore, PanelEvaluator
-from fmc_scoring.experts.schemas import PanelIn, ScoreIn
+from fmc_scoring.experts.models import ExpertPanel, ExpertScore, PanelEvaluator, ScoreAmendment
+from fmc_scoring.experts.schemas import AmendmentIn, PanelIn, ScoreIn
 from fmc_scoring.grading.normalise import normalise
 from fmc_scoring.participants.models import Participant
 
@@ -43,6 +46,21 @@ class ConflictOfInterest(Conflict):
 class AlreadyScored(Conflict):
     code = "already-scored"
     title = "This evaluator already scored this team; every score is kept as given"
+
+
+class ScoreNotFound(NotFound):
+    code = "expert-score-not-found"
+    title = "No such expert score in this stage"
+
+
+class NotYourScore(Forbidden):
+    code = "not-your-score"
+    title = "Only the evaluator who gave a score may amend it"
+
+
+class AmendmentUnchanged(InvalidInput):
+    code = "amendment-unchanged"
+    title = "The amendment gives the values that already count"
 
 
 class TeamUnknown(NotFound):
@@ -138,19 +156,113 @@ async def submit_score(ctx: ScoringCtx, stage_id: uuid.UUID, body: ScoreIn) -> E
     return score
 
 
-async def panel_scores(session: AsyncSession, stage_id: uuid.UUID) -> dict[uuid.UUID, PanelScore]:
-    """Each scored team's trimmed mean over the panel's scores."""
+def _criteria(row: ExpertScore | ScoreAmendment) -> dict[Criterion, float]:
+    return {
+        Criterion.TECHNICAL_ORIGINALITY: row.technical_originality,
+        Criterion.TECHNOLOGICAL_CAPABILITY: row.technological_capability,
+        Criterion.READINESS: row.readiness,
+    }
+
+
+async def amend_score(
+    ctx: ScoringCtx, stage_id: uuid.UUID, score_id: uuid.UUID, body: AmendmentIn
+) -> ScoreAmendment:
+    """The evaluator who gave the score corrects it, with a reason; the score is kept as given.
+
+    Recorded by the evidence cut-off (the panel is still open), the amendment counts at once; after
+    it (in particular after publication, which fixes the cut-off), it is kept, audited and marked
+    out of window, and counts only in a re-evaluation ordered by an accepted objection concerning
+    the expert panel or the process."""
+    ctx.actor.require(Role.EVALUATOR)
+    score = await ctx.session.get(ExpertScore, score_id)
+    if score is None or score.stage_id != stage_id:
+        raise ScoreNotFound(f"stage {stage_id} has no expert score {score_id}")
+    if score.evaluator != ctx.actor.subject:
+        raise NotYourScore(f"score {score_id} was given by another evaluator")
+    earlier = (await repository.amendments(ctx.session, stage_id)).get(score_id, [])
+    counting = _criteria(earlier[-1] if earlier else score)
+    wanted = {
+        Criterion.TECHNICAL_ORIGINALITY: body.technical_originality,
+        Criterion.TECHNOLOGICAL_CAPABILITY: body.technological_capability,
+        Criterion.READINESS: body.readiness,
+    }
+    if wanted == counting:
+        raise AmendmentUnchanged(f"score {score_id} already has these values")
+    now = ctx.clock.now()
+    amendment = ScoreAmendment(
+        id=uuid.uuid4(),
+        score_id=score.id,
+        stage_id=stage_id,
+        team_id=score.team_id,
+        evaluator=score.evaluator,
+        technical_originality=body.technical_originality,
+        technological_capability=body.technological_capability,
+        readiness=body.readiness,
+        reason=body.reason,
+        amended_at=now,
+    )
+    ctx.session.add(amendment)
+    await ctx.session.flush()
+    cut = await criteria_service.cutoff(ctx.session, stage_id)
+    await audit.record(
+        ctx,
+        action="expert-score.amended",
+        entity_type="expert-score",
+        entity_id=score.id,
+        reason=body.reason,
+        details={
+            "stage_id": str(stage_id),
+            "team_id": str(score.team_id),
+            "amendment_id": str(amendment.id),
+            "before": {c.value: v for c, v in counting.items()},
+            "after": {c.value: v for c, v in wanted.items()},
+            "in_window": criteria_service.in_window(now, cut),
+        },
+    )
+    return amendment
+
+
+@dataclass(frozen=True)
+class PanelEvidence:
+    """A team's panel score and the records behind it: the scores counted (by id), the amendments
+    applied, and the team's scores left out as given after the cut-off."""
+
+    score: PanelScore
+    amendment_ids: tuple[uuid.UUID, ...]
+
+
+async def panel_evidence(
+    session: AsyncSession, stage_id: uuid.UUID, cutoff: datetime | None, *, late_amendments: bool
+) -> dict[uuid.UUID, PanelEvidence]:
+    """Each scored team's trimmed mean over the scores given by the cut-off, each with its latest
+    applicable amendment's values (``late_amendments``: also those recorded after the cut-off, as a
+    re-evaluation on the expert panel applies them)."""
+    amendments = await repository.amendments(session, stage_id)
     by_team: dict[uuid.UUID, list[EvaluatorScore]] = {}
+    applied: dict[uuid.UUID, list[uuid.UUID]] = {}
     for row in await repository.scores(session, stage_id):
+        if not criteria_service.in_window(row.submitted_at, cutoff):
+            continue
+        usable = [
+            a
+            for a in amendments.get(row.id, [])
+            if late_amendments or criteria_service.in_window(a.amended_at, cutoff)
+        ]
+        source: ExpertScore | ScoreAmendment = usable[-1] if usable else row
+        if usable:
+            applied.setdefault(row.team_id, []).append(usable[-1].id)
         by_team.setdefault(row.team_id, []).append(
-            EvaluatorScore(
-                score_id=str(row.id),
-                evaluator=row.evaluator,
-                criteria={
-                    Criterion.TECHNICAL_ORIGINALITY: row.technical_originality,
-                    Criterion.TECHNOLOGICAL_CAPABILITY: row.technological_capability,
-                    Criterion.READINESS: row.readiness,
-                },
-            )
+            EvaluatorScore(score_id=str(row.id), evaluator=row.evaluator, criteria=_criteria(source))
         )
-    return {team: trimmed_mean(scores) for team, scores in by_team.items()}
+    return {
+        team: PanelEvidence(trimmed_mean(scores), tuple(sorted(applied.get(team, []), key=str)))
+        for team, scores in by_team.items()
+    }
+
+
+async def panel_scores(session: AsyncSession, stage_id: uuid.UUID) -> dict[uuid.UUID, PanelScore]:
+    """Each scored team's trimmed mean as it stands now: the scores given by the stage's cut-off
+    (all while none is fixed), with every amendment."""
+    cut = await criteria_service.cutoff(session, stage_id)
+    found = await panel_evidence(session, stage_id, cut, late_amendments=True)
+    return {team: evidence.score for team, evidence in found.items()}

@@ -33,6 +33,8 @@ class RunGrade(Base):
     rounds: Mapped[int] = mapped_column(Integer)
     seed: Mapped[int] = mapped_column(Integer)
     responses_sha256: Mapped[str] = mapped_column(String(64))
+    # The revision of the suite's answer key the run was graded under (1: as the suite was created).
+    key_revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     graded_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

@@ -93,6 +93,7 @@ async def grade_run(
         )
     errored = sum(1 for item in content.items if by_item.get(item.item_id) is None)
     grade = _grade_row(ctx, run, accuracy, errored, responses_sha256)
+    grade.key_revision = suite.key_revision
     ctx.session.add(grade)
     run.status = RunStatus.GRADED
     run.responses_sha256 = responses_sha256

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response
 
 from fmc_common.auth import Role
 from fmc_common.web.problems import problem_responses
+from fmc_scoring.criteria import service as criteria_service
 from fmc_scoring.deps import ActorCtx, OperatorCtx
 from fmc_scoring.planning import repository, service
 from fmc_scoring.planning.schemas import PlannedRunOut
@@ -40,5 +41,12 @@ async def run_items(run_id: uuid.UUID, ctx: ActorCtx) -> Response:
     summary="A stage's planned runs",
 )
 async def stage_runs(stage_id: uuid.UUID, ctx: OperatorCtx) -> list[PlannedRunOut]:
-    """Every run planned for the stage (submission x suite) and where it stands (operators)."""
-    return [PlannedRunOut.model_validate(r) for r in await repository.runs_of_stage(ctx.session, stage_id)]
+    """Every run planned for the stage (submission x suite) and where it stands (operators).
+    `in_window` false: completed after the stage's evidence cut-off, kept but never counted."""
+    cut = await criteria_service.cutoff(ctx.session, stage_id)
+    runs = []
+    for row in await repository.runs_of_stage(ctx.session, stage_id):
+        out = PlannedRunOut.model_validate(row)
+        out.in_window = criteria_service.in_window(row.completed_at, cut)
+        runs.append(out)
+    return runs

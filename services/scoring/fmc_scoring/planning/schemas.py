@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class PlannedRunOut(BaseModel):
@@ -20,3 +20,6 @@ class PlannedRunOut(BaseModel):
     responses_sha256: str | None
     failure_code: str | None
     failure_reason: str | None
+    in_window: bool = Field(
+        default=True, description="Completed by the stage's evidence cut-off; false: kept, never counts"
+    )

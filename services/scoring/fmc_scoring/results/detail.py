@@ -7,7 +7,8 @@ the one the operators' view shows as ``detail``; a part without evidence is stor
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, SerializerFunctionWrapHandler, WrapSerializer
 
@@ -36,6 +37,7 @@ class SuiteInput(BaseModel):
     items: int
     errored: int
     responses_sha256: str
+    key_revision: int = Field(default=1, description="The suite's answer-key revision the grade used")
 
 
 class ExpertInput(BaseModel):
@@ -45,6 +47,9 @@ class ExpertInput(BaseModel):
     per_criterion: dict[str, float]
     score_ids: list[uuid.UUID]
     dropped_score_ids: list[uuid.UUID]
+    amendment_ids: list[uuid.UUID] = Field(
+        default_factory=list, description="Amendments whose values counted in place of the scores as given"
+    )
 
 
 class UserInput(BaseModel):
@@ -118,8 +123,69 @@ class ArenaSummary(BaseModel):
     converged: bool
 
 
+CutoffSource = Literal["criteria", "publication", "proposal"]
+
+
+class GradeRef(BaseModel):
+    """A grade the version counted: its run, the responses graded and the answer-key revision."""
+
+    team_id: uuid.UUID
+    suite: str
+    run_id: uuid.UUID
+    responses_sha256: str
+    key_revision: int
+
+
+class ArenaRef(BaseModel):
+    """The votes the version counted, pinned by a hash of their ids, and those left out."""
+
+    votes: int
+    votes_sha256: str
+    out_of_window: int = 0
+    excluded: int = 0
+
+
+class EvidenceSnapshot(BaseModel):
+    """The exact evidence a version used: what a re-evaluation starts from.
+
+    ``cutoff`` is the evidence cut-off applied (``criteria``: stated in the criteria; ``proposal``:
+    none had passed yet, so the instant the evidence was gathered; ``publication``: fixed by the
+    stage's first publication). Runs, expert scores and votes
+    recorded after it were left out; their counts are kept here."""
+
+    cutoff: datetime
+    cutoff_source: CutoffSource
+    grades: list[GradeRef] = Field(default_factory=list)
+    runs_out_of_window: int = 0
+    expert_score_ids: list[uuid.UUID] = Field(default_factory=list)
+    expert_amendment_ids: list[uuid.UUID] = Field(default_factory=list)
+    expert_scores_out_of_window: int = 0
+    arena: ArenaRef = Field(default_factory=lambda: ArenaRef(votes=0, votes_sha256=""))
+    originality_check_ids: list[uuid.UUID] = Field(default_factory=list)
+
+
+class EvidenceChange(BaseModel):
+    """One thing a re-evaluation changed, and why: the part (and team), before and after (ids,
+    hashes, figures), the accepted objection's request and reason."""
+
+    part: Literal["benchmark", "expert", "user", "arena", "originality"]
+    team_id: uuid.UUID | None
+    before: dict[str, Any]
+    after: dict[str, Any]
+    concerns: list[str]
+    cause_id: uuid.UUID | None
+    reason: str | None
+
+
 class ResultInputs(BaseModel):
-    """What a whole version was computed from (stored with the version, shown to operators)."""
+    """What a whole version was computed from (stored with the version, shown to operators).
+
+    A re-evaluation's version also says which version it started from, what the accepted objection
+    concerned, and every change it made (``changes``); a part not concerned is carried over."""
 
     criteria_revision: int
     arena: ArenaSummary
+    evidence: EvidenceSnapshot | None = None
+    based_on_version: int | None = None
+    concerns: list[str] = Field(default_factory=list)
+    changes: list[EvidenceChange] = Field(default_factory=list)

@@ -1,8 +1,8 @@
 """After publication: re-evaluation on an accepted objection, finalisation when the windows close.
 
-A re-evaluation recomputes what it concerns (``benchmark-suite`` and ``process``: the team's runs are
-graded again from the stored responses; the panel, arena and originality inputs are read afresh in
-any case) as a new result version; earlier versions are kept. The objection was accepted by an
+A re-evaluation starts from the version in force's evidence snapshot and takes afresh only what the
+accepted objection concerns (``results.correction``), as a new result version that records every
+change and why; earlier versions are kept. The objection was accepted by an
 operator, so a version without open questions is approved at once; one with open questions waits
 for an operator. Finalisation takes the version in force and announces ``StageFinalized`` (or, while
 a corrected version awaits approval, is pending until that approval). A final stage refuses new
@@ -16,21 +16,17 @@ import uuid
 from fmc_common.events.grievance import (
     DecisionKind,
     GrievanceWindowClosed,
-    ReEvaluationConcern,
     ReEvaluationRequested,
 )
 from fmc_common.events.results import StageReopenedAnnounced
 from fmc_common.events.scoring import StageReopened
 from fmc_scoring.audit import service as audit
 from fmc_scoring.deps import ScoringCtx
-from fmc_scoring.grading import service as grading
-from fmc_scoring.planning import repository as planning_repository
 from fmc_scoring.results import finality, publication, repository
+from fmc_scoring.results.correction import corrected_evidence
 from fmc_scoring.results.models import Cause, ResultStatus, StageReopening, StageResult
 from fmc_scoring.results.originality_gate import OriginalityVerdicts
 from fmc_scoring.results.service import approve, propose_result, published
-
-_REGRADE = {ReEvaluationConcern.BENCHMARK_SUITE, ReEvaluationConcern.PROCESS}
 
 
 async def re_evaluate(
@@ -43,10 +39,8 @@ async def re_evaluate(
     """A new result version for an accepted objection (None: not about a stage result)."""
     if event.decision_kind != DecisionKind.STAGE_RESULT:
         return None
-    if _REGRADE & set(event.concerns):
-        for run in await planning_repository.runs_of_stage(ctx.session, event.stage_id):
-            if run.team_id == event.team_id:
-                await grading.regrade(ctx, run, grading_rounds)
+    base = await repository.current_approved(ctx.session, event.stage_id)
+    evidence = await corrected_evidence(ctx, event, base, verdicts, arena_rounds, grading_rounds)
     result = await propose_result(
         ctx,
         event.stage_id,
@@ -55,6 +49,7 @@ async def re_evaluate(
         cause=Cause.RE_EVALUATION,
         cause_id=event.request_id,
         reason=event.reason,
+        evidence=evidence,
     )
     if not result.blocking:
         result = await approve(ctx, event.stage_id, result.version)

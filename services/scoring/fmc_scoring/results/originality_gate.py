@@ -25,6 +25,11 @@ _STATES = {
 }
 
 
+def gate_state(verdict: Verdict | None) -> GateState:
+    """The gate a verdict gives (no verdict: pending)."""
+    return GateState.PENDING if verdict is None else _STATES[verdict]
+
+
 @dataclass(frozen=True)
 class GateVerdict:
     state: GateState

@@ -41,7 +41,11 @@ class OperatorResultOut(BaseModel):
     advancing: int
     vacancies: int
     blocking: list[str]
-    inputs: dict[str, Any]
+    inputs: dict[str, Any] = Field(
+        description="What the version was computed from: criteria revision, arena summary, the evidence "
+        "snapshot (cut-off, grade/score/vote/check ids and hashes) and, for a re-evaluation, the version "
+        "it started from, the concerns and every change with its cause (docs/scoring.md)"
+    )
     proposed_by: str
     proposed_at: datetime
     approved_by: str | None

@@ -13,8 +13,8 @@ from fmc_scoring.criteria import service as criteria_service
 from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.results import finality, publication, repository
 from fmc_scoring.results.decision import Proposal, TeamDecision, propose
-from fmc_scoring.results.detail import ArenaSummary, ResultInputs, TeamDetail, TeamInputs
-from fmc_scoring.results.evidence import gather, rules
+from fmc_scoring.results.detail import TeamDetail, TeamInputs
+from fmc_scoring.results.evidence import StageEvidence, close_evidence, gather, initial_cutoff, rules
 from fmc_scoring.results.models import Cause, ResultStatus, StageResult, TeamResult
 from fmc_scoring.results.originality_gate import OriginalityVerdicts
 from fmc_scoring.values import Part
@@ -62,8 +62,10 @@ async def propose_result(
     cause: Cause = Cause.INITIAL,
     cause_id: uuid.UUID | None = None,
     reason: str | None = None,
+    evidence: StageEvidence | None = None,
 ) -> StageResult:
-    """A new version from the stage's current evidence; older proposed versions are superseded.
+    """A new version from the stage's current evidence within its cut-off (or from ``evidence``
+    composed by a re-evaluation); older proposed versions are superseded.
 
     Refused for a final stage (``stage-final``). After a reopening, an operator's version is a
     ``reopening`` correction."""
@@ -75,20 +77,16 @@ async def propose_result(
     if cause == Cause.INITIAL and state is not None and state.reopening_id is not None:
         cause, cause_id = Cause.REOPENING, state.reopening_id
     criteria = await criteria_service.get(ctx.session, stage_id)
-    evidence = await gather(ctx.session, stage_id, criteria, verdicts, arena_rounds)
+    if evidence is None:
+        cutoff = initial_cutoff(criteria, ctx.clock.now())
+        evidence = await gather(ctx.session, stage_id, criteria, verdicts, arena_rounds, cutoff)
     proposal = propose(stage_id, rules(criteria), evidence.teams)
     for earlier in await repository.versions(ctx.session, stage_id):
         if earlier.status == ResultStatus.PROPOSED:
             earlier.status = ResultStatus.SUPERSEDED
     result = _result_row(ctx, stage_id, proposal, await repository.last_version(ctx.session, stage_id) + 1)
     result.cause, result.cause_id, result.cause_reason = cause, cause_id, reason
-    arena = evidence.arena
-    result.inputs = ResultInputs(
-        criteria_revision=criteria.row.revision,
-        arena=ArenaSummary(
-            votes=arena.votes, rounds=arena.rounds, seed=arena.seed, converged=arena.converged
-        ),
-    ).model_dump(mode="json")
+    result.inputs = evidence.record(criteria.row.revision).model_dump(mode="json")
     ctx.session.add(result)
     await ctx.session.flush()
     for decision in proposal.teams:
@@ -191,6 +189,7 @@ async def approve(ctx: ScoringCtx, stage_id: uuid.UUID, version: int) -> StageRe
         result.corrects_version = previous.version
         result.correction = _CORRECTION.get(result.cause, "revision")
     await ctx.session.flush()
+    await close_evidence(ctx, result)
     await publication.publish(ctx, result, previous)
     await audit.record(
         ctx,

@@ -15,6 +15,8 @@ from fmc_scoring.suites import repository, service
 from fmc_scoring.suites.content import SuiteContent, SuiteSource
 from fmc_scoring.suites.loaders import ColumnMapping, SuiteFormatError, SuiteMeta, item_from_record
 from fmc_scoring.suites.schemas import (
+    KeyErratumIn,
+    KeyRevisionOut,
     SuiteCreate,
     SuiteImport,
     SuiteItemOut,
@@ -136,3 +138,34 @@ async def list_items(
         items=[SuiteItemOut.model_validate(r) for r in rows],
         next_cursor=next_cursor(rows[-1].seq if rows else None, more),
     )
+
+
+@router.post(
+    "/{suite_id}/key-revisions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=KeyRevisionOut,
+    responses=problem_responses(401, 403, 404, 422),
+    summary="Publish an answer-key erratum",
+)
+async def publish_erratum(suite_id: uuid.UUID, body: KeyErratumIn, ctx: OperatorCtx) -> KeyRevisionOut:
+    """A new revision of the suite's answer key (operators), with the reason and the corrected items'
+    keys; audited and listed for every team. Grades already given keep the revision they used; a
+    re-evaluation ordered by an accepted objection on a benchmark suite re-grades every team's stored
+    responses under the revision in force. An unknown or repeated item, or a key that does not
+    change, is refused with `erratum-invalid` (422)."""
+    revision = await service.publish_erratum(ctx, suite_id, body.reason, [i.record() for i in body.items])
+    return KeyRevisionOut.model_validate(revision)
+
+
+@router.get(
+    "/{suite_id}/key-revisions",
+    response_model=list[KeyRevisionOut],
+    responses=problem_responses(401, 404),
+    summary="A suite's answer-key errata",
+)
+async def key_revisions(suite_id: uuid.UUID, ctx: ActorCtx) -> list[KeyRevisionOut]:
+    """Every erratum of the suite's answer key, in order: revision, reason, the items corrected and
+    the key's hash after it (any authenticated caller, teams included: errata apply to all alike).
+    The answers themselves are never served."""
+    await service.get_suite(ctx.session, suite_id)
+    return [KeyRevisionOut.model_validate(r) for r in await repository.key_revisions(ctx.session, suite_id)]

@@ -37,6 +37,8 @@ class Suite(Base):
     item_count: Mapped[int] = mapped_column(Integer)
     content_hash: Mapped[str] = mapped_column(String(64))
     items_sha256: Mapped[str] = mapped_column(String(64))
+    # The answer key's revision in force: 1 as created, one more for each published erratum.
+    key_revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
@@ -67,3 +69,23 @@ class SuiteAnswerKey(Base):
     )
     item_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     answer: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class SuiteKeyRevision(Base):
+    """An erratum: a new revision of a suite's answer key, with the items it corrects and why.
+
+    The corrected answers are stored here (``before``/``after`` per item, never served); the keys
+    table holds the revision in force. ``keys_sha256`` covers the whole key after the erratum."""
+
+    __tablename__ = "suite_key_revisions"
+
+    suite_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("suites.id", ondelete="CASCADE"), primary_key=True
+    )
+    revision: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    item_ids: Mapped[list[str]] = mapped_column(JSON)
+    changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    keys_sha256: Mapped[str] = mapped_column(String(64))
+    published_by: Mapped[str] = mapped_column(String(200))
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime)

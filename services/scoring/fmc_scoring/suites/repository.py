@@ -5,7 +5,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fmc_scoring.suites.models import Suite, SuiteAnswerKey, SuiteItem
+from fmc_scoring.suites.models import Suite, SuiteAnswerKey, SuiteItem, SuiteKeyRevision
 
 
 async def get(session: AsyncSession, suite_id: uuid.UUID) -> Suite | None:
@@ -40,3 +40,12 @@ async def items(
 async def answer_keys(session: AsyncSession, suite_id: uuid.UUID) -> dict[str, SuiteAnswerKey]:
     rows = await session.scalars(select(SuiteAnswerKey).where(SuiteAnswerKey.suite_id == suite_id))
     return {row.item_id: row for row in rows}
+
+
+async def key_revisions(session: AsyncSession, suite_id: uuid.UUID) -> list[SuiteKeyRevision]:
+    query = (
+        select(SuiteKeyRevision)
+        .where(SuiteKeyRevision.suite_id == suite_id)
+        .order_by(SuiteKeyRevision.revision)
+    )
+    return list(await session.scalars(query))

@@ -80,6 +80,7 @@ class SuiteOut(BaseModel):
     item_count: int
     content_hash: str = Field(description="sha256 over items and keys (canonical JSON)")
     items_sha256: str = Field(description="sha256 of the prompts document the gateway fetches")
+    key_revision: int = Field(description="The answer key's revision in force (1: as created)")
     created_at: datetime
 
 
@@ -103,3 +104,38 @@ class SuiteItemOut(BaseModel):
 class SuiteItemPage(BaseModel):
     items: list[SuiteItemOut]
     next_cursor: str | None
+
+
+class KeyCorrectionIn(Input):
+    """One item's corrected key, in the fields a suite item states its key with."""
+
+    item_id: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\s]+$")]
+    answer: Annotated[str, Field(max_length=2_000)] | float | None = None
+    answer_index: int | None = Field(default=None, ge=0, le=25)
+    answers: list[Short] | None = Field(default=None, max_length=50)
+    aliases: list[Short] | None = Field(default=None, max_length=50)
+    rel_tol: float | None = Field(default=None, ge=0.0, le=1.0)
+
+    def record(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
+class KeyErratumIn(Input):
+    """An erratum: the corrected items and why (published to every team, audited)."""
+
+    reason: Annotated[str, Field(min_length=1, max_length=2_000)]
+    items: list[KeyCorrectionIn] = Field(min_length=1, max_length=1_000)
+
+
+class KeyRevisionOut(BaseModel):
+    """A revision of a suite's answer key as every team sees it: which items, why, the key's hash
+    (never the answers)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    suite_id: uuid.UUID
+    revision: int
+    reason: str
+    item_ids: list[str]
+    keys_sha256: str
+    published_at: datetime

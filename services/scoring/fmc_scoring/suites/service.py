@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,11 +31,12 @@ from fmc_scoring.suites.loaders import (
     ColumnMapping,
     SuiteFormatError,
     SuiteMeta,
+    item_from_record,
     load_hf_directory,
     load_jsonl,
     load_lm_eval_task,
 )
-from fmc_scoring.suites.models import Suite, SuiteAnswerKey, SuiteItem
+from fmc_scoring.suites.models import Suite, SuiteAnswerKey, SuiteItem, SuiteKeyRevision
 from fmc_scoring.values import ItemKind
 
 
@@ -50,6 +53,11 @@ class SuiteVersionExists(Conflict):
 class SuiteInvalid(InvalidInput):
     code = "suite-invalid"
     title = "The suite is not valid"
+
+
+class ErratumInvalid(InvalidInput):
+    code = "erratum-invalid"
+    title = "The erratum names an item the suite does not have, twice, or does not change its key"
 
 
 class SuitePathRefused(InvalidInput):
@@ -200,3 +208,67 @@ async def load_content(session: AsyncSession, suite: Suite) -> SuiteContent:
         suite.demo,
         suite.source,
     )
+
+
+def keys_sha256(keys: dict[str, dict[str, Any]]) -> str:
+    """sha256 over the whole answer key (canonical JSON, by item id): what a revision pins."""
+    canonical = json.dumps(
+        [{"item_id": item_id, "key": keys[item_id]} for item_id in sorted(keys)],
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return sha256_hex(canonical.encode())
+
+
+async def publish_erratum(
+    ctx: ScoringCtx, suite_id: uuid.UUID, reason: str, corrections: Sequence[Mapping[str, Any]]
+) -> SuiteKeyRevision:
+    """A new revision of the suite's answer key: the corrected items' keys replace theirs, the old
+    ones are kept in the revision's record. Visible to every team (item ids, reason, hash; never the
+    answers); grades move to it only when a re-evaluation re-grades the stored responses."""
+    suite = await get_suite(ctx.session, suite_id)
+    items = {row.item_id: row for row in await repository.items(ctx.session, suite_id)}
+    keys = await repository.answer_keys(ctx.session, suite_id)
+    named = [str(c["item_id"]) for c in corrections]
+    if len(set(named)) != len(named):
+        raise ErratumInvalid("each item may be corrected once per erratum")
+    unknown = sorted(set(named) - set(items))
+    if unknown:
+        raise ErratumInvalid(f"suite {suite.key}@{suite.version} has no item {unknown[0]!r}", items=unknown)
+    changes = []
+    for index, correction in enumerate(corrections):
+        row = items[str(correction["item_id"])]
+        record = {**correction, "prompt": row.prompt, "choices": row.choices, "labels": row.labels}
+        try:
+            key = key_json(item_from_record(suite.kind, record, f"items[{index}]").key)
+        except SuiteFormatError as exc:
+            raise ErratumInvalid(str(exc)) from exc
+        before = keys[row.item_id].answer
+        if key == before:
+            raise ErratumInvalid(f"item {row.item_id!r}: the corrected key is the key in force")
+        changes.append({"item_id": row.item_id, "before": before, "after": key})
+        keys[row.item_id].answer = key
+    suite.key_revision += 1
+    await ctx.session.flush()
+    revision = SuiteKeyRevision(
+        suite_id=suite.id,
+        revision=suite.key_revision,
+        reason=reason,
+        item_ids=named,
+        changes=changes,
+        keys_sha256=keys_sha256({item_id: row.answer for item_id, row in keys.items()}),
+        published_by=ctx.actor.subject,
+        published_at=ctx.clock.now(),
+    )
+    ctx.session.add(revision)
+    await ctx.session.flush()
+    await audit.record(
+        ctx,
+        action="suite.key-revised",
+        entity_type="suite",
+        entity_id=suite.id,
+        reason=reason,
+        details={"revision": revision.revision, "item_ids": named, "keys_sha256": revision.keys_sha256},
+    )
+    return revision

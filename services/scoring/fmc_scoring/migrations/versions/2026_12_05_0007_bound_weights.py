@@ -2,7 +2,7 @@
 and donors retired from the reference library.
 
 Revision ID: scoring_0007
-Revises: scoring_0005
+Revises: scoring_0006
 Create Date: 2026-12-05
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from fmc_common.db import UtcDateTime
 
 revision: str = "scoring_0007"
-down_revision: str | None = "scoring_0005"
+down_revision: str | None = "scoring_0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
