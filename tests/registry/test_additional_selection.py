@@ -1,5 +1,6 @@
 """After a finalised stage (StageFinalized from scoring, over the real broker): team statuses follow
-the result, and a vacancy opens an additional selection with exactly the eligible teams."""
+the result, and a vacancy opens an additional selection with exactly the eligible teams. A stage
+reopened by scoring (StageReopened) and finalised again takes the corrected result."""
 
 from __future__ import annotations
 
@@ -9,8 +10,15 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
+from fmc_common.events.base import Event
 from fmc_common.events.envelope import envelope_for
-from fmc_common.events.scoring import Elimination, StageFinalized
+from fmc_common.events.scoring import (
+    Elimination,
+    PublishedTeamOutcome,
+    StageFinalized,
+    StageReopened,
+    StageResultsPublished,
+)
 from fmc_common.events.topics import Topic
 from fmc_registry.seed import OTHERS, SeedResult
 from registry.factories import find_event, stage_to
@@ -23,7 +31,7 @@ ADVANCING = ("LG AI Research", "SK Telecom", "Upstage")
 STAGE_2_GPUS = ("2026-01-01T00:00:00+09:00", "2026-07-01T00:00:00+09:00")
 
 
-async def publish(bootstrap: str, event: StageFinalized) -> None:
+async def publish(bootstrap: str, event: Event) -> None:
     envelope = envelope_for(
         event_type=event.event_type,
         source="/fmc/scoring",
@@ -257,3 +265,207 @@ class TestApplications:
             headers=registry.operator(),
         )
         assert refused.json()["code"] == "selection-not-an-applicant"
+
+
+def reopened(
+    seed: SeedResult, reason: str = "an objection on the originality check was upheld"
+) -> StageReopened:
+    return StageReopened(
+        reopening_id=uuid.uuid4(),
+        stage_id=seed.stage_ids[1],
+        programme_id=seed.programme_id,
+        version=1,
+        reason=reason,
+        reopened_by="operator-kim",
+        reopened_at=datetime.now(UTC),
+        objection_days=9,
+        teams=[PublishedTeamOutcome(team_id=seed.team_ids[lead], outcome="advanced") for lead in ADVANCING],
+    )
+
+
+def republished(seed: SeedResult, advancing: tuple[str, ...], version: int) -> StageResultsPublished:
+    return StageResultsPublished(
+        stage_id=seed.stage_ids[1],
+        programme_id=seed.programme_id,
+        published_at=datetime.now(UTC),
+        objection_days=9,
+        teams=[PublishedTeamOutcome(team_id=seed.team_ids[lead], outcome="advanced") for lead in advancing],
+        version=version,
+        corrects_version=version - 1,
+    )
+
+
+async def team_of(registry: Registry, seed: SeedResult, lead: str) -> dict[str, Any]:
+    response = await registry.client.get(f"/v1/teams/{seed.team_ids[lead]}", headers=registry.operator())
+    return dict(response.json())
+
+
+async def trail(registry: Registry, entity_id: uuid.UUID | str) -> list[dict[str, Any]]:
+    response = await registry.client.get(
+        "/v1/audit", params={"entity_id": str(entity_id), "limit": 200}, headers=registry.operator()
+    )
+    return list(response.json()["items"])
+
+
+async def assert_not_dead_lettered(registry: Registry, seed: SeedResult, event_type: str) -> None:
+    """Called once a later event of the same stage (same partition) was applied: the consumer had
+    already dead-lettered anything before it, waiting for the acknowledgement."""
+    try:
+        letter = await find_event(
+            registry.bootstrap,
+            Topic.REGISTRY_DLQ,
+            event_type,
+            {"stage_id": str(seed.stage_ids[1])},
+            timeout=3.0,
+        )
+    except AssertionError:
+        return
+    raise AssertionError(f"dead-lettered: {letter}")
+
+
+CORRECTED = ("LG AI Research", "SK Telecom", "Naver Cloud")  # Naver Cloud's originality verdict reversed
+CORRECTED_RESULT = {"NC AI": "benchmark-threshold", "Upstage": "originality"}
+
+
+class TestCorrectionAfterReopening:
+    async def test_a_reopening_takes_the_stage_out_of_final_and_leaves_the_teams_as_they_are(
+        self, registry: Registry
+    ) -> None:
+        seed = await first_stage_evaluated(registry)
+        await publish(registry.bootstrap, finalised(seed, ADVANCING, STAGE_1_RESULT))
+        await eventually_stage(registry, seed.stage_ids[1], "final")
+        reopening = reopened(seed)
+        await publish(registry.bootstrap, reopening)
+        await eventually_stage(registry, seed.stage_ids[1], "reopened")
+        assert (await team_of(registry, seed, "Upstage"))["status"] == "advanced"
+        assert (await team_of(registry, seed, "Naver Cloud"))["elimination_reason"] == "originality"
+        last = (await trail(registry, seed.stage_ids[1]))[-1]
+        assert last["actor_subject"] == "service:scoring"
+        assert (
+            last["reason"]
+            == "reopened by scoring for a correction: an objection on the originality check was upheld"
+        )
+        assert (last["details"]["from"], last["details"]["to"]) == ("final", "reopened")
+        assert last["details"]["reopening_id"] == str(reopening.reopening_id)
+        refused = await registry.client.post(
+            f"/v1/stages/{seed.stage_ids[2]}/status",
+            json={"to": "reopened", "reason": "by hand"},
+            headers=registry.operator(),
+        )
+        assert (refused.status_code, refused.json()["code"]) == (409, "stage-reopening-is-scorings")
+
+    async def test_the_next_finalisation_corrects_the_reversed_teams_and_a_redelivery_changes_nothing(
+        self, registry: Registry
+    ) -> None:
+        seed = await first_stage_evaluated(registry)
+        await publish(registry.bootstrap, finalised(seed, ADVANCING, STAGE_1_RESULT))
+        call = await eventually_call(registry, seed.programme_id)
+        await publish(registry.bootstrap, reopened(seed))
+        await eventually_stage(registry, seed.stage_ids[1], "reopened")
+        await publish(registry.bootstrap, republished(seed, CORRECTED, version=2))
+        corrected = finalised(seed, CORRECTED, CORRECTED_RESULT)
+        await publish(registry.bootstrap, corrected)
+        await eventually_stage(registry, seed.stage_ids[1], "final")
+
+        naver, upstage = (
+            await team_of(registry, seed, "Naver Cloud"),
+            await team_of(registry, seed, "Upstage"),
+        )
+        assert (naver["status"], naver["stage_number"], naver["elimination_reason"]) == ("advanced", 1, None)
+        assert (upstage["status"], upstage["stage_number"], upstage["elimination_reason"]) == (
+            "eliminated",
+            1,
+            "originality",
+        )
+        for lead, before, after in (
+            ("Naver Cloud", "eliminated", "advanced"),
+            ("Upstage", "advanced", "eliminated"),
+        ):
+            last = (await trail(registry, seed.team_ids[lead]))[-1]
+            assert (last["action"], last["reason"], last["actor_subject"]) == (
+                "team.status-corrected",
+                "stage 1 corrected result",
+                "service:scoring",
+            )
+            assert (last["details"]["from"], last["details"]["to"]) == (before, after)
+        # Unchanged teams get no entry; the open call keeps its one vacancy, and Upstage, now
+        # eliminated in the stage, may apply to it.
+        assert (await trail(registry, seed.team_ids["SK Telecom"]))[-1]["action"] == "team.status-changed"
+        assert (await team_of(registry, seed, "NC AI"))["elimination_reason"] == "benchmark-threshold"
+        still = (
+            await registry.client.get(f"/v1/selection-calls/{call['id']}", headers=registry.operator())
+        ).json()
+        assert (still["status"], still["vacancies"]) == ("open", 1)
+        assert str(seed.team_ids["Upstage"]) in {e["team_id"] for e in still["eligible"]}
+        assert "selection.vacancies-changed" not in {e["action"] for e in await trail(registry, call["id"])}
+
+        # The same final result again (a new envelope, past the inbox), then the same envelope twice:
+        # nothing changes and nothing is dead-lettered.
+        entries = {
+            lead: len(await trail(registry, seed.team_ids[lead])) for lead in ("Naver Cloud", "Upstage")
+        }
+        stage_entries = len(await trail(registry, seed.stage_ids[1]))
+        await publish(registry.bootstrap, corrected)
+        await publish(registry.bootstrap, finalised(seed, CORRECTED, CORRECTED_RESULT))
+        await publish(registry.bootstrap, republished(seed, CORRECTED, version=2))
+        await publish(registry.bootstrap, reopened(seed, "a later reopening, to know the others were read"))
+        await eventually_stage(registry, seed.stage_ids[1], "reopened")
+        assert {lead: len(await trail(registry, seed.team_ids[lead])) for lead in entries} == entries
+        assert len(await trail(registry, seed.stage_ids[1])) == stage_entries + 1
+        await assert_not_dead_lettered(registry, seed, StageFinalized.event_type)
+        await assert_not_dead_lettered(registry, seed, StageResultsPublished.event_type)
+
+    async def test_a_different_result_for_a_stage_not_reopened_is_refused_and_changes_nothing(
+        self, registry: Registry
+    ) -> None:
+        seed = await first_stage_evaluated(registry)
+        await publish(registry.bootstrap, finalised(seed, ADVANCING, STAGE_1_RESULT))
+        await eventually_stage(registry, seed.stage_ids[1], "final")
+        await publish(registry.bootstrap, finalised(seed, CORRECTED, CORRECTED_RESULT))
+        letter = await find_event(
+            registry.bootstrap,
+            Topic.REGISTRY_DLQ,
+            StageFinalized.event_type,
+            {"stage_id": str(seed.stage_ids[1])},
+        )
+        assert letter["data"]["advancing_team_ids"] == [str(seed.team_ids[lead]) for lead in CORRECTED]
+        assert (await team_of(registry, seed, "Upstage"))["status"] == "advanced"
+
+    async def test_a_correction_that_leaves_a_vacancy_opens_a_call_when_there_was_none(
+        self, registry: Registry
+    ) -> None:
+        seed = await first_stage_evaluated(registry)
+        await publish(registry.bootstrap, finalised(seed, (*ADVANCING, "NC AI"), {"Naver Cloud": "rank"}))
+        await eventually_stage(registry, seed.stage_ids[1], "final")
+        await publish(registry.bootstrap, reopened(seed))
+        await eventually_stage(registry, seed.stage_ids[1], "reopened")
+        await publish(
+            registry.bootstrap,
+            finalised(seed, ADVANCING, {"NC AI": "benchmark-threshold", "Naver Cloud": "rank"}),
+        )
+        call = await eventually_call(registry, seed.programme_id)
+        assert (call["status"], call["vacancies"]) == ("open", 1)
+        assert str(seed.team_ids["NC AI"]) in {e["team_id"] for e in call["eligible"]}
+        nc_ai = await team_of(registry, seed, "NC AI")
+        assert (nc_ai["status"], nc_ai["elimination_reason"]) == ("eliminated", "benchmark-threshold")
+
+    async def test_a_correction_that_fills_the_vacancy_keeps_the_open_call_with_a_note(
+        self, registry: Registry
+    ) -> None:
+        seed = await first_stage_evaluated(registry)
+        await publish(registry.bootstrap, finalised(seed, ADVANCING, STAGE_1_RESULT))
+        call = await eventually_call(registry, seed.programme_id)
+        await publish(registry.bootstrap, reopened(seed))
+        await eventually_stage(registry, seed.stage_ids[1], "reopened")
+        await publish(registry.bootstrap, finalised(seed, (*ADVANCING, "Naver Cloud"), {"NC AI": "rank"}))
+        await eventually_stage(registry, seed.stage_ids[1], "final")
+        assert (await team_of(registry, seed, "Naver Cloud"))["status"] == "advanced"
+        assert (await team_of(registry, seed, "NC AI"))["elimination_reason"] == "rank"
+        kept = (
+            await registry.client.get(f"/v1/selection-calls/{call['id']}", headers=registry.operator())
+        ).json()
+        assert (kept["status"], kept["vacancies"]) == ("open", 1)
+        [note] = [
+            e for e in await trail(registry, call["id"]) if e["action"] == "selection.vacancies-changed"
+        ]
+        assert (note["details"]["call_vacancies"], note["details"]["corrected_vacancies"]) == (1, 0)

@@ -12,6 +12,7 @@ from fmc_common.clock import SEOUL
 from fmc_grievance.windows.deadline import window_for
 from fmc_registry.lifecycle import (
     STAGE_LIFECYCLE,
+    TEAM_CORRECTIONS,
     TEAM_LIFECYCLE,
     EliminationReason,
     IllegalTransition,
@@ -95,22 +96,55 @@ class TestTeamLifecycle:
 
 
 class TestStageLifecycle:
-    def test_a_stage_moves_strictly_forward_one_step_at_a_time(self) -> None:
+    def test_a_stage_moves_strictly_forward_one_step_at_a_time_until_final(self) -> None:
         order = [S.DRAFT, S.OPEN, S.EVALUATING, S.RESULTS_PUBLISHED, S.FINAL]
-        for current in order:
+        for current in order[:-1]:
             for target in order:
                 allowed = order.index(target) == order.index(current) + 1
                 assert STAGE_LIFECYCLE.can(current, target) is allowed
 
+    def test_a_final_stage_can_only_be_reopened_and_a_reopened_one_only_finalised_again(self) -> None:
+        assert STAGE_LIFECYCLE.allowed[S.FINAL] == {S.REOPENED}
+        assert STAGE_LIFECYCLE.allowed[S.REOPENED] == {S.FINAL}
+        assert STAGE_LIFECYCLE.terminal() == frozenset()
+
     @given(st.lists(st.sampled_from(list(StageStatus)), max_size=20))
-    def test_any_accepted_walk_is_a_prefix_of_the_schedule(self, targets: list[StageStatus]) -> None:
+    def test_any_accepted_walk_follows_the_schedule_then_alternates_final_and_reopened(
+        self, targets: list[StageStatus]
+    ) -> None:
         order = [S.DRAFT, S.OPEN, S.EVALUATING, S.RESULTS_PUBLISHED, S.FINAL]
         status, history = STAGE_LIFECYCLE.initial, [STAGE_LIFECYCLE.initial]
         for target in targets:
             if STAGE_LIFECYCLE.can(status, target):
                 status = STAGE_LIFECYCLE.check(status, target)
                 history.append(status)
-        assert history == order[: len(history)]
+        assert history[: len(order)] == order[: len(history)]
+        after = history[len(order) :]
+        assert after == [S.REOPENED if i % 2 == 0 else S.FINAL for i in range(len(after))]
+
+
+class TestTeamCorrections:
+    @pytest.mark.parametrize(
+        ("current", "target"),
+        [(T.ADVANCED, T.ELIMINATED), (T.ELIMINATED, T.ADVANCED), (T.ELIMINATED, T.ELIMINATED)],
+    )
+    def test_a_corrected_result_may_reverse_an_outcome_or_change_the_reason(
+        self, current: TeamStatus, target: TeamStatus
+    ) -> None:
+        assert TEAM_CORRECTIONS.check(current, target) == target
+
+    @pytest.mark.parametrize(
+        ("current", "target"),
+        [
+            (T.IN_STAGE, T.ELIMINATED),
+            (T.SELECTED, T.ADVANCED),
+            (T.WITHDRAWN, T.ADVANCED),
+            (T.ADVANCED, T.IN_STAGE),
+        ],
+    )
+    def test_teams_that_moved_on_are_not_corrected(self, current: TeamStatus, target: TeamStatus) -> None:
+        with pytest.raises(IllegalTransition):
+            TEAM_CORRECTIONS.check(current, target)
 
 
 class TestPublicStatus:

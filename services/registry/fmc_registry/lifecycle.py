@@ -37,6 +37,9 @@ class StageStatus(StrEnum):
     EVALUATING = "evaluating"
     RESULTS_PUBLISHED = "results-published"
     FINAL = "final"
+    # Scoring reopened the final stage for a correction (StageReopened): final again on its next
+    # StageFinalized, which may correct team statuses (TEAM_CORRECTIONS).
+    REOPENED = "reopened"
 
 
 class IllegalTransition(Conflict):
@@ -99,7 +102,20 @@ STAGE_LIFECYCLE: Lifecycle[StageStatus] = Lifecycle(
         _S.OPEN: frozenset({_S.EVALUATING}),
         _S.EVALUATING: frozenset({_S.RESULTS_PUBLISHED}),
         _S.RESULTS_PUBLISHED: frozenset({_S.FINAL}),
-        _S.FINAL: frozenset(),
+        _S.FINAL: frozenset({_S.REOPENED}),
+        _S.REOPENED: frozenset({_S.FINAL}),
+    },
+)
+
+# The corrections a stage's later finalisation (after a reopening) may make to the teams it decided,
+# and nowhere else: advanced <-> eliminated, or another elimination reason. Teams that have moved on
+# since (entered the next stage, selected again, withdrawn) are not in this table.
+TEAM_CORRECTIONS: Lifecycle[TeamStatus] = Lifecycle(
+    name="team (stage correction)",
+    initial=_T.ADVANCED,
+    allowed={
+        _T.ADVANCED: frozenset({_T.ELIMINATED}),
+        _T.ELIMINATED: frozenset({_T.ADVANCED, _T.ELIMINATED}),
     },
 )
 

@@ -363,6 +363,65 @@ class TestPendingFinalisation:
             "result.finalized",
         ]
 
+    async def test_a_pending_version_that_reverses_a_team_waits_for_the_new_round_of_windows(
+        self, scoring: Scoring
+    ) -> None:
+        world = await published_stage(scoring)
+        naver = world.teams["Naver Cloud"]
+        # The accepted objection's correction: Naver Cloud's weights are original after all.
+        await add_originality(scoring, world, naver, "original")
+        async with scoring.ctx() as ctx:
+            awaiting = await propose_result(
+                ctx,
+                world.stage_id,
+                LatestCheckVerdicts(),
+                200,
+                cause=Cause.RE_EVALUATION,
+                cause_id=uuid.uuid4(),
+                reason="an accepted objection on Naver Cloud's originality check",
+            )
+        first_closing = datetime.now(UTC)
+        await close_windows(scoring, world, closed_at=first_closing)
+        async with scoring.runtime.sessions() as session:
+            state = await session.get(StageFinality, world.stage_id)
+            assert state is not None
+            assert state.pending_since is not None
+
+        approved = await body(
+            await scoring.client.post(
+                f"/v1/stages/{world.stage_id}/results/{awaiting.version}/approval", headers=scoring.operator()
+            )
+        )
+        assert approved["stage_final"] is False
+        assert by_name(approved)["Naver Cloud"]["reason"] != "originality"
+        result = await public(scoring, world)
+        assert (result["final"], result["version"]) == (False, 2)
+        async with scoring.runtime.sessions() as session:
+            state = await session.get(StageFinality, world.stage_id)
+            assert state is not None
+            assert (state.pending_since, state.final) == (None, False)
+        audit = await body(
+            await scoring.client.get(
+                "/v1/audit", params={"entity_id": str(awaiting.id)}, headers=scoring.operator()
+            )
+        )
+        waits = [e for e in audit["items"] if e["action"] == "result.finalization-awaits-new-windows"]
+        assert len(waits) == 1
+        assert str(naver) in waits[0]["details"]["reversed_team_ids"]
+        assert "result.finalized" not in {e["action"] for e in audit["items"]}
+
+        # Grievance's new round for the reversed teams closes: the stage is final, with version 2.
+        await close_windows(scoring, world, closed_at=datetime.now(UTC))
+        result = await public(scoring, world)
+        assert (result["final"], result["version"], result["correction"]) == (True, 2, "re-evaluation")
+        async with scoring.runtime.sessions() as session:
+            finalizations = list(
+                await session.scalars(
+                    select(StageFinalization).where(StageFinalization.stage_id == world.stage_id)
+                )
+            )
+        assert [f.version for f in finalizations] == [2]
+
 
 class TestConcurrentApprovals:
     async def test_two_approvals_at_once_give_one_winner_and_a_clear_conflict(self, scoring: Scoring) -> None:

@@ -73,7 +73,7 @@ class StageOpened(Event):
 
 
 class StageStatusChanged(Event):
-    """A stage moved: draft, open-for-submissions, evaluating, results-published, final."""
+    """A stage moved: draft, open-for-submissions, evaluating, results-published, final, reopened."""
 
     event_type = "fmc.registry.stage-status-changed.v1"
     topic = Topic.REGISTRY

@@ -23,3 +23,8 @@ class StageNotFound(NotFound):
 class StageNumberTaken(Conflict):
     code = "stage-number-taken"
     title = "The programme already has a stage with this number"
+
+
+class ReopeningIsScorings(Conflict):
+    code = "stage-reopening-is-scorings"
+    title = "A final stage is reopened through scoring, not by a status change"

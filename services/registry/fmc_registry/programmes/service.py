@@ -7,7 +7,9 @@ this package, in ``fmc_registry.stages``: teams and submissions depend on progra
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
@@ -111,9 +113,13 @@ async def add_stage(
 
 
 async def transition_stage(
-    ctx: RegistryCtx, stage: Stage, target: StageStatus, reason: str | None = None
+    ctx: RegistryCtx,
+    stage: Stage,
+    target: StageStatus,
+    reason: str | None = None,
+    details: Mapping[str, Any] | None = None,
 ) -> Stage:
-    """One legal step of the stage lifecycle, audited and announced."""
+    """One legal step of the stage lifecycle, audited (with ``details`` added) and announced."""
     current = stage.status
     STAGE_LIFECYCLE.check(current, target)
     now = ctx.clock.now()
@@ -126,7 +132,7 @@ async def transition_stage(
         entity_type="stage",
         entity_id=stage.id,
         reason=reason,
-        details={"from": current, "to": target},
+        details={"from": current, "to": target, **(details or {})},
     )
     await ctx.outbox.add(
         ctx.session,

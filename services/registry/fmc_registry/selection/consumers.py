@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fmc_common.events.envelope import Envelope
-from fmc_common.events.scoring import StageFinalized, StageResultsPublished
+from fmc_common.events.scoring import StageFinalized, StageReopened, StageResultsPublished
 from fmc_common.events.topics import Topic
 from fmc_common.messaging.consumer import Handler
 from fmc_common.runtime import ConsumerSpec, ServiceRuntime
@@ -28,8 +28,12 @@ def consumer_spec(runtime: ServiceRuntime) -> ConsumerSpec:
     ) -> None:
         await service.on_results_published(ctx(session), event)
 
+    async def on_stage_reopened(session: AsyncSession, envelope: Envelope, event: StageReopened) -> None:
+        await service.on_stage_reopened(ctx(session), event)
+
     handlers: dict[type, Handler] = {
         StageFinalized: on_stage_finalized,
         StageResultsPublished: on_results_published,
+        StageReopened: on_stage_reopened,
     }
     return ConsumerSpec(name="registry.stage-results", topics=[Topic.SCORING], handlers=handlers)

@@ -15,6 +15,14 @@ async def call(session: AsyncSession, call_id: uuid.UUID, *, lock: bool = False)
     return await session.scalar(query.with_for_update() if lock else query)
 
 
+async def call_of_stage(
+    session: AsyncSession, stage_id: uuid.UUID, *, lock: bool = False
+) -> SelectionCall | None:
+    """The stage's call for vacancies, if one opened (at most one per stage)."""
+    query = select(SelectionCall).where(SelectionCall.stage_id == stage_id)
+    return await session.scalar(query.with_for_update() if lock else query)
+
+
 async def calls_of(session: AsyncSession, programme_id: uuid.UUID) -> list[SelectionCall]:
     query = select(SelectionCall).where(SelectionCall.programme_id == programme_id)
     return list(await session.scalars(query.order_by(SelectionCall.opened_at)))

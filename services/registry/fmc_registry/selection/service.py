@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from fmc_common.errors import Conflict, NotFound
 from fmc_common.events.registry import AdditionalSelectionOpened, AdditionalTeamSelected
-from fmc_common.events.scoring import StageFinalized, StageResultsPublished
+from fmc_common.events.scoring import StageFinalized, StageReopened, StageResultsPublished
 from fmc_registry.audit import service as audit
 from fmc_registry.deps import RegistryCtx
 from fmc_registry.lifecycle import EliminationReason, StageStatus, TeamStatus
@@ -55,23 +55,70 @@ class StageMismatch(Conflict):
     title = "The finalised stage does not belong to the programme named"
 
 
+class StageAlreadyFinal(Conflict):
+    code = "stage-already-final"
+    title = "A different final result for a stage that is final and not reopened"
+
+
 async def on_results_published(ctx: RegistryCtx, event: StageResultsPublished) -> None:
     """Scoring published a stage's result: the stage leaves ``evaluating`` (statuses wait for the final)."""
     stage = await programmes.get_stage(ctx, event.stage_id, lock=True)
     if stage.programme_id != event.programme_id:
         raise StageMismatch(f"stage {stage.id} is not in programme {event.programme_id}")
-    if stage.status in (StageStatus.RESULTS_PUBLISHED, StageStatus.FINAL):
-        return  # a re-publication after an accepted objection: the stage already left evaluating
+    if stage.status in (StageStatus.RESULTS_PUBLISHED, StageStatus.FINAL, StageStatus.REOPENED):
+        # A later version (a re-evaluation, or a correction after a reopening: ``corrects_version``)
+        # changes no status here: the stage already left evaluating, and team statuses wait for the
+        # next StageFinalized.
+        return
     await programmes.transition_stage(
         ctx, stage, StageStatus.RESULTS_PUBLISHED, "results published by scoring"
     )
 
 
-async def on_stage_finalized(ctx: RegistryCtx, event: StageFinalized) -> SelectionCall | None:
-    """Apply a final stage result: statuses, stage final, and a call if fewer advanced than planned."""
+async def on_stage_reopened(ctx: RegistryCtx, event: StageReopened) -> None:
+    """Scoring reopened a final stage for a correction: the stage is ``reopened`` until finalised again.
+
+    Team statuses keep the outcome in force until that finalisation.
+    """
     stage = await programmes.get_stage(ctx, event.stage_id, lock=True)
     if stage.programme_id != event.programme_id:
         raise StageMismatch(f"stage {stage.id} is not in programme {event.programme_id}")
+    if stage.status == StageStatus.REOPENED:
+        return  # the same reopening sent again (a new envelope): already applied
+    await programmes.transition_stage(
+        ctx,
+        stage,
+        StageStatus.REOPENED,
+        f"reopened by scoring for a correction: {event.reason}",
+        details={
+            "reopening_id": str(event.reopening_id),
+            "reopened_by": event.reopened_by,
+            "version_in_force": event.version,
+        },
+    )
+
+
+async def on_stage_finalized(ctx: RegistryCtx, event: StageFinalized) -> SelectionCall | None:
+    """Apply a final stage result: statuses, stage final, and a call if fewer advanced than planned.
+
+    After a reopening the result may correct the first one (``_apply_correction``); for a stage
+    already final, the same result again changes nothing and a different one is refused.
+    """
+    stage = await programmes.get_stage(ctx, event.stage_id, lock=True)
+    if stage.programme_id != event.programme_id:
+        raise StageMismatch(f"stage {stage.id} is not in programme {event.programme_id}")
+    outcome = _outcome(event)
+    if stage.status == StageStatus.FINAL:
+        differing = [t for t in await _differing(ctx, stage, outcome) if not _moved_on(t, stage)]
+        if differing:
+            raise StageAlreadyFinal(
+                f"stage {stage.number} is final and was not reopened; the result received differs for "
+                f"{len(differing)} team(s)",
+                team_ids=[str(t.id) for t in differing],
+            )
+        return None  # the same final result again: nothing to change
+    if stage.status == StageStatus.REOPENED:
+        return await _apply_correction(ctx, stage, event, outcome)
     if stage.status == StageStatus.EVALUATING:
         await programmes.transition_stage(
             ctx, stage, StageStatus.RESULTS_PUBLISHED, "results published by scoring"
@@ -91,6 +138,134 @@ async def on_stage_finalized(ctx: RegistryCtx, event: StageFinalized) -> Selecti
     if vacancies <= 0 or next_stage is None:
         return None
     return await _open_call(ctx, stage, vacancies)
+
+
+Outcome = tuple[TeamStatus, EliminationReason | None]
+
+
+def _outcome(event: StageFinalized) -> dict[uuid.UUID, Outcome]:
+    """Each team's outcome in the event (an unknown reason code is refused: ValueError)."""
+    outcome: dict[uuid.UUID, Outcome] = {t: (TeamStatus.ADVANCED, None) for t in event.advancing_team_ids}
+    for elimination in event.eliminated:
+        outcome[elimination.team_id] = (TeamStatus.ELIMINATED, EliminationReason(elimination.reason_code))
+    return outcome
+
+
+async def _differing(ctx: RegistryCtx, stage: Stage, outcome: dict[uuid.UUID, Outcome]) -> list[Team]:
+    """The teams whose status in the registry is not the outcome given (for this stage)."""
+    differing = []
+    for team_id, (status, code) in outcome.items():
+        team = await teams.get_team(ctx, team_id)
+        if (team.status, team.elimination_reason, team.stage_number) != (status, code, stage.number):
+            differing.append(team)
+    return differing
+
+
+def _moved_on(team: Team, stage: Stage) -> bool:
+    """Whether the team is no longer where the stage left it (in, advanced from or eliminated in it)."""
+    here = (TeamStatus.IN_STAGE, TeamStatus.ADVANCED, TeamStatus.ELIMINATED)
+    return team.stage_number != stage.number or team.status not in here
+
+
+async def _apply_correction(
+    ctx: RegistryCtx, stage: Stage, event: StageFinalized, outcome: dict[uuid.UUID, Outcome]
+) -> SelectionCall | None:
+    """A reopened stage is final again: correct the teams it decided, then the vacancies.
+
+    A team still as the stage left it (advanced from or eliminated in it) takes the corrected outcome
+    (``TEAM_CORRECTIONS``, audited ``team.status-corrected``). A team that has moved on since (entered
+    the next stage, selected again, withdrew) is left as it is and listed in a
+    ``stage.correction-not-applied`` audit entry for the operators.
+    """
+    await programmes.transition_stage(
+        ctx, stage, StageStatus.FINAL, "stage finalised again by scoring after a reopening"
+    )
+    why = f"stage {stage.number} corrected result"
+    moved_on: list[dict[str, str | int | None]] = []
+    newly_eliminated: list[uuid.UUID] = []
+    for team in await _differing(ctx, stage, outcome):
+        status, code = outcome[team.id]
+        if team.status == TeamStatus.IN_STAGE and team.stage_number == stage.number:
+            await teams.change_status(ctx, team, status, reason_code=code, reason=why)
+        elif (
+            team.status in (TeamStatus.ADVANCED, TeamStatus.ELIMINATED) and team.stage_number == stage.number
+        ):
+            await teams.correct_outcome(ctx, team, status, reason_code=code, reason=why)
+        else:
+            moved_on.append(
+                {
+                    "team_id": str(team.id),
+                    "status": team.status,
+                    "stage_number": team.stage_number,
+                    "corrected_to": status,
+                    "reason_code": code,
+                }
+            )
+            continue
+        if status == TeamStatus.ELIMINATED:
+            newly_eliminated.append(team.id)
+    if moved_on:
+        await audit.record(
+            ctx,
+            action="stage.correction-not-applied",
+            entity_type="stage",
+            entity_id=stage.id,
+            reason=f"{why}: these teams have moved on since the stage was first final; an operator decides",
+            details={"teams": moved_on},
+        )
+    return await _vacancies_after_correction(ctx, stage, len(event.advancing_team_ids), newly_eliminated)
+
+
+async def _vacancies_after_correction(
+    ctx: RegistryCtx, stage: Stage, advancing: int, newly_eliminated: list[uuid.UUID]
+) -> SelectionCall | None:
+    """No call for the stage yet and a vacancy now: open one. A call already opened (one per stage) is
+    kept as it is, with a ``selection.vacancies-changed`` note if the corrected count differs; if it
+    is open, the teams the correction eliminated may apply to it."""
+    vacancies = stage.planned_advancing - advancing
+    next_stage = await programmes_repository.stage_by_number(
+        ctx.session, stage.programme_id, stage.number + 1
+    )
+    if next_stage is None:
+        return None
+    call = await repository.call_of_stage(ctx.session, stage.id, lock=True)
+    if call is None:
+        return await _open_call(ctx, stage, vacancies) if vacancies > 0 else None
+    if call.status == CallStatus.OPEN:
+        known = {e.team_id for e in await repository.eligibility(ctx.session, call.id)}
+        added = sorted(t for t in newly_eliminated if t not in known)
+        ctx.session.add_all(
+            SelectionEligibility(call_id=call.id, team_id=t, basis=EligibilityBasis.ELIMINATED_IN_STAGE)
+            for t in added
+        )
+        await ctx.session.flush()
+        if added:
+            await audit.record(
+                ctx,
+                action="selection.eligibility-added",
+                entity_type="selection-call",
+                entity_id=call.id,
+                reason=f"eliminated by the stage {stage.number} corrected result",
+                details={"team_ids": [str(t) for t in added]},
+            )
+    if max(vacancies, 0) != call.vacancies:
+        await audit.record(
+            ctx,
+            action="selection.vacancies-changed",
+            entity_type="selection-call",
+            entity_id=call.id,
+            reason=(
+                f"the stage {stage.number} corrected result leaves {max(vacancies, 0)} vacancy(ies); "
+                f"the call ({call.status}) keeps its {call.vacancies}: an operator decides"
+            ),
+            details={
+                "stage_id": str(stage.id),
+                "call_vacancies": call.vacancies,
+                "corrected_vacancies": max(vacancies, 0),
+                "call_status": call.status,
+            },
+        )
+    return None
 
 
 async def _open_call(ctx: RegistryCtx, stage: Stage, vacancies: int) -> SelectionCall:

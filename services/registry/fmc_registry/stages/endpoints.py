@@ -27,6 +27,7 @@ async def change_stage_status(stage_id: uuid.UUID, body: StageTransition, ctx: O
 
     Opening brings in the selected teams and those advanced from the previous stage; moving to
     `evaluating` is the same as starting the evaluation (submissions freeze, `EvaluationStarted`).
-    An illegal step is refused with `illegal-status-transition`.
+    An illegal step is refused with `illegal-status-transition`; `reopened` (from `final`) follows
+    scoring's reopening only, and is refused here with `stage-reopening-is-scorings`.
     """
     return StageOut.of(await service.change_status(ctx, stage_id, body.to, body.reason))

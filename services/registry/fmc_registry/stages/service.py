@@ -13,6 +13,7 @@ from fmc_common.events.registry import StageOpened
 from fmc_registry.deps import RegistryCtx
 from fmc_registry.lifecycle import StageStatus
 from fmc_registry.programmes import service as programmes
+from fmc_registry.programmes.errors import ReopeningIsScorings
 from fmc_registry.programmes.models import Stage
 from fmc_registry.submissions import service as submissions
 from fmc_registry.teams import service as teams
@@ -24,6 +25,12 @@ async def change_status(
     """Move the stage one step; opening and evaluating carry their effects on teams and submissions."""
     # Locked: a status change and a late submission of the same stage are serialised (PostgreSQL).
     stage = await programmes.get_stage(ctx, stage_id, lock=True)
+    if target == StageStatus.REOPENED:
+        # The reopening carries a reason and fresh objection windows: scoring's, announced to all.
+        raise ReopeningIsScorings(
+            "a final stage is reopened by an operator through scoring "
+            "(POST /v1/stages/{id}/results/reopen on scoring); the registry follows its StageReopened"
+        )
     if target == StageStatus.OPEN:
         await open_stage(ctx, stage, reason)
     elif target == StageStatus.EVALUATING:

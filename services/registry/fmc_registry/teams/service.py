@@ -15,7 +15,7 @@ from fmc_common.events.registry import TeamRegistered, TeamStatusChanged
 from fmc_common.pagination import after_id, next_cursor
 from fmc_registry.audit import service as audit
 from fmc_registry.deps import RegistryCtx
-from fmc_registry.lifecycle import TEAM_LIFECYCLE, EliminationReason, TeamStatus
+from fmc_registry.lifecycle import TEAM_CORRECTIONS, TEAM_LIFECYCLE, EliminationReason, TeamStatus
 from fmc_registry.organisations import service as organisations
 from fmc_registry.organisations.models import OrganisationKind, ProgrammeRole
 from fmc_registry.programmes import repository as programmes
@@ -181,6 +181,38 @@ async def change_status(
         raise InvalidInput("entering a stage needs the stage number")
     if target == TeamStatus.ELIMINATED and reason_code is None:
         raise InvalidInput("an elimination needs a reason code", allowed=[r.value for r in EliminationReason])
+    return await _apply(ctx, team, target, stage_number, reason_code, reason, "team.status-changed")
+
+
+async def correct_outcome(
+    ctx: RegistryCtx,
+    team: Team,
+    target: TeamStatus,
+    *,
+    reason_code: EliminationReason | None = None,
+    reason: str,
+) -> Team:
+    """A stage finalised again after a reopening corrects the outcome it gave this team.
+
+    Only ``TEAM_CORRECTIONS`` (advanced <-> eliminated, or another elimination reason), audited as
+    ``team.status-corrected``; only the stage-result consumer calls it.
+    """
+    TEAM_CORRECTIONS.check(team.status, target)
+    if target == TeamStatus.ELIMINATED and reason_code is None:
+        raise InvalidInput("an elimination needs a reason code", allowed=[r.value for r in EliminationReason])
+    return await _apply(ctx, team, target, None, reason_code, reason, "team.status-corrected")
+
+
+async def _apply(
+    ctx: RegistryCtx,
+    team: Team,
+    target: TeamStatus,
+    stage_number: int | None,
+    reason_code: EliminationReason | None,
+    reason: str | None,
+    action: str,
+) -> Team:
+    current = team.status
     now = ctx.clock.now()
     team.status = target
     team.status_changed_at = now
@@ -190,7 +222,7 @@ async def change_status(
     await ctx.session.flush()
     await audit.record(
         ctx,
-        action="team.status-changed",
+        action=action,
         entity_type="team",
         entity_id=team.id,
         reason=reason,
