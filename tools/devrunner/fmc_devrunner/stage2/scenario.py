@@ -67,6 +67,7 @@ class Stage2Replay(Replay):
         self.corrections: list[dict[str, Any]] = []
         self.wrong_donor_id = ""
         self.v1_outcomes: dict[str, TeamState] = {}
+        self.arena_by_version: dict[int, dict[str, Any]] = {}
 
     def operator(self) -> dict[str, str]:
         # The stage-2 committee's operator: its idempotency keys never meet stage 1's.
@@ -223,6 +224,7 @@ class Stage2Replay(Replay):
             version_1_votes=v1["inputs"]["evidence"]["arena"]["votes"],
             version_1_votes_sha256=v1["inputs"]["evidence"]["arena"]["votes_sha256"],
         )
+        self.arena_by_version[1] = self.arena_evidence(v1)
 
     # -- 10b. the originality correction -----------------------------------------------------------
 
@@ -311,6 +313,7 @@ class Stage2Replay(Replay):
         self.say(f"  decided: {decided['status']}; scoring re-evaluates (originality)")
         v2 = await self.approved_version(2)
         self.apply_version(v2)
+        self.arena_by_version[2] = self.arena_evidence(v2)
         announced = await self.public_announcement(version=2)
         public = (
             await self.client.get(self.url("scoring", f"/v1/public/stages/{self.stage_id}/results"))
@@ -378,6 +381,13 @@ class Stage2Replay(Replay):
             )
         if not all(t["supersedes_first"] and t["after"][2] == 2 for t in told.values()):
             raise ReplayFailed(f"the reversed teams were not notified again with fresh windows: {told}")
+
+    def arena_evidence(self, version: dict[str, Any]) -> dict[str, Any]:
+        """The votes a version counted (count, hash of their ids) and each team's user figure."""
+        by_id = {str(t.team_id): t.lead for t in self.teams.values()}
+        arena = version["inputs"]["evidence"]["arena"]
+        users = {by_id[row["team_id"]]: row["user"] for row in version["teams"]}
+        return {"votes": arena["votes"], "votes_sha256": arena["votes_sha256"], "user": users}
 
     def apply_version(self, version: dict[str, Any]) -> None:
         """Each team's outcome, reason and figures as the version decides them (operators' view)."""
@@ -466,6 +476,11 @@ class Stage2Replay(Replay):
         before = await self.version(2)
         v3 = await self.approved_version(3)
         self.apply_version(v3)
+        self.arena_by_version[3] = self.arena_evidence(v3)
+        late = self._correction("hook_vote_after_cutoff")
+        late["arena_by_version"] = {str(k): v for k, v in sorted(self.arena_by_version.items())}
+        if len({json.dumps(v, sort_keys=True) for v in self.arena_by_version.values()}) != 1:
+            raise ReplayFailed(f"the counted votes moved between versions: {self.arena_by_version}")
         by_id = {str(t.team_id): t.lead for t in self.teams.values()}
 
         def revisions(version: dict[str, Any]) -> dict[str, dict[str, int]]:
@@ -473,6 +488,21 @@ class Stage2Replay(Replay):
             found: dict[str, dict[str, int]] = {}
             for grade in version["inputs"]["evidence"]["grades"]:
                 found.setdefault(by_id[grade["team_id"]], {})[grade["suite"]] = grade["key_revision"]
+            return found
+
+        def detail_revisions(version: dict[str, Any]) -> dict[str, int | None]:
+            """Each team's erratum suite as its row's detail shows it (``detail.inputs.suites``)."""
+            found: dict[str, int | None] = {}
+            for row in version["teams"]:
+                suites = row["detail"]["inputs"]["suites"]
+                found[by_id[row["team_id"]]] = next(
+                    (
+                        s.get("key_revision")
+                        for k, s in suites.items()
+                        if k.split("@")[0] == world.ERRATUM_SUITE
+                    ),
+                    None,
+                )
             return found
 
         regraded = {"version_2": revisions(before), "version_3": revisions(v3)}
@@ -498,14 +528,11 @@ class Stage2Replay(Replay):
                 "outcomes": outcomes,
             },
             key_revision_by_team=regraded,
-            arena_votes_by_version={
-                "2": before["inputs"]["evidence"]["arena"]["votes"],
-                "3": v3["inputs"]["evidence"]["arena"]["votes"],
-            },
-            user_figures={
-                "2": {r["team_id"]: r["user"] for r in before["teams"]},
-                "3": {r["team_id"]: r["user"] for r in v3["teams"]},
-            },
+            detail_key_revision=detail_revisions(v3),
+            changes=sorted(
+                f"{c['part']} {by_id.get(str(c['team_id']), c['team_id'])}" for c in v3["inputs"]["changes"]
+            ),
+            based_on_version=v3["inputs"].get("based_on_version"),
         )
         erratum_suite = [
             [rev for suite, rev in by_suite.items() if suite.split("@")[0] == world.ERRATUM_SUITE]
