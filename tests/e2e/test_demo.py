@@ -409,3 +409,9 @@ class TestStageTwoContinuation:
         final = corrections["hook_final_stage_refuses_new_version"]
         assert (final["public_final"], final["public_version"], final["registry_stage"]) == (True, 3, "final")
         assert (final["propose_status"], final["propose_code"]) == (409, "stage-final")
+        # What a partner saw of stage 2, in order: version 1, version 2 correcting it, version 3 final.
+        assert final["public_topic"] == [
+            ["stage-result-announced", 1, None, None],
+            ["stage-result-announced", 2, 1, "re-evaluation"],
+            ["stage-final-announced", 3, None, None],
+        ]

@@ -9,8 +9,13 @@ benchmarks through the gateway on Triton, the panel, the arena, the originality 
 proposed, approved and published, the notifications, the windows closed by the dev clock, the
 finalisation.
 
-Corrections plug in at named hook points (``Stage2Replay.hook_*``), each called where its step
-belongs in the flow; they do nothing yet. See docs/stage2-replay.md.
+The corrections of issue 16 are replayed at named hook points (``Stage2Replay.hook_*``), each
+called where its step belongs in the flow, through the REST APIs only (ILLUSTRATIVE, every one): a
+wrong originality check eliminates LG AI Research in version 1 and lets the newcomer in; LG's
+accepted objection reverses both outcomes in version 2 (both notified again, with fresh windows;
+the public topic carries the correction); a vote after the evidence cut-off counts in no version;
+an answer-key erratum, on an accepted objection, re-grades every team in version 3; the final stage
+refuses a new version. See docs/stage2-replay.md.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import asyncio
 import json
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -418,6 +424,13 @@ class Stage2Replay(Replay):
 
     async def public_announcement(self, version: int) -> dict[str, Any]:
         """The stage's StageResultAnnounced of ``version`` on the public topic, read from the start."""
+        found = await self.public_events(lambda e: _is(e, "stage-result-announced", version))
+        self.record.public_announcement.append(found[-1])
+        return found[-1]
+
+    async def public_events(self, last: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+        """The stage's envelopes on the public topic, read from the start (a new reader, as a partner
+        would), up to the first for which ``last(envelope)`` holds."""
         assert self.stack.broker is not None
         consumer = AIOKafkaConsumer(
             str(Topic.PUBLIC),
@@ -427,23 +440,21 @@ class Stage2Replay(Replay):
             enable_auto_commit=False,
         )
         await consumer.start()
+        seen: list[dict[str, Any]] = []
         try:
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
                 for batch in (await consumer.getmany(timeout_ms=300)).values():
                     for record in batch:
                         envelope = json.loads(record.value or b"{}")
-                        data = envelope.get("data") or {}
-                        if (
-                            "stage-result-announced" in envelope.get("type", "")
-                            and data.get("stage_id") == str(self.stage_id)
-                            and data.get("version") == version
-                        ):
-                            self.record.public_announcement.append(envelope)
-                            return dict(envelope)
+                        if (envelope.get("data") or {}).get("stage_id") != str(self.stage_id):
+                            continue
+                        seen.append(envelope)
+                        if last(envelope):
+                            return seen
         finally:
             await consumer.stop()
-        raise ReplayFailed(f"no public announcement of version {version} within 60 s")
+        raise ReplayFailed(f"not on the public topic within 60 s; the stage's events: {seen}")
 
     # -- 10c. the erratum ------------------------------------------------------------------------
 
@@ -593,6 +604,17 @@ class Stage2Replay(Replay):
             f"  public final: {public['final']} (version {public['version']}); "
             f"registry stage {stage['status']}; a new version: {response.status_code} {problem.get('code')}"
         )
+        events = await self.public_events(lambda e: _is(e, "stage-final-announced", public["version"]))
+        topic = [
+            [
+                e["type"].removeprefix("fmc.scoring.").removesuffix(".v1"),
+                e["data"]["version"],
+                e["data"].get("corrects_version"),
+                e["data"].get("correction"),
+            ]
+            for e in events
+        ]
+        self.say(f"  the stage on the public topic: {topic}")
         if (response.status_code, problem.get("code")) != (409, "stage-final"):
             raise ReplayFailed(f"the final stage took a new version: {response.status_code} {problem}")
         self._replayed(
@@ -602,6 +624,7 @@ class Stage2Replay(Replay):
             registry_stage=stage["status"],
             propose_status=response.status_code,
             propose_code=problem.get("code"),
+            public_topic=topic,
         )
 
     # -- 6. the additional selection --------------------------------------------------------------
@@ -715,3 +738,7 @@ def check_outcome(record: ReplayRecord) -> None:
     statuses = {t.lead: t.final_status for t in record.teams}
     if any(statuses[lead] != "advanced" for lead in world.EXPECTED_ADVANCING):
         raise ReplayFailed(f"the registry did not record the stage-2 advance: {statuses}")
+
+
+def _is(envelope: dict[str, Any], kind: str, version: int) -> bool:
+    return kind in envelope.get("type", "") and (envelope.get("data") or {}).get("version") == version
