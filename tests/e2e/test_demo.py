@@ -324,6 +324,9 @@ class TestStageTwoContinuation:
             1,
             "re-evaluation",
         )
+        # Only the originality gate taken afresh, and only LG AI Research's verdict changed.
+        assert v2["concerns"] == ["originality"]
+        assert v2["changes"] == ["originality LG AI Research"]
         assert v2["outcomes"] == {
             "Upstage": ["advance", None],
             "SK Telecom": ["advance", None],

@@ -364,6 +364,10 @@ class Stage2Replay(Replay):
                 "cause": v2["cause"],
                 "corrects_version": v2["corrects_version"],
                 "correction": v2["correction"],
+                "concerns": v2["inputs"].get("concerns"),
+                "changes": sorted(
+                    f"{c['part']} {self.lead_of(c['team_id'])}" for c in v2["inputs"]["changes"]
+                ),
                 "outcomes": {lead: (t.outcome, t.reason) for lead, t in self.teams.items()},
             },
             notified_again=told,
@@ -387,6 +391,11 @@ class Stage2Replay(Replay):
             )
         if not all(t["supersedes_first"] and t["after"][2] == 2 for t in told.values()):
             raise ReplayFailed(f"the reversed teams were not notified again with fresh windows: {told}")
+
+    def lead_of(self, team_id: str | None) -> str:
+        """The team's lead organisation (a change of the whole stage has no team: "stage")."""
+        by_id = {str(t.team_id): t.lead for t in self.teams.values()}
+        return by_id.get(str(team_id), "stage") if team_id else "stage"
 
     def arena_evidence(self, version: dict[str, Any]) -> dict[str, Any]:
         """The votes a version counted (count, hash of their ids) and each team's user figure."""
@@ -540,9 +549,7 @@ class Stage2Replay(Replay):
             },
             key_revision_by_team=regraded,
             detail_key_revision=detail_revisions(v3),
-            changes=sorted(
-                f"{c['part']} {by_id.get(str(c['team_id']), c['team_id'])}" for c in v3["inputs"]["changes"]
-            ),
+            changes=sorted(f"{c['part']} {self.lead_of(c['team_id'])}" for c in v3["inputs"]["changes"]),
             based_on_version=v3["inputs"].get("based_on_version"),
         )
         erratum_suite = [
