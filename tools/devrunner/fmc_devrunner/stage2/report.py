@@ -85,6 +85,8 @@ def _outcomes(outcomes: dict[str, Any]) -> str:
 def _seen(c: dict[str, Any]) -> str:
     """One line of what the hook saw (the full record is in report.json's stage2.finalisation)."""
     hook = c["hook"]
+    if not c["replayed"]:
+        return str(c["what"])
     try:
         if hook == "hook_wrong_originality_check":
             v2, told = c["version_2"], c["notified_again"]
