@@ -288,7 +288,7 @@ class TestStageTwoContinuation:
         assert stage2["confidentiality"]["forbidden_fields_found"] == []
         assert stage2["grievance"]["notified"] == 4
         assert stage2["finalisation"]["stage_status"] == "final"
-        assert stage2["finalisation"]["objections_by_status"] == {"accepted": 2}
+        assert stage2["finalisation"]["objections_by_status"] == {"accepted": 2, "rejected": 1}
         assert stage2["result"]["version"] == 3
         corrections = {c["hook"]: c for c in stage2["finalisation"]["corrections"]}
         assert list(corrections) == [
@@ -354,7 +354,14 @@ class TestStageTwoContinuation:
             "correction": "re-evaluation",
             "final": False,
         }
-        assert wrong["while_fresh_windows_open"] == {"phase_closed": False, "public_final": False}
+        # Past everybody else's windows the phase stays open; a team whose window closed is refused,
+        # the newcomer objects in its fresh window (rejected).
+        assert wrong["while_fresh_windows_open"] == {
+            "phase_closed": False,
+            "public_final": False,
+            "objection_after_closed_window": ["SK Telecom", 409, "objection-window-closed"],
+            "objection_in_fresh_window": ["Newcomer AI Lab", "scoring-error", "rejected"],
+        }
 
         # A vote after the evidence cut-off: kept, out of window, never counted, in no version.
         late = corrections["hook_vote_after_cutoff"]

@@ -568,7 +568,7 @@ class Stage2Replay(Replay):
         first = datetime.fromisoformat(self.record.grievance["window"]["closes_at"])
         self.stack.advance_clock(first - self.stack.now() + timedelta(minutes=1))
         current = await self.current_notifications()
-        unchanged = [lead for lead, n in current.items() if n["round"] == 1]
+        unchanged = sorted(lead for lead, n in current.items() if n["round"] == 1)
 
         async def closed_first() -> dict[str, Any] | None:
             now = await self.current_notifications()
@@ -587,9 +587,46 @@ class Stage2Replay(Replay):
         )
         if phase["closed"] or public["final"]:
             raise ReplayFailed(f"the stage closed while reversed teams' windows were open: {phase} {public}")
+        # The windows are real: a team whose window closed is refused; the newcomer, eliminated by the
+        # correction, objects in its fresh window (ILLUSTRATIVE objection, rejected with a reason).
+        late_team = self.teams[unchanged[0]]
+        body = {
+            "grounds": "other",
+            "statement": "A late objection after our window closed (simulated for the replay).",
+            "decision": {"kind": "stage-result", "id": str(self.stage_id)},
+        }
+        refused = await self.client.post(
+            self.url("grievance", "/v1/objections"),
+            json=body,
+            headers=self.as_team(late_team) | {"Idempotency-Key": "stage2-objection-after-window"},
+        )
+        newcomer = self.teams[world.NEWCOMER.lead]
+        filed = await self.object(
+            newcomer, "scoring-error", world.NEWCOMER_OBJECTION, "stage2-objection-newcomer-fresh-window"
+        )
+        decided = await self.call(
+            "POST",
+            "grievance",
+            f"/v1/objections/{filed['id']}/decision",
+            self.operator(),
+            {"outcome": "rejected", "reason": world.NEWCOMER_REJECTION},
+        )
+        self.say(
+            f"  {late_team.name} objects after its window: {refused.status_code} "
+            f"{refused.json().get('code')}; {newcomer.name} objects in its fresh window: "
+            f"{filed['status']}, then {decided['status']}"
+        )
+        if (refused.status_code, refused.json().get("code")) != (409, "objection-window-closed"):
+            raise ReplayFailed(f"an objection after the window was not refused: {refused.text[:400]}")
         self._correction("hook_wrong_originality_check")["while_fresh_windows_open"] = {
             "phase_closed": phase["closed"],
             "public_final": public["final"],
+            "objection_after_closed_window": [
+                late_team.lead,
+                refused.status_code,
+                refused.json().get("code"),
+            ],
+            "objection_in_fresh_window": [newcomer.lead, filed["grounds"], decided["status"]],
         }
 
     async def windows_close_at(self) -> datetime:

@@ -91,3 +91,15 @@ ERRATUM_ACCEPTANCE = (
     "The objection is accepted: every team's stored responses are graded again under it."
 )
 LATE_VOTER = "arena-user-late"
+
+# The newcomer, eliminated by the correction, objects in its fresh window after everybody else's
+# windows have closed (ILLUSTRATIVE); the committee rejects it.
+NEWCOMER_OBJECTION = (
+    "We were told we advance, then that we are eliminated on rank. We ask for our benchmark grades "
+    "to be checked again. (Simulated objection for the replay.)"
+)
+NEWCOMER_REJECTION = (
+    "The corrected result only removed a wrong originality verdict of another team; the grades of "
+    "every team's stored responses are those of the published rules, and the newcomer ranks fourth "
+    "of four on them. The objection is rejected."
+)
