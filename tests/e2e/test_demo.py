@@ -419,6 +419,12 @@ class TestStageTwoContinuation:
         final = corrections["hook_final_stage_refuses_new_version"]
         assert (final["public_final"], final["public_version"], final["registry_stage"]) == (True, 3, "final")
         assert (final["propose_status"], final["propose_code"]) == (409, "stage-final")
+        # The operators' record: every version kept; the third, in force, is the one finalised.
+        assert final["versions"] == [
+            [1, "superseded", "initial", None, False],
+            [2, "superseded", "re-evaluation", 1, False],
+            [3, "approved", "re-evaluation", 2, True],
+        ]
         # What a partner saw of stage 2, in order: version 1, version 2 correcting it, version 3 final.
         assert final["public_topic"] == [
             ["stage-result-announced", 1, None, None],

@@ -648,6 +648,7 @@ class Stage2Replay(Replay):
             f"  public final: {public['final']} (version {public['version']}); "
             f"registry stage {stage['status']}; a new version: {response.status_code} {problem.get('code')}"
         )
+        versions = await self.call("GET", "scoring", f"/v1/stages/{self.stage_id}/results", self.operator())
         events = await self.public_events(lambda e: _is(e, "stage-final-announced", public["version"]))
         topic = [
             [
@@ -669,6 +670,10 @@ class Stage2Replay(Replay):
             propose_status=response.status_code,
             propose_code=problem.get("code"),
             public_topic=topic,
+            versions=[
+                [v["version"], v["status"], v["cause"], v["corrects_version"], v["finalized_at"] is not None]
+                for v in versions
+            ],
         )
 
     # -- 6. the additional selection --------------------------------------------------------------
