@@ -251,19 +251,183 @@ class TestStageTwoContinuation:
             "LG AI Research": ("advance", None, "advanced"),
             "Newcomer AI Lab": ("eliminate", "rank", "eliminated (rank)"),
         }
-        [announcement] = [
-            e for e in stage2["public_announcement"] if e["type"].endswith("stage-result-announced.v1")
+        announcements = [
+            e["data"]
+            for e in stage2["public_announcement"]
+            if e["type"].endswith("stage-result-announced.v1")
         ]
-        assert {t["team_id"] for t in announcement["data"]["teams"]} == {t["team_id"] for t in teams.values()}
+        names = {t["team_id"]: t["name"] for t in teams.values()}
+        public_v1 = {
+            names[t["team_id"]]: (t["outcome"], t["reason_category"]) for t in announcements[0]["teams"]
+        }
+        public_v2 = {
+            names[t["team_id"]]: (t["outcome"], t["reason_category"]) for t in announcements[1]["teams"]
+        }
+        lg, newcomer = names[teams["LG AI Research"]["team_id"]], names[teams["Newcomer AI Lab"]["team_id"]]
+        up, sk = names[teams["Upstage"]["team_id"]], names[teams["SK Telecom"]["team_id"]]
+        # The public topic: version 1 (the wrong check), then version 2 correcting it; version 3 (the
+        # erratum) changes no outcome, so it is not announced again.
+        assert [(a["version"], a.get("corrects_version"), a.get("correction")) for a in announcements] == [
+            (1, None, None),
+            (2, 1, "re-evaluation"),
+        ]
+        assert public_v1 == {
+            up: ("advanced", None),
+            sk: ("advanced", None),
+            newcomer: ("advanced", None),
+            lg: ("eliminated", "originality"),
+        }
+        assert public_v2 == {
+            up: ("advanced", None),
+            sk: ("advanced", None),
+            lg: ("advanced", None),
+            newcomer: ("eliminated", "rank"),
+        }
         for envelope in stage2["public_announcement"]:
             assert score_like_keys(envelope["data"]) == []
         assert stage2["confidentiality"]["forbidden_fields_found"] == []
         assert stage2["grievance"]["notified"] == 4
         assert stage2["finalisation"]["stage_status"] == "final"
-        assert [c["hook"] for c in stage2["finalisation"]["corrections"]] == [
+        assert stage2["finalisation"]["objections_by_status"] == {"accepted": 2, "rejected": 1}
+        assert stage2["result"]["version"] == 3
+        corrections = {c["hook"]: c for c in stage2["finalisation"]["corrections"]}
+        assert list(corrections) == [
             "hook_wrong_originality_check",
             "hook_vote_after_cutoff",
             "hook_answer_key_erratum",
             "hook_final_stage_refuses_new_version",
         ]
+        assert all(c["replayed"] is True for c in corrections.values())
         assert "Stage 2 (continuation)" in completed.stdout
+
+        # The wrong originality check (LG AI Research's own earlier release registered as another's
+        # model) eliminated LG in version 1 and let the newcomer in; LG's accepted objection (the donor
+        # retired, the bound weights re-checked) reverses both outcomes in version 2.
+        wrong = corrections["hook_wrong_originality_check"]
+        assert wrong["version_1"] == {
+            "Upstage": ["advance", None],
+            "SK Telecom": ["advance", None],
+            "Newcomer AI Lab": ["advance", None],
+            "LG AI Research": ["eliminate", "originality"],
+        }
+        assert (wrong["objection"]["grounds"], wrong["objection"]["status"]) == (
+            "originality-judgement",
+            "accepted",
+        )
+        assert wrong["recheck"]["verdict"] == "original"
+        assert wrong["recheck"]["recheck_of"] is not None
+        assert len(wrong["donor_retired"]["reason"]) > 50
+        v2 = wrong["version_2"]
+        assert (v2["version"], v2["cause"], v2["corrects_version"], v2["correction"]) == (
+            2,
+            "re-evaluation",
+            1,
+            "re-evaluation",
+        )
+        # Only the originality gate taken afresh, and only LG AI Research's verdict changed.
+        assert v2["concerns"] == ["originality"]
+        assert v2["changes"] == ["originality LG AI Research"]
+        assert v2["outcomes"] == {
+            "Upstage": ["advance", None],
+            "SK Telecom": ["advance", None],
+            "LG AI Research": ["advance", None],
+            "Newcomer AI Lab": ["eliminate", "rank"],
+        }
+        # Both reversed teams notified again (round 2, replacing their first notification) with a fresh
+        # window that ends later than everybody else's; the two others keep theirs.
+        told = wrong["notified_again"]
+        assert set(told) == {"LG AI Research", "Newcomer AI Lab"}
+        assert wrong["unchanged_notifications"] == ["SK Telecom", "Upstage"]
+        first_deadline = stage2["grievance"]["window"]["deadline"]
+        assert told["LG AI Research"]["before"][:3] == ["eliminated", "originality", 1]
+        assert told["LG AI Research"]["after"][:3] == ["advanced", None, 2]
+        assert told["Newcomer AI Lab"]["before"][:3] == ["advanced", None, 1]
+        assert told["Newcomer AI Lab"]["after"][:3] == ["eliminated", "rank", 2]
+        for notice in told.values():
+            assert notice["result_version"] == 2
+            assert notice["supersedes_first"] is True
+            assert notice["before"][3] == first_deadline
+            assert notice["after"][3] > first_deadline  # three days later: the review took three days
+        assert wrong["public_view"] == {
+            "version": 2,
+            "corrects_version": 1,
+            "correction": "re-evaluation",
+            "final": False,
+        }
+        # Past everybody else's windows the phase stays open; a team whose window closed is refused,
+        # the newcomer objects in its fresh window (rejected).
+        assert wrong["while_fresh_windows_open"] == {
+            "phase_closed": False,
+            "public_final": False,
+            "objection_after_closed_window": ["SK Telecom", 409, "objection-window-closed"],
+            "objection_in_fresh_window": ["Newcomer AI Lab", "scoring-error", "rejected"],
+        }
+
+        # A vote after the evidence cut-off: kept, out of window, never counted, in no version.
+        late = corrections["hook_vote_after_cutoff"]
+        assert late["vote"]["in_window"] is False
+        assert late["vote"]["voted_at"] > late["cutoff"]
+        assert late["counted_votes_after"] == late["counted_votes_before"] == late["version_1_votes"]
+        assert late["votes_kept"] == late["counted_votes_before"] + 1
+        by_version = late["arena_by_version"]
+        assert list(by_version) == ["1", "2", "3"]
+        assert by_version["1"]["votes"] == late["version_1_votes"]
+        assert by_version["1"]["votes_sha256"] == late["version_1_votes_sha256"]
+        assert by_version["2"] == by_version["1"]
+        assert by_version["3"] == by_version["1"]
+
+        # The erratum: a new key revision of one suite; SK Telecom's accepted objection (benchmark-suite)
+        # re-grades every team's runs under it in version 3, and nothing else changes.
+        erratum = corrections["hook_answer_key_erratum"]
+        assert (erratum["suite"], erratum["key_revision"], erratum["item_ids"]) == (
+            "demo-en-arithmetic",
+            2,
+            ["en-ar-004"],
+        )
+        assert erratum["revisions_listed_to_teams"] == [2]
+        assert (erratum["objection"]["grounds"], erratum["objection"]["status"]) == (
+            "scoring-error",
+            "accepted",
+        )
+        v3 = erratum["version_3"]
+        assert (v3["version"], v3["corrects_version"], v3["correction"], v3["concerns"]) == (
+            3,
+            2,
+            "re-evaluation",
+            ["benchmark-suite"],
+        )
+        assert v3["outcomes"] == v2["outcomes"]
+        assert erratum["based_on_version"] == 2
+        leads = {"Upstage", "SK Telecom", "LG AI Research", "Newcomer AI Lab"}
+        arithmetic = "demo-en-arithmetic@1.0.0"
+        assert {
+            lead: revs[arithmetic] for lead, revs in erratum["key_revision_by_team"]["version_2"].items()
+        } == {lead: 1 for lead in leads}
+        assert {
+            lead: revs[arithmetic] for lead, revs in erratum["key_revision_by_team"]["version_3"].items()
+        } == {lead: 2 for lead in leads}
+        assert {
+            suite: rev
+            for revs in erratum["key_revision_by_team"]["version_3"].values()
+            for suite, rev in revs.items()
+            if suite != arithmetic
+        } == {"demo-ko-general-mcq@1.0.0": 1}
+        assert erratum["detail_key_revision"] == {lead: 2 for lead in leads}
+        assert erratum["changes"] == sorted(f"benchmark {lead}" for lead in leads)
+
+        # The final stage refuses a new version.
+        final = corrections["hook_final_stage_refuses_new_version"]
+        assert (final["public_final"], final["public_version"], final["registry_stage"]) == (True, 3, "final")
+        assert (final["propose_status"], final["propose_code"]) == (409, "stage-final")
+        # The operators' record: every version kept; the third, in force, is the one finalised.
+        assert final["versions"] == [
+            [1, "superseded", "initial", None, False],
+            [2, "superseded", "re-evaluation", 1, False],
+            [3, "approved", "re-evaluation", 2, True],
+        ]
+        # What a partner saw of stage 2, in order: version 1, version 2 correcting it, version 3 final.
+        assert final["public_topic"] == [
+            ["stage-result-announced", 1, None, None],
+            ["stage-result-announced", 2, 1, "re-evaluation"],
+            ["stage-final-announced", 3, None, None],
+        ]

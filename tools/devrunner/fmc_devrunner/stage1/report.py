@@ -207,9 +207,13 @@ def as_html(record: ReplayRecord, ok: bool, error: str | None) -> str:
     ]
     second = record.stage2_record
     if second is not None:
+        from fmc_devrunner.stage2 import report as stage2_report  # the continuation, when it ran
+
         sections += [
             ("Stage 2 (ILLUSTRATIVE continuation): outcome per team", _html_table(*outcome_rows(second))),
             ("Stage 2: the public announcement", _html_table(*announcement_rows(second))),
+            ("Stage 2: the versions announced", _html_table(*stage2_report.version_rows(second))),
+            ("Stage 2: corrections (ILLUSTRATIVE)", _html_table(*stage2_report.correction_rows(second))),
             ("Stage 2: timings", _html_table(*timing_rows(second))),
         ]
     details = html.escape(

@@ -607,8 +607,12 @@ class Replay:
             },
         }
 
+    async def windows_close_at(self) -> datetime:
+        """When the last objection window of the stage closes (stage 1: the one round's windows)."""
+        return datetime.fromisoformat(self.record.grievance["window"]["closes_at"])
+
     async def closing(self) -> None:
-        closes_at = datetime.fromisoformat(self.record.grievance["window"]["closes_at"])
+        closes_at = await self.windows_close_at()
         delta = closes_at - self.stack.now() + timedelta(minutes=1)
         self.stack.advance_clock(delta)
         self.say(
