@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 import pytest
@@ -42,7 +43,7 @@ ENSEMBLE = ModelSignature(
 )
 
 
-def _bytes(text: str) -> np.ndarray:
+def _bytes(text: str) -> np.ndarray[Any, Any]:
     return np.array([text.encode()], dtype=np.object_)
 
 
