@@ -72,6 +72,8 @@ class EndpointIn(Input):
             raise ValueError(f"url needs a host and a scheme among {allowed} for protocol {self.protocol}")
         if parts.username or parts.password or port == 0:
             raise ValueError("url must not carry credentials, and its port must be 1-65535")
+        if self.convention == ServingConvention.TRITON_GENERATE and self.protocol != Protocol.HTTP:
+            raise ValueError("the triton-generate convention is HTTP only: use protocol http")
         return self
 
 
