@@ -6,6 +6,10 @@ answers recorded (no token counts: these conventions do not return them)."""
 
 from __future__ import annotations
 
+import hashlib
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +17,33 @@ import httpx
 import pytest
 
 from fmc_common.auth import Role
-from fmc_common.settings import AuthSettings
+from fmc_common.events.envelope import encode_envelope, new_event_id
+from fmc_common.events.inference import (
+    DecodingParameters,
+    GpuPool,
+    InferenceProtocol,
+    InferenceRunRequested,
+    ItemsSource,
+    RunEndpoint,
+    ServingConvention,
+    SuiteReference,
+)
+from fmc_common.events.registry import SubmissionRegistered, TritonEndpoint
+from fmc_common.events.topics import Topic
+from fmc_common.settings import AuthSettings, KafkaSettings
 from fmc_devrunner.triton import TritonProcess
-from gateway.helpers import all_responses, finished, request_run, run_body, wait_for_run, write_items
+from gateway.conftest import SettingsFactory
+from gateway.helpers import (
+    SUITE_HASH,
+    all_responses,
+    finished,
+    request_run,
+    run_body,
+    wait_for_run,
+    write_items,
+)
+from support.databases import DatabaseFactory
+from support.kafka import produce_raw
 from support.services import bearer
 
 pytestmark = [pytest.mark.broker, pytest.mark.triton]
@@ -179,3 +207,83 @@ class TestRuns:
         body["endpoint"]["convention"] = "openai-ish"
         response = await gateway.post("/v1/runs", json=body, headers=bearer(auth_settings, Role.SERVICE))
         assert response.status_code == 422
+
+
+def _envelope(event: Any) -> bytes:
+    return encode_envelope(
+        event,
+        event_id=new_event_id(),
+        source="/fmc/test",
+        time=datetime.now(UTC),
+        correlation_id=None,
+        causation_id=None,
+    )
+
+
+class TestFromTheRegistry:
+    async def test_a_submission_s_convention_reaches_the_endpoint_record_and_the_requested_run_uses_it(
+        self,
+        database_factory: DatabaseFactory,
+        gateway_settings: SettingsFactory,
+        gateway_factory: Callable[..., Any],
+        triton: TritonProcess,
+        auth_settings: AuthSettings,
+        kafka_settings: KafkaSettings,
+        tmp_path: Path,
+    ) -> None:
+        settings = gateway_settings(await database_factory.create("gateway"), intake_enabled=True)
+        gateway: httpx.AsyncClient = await gateway_factory(settings)
+        items, sha256 = write_items(tmp_path, 20)
+        submission, team = uuid.uuid4(), uuid.uuid4()
+        registered = SubmissionRegistered(
+            submission_id=submission,
+            stage_id=uuid.uuid4(),
+            team_id=team,
+            version=1,
+            endpoint=TritonEndpoint(
+                url=triton.grpc_url,
+                model_name="vllm-lm",
+                model_version="",
+                protocol="grpc",
+                gpu_pool="H100",
+                convention="triton-vllm",
+            ),
+            manifest_digest="sha256:" + hashlib.sha256(b"weights").hexdigest(),
+            registered_at=datetime.now(UTC),
+        )
+        request = InferenceRunRequested(
+            run_id=uuid.uuid4(),
+            stage_id=registered.stage_id,
+            submission_id=submission,
+            team_id=team,
+            endpoint=RunEndpoint(
+                url=triton.grpc_url,
+                model_name="vllm-lm",
+                protocol=InferenceProtocol.GRPC,
+                gpu_pool=GpuPool.H100,
+                convention=ServingConvention.TRITON_VLLM,
+            ),
+            suite=SuiteReference(suite_id="demo-en", version="1", content_hash=SUITE_HASH),
+            items=ItemsSource(uri=items.as_uri(), item_count=20, sha256=sha256),
+            decoding=DecodingParameters(max_tokens=2),
+            requested_at=datetime.now(UTC),
+        )
+        bootstrap = kafka_settings.bootstrap_servers
+        await produce_raw(
+            bootstrap, str(Topic.REGISTRY), [_envelope(registered)], key=str(registered.stage_id).encode()
+        )
+        await produce_raw(
+            bootstrap, str(Topic.SCORING), [_envelope(request)], key=str(request.run_id).encode()
+        )
+
+        done = await wait_for_run(
+            gateway, auth_settings, str(request.run_id), finished, timeout=90, missing_ok=True
+        )
+
+        assert done["status"] == "completed", done.get("status_reason")
+        records = await all_responses(gateway, auth_settings, str(request.run_id))
+        assert [r["text"] for r in records] == [_stand_in_answer(i, 2) for i in range(20)]
+        known = (await gateway.get("/v1/endpoints", headers=bearer(auth_settings, Role.OPERATOR))).json()
+        [row] = [e for e in known["items"] if e["model_name"] == "vllm-lm"]
+        assert row["convention"] == "triton-vllm"
+        assert row["submission_id"] == str(submission)
