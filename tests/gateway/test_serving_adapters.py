@@ -123,6 +123,26 @@ class TestVllm:
         reply = convention_of("triton-vllm").reply({"text_output": _bytes("Paris")})
         assert (reply.text, reply.prompt_tokens, reply.completion_tokens) == ("Paris", None, None)
 
+    def test_token_counts_are_asked_for_and_read_only_when_the_backend_offers_them(self) -> None:
+        adapter = convention_of("triton-vllm")
+        assert adapter.outputs_for(adapter.check(VLLM, None).datatypes) == ("text_output",)
+        counting = ModelSignature(
+            inputs=(
+                *VLLM.inputs,
+                TensorSpec("return_num_input_tokens", "BOOL", (1,), optional=True),
+                TensorSpec("return_num_output_tokens", "BOOL", (1,), optional=True),
+            ),
+            outputs=(*VLLM.outputs, TensorSpec("num_output_tokens", "UINT32", (1,))),
+            decoupled=True,
+        )
+        datatypes = adapter.check(counting, None).datatypes
+        # num_input_tokens is not declared: its flag is not sent, its count stays unknown.
+        assert "return_num_input_tokens" not in datatypes
+        assert adapter.request("hi", DECODING, datatypes)["return_num_output_tokens"] is True
+        assert adapter.outputs_for(datatypes) == ("text_output", "num_output_tokens")
+        reply = adapter.reply({"text_output": _bytes("Paris"), "num_output_tokens": np.array([2], np.uint32)})
+        assert (reply.prompt_tokens, reply.completion_tokens) == (None, 2)
+
     def test_without_sampling_parameters_the_model_is_refused(self) -> None:
         signature = ModelSignature(inputs=VLLM.inputs[:1], outputs=VLLM.outputs, decoupled=True)
         [problem] = convention_of("triton-vllm").check(signature, DECODING).violations

@@ -56,6 +56,10 @@ class Convention(Protocol):
 
     def transport(self, grpc: bool) -> Transport: ...
 
+    def outputs_for(self, datatypes: Mapping[str, str]) -> tuple[str, ...]:
+        """The outputs asked for, given the inputs the readiness check found (``datatypes``)."""
+        ...
+
     def check_protocol(self, grpc: bool) -> list[str]:
         """Why the endpoint's protocol cannot carry this convention (empty when it can)."""
         ...
@@ -117,6 +121,9 @@ class _Tensors:
 
     def check_protocol(self, grpc: bool) -> list[str]:
         return []
+
+    def outputs_for(self, datatypes: Mapping[str, str]) -> tuple[str, ...]:
+        return self.outputs
 
     def _tensors(self, signature: ModelSignature) -> tuple[list[str], dict[str, str]]:
         return check_tensors(signature, self.required_inputs, self.required_outputs, self.known_inputs)
@@ -191,7 +198,15 @@ class TritonVllm(_Tensors):
 
     The backend's model is decoupled: over gRPC the gateway streams (one request, ``stream`` false,
     the responses' texts joined); over HTTP it posts to the generate extension with the same inputs.
+    Token counts only when the backend offers them (``return_num_input_tokens`` /
+    ``return_num_output_tokens`` inputs with their ``num_input_tokens`` / ``num_output_tokens``
+    outputs, vLLM backend r24.12 and later): asked for, and recorded; otherwise none.
     """
+
+    counts: Mapping[str, str] = {
+        "return_num_input_tokens": "num_input_tokens",
+        "return_num_output_tokens": "num_output_tokens",
+    }
 
     name = ServingConvention.TRITON_VLLM
     prompt_input = "text_input"
@@ -201,11 +216,16 @@ class TritonVllm(_Tensors):
         "stream": BOOL,
         "sampling_parameters": BYTES,
         "exclude_input_in_output": BOOL,
+        "return_num_input_tokens": BOOL,
+        "return_num_output_tokens": BOOL,
     }
     required_outputs = {"text_output": BYTES}
 
     def transport(self, grpc: bool) -> Transport:
         return Transport.STREAM if grpc else Transport.GENERATE
+
+    def outputs_for(self, datatypes: Mapping[str, str]) -> tuple[str, ...]:
+        return self.outputs + tuple(output for flag, output in self.counts.items() if flag in datatypes)
 
     def check(self, signature: ModelSignature, decoding: DecodingParameters | None) -> ContractCheck:
         problems, sent = check_tensors(
@@ -216,6 +236,11 @@ class TritonVllm(_Tensors):
                 "missing input 'sampling_parameters' (BYTES, one element, optional): the gateway sends "
                 "the stage's max_tokens, temperature, top_p and seed in it, as vLLM's backend declares"
             )
+        for flag, output in self.counts.items():
+            # A count is asked for only if the model also declares the integer output carrying it.
+            spec = signature.output(output)
+            if spec is None or not spec.datatype.startswith(("INT", "UINT")):
+                sent.pop(flag, None)
         return ContractCheck(violations=tuple(problems), datatypes=sent)
 
     def request(
@@ -226,11 +251,34 @@ class TritonVllm(_Tensors):
             "stream": False,
             "sampling_parameters": sampling_json(decoding),
             "exclude_input_in_output": True,
+            "return_num_input_tokens": True,
+            "return_num_output_tokens": True,
         }
         return {name: values[name] for name in datatypes}
 
     def reply(self, outputs: Mapping[str, Any]) -> Reply:
-        return Reply(text=_text(outputs, "text_output"))
+        return Reply(
+            text=_text(outputs, "text_output"),
+            prompt_tokens=_count(outputs.get("num_input_tokens")),
+            completion_tokens=_count(outputs.get("num_output_tokens")),
+        )
+
+
+def _count(value: Any) -> int | None:
+    """A token count output (an array, or a JSON number or list; elements summed), None if absent."""
+    if value is None:
+        return None
+    items = (
+        list(value.reshape(-1))
+        if hasattr(value, "reshape")
+        else value
+        if isinstance(value, list)
+        else [value]
+    )
+    try:
+        return sum(int(item) for item in items) if items else None
+    except (TypeError, ValueError) as exc:
+        raise ReplyInvalid(f"a token count is not an integer: {value!r}") from exc
 
 
 def sampling_json(decoding: DecodingParameters) -> str:

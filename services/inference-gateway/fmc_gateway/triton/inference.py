@@ -132,7 +132,8 @@ class ModelClient:
         grpc = address.protocol == InferenceProtocol.GRPC
         self._transport = self._convention.transport(grpc)
         module: Any = grpcclient if grpc else httpclient
-        self._outputs = [module.InferRequestedOutput(name) for name in self._convention.outputs]
+        self._output_names = self._convention.outputs_for(self._datatypes)
+        self._outputs = [module.InferRequestedOutput(name) for name in self._output_names]
         if self._transport == Transport.GENERATE:
             scheme = "https" if address.ssl else "http"
             self._generate = httpx.AsyncClient(
@@ -220,7 +221,7 @@ class ModelClient:
         )
 
     def _outputs_of(self, result: Any) -> dict[str, Any]:
-        return {name: result.as_numpy(name) for name in self._convention.outputs}
+        return {name: result.as_numpy(name) for name in self._output_names}
 
     async def _stream(self, prompt: str, decoding: DecodingParameters, timeout: float) -> Any:
         """One request on a gRPC stream (a decoupled model, ``stream`` false): its first response."""

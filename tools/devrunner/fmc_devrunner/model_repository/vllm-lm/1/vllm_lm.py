@@ -3,7 +3,9 @@
 The sampling parameters come from the ``sampling_parameters`` input (a JSON string) or, as the
 backend also accepts, from the request's parameters (Triton's generate extension). The answer is the
 first ``max_tokens`` words of the prompt, after the prompt itself unless ``exclude_input_in_output``
-is true (vLLM's default includes it). With ``stream`` true each word is its own response.
+is true (vLLM's default includes it). With ``stream`` true each word is its own response. Token
+counts (whitespace words) are sent on ``num_input_tokens`` / ``num_output_tokens`` only when
+``return_num_input_tokens`` / ``return_num_output_tokens`` ask for them, as the backend does.
 
 Only numpy and ``triton_python_backend_utils`` (provided by the Python backend at run time).
 """
@@ -36,9 +38,15 @@ def _sampling(request: Any) -> dict[str, Any]:
     return parameters
 
 
-def _output(text: str) -> Any:
-    array = np.array([text.encode("utf-8")], dtype=np.object_)
-    return pb_utils.InferenceResponse(output_tensors=[pb_utils.Tensor("text_output", array)])
+def _output(text: str, counts: dict[str, int]) -> Any:
+    tensors = [pb_utils.Tensor("text_output", np.array([text.encode("utf-8")], dtype=np.object_))]
+    tensors += [pb_utils.Tensor(name, np.array([value], dtype=np.uint32)) for name, value in counts.items()]
+    return pb_utils.InferenceResponse(output_tensors=tensors)
+
+
+def _flag(request: Any, name: str) -> bool:
+    value = _scalar(request, name)
+    return value is not None and bool(value)
 
 
 class TritonPythonModel:
@@ -50,21 +58,28 @@ class TritonPythonModel:
                 sampling = _sampling(request)
                 max_tokens = int(sampling.get("max_tokens", DEFAULT_MAX_TOKENS))
                 words = prompt.split()[:max_tokens]
-                exclude = _scalar(request, "exclude_input_in_output")
-                stream = _scalar(request, "stream")
+                exclude = _flag(request, "exclude_input_in_output")
+                stream = _flag(request, "stream")
+                asked = {
+                    "num_input_tokens": _flag(request, "return_num_input_tokens"),
+                    "num_output_tokens": _flag(request, "return_num_output_tokens"),
+                }
             except Exception as exc:  # the error is the answer, as vLLM's backend does
                 sender.send(
                     pb_utils.InferenceResponse(error=pb_utils.TritonError(f"bad request: {exc}")),
                     flags=pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL,
                 )
                 continue
-            prefix = "" if exclude is not None and bool(exclude) else prompt
-            if stream is not None and bool(stream):
+            prefix = "" if exclude else prompt
+            counted = {"num_input_tokens": len(prompt.split()), "num_output_tokens": len(words)}
+            final = pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL
+            if stream:
                 for number, word in enumerate(words):
-                    sender.send(_output((prefix if number == 0 else "") + word + " "))
-                sender.send(flags=pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL)
+                    each = {"num_input_tokens": counted["num_input_tokens"], "num_output_tokens": 1}
+                    counts = {name: value for name, value in each.items() if asked[name]}
+                    sender.send(_output((prefix if number == 0 else "") + word + " ", counts))
+                sender.send(flags=final)
             else:
-                sender.send(
-                    _output(prefix + " ".join(words)), flags=pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL
-                )
+                counts = {name: value for name, value in counted.items() if asked[name]}
+                sender.send(_output(prefix + " ".join(words), counts), flags=final)
         return None
