@@ -32,6 +32,7 @@ from fmc_common.events.registry import SubmissionRegistered, TritonEndpoint
 from fmc_common.events.topics import Topic
 from fmc_common.settings import AuthSettings, KafkaSettings
 from fmc_devrunner.triton import TritonProcess
+from fmc_gateway.triton.inference import EndpointAddress, FailureKind, InferenceFailure, ModelClient
 from gateway.conftest import SettingsFactory
 from gateway.helpers import (
     SUITE_HASH,
@@ -292,3 +293,44 @@ class TestFromTheRegistry:
         [row] = [e for e in known["items"] if e["model_name"] == "vllm-lm"]
         assert row["convention"] == "triton-vllm"
         assert row["submission_id"] == str(submission)
+
+
+class TestTransportFailures:
+    """A down server or an unloaded model is the endpoint's state on every transport: items wait."""
+
+    @pytest.mark.parametrize(
+        ("convention", "protocol"),
+        [("triton-vllm", "grpc"), ("triton-vllm", "http"), ("triton-generate", "http")],
+    )
+    async def test_an_unreachable_server_is_endpoint_down_not_an_item_error(
+        self, nowhere: str, convention: str, protocol: str
+    ) -> None:
+        address = EndpointAddress(
+            nowhere, InferenceProtocol(protocol), "vllm-lm", "", ServingConvention(convention)
+        )
+        client = ModelClient(address, {"text_input": "BYTES"})
+        try:
+            with pytest.raises(InferenceFailure) as failure:
+                await client.infer("hello", DecodingParameters(max_tokens=2), 5)
+        finally:
+            await client.close()
+        assert failure.value.kind == FailureKind.ENDPOINT_DOWN
+
+    @pytest.mark.parametrize("protocol", ["grpc", "http"])
+    async def test_a_model_that_is_not_loaded_is_endpoint_down_on_the_stream_and_generate(
+        self, triton: TritonProcess, protocol: str
+    ) -> None:
+        address = EndpointAddress(
+            _url(triton, protocol),
+            InferenceProtocol(protocol),
+            "no-such-lm",
+            "",
+            ServingConvention.TRITON_VLLM,
+        )
+        client = ModelClient(address, {"text_input": "BYTES"})
+        try:
+            with pytest.raises(InferenceFailure) as failure:
+                await client.infer("hello", DecodingParameters(max_tokens=2), 5)
+        finally:
+            await client.close()
+        assert failure.value.kind == FailureKind.ENDPOINT_DOWN

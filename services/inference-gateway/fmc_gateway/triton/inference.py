@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+import grpc
 import httpx
 import numpy as np
 import tritonclient.grpc as grpcclient
 import tritonclient.grpc.aio as grpc_aio
 import tritonclient.http as httpclient
 import tritonclient.http.aio as http_aio
+from tritonclient.grpc._utils import get_error_grpc
 from tritonclient.utils import InferenceServerException
 
 from fmc_common.events.inference import DecodingParameters, InferenceProtocol, ServingConvention
@@ -241,6 +243,9 @@ class ModelClient:
             responses = self._grpc.stream_infer(requests())
             try:
                 result, error = await anext(responses)
+            except grpc.RpcError as exc:
+                # The stream raises gRPC's own error; unary calls get tritonclient's: classify both alike.
+                raise get_error_grpc(exc) from exc
             except StopAsyncIteration:
                 raise InferenceFailure(
                     FailureKind.MODEL_ERROR, "the stream ended without a response"
