@@ -64,6 +64,8 @@ PURE: dict[str, tuple[str, ...]] = {
         "runs.scheduling",
         "runs.timing",
         "endpoints.contract",
+        "serving.conventions",
+        "serving.signature",
     ),
     "fmc_scoring": (
         "arena.bradley_terry",

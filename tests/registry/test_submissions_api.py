@@ -14,6 +14,7 @@ from registry.factories import World, find_event, programme, stage_to, submissio
 from registry.harness import Registry
 
 EVALUATION_STARTED = "fmc.registry.evaluation-started.v1"
+SUBMISSION_REGISTERED = "fmc.registry.submission-registered.v1"
 
 
 async def open_stage_with_teams(registry: Registry, teams: int = 2) -> World:
@@ -124,6 +125,39 @@ class TestRegisterSubmission:
         world = await open_stage_with_teams(registry)
         response = await submit(registry, world, world.team_ids[0], submission_body(url="grpc://triton:8001"))
         assert response.status_code == 422
+
+    async def test_the_serving_convention_is_stored_and_announced_with_ours_as_the_default(
+        self, registry: Registry
+    ) -> None:
+        world = await open_stage_with_teams(registry)
+        plain = await submit(registry, world, world.team_ids[0])
+        assert plain.json()["endpoint"]["convention"] == "fmc-text"
+        body = submission_body()
+        body["endpoint"]["convention"] = "triton-vllm"
+        vllm = await submit(registry, world, world.team_ids[1], body)
+        assert vllm.status_code == 201, vllm.text
+        assert vllm.json()["endpoint"]["convention"] == "triton-vllm"
+        read = await registry.client.get(
+            f"/v1/submissions/{vllm.json()['id']}", headers=registry.as_role(Role.SERVICE)
+        )
+        assert read.json()["endpoint"]["convention"] == "triton-vllm"
+        envelope = await find_event(
+            registry.bootstrap, Topic.REGISTRY, SUBMISSION_REGISTERED, {"submission_id": vllm.json()["id"]}
+        )
+        assert envelope["data"]["endpoint"]["convention"] == "triton-vllm"
+
+    async def test_an_unknown_convention_or_the_generate_extension_over_grpc_is_refused(
+        self, registry: Registry
+    ) -> None:
+        world = await open_stage_with_teams(registry)
+        unknown = submission_body()
+        unknown["endpoint"]["convention"] = "my-own"
+        assert (await submit(registry, world, world.team_ids[0], unknown)).status_code == 422
+        grpc = submission_body(url="grpc://triton.team.svc:8001")
+        grpc["endpoint"] |= {"protocol": "grpc", "convention": "triton-generate"}
+        refused = await submit(registry, world, world.team_ids[0], grpc)
+        assert refused.status_code == 422
+        assert "HTTP only" in refused.text
 
     async def test_a_retry_with_the_same_idempotency_key_registers_one_version(
         self, registry: Registry

@@ -36,6 +36,19 @@ class InferenceProtocol(StrEnum):
     HTTP = "http"
 
 
+class ServingConvention(StrEnum):
+    """How the gateway talks to a model (docs/triton-contract.md): the request built, the answer read."""
+
+    FMC_TEXT = "fmc-text"
+    """Our own signature: ``prompt`` (+ ``max_tokens``, ...) -> ``text`` and token counts."""
+    TRITON_VLLM = "triton-vllm"
+    """Triton's vLLM backend: ``text_input``, ``sampling_parameters`` (JSON), ... -> ``text_output``."""
+    TENSORRT_LLM_ENSEMBLE = "tensorrt-llm-ensemble"
+    """TensorRT-LLM's ``ensemble`` model: ``text_input``, ``max_tokens``, ... -> ``text_output``."""
+    TRITON_GENERATE = "triton-generate"
+    """Triton's generate extension: HTTP ``POST /v2/models/{model}/generate`` -> ``text_output``."""
+
+
 class _Part(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
@@ -48,6 +61,9 @@ class RunEndpoint(_Part):
     model_version: str = Field(default="", max_length=50, description="empty: Triton's latest version")
     protocol: InferenceProtocol = InferenceProtocol.GRPC
     gpu_pool: GpuPool
+    convention: ServingConvention = Field(
+        default=ServingConvention.FMC_TEXT, description="how the model is served (docs/triton-contract.md)"
+    )
 
 
 class SuiteReference(_Part):

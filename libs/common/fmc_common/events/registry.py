@@ -101,6 +101,11 @@ class TritonEndpoint(BaseModel):
     model_version: str = Field(max_length=50)
     protocol: str = Field(description="http or grpc", max_length=8)
     gpu_pool: str = Field(description="H100 or B200", max_length=8)
+    convention: str = Field(
+        default="fmc-text",
+        max_length=32,
+        description="fmc-text, triton-vllm, tensorrt-llm-ensemble or triton-generate",
+    )
 
 
 class SubmissionRegistered(Event):

@@ -45,7 +45,9 @@ class BattleNotFound(NotFound):
 
 def _address(contender: Contender) -> EndpointAddress:
     endpoint = contender.endpoint
-    return EndpointAddress(endpoint.url, endpoint.protocol, endpoint.model_name, endpoint.model_version)
+    return EndpointAddress(
+        endpoint.url, endpoint.protocol, endpoint.model_name, endpoint.model_version, endpoint.convention
+    )
 
 
 class ArenaModels:

@@ -35,10 +35,10 @@ async def check(
     gateway's Triton servers is refused (422 `uri-not-allowed`) without a connection."""
     actor.require(Role.OPERATOR, Role.SERVICE)
     result = await service.check(hosts, _address(body), _decoding(body), settings.readiness_timeout_seconds)
-    return _readiness_out(result)
+    return _readiness_out(result, body)
 
 
-def _readiness_out(result: Readiness) -> ReadinessOut:
+def _readiness_out(result: Readiness, body: ReadinessCheck) -> ReadinessOut:
     return ReadinessOut(
         ready=result.ok,
         code=result.code,
@@ -46,6 +46,7 @@ def _readiness_out(result: Readiness) -> ReadinessOut:
         violations=list(result.violations),
         server_version=result.server_version,
         model_version=result.model_version,
+        convention=body.endpoint.convention,
         sent_inputs=dict(result.datatypes),
     )
 
@@ -62,7 +63,7 @@ async def load_model(
     """Ask the endpoint's Triton to load (or reload) the model through its repository API, then run
     the readiness check (operators; the server must run with `--model-control-mode=explicit`)."""
     result = await service.load(hosts, _address(body), _decoding(body), settings.readiness_timeout_seconds)
-    return _readiness_out(result)
+    return _readiness_out(result, body)
 
 
 @router.post(
@@ -88,6 +89,7 @@ def _address(body: ReadinessCheck) -> EndpointAddress:
         protocol=body.endpoint.protocol,
         model_name=body.endpoint.model_name,
         model_version=body.endpoint.model_version,
+        convention=body.endpoint.convention,
     )
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fmc_common.db import StrEnumColumn, UtcDateTime
-from fmc_common.events.inference import GpuPool, InferenceProtocol
+from fmc_common.events.inference import GpuPool, InferenceProtocol, ServingConvention
 from fmc_gateway.base import Base
 
 
@@ -23,6 +23,10 @@ class Endpoint(Base):
     model_name: Mapped[str] = mapped_column(String(200))
     model_version: Mapped[str] = mapped_column(String(50))
     gpu_pool: Mapped[GpuPool] = mapped_column(StrEnumColumn(GpuPool, 8))
+    # How the model is served (docs/triton-contract.md); follows the latest registration, like the pool.
+    convention: Mapped[ServingConvention] = mapped_column(
+        StrEnumColumn(ServingConvention, 32), default=ServingConvention.FMC_TEXT
+    )
     team_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     submission_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     registered_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -16,7 +16,7 @@ import tritonclient.grpc.aio as grpc_aio
 import tritonclient.http.aio as http_aio
 
 from fmc_common.events.inference import DecodingParameters, InferenceProtocol
-from fmc_gateway.endpoints.contract import check_contract, signature_from_triton
+from fmc_gateway.endpoints.contract import check_contract, check_protocol, signature_from_triton
 from fmc_gateway.triton.inference import GRPC_CHANNEL_ARGS, EndpointAddress
 
 
@@ -138,18 +138,19 @@ async def _check_model(
     metadata = await probe.model_metadata(name, version)
     config = await probe.model_config(name, version)
     signature = signature_from_triton(metadata, config)
-    check = check_contract(signature, decoding)
+    check = check_contract(signature, decoding, address.convention)
+    violations = (*check_protocol(address.convention, address.protocol), *check.violations)
     versions = [str(v) for v in metadata.get("versions", [])]
     model_version = version or max(versions, key=lambda v: (len(v), v), default="")
-    if not check.ok:
+    if violations:
         return Readiness(
             reachable=True,
             code=ReadinessCode.MISMATCH,
             reason=f"{shown} on {where} does not fit the evaluation contract "
-            "(docs/triton-contract.md): " + "; ".join(check.violations),
+            f"(docs/triton-contract.md, convention {address.convention}): " + "; ".join(violations),
             server_version=server_version,
             model_version=model_version,
-            violations=check.violations,
+            violations=violations,
         )
     return Readiness(
         reachable=True,

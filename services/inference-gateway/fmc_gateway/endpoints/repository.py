@@ -35,10 +35,12 @@ async def upsert(
             model_name=endpoint.model_name,
             model_version=endpoint.model_version,
             gpu_pool=endpoint.gpu_pool,
+            convention=endpoint.convention,
             registered_at=now,
         )
         session.add(found)
     found.gpu_pool = endpoint.gpu_pool
+    found.convention = endpoint.convention
     if team_id is not None:
         found.team_id = team_id
     if submission_id is not None:

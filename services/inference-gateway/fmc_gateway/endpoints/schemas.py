@@ -35,6 +35,7 @@ class ReadinessOut(BaseModel):
     violations: list[str]
     server_version: str
     model_version: str
+    convention: str = Field(description="the serving convention checked (docs/triton-contract.md)")
     sent_inputs: dict[str, str] = Field(description="the inputs a run would send, with their datatypes")
 
 
@@ -47,6 +48,7 @@ class EndpointRecordOut(BaseModel):
     model_name: str
     model_version: str
     gpu_pool: str
+    convention: str
     team_id: uuid.UUID | None
     submission_id: uuid.UUID | None
     registered_at: datetime

@@ -49,6 +49,7 @@ async def register_submission(
         model_version=raw.model_version,
         protocol=raw.protocol.lower(),
         gpu_pool=raw.gpu_pool.upper(),
+        convention=raw.convention.lower(),
     )
     return await register(
         session, hosts, endpoint, now, team_id=event.team_id, submission_id=event.submission_id

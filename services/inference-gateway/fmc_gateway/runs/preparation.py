@@ -52,6 +52,7 @@ def address_of(endpoint: Endpoint) -> EndpointAddress:
         protocol=endpoint.protocol,
         model_name=endpoint.model_name,
         model_version=endpoint.model_version,
+        convention=endpoint.convention,
     )
 
 

@@ -15,17 +15,20 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+import grpc
+import httpx
 import numpy as np
 import tritonclient.grpc as grpcclient
 import tritonclient.grpc.aio as grpc_aio
 import tritonclient.http as httpclient
 import tritonclient.http.aio as http_aio
+from tritonclient.grpc._utils import get_error_grpc
 from tritonclient.utils import InferenceServerException
 
-from fmc_common.events.inference import DecodingParameters, InferenceProtocol
+from fmc_common.events.inference import DecodingParameters, InferenceProtocol, ServingConvention
+from fmc_gateway.serving.conventions import ReplyInvalid, Transport, convention_of
 from fmc_gateway.triton.hosts import host_port_of
 
-OUTPUTS = ("text", "prompt_tokens", "completion_tokens")
 # Reconnect quickly after a restart of Triton: gRPC's default backoff grows to two minutes.
 GRPC_CHANNEL_ARGS = [
     ("grpc.initial_reconnect_backoff_ms", 200),
@@ -55,8 +58,8 @@ class InferenceFailure(Exception):
 @dataclass(frozen=True)
 class Answer:
     text: str
-    prompt_tokens: int
-    completion_tokens: int
+    prompt_tokens: int | None
+    completion_tokens: int | None
     model_version: str
     latency_seconds: float
 
@@ -69,6 +72,7 @@ class EndpointAddress:
     protocol: InferenceProtocol
     model_name: str
     model_version: str = ""
+    convention: ServingConvention = ServingConvention.FMC_TEXT
 
     @property
     def host_port(self) -> str:
@@ -81,7 +85,8 @@ class EndpointAddress:
     @property
     def label(self) -> str:
         version = self.model_version or "latest"
-        return f"{self.model_name}:{version}@{self.protocol}://{self.host_port}"
+        label = f"{self.model_name}:{version}@{self.protocol}://{self.host_port}"
+        return label if self.convention == ServingConvention.FMC_TEXT else f"{label}[{self.convention}]"
 
 
 def classify(error: BaseException) -> InferenceFailure:
@@ -110,7 +115,12 @@ def classify(error: BaseException) -> InferenceFailure:
 
 
 class ModelClient:
-    """One connection to one endpoint (a gRPC channel or an HTTP connection pool), shared by its requests."""
+    """One connection to one endpoint (a gRPC channel or an HTTP connection pool), shared by its requests.
+
+    The endpoint's serving convention builds each request and reads each answer
+    (``fmc_gateway.serving.conventions``); its transport is a unary ``infer``, a gRPC stream (a
+    decoupled model) or a ``POST`` to Triton's generate extension.
+    """
 
     def __init__(self, address: EndpointAddress, datatypes: Mapping[str, str], batched: bool = False) -> None:
         self.address = address
@@ -118,10 +128,20 @@ class ModelClient:
         self._batched = batched
         self._grpc: Any = None
         self._http: Any = None
+        self._generate: httpx.AsyncClient | None = None
         self._fixed: dict[DecodingParameters, list[Any]] = {}
-        module: Any = grpcclient if address.protocol == InferenceProtocol.GRPC else httpclient
-        self._outputs = [module.InferRequestedOutput(name) for name in OUTPUTS]
-        if address.protocol == InferenceProtocol.GRPC:
+        self._convention = convention_of(address.convention)
+        grpc = address.protocol == InferenceProtocol.GRPC
+        self._transport = self._convention.transport(grpc)
+        module: Any = grpcclient if grpc else httpclient
+        self._output_names = self._convention.outputs_for(self._datatypes)
+        self._outputs = [module.InferRequestedOutput(name) for name in self._output_names]
+        if self._transport == Transport.GENERATE:
+            scheme = "https" if address.ssl else "http"
+            self._generate = httpx.AsyncClient(
+                base_url=f"{scheme}://{address.host_port}", limits=httpx.Limits(max_connections=1024)
+            )
+        elif grpc:
             self._grpc = grpc_aio.InferenceServerClient(
                 address.host_port, ssl=address.ssl, channel_args=GRPC_CHANNEL_ARGS
             )
@@ -129,29 +149,30 @@ class ModelClient:
             self._http = http_aio.InferenceServerClient(address.host_port, ssl=address.ssl, conn_limit=1024)
 
     async def close(self) -> None:
+        if self._generate is not None:
+            await self._generate.aclose()
+            return
         client = self._grpc or self._http
         await client.close()
 
     def _inputs(self, prompt: str, decoding: DecodingParameters, module: Any) -> list[Any]:
         shape = [1, 1] if self._batched else [1]
-        text = module.InferInput("prompt", shape, "BYTES")
+        values = self._convention.request(prompt, decoding, self._datatypes)
+        text_name = self._convention.prompt_input
+        text = module.InferInput(text_name, shape, "BYTES")
         text.set_data_from_numpy(np.array([prompt.encode("utf-8")], dtype=np.object_).reshape(shape))
         fixed = self._fixed.get(decoding)
         if fixed is None:
             # Built once per run's parameters and shared by its requests: tritonclient serialises
             # the inputs synchronously when a request is sent, so sharing them is safe.
-            values = {
-                "max_tokens": decoding.max_tokens,
-                "temperature": decoding.temperature,
-                "top_p": decoding.top_p,
-                "seed": decoding.seed,
-            }
             fixed = []
-            for name, datatype in self._datatypes.items():
-                if name == "prompt":
+            for name, value in values.items():
+                if name == text_name:
                     continue
+                datatype = self._datatypes[name]
+                raw = value.encode("utf-8") if isinstance(value, str) else value
                 tensor = module.InferInput(name, shape, datatype)
-                tensor.set_data_from_numpy(np.array([values[name]], dtype=_NUMPY[datatype]).reshape(shape))
+                tensor.set_data_from_numpy(np.array([raw], dtype=_NUMPY[datatype]).reshape(shape))
                 fixed.append(tensor)
             self._fixed[decoding] = fixed
         return [text, *fixed]
@@ -160,7 +181,13 @@ class ModelClient:
         """The model's answer to ``prompt``; raises ``InferenceFailure``."""
         started = time.perf_counter()
         try:
-            if self._grpc is not None:
+            if self._transport == Transport.GENERATE:
+                outputs, version = await self._post_generate(prompt, decoding, timeout)
+            elif self._transport == Transport.STREAM:
+                result = await self._stream(prompt, decoding, timeout)
+                outputs = self._outputs_of(result)
+                version = str(result.get_response().model_version)
+            elif self._grpc is not None:
                 # gRPC enforces the deadline itself (DEADLINE_EXCEEDED): no asyncio timer per request.
                 result = await self._grpc.infer(
                     self.address.model_name,
@@ -169,6 +196,7 @@ class ModelClient:
                     outputs=self._outputs,
                     client_timeout=timeout,
                 )
+                outputs = self._outputs_of(result)
                 version = str(result.get_response().model_version)
             else:
                 async with asyncio.timeout(timeout):
@@ -178,26 +206,90 @@ class ModelClient:
                         model_version=self.address.model_version,
                         outputs=self._outputs,
                     )
+                outputs = self._outputs_of(result)
                 version = str(result.get_response().get("model_version", ""))
         except Exception as exc:
             raise classify(exc) from exc
-        return _answer(result, version, time.perf_counter() - started)
+        try:
+            reply = self._convention.reply(outputs)
+        except ReplyInvalid as exc:
+            raise InferenceFailure(FailureKind.MODEL_ERROR, str(exc)) from exc
+        return Answer(
+            text=reply.text,
+            prompt_tokens=reply.prompt_tokens,
+            completion_tokens=reply.completion_tokens,
+            model_version=version,
+            latency_seconds=time.perf_counter() - started,
+        )
+
+    def _outputs_of(self, result: Any) -> dict[str, Any]:
+        return {name: result.as_numpy(name) for name in self._output_names}
+
+    async def _stream(self, prompt: str, decoding: DecodingParameters, timeout: float) -> Any:
+        """One request on a gRPC stream (a decoupled model, ``stream`` false): its first response."""
+        done = asyncio.Event()
+        request = {
+            "model_name": self.address.model_name,
+            "inputs": self._inputs(prompt, decoding, grpcclient),
+            "model_version": self.address.model_version,
+            "outputs": self._outputs,
+        }
+
+        async def requests() -> Any:
+            yield request
+            await done.wait()  # keep the stream open until the answer arrived
+
+        async with asyncio.timeout(timeout):
+            responses = self._grpc.stream_infer(requests())
+            try:
+                result, error = await anext(responses)
+            except grpc.RpcError as exc:
+                # The stream raises gRPC's own error; unary calls get tritonclient's: classify both alike.
+                raise get_error_grpc(exc) from exc
+            except StopAsyncIteration:
+                raise InferenceFailure(
+                    FailureKind.MODEL_ERROR, "the stream ended without a response"
+                ) from None
+            finally:
+                done.set()
+                responses.cancel()
+        if error is not None:
+            raise error
+        return result
+
+    async def _post_generate(
+        self, prompt: str, decoding: DecodingParameters, timeout: float
+    ) -> tuple[dict[str, Any], str]:
+        """Triton's generate extension: the JSON answer and the model version it names."""
+        assert self._generate is not None
+        path = f"/v2/models/{self.address.model_name}"
+        if self.address.model_version:
+            path += f"/versions/{self.address.model_version}"
+        body = self._convention.request(prompt, decoding, self._datatypes)
+        try:
+            response = await self._generate.post(f"{path}/generate", json=body, timeout=timeout)
+        except httpx.TimeoutException as exc:
+            raise InferenceFailure(FailureKind.TIMEOUT, repr(exc)) from exc
+        except httpx.TransportError as exc:
+            raise InferenceFailure(FailureKind.ENDPOINT_DOWN, repr(exc)) from exc
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = {}
+        if response.status_code != 200 or not isinstance(answer, dict):
+            message = str(answer.get("error", "")) if isinstance(answer, dict) else ""
+            raise InferenceServerException(
+                msg=message or response.text[:2000] or f"HTTP {response.status_code}",
+                status=str(response.status_code),
+            )
+        return answer, str(answer.get("model_version", ""))
 
 
-def _answer(result: Any, version: str, latency: float) -> Answer:
-    values = {name: result.as_numpy(name) for name in OUTPUTS}
-    missing = [name for name, value in values.items() if value is None or value.size != 1]
-    if missing:
-        raise InferenceFailure(FailureKind.MODEL_ERROR, f"the response lacks one element of {missing}")
-    raw = values["text"].reshape(-1)[0]
-    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw)
-    return Answer(
-        text=text,
-        prompt_tokens=int(values["prompt_tokens"].reshape(-1)[0]),
-        completion_tokens=int(values["completion_tokens"].reshape(-1)[0]),
-        model_version=version,
-        latency_seconds=latency,
-    )
-
-
-_NUMPY: Mapping[str, Any] = {"INT32": np.int32, "INT64": np.int64, "FP32": np.float32, "BYTES": np.object_}
+_NUMPY: Mapping[str, Any] = {
+    "INT32": np.int32,
+    "INT64": np.int64,
+    "UINT64": np.uint64,
+    "FP32": np.float32,
+    "BOOL": np.bool_,
+    "BYTES": np.object_,
+}

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fmc_common.db import StrEnumColumn, UtcDateTime
+from fmc_common.events.inference import ServingConvention
 from fmc_registry.base import Base
 
 
@@ -37,6 +38,10 @@ class Submission(Base):
     model_version: Mapped[str] = mapped_column(String(50))
     protocol: Mapped[Protocol] = mapped_column(StrEnumColumn(Protocol, 8))
     gpu_pool: Mapped[GpuPool] = mapped_column(StrEnumColumn(GpuPool, 8))
+    # How the gateway talks to the model (docs/triton-contract.md).
+    convention: Mapped[ServingConvention] = mapped_column(
+        StrEnumColumn(ServingConvention, 32), default=ServingConvention.FMC_TEXT
+    )
     manifest: Mapped[dict[str, Any]] = mapped_column(JSON)
     manifest_digest: Mapped[str] = mapped_column(String(71))
     model_card: Mapped[dict[str, Any]] = mapped_column(JSON)

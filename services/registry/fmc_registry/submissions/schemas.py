@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from fmc_common.events.inference import ServingConvention
 from fmc_common.inputs import Input, Name
 from fmc_registry.submissions.models import GpuPool, Protocol
 
@@ -53,6 +54,11 @@ class EndpointIn(Input):
     model_version: str = Field(pattern=r"^[1-9][0-9]{0,9}$", description="Triton model version")
     protocol: Protocol
     gpu_pool: GpuPool
+    convention: ServingConvention = Field(
+        default=ServingConvention.FMC_TEXT,
+        description="how the gateway talks to the model: fmc-text (our signature), triton-vllm, "
+        "tensorrt-llm-ensemble or triton-generate (docs/triton-contract.md)",
+    )
 
     @model_validator(mode="after")
     def url_matches_protocol(self) -> EndpointIn:
@@ -66,6 +72,8 @@ class EndpointIn(Input):
             raise ValueError(f"url needs a host and a scheme among {allowed} for protocol {self.protocol}")
         if parts.username or parts.password or port == 0:
             raise ValueError("url must not carry credentials, and its port must be 1-65535")
+        if self.convention == ServingConvention.TRITON_GENERATE and self.protocol != Protocol.HTTP:
+            raise ValueError("the triton-generate convention is HTTP only: use protocol http")
         return self
 
 
@@ -162,6 +170,7 @@ class EndpointOut(BaseModel):
     model_version: str
     protocol: str
     gpu_pool: str
+    convention: str = "fmc-text"
 
 
 class SubmissionOut(BaseModel):

@@ -107,6 +107,7 @@ def _new_submission(
         model_version=body.endpoint.model_version,
         protocol=body.endpoint.protocol,
         gpu_pool=body.endpoint.gpu_pool,
+        convention=body.endpoint.convention,
         manifest=manifest,
         manifest_digest=manifest_digest(manifest),
         model_card=body.model_card.model_dump(mode="json"),
@@ -132,6 +133,7 @@ def endpoint_of(submission: Submission) -> TritonEndpoint:
         model_version=submission.model_version,
         protocol=submission.protocol,
         gpu_pool=submission.gpu_pool,
+        convention=submission.convention,
     )
 
 

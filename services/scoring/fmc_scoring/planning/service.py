@@ -15,6 +15,7 @@ from fmc_common.events.inference import (
     ItemsSource,
     RunEndpoint,
     RunLimits,
+    ServingConvention,
     SuiteReference,
 )
 from fmc_common.events.registry import EvaluationStarted, FrozenSubmission
@@ -51,6 +52,7 @@ def run_endpoint(submission: FrozenSubmission) -> RunEndpoint:
             model_version=endpoint.model_version,
             protocol=InferenceProtocol(endpoint.protocol.lower()),
             gpu_pool=GpuPool(endpoint.gpu_pool.upper()),
+            convention=ServingConvention(endpoint.convention.lower()),
         )
     except ValueError as exc:
         raise SubmissionEndpointInvalid(f"submission {submission.submission_id}: {exc}") from exc

@@ -1,0 +1,212 @@
+"""The serving conventions' adapters (pure): the request each builds, the answer each reads, its rules."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pytest
+
+from fmc_common.events.inference import DecodingParameters, ServingConvention
+from fmc_gateway.serving.conventions import (
+    CONVENTIONS,
+    ReplyInvalid,
+    Transport,
+    convention_of,
+)
+from fmc_gateway.serving.signature import ModelSignature, TensorSpec, signature_from_triton
+
+DECODING = DecodingParameters(max_tokens=7, temperature=0.5, top_p=0.9, seed=11)
+
+VLLM = ModelSignature(
+    inputs=(
+        TensorSpec("text_input", "BYTES", (1,)),
+        TensorSpec("stream", "BOOL", (1,), optional=True),
+        TensorSpec("sampling_parameters", "BYTES", (1,), optional=True),
+        TensorSpec("exclude_input_in_output", "BOOL", (1,), optional=True),
+    ),
+    outputs=(TensorSpec("text_output", "BYTES", (-1,)),),
+    decoupled=True,
+)
+ENSEMBLE = ModelSignature(
+    inputs=(
+        TensorSpec("text_input", "BYTES", (-1, -1)),
+        TensorSpec("max_tokens", "INT32", (-1, -1)),
+        TensorSpec("bad_words", "BYTES", (-1, -1), optional=True),
+        TensorSpec("temperature", "FP32", (-1, 1), optional=True),
+        TensorSpec("top_p", "FP32", (-1, 1), optional=True),
+        TensorSpec("random_seed", "UINT64", (-1, 1), optional=True),
+    ),
+    outputs=(TensorSpec("text_output", "BYTES", (-1, -1)), TensorSpec("cum_log_probs", "FP32", (-1, -1))),
+    max_batch_size=64,
+)
+
+
+def _bytes(text: str) -> np.ndarray[Any, Any]:
+    return np.array([text.encode()], dtype=np.object_)
+
+
+class TestOurSignature:
+    def test_every_convention_has_an_adapter_and_ours_is_the_default(self) -> None:
+        assert set(CONVENTIONS) == set(ServingConvention)
+        assert convention_of("fmc-text").name == ServingConvention.FMC_TEXT
+
+    def test_the_request_carries_only_the_declared_inputs(self) -> None:
+        request = convention_of("fmc-text").request(
+            "hi", DECODING, {"prompt": "BYTES", "max_tokens": "INT32"}
+        )
+        assert request == {"prompt": "hi", "max_tokens": 7}
+
+    def test_the_reply_has_text_and_token_counts(self) -> None:
+        outputs = {
+            "text": _bytes("yes"),
+            "prompt_tokens": np.array([3], dtype=np.int32),
+            "completion_tokens": np.array([1], dtype=np.int64),
+        }
+        reply = convention_of("fmc-text").reply(outputs)
+        assert (reply.text, reply.prompt_tokens, reply.completion_tokens) == ("yes", 3, 1)
+
+    def test_a_reply_without_token_counts_is_invalid(self) -> None:
+        with pytest.raises(ReplyInvalid, match="prompt_tokens"):
+            convention_of("fmc-text").reply({"text": _bytes("yes"), "completion_tokens": np.array([1])})
+
+    def test_a_decoupled_model_is_refused(self) -> None:
+        metadata = {
+            "inputs": [
+                {"name": "prompt", "datatype": "BYTES", "shape": [1]},
+                {"name": "max_tokens", "datatype": "INT32", "shape": [1]},
+            ],
+            "outputs": [
+                {"name": "text", "datatype": "BYTES", "shape": [1]},
+                {"name": "prompt_tokens", "datatype": "INT32", "shape": [1]},
+                {"name": "completion_tokens", "datatype": "INT32", "shape": [1]},
+            ],
+        }
+        config = {"config": {"model_transaction_policy": {"decoupled": True}}}
+        signature = signature_from_triton(metadata, config)
+        assert signature.decoupled
+        [problem] = convention_of("fmc-text").check(signature, None).violations
+        assert problem.startswith("the model is decoupled")
+
+
+class TestVllm:
+    def test_the_backend_signature_fits_and_every_optional_input_is_sent(self) -> None:
+        check = convention_of("triton-vllm").check(VLLM, DECODING)
+        assert check.ok
+        assert dict(check.datatypes) == {
+            "text_input": "BYTES",
+            "stream": "BOOL",
+            "sampling_parameters": "BYTES",
+            "exclude_input_in_output": "BOOL",
+        }
+
+    def test_the_sampling_parameters_are_a_json_string_and_the_prompt_is_excluded(self) -> None:
+        adapter = convention_of("triton-vllm")
+        request = adapter.request("hello", DECODING, adapter.check(VLLM, DECODING).datatypes)
+        assert request["text_input"] == "hello"
+        assert request["stream"] is False
+        assert request["exclude_input_in_output"] is True
+        assert json.loads(request["sampling_parameters"]) == {
+            "max_tokens": 7,
+            "temperature": 0.5,
+            "top_p": 0.9,
+            "seed": 11,
+        }
+
+    def test_grpc_streams_and_http_goes_through_generate(self) -> None:
+        adapter = convention_of("triton-vllm")
+        assert adapter.transport(grpc=True) == Transport.STREAM
+        assert adapter.transport(grpc=False) == Transport.GENERATE
+
+    def test_the_reply_has_text_and_no_token_counts(self) -> None:
+        reply = convention_of("triton-vllm").reply({"text_output": _bytes("Paris")})
+        assert (reply.text, reply.prompt_tokens, reply.completion_tokens) == ("Paris", None, None)
+
+    def test_token_counts_are_asked_for_and_read_only_when_the_backend_offers_them(self) -> None:
+        adapter = convention_of("triton-vllm")
+        assert adapter.outputs_for(adapter.check(VLLM, None).datatypes) == ("text_output",)
+        counting = ModelSignature(
+            inputs=(
+                *VLLM.inputs,
+                TensorSpec("return_num_input_tokens", "BOOL", (1,), optional=True),
+                TensorSpec("return_num_output_tokens", "BOOL", (1,), optional=True),
+            ),
+            outputs=(*VLLM.outputs, TensorSpec("num_output_tokens", "UINT32", (1,))),
+            decoupled=True,
+        )
+        datatypes = adapter.check(counting, None).datatypes
+        # num_input_tokens is not declared: its flag is not sent, its count stays unknown.
+        assert "return_num_input_tokens" not in datatypes
+        assert adapter.request("hi", DECODING, datatypes)["return_num_output_tokens"] is True
+        assert adapter.outputs_for(datatypes) == ("text_output", "num_output_tokens")
+        reply = adapter.reply({"text_output": _bytes("Paris"), "num_output_tokens": np.array([2], np.uint32)})
+        assert (reply.prompt_tokens, reply.completion_tokens) == (None, 2)
+
+    def test_without_sampling_parameters_the_model_is_refused(self) -> None:
+        signature = ModelSignature(inputs=VLLM.inputs[:1], outputs=VLLM.outputs, decoupled=True)
+        [problem] = convention_of("triton-vllm").check(signature, DECODING).violations
+        assert problem.startswith("missing input 'sampling_parameters' (BYTES, one element, optional)")
+
+    def test_a_wrong_output_type_is_named(self) -> None:
+        signature = ModelSignature(inputs=VLLM.inputs, outputs=(TensorSpec("text_output", "FP32", (-1,)),))
+        assert convention_of("triton-vllm").check(signature, None).violations == (
+            "output 'text_output' must be BYTES; the model declares FP32",
+        )
+
+
+class TestTensorRtLlmEnsemble:
+    def test_the_ensemble_signature_fits_with_batching_shapes(self) -> None:
+        check = convention_of("tensorrt-llm-ensemble").check(ENSEMBLE, DECODING)
+        assert check.ok, check.violations
+        assert set(check.datatypes) == {"text_input", "max_tokens", "temperature", "top_p", "random_seed"}
+
+    def test_the_request_maps_the_decoding_parameters_to_the_ensemble_inputs(self) -> None:
+        adapter = convention_of("tensorrt-llm-ensemble")
+        request = adapter.request("hi", DECODING, adapter.check(ENSEMBLE, DECODING).datatypes)
+        assert request == {
+            "text_input": "hi",
+            "max_tokens": 7,
+            "temperature": 0.5,
+            "top_p": 0.9,
+            "random_seed": 11,
+        }
+
+    def test_sampling_without_a_temperature_input_is_refused(self) -> None:
+        signature = ModelSignature(inputs=ENSEMBLE.inputs[:2], outputs=ENSEMBLE.outputs, max_batch_size=64)
+        violations = convention_of("tensorrt-llm-ensemble").check(signature, DECODING).violations
+        assert violations[0].startswith("the stage decodes with temperature 0.5")
+
+    def test_a_missing_max_tokens_is_named(self) -> None:
+        signature = ModelSignature(inputs=(ENSEMBLE.inputs[0],), outputs=ENSEMBLE.outputs, max_batch_size=64)
+        assert convention_of("tensorrt-llm-ensemble").check(signature, None).violations == (
+            "missing input 'max_tokens' (INT32, one element)",
+        )
+
+
+class TestGenerate:
+    def test_the_body_is_text_input_and_parameters(self) -> None:
+        adapter = convention_of("triton-generate")
+        body = adapter.request("hi", DECODING, adapter.check(VLLM, None).datatypes)
+        assert body == {
+            "text_input": "hi",
+            "parameters": {
+                "max_tokens": 7,
+                "temperature": 0.5,
+                "top_p": 0.9,
+                "seed": 11,
+                "stream": False,
+                "exclude_input_in_output": True,
+            },
+        }
+
+    def test_the_answer_is_the_json_text_output(self) -> None:
+        adapter = convention_of("triton-generate")
+        assert adapter.reply({"model_name": "m", "text_output": "ok"}).text == "ok"
+        with pytest.raises(ReplyInvalid):
+            adapter.reply({"model_name": "m"})
+
+    def test_it_is_http_only(self) -> None:
+        adapter = convention_of("triton-generate")
+        assert adapter.check_protocol(grpc=False) == []
+        assert adapter.check_protocol(grpc=True)[0].startswith("Triton's generate extension is HTTP only")
