@@ -1,6 +1,6 @@
 """The serving convention of a submission's endpoint (docs/triton-contract.md); earlier ones keep ours.
 
-Revision ID: registry_0004
+Revision ID: registry_0003
 Revises: registry_0002
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "registry_0004"
+revision: str = "registry_0003"
 down_revision: str | None = "registry_0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
