@@ -156,7 +156,8 @@ async def gateway_run(
         "decoding": {"max_tokens": MAX_TOKENS},
     }
     response = await client.post("/v1/runs", json=body, headers=headers)
-    response.raise_for_status()
+    if response.is_error:
+        raise RuntimeError(f"the gateway refused the run: {response.status_code} {response.text}")
     run_id = response.json()["id"]
     while (run := (await client.get(f"/v1/runs/{run_id}", headers=headers)).json())["status"] not in (
         "completed",
@@ -193,6 +194,7 @@ async def run_scenario(
         items_directory=root,
         pool_capacity={GpuPool.H100: scenario.concurrency, GpuPool.B200: scenario.concurrency},
         endpoint_capacity=scenario.concurrency,
+        triton_url=triton_url,
     )
     app = create_app(settings)
     token = mint_token(auth, subject="bench", role=Role.SERVICE, now=SystemClock().now())

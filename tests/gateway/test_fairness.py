@@ -78,6 +78,55 @@ class TestFairScheduling:
         assert switches >= 0.8 * (len(overlap) - 1), overlap
 
 
+class TestFairSharePerTeam:
+    async def test_a_team_with_one_run_gets_about_the_throughput_of_a_team_with_four_on_the_same_pool(
+        self,
+        database_factory: DatabaseFactory,
+        gateway_settings: SettingsFactory,
+        gateway_factory: Callable[..., Any],
+        triton: TritonProcess,
+        auth_settings: AuthSettings,
+        tmp_path: Path,
+    ) -> None:
+        settings = gateway_settings(
+            await database_factory.create("gateway"),
+            pool_capacity={GpuPool.H100: 1, GpuPool.B200: 1},
+            chunk_size=50,
+        )
+        gateway: httpx.AsyncClient = await gateway_factory(settings)
+        stage, team_a, team_b = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+        a_items, _ = write_items(tmp_path, 300)
+        b_items, _ = write_items(tmp_path, 1200)
+        a_runs = [
+            await request_run(
+                gateway,
+                auth_settings,
+                run_body(a_items, 300, triton.grpc_url, stage_id=stage, team_id=team_a),
+            )
+            for _ in range(4)
+        ]
+        b_run = await request_run(
+            gateway, auth_settings, run_body(b_items, 1200, triton.grpc_url, stage_id=stage, team_id=team_b)
+        )
+        for run in [*a_runs, b_run]:
+            assert (await wait_for_run(gateway, auth_settings, run["id"], finished))["status"] == "completed"
+
+        a_records = [await all_responses(gateway, auth_settings, run["id"]) for run in a_runs]
+        b_records = await all_responses(gateway, auth_settings, b_run["id"])
+        # The window in which every one of the five runs had items to answer.
+        runs = [*a_records, b_records]
+        start = max(times(records, "started_at")[0] for records in runs)
+        end = min(times(records, "finished_at")[-1] for records in runs)
+        a_done = sum(1 for records in a_records for t in times(records, "finished_at") if start <= t <= end)
+        b_done = sum(1 for t in times(b_records, "finished_at") if start <= t <= end)
+        assert a_done + b_done >= 200, (a_done, b_done)  # the window is not an accident
+        # Team B's one run gets about the share of team A's four runs together (per run: 1/5 each).
+        assert 0.75 <= b_done / a_done <= 1.33, (a_done, b_done)
+        # And team A's runs share its turn evenly among themselves.
+        per_a_run = [sum(1 for t in times(r, "finished_at") if start <= t <= end) for r in a_records]
+        assert max(per_a_run) - min(per_a_run) <= max(4, 0.2 * max(per_a_run)), per_a_run
+
+
 class TestFairnessRecord:
     async def test_a_run_with_other_decoding_parameters_in_the_same_stage_and_suite_fails(
         self, gateway: httpx.AsyncClient, triton: TritonProcess, auth_settings: AuthSettings, tmp_path: Path

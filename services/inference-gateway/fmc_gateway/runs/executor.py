@@ -1,8 +1,8 @@
-"""Answering items: bounded concurrency per pool and per endpoint, fair turns across runs, retries, breakers.
+"""Answering items: bounded concurrency per pool and per endpoint, fair turns across teams, retries, breakers.
 
 One dispatcher per pool takes a pool slot (an asyncio semaphore of the pool's capacity), then the
-next item of the next run in rotation whose endpoint has a free slot and a closed (or probing)
-circuit, and answers it in its own task. Outcomes:
+next item of the next team in rotation (and of that team's next run) whose endpoint has a free slot
+and a closed (or probing) circuit, and answers it in its own task. Outcomes:
 
 * answered, or refused by the model: a record (the model's error is its answer to that item);
 * endpoint down (connection refused, model unloaded): the breaker counts it and the item goes back
@@ -47,6 +47,8 @@ class RunContext:
     limits: RunLimits
     server_version: str
     model_version: str
+    team_id: uuid.UUID | None = None
+    """The fair turn is the team's: its runs on a pool share it (None: the run is its own team)."""
 
 
 @dataclass(slots=True)
@@ -156,8 +158,8 @@ class Executor:
 
     def submit(self, items: list[WorkItem]) -> None:
         for item in items:
-            pool = self._runs[item.run_id].pool
-            self._queues[pool].push(item.run_id, item)
+            context = self._runs[item.run_id]
+            self._queues[context.pool].push(item.run_id, item, group=context.team_id)
         for pool in {self._runs[item.run_id].pool for item in items}:
             self._changed[pool].set()
 
@@ -319,7 +321,7 @@ class Executor:
         def requeue() -> None:
             self._timers.discard(handle)
             if item.run_id in self._runs:
-                self._queues[context.pool].push(item.run_id, item, front=True)
+                self._queues[context.pool].push(item.run_id, item, group=context.team_id, front=True)
                 self._changed[context.pool].set()
 
         handle = asyncio.get_running_loop().call_later(delay, requeue)
