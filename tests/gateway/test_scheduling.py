@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from typing import TypeVar
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -89,8 +90,11 @@ teams_and_runs = st.lists(
 )
 
 
-def drain(queue: FairQueue[int, int], eligible: Callable[[int], bool] = lambda _run: True) -> list[int]:
-    order = []
+Run = TypeVar("Run", int, str)
+
+
+def drain(queue: FairQueue[Run, int], eligible: Callable[[Run], bool] = lambda _run: True) -> list[Run]:
+    order: list[Run] = []
     while (popped := queue.pop(eligible)) is not None:
         order.append(popped[0])
     return order
