@@ -35,7 +35,7 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -74,6 +74,8 @@ class Figures:
     gateway: list[float]
     baseline_latencies: list[float]
     gateway_latencies: list[float]
+    baseline_cpu: list[float] = field(default_factory=list)
+    gateway_cpu: list[float] = field(default_factory=list)
 
     def summary(self) -> dict[str, float]:
         base, gateway = statistics.median(self.baseline), statistics.median(self.gateway)
@@ -81,6 +83,14 @@ class Figures:
             "baseline": base,
             "gateway": gateway,
             "ratio": gateway / base,
+            # Each gateway round against the loop's round just before it: the load of the shared
+            # machine drifts between rounds, less within a pair.
+            "ratio_paired": statistics.median(
+                g / b for b, g in zip(self.baseline, self.gateway, strict=True)
+            ),
+            # The process's CPU time per item (every thread), which the noise affects much less.
+            "cpu_us_baseline": statistics.median(self.baseline_cpu),
+            "cpu_us_gateway": statistics.median(self.gateway_cpu),
             "p50": percentile(self.gateway_latencies, 50) - percentile(self.baseline_latencies, 50),
             "p99": percentile(self.gateway_latencies, 99) - percentile(self.baseline_latencies, 99),
         }
@@ -143,7 +153,9 @@ async def baseline(url: str, count: int, scenario: Scenario) -> tuple[float, lis
 
 async def gateway_run(
     client: httpx.AsyncClient, token: str, triton_url: str, items: Path, count: int, model: str
-) -> tuple[float, list[float]]:
+) -> tuple[float, list[float], float]:
+    """Items per second, the request latencies, and the process's CPU seconds until completion."""
+    cpu_started = time.process_time()
     headers = {"Authorization": f"Bearer {token}"}
     body = {
         "run_id": str(uuid.uuid4()),
@@ -164,6 +176,7 @@ async def gateway_run(
         "failed",
     ):
         await asyncio.sleep(0.2)
+    cpu = time.process_time() - cpu_started
     if run["status"] != "completed" or run["answered"] != count:
         raise RuntimeError(f"the gateway run did not complete: {run}")
     # The gateway's own timestamps, so that the polling interval above does not count.
@@ -178,7 +191,7 @@ async def gateway_run(
         latencies += [item["latency_ms"] for item in page["items"]]
         cursor = page["next_cursor"]
         if cursor is None:
-            return count / elapsed, latencies
+            return count / elapsed, latencies, cpu
 
 
 async def run_scenario(
@@ -206,15 +219,21 @@ async def run_scenario(
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client,
     ):
         for round_no in range(1, args.rounds + 1):
+            cpu = time.process_time()
             rate, latencies = await baseline(triton_url, args.items, scenario)
+            figures.baseline_cpu.append((time.process_time() - cpu) / args.items * 1e6)
             figures.baseline.append(rate)
             figures.baseline_latencies += latencies
-            rate, latencies = await gateway_run(client, token, triton_url, items, args.items, scenario.model)
+            rate, latencies, cpu = await gateway_run(
+                client, token, triton_url, items, args.items, scenario.model
+            )
+            figures.gateway_cpu.append(cpu / args.items * 1e6)
             figures.gateway.append(rate)
             figures.gateway_latencies += latencies
             print(
                 f"{scenario.name} round {round_no}: hand-tuned loop {figures.baseline[-1]:,.0f} items/s, "
-                f"gateway {rate:,.0f} items/s"
+                f"gateway {rate:,.0f} items/s (ratio {rate / figures.baseline[-1]:.3f}); CPU per item "
+                f"{figures.baseline_cpu[-1]:.0f} / {figures.gateway_cpu[-1]:.0f} µs"
             )
     return figures
 
@@ -252,20 +271,24 @@ async def main() -> None:
     for name, r in results.items():
         print(
             f"median {name}: hand-tuned loop {r['baseline']:,.0f} items/s; gateway ({backend}) "
-            f"{r['gateway']:,.0f} items/s; ratio {r['ratio']:.3f}; added latency per item "
-            f"p50 {r['p50']:.2f} ms, p99 {r['p99']:.2f} ms"
+            f"{r['gateway']:,.0f} items/s; ratio {r['ratio']:.3f} (paired rounds {r['ratio_paired']:.3f}); "
+            f"added latency per item p50 {r['p50']:.2f} ms, p99 {r['p99']:.2f} ms; process CPU per item "
+            f"{r['cpu_us_baseline']:.0f} µs loop, {r['cpu_us_gateway']:.0f} µs gateway"
         )
     generation, cpu = results["generation"], results["cpu-bound"]
     print(
         json.dumps(
             {
                 "ratio": round(generation["ratio"], 3),
+                "ratio_paired": round(generation["ratio_paired"], 3),
                 "baseline_items_per_s": round(generation["baseline"]),
                 "gateway_items_per_s": round(generation["gateway"]),
                 "added_latency_ms_p50": round(generation["p50"], 3),
                 "added_latency_ms_p99": round(generation["p99"], 3),
                 "generation_ms": args.generation_ms,
                 "ratio_cpu_bound": round(cpu["ratio"], 3),
+                "ratio_cpu_bound_paired": round(cpu["ratio_paired"], 3),
+                "cpu_bound_cpu_us_per_item": [round(cpu["cpu_us_baseline"]), round(cpu["cpu_us_gateway"])],
                 "cpu_bound_baseline_items_per_s": round(cpu["baseline"]),
                 "cpu_bound_gateway_items_per_s": round(cpu["gateway"]),
                 "cpu_bound_added_latency_ms_p50": round(cpu["p50"], 3),

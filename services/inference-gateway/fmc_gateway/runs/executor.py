@@ -86,11 +86,15 @@ class EndpointState:
 
 
 class _Series:
-    """The metric children of one pool and endpoint, looked up once (labels() costs on every item)."""
+    """The metric children of one pool and endpoint, looked up once (labels() costs on every item).
+
+    The in-flight gauge reads ``in_flight`` when scraped: a plain counter on the hot path instead
+    of two locked gauge updates per item."""
 
     def __init__(self, metrics: GatewayMetrics, pool: GpuPool, endpoint: str) -> None:
         labels = {"pool": pool, "endpoint": endpoint}
-        self.in_flight = metrics.in_flight.labels(**labels)
+        self.in_flight = 0
+        metrics.in_flight.labels(**labels).set_function(lambda: self.in_flight)
         self.latency = metrics.latency.labels(**labels)
         self.ok = metrics.requests.labels(outcome="ok", **labels)
         self.failed = {kind: metrics.requests.labels(outcome=kind, **labels) for kind in FailureKind}
@@ -123,6 +127,8 @@ class Executor:
         self._runs: dict[uuid.UUID, RunContext] = {}
         self._endpoints: dict[str, EndpointState] = {}
         self._queues: dict[GpuPool, FairQueue[uuid.UUID, WorkItem]] = {p: FairQueue() for p in config.pools}
+        for pool, queue in self._queues.items():
+            metrics.queued.labels(pool=pool).set_function(queue.__len__)  # read when scraped
         self._pool_in_flight = dict.fromkeys(config.pools, 0)
         self._changed = {pool: asyncio.Event() for pool in config.pools}
         self._timers: set[asyncio.TimerHandle] = set()
@@ -199,7 +205,6 @@ class Executor:
 
     async def _work(self, pool: GpuPool) -> None:
         queue, changed = self._queues[pool], self._changed[pool]
-        queued = self._metrics.queued.labels(pool=pool)
         loop = asyncio.get_running_loop()
         while not self._stopping:
             now = loop.time()
@@ -213,7 +218,6 @@ class Executor:
             state.breaker.acquire(now)
             state.in_flight += 1
             self._pool_in_flight[pool] += 1
-            queued.set(len(queue))
             await self._answer(context, state, item)
 
     def _eligible(self, run_id: uuid.UUID, *, now: float) -> bool:
@@ -240,7 +244,7 @@ class Executor:
         series = state.series.get(context.pool)
         if series is None:
             series = state.series[context.pool] = _Series(self._metrics, context.pool, state.address.label)
-        series.in_flight.inc()
+        series.in_flight += 1
         if item.started_at is None:
             item.started_at = self._clock.now()
         item.attempts += 1
@@ -271,7 +275,7 @@ class Executor:
         finally:
             state.in_flight -= 1
             self._pool_in_flight[context.pool] -= 1
-            series.in_flight.dec()
+            series.in_flight -= 1
             if state.in_flight == state.capacity - 1:
                 # A worker of this pool may be waiting because this endpoint was full.
                 self._changed[context.pool].set()
