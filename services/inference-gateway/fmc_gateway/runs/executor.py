@@ -125,6 +125,7 @@ class Executor:
         self._item_done = item_done
         self._endpoint_changed = endpoint_changed
         self._runs: dict[uuid.UUID, RunContext] = {}
+        self._run_endpoint: dict[uuid.UUID, EndpointState] = {}  # the run's endpoint, found once
         self._endpoints: dict[str, EndpointState] = {}
         self._queues: dict[GpuPool, FairQueue[uuid.UUID, WorkItem]] = {p: FairQueue() for p in config.pools}
         for pool, queue in self._queues.items():
@@ -151,6 +152,7 @@ class Executor:
                 capacity=self._config.endpoint_capacity,
             )
         state.runs.add(context.run_id)
+        self._run_endpoint[context.run_id] = state
 
     def has_run(self, run_id: uuid.UUID) -> bool:
         return run_id in self._runs
@@ -174,7 +176,7 @@ class Executor:
         context = self._runs.pop(run_id, None)
         if context is not None:
             self._queues[context.pool].drop(run_id)
-            self._endpoints[context.endpoint.label].runs.discard(run_id)
+            self._run_endpoint.pop(run_id).runs.discard(run_id)
 
     # -- running ------------------------------------------------------------------------------
 
@@ -213,18 +215,16 @@ class Executor:
                 await self._wait(changed, pool, now)
                 continue
             run_id, item = picked
-            context = self._runs[run_id]
-            state = self._endpoints[context.endpoint.label]
+            context, state = self._runs[run_id], self._run_endpoint[run_id]
             state.breaker.acquire(now)
             state.in_flight += 1
             self._pool_in_flight[pool] += 1
             await self._answer(context, state, item)
 
     def _eligible(self, run_id: uuid.UUID, *, now: float) -> bool:
-        context = self._runs.get(run_id)
-        if context is None:
+        state = self._run_endpoint.get(run_id)
+        if state is None:
             return False
-        state = self._endpoints[context.endpoint.label]
         return state.in_flight < state.capacity and state.breaker.can_send(now)
 
     async def _wait(self, changed: asyncio.Event, pool: GpuPool, now: float) -> None:
