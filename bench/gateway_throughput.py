@@ -20,6 +20,9 @@ Two models, each its own scenario (rounds alternate baseline and gateway):
 
 Prints both rates per round, the medians, the ratios, and the gateway's added latency per item
 (its request latencies minus the baseline's, p50 and p99); the last line is JSON with ``ratio``.
+Two figures are less sensitive to a shared, noisy machine: ``ratio_paired`` (the median over rounds
+of each gateway round against the loop's round just before it) and the process's CPU time per item
+(every thread; the gateway's counted until its run completed), which shows the gateway's own cost.
 
     .venv/bin/python bench/gateway_throughput.py [--items 10000] [--rounds 3] [--generation-ms 20]
 """
