@@ -20,6 +20,9 @@ Two models, each its own scenario (rounds alternate baseline and gateway):
 
 Prints both rates per round, the medians, the ratios, and the gateway's added latency per item
 (its request latencies minus the baseline's, p50 and p99); the last line is JSON with ``ratio``.
+Two figures are less sensitive to a shared, noisy machine: ``ratio_paired`` (the median over rounds
+of each gateway round against the loop's round just before it) and the process's CPU time per item
+(every thread; the gateway's counted until its run completed), which shows the gateway's own cost.
 
     .venv/bin/python bench/gateway_throughput.py [--items 10000] [--rounds 3] [--generation-ms 20]
 """
@@ -35,7 +38,7 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -74,6 +77,8 @@ class Figures:
     gateway: list[float]
     baseline_latencies: list[float]
     gateway_latencies: list[float]
+    baseline_cpu: list[float] = field(default_factory=list)
+    gateway_cpu: list[float] = field(default_factory=list)
 
     def summary(self) -> dict[str, float]:
         base, gateway = statistics.median(self.baseline), statistics.median(self.gateway)
@@ -81,6 +86,14 @@ class Figures:
             "baseline": base,
             "gateway": gateway,
             "ratio": gateway / base,
+            # Each gateway round against the loop's round just before it: the load of the shared
+            # machine drifts between rounds, less within a pair.
+            "ratio_paired": statistics.median(
+                g / b for b, g in zip(self.baseline, self.gateway, strict=True)
+            ),
+            # The process's CPU time per item (every thread), which the noise affects much less.
+            "cpu_us_baseline": statistics.median(self.baseline_cpu),
+            "cpu_us_gateway": statistics.median(self.gateway_cpu),
             "p50": percentile(self.gateway_latencies, 50) - percentile(self.baseline_latencies, 50),
             "p99": percentile(self.gateway_latencies, 99) - percentile(self.baseline_latencies, 99),
         }
@@ -143,7 +156,9 @@ async def baseline(url: str, count: int, scenario: Scenario) -> tuple[float, lis
 
 async def gateway_run(
     client: httpx.AsyncClient, token: str, triton_url: str, items: Path, count: int, model: str
-) -> tuple[float, list[float]]:
+) -> tuple[float, list[float], float]:
+    """Items per second, the request latencies, and the process's CPU seconds until completion."""
+    cpu_started = time.process_time()
     headers = {"Authorization": f"Bearer {token}"}
     body = {
         "run_id": str(uuid.uuid4()),
@@ -156,13 +171,15 @@ async def gateway_run(
         "decoding": {"max_tokens": MAX_TOKENS},
     }
     response = await client.post("/v1/runs", json=body, headers=headers)
-    response.raise_for_status()
+    if response.is_error:
+        raise RuntimeError(f"the gateway refused the run: {response.status_code} {response.text}")
     run_id = response.json()["id"]
     while (run := (await client.get(f"/v1/runs/{run_id}", headers=headers)).json())["status"] not in (
         "completed",
         "failed",
     ):
         await asyncio.sleep(0.2)
+    cpu = time.process_time() - cpu_started
     if run["status"] != "completed" or run["answered"] != count:
         raise RuntimeError(f"the gateway run did not complete: {run}")
     # The gateway's own timestamps, so that the polling interval above does not count.
@@ -177,7 +194,7 @@ async def gateway_run(
         latencies += [item["latency_ms"] for item in page["items"]]
         cursor = page["next_cursor"]
         if cursor is None:
-            return count / elapsed, latencies
+            return count / elapsed, latencies, cpu
 
 
 async def run_scenario(
@@ -193,6 +210,7 @@ async def run_scenario(
         items_directory=root,
         pool_capacity={GpuPool.H100: scenario.concurrency, GpuPool.B200: scenario.concurrency},
         endpoint_capacity=scenario.concurrency,
+        triton_url=triton_url,
     )
     app = create_app(settings)
     token = mint_token(auth, subject="bench", role=Role.SERVICE, now=SystemClock().now())
@@ -204,15 +222,21 @@ async def run_scenario(
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client,
     ):
         for round_no in range(1, args.rounds + 1):
+            cpu = time.process_time()
             rate, latencies = await baseline(triton_url, args.items, scenario)
+            figures.baseline_cpu.append((time.process_time() - cpu) / args.items * 1e6)
             figures.baseline.append(rate)
             figures.baseline_latencies += latencies
-            rate, latencies = await gateway_run(client, token, triton_url, items, args.items, scenario.model)
+            rate, latencies, cpu = await gateway_run(
+                client, token, triton_url, items, args.items, scenario.model
+            )
+            figures.gateway_cpu.append(cpu / args.items * 1e6)
             figures.gateway.append(rate)
             figures.gateway_latencies += latencies
             print(
                 f"{scenario.name} round {round_no}: hand-tuned loop {figures.baseline[-1]:,.0f} items/s, "
-                f"gateway {rate:,.0f} items/s"
+                f"gateway {rate:,.0f} items/s (ratio {rate / figures.baseline[-1]:.3f}); CPU per item "
+                f"{figures.baseline_cpu[-1]:.0f} / {figures.gateway_cpu[-1]:.0f} µs"
             )
     return figures
 
@@ -250,20 +274,24 @@ async def main() -> None:
     for name, r in results.items():
         print(
             f"median {name}: hand-tuned loop {r['baseline']:,.0f} items/s; gateway ({backend}) "
-            f"{r['gateway']:,.0f} items/s; ratio {r['ratio']:.3f}; added latency per item "
-            f"p50 {r['p50']:.2f} ms, p99 {r['p99']:.2f} ms"
+            f"{r['gateway']:,.0f} items/s; ratio {r['ratio']:.3f} (paired rounds {r['ratio_paired']:.3f}); "
+            f"added latency per item p50 {r['p50']:.2f} ms, p99 {r['p99']:.2f} ms; process CPU per item "
+            f"{r['cpu_us_baseline']:.0f} µs loop, {r['cpu_us_gateway']:.0f} µs gateway"
         )
     generation, cpu = results["generation"], results["cpu-bound"]
     print(
         json.dumps(
             {
                 "ratio": round(generation["ratio"], 3),
+                "ratio_paired": round(generation["ratio_paired"], 3),
                 "baseline_items_per_s": round(generation["baseline"]),
                 "gateway_items_per_s": round(generation["gateway"]),
                 "added_latency_ms_p50": round(generation["p50"], 3),
                 "added_latency_ms_p99": round(generation["p99"], 3),
                 "generation_ms": args.generation_ms,
                 "ratio_cpu_bound": round(cpu["ratio"], 3),
+                "ratio_cpu_bound_paired": round(cpu["ratio_paired"], 3),
+                "cpu_bound_cpu_us_per_item": [round(cpu["cpu_us_baseline"]), round(cpu["cpu_us_gateway"])],
                 "cpu_bound_baseline_items_per_s": round(cpu["baseline"]),
                 "cpu_bound_gateway_items_per_s": round(cpu["gateway"]),
                 "cpu_bound_added_latency_ms_p50": round(cpu["p50"], 3),

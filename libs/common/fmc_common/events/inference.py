@@ -176,6 +176,16 @@ class InferenceRunCompleted(_RunEvent):
     model_version: str = Field(max_length=50)
     started_at: datetime
     completed_at: datetime
+    # The rest of the run's conditions (added later; empty or absent in older events), so that
+    # every team's can be compared: what served the model, which model, and how it decoded.
+    model_name: str = Field(default="", max_length=200)
+    serving_stack: str = Field(
+        default="",
+        max_length=200,
+        description="server name and version and the model's backend or platform, "
+        "e.g. 'triton 2.51.0, backend python'",
+    )
+    decoding: DecodingParameters | None = None
 
 
 class InferenceRunFailed(_RunEvent):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -34,6 +34,8 @@ class Readiness:
     reason: str | None = None
     server_version: str = ""
     model_version: str = ""
+    serving_stack: str = ""
+    """What serves the model, e.g. ``triton 2.51.0, backend python`` (server metadata, model config)."""
     violations: tuple[str, ...] = ()
     datatypes: Mapping[str, str] = field(default_factory=dict)
     batched: bool = False
@@ -104,7 +106,12 @@ async def check_endpoint(
             return Readiness(reachable=False, code=ReadinessCode.UNREACHABLE, reason=f"{where} is not live")
         server_version = str(server.get("version", ""))
         async with asyncio.timeout(timeout):
-            return await _check_model(probe, address, decoding, where, server_version)
+            readiness = await _check_model(probe, address, decoding, where, server_version)
+        if readiness.serving_stack:
+            server_name = str(server.get("name", "") or "triton")
+            stack = f"{server_name} {server_version}".strip() + f", {readiness.serving_stack}"
+            readiness = replace(readiness, serving_stack=stack[:200])
+        return readiness
     except TimeoutError:
         return Readiness(
             reachable=False, code=ReadinessCode.UNREACHABLE, reason=f"{where} did not answer in {timeout}s"
@@ -156,6 +163,7 @@ async def _check_model(
         reachable=True,
         server_version=server_version,
         model_version=model_version,
+        serving_stack=_backend_of(config),
         datatypes=check.datatypes,
         batched=signature.batched,
     )
@@ -171,3 +179,12 @@ async def _repository_state(probe: _Probe, name: str) -> str:
             state, why = model.get("state", ""), model.get("reason", "")
             return f" (state {state or 'unknown'}{': ' + why if why else ''})"
     return " (no such model in its repository)"
+
+
+def _backend_of(config: Mapping[str, Any]) -> str:
+    """The model's backend (``python``, ``vllm``, ``tensorrtllm``) or platform (``ensemble``, ...)."""
+    body = config.get("config", config)
+    backend, platform = str(body.get("backend", "") or ""), str(body.get("platform", "") or "")
+    if backend:
+        return f"backend {backend}"
+    return f"platform {platform}" if platform else "backend unknown"

@@ -221,4 +221,5 @@ async def _context(session: AsyncSession, run_id: uuid.UUID) -> RunContext:
         limits=RunLimits.model_validate(run.limits),
         server_version=run.server_version or "",
         model_version=run.model_version or "",
+        team_id=run.team_id,
     )

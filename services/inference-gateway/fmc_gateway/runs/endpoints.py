@@ -15,7 +15,15 @@ from fmc_gateway.endpoints.models import Endpoint
 from fmc_gateway.runs import repository, service
 from fmc_gateway.runs.deps import EngineDep
 from fmc_gateway.runs.models import Run, RunStatus
-from fmc_gateway.runs.schemas import EndpointOut, ResponseOut, ResponsePage, RunCreate, RunOut, RunPage
+from fmc_gateway.runs.schemas import (
+    EndpointOut,
+    ResponseOut,
+    ResponsePage,
+    RunConditions,
+    RunCreate,
+    RunOut,
+    RunPage,
+)
 
 router = APIRouter(prefix="/v1/runs", tags=["runs"])
 MAX_RESPONSES_PAGE = 1000
@@ -55,6 +63,16 @@ def run_out(run: Run, endpoint: Endpoint) -> RunOut:
         prepared_at=run.prepared_at,
         finished_at=run.finished_at,
         last_progress_at=run.last_progress_at,
+        conditions=RunConditions(
+            gpu_pool=run.gpu_pool,
+            hardware_class=run.hardware_class,
+            serving_stack=run.serving_stack,
+            server_version=run.server_version,
+            model_name=run.model_name or endpoint.model_name,
+            model_version=run.model_version,
+            decoding=run.decoding,
+            limits=run.limits,
+        ),
     )
 
 

@@ -91,6 +91,12 @@ class Run(Base):
     batched: Mapped[bool] = mapped_column(Boolean, default=False)
     server_version: Mapped[str | None] = mapped_column(String(50), nullable=True)
     model_version: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    model_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    """The model the run asked for (its endpoint's), kept on the run with its other conditions."""
+    serving_stack: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    """What served it, from the readiness check: server name and version, the model's backend or
+    platform (``triton 2.51.0, backend python``); with the pool, hardware class, model version,
+    decoding parameters and limits these are the run's conditions, compared across teams."""
     responses_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
     accepted_at: Mapped[datetime] = mapped_column(UtcDateTime)

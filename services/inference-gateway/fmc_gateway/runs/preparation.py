@@ -179,6 +179,7 @@ class RunPreparer:
             run.stuck_since = None
             run.server_version = readiness.server_version
             run.model_version = readiness.model_version
+            run.serving_stack = readiness.serving_stack or None
             run.input_datatypes = dict(readiness.datatypes)
             run.batched = readiness.batched
             run.prepare_owner = None

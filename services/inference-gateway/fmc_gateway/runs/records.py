@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fmc_common.clock import Clock, utc_delta
 from fmc_common.db import transaction
-from fmc_common.events.inference import InferenceRunCompleted, InferenceRunProgressed
+from fmc_common.events.inference import DecodingParameters, InferenceRunCompleted, InferenceRunProgressed
 from fmc_common.messaging.outbox import Outbox
 from fmc_gateway.locking import begin_writing
 from fmc_gateway.runs.hashing import responses_digest
@@ -311,6 +311,9 @@ class RecordWriter:
                 model_version=run.model_version or "",
                 started_at=run.prepared_at or run.accepted_at,
                 completed_at=now,
+                model_name=run.model_name or "",
+                serving_stack=run.serving_stack or "",
+                decoding=DecodingParameters.model_validate(run.decoding),
             ),
         )
         return True

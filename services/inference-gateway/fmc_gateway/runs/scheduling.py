@@ -1,8 +1,13 @@
-"""Fair scheduling across runs (pure): one FIFO queue per run, served round-robin.
+"""Fair scheduling across teams, then across a team's runs (pure): two-level round-robin.
 
-The dispatcher of a pool pops the next item from the next run in rotation whose endpoint may take a
-request now; a run that was served moves to the back. So when several teams' runs share a pool,
-each gets one request in turn, whatever the sizes of the runs or the order they arrived in.
+Each run has its own FIFO queue, and belongs to a group (its team). The dispatcher of a pool pops
+the next item of the next team in rotation, and within that team the next of its runs in rotation,
+skipping any run whose endpoint may not take a request now. A team that was served moves to the
+back of the teams, and its run to the back of that team's runs. So when several teams share a pool
+each gets one request in turn, however many runs it has: a team with four runs shares one turn
+among them, and a team with one run gets the same number of turns as the team with four.
+
+A key pushed without a group is its own group (every run alone: round-robin per run).
 """
 
 from __future__ import annotations
@@ -17,50 +22,74 @@ T = TypeVar("T")
 
 class FairQueue(Generic[K, T]):
     def __init__(self) -> None:
-        self._queues: OrderedDict[K, deque[T]] = OrderedDict()
+        # group -> its keys in rotation -> each key's items; no empty deque or group is kept.
+        self._groups: OrderedDict[Hashable, OrderedDict[K, deque[T]]] = OrderedDict()
+        self._group_of: dict[K, Hashable] = {}
         self._size = 0
 
     def __len__(self) -> int:
         return self._size
 
     def pending(self, key: K) -> int:
-        queue = self._queues.get(key)
-        return len(queue) if queue else 0
+        group = self._group_of.get(key)
+        return 0 if group is None else len(self._groups[group][key])
 
     def keys(self) -> list[K]:
-        return [key for key, queue in self._queues.items() if queue]
+        return [key for keys in self._groups.values() for key in keys]
 
-    def push(self, key: K, item: T, *, front: bool = False) -> None:
-        """Queue ``item`` for ``key``; ``front`` puts it first (a retried item keeps its turn)."""
-        queue = self._queues.get(key)
-        if queue is None:
-            queue = self._queues[key] = deque()
+    def groups(self) -> list[Hashable]:
+        return list(self._groups)
+
+    def push(self, key: K, item: T, *, group: Hashable | None = None, front: bool = False) -> None:
+        """Queue ``item`` for ``key`` (in ``group``, default: its own); ``front`` puts it first
+        (a retried item keeps its turn). A key queued already stays in the group it was queued in."""
+        current = self._group_of.get(key)
+        if current is None:
+            current = self._group_of[key] = key if group is None else group
+            keys = self._groups.get(current)
+            if keys is None:
+                keys = self._groups[current] = OrderedDict()
+            queue = keys[key] = deque()
+        else:
+            queue = self._groups[current][key]
         if front:
             queue.appendleft(item)
         else:
             queue.append(item)
         self._size += 1
 
-    def extend(self, key: K, items: Iterable[T]) -> None:
+    def extend(self, key: K, items: Iterable[T], *, group: Hashable | None = None) -> None:
         for item in items:
-            self.push(key, item)
+            self.push(key, item, group=group)
 
     def pop(self, eligible: Callable[[K], bool] = lambda _key: True) -> tuple[K, T] | None:
-        """The next item of the first run in rotation that has one and is eligible; None if none."""
-        for key, queue in self._queues.items():
-            if queue and eligible(key):
+        """The next item of the first eligible run of the first team in rotation that has one."""
+        for group, keys in self._groups.items():
+            for key, queue in keys.items():
+                if not eligible(key):
+                    continue
                 item = queue.popleft()
                 self._size -= 1
                 if queue:
-                    self._queues.move_to_end(key)
+                    keys.move_to_end(key)
                 else:
-                    del self._queues[key]
+                    del keys[key]
+                    del self._group_of[key]
+                if keys:
+                    self._groups.move_to_end(group)
+                else:
+                    del self._groups[group]
                 return key, item
         return None
 
     def drop(self, key: K) -> list[T]:
         """Remove every queued item of ``key`` (its chunks were released); returns them."""
-        queue = self._queues.pop(key, None)
-        items = list(queue) if queue else []
+        group = self._group_of.pop(key, None)
+        if group is None:
+            return []
+        keys = self._groups[group]
+        items = list(keys.pop(key))
+        if not keys:
+            del self._groups[group]
         self._size -= len(items)
         return items

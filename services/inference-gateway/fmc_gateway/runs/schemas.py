@@ -69,6 +69,22 @@ class EndpointOut(BaseModel):
     model_version: str
 
 
+class RunConditions(BaseModel):
+    """Under what the run's answers were produced, the same for every team of a stage and suite
+    except what the team chose (its model and serving stack): compared in an objection."""
+
+    gpu_pool: str
+    hardware_class: str
+    serving_stack: str | None = Field(
+        description="server name and version, model backend or platform (from the readiness check)"
+    )
+    server_version: str | None
+    model_name: str
+    model_version: str | None = Field(description="the version that answered (set once prepared)")
+    decoding: dict[str, Any]
+    limits: dict[str, Any]
+
+
 class RunOut(BaseModel):
     """A run and where it stands; ``status_reason`` says why it waits or failed, for a team to act on."""
 
@@ -99,6 +115,7 @@ class RunOut(BaseModel):
     prepared_at: datetime | None
     finished_at: datetime | None
     last_progress_at: datetime
+    conditions: RunConditions
 
 
 class RunPage(BaseModel):

@@ -82,6 +82,7 @@ async def accept_run(
         submission_id=request.submission_id,
         team_id=request.team_id,
         endpoint_id=endpoint.id,
+        model_name=request.endpoint.model_name,
         gpu_pool=request.endpoint.gpu_pool,
         hardware_class=hardware.get(request.endpoint.gpu_pool, request.endpoint.gpu_pool),
         suite_id=request.suite.suite_id,
