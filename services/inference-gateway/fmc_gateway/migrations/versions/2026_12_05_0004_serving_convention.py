@@ -1,7 +1,7 @@
 """The serving convention of each endpoint (docs/triton-contract.md); existing endpoints keep ours.
 
-Revision ID: gateway_0009
-Revises: gateway_0002
+Revision ID: gateway_0004
+Revises: gateway_0003
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "gateway_0009"
-down_revision: str | None = "gateway_0002"
+revision: str = "gateway_0004"
+down_revision: str | None = "gateway_0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
