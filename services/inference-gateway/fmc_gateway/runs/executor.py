@@ -8,7 +8,9 @@ circuit, and answers it in its own task. Outcomes:
 * endpoint down (connection refused, model unloaded): the breaker counts it and the item goes back
   to the front of its run's queue; it is never given up, the run waits and says why;
 * timeout or transient error: retried after exponential backoff with jitter, up to the run's
-  ``max_attempts`` while the endpoint is otherwise healthy; then recorded as an error.
+  ``max_attempts``; then recorded as an error, whatever the breaker's state (a model that times out
+  on every item gives per-item errors, not a run waiting forever);
+* an answer outside the contract (an output of another type): the model's answer, an error record.
 """
 
 from __future__ import annotations
@@ -297,7 +299,7 @@ class Executor:
             self._retry(context, item, state.breaker.consecutive_failures)
             return
         item.failures += 1
-        if item.failures >= context.limits.max_attempts and state.breaker.state == BreakerState.CLOSED:
+        if item.failures >= context.limits.max_attempts:
             self._store(context, item, RecordStatus.ERROR, error=f"{failure.kind}: {failure.message}")
             return
         self._retry(context, item, item.failures)
@@ -310,6 +312,9 @@ class Executor:
             state.down_reason = None
             log.info("circuit closed", extra={"endpoint": state.address.label})
             self._endpoint_changed(set(state.runs), None)
+            # Only the probe was in flight: every worker that found this endpoint closed to it waits.
+            for pool in {self._runs[r].pool for r in state.runs if r in self._runs}:
+                self._changed[pool].set()
 
     def _retry(self, context: RunContext, item: WorkItem, attempt: int) -> None:
         if self._stopping:

@@ -217,11 +217,34 @@ class RunPreparer:
         while not stop.is_set():
             try:
                 for run_id in await self.claim():
-                    await self.prepare(run_id)
+                    await self.prepare_or_note(run_id)
             except Exception:
                 log.exception("preparing runs failed; trying again")
             wake.clear()
             await wait_any(stop, wake, interval)
+
+    async def prepare_or_note(self, run_id: uuid.UUID) -> None:
+        """Prepare one run; an unexpected failure is kept on that run (its status says what failed,
+        and it is tried again after the retry delay) and never stops the preparation of the others."""
+        try:
+            await self.prepare(run_id)
+        except Exception as exc:
+            log.exception("preparing a run failed", extra={"run_id": str(run_id)})
+            try:
+                await self._note_failure(run_id, f"preparing the run failed: {type(exc).__name__}: {exc}")
+            except Exception:
+                log.exception("noting why a run could not be prepared failed")
+
+    async def _note_failure(self, run_id: uuid.UUID, reason: str) -> None:
+        now = self._clock.now()
+        async with transaction(self._sessions) as session:
+            await begin_writing(session)
+            run = await session.get(Run, run_id, with_for_update=True)
+            if run is None or run.prepared_at is not None or run.status == RunStatus.FAILED:
+                return
+            run.status_reason = f"{reason[:1500]}; trying again from {(now + self._config.retry).isoformat()}"
+            run.prepare_owner = None
+            run.prepare_until = now + self._config.retry
 
 
 async def _note_check(

@@ -181,15 +181,36 @@ class ModelClient:
                 version = str(result.get_response().get("model_version", ""))
         except Exception as exc:
             raise classify(exc) from exc
-        return _answer(result, version, time.perf_counter() - started)
+        try:
+            return _answer(result, version, time.perf_counter() - started)
+        except InferenceFailure:
+            raise
+        except Exception as exc:  # the endpoint answered something the contract does not allow
+            raise InferenceFailure(
+                FailureKind.MODEL_ERROR, f"invalid-answer: unreadable response: {exc!r}"
+            ) from exc
 
 
 def _answer(result: Any, version: str, latency: float) -> Answer:
+    """The answer read from the response; a response outside the contract (a missing output, an output
+    of another type) is the model's answer to that item: a ``MODEL_ERROR`` saying what is wrong."""
     values = {name: result.as_numpy(name) for name in OUTPUTS}
     missing = [name for name, value in values.items() if value is None or value.size != 1]
     if missing:
         raise InferenceFailure(FailureKind.MODEL_ERROR, f"the response lacks one element of {missing}")
+    for name in ("prompt_tokens", "completion_tokens"):
+        if values[name].dtype.kind not in "iu":
+            raise InferenceFailure(
+                FailureKind.MODEL_ERROR,
+                f"invalid-answer: output {name} holds {values[name].dtype} values; "
+                "the contract wants INT32 or INT64",
+            )
     raw = values["text"].reshape(-1)[0]
+    if not isinstance(raw, bytes | str):
+        raise InferenceFailure(
+            FailureKind.MODEL_ERROR,
+            f"invalid-answer: output text holds {values['text'].dtype} values; the contract wants BYTES",
+        )
     text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw)
     return Answer(
         text=text,
