@@ -13,11 +13,21 @@ import httpx
 import pytest
 
 from fmc_common.auth import Role
-from fmc_common.settings import AuthSettings
+from fmc_common.settings import AuthSettings, KafkaSettings
 from fmc_devrunner.triton import TritonProcess
 from gateway.conftest import SettingsFactory
-from gateway.helpers import all_responses, finished, request_run, run_body, wait_for_run, write_items
+from gateway.helpers import (
+    all_responses,
+    finished,
+    of_type,
+    request_run,
+    run_body,
+    run_events,
+    wait_for_run,
+    write_items,
+)
 from support.databases import DatabaseFactory
+from support.proxy import TcpProxy
 from support.services import bearer
 
 pytestmark = [pytest.mark.broker, pytest.mark.triton]
@@ -145,6 +155,83 @@ class TestStuckRuns:
         assert (run["status"], run["failure_code"]) == ("failed", "wait-limit-exceeded")
         assert "FMC_GATEWAY_WAIT_LIMIT_SECONDS" in run["status_reason"]
         assert "readiness check" in run["status_reason"]
+
+
+class TestRunWaiting:
+    async def test_a_run_waiting_on_an_unreachable_endpoint_is_announced_once_with_its_cause(
+        self,
+        database_factory: DatabaseFactory,
+        gateway_settings: SettingsFactory,
+        gateway_factory: Callable[..., Any],
+        auth_settings: AuthSettings,
+        kafka_settings: KafkaSettings,
+        nowhere: str,
+        tmp_path: Path,
+    ) -> None:
+        gateway = await start(database_factory, gateway_settings, gateway_factory)
+        items, sha = write_items(tmp_path, 3)
+        body = run_body(items, 3, nowhere, sha256=sha)
+
+        await request_run(gateway, auth_settings, body)
+        await wait_for_run(gateway, auth_settings, body["run_id"], lambda r: r["status"] == "waiting")
+        await asyncio.sleep(1.5)  # the readiness check is tried again every 0.3 s: still one pause
+
+        events = await run_events(
+            kafka_settings.bootstrap_servers,
+            body["run_id"],
+            lambda found: bool(of_type(found, "inference-run-waiting")),
+            settle=1.0,
+        )
+        [event] = of_type(events, "inference-run-waiting")
+        assert event.data["cause"] == "endpoint-unreachable"
+        assert event.data["reason"].startswith(f"readiness check: Triton at {nowhere}")
+        assert (event.data["answered"], event.data["total"]) == (0, 3)
+
+    async def test_an_endpoint_cut_mid_run_pauses_the_run_once_and_it_completes_when_it_is_back(
+        self,
+        database_factory: DatabaseFactory,
+        gateway_settings: SettingsFactory,
+        gateway_factory: Callable[..., Any],
+        auth_settings: AuthSettings,
+        kafka_settings: KafkaSettings,
+        triton: TritonProcess,
+        tmp_path: Path,
+    ) -> None:
+        host, port = triton.grpc_url.rsplit(":", 1)
+        proxy = TcpProxy(host, int(port))
+        await proxy.start()
+        try:
+            address = f"127.0.0.1:{proxy.port}"
+            gateway = await start(
+                database_factory,
+                gateway_settings,
+                gateway_factory,
+                triton_allowed_hosts=[triton.grpc_url, address],
+            )
+            items, sha = write_prompts(tmp_path, ["sleep 0.1"] * 60, "slowish.jsonl")
+            body = run_body(items, 60, address, sha256=sha, model="misbehaving-lm")
+            await request_run(gateway, auth_settings, body)
+            await wait_for_run(gateway, auth_settings, body["run_id"], lambda r: r["answered"] >= 1)
+
+            await proxy.cut()
+            waiting = await wait_for_run(
+                gateway, auth_settings, body["run_id"], lambda r: r["status"] == "waiting"
+            )
+            await asyncio.sleep(1.0)  # probes fail meanwhile: the same pause
+            await proxy.restore()
+            done = await wait_for_run(gateway, auth_settings, body["run_id"], finished, timeout=60)
+        finally:
+            await proxy.stop()
+
+        assert (done["status"], done["answered"], done["errored"]) == ("completed", 60, 0)
+        events = await run_events(
+            kafka_settings.bootstrap_servers,
+            body["run_id"],
+            lambda found: bool(of_type(found, "inference-run-completed")),
+        )
+        [event] = of_type(events, "inference-run-waiting")
+        assert event.data["cause"] == "breaker-open"
+        assert event.data["reason"] == waiting["status_reason"]
 
 
 class TestEndpointCreation:

@@ -34,6 +34,7 @@ from fmc_gateway.locking import begin_writing
 from fmc_gateway.runs.hashing import responses_digest
 from fmc_gateway.runs.metrics import GatewayMetrics
 from fmc_gateway.runs.models import ChunkStatus, ItemRecord, RecordStatus, Run, RunChunk, RunStatus
+from fmc_gateway.runs.service import WaitCause, pause_run
 from fmc_gateway.runs.timing import wait_any
 
 log = logging.getLogger(__name__)
@@ -277,7 +278,16 @@ class RecordWriter:
             new[run.id] = await self._insert(session, run.id, by_run.get(run.id, []))
             state = batch.states.get(run.id)
             if state is not None and run.status in OPEN and run.prepared_at is not None:
-                run.status, run.status_reason = state
+                status, reason = state
+                if status == RunStatus.WAITING:
+                    # The endpoint's circuit opened: one run-waiting event per pause.
+                    now = self._clock.now()
+                    paused = await pause_run(
+                        session, self._outbox, run, WaitCause.BREAKER_OPEN, reason or "", now
+                    )
+                    self._staged_events |= paused
+                else:
+                    run.status, run.status_reason = status, reason
         done = [key for key in sorted(batch.finished) if await self._mark_done(session, key)]
         completed = [
             run.id
