@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, cast
 
 from sqlalchemy import update
@@ -12,73 +11,13 @@ from sqlalchemy import update
 from fmc_common import db, migrations
 from fmc_common.clock import SystemClock
 from fmc_common.db import transaction
-from fmc_common.events.inference import GpuPool, InferenceProtocol
-from fmc_gateway.endpoints.models import Endpoint
 from fmc_gateway.main import MIGRATIONS
 from fmc_gateway.runs.claims import ChunkClaimer, ClaimConfig
-from fmc_gateway.runs.models import ChunkStatus, Run, RunChunk, RunStatus
+from fmc_gateway.runs.models import ChunkStatus, RunChunk
+from gateway.helpers import a_run_with_leased_chunks
 from support.databases import DatabaseFactory
 
 REPLICA = "replica-a"
-
-
-async def a_run_with_leased_chunks(sessions: Any, chunks: int) -> uuid.UUID:
-    now = datetime.now(UTC)
-    endpoint_id, run_id = uuid.uuid4(), uuid.uuid4()
-    async with transaction(sessions) as session:
-        session.add(
-            Endpoint(
-                id=endpoint_id,
-                url="127.0.0.1:1",
-                protocol=InferenceProtocol.GRPC,
-                model_name="demo-lm",
-                model_version="",
-                gpu_pool=GpuPool.H100,
-                registered_at=now,
-            )
-        )
-        await session.flush()
-        session.add(
-            Run(
-                id=run_id,
-                stage_id=uuid.uuid4(),
-                submission_id=uuid.uuid4(),
-                team_id=uuid.uuid4(),
-                endpoint_id=endpoint_id,
-                gpu_pool=GpuPool.H100,
-                hardware_class="h100",
-                suite_id="s",
-                suite_version="1",
-                suite_hash="0" * 64,
-                items_uri="file:///items.jsonl",
-                decoding={},
-                limits={},
-                request_fingerprint="0" * 64,
-                status=RunStatus.RUNNING,
-                total=chunks,
-                answered=0,
-                errored=0,
-                requested_at=now,
-                accepted_at=now,
-                prepared_at=now,
-                last_progress_at=now,
-            )
-        )
-        await session.flush()
-        session.add_all(
-            RunChunk(
-                run_id=run_id,
-                chunk_no=n,
-                first_seq=n,
-                last_seq=n,
-                status=ChunkStatus.PENDING,
-                lease_owner=REPLICA,
-                lease_until=now + timedelta(seconds=30),
-                claims=1,
-            )
-            for n in range(chunks)
-        )
-    return run_id
 
 
 class TestLockOrder:
@@ -90,7 +29,7 @@ class TestLockOrder:
         engine = db.create_engine(url)
         sessions = db.session_factory(engine)
         try:
-            run_id = await a_run_with_leased_chunks(sessions, 4)
+            run_id = await a_run_with_leased_chunks(sessions, 4, REPLICA)
             # Earlier updates move chunk 0 after the others, in the table and in the status index
             # (a change of status gets a new index entry): PostgreSQL now meets it last.
             for status in (ChunkStatus.DONE, ChunkStatus.PENDING):

@@ -17,7 +17,7 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, case, func, select, update
@@ -86,15 +86,33 @@ def checked_record(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def unstorable(row: dict[str, Any], error: BaseException) -> dict[str, Any]:
-    """The error record stored instead of a record the database refused on its own."""
+def unstorable(row: dict[str, Any], error: BaseException, now: datetime) -> dict[str, Any]:
+    """The error record stored instead of a record the database refused on its own: only its identity
+    is kept from it, every other field is rebuilt from safe values."""
     reason = clean_text(str(getattr(error, "orig", None) or error))[:500]
-    return row | {
+
+    def short(name: str, size: int) -> str:
+        value = row.get(name)
+        return clean_text(value)[:size] if isinstance(value, str) else ""
+
+    latency, attempts = row.get("latency_ms"), row.get("attempts")
+    started = row.get("started_at")
+    return {
+        "run_id": row["run_id"],
+        "seq": row["seq"],
+        "item_id": short("item_id", 200),
         "status": RecordStatus.ERROR,
         "text": None,
         "prompt_tokens": None,
         "completion_tokens": None,
         "error": f"unstorable-answer: the database refused the answer: {reason}",
+        "latency_ms": float(latency) if isinstance(latency, int | float) else 0.0,
+        "attempts": attempts if isinstance(attempts, int) and 0 <= attempts <= INT_MAX else 0,
+        "server_version": short("server_version", 50),
+        "model_version": short("model_version", 50),
+        "replica": short("replica", 100),
+        "started_at": started if isinstance(started, datetime) else now,
+        "finished_at": now,
     }
 
 
@@ -245,7 +263,7 @@ class RecordWriter:
                 if _infrastructure(exc):
                     raise
                 log.warning("a record was refused; storing an error for its item", exc_info=True)
-                await self._commit(_Batch(rows=[unstorable(row, exc)]))
+                await self._commit(_Batch(rows=[unstorable(row, exc, self._clock.now())]))
         part.rows = []
         return await self._commit(part)
 
