@@ -156,6 +156,15 @@ class ModelClient:
             self._fixed[decoding] = fixed
         return [text, *fixed]
 
+    async def ready(self, timeout: float) -> bool:
+        """Whether the server answers that the model is ready (False on any failure or after ``timeout``)."""
+        try:
+            async with asyncio.timeout(timeout):
+                client = self._grpc or self._http
+                return bool(await client.is_model_ready(self.address.model_name, self.address.model_version))
+        except Exception:
+            return False
+
     async def infer(self, prompt: str, decoding: DecodingParameters, timeout: float) -> Answer:
         """The model's answer to ``prompt``; raises ``InferenceFailure``."""
         started = time.perf_counter()
