@@ -7,6 +7,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,13 @@ from sqlalchemy import select
 
 from fmc_common import db
 from fmc_common.auth import Role
+from fmc_common.db import transaction
 from fmc_common.events.envelope import Envelope
+from fmc_common.events.inference import GpuPool, InferenceProtocol
 from fmc_common.events.topics import Topic
 from fmc_common.settings import AuthSettings
-from fmc_gateway.runs.models import ItemRecord
+from fmc_gateway.endpoints.models import Endpoint
+from fmc_gateway.runs.models import ChunkStatus, ItemRecord, Run, RunChunk, RunStatus
 from support.eventually import eventually
 from support.services import bearer
 
@@ -193,3 +197,63 @@ async def triton_successes(grpc_url: str, model: str = "demo-lm") -> int:
     finally:
         await client.close()
     return sum(int(m["inference_stats"]["success"].get("count", 0)) for m in stats["model_stats"])
+
+
+async def a_run_with_leased_chunks(sessions: Any, chunks: int, replica: str) -> uuid.UUID:
+    """A running run (on a dummy endpoint) of ``chunks`` one-item chunks, all leased by ``replica``."""
+    now = datetime.now(UTC)
+    endpoint_id, run_id = uuid.uuid4(), uuid.uuid4()
+    async with transaction(sessions) as session:
+        session.add(
+            Endpoint(
+                id=endpoint_id,
+                url=f"127.0.0.1:{uuid.uuid4().int % 60000 + 1}",
+                protocol=InferenceProtocol.GRPC,
+                model_name="demo-lm",
+                model_version="",
+                gpu_pool=GpuPool.H100,
+                registered_at=now,
+            )
+        )
+        await session.flush()
+        session.add(
+            Run(
+                id=run_id,
+                stage_id=uuid.uuid4(),
+                submission_id=uuid.uuid4(),
+                team_id=uuid.uuid4(),
+                endpoint_id=endpoint_id,
+                gpu_pool=GpuPool.H100,
+                hardware_class="h100",
+                suite_id="s",
+                suite_version="1",
+                suite_hash="0" * 64,
+                items_uri="file:///items.jsonl",
+                decoding={},
+                limits={},
+                request_fingerprint="0" * 64,
+                status=RunStatus.RUNNING,
+                total=chunks,
+                answered=0,
+                errored=0,
+                requested_at=now,
+                accepted_at=now,
+                prepared_at=now,
+                last_progress_at=now,
+            )
+        )
+        await session.flush()
+        session.add_all(
+            RunChunk(
+                run_id=run_id,
+                chunk_no=n,
+                first_seq=n,
+                last_seq=n,
+                status=ChunkStatus.PENDING,
+                lease_owner=replica,
+                lease_until=now + timedelta(seconds=30),
+                claims=1,
+            )
+            for n in range(chunks)
+        )
+    return run_id

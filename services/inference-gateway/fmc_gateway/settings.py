@@ -60,6 +60,12 @@ class GatewaySettings(ServiceSettings, WithInfrastructure):
     progress_every_seconds: float = Field(default=10.0, gt=0)
     stuck_after_seconds: float = Field(default=600.0, gt=0)
     watchdog_interval_seconds: float = Field(default=5.0, gt=0)
+    wait_limit_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="A run waiting (endpoint not answering, items source down) this long without "
+        "storing a record fails with code wait-limit-exceeded and what it waited on.",
+    )
     readiness_timeout_seconds: float = Field(default=10.0, gt=0)
     readiness_retry_seconds: float = Field(default=5.0, gt=0)
 

@@ -21,6 +21,7 @@ from fmc_common.events.inference import (
     InferenceRunProgressed,
     InferenceRunRequested,
     InferenceRunStuck,
+    InferenceRunWaiting,
 )
 from fmc_common.events.registry import (
     AdditionalSelectionOpened,
@@ -53,6 +54,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     InferenceRunCompleted,
     InferenceRunFailed,
     InferenceRunStuck,
+    InferenceRunWaiting,
     TeamRegistered,
     TeamStatusChanged,
     StageOpened,

@@ -210,3 +210,21 @@ class InferenceRunStuck(_RunEvent):
     answered: int = Field(ge=0)
     last_progress_at: datetime
     flagged_at: datetime
+
+
+class InferenceRunWaiting(_RunEvent):
+    """The run is paused on something outside the gateway and resumes by itself; sent once per pause.
+
+    ``cause`` is a stable code: ``breaker-open`` (the endpoint stopped answering while the run was
+    answering items), ``endpoint-unreachable`` (the readiness check reached no server),
+    ``endpoint-not-allowed`` (the server is not among the configured Triton hosts) or
+    ``items-source-unavailable``. The run fails with ``wait-limit-exceeded`` if the pause lasts.
+    """
+
+    event_type = "fmc.inference-gateway.inference-run-waiting.v1"
+
+    cause: str = Field(max_length=64, description="stable machine-readable cause, e.g. breaker-open")
+    reason: str = Field(max_length=2000)
+    total: int = Field(ge=0)
+    answered: int = Field(ge=0)
+    waiting_since: datetime

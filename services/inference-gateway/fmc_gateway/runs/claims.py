@@ -188,11 +188,18 @@ class ChunkClaimer:
         )
 
     async def renew(self) -> None:
+        mine = (RunChunk.lease_owner == self._replica, RunChunk.status == ChunkStatus.PENDING)
         async with transaction(self._sessions) as session:
+            # Lock the chunks in (run, chunk) order first, the order the record writer marks them
+            # done in: a bare UPDATE locks them in the table's physical order and could deadlock with it.
             await session.execute(
-                update(RunChunk)
-                .where(RunChunk.lease_owner == self._replica, RunChunk.status == ChunkStatus.PENDING)
-                .values(lease_until=self._clock.now() + self._config.lease)
+                select(RunChunk.run_id)
+                .where(*mine)
+                .order_by(RunChunk.run_id, RunChunk.chunk_no)
+                .with_for_update()
+            )
+            await session.execute(
+                update(RunChunk).where(*mine).values(lease_until=self._clock.now() + self._config.lease)
             )
 
     async def release_all(self) -> None:

@@ -158,6 +158,7 @@ class GatewayEngine:
             outbox=runtime.outbox,
             clock=runtime.clock,
             stuck_after=timedelta(seconds=s.stuck_after_seconds),
+            wait_limit=timedelta(seconds=s.wait_limit_seconds),
             after_commit=runtime.after_commit,
         )
         self.executor, self._writer, self._claimer = executor, writer, claimer

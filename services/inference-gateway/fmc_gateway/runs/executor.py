@@ -8,7 +8,10 @@ and a closed (or probing) circuit, and answers it in its own task. Outcomes:
 * endpoint down (connection refused, model unloaded): the breaker counts it and the item goes back
   to the front of its run's queue; it is never given up, the run waits and says why;
 * timeout or transient error: retried after exponential backoff with jitter, up to the run's
-  ``max_attempts`` while the endpoint is otherwise healthy; then recorded as an error.
+  ``max_attempts``; then recorded as an error while the endpoint is otherwise healthy (closed
+  circuit), or, for a timeout, when the server still says the model is ready (a model that times out
+  on every item gives per-item errors, not a run waiting forever);
+* an answer outside the contract (an output of another type): the model's answer, an error record.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from fmc_gateway.runs.snapshot import EndpointLoad, PoolLoad, ReplicaLoad
 from fmc_gateway.triton.inference import EndpointAddress, FailureKind, InferenceFailure, ModelClient
 
 log = logging.getLogger(__name__)
+READY_TIMEOUT = 2.0  # seconds for the model-ready check that tells a slow model from an outage
 
 
 @dataclass(frozen=True)
@@ -254,10 +258,10 @@ class Executor:
             )
         except InferenceFailure as failure:
             series.failed[failure.kind].inc()
-            self._failed(context, state, item, failure)
+            await self._failed(context, state, item, failure)
         except Exception as exc:  # a bug must not lose the item: treat it as transient
             log.exception("unexpected error answering an item")
-            self._failed(context, state, item, InferenceFailure(FailureKind.TRANSIENT, repr(exc)))
+            await self._failed(context, state, item, InferenceFailure(FailureKind.TRANSIENT, repr(exc)))
         else:
             series.ok.inc()
             series.latency.observe(answer.latency_seconds)
@@ -280,7 +284,7 @@ class Executor:
                 # A worker of this pool may be waiting because this endpoint was full.
                 self._changed[context.pool].set()
 
-    def _failed(
+    async def _failed(
         self, context: RunContext, state: EndpointState, item: WorkItem, failure: InferenceFailure
     ) -> None:
         if failure.kind == FailureKind.MODEL_ERROR:
@@ -303,7 +307,14 @@ class Executor:
             self._retry(context, item, state.breaker.consecutive_failures)
             return
         item.failures += 1
-        if item.failures >= context.limits.max_attempts and state.breaker.state == BreakerState.CLOSED:
+        # After the run's attempts: an error while the endpoint otherwise answers (closed circuit).
+        # With the circuit open, a timeout is still the item's error when the server says the model
+        # is ready (the model, not the server, is too slow: a model that times out on every item
+        # must not keep its run waiting forever); otherwise it is an outage and the item waits.
+        if item.failures >= context.limits.max_attempts and (
+            state.breaker.state == BreakerState.CLOSED
+            or (failure.kind == FailureKind.TIMEOUT and await state.client.ready(READY_TIMEOUT))
+        ):
             self._store(context, item, RecordStatus.ERROR, error=f"{failure.kind}: {failure.message}")
             return
         self._retry(context, item, item.failures)
@@ -316,6 +327,9 @@ class Executor:
             state.down_reason = None
             log.info("circuit closed", extra={"endpoint": state.address.label})
             self._endpoint_changed(set(state.runs), None)
+            # Only the probe was in flight: every worker that found this endpoint closed to it waits.
+            for pool in {self._runs[r].pool for r in state.runs if r in self._runs}:
+                self._changed[pool].set()
 
     def _retry(self, context: RunContext, item: WorkItem, attempt: int) -> None:
         if self._stopping:

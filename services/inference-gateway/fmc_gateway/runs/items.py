@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from fmc_common.service_tokens import TokenSource, authorization
 from fmc_gateway.runs.sources import FileSource, ItemsSources, UriNotAllowed
@@ -35,6 +35,18 @@ class ItemLine(BaseModel):
 
     item_id: str = Field(min_length=1, max_length=200)
     prompt: str = Field(min_length=1, max_length=200_000)
+
+    @field_validator("item_id", "prompt")
+    @classmethod
+    def _storable(cls, value: str) -> str:
+        # Stored in text columns: PostgreSQL holds neither NUL nor a lone surrogate (not UTF-8).
+        if "\x00" in value:
+            raise ValueError("holds a NUL character (\\u0000), which cannot be stored")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError("holds a lone surrogate (not valid UTF-8), which cannot be stored") from exc
+        return value
 
 
 @dataclass(frozen=True)
@@ -76,7 +88,7 @@ def parse_items(raw: bytes, expected_count: int) -> list[ItemLine]:
         try:
             item = ItemLine.model_validate(json.loads(line))
         except (ValueError, ValidationError) as exc:
-            detail = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+            detail = _detail(exc)
             raise ItemsInvalid(
                 f"items line {number} is not an object with only item_id and prompt: {detail}"
             ) from exc
@@ -89,6 +101,14 @@ def parse_items(raw: bytes, expected_count: int) -> list[ItemLine]:
             f"the items document holds {len(items)} items; the request announced {expected_count}"
         )
     return items
+
+
+def _detail(exc: ValueError) -> str:
+    if not isinstance(exc, ValidationError):
+        return str(exc)
+    error = exc.errors()[0]
+    field = ".".join(str(part) for part in error["loc"])
+    return f"{field}: {error['msg']}" if field else str(error["msg"])
 
 
 async def _fetch_http(uri: httpx.URL, policy: ItemsPolicy) -> bytes:

@@ -44,6 +44,8 @@ class FailureCode(StrEnum):
 
     UNFAIR_PARAMETERS = "unfair-parameters"
     ITEMS_INVALID = "items-invalid"
+    WAIT_LIMIT = "wait-limit-exceeded"
+    """WAITING (an endpoint not answering, an items source down) longer than the wait limit."""
     # The readiness check's own codes (``ReadinessCode``) for the two outcomes that fail a run.
     MODEL_NOT_READY = "model-not-ready"
     MODEL_CONTRACT_MISMATCH = "model-contract-mismatch"

@@ -28,7 +28,7 @@ from fmc_gateway.endpoints.readiness import Readiness, ReadinessCode
 from fmc_gateway.locking import begin_writing
 from fmc_gateway.runs.items import ItemLine, ItemsInvalid, ItemsPolicy, ItemsUnavailable, fetch_items
 from fmc_gateway.runs.models import ChunkStatus, FailureCode, Run, RunChunk, RunItem, RunStatus
-from fmc_gateway.runs.service import fail_run
+from fmc_gateway.runs.service import WaitCause, fail_run, pause_run
 from fmc_gateway.runs.timing import wait_any
 from fmc_gateway.triton.hosts import TritonHostNotAllowed, TritonHosts
 from fmc_gateway.triton.inference import EndpointAddress
@@ -122,10 +122,16 @@ class RunPreparer:
         except TritonHostNotAllowed as exc:
             # Accepted under other settings: no connection now; it resumes once the server is configured.
             reason = f"the endpoint {address.host_port}: {exc.detail}"
-            await self._wait(run_id, reason, Readiness(False, ReadinessCode.UNREACHABLE, reason))
+            await self._wait(
+                run_id,
+                reason,
+                Readiness(False, ReadinessCode.UNREACHABLE, reason),
+                WaitCause.ENDPOINT_NOT_ALLOWED,
+            )
             return
         if not readiness.reachable:
-            await self._wait(run_id, f"readiness check: {readiness.reason}", readiness)
+            reason = f"readiness check: {readiness.reason}"
+            await self._wait(run_id, reason, readiness, WaitCause.ENDPOINT_UNREACHABLE)
             return
         if not readiness.ok:
             code = FailureCode(readiness.code or ReadinessCode.NOT_READY)  # reachable: not ready or a misfit
@@ -134,7 +140,7 @@ class RunPreparer:
         try:
             items = await fetch_items(uri, count, sha256, self._config.items)
         except ItemsUnavailable as exc:
-            await self._wait(run_id, f"items source: {exc}", readiness)
+            await self._wait(run_id, f"items source: {exc}", readiness, WaitCause.ITEMS_SOURCE_UNAVAILABLE)
             return
         except ItemsInvalid as exc:
             await self._fail(
@@ -187,18 +193,26 @@ class RunPreparer:
             await _note_check(session, run.endpoint_id, readiness, now)
         self._after_commit()
 
-    async def _wait(self, run_id: uuid.UUID, reason: str, readiness: Readiness) -> None:
+    async def _wait(self, run_id: uuid.UUID, reason: str, readiness: Readiness, cause: WaitCause) -> None:
         now = self._clock.now()
         async with transaction(self._sessions) as session:
             await begin_writing(session)
             run = await session.get(Run, run_id, with_for_update=True)
-            if run is None or run.prepared_at is not None:
+            if run is None or run.prepared_at is not None or run.status == RunStatus.FAILED:
                 return
-            run.status = RunStatus.WAITING
-            run.status_reason = f"{reason}; trying again from {(now + self._config.retry).isoformat()}"
+            told = await pause_run(
+                session,
+                self._outbox,
+                run,
+                cause,
+                f"{reason}; trying again from {(now + self._config.retry).isoformat()}",
+                now,
+            )
             run.prepare_owner = None
             run.prepare_until = now + self._config.retry
             await _note_check(session, run.endpoint_id, readiness, now)
+        if told:
+            self._after_commit()
         log.warning("run waits before it can start", extra={"run_id": str(run_id), "reason": reason})
 
     async def _fail(self, run_id: uuid.UUID, code: FailureCode, reason: str, readiness: Readiness) -> None:
@@ -219,11 +233,34 @@ class RunPreparer:
         while not stop.is_set():
             try:
                 for run_id in await self.claim():
-                    await self.prepare(run_id)
+                    await self.prepare_or_note(run_id)
             except Exception:
                 log.exception("preparing runs failed; trying again")
             wake.clear()
             await wait_any(stop, wake, interval)
+
+    async def prepare_or_note(self, run_id: uuid.UUID) -> None:
+        """Prepare one run; an unexpected failure is kept on that run (its status says what failed,
+        and it is tried again after the retry delay) and never stops the preparation of the others."""
+        try:
+            await self.prepare(run_id)
+        except Exception as exc:
+            log.exception("preparing a run failed", extra={"run_id": str(run_id)})
+            try:
+                await self._note_failure(run_id, f"preparing the run failed: {type(exc).__name__}: {exc}")
+            except Exception:
+                log.exception("noting why a run could not be prepared failed")
+
+    async def _note_failure(self, run_id: uuid.UUID, reason: str) -> None:
+        now = self._clock.now()
+        async with transaction(self._sessions) as session:
+            await begin_writing(session)
+            run = await session.get(Run, run_id, with_for_update=True)
+            if run is None or run.prepared_at is not None or run.status == RunStatus.FAILED:
+                return
+            run.status_reason = f"{reason[:1500]}; trying again from {(now + self._config.retry).isoformat()}"
+            run.prepare_owner = None
+            run.prepare_until = now + self._config.retry
 
 
 async def _note_check(

@@ -1,7 +1,13 @@
-"""Storing item records in batches: one transaction inserts them (once: ON CONFLICT DO NOTHING on
-(run, item)), updates the runs' counts, marks finished chunks done, and stages progress and
-completion events in the outbox. A crash loses at most the batch not yet committed; those items are
-answered again by whoever takes the chunk next.
+"""Storing item records in batches: one transaction per run inserts its records (once: ON CONFLICT DO
+NOTHING on (run, item)), updates the run's counts, marks its finished chunks done, and stages progress
+and completion events in the outbox. A crash loses at most the batch not yet committed; those items
+are answered again by whoever takes the chunk next.
+
+Every record is checked before it is stored (``checked_record``): text loses the characters a
+PostgreSQL text column cannot hold, integers out of a column's range make the record an error that
+says why. A run's batch the database still refuses is stored record by record, and a record refused
+alone becomes an error record naming the refusal: one bad answer fails at most its own item, and
+never holds back the records of other runs.
 """
 
 from __future__ import annotations
@@ -11,12 +17,13 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fmc_common.clock import Clock, utc_delta
@@ -27,6 +34,7 @@ from fmc_gateway.locking import begin_writing
 from fmc_gateway.runs.hashing import responses_digest
 from fmc_gateway.runs.metrics import GatewayMetrics
 from fmc_gateway.runs.models import ChunkStatus, ItemRecord, RecordStatus, Run, RunChunk, RunStatus
+from fmc_gateway.runs.service import WaitCause, pause_run
 from fmc_gateway.runs.timing import wait_any
 
 log = logging.getLogger(__name__)
@@ -35,6 +43,84 @@ OPEN = (RunStatus.RUNNING, RunStatus.WAITING)
 SLICE = 100
 # Core inserts: the ORM's bulk path costs more per row, and a run stores every item through here.
 RECORDS = cast(Table, ItemRecord.__table__)
+INT_MAX = 2**31 - 1  # the token count columns are 32-bit integers
+TEXT_FIELDS = ("text", "error")
+SHORT_FIELDS = {"model_version": 50, "server_version": 50, "replica": 100}
+REPLACEMENT = "\ufffd"
+
+
+def clean_text(value: str) -> str:
+    """``value`` without what a PostgreSQL text column refuses: NUL, and lone surrogates (not UTF-8)."""
+    if "\x00" in value:
+        value = value.replace("\x00", REPLACEMENT)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value = value.encode("utf-8", errors="replace").decode("utf-8")
+    return value
+
+
+def checked_record(row: dict[str, Any]) -> dict[str, Any]:
+    """The record as it can be stored on SQLite and PostgreSQL alike: text cleaned (a NUL becomes
+    U+FFFD), short strings cut to their column, and a token count that is not an integer in
+    0..2^31-1 turns the record into an error saying so (the answer is not stored)."""
+    row = dict(row)
+    for name in TEXT_FIELDS:
+        if isinstance(row.get(name), str):
+            row[name] = clean_text(row[name])
+    for name, size in SHORT_FIELDS.items():
+        if isinstance(row.get(name), str):
+            row[name] = clean_text(row[name])[:size]
+    for name in ("prompt_tokens", "completion_tokens"):
+        value = row.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= INT_MAX:
+            return row | {
+                "status": RecordStatus.ERROR,
+                "text": None,
+                "prompt_tokens": None,
+                "completion_tokens": None,
+                "error": f"invalid-answer: {name} {value!r} is not a token count in 0..{INT_MAX}",
+            }
+    return row
+
+
+def unstorable(row: dict[str, Any], error: BaseException, now: datetime) -> dict[str, Any]:
+    """The error record stored instead of a record the database refused on its own: only its identity
+    is kept from it, every other field is rebuilt from safe values."""
+    reason = clean_text(str(getattr(error, "orig", None) or error))[:500]
+
+    def short(name: str, size: int) -> str:
+        value = row.get(name)
+        return clean_text(value)[:size] if isinstance(value, str) else ""
+
+    latency, attempts = row.get("latency_ms"), row.get("attempts")
+    started = row.get("started_at")
+    return {
+        "run_id": row["run_id"],
+        "seq": row["seq"],
+        "item_id": short("item_id", 200),
+        "status": RecordStatus.ERROR,
+        "text": None,
+        "prompt_tokens": None,
+        "completion_tokens": None,
+        "error": f"unstorable-answer: the database refused the answer: {reason}",
+        "latency_ms": float(latency) if isinstance(latency, int | float) else 0.0,
+        "attempts": attempts if isinstance(attempts, int) and 0 <= attempts <= INT_MAX else 0,
+        "server_version": short("server_version", 50),
+        "model_version": short("model_version", 50),
+        "replica": short("replica", 100),
+        "started_at": started if isinstance(started, datetime) else now,
+        "finished_at": now,
+    }
+
+
+def _infrastructure(error: BaseException) -> bool:
+    """The database (or the way to it) failed, not the data: keep the records and try again later."""
+    if isinstance(error, OperationalError | InterfaceError | OSError | TimeoutError):
+        return True
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
 
 
 @dataclass(frozen=True)
@@ -54,6 +140,25 @@ class _Batch:
 
     def __bool__(self) -> bool:
         return bool(self.rows or self.finished or self.states or self.rechecks)
+
+    def by_run(self) -> dict[uuid.UUID, _Batch]:
+        """The batch split per run (each is stored in its own transaction), in run id order."""
+        parts: dict[uuid.UUID, _Batch] = {}
+        for row in self.rows:
+            parts.setdefault(row["run_id"], _Batch()).rows.append(row)
+        for key in self.finished:
+            parts.setdefault(key[0], _Batch()).finished.add(key)
+        for run_id, state in self.states.items():
+            parts.setdefault(run_id, _Batch()).states[run_id] = state
+        for run_id in self.rechecks:
+            parts.setdefault(run_id, _Batch()).rechecks.add(run_id)
+        return dict(sorted(parts.items()))
+
+    def absorb(self, other: _Batch) -> None:
+        self.rows.extend(other.rows)
+        self.finished |= other.finished
+        self.states.update(other.states)
+        self.rechecks |= other.rechecks
 
 
 class RecordWriter:
@@ -82,7 +187,7 @@ class RecordWriter:
         self._dialect = sessions.kw["bind"].dialect.name
 
     def add(self, row: dict[str, Any]) -> None:
-        self._batch.rows.append(row)
+        self._batch.rows.append(checked_record(row))
         if len(self._batch.rows) >= self._config.flush_items:
             self._wake.set()
 
@@ -120,25 +225,59 @@ class RecordWriter:
         batch, self._batch = self._batch, _Batch()
         if not batch:
             return
+        done: list[ChunkKey] = []
+        completed: list[uuid.UUID] = []
+        parts = list(batch.by_run().values())
+        try:
+            # One transaction per run: a run's records never wait on another run's, and each
+            # transaction locks one run only (no lock order to get wrong between replicas).
+            while parts:
+                part_done, part_completed = await self._store_part(parts[0])
+                done += part_done
+                completed += part_completed
+                parts.pop(0)
+        finally:
+            for part in parts:
+                self._restore(part)
+            if self._staged_events:
+                self._after_commit()  # wakes the outbox relay: only worth it when there is something to send
+            if self._metrics is not None:
+                for status, count in self._stored.items():
+                    if count:
+                        self._metrics.records.labels(status=status).inc(count)
+            if done or completed:
+                self._on_committed(done, completed)
+
+    async def _store_part(self, part: _Batch) -> tuple[list[ChunkKey], list[uuid.UUID]]:
+        try:
+            return await self._commit(part)
+        except Exception as exc:
+            if _infrastructure(exc) or not part.rows:
+                raise
+            log.warning("the database refused a batch of records; storing them one by one", exc_info=True)
+        # Some record is refused by the database itself: each record alone, a refused one as an error.
+        for row in part.rows:
+            try:
+                await self._commit(_Batch(rows=[row]))
+            except Exception as exc:
+                if _infrastructure(exc):
+                    raise
+                log.warning("a record was refused; storing an error for its item", exc_info=True)
+                await self._commit(_Batch(rows=[unstorable(row, exc, self._clock.now())]))
+        part.rows = []
+        return await self._commit(part)
+
+    async def _commit(self, batch: _Batch) -> tuple[list[ChunkKey], list[uuid.UUID]]:
+        stored = dict(self._stored)
         try:
             async with transaction(self._sessions) as session:
-                done, completed = await self._apply(session, batch)
+                return await self._apply(session, batch)
         except BaseException:
-            self._restore(batch)
+            self._stored = stored  # nothing of it was stored
             raise
-        if self._staged_events:
-            self._after_commit()  # wakes the outbox relay: only worth it when there is something to send
-        if self._metrics is not None:
-            for status, count in self._stored.items():
-                if count:
-                    self._metrics.records.labels(status=status).inc(count)
-        self._on_committed(done, completed)
 
     def _restore(self, batch: _Batch) -> None:
-        batch.rows.extend(self._batch.rows)
-        batch.finished |= self._batch.finished
-        batch.states.update(self._batch.states)
-        batch.rechecks |= self._batch.rechecks
+        batch.absorb(self._batch)
         self._batch = batch
 
     async def _apply(self, session: AsyncSession, batch: _Batch) -> tuple[list[ChunkKey], list[uuid.UUID]]:
@@ -157,7 +296,16 @@ class RecordWriter:
             new[run.id] = await self._insert(session, run.id, by_run.get(run.id, []))
             state = batch.states.get(run.id)
             if state is not None and run.status in OPEN and run.prepared_at is not None:
-                run.status, run.status_reason = state
+                status, reason = state
+                if status == RunStatus.WAITING:
+                    # The endpoint's circuit opened: one run-waiting event per pause.
+                    now = self._clock.now()
+                    paused = await pause_run(
+                        session, self._outbox, run, WaitCause.BREAKER_OPEN, reason or "", now
+                    )
+                    self._staged_events |= paused
+                else:
+                    run.status, run.status_reason = status, reason
         done = [key for key in sorted(batch.finished) if await self._mark_done(session, key)]
         completed = [
             run.id

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fmc_common.auth import Actor, Role
 from fmc_common.clock import Clock
 from fmc_common.errors import Conflict, Forbidden, NotFound
-from fmc_common.events.inference import GpuPool, InferenceRunFailed, InferenceRunRequested
+from fmc_common.events.inference import (
+    GpuPool,
+    InferenceRunFailed,
+    InferenceRunRequested,
+    InferenceRunWaiting,
+)
 from fmc_common.messaging.outbox import Outbox
 from fmc_gateway.endpoints import service as endpoints
 from fmc_gateway.endpoints.models import Endpoint
@@ -154,6 +160,42 @@ async def fail_run(
             failed_at=now,
         ),
     )
+
+
+class WaitCause(StrEnum):
+    """Why a run is paused (``InferenceRunWaiting.cause``)."""
+
+    BREAKER_OPEN = "breaker-open"
+    ENDPOINT_UNREACHABLE = "endpoint-unreachable"
+    ENDPOINT_NOT_ALLOWED = "endpoint-not-allowed"
+    ITEMS_SOURCE_UNAVAILABLE = "items-source-unavailable"
+
+
+async def pause_run(
+    session: AsyncSession, outbox: Outbox, run: Run, cause: WaitCause, reason: str, now: datetime
+) -> bool:
+    """Mark the run WAITING with ``reason``; a run not waiting yet also stages one ``run-waiting`` event
+    (once per pause: a run already waiting only has its reason updated). True when the event was staged."""
+    starts = run.status != RunStatus.WAITING
+    run.status = RunStatus.WAITING
+    run.status_reason = reason
+    if not starts:
+        return False
+    await outbox.add(
+        session,
+        InferenceRunWaiting(
+            run_id=run.id,
+            stage_id=run.stage_id,
+            submission_id=run.submission_id,
+            team_id=run.team_id,
+            cause=cause,
+            reason=reason[:2000],
+            total=run.total,
+            answered=run.answered,
+            waiting_since=now,
+        ),
+    )
+    return True
 
 
 async def get_run(session: AsyncSession, run_id: uuid.UUID, actor: Actor) -> Run:

@@ -177,7 +177,15 @@ class FmcText(_Tensors):
         ]
         if missing:
             raise ReplyInvalid(f"the response lacks one element of {missing}")
+        for name in ("prompt_tokens", "completion_tokens"):
+            kind = getattr(getattr(outputs[name], "dtype", None), "kind", "i")
+            if kind not in "iu":
+                raise ReplyInvalid(
+                    f"output {name} holds {outputs[name].dtype} values; the contract wants INT32 or INT64"
+                )
         raw = _one(outputs["text"], "text")
+        if not isinstance(raw, bytes | str):
+            raise ReplyInvalid(f"output text holds {outputs['text'].dtype} values; the contract wants BYTES")
         text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw)
         return Reply(
             text=text,

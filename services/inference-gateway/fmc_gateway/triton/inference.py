@@ -177,6 +177,15 @@ class ModelClient:
             self._fixed[decoding] = fixed
         return [text, *fixed]
 
+    async def ready(self, timeout: float) -> bool:
+        """Whether the server answers that the model is ready (False on any failure or after ``timeout``)."""
+        try:
+            async with asyncio.timeout(timeout):
+                client = self._grpc or self._http
+                return bool(await client.is_model_ready(self.address.model_name, self.address.model_version))
+        except Exception:
+            return False
+
     async def infer(self, prompt: str, decoding: DecodingParameters, timeout: float) -> Answer:
         """The model's answer to ``prompt``; raises ``InferenceFailure``."""
         started = time.perf_counter()
@@ -213,7 +222,12 @@ class ModelClient:
         try:
             reply = self._convention.reply(outputs)
         except ReplyInvalid as exc:
-            raise InferenceFailure(FailureKind.MODEL_ERROR, str(exc)) from exc
+            # A response outside the convention is the model's answer to that item, not an outage.
+            raise InferenceFailure(FailureKind.MODEL_ERROR, f"invalid-answer: {exc}") from exc
+        except Exception as exc:
+            raise InferenceFailure(
+                FailureKind.MODEL_ERROR, f"invalid-answer: unreadable response: {exc!r}"
+            ) from exc
         return Answer(
             text=reply.text,
             prompt_tokens=reply.prompt_tokens,

@@ -1,0 +1,257 @@
+"""No stuck run, no run blocking another: bad answers, items and endpoints fail only what they touch."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from fmc_common.auth import Role
+from fmc_common.settings import AuthSettings, KafkaSettings
+from fmc_devrunner.triton import TritonProcess
+from gateway.conftest import SettingsFactory
+from gateway.helpers import (
+    all_responses,
+    finished,
+    of_type,
+    request_run,
+    run_body,
+    run_events,
+    wait_for_run,
+    write_items,
+)
+from support.databases import DatabaseFactory
+from support.proxy import TcpProxy
+from support.services import bearer
+
+pytestmark = [pytest.mark.broker, pytest.mark.triton]
+
+
+def write_prompts(directory: Path, prompts: list[str], name: str) -> tuple[Path, str]:
+    path = directory / name
+    raw = "".join(json.dumps({"item_id": f"item-{i}", "prompt": p}) + "\n" for i, p in enumerate(prompts))
+    path.write_bytes(raw.encode())
+    return path, hashlib.sha256(raw.encode()).hexdigest()
+
+
+async def start(
+    database_factory: DatabaseFactory,
+    gateway_settings: SettingsFactory,
+    gateway_factory: Callable[..., Any],
+    **overrides: Any,
+) -> httpx.AsyncClient:
+    client: httpx.AsyncClient = await gateway_factory(
+        gateway_settings(await database_factory.create("gateway"), **overrides)
+    )
+    return client
+
+
+class TestBadAnswers:
+    async def test_a_nul_a_huge_token_count_or_a_wrong_output_type_fail_only_their_item_and_no_other_run(
+        self,
+        database_factory: DatabaseFactory,
+        gateway_settings: SettingsFactory,
+        gateway_factory: Callable[..., Any],
+        auth_settings: AuthSettings,
+        triton: TritonProcess,
+        tmp_path: Path,
+    ) -> None:
+        gateway = await start(database_factory, gateway_settings, gateway_factory)
+        bad_items, bad_sha = write_prompts(
+            tmp_path, ["plain a", "nul b", "huge c", "wrongtype d", "plain e"], "bad.jsonl"
+        )
+        good_items, good_sha = write_items(tmp_path, 40)
+        bad = run_body(bad_items, 5, triton.grpc_url, sha256=bad_sha, model="misbehaving-lm")
+        good = run_body(good_items, 40, triton.grpc_url, sha256=good_sha)
+
+        await asyncio.gather(
+            request_run(gateway, auth_settings, bad), request_run(gateway, auth_settings, good)
+        )
+
+        good_run = await wait_for_run(gateway, auth_settings, good["run_id"], finished, timeout=60)
+        bad_run = await wait_for_run(gateway, auth_settings, bad["run_id"], finished, timeout=60)
+        assert (good_run["status"], good_run["answered"], good_run["errored"]) == ("completed", 40, 0)
+        assert (bad_run["status"], bad_run["answered"], bad_run["errored"]) == ("completed", 5, 2)
+        answers = {r["item_id"]: r for r in await all_responses(gateway, auth_settings, bad["run_id"])}
+        assert answers["item-0"]["text"] == "plain a"
+        assert answers["item-1"]["status"] == "ok"
+        assert answers["item-1"]["text"] == "before\ufffdafter"
+        assert answers["item-2"]["status"] == "error"
+        assert "completion_tokens 2147483655" in answers["item-2"]["error"]
+        assert answers["item-3"]["status"] == "error"
+        assert "invalid-answer: output prompt_tokens" in answers["item-3"]["error"]
+
+    async def test_a_model_that_times_out_on_every_item_gives_per_item_errors_after_the_attempts(
+        self,
+        database_factory: DatabaseFactory,
+        gateway_settings: SettingsFactory,
+        gateway_factory: Callable[..., Any],
+        auth_settings: AuthSettings,
+        triton: TritonProcess,
+        tmp_path: Path,
+    ) -> None:
+        gateway = await start(database_factory, gateway_settings, gateway_factory)
+        items, sha = write_prompts(tmp_path, ["sleep 3"] * 6, "slow.jsonl")
+        body = run_body(items, 6, triton.grpc_url, sha256=sha, model="misbehaving-lm")
+        body["limits"] = {"request_timeout_seconds": 0.3, "max_attempts": 2}
+
+        await request_run(gateway, auth_settings, body)
+
+        run = await wait_for_run(gateway, auth_settings, body["run_id"], finished, timeout=60)
+        assert (run["status"], run["answered"], run["errored"]) == ("completed", 6, 6)
+        answers = await all_responses(gateway, auth_settings, body["run_id"])
+        assert all(a["error"].startswith("timeout") and a["attempts"] == 2 for a in answers)
+
+
+class TestStuckRuns:
+    async def test_an_items_document_with_a_nul_fails_its_run_as_items_invalid_without_blocking_another(
+        self,
+        database_factory: DatabaseFactory,
+        gateway_settings: SettingsFactory,
+        gateway_factory: Callable[..., Any],
+        auth_settings: AuthSettings,
+        triton: TritonProcess,
+        tmp_path: Path,
+    ) -> None:
+        gateway = await start(database_factory, gateway_settings, gateway_factory)
+        bad_items, bad_sha = write_prompts(tmp_path, ["fine", "Question: a\x00b"], "nul.jsonl")
+        good_items, good_sha = write_items(tmp_path, 20)
+        bad = run_body(bad_items, 2, triton.grpc_url, sha256=bad_sha)
+        good = run_body(good_items, 20, triton.grpc_url, sha256=good_sha)
+
+        await asyncio.gather(
+            request_run(gateway, auth_settings, bad), request_run(gateway, auth_settings, good)
+        )
+
+        bad_run = await wait_for_run(gateway, auth_settings, bad["run_id"], finished, timeout=30)
+        good_run = await wait_for_run(gateway, auth_settings, good["run_id"], finished, timeout=30)
+        assert (bad_run["status"], bad_run["failure_code"]) == ("failed", "items-invalid")
+        assert "items line 2" in bad_run["status_reason"]
+        assert "NUL" in bad_run["status_reason"]
+        assert (good_run["status"], good_run["answered"]) == ("completed", 20)
+
+    async def test_a_run_whose_endpoint_never_answers_fails_after_the_wait_limit_naming_what_it_waited_on(
+        self,
+        database_factory: DatabaseFactory,
+        gateway_settings: SettingsFactory,
+        gateway_factory: Callable[..., Any],
+        auth_settings: AuthSettings,
+        nowhere: str,
+        tmp_path: Path,
+    ) -> None:
+        gateway = await start(database_factory, gateway_settings, gateway_factory, wait_limit_seconds=1.5)
+        items, sha = write_items(tmp_path, 3)
+        body = run_body(items, 3, nowhere, sha256=sha)
+
+        await request_run(gateway, auth_settings, body)
+
+        run = await wait_for_run(gateway, auth_settings, body["run_id"], finished, timeout=30)
+        assert (run["status"], run["failure_code"]) == ("failed", "wait-limit-exceeded")
+        assert "FMC_GATEWAY_WAIT_LIMIT_SECONDS" in run["status_reason"]
+        assert "readiness check" in run["status_reason"]
+
+
+class TestRunWaiting:
+    async def test_a_run_waiting_on_an_unreachable_endpoint_is_announced_once_with_its_cause(
+        self,
+        database_factory: DatabaseFactory,
+        gateway_settings: SettingsFactory,
+        gateway_factory: Callable[..., Any],
+        auth_settings: AuthSettings,
+        kafka_settings: KafkaSettings,
+        nowhere: str,
+        tmp_path: Path,
+    ) -> None:
+        gateway = await start(database_factory, gateway_settings, gateway_factory)
+        items, sha = write_items(tmp_path, 3)
+        body = run_body(items, 3, nowhere, sha256=sha)
+
+        await request_run(gateway, auth_settings, body)
+        await wait_for_run(gateway, auth_settings, body["run_id"], lambda r: r["status"] == "waiting")
+        await asyncio.sleep(1.5)  # the readiness check is tried again every 0.3 s: still one pause
+
+        events = await run_events(
+            kafka_settings.bootstrap_servers,
+            body["run_id"],
+            lambda found: bool(of_type(found, "inference-run-waiting")),
+            settle=1.0,
+        )
+        [event] = of_type(events, "inference-run-waiting")
+        assert event.data["cause"] == "endpoint-unreachable"
+        assert event.data["reason"].startswith(f"readiness check: Triton at {nowhere}")
+        assert (event.data["answered"], event.data["total"]) == (0, 3)
+
+    async def test_an_endpoint_cut_mid_run_pauses_the_run_once_and_it_completes_when_it_is_back(
+        self,
+        database_factory: DatabaseFactory,
+        gateway_settings: SettingsFactory,
+        gateway_factory: Callable[..., Any],
+        auth_settings: AuthSettings,
+        kafka_settings: KafkaSettings,
+        triton: TritonProcess,
+        tmp_path: Path,
+    ) -> None:
+        host, port = triton.grpc_url.rsplit(":", 1)
+        proxy = TcpProxy(host, int(port))
+        await proxy.start()
+        try:
+            address = f"127.0.0.1:{proxy.port}"
+            gateway = await start(
+                database_factory,
+                gateway_settings,
+                gateway_factory,
+                triton_allowed_hosts=[triton.grpc_url, address],
+            )
+            items, sha = write_prompts(tmp_path, ["sleep 0.1"] * 60, "slowish.jsonl")
+            body = run_body(items, 60, address, sha256=sha, model="misbehaving-lm")
+            await request_run(gateway, auth_settings, body)
+            await wait_for_run(gateway, auth_settings, body["run_id"], lambda r: r["answered"] >= 1)
+
+            await proxy.cut()
+            waiting = await wait_for_run(
+                gateway, auth_settings, body["run_id"], lambda r: r["status"] == "waiting"
+            )
+            await asyncio.sleep(1.0)  # probes fail meanwhile: the same pause
+            await proxy.restore()
+            done = await wait_for_run(gateway, auth_settings, body["run_id"], finished, timeout=60)
+        finally:
+            await proxy.stop()
+
+        # The subject is the pause: requests caught on the cut connection may time out (their items'
+        # records are errors after the run's attempts while the server answers it is ready).
+        assert (done["status"], done["answered"]) == ("completed", 60)
+        events = await run_events(
+            kafka_settings.bootstrap_servers,
+            body["run_id"],
+            lambda found: bool(of_type(found, "inference-run-completed")),
+        )
+        [event] = of_type(events, "inference-run-waiting")
+        assert event.data["cause"] == "breaker-open"
+        assert event.data["reason"] == waiting["status_reason"]
+
+
+class TestEndpointCreation:
+    async def test_two_simultaneous_run_requests_for_a_new_endpoint_are_both_accepted(
+        self,
+        database_factory: DatabaseFactory,
+        gateway_settings: SettingsFactory,
+        gateway_factory: Callable[..., Any],
+        auth_settings: AuthSettings,
+        triton: TritonProcess,
+        tmp_path: Path,
+    ) -> None:
+        gateway = await start(database_factory, gateway_settings, gateway_factory, runs_enabled=False)
+        items, sha = write_items(tmp_path, 2)
+        bodies = [run_body(items, 2, triton.http_url, sha256=sha, protocol="http") for _ in range(6)]
+
+        responses = await asyncio.gather(
+            *(gateway.post("/v1/runs", json=b, headers=bearer(auth_settings, Role.SERVICE)) for b in bodies)
+        )
+
+        assert [r.status_code for r in responses] == [201] * 6, [r.text for r in responses]
