@@ -20,7 +20,7 @@ async def read_topic(
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
-        group_id=f"reader-{uuid.uuid4().hex[:8]}",
+        group_id=None,  # no group to join (that takes seconds): read every partition from the start
         auto_offset_reset="earliest",
         enable_auto_commit=False,
     )
