@@ -47,6 +47,10 @@ class ServingConvention(StrEnum):
     """TensorRT-LLM's ``ensemble`` model: ``text_input``, ``max_tokens``, ... -> ``text_output``."""
     TRITON_GENERATE = "triton-generate"
     """Triton's generate extension: HTTP ``POST /v2/models/{model}/generate`` -> ``text_output``."""
+    OPENAI_CHAT = "openai-chat"
+    """An OpenAI-compatible server (Triton's OpenAI frontend, vLLM, SGLang, llama.cpp):
+    ``POST /v1/chat/completions`` with the item's messages; the server applies the model's chat
+    template; streamed (server-sent events) so time to first token is measured."""
 
 
 class _Part(BaseModel):
@@ -63,6 +67,13 @@ class RunEndpoint(_Part):
     gpu_pool: GpuPool
     convention: ServingConvention = Field(
         default=ServingConvention.FMC_TEXT, description="how the model is served (docs/triton-contract.md)"
+    )
+    chat_template: str | None = Field(
+        default=None,
+        max_length=64,
+        pattern=r"^[a-z0-9][a-z0-9.-]*$",
+        description="for raw-text conventions: the name of the chat template (from the gateway's "
+        "catalogue, docs/triton-contract.md) that renders an item's chat messages into its prompt",
     )
 
 

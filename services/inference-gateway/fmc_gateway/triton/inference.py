@@ -27,6 +27,7 @@ from tritonclient.utils import InferenceServerException
 
 from fmc_common.events.inference import DecodingParameters, InferenceProtocol, ServingConvention
 from fmc_gateway.serving.conventions import ReplyInvalid, Transport, convention_of
+from fmc_gateway.serving.prompts import Prompt, TextSink
 from fmc_gateway.triton.hosts import host_port_of
 
 # Reconnect quickly after a restart of Triton: gRPC's default backoff grows to two minutes.
@@ -62,6 +63,8 @@ class Answer:
     completion_tokens: int | None
     model_version: str
     latency_seconds: float
+    ttft_seconds: float | None = None
+    """Time to the first piece of text, when the answer was streamed; ``None`` otherwise (unknown)."""
 
 
 @dataclass(frozen=True)
@@ -186,8 +189,21 @@ class ModelClient:
         except Exception:
             return False
 
-    async def infer(self, prompt: str, decoding: DecodingParameters, timeout: float) -> Answer:
-        """The model's answer to ``prompt``; raises ``InferenceFailure``."""
+    async def infer(
+        self,
+        prompt: str | Prompt,
+        decoding: DecodingParameters,
+        timeout: float,
+        on_text: TextSink | None = None,
+    ) -> Answer:
+        """The model's answer to ``prompt``; raises ``InferenceFailure``.
+
+        ``on_text`` receives the answer's text as it arrives (once, whole, when not streamed).
+        """
+        item = Prompt.of(prompt)
+        if item.text is None:
+            raise InferenceFailure(FailureKind.MODEL_ERROR, "chat messages are not supported yet")
+        prompt = item.text
         started = time.perf_counter()
         try:
             if self._transport == Transport.GENERATE:
@@ -228,6 +244,8 @@ class ModelClient:
             raise InferenceFailure(
                 FailureKind.MODEL_ERROR, f"invalid-answer: unreadable response: {exc!r}"
             ) from exc
+        if on_text is not None:
+            on_text(reply.text)
         return Answer(
             text=reply.text,
             prompt_tokens=reply.prompt_tokens,
