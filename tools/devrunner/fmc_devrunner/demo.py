@@ -22,7 +22,15 @@ from pathlib import Path
 
 from fmc_devrunner.stack import DevStack, StackConfig
 from fmc_devrunner.stage1 import models, report, world
-from fmc_devrunner.stage1.scenario import FULL, SMALL, Replay, ReplayFailed, ReplayRecord, Scale
+from fmc_devrunner.stage1.scenario import (
+    FULL,
+    SMALL,
+    Replay,
+    ReplayFailed,
+    ReplayRecord,
+    Scale,
+    compare_outcomes,
+)
 from fmc_devrunner.stage2 import scenario as stage2
 from fmc_devrunner.stage2 import world as world2
 
@@ -32,13 +40,7 @@ THROUGH = ("stage-1", "stage-2")
 
 def check_outcome(record: ReplayRecord) -> None:
     """The outcome the articles report, with its reasons; anything else fails the replay."""
-    outcomes = {t.lead: (t.outcome, t.reason) for t in record.teams}
-    expected: dict[str, tuple[str, str | None]] = {
-        lead: ("advance", None) for lead in world.EXPECTED_ADVANCING
-    }
-    expected |= {lead: ("eliminate", reason) for lead, reason in world.EXPECTED_ELIMINATED.items()}
-    if outcomes != expected:
-        raise ReplayFailed(f"the outcome differs from the articles': {outcomes}")
+    compare_outcomes(record, world.EXPECTED_ADVANCING, world.EXPECTED_ELIMINATED, "the articles'")
     call = record.finalisation.get("selection_call")
     if not call or call["vacancies"] != 1:
         raise ReplayFailed(f"expected an additional-selection call for 1 vacancy, got {call}")

@@ -17,7 +17,7 @@ import shutil
 import time
 import unicodedata
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -150,6 +150,17 @@ class Replay:
         if response.status_code not in expect:
             raise ReplayFailed(f"{method} {service}{path} -> {response.status_code}: {response.text[:800]}")
         return response.json() if response.content else None
+
+    async def decide(
+        self, objection: dict[str, Any], outcome: str, reason: str, concerns: list[str] | None = None
+    ) -> dict[str, Any]:
+        """The operator decides an objection (grievance), with its reason and, if accepted, its concerns."""
+        body: dict[str, Any] = {"outcome": outcome, "reason": reason}
+        if concerns is not None:
+            body["concerns"] = concerns
+        return await self.call(
+            "POST", "grievance", f"/v1/objections/{objection['id']}/decision", self.operator(), body
+        )
 
     async def eventually(self, what: str, probe: Callable[[], Awaitable[T | None]], timeout: float) -> T:
         deadline = time.monotonic() + timeout
@@ -498,8 +509,15 @@ class Replay:
             f"{approved['vacancies']} vacancy"
         )
 
-    async def partner_view(self) -> None:
-        """A partner reads the public topic from the beginning (no consumer group, as a new reader)."""
+    async def public_events(self, last: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+        """The stage's envelopes on the public topic, read from the start (a new reader with no
+        consumer group, as a partner would), up to the first for which ``last(envelope)`` holds."""
+        return (await self.read_public(last))[0]
+
+    async def read_public(
+        self, last: Callable[[dict[str, Any]], bool]
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """``public_events``, and every envelope read on the way (of any stage, or of none)."""
         assert self.stack.broker is not None
         consumer = AIOKafkaConsumer(
             str(Topic.PUBLIC),
@@ -509,22 +527,29 @@ class Replay:
             enable_auto_commit=False,
         )
         await consumer.start()
-        envelopes: list[dict[str, Any]] = []
+        seen: list[dict[str, Any]] = []
+        everything: list[dict[str, Any]] = []
         try:
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
                 for batch in (await consumer.getmany(timeout_ms=300)).values():
-                    envelopes.extend(json.loads(r.value or b"{}") for r in batch)
-                if any(
-                    _about_stage(e, self.stage_id) and "stage-result-announced" in e.get("type", "")
-                    for e in envelopes
-                ):
-                    break
+                    for record in batch:
+                        envelope = json.loads(record.value or b"{}")
+                        everything.append(envelope)
+                        if not _about_stage(envelope, self.stage_id):
+                            continue
+                        seen.append(envelope)
+                        if last(envelope):
+                            return seen, everything
         finally:
             await consumer.stop()
-        announced = [e for e in envelopes if _about_stage(e, self.stage_id)]
-        if not announced:
-            raise ReplayFailed("no announcement of the stage's result on the public topic")
+        raise ReplayFailed(f"not on the public topic within 60 s; the stage's events: {seen}")
+
+    async def partner_view(self) -> None:
+        """A partner reads the public topic from the beginning (no consumer group, as a new reader)."""
+        announced, everything = await self.read_public(
+            lambda e: "stage-result-announced" in e.get("type", "")
+        )
         self.record.public_announcement = announced
         public = await self.client.get(self.url("scoring", f"/v1/public/stages/{self.stage_id}/results"))
         teams_public = await self.client.get(self.url("registry", "/v1/public/teams?limit=100"))
@@ -532,14 +557,14 @@ class Replay:
         leaks = [
             *(
                 f"public topic {e['type']}: {path}"
-                for e in envelopes
+                for e in everything
                 for path in _forbidden_paths(e.get("data"))
             ),
             *(f"GET /v1/public/stages/{{id}}/results: {p}" for p in _forbidden_paths(public.json())),
             *(f"GET /v1/public/teams: {p}" for p in _forbidden_paths(teams_public.json())),
         ]
         self.record.confidentiality = {
-            "public_events_checked": len(envelopes),
+            "public_events_checked": len(everything),
             "public_endpoints_checked": [
                 "scoring /v1/public/stages/{id}/results",
                 "registry /v1/public/teams",
@@ -588,13 +613,7 @@ class Replay:
             self.operator(),
             {"note": "review opened by the evaluation committee"},
         )
-        decided = await self.call(
-            "POST",
-            "grievance",
-            f"/v1/objections/{filed['id']}/decision",
-            self.operator(),
-            {"outcome": "rejected", "reason": world.OBJECTION_REJECTION},
-        )
+        decided = await self.decide(filed, "rejected", world.OBJECTION_REJECTION)
         self.say(f"  decided: {decided['status']} - {world.OBJECTION_REJECTION[:80]}...")
         self.record.grievance = {
             "notified": len(notifications),
@@ -737,3 +756,14 @@ def _count(values: Any) -> dict[str, int]:
     for value in values:
         counts[value] = counts.get(value, 0) + 1
     return counts
+
+
+def compare_outcomes(
+    record: ReplayRecord, advancing: Iterable[str], eliminated: Mapping[str, str], label: str
+) -> None:
+    """Each team's outcome (and reason) against the expected ones; any difference fails the replay."""
+    outcomes = {t.lead: (t.outcome, t.reason) for t in record.teams}
+    expected: dict[str, tuple[str, str | None]] = {lead: ("advance", None) for lead in advancing}
+    expected |= {lead: ("eliminate", reason) for lead, reason in eliminated.items()}
+    if outcomes != expected:
+        raise ReplayFailed(f"the outcome differs from {label}: {outcomes}")

@@ -22,19 +22,22 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
-
 from fmc_common.auth import Role
-from fmc_common.events.topics import Topic
 from fmc_devrunner.stack import DevStack
-from fmc_devrunner.stage1.scenario import Replay, ReplayFailed, ReplayRecord, Scale, TeamState, _deliver
+from fmc_devrunner.stage1.scenario import (
+    Replay,
+    ReplayFailed,
+    ReplayRecord,
+    Scale,
+    TeamState,
+    _deliver,
+    compare_outcomes,
+)
 from fmc_devrunner.stage2 import world
 from fmc_scoring.originality import demo_weights, synthetic
 
@@ -309,13 +312,7 @@ class Stage2Replay(Replay):
         )
         lg.originality, lg.originality_summary = recheck["verdict"], recheck["summary"]
         self.say(f"  {lg.name} re-checked on its bound weights: {recheck['verdict']} ({recheck['summary']})")
-        decided = await self.call(
-            "POST",
-            "grievance",
-            f"/v1/objections/{filed['id']}/decision",
-            self.operator(),
-            {"outcome": "accepted", "reason": world.ORIGINALITY_ACCEPTANCE},
-        )
+        decided = await self.decide(filed, "accepted", world.ORIGINALITY_ACCEPTANCE)
         self.say(f"  decided: {decided['status']}; scoring re-evaluates (originality)")
         v2 = await self.approved_version(2)
         self.apply_version(v2)
@@ -437,34 +434,6 @@ class Stage2Replay(Replay):
         self.record.public_announcement.append(found[-1])
         return found[-1]
 
-    async def public_events(self, last: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
-        """The stage's envelopes on the public topic, read from the start (a new reader, as a partner
-        would), up to the first for which ``last(envelope)`` holds."""
-        assert self.stack.broker is not None
-        consumer = AIOKafkaConsumer(
-            str(Topic.PUBLIC),
-            bootstrap_servers=self.stack.broker.bootstrap,
-            group_id=None,
-            auto_offset_reset="earliest",
-            enable_auto_commit=False,
-        )
-        await consumer.start()
-        seen: list[dict[str, Any]] = []
-        try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                for batch in (await consumer.getmany(timeout_ms=300)).values():
-                    for record in batch:
-                        envelope = json.loads(record.value or b"{}")
-                        if (envelope.get("data") or {}).get("stage_id") != str(self.stage_id):
-                            continue
-                        seen.append(envelope)
-                        if last(envelope):
-                            return seen
-        finally:
-            await consumer.stop()
-        raise ReplayFailed(f"not on the public topic within 60 s; the stage's events: {seen}")
-
     # -- 10c. the erratum ------------------------------------------------------------------------
 
     async def erratum(self) -> None:
@@ -485,13 +454,7 @@ class Stage2Replay(Replay):
             f"  erratum: {world.ERRATUM_SUITE} key revision {revision['revision']} "
             f"(items {revision['item_ids']}), listed to the teams: {[r['revision'] for r in published]}"
         )
-        decided = await self.call(
-            "POST",
-            "grievance",
-            f"/v1/objections/{filed['id']}/decision",
-            self.operator(),
-            {"outcome": "accepted", "reason": world.ERRATUM_ACCEPTANCE, "concerns": ["benchmark-suite"]},
-        )
+        decided = await self.decide(filed, "accepted", world.ERRATUM_ACCEPTANCE, concerns=["benchmark-suite"])
         self.say(f"  decided: {decided['status']}; scoring re-grades every team's runs (benchmark-suite)")
         before = await self.version(2)
         v3 = await self.approved_version(3)
@@ -604,13 +567,7 @@ class Stage2Replay(Replay):
         filed = await self.object(
             newcomer, "scoring-error", world.NEWCOMER_OBJECTION, "stage2-objection-newcomer-fresh-window"
         )
-        decided = await self.call(
-            "POST",
-            "grievance",
-            f"/v1/objections/{filed['id']}/decision",
-            self.operator(),
-            {"outcome": "rejected", "reason": world.NEWCOMER_REJECTION},
-        )
+        decided = await self.decide(filed, "rejected", world.NEWCOMER_REJECTION)
         self.say(
             f"  {late_team.name} objects after its window: {refused.status_code} "
             f"{refused.json().get('code')}; {newcomer.name} objects in its fresh window: "
@@ -777,13 +734,9 @@ class Stage2Replay(Replay):
 
 def check_outcome(record: ReplayRecord) -> None:
     """The ILLUSTRATIVE stage-2 outcome of the simulated figures; anything else fails the replay."""
-    outcomes = {t.lead: (t.outcome, t.reason) for t in record.teams}
-    expected: dict[str, tuple[str, str | None]] = {
-        lead: ("advance", None) for lead in world.EXPECTED_ADVANCING
-    }
-    expected |= {lead: ("eliminate", reason) for lead, reason in world.EXPECTED_ELIMINATED.items()}
-    if outcomes != expected:
-        raise ReplayFailed(f"the stage-2 outcome differs from the expected (ILLUSTRATIVE) one: {outcomes}")
+    compare_outcomes(
+        record, world.EXPECTED_ADVANCING, world.EXPECTED_ELIMINATED, "the expected (ILLUSTRATIVE) stage 2"
+    )
     statuses = {t.lead: t.final_status for t in record.teams}
     if any(statuses[lead] != "advanced" for lead in world.EXPECTED_ADVANCING):
         raise ReplayFailed(f"the registry did not record the stage-2 advance: {statuses}")
