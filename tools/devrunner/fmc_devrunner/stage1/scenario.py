@@ -158,9 +158,9 @@ class Replay:
         body: dict[str, Any] = {"outcome": outcome, "reason": reason}
         if concerns is not None:
             body["concerns"] = concerns
-        return await self.call(
-            "POST", "grievance", f"/v1/objections/{objection['id']}/decision", self.operator(), body
-        )
+        path = f"/v1/objections/{objection['id']}/decision"
+        decided: dict[str, Any] = await self.call("POST", "grievance", path, self.operator(), body)
+        return decided
 
     async def eventually(self, what: str, probe: Callable[[], Awaitable[T | None]], timeout: float) -> T:
         deadline = time.monotonic() + timeout
