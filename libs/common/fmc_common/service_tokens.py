@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -69,6 +70,32 @@ class ServiceAuth(httpx.Auth):
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers.update(authorization(self._token()))
         yield request
+
+
+@dataclass(frozen=True)
+class ServiceEndpoint:
+    """Another service's REST API, called with this service's token for it (service to service).
+
+    Subclassed by each client of another service, which adds the calls it makes; every client is
+    set up the same way here: a fresh token per request, the configured timeout, no ambient
+    HTTP(S)_PROXY (the call stays inside the cluster) and no redirect followed (it could lead
+    anywhere, token in hand).
+    """
+
+    base_url: str
+    token: TokenSource
+    timeout: float
+    transport: httpx.AsyncBaseTransport | None = None
+
+    def client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=self.base_url.rstrip("/"),
+            auth=ServiceAuth(self.token),
+            timeout=self.timeout,
+            transport=self.transport,
+            trust_env=False,
+            follow_redirects=False,
+        )
 
 
 def authorization(token: str | None) -> dict[str, str]:

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from fmc_common.errors import PermanentError, TransientError
-from fmc_common.service_tokens import ServiceAuth, TokenSource
+from fmc_common.service_tokens import ServiceEndpoint
 from fmc_scoring.grading.service import Response
 
 PAGE = 1000
@@ -26,29 +26,7 @@ def record_line(item_id: str, status: str, text: str | None, error: str | None) 
     return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
 
 
-class GatewayClient:
-    def __init__(
-        self,
-        base_url: str,
-        token: TokenSource,
-        timeout: float,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        self._base = base_url.rstrip("/")
-        self._token = token
-        self._timeout = timeout
-        self._transport = transport
-
-    def client(self) -> httpx.AsyncClient:
-        # Service to service inside the cluster: never through an ambient HTTP(S)_PROXY.
-        return httpx.AsyncClient(
-            base_url=self._base,
-            auth=ServiceAuth(self._token),
-            timeout=self._timeout,
-            transport=self._transport,
-            trust_env=False,
-        )
-
+class GatewayClient(ServiceEndpoint):
     async def _get(self, client: httpx.AsyncClient, path: str, params: dict[str, Any]) -> dict[str, Any]:
         try:
             response = await client.get(path, params=params)

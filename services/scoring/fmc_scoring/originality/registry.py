@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from fmc_common.errors import Unavailable
-from fmc_common.service_tokens import ServiceAuth, TokenSource
+from fmc_common.service_tokens import ServiceEndpoint
 
 
 class RegistryUnavailable(Unavailable):
@@ -31,28 +31,9 @@ class RegisteredSubmission:
     weights_location: str
 
 
-class RegistrySubmissions:
-    def __init__(
-        self,
-        base_url: str,
-        token: TokenSource,
-        timeout: float,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        self._base = base_url.rstrip("/")
-        self._token = token
-        self._timeout = timeout
-        self._transport = transport
-
+class RegistrySubmissions(ServiceEndpoint):
     async def submission(self, submission_id: uuid.UUID) -> RegisteredSubmission:
-        # Service to service inside the cluster: never through an ambient HTTP(S)_PROXY.
-        async with httpx.AsyncClient(
-            base_url=self._base,
-            auth=ServiceAuth(self._token),
-            timeout=self._timeout,
-            transport=self._transport,
-            trust_env=False,
-        ) as client:
+        async with self.client() as client:
             try:
                 response = await client.get(f"/v1/submissions/{submission_id}")
             except httpx.HTTPError as exc:
