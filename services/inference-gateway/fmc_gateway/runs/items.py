@@ -149,8 +149,8 @@ def parse_items(raw: bytes, expected_count: int) -> list[ItemLine]:
         except (ValueError, ValidationError) as exc:
             detail = _detail(exc)
             raise ItemsInvalid(
-                f"items line {number} is not an object with only item_id and either prompt "
-                f"or messages: {detail}"
+                f"items line {number} is not an object with only item_id and prompt (or item_id "
+                f"and messages): {detail}"
             ) from exc
         if item.item_id in seen:
             raise ItemsInvalid(f"items line {number}: item_id {item.item_id!r} appears twice")
