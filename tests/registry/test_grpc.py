@@ -119,6 +119,38 @@ class TestSubmissions:
         assert found.weights_location == f"submissions/{team_id}/{registered.submission_id}/"
         assert rest.json()["weights_location"] == found.weights_location
 
+    async def test_the_convention_and_chat_template_go_both_ways(
+        self, registry: Registry, stub: registry_pb2_grpc.RegistryServiceStub
+    ) -> None:
+        world = await programme(registry)
+        team_id = await team(registry, world)
+        await stage_to(registry, world.stage_ids[1], "open-for-submissions")
+        as_team = metadata(registry.as_team(team_id))
+        request = request_for(world.stage_ids[1], team_id)
+        request.endpoint.convention = "tensorrt-llm-ensemble"
+        request.endpoint.chat_template = "mistral-instruct"
+
+        registered = await stub.RegisterSubmission(request, metadata=as_team)
+        plain = await stub.RegisterSubmission(request_for(world.stage_ids[1], team_id), metadata=as_team)
+        found = await stub.GetSubmission(
+            registry_pb2.GetSubmissionRequest(submission_id=registered.submission_id),
+            metadata=metadata(registry.as_role(Role.SERVICE)),
+        )
+
+        assert (found.endpoint.convention, found.endpoint.chat_template) == (
+            "tensorrt-llm-ensemble",
+            "mistral-instruct",
+        )
+        assert (plain.endpoint.convention, plain.endpoint.chat_template) == ("fmc-text", "")
+        rest = await registry.client.get(
+            f"/v1/submissions/{found.submission_id}", headers=registry.operator()
+        )
+        assert rest.json()["endpoint"]["chat_template"] == "mistral-instruct"
+        request.endpoint.chat_template = "vicuna"
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await stub.RegisterSubmission(request, metadata=as_team)
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
     async def test_after_the_evaluation_started_the_window_is_closed(
         self, registry: Registry, stub: registry_pb2_grpc.RegistryServiceStub
     ) -> None:

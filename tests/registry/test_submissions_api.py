@@ -159,6 +159,57 @@ class TestRegisterSubmission:
         assert refused.status_code == 422
         assert "HTTP only" in refused.text
 
+    async def test_an_openai_chat_endpoint_and_a_chat_template_are_stored_and_announced(
+        self, registry: Registry
+    ) -> None:
+        world = await open_stage_with_teams(registry)
+        chat = submission_body()
+        chat["endpoint"]["convention"] = "openai-chat"
+        served = await submit(registry, world, world.team_ids[0], chat)
+        templated = submission_body()
+        templated["endpoint"] |= {"convention": "triton-vllm", "chat_template": "llama-3"}
+        rendered = await submit(registry, world, world.team_ids[1], templated)
+
+        assert served.status_code == 201, served.text
+        assert rendered.status_code == 201, rendered.text
+        assert served.json()["endpoint"]["convention"] == "openai-chat"
+        assert served.json()["endpoint"]["chat_template"] is None
+        read = await registry.client.get(
+            f"/v1/submissions/{rendered.json()['id']}", headers=registry.as_role(Role.SERVICE)
+        )
+        assert (read.json()["endpoint"]["convention"], read.json()["endpoint"]["chat_template"]) == (
+            "triton-vllm",
+            "llama-3",
+        )
+        envelope = await find_event(
+            registry.bootstrap,
+            Topic.REGISTRY,
+            SUBMISSION_REGISTERED,
+            {"submission_id": rendered.json()["id"]},
+        )
+        assert envelope["data"]["endpoint"]["chat_template"] == "llama-3"
+
+    async def test_chat_refusals_unknown_template_template_for_openai_chat_openai_chat_over_grpc(
+        self, registry: Registry
+    ) -> None:
+        world = await open_stage_with_teams(registry)
+        unknown = submission_body()
+        unknown["endpoint"]["chat_template"] = "vicuna"
+        for_openai = submission_body()
+        for_openai["endpoint"] |= {"convention": "openai-chat", "chat_template": "chatml"}
+        over_grpc = submission_body(url="grpc://triton.team.svc:8001")
+        over_grpc["endpoint"] |= {"protocol": "grpc", "convention": "openai-chat"}
+
+        answers = [
+            await submit(registry, world, world.team_ids[0], b) for b in (unknown, for_openai, over_grpc)
+        ]
+
+        assert [a.status_code for a in answers] == [422, 422, 422]
+        assert "unknown chat template 'vicuna'" in answers[0].text
+        assert "chatml" in answers[0].text
+        assert "applies the model's own chat template" in answers[1].text
+        assert "openai-chat convention is HTTP only" in answers[2].text
+
     async def test_a_retry_with_the_same_idempotency_key_registers_one_version(
         self, registry: Registry
     ) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from fmc_common.events.inference import GpuPool, InferenceRunRequested
+from fmc_common.events.inference import GpuPool, InferenceRunRequested, InferenceRunRequestedV2
 from fmc_common.events.registry import SubmissionRegistered
 from fmc_common.events.topics import Topic
 from fmc_common.runtime import ConsumerSpec, ServiceRuntime
@@ -26,7 +26,9 @@ def intake(
         name="inference-gateway.intake",
         topics=[str(Topic.SCORING), str(Topic.REGISTRY)],
         handlers={
+            # v2 only for a run whose convention v1 cannot say; the same handler for both.
             InferenceRunRequested: run_requested(runtime, hardware, sources, hosts, notify),
+            InferenceRunRequestedV2: run_requested(runtime, hardware, sources, hosts, notify),
             SubmissionRegistered: submission_registered(runtime, hosts),
         },
     )

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from aiokafka import ConsumerRecord
 
+from fmc_common.events.registry import TritonEndpoint
 from fmc_common.events.topics import Topic
 from fmc_scoring.planning import repository as planning
 from scoring.harness import (
@@ -30,9 +31,11 @@ from scoring.harness import (
 pytestmark = pytest.mark.broker
 
 
-async def requested_runs(scoring: Scoring, stage_id: uuid.UUID, expected: int) -> list[dict[str, Any]]:
+async def requested_runs(
+    scoring: Scoring, stage_id: uuid.UUID, expected: int, version: str = "v1"
+) -> list[dict[str, Any]]:
     def found(envelopes: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
-        wanted = "fmc.scoring.inference-run-requested.v1"
+        wanted = f"fmc.scoring.inference-run-requested.{version}"
         runs = [
             e["data"] for e in envelopes if e["type"] == wanted and e["data"]["stage_id"] == str(stage_id)
         ]
@@ -92,6 +95,54 @@ class TestPlanning:
         assert len(lines) == run["items"]["item_count"] == 10
         assert all(set(line) == {"item_id", "prompt"} for line in lines)
         assert lines[0]["prompt"].splitlines()[1:] == ["A. 부산", "B. 서울", "C. 인천", "D. 대구", "정답:"]
+
+    @pytest.mark.parametrize(
+        ("endpoint", "version"),
+        [
+            (
+                TritonEndpoint(
+                    url="127.0.0.1:8001",
+                    model_name="chat",
+                    model_version="1",
+                    protocol="grpc",
+                    gpu_pool="H100",
+                    convention="fmc-text",
+                    chat_template="gemma",
+                ),
+                "v1",
+            ),
+            (
+                TritonEndpoint(
+                    url="http://127.0.0.1:8000",
+                    model_name="chat",
+                    model_version="1",
+                    protocol="http",
+                    gpu_pool="H100",
+                    convention="openai-chat",
+                ),
+                "v2",
+            ),
+        ],
+    )
+    async def test_the_convention_and_chat_template_reach_the_run_request_in_the_version_that_says_them(
+        self, scoring: Scoring, endpoint: TritonEndpoint, version: str
+    ) -> None:
+        suites = await demo_suites(scoring)
+        world = await new_stage(scoring, ["Upstage"])
+        await body(
+            await scoring.client.put(
+                f"/v1/stages/{world.stage_id}/criteria",
+                json=criteria_body([uuid.UUID(suites["demo-en-arithmetic"]["id"])]),
+                headers=scoring.operator(),
+            )
+        )
+        await start_evaluation(scoring, world, endpoint)
+
+        [run] = await requested_runs(scoring, world.stage_id, expected=1, version=version)
+
+        assert run["endpoint"]["convention"] == endpoint.convention
+        assert run["endpoint"]["chat_template"] == endpoint.chat_template
+        assert run["endpoint"]["protocol"] == endpoint.protocol
 
     async def test_a_team_cannot_fetch_a_runs_items(self, scoring: Scoring) -> None:
         response = await scoring.client.get(

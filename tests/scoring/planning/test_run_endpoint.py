@@ -38,3 +38,9 @@ def test_the_submission_s_convention_is_carried_to_the_gateway() -> None:
 
 def test_a_submission_announced_before_conventions_existed_is_served_with_ours() -> None:
     assert run_endpoint(frozen(ENDPOINT)).convention == ServingConvention.FMC_TEXT
+
+
+def test_the_submission_s_chat_template_is_carried_to_the_gateway() -> None:
+    endpoint = run_endpoint(frozen(ENDPOINT | {"convention": "triton-vllm", "chat_template": "chatml"}))
+    assert (endpoint.convention, endpoint.chat_template) == (ServingConvention.TRITON_VLLM, "chatml")
+    assert run_endpoint(frozen(ENDPOINT)).chat_template is None

@@ -20,6 +20,7 @@ from fmc_common.events.inference import (
     InferenceRunFailed,
     InferenceRunProgressed,
     InferenceRunRequested,
+    InferenceRunRequestedV2,
     InferenceRunStuck,
     InferenceRunWaiting,
 )
@@ -50,6 +51,7 @@ from fmc_common.events.scoring import (
 
 ALL_EVENTS: tuple[type[Event], ...] = (
     InferenceRunRequested,
+    InferenceRunRequestedV2,
     InferenceRunProgressed,
     InferenceRunCompleted,
     InferenceRunFailed,

@@ -1,6 +1,7 @@
 """Inference runs: requested by scoring, executed by the inference gateway.
 
-Scoring emits ``InferenceRunRequested`` (on its own topic, keyed by run id); the gateway answers
+Scoring emits ``InferenceRunRequested`` (on its own topic, keyed by run id; ``...v2`` for a run on a
+serving convention v1 cannot say, see ``run_request``); the gateway answers
 every item on the given Triton endpoint and reports on its topic, keyed by the same run id:
 ``InferenceRunProgressed`` (every N items or T seconds), then exactly one of
 ``InferenceRunCompleted`` or ``InferenceRunFailed``; ``InferenceRunStuck`` when a run made no
@@ -8,7 +9,8 @@ progress for a while (it may still complete later).
 
 The items themselves never travel in an event: ``ItemsSource`` is a reference (an HTTP(S) URL on
 scoring's API, or a file for the embedded demo) to a JSON Lines document of
-``{"item_id": "...", "prompt": "..."}`` objects. Prompts only: the gateway never sees answer keys,
+``{"item_id": "...", "prompt": "..."}`` or ``{"item_id": "...", "messages": [{"role", "content"}, ...]}``
+objects. Prompts only: the gateway never sees answer keys,
 and refuses a document whose lines carry any other field.
 """
 
@@ -17,8 +19,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from fmc_common.events.base import Event
 from fmc_common.events.topics import Topic
@@ -51,6 +54,22 @@ class ServingConvention(StrEnum):
     """An OpenAI-compatible server (Triton's OpenAI frontend, vLLM, SGLang, llama.cpp):
     ``POST /v1/chat/completions`` with the item's messages; the server applies the model's chat
     template; streamed (server-sent events) so time to first token is measured."""
+
+
+V1_CONVENTIONS: tuple[ServingConvention, ...] = (
+    ServingConvention.FMC_TEXT,
+    ServingConvention.TRITON_VLLM,
+    ServingConvention.TENSORRT_LLM_ENSEMBLE,
+    ServingConvention.TRITON_GENERATE,
+)
+"""The conventions ``InferenceRunRequested`` v1 can say; a run on another one is requested with v2."""
+
+CHAT_TEMPLATES: tuple[str, ...] = ("chatml", "llama-3", "mistral-instruct", "gemma")
+"""The names of the gateway's chat templates (``fmc_gateway.serving.templates`` renders them;
+docs/triton-contract.md shows each): the only values a run endpoint's ``chat_template`` may take."""
+
+RAW_TEXT_CONVENTIONS = frozenset(set(ServingConvention) - {ServingConvention.OPENAI_CHAT})
+"""Conventions that send the model one text: chat messages reach them through a chat template."""
 
 
 class _Part(BaseModel):
@@ -118,10 +137,12 @@ class RunLimits(_Part):
     )
 
 
-class InferenceRunRequested(Event):
-    """Scoring asks the gateway to answer every item of a suite with one submission's model."""
+class RunRequest(Event):
+    """Scoring asks the gateway to answer every item of a suite with one submission's model.
 
-    event_type = "fmc.scoring.inference-run-requested.v1"
+    The fields of every version of the run request; ``run_request`` picks the version to publish.
+    """
+
     topic = Topic.SCORING
 
     run_id: uuid.UUID
@@ -140,6 +161,46 @@ class InferenceRunRequested(Event):
 
     def subject(self) -> str | None:
         return f"runs/{self.run_id}"
+
+
+class InferenceRunRequested(RunRequest):
+    """Scoring asks the gateway to answer every item of a suite with one submission's model."""
+
+    event_type = "fmc.scoring.inference-run-requested.v1"
+
+    @model_validator(mode="after")
+    def _v1_says_the_convention(self) -> InferenceRunRequested:
+        # v1 consumers know four conventions: a run on any other one is published as v2.
+        if self.endpoint.convention not in V1_CONVENTIONS:
+            raise ValueError(
+                f"convention {self.endpoint.convention} needs {InferenceRunRequestedV2.event_type}"
+            )
+        return self
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """v1's published schema: its ``convention`` keeps the four values v1 consumers know."""
+        schema = super().json_schema()
+        schema["$defs"]["ServingConvention"]["enum"] = [str(c) for c in V1_CONVENTIONS]
+        return schema
+
+
+class InferenceRunRequestedV2(RunRequest):
+    """Scoring asks the gateway to answer every item of a suite with one submission's model.
+
+    The same fields as v1, with every serving convention: published only for a run whose convention
+    v1 cannot say (docs/decisions/2026-12-05-run-request-v2-for-new-conventions.md).
+    """
+
+    event_type = "fmc.scoring.inference-run-requested.v2"
+
+
+def run_request(**fields: Any) -> InferenceRunRequested | InferenceRunRequestedV2:
+    """The run request in the oldest version that can say it: v1 unless the convention is new."""
+    endpoint = RunEndpoint.model_validate(fields["endpoint"])
+    if endpoint.convention in V1_CONVENTIONS:
+        return InferenceRunRequested(**fields)
+    return InferenceRunRequestedV2(**fields)
 
 
 class _RunEvent(Event):

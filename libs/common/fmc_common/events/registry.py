@@ -104,7 +104,12 @@ class TritonEndpoint(BaseModel):
     convention: str = Field(
         default="fmc-text",
         max_length=32,
-        description="fmc-text, triton-vllm, tensorrt-llm-ensemble or triton-generate",
+        description="fmc-text, triton-vllm, tensorrt-llm-ensemble, triton-generate or openai-chat",
+    )
+    chat_template: str | None = Field(
+        default=None,
+        max_length=64,
+        description="the chat template the gateway renders chat items with (raw-text conventions)",
     )
 
 

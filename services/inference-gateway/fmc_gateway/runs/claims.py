@@ -23,6 +23,7 @@ from fmc_common.db import transaction
 from fmc_common.events.inference import DecodingParameters, RunLimits
 from fmc_gateway.endpoints.models import Endpoint
 from fmc_gateway.runs.executor import Executor, RunContext, WorkItem
+from fmc_gateway.runs.items import chat_messages
 from fmc_gateway.runs.models import ChunkStatus, ItemRecord, Run, RunChunk, RunItem, RunStatus
 from fmc_gateway.runs.preparation import address_of
 from fmc_gateway.runs.records import ChunkKey, RecordWriter
@@ -168,7 +169,7 @@ class ChunkClaimer:
                 self._executor.add_run(await _context(session, run_id))
             missing = (
                 await session.execute(
-                    select(RunItem.seq, RunItem.item_id, RunItem.prompt)
+                    select(RunItem.seq, RunItem.item_id, RunItem.prompt, RunItem.messages)
                     .outerjoin(
                         ItemRecord, and_(ItemRecord.run_id == RunItem.run_id, ItemRecord.seq == RunItem.seq)
                     )
@@ -184,7 +185,10 @@ class ChunkClaimer:
             return
         self._remaining[key] = len(missing)
         self._executor.submit(
-            [WorkItem(run_id, chunk_no, row.seq, row.item_id, row.prompt) for row in missing]
+            [
+                WorkItem(run_id, chunk_no, row.seq, row.item_id, row.prompt, chat_messages(row.messages))
+                for row in missing
+            ]
         )
 
     async def renew(self) -> None:
@@ -229,4 +233,5 @@ async def _context(session: AsyncSession, run_id: uuid.UUID) -> RunContext:
         server_version=run.server_version or "",
         model_version=run.model_version or "",
         team_id=run.team_id,
+        chat_template=run.chat_template,
     )

@@ -47,6 +47,8 @@ def run_out(run: Run, endpoint: Endpoint) -> RunOut:
             protocol=endpoint.protocol,
             model_name=endpoint.model_name,
             model_version=endpoint.model_version,
+            convention=endpoint.convention,
+            chat_template=run.chat_template,
         ),
         gpu_pool=run.gpu_pool,
         hardware_class=run.hardware_class,

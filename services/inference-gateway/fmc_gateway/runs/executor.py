@@ -34,6 +34,8 @@ from fmc_gateway.runs.metrics import BREAKER_VALUE, GatewayMetrics
 from fmc_gateway.runs.models import RecordStatus
 from fmc_gateway.runs.scheduling import FairQueue
 from fmc_gateway.runs.snapshot import EndpointLoad, PoolLoad, ReplicaLoad
+from fmc_gateway.serving.prompts import ChatMessage
+from fmc_gateway.serving.templates import item_prompt
 from fmc_gateway.triton.inference import EndpointAddress, FailureKind, InferenceFailure, ModelClient
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,8 @@ class RunContext:
     model_version: str
     team_id: uuid.UUID | None = None
     """The fair turn is the team's: its runs on a pool share it (None: the run is its own team)."""
+    chat_template: str | None = None
+    """The run's chat template: every item is rendered through it on a raw-text convention."""
 
 
 @dataclass(slots=True)
@@ -61,7 +65,9 @@ class WorkItem:
     chunk_no: int
     seq: int
     item_id: str
-    prompt: str
+    prompt: str | None
+    messages: tuple[ChatMessage, ...] | None = None
+    """A chat item's conversation (then ``prompt`` is None)."""
     attempts: int = 0
     failures: int = 0
     started_at: datetime | None = None
@@ -253,8 +259,11 @@ class Executor:
             item.started_at = self._clock.now()
         item.attempts += 1
         try:
+            prompt = item_prompt(
+                context.endpoint.convention, context.chat_template, item.prompt, item.messages
+            )
             answer = await state.client.infer(
-                item.prompt, context.decoding, context.limits.request_timeout_seconds
+                prompt, context.decoding, context.limits.request_timeout_seconds
             )
         except InferenceFailure as failure:
             series.failed[failure.kind].inc()

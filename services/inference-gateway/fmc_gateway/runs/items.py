@@ -1,10 +1,14 @@
-"""Fetching a run's items by reference: a JSON Lines document of ``{"item_id", "prompt"}`` objects.
+"""Fetching a run's items by reference: a JSON Lines document of ``{"item_id", "prompt"}`` or
+``{"item_id", "messages": [{"role", "content"}, ...]}`` objects.
 
 The source is scoring's API (HTTP(S), with a service token for scoring as a bearer) or a file below
 the configured items directory (the embedded demo); ``sources.py`` says which references are
 allowed, and is asked again here, before anything leaves. Any other field on a line is refused: the
-gateway must never receive answer keys. Failures come in two kinds: ``ItemsUnavailable`` (the source
-did not answer: try again later) and ``ItemsInvalid`` (the document is wrong: the run fails).
+gateway must never receive answer keys. A conversation is an optional system message, then user
+and assistant turns alternating, ending with a user turn (what every chat template, and the
+OpenAI-compatible servers, accept), at most ``MAX_TURNS`` messages and ``MAX_TEXT`` characters in
+all. Failures come in two kinds: ``ItemsUnavailable`` (the source did not answer: try again later)
+and ``ItemsInvalid`` (the document is wrong: the run fails).
 """
 
 from __future__ import annotations
@@ -16,10 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from fmc_common.service_tokens import TokenSource, authorization
 from fmc_gateway.runs.sources import FileSource, ItemsSources, UriNotAllowed
+from fmc_gateway.serving.prompts import ChatMessage, Role
 
 
 class ItemsUnavailable(Exception):
@@ -30,23 +35,77 @@ class ItemsInvalid(Exception):
     """The items document (or its reference) is wrong; trying again will not help."""
 
 
+MAX_TEXT = 200_000
+"""Characters of one item's prompt, or of all its messages' contents together."""
+MAX_TURNS = 100
+
+
+def _storable(value: str) -> str:
+    # Stored in text columns: PostgreSQL holds neither NUL nor a lone surrogate (not UTF-8).
+    if "\x00" in value:
+        raise ValueError("holds a NUL character (\\u0000), which cannot be stored")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("holds a lone surrogate (not valid UTF-8), which cannot be stored") from exc
+    return value
+
+
+class MessageLine(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    role: Role
+    content: str = Field(min_length=1, max_length=MAX_TEXT)
+
+    @field_validator("content")
+    @classmethod
+    def _content_storable(cls, value: str) -> str:
+        return _storable(value)
+
+
 class ItemLine(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     item_id: str = Field(min_length=1, max_length=200)
-    prompt: str = Field(min_length=1, max_length=200_000)
+    prompt: str | None = Field(default=None, min_length=1, max_length=MAX_TEXT)
+    messages: tuple[MessageLine, ...] | None = Field(default=None, min_length=1, max_length=MAX_TURNS)
 
     @field_validator("item_id", "prompt")
     @classmethod
-    def _storable(cls, value: str) -> str:
-        # Stored in text columns: PostgreSQL holds neither NUL nor a lone surrogate (not UTF-8).
-        if "\x00" in value:
-            raise ValueError("holds a NUL character (\\u0000), which cannot be stored")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise ValueError("holds a lone surrogate (not valid UTF-8), which cannot be stored") from exc
-        return value
+    def _text_storable(cls, value: str | None) -> str | None:
+        return value if value is None else _storable(value)
+
+    @model_validator(mode="after")
+    def _one_input(self) -> ItemLine:
+        if (self.prompt is None) == (self.messages is None):
+            raise ValueError("needs exactly one of prompt and messages")
+        if self.messages is not None:
+            _check_conversation(self.messages)
+        return self
+
+
+def chat_messages(stored: list[dict[str, str]] | None) -> tuple[ChatMessage, ...] | None:
+    """An item's messages as stored (``RunItem.messages``, validated when the run was prepared)."""
+    if stored is None:
+        return None
+    return tuple(ChatMessage(line.role, line.content) for line in map(MessageLine.model_validate, stored))
+
+
+def _check_conversation(messages: tuple[MessageLine, ...]) -> None:
+    turns = messages[1:] if messages[0].role == "system" else messages
+    if not turns:
+        raise ValueError("messages: a system message alone asks nothing; the last message must be the user's")
+    for index, message in enumerate(turns):
+        expected = "user" if index % 2 == 0 else "assistant"
+        if message.role != expected:
+            raise ValueError(
+                f"messages: a system message only first, then user and assistant turns alternating "
+                f"from the user; found {message.role!r} where {expected!r} belongs"
+            )
+    if turns[-1].role != "user":
+        raise ValueError("messages: the last message must be the user's (the model answers it)")
+    if sum(len(m.content) for m in messages) > MAX_TEXT:
+        raise ValueError(f"messages: more than {MAX_TEXT} characters in all")
 
 
 @dataclass(frozen=True)
@@ -90,7 +149,8 @@ def parse_items(raw: bytes, expected_count: int) -> list[ItemLine]:
         except (ValueError, ValidationError) as exc:
             detail = _detail(exc)
             raise ItemsInvalid(
-                f"items line {number} is not an object with only item_id and prompt: {detail}"
+                f"items line {number} is not an object with only item_id and prompt (or item_id "
+                f"and messages): {detail}"
             ) from exc
         if item.item_id in seen:
             raise ItemsInvalid(f"items line {number}: item_id {item.item_id!r} appears twice")

@@ -95,6 +95,9 @@ class Run(Base):
     model_version: Mapped[str | None] = mapped_column(String(50), nullable=True)
     model_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     """The model the run asked for (its endpoint's), kept on the run with its other conditions."""
+    chat_template: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """The chat template the request named (``RunEndpoint.chat_template``): every item of the run is
+    rendered through it on a raw-text convention."""
     serving_stack: Mapped[str | None] = mapped_column(String(200), nullable=True)
     """What served it, from the readiness check: server name and version, the model's backend or
     platform (``triton 2.51.0, backend python``); with the pool, hardware class, model version,
@@ -113,7 +116,9 @@ class Run(Base):
 
 
 class RunItem(Base):
-    """What the model is asked: the prompts of the run, in the order of the items document."""
+    """What the model is asked: the prompts of the run, in the order of the items document.
+
+    An item is a ``prompt`` or chat ``messages`` (``[{"role", "content"}, ...]``), never both."""
 
     __tablename__ = "run_items"
     __table_args__ = (UniqueConstraint("run_id", "item_id"),)
@@ -121,7 +126,8 @@ class RunItem(Base):
     run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("runs.id"), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     item_id: Mapped[str] = mapped_column(String(200))
-    prompt: Mapped[str] = mapped_column(Text)
+    prompt: Mapped[str | None] = mapped_column(Text, nullable=True)
+    messages: Mapped[list[dict[str, str]] | None] = mapped_column(JSON, nullable=True)
 
 
 class RunChunk(Base):

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fmc_common.clock import Clock
 from fmc_common.db import transaction
-from fmc_common.events.inference import DecodingParameters
+from fmc_common.events.inference import RAW_TEXT_CONVENTIONS, DecodingParameters, ServingConvention
 from fmc_common.messaging.outbox import Outbox
 from fmc_gateway.endpoints import service as endpoints
 from fmc_gateway.endpoints.models import Endpoint
@@ -115,6 +115,7 @@ class RunPreparer:
             address = address_of(endpoint)
             decoding = DecodingParameters.model_validate(run.decoding)
             uri, count, sha256 = run.items_uri, run.total, run.items_sha256
+            template = run.chat_template
         try:
             readiness = await endpoints.check(
                 self._config.hosts, address, decoding, self._config.readiness_timeout
@@ -147,6 +148,10 @@ class RunPreparer:
                 run_id, FailureCode.ITEMS_INVALID, f"the items of the run cannot be used: {exc}", readiness
             )
             return
+        unrenderable = _unrenderable(items, address.convention, template)
+        if unrenderable is not None:
+            await self._fail(run_id, FailureCode.ITEMS_INVALID, unrenderable, readiness)
+            return
         await self._store(run_id, items, readiness)
 
     async def _store(self, run_id: uuid.UUID, items: list[ItemLine], readiness: Readiness) -> None:
@@ -158,7 +163,13 @@ class RunPreparer:
             if run is None or run.prepared_at is not None or run.prepare_owner != self._replica:
                 return  # another replica took over after our lease ran out
             rows = [
-                {"run_id": run_id, "seq": i, "item_id": it.item_id, "prompt": it.prompt}
+                {
+                    "run_id": run_id,
+                    "seq": i,
+                    "item_id": it.item_id,
+                    "prompt": it.prompt,
+                    "messages": None if it.messages is None else [m.model_dump() for m in it.messages],
+                }
                 for i, it in enumerate(items)
             ]
             for start in range(0, len(rows), 500):
@@ -261,6 +272,21 @@ class RunPreparer:
             run.status_reason = f"{reason[:1500]}; trying again from {(now + self._config.retry).isoformat()}"
             run.prepare_owner = None
             run.prepare_until = now + self._config.retry
+
+
+def _unrenderable(items: list[ItemLine], convention: ServingConvention, template: str | None) -> str | None:
+    """Why a raw-text model cannot be asked these items (chat messages and no template to render
+    them with), or None. Checked before anything is stored: the run fails, no other run waits."""
+    if convention not in RAW_TEXT_CONVENTIONS or template is not None:
+        return None
+    chat = next((item for item in items if item.messages is not None), None)
+    if chat is None:
+        return None
+    return (
+        f"the items of the run cannot be used: they carry chat messages (item {chat.item_id!r} first) "
+        f"and the submission names no chat template to render them for its {convention} endpoint "
+        f"(set the endpoint's chat_template, or serve the model as openai-chat)"
+    )
 
 
 async def _note_check(

@@ -8,11 +8,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fmc_common.events.inference import (
     DecodingParameters,
-    InferenceRunRequested,
     ItemsSource,
     RunEndpoint,
     RunLimits,
+    RunRequest,
     SuiteReference,
+    run_request,
 )
 from fmc_common.inputs import NulFree
 from fmc_gateway.endpoints.schemas import DecodingIn, EndpointIn
@@ -47,8 +48,8 @@ class RunCreate(NulFree):
     decoding: DecodingIn = DecodingIn()
     limits: LimitsIn = LimitsIn()
 
-    def to_request(self, requested_at: datetime) -> InferenceRunRequested:
-        return InferenceRunRequested(
+    def to_request(self, requested_at: datetime) -> RunRequest:
+        return run_request(
             run_id=self.run_id,
             stage_id=self.stage_id,
             submission_id=self.submission_id,
@@ -67,6 +68,10 @@ class EndpointOut(BaseModel):
     protocol: str
     model_name: str
     model_version: str
+    convention: str = Field(description="how the model is served (docs/triton-contract.md)")
+    chat_template: str | None = Field(
+        description="the chat template every item of the run is rendered through (raw-text conventions)"
+    )
 
 
 class RunConditions(BaseModel):

@@ -1,4 +1,5 @@
-"""Accepting runs and reading them: one behaviour shared by Kafka (InferenceRunRequested), REST and gRPC."""
+"""Accepting runs and reading them: one behaviour shared by Kafka (InferenceRunRequested v1 and v2),
+REST and gRPC."""
 
 from __future__ import annotations
 
@@ -15,12 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fmc_common.auth import Actor, Role
 from fmc_common.clock import Clock
-from fmc_common.errors import Conflict, Forbidden, NotFound
+from fmc_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fmc_common.events.inference import (
+    CHAT_TEMPLATES,
+    RAW_TEXT_CONVENTIONS,
     GpuPool,
     InferenceRunFailed,
-    InferenceRunRequested,
     InferenceRunWaiting,
+    RunEndpoint,
+    RunRequest,
 )
 from fmc_common.messaging.outbox import Outbox
 from fmc_gateway.endpoints import service as endpoints
@@ -36,6 +40,16 @@ class RunNotFound(NotFound):
     title = "No such run"
 
 
+class UnknownChatTemplate(InvalidInput):
+    code = "unknown-chat-template"
+    title = "The run endpoint names a chat template the gateway does not have"
+
+
+class ChatTemplateNotApplicable(InvalidInput):
+    code = "chat-template-not-applicable"
+    title = "An OpenAI-compatible endpoint applies the model's own chat template"
+
+
 class RunIdConflict(Conflict):
     code = "run-id-conflict"
     title = "A different run was already requested with this id"
@@ -48,8 +62,11 @@ class Acceptance:
     """False when the same request was accepted before (the run is returned as it stands)."""
 
 
-def fingerprint(request: InferenceRunRequested) -> str:
+def fingerprint(request: RunRequest) -> str:
     body = request.model_dump(mode="json", exclude={"requested_at"})
+    if body["endpoint"]["chat_template"] is None:
+        # A request without a template is the same as before the field existed (redelivered or not).
+        del body["endpoint"]["chat_template"]
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
@@ -60,18 +77,21 @@ async def accept_run(
     hardware: Mapping[GpuPool, str],
     sources: ItemsSources,
     hosts: TritonHosts,
-    request: InferenceRunRequested,
+    request: RunRequest,
 ) -> Acceptance:
     """Record a requested run (idempotent on its id). It is prepared and answered in the background.
 
     Items named anywhere but under the gateway's configured sources, or an endpoint on none of its
-    Triton servers, are refused before anything is recorded (``UriNotAllowed``,
-    ``TritonHostNotAllowed``): REST answers 422, an event is dead-lettered.
+    Triton servers, or a chat template the gateway does not have (or one for an OpenAI-compatible
+    endpoint, whose server applies the model's own), are refused before anything is recorded
+    (``UriNotAllowed``, ``TritonHostNotAllowed``, ``UnknownChatTemplate``,
+    ``ChatTemplateNotApplicable``): REST and gRPC answer 422, an event is dead-lettered.
     Fairness: every run of a stage on the same suite content must use the same decoding parameters
     and limits as the first; a run that differs is recorded as failed, with the reason, at once.
     """
     sources.check(request.items.uri)
     hosts.check(request.endpoint.url)
+    check_chat_template(request.endpoint)
     print_ = fingerprint(request)
     existing = await session.get(Run, request.run_id)
     if existing is not None:
@@ -89,6 +109,7 @@ async def accept_run(
         team_id=request.team_id,
         endpoint_id=endpoint.id,
         model_name=request.endpoint.model_name,
+        chat_template=request.endpoint.chat_template,
         gpu_pool=request.endpoint.gpu_pool,
         hardware_class=hardware.get(request.endpoint.gpu_pool, request.endpoint.gpu_pool),
         suite_id=request.suite.suite_id,
@@ -115,6 +136,22 @@ async def accept_run(
         await fail_run(session, outbox, run, FailureCode.UNFAIR_PARAMETERS, unfair, now)
     await session.flush()
     return Acceptance(run, created=True)
+
+
+def check_chat_template(endpoint: RunEndpoint) -> None:
+    """A named chat template must be in the catalogue, and only for a raw-text convention."""
+    template = endpoint.chat_template
+    if template is None:
+        return
+    if template not in CHAT_TEMPLATES:
+        raise UnknownChatTemplate(
+            f"no chat template named {template!r}; the gateway renders {', '.join(CHAT_TEMPLATES)}"
+        )
+    if endpoint.convention not in RAW_TEXT_CONVENTIONS:
+        raise ChatTemplateNotApplicable(
+            f"the {endpoint.convention} convention sends the messages to the server, which applies the "
+            f"model's own chat template; leave chat_template empty"
+        )
 
 
 async def _unfair_reason(session: AsyncSession, run: Run) -> str | None:

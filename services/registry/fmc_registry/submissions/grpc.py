@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from fmc_common.auth import Role
 from fmc_common.errors import InvalidInput
+from fmc_common.events.inference import ServingConvention
 from fmc_common.grpc_calls import parse_uuid
 from fmc_common.idempotency import StoredResponses, once
 from fmc_protos.registry.v1 import registry_pb2
@@ -31,6 +32,8 @@ def to_message(submission: SubmissionOut) -> registry_pb2.Submission:
             model_version=endpoint.model_version,
             protocol=endpoint.protocol,
             gpu_pool=endpoint.gpu_pool,
+            convention=endpoint.convention,
+            chat_template=endpoint.chat_template or "",
         ),
         manifest_digest=submission.manifest_digest,
         manifest_json=json.dumps(submission.manifest, sort_keys=True),
@@ -59,6 +62,9 @@ def _body(request: registry_pb2.RegisterSubmissionRequest) -> SubmissionCreate:
                 "model_version": request.endpoint.model_version,
                 "protocol": request.endpoint.protocol,
                 "gpu_pool": request.endpoint.gpu_pool,
+                # proto3 strings: empty means not given (our convention, no chat template).
+                "convention": request.endpoint.convention or ServingConvention.FMC_TEXT,
+                "chat_template": request.endpoint.chat_template or None,
             },
             "manifest": json.loads(request.manifest_json or "null"),
             "model_card": json.loads(request.model_card_json or "null"),

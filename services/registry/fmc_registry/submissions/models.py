@@ -42,6 +42,8 @@ class Submission(Base):
     convention: Mapped[ServingConvention] = mapped_column(
         StrEnumColumn(ServingConvention, 32), default=ServingConvention.FMC_TEXT
     )
+    # The chat template the gateway renders chat items with (raw-text conventions; None: no template).
+    chat_template: Mapped[str | None] = mapped_column(String(64), nullable=True)
     manifest: Mapped[dict[str, Any]] = mapped_column(JSON)
     manifest_digest: Mapped[str] = mapped_column(String(71))
     model_card: Mapped[dict[str, Any]] = mapped_column(JSON)

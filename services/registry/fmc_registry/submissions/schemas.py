@@ -8,9 +8,9 @@ from enum import StrEnum
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from fmc_common.events.inference import ServingConvention
+from fmc_common.events.inference import CHAT_TEMPLATES, ServingConvention
 from fmc_common.inputs import Input, Name
 from fmc_registry.submissions.models import GpuPool, Protocol
 
@@ -57,8 +57,24 @@ class EndpointIn(Input):
     convention: ServingConvention = Field(
         default=ServingConvention.FMC_TEXT,
         description="how the gateway talks to the model: fmc-text (our signature), triton-vllm, "
-        "tensorrt-llm-ensemble or triton-generate (docs/triton-contract.md)",
+        "tensorrt-llm-ensemble, triton-generate or openai-chat (an OpenAI-compatible server, HTTP) "
+        "(docs/triton-contract.md)",
     )
+    chat_template: str | None = Field(
+        default=None,
+        description="for the raw-text conventions: the chat template that renders chat items into the "
+        f"model's prompt, one of {', '.join(CHAT_TEMPLATES)} (docs/triton-contract.md); none for "
+        "openai-chat, whose server applies the model's own",
+    )
+
+    @field_validator("chat_template")
+    @classmethod
+    def known_template(cls, value: str | None) -> str | None:
+        if value is not None and value not in CHAT_TEMPLATES:
+            raise ValueError(
+                f"unknown chat template {value!r}: the gateway renders {', '.join(CHAT_TEMPLATES)}"
+            )
+        return value
 
     @model_validator(mode="after")
     def url_matches_protocol(self) -> EndpointIn:
@@ -72,9 +88,17 @@ class EndpointIn(Input):
             raise ValueError(f"url needs a host and a scheme among {allowed} for protocol {self.protocol}")
         if parts.username or parts.password or port == 0:
             raise ValueError("url must not carry credentials, and its port must be 1-65535")
-        if self.convention == ServingConvention.TRITON_GENERATE and self.protocol != Protocol.HTTP:
-            raise ValueError("the triton-generate convention is HTTP only: use protocol http")
+        self._check_convention()
         return self
+
+    def _check_convention(self) -> None:
+        http_only = (ServingConvention.TRITON_GENERATE, ServingConvention.OPENAI_CHAT)
+        if self.convention in http_only and self.protocol != Protocol.HTTP:
+            raise ValueError(f"the {self.convention} convention is HTTP only: use protocol http")
+        if self.convention == ServingConvention.OPENAI_CHAT and self.chat_template is not None:
+            raise ValueError(
+                "an openai-chat server applies the model's own chat template: leave chat_template empty"
+            )
 
 
 class ManifestFile(Input):
@@ -171,6 +195,7 @@ class EndpointOut(BaseModel):
     protocol: str
     gpu_pool: str
     convention: str = "fmc-text"
+    chat_template: str | None = None
 
 
 class SubmissionOut(BaseModel):

@@ -108,6 +108,7 @@ def _new_submission(
         protocol=body.endpoint.protocol,
         gpu_pool=body.endpoint.gpu_pool,
         convention=body.endpoint.convention,
+        chat_template=body.endpoint.chat_template,
         manifest=manifest,
         manifest_digest=manifest_digest(manifest),
         model_card=body.model_card.model_dump(mode="json"),
@@ -134,6 +135,7 @@ def endpoint_of(submission: Submission) -> TritonEndpoint:
         protocol=submission.protocol,
         gpu_pool=submission.gpu_pool,
         convention=submission.convention,
+        chat_template=submission.chat_template,
     )
 
 

@@ -11,12 +11,12 @@ from fmc_common.events.inference import (
     DecodingParameters,
     GpuPool,
     InferenceProtocol,
-    InferenceRunRequested,
     ItemsSource,
     RunEndpoint,
     RunLimits,
     ServingConvention,
     SuiteReference,
+    run_request,
 )
 from fmc_common.events.registry import EvaluationStarted, FrozenSubmission
 from fmc_scoring.audit import service as audit
@@ -53,6 +53,7 @@ def run_endpoint(submission: FrozenSubmission) -> RunEndpoint:
             protocol=InferenceProtocol(endpoint.protocol.lower()),
             gpu_pool=GpuPool(endpoint.gpu_pool.upper()),
             convention=ServingConvention(endpoint.convention.lower()),
+            chat_template=endpoint.chat_template,
         )
     except ValueError as exc:
         raise SubmissionEndpointInvalid(f"submission {submission.submission_id}: {exc}") from exc
@@ -139,7 +140,8 @@ async def _request_run(
     ctx.session.add(run)
     await ctx.outbox.add(
         ctx.session,
-        InferenceRunRequested(
+        # v1 unless the endpoint's convention is one v1 cannot say (then v2, the same fields).
+        run_request(
             run_id=run.id,
             stage_id=event.stage_id,
             submission_id=submission.submission_id,

@@ -71,18 +71,22 @@ class GetSubmissionRequest(_message.Message):
     def __init__(self, submission_id: _Optional[str] = ...) -> None: ...
 
 class TritonEndpoint(_message.Message):
-    __slots__ = ("url", "model_name", "model_version", "protocol", "gpu_pool")
+    __slots__ = ("url", "model_name", "model_version", "protocol", "gpu_pool", "convention", "chat_template")
     URL_FIELD_NUMBER: _ClassVar[int]
     MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
     PROTOCOL_FIELD_NUMBER: _ClassVar[int]
     GPU_POOL_FIELD_NUMBER: _ClassVar[int]
+    CONVENTION_FIELD_NUMBER: _ClassVar[int]
+    CHAT_TEMPLATE_FIELD_NUMBER: _ClassVar[int]
     url: str
     model_name: str
     model_version: str
     protocol: str
     gpu_pool: str
-    def __init__(self, url: _Optional[str] = ..., model_name: _Optional[str] = ..., model_version: _Optional[str] = ..., protocol: _Optional[str] = ..., gpu_pool: _Optional[str] = ...) -> None: ...
+    convention: str
+    chat_template: str
+    def __init__(self, url: _Optional[str] = ..., model_name: _Optional[str] = ..., model_version: _Optional[str] = ..., protocol: _Optional[str] = ..., gpu_pool: _Optional[str] = ..., convention: _Optional[str] = ..., chat_template: _Optional[str] = ...) -> None: ...
 
 class RegisterSubmissionRequest(_message.Message):
     __slots__ = ("stage_id", "team_id", "endpoint", "manifest_json", "model_card_json", "idempotency_key")
