@@ -9,7 +9,8 @@ NDJSON (``application/x-ndjson``), one event per line, in the order the models p
 * ``{"type": "error", "status": 503, "code": "...", "title": "...", "detail": "..."}``: last,
   instead of ``done``, when one side failed; nothing is stored.
 
-No event ever names a model, a submission or a team (docs/api.md "Arena").
+No event ever names a model, a submission or a team (docs/gateway.md "Streamed battles",
+docs/scoring.md "Arena").
 """
 
 from __future__ import annotations

@@ -58,7 +58,7 @@ async def start_battle(
     response_class=ClosingStreamingResponse,
     responses=problem_responses(401, 403, 422, 429, 503)
     | ndjson_responses(
-        "the battle's events, one JSON object per line (docs/api.md, Arena)",
+        "the battle's events, one JSON object per line (docs/gateway.md, Streamed battles)",
         BattleText,
         BattleDone,
         BattleFailed,

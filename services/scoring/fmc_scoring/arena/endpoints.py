@@ -65,7 +65,7 @@ async def start_battle(
     response_class=ClosingStreamingResponse,
     responses=problem_responses(401, 403, 409, 422, 429, 503)
     | ndjson_responses(
-        "the battle's events, one JSON object per line (docs/api.md, Arena)",
+        "the battle's events, one JSON object per line (docs/scoring.md, Arena)",
         BattleText,
         BattleDone,
         BattleFailed,
