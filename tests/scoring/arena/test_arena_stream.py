@@ -4,12 +4,18 @@ pieces, the stored battle equal to them and open to the vote, refusals before th
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, cast
 
 import pytest
 
 from fmc_common.arena_stream import BattleDone, BattleFailed, BattleText, parse_battle_event
+from fmc_common.clock import SystemClock
 from fmc_devrunner.triton import TritonProcess
+from fmc_scoring.arena.gateway import ArenaGateway, GatewayStream
 from fmc_scoring.arena.models import Battle
+from fmc_scoring.arena.service import BattleRequest
+from fmc_scoring.arena.streaming import BattleRelay
 from scoring.arena.test_arena_api import TEAMS, arena_stage
 from scoring.harness import Scoring, body, new_stage
 
@@ -77,3 +83,46 @@ class TestStreamedBattle:
         )
         assert (status, events) == (409, [])
         assert '"arena-not-open"' in raw
+
+
+class _Replayed(GatewayStream):
+    """The gateway's stream as recorded events (the relay's logic alone; no gateway, no database)."""
+
+    def __init__(self, events: Sequence[BattleText | BattleDone | BattleFailed]) -> None:
+        self._events = events
+        self.closed = False
+
+    async def events(self) -> AsyncIterator[BattleText | BattleDone | BattleFailed]:
+        for event in self._events:
+            yield event
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+async def relayed(events: Sequence[BattleText | BattleDone | BattleFailed]) -> list[Any]:
+    request = BattleRequest(uuid.uuid4(), "voter", "p", [], {}, {})
+    gateway = cast(ArenaGateway, None)  # reached only on "done"
+    relay = BattleRelay(gateway, _Replayed(events), request, cast(Any, None), SystemClock())
+    return [event async for event in relay.events()]
+
+
+class TestRelayedFailures:
+    async def test_a_side_failing_at_the_gateway_reaches_the_voter_as_scorings_own_problem(self) -> None:
+        gateway_error = BattleFailed(
+            status=503,
+            code="arena-model-unavailable",
+            title="One of the models could not answer",
+            detail="model 'team-x-secret-lm' at 10.0.0.7:8001 timed out",
+        )
+        out = await relayed([BattleText(side="a", text="Jup"), gateway_error])
+
+        assert out[0] == BattleText(side="a", text="Jup")
+        assert (out[1].type, out[1].status, out[1].code) == ("error", 503, "arena-unavailable")
+        assert "secret" not in out[1].model_dump_json()
+        assert len(out) == 2
+
+    async def test_a_stream_that_ends_without_done_ends_with_an_error(self) -> None:
+        out = await relayed([BattleText(side="b", text="x")])
+        assert isinstance(out[-1], BattleFailed)
+        assert out[-1].code == "arena-unavailable"
