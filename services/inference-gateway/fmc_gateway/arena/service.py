@@ -156,14 +156,11 @@ async def open_battle(
         battle_id = await _reserve(session, clock, body, pair, limit, window)
     decoding = DecodingParameters.model_validate(body.decoding.model_dump())
     try:
-        clients = (
-            await models.client(_address(pair[0]), decoding),
-            await models.client(_address(pair[1]), decoding),
-        )
+        a, b = await asyncio.gather(*(models.client(_address(c), decoding) for c in pair))
     except BaseException:
         await _forget(sessions, battle_id)
         raise
-    return OpenedBattle(battle_id, body.prompt, decoding, clients)
+    return OpenedBattle(battle_id, body.prompt, decoding, (a, b))
 
 
 async def _answer(
