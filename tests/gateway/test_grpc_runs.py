@@ -68,5 +68,13 @@ class TestGrpcRuns:
             == done["responses_sha256"]
         )
         assert [r.seq for r in resumed] == list(range(1150, 1200))
+        # Unknown timings stay absent (not 0); the run's summary is the REST one.
+        assert not any(r.HasField("ttft_ms") for r in streamed)
+        assert all(r.HasField("tokens_per_second") and r.tokens_per_second > 0 for r in streamed)
+        assert got.HasField("efficiency")
+        assert got.efficiency.items_timed == done["efficiency"]["items_timed"] == 1200
+        assert not got.efficiency.HasField("ttft_ms_p50")
+        assert got.efficiency.latency_ms_p95 == done["efficiency"]["latency_ms_p95"]
+        assert got.efficiency.tokens_per_second_median == done["efficiency"]["tokens_per_second_median"]
         assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
         assert missing.value.code() == grpc.StatusCode.NOT_FOUND

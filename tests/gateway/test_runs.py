@@ -77,6 +77,22 @@ class TestARunCompletes:
         assert data["hardware_class"] == done["hardware_class"]
         assert data["server_version"].startswith("2.")
         assert data["model_version"] == "1"
+        # Timing: our signature does not stream (no time to first token); demo-lm counts its tokens.
+        assert all(r["ttft_ms"] is None for r in records)
+        for r in records[:50]:
+            assert r["tokens_per_second"] == pytest.approx(r["completion_tokens"] / (r["latency_ms"] / 1000))
+        latencies = sorted(r["latency_ms"] for r in records)
+        speeds = sorted(r["tokens_per_second"] for r in records)
+        assert done["efficiency"] == {
+            "items_timed": 2000,
+            "items_streamed": 0,
+            "ttft_ms_p50": None,
+            "ttft_ms_p95": None,
+            "latency_ms_p50": latencies[999],
+            "latency_ms_p95": latencies[1899],
+            "tokens_per_second_median": speeds[999],
+        }
+        assert data["efficiency"] == done["efficiency"]
 
     async def test_the_same_request_twice_is_one_run_and_another_with_its_id_is_refused(
         self, gateway: httpx.AsyncClient, triton: TritonProcess, auth_settings: AuthSettings, tmp_path: Path

@@ -230,6 +230,24 @@ class InferenceRunProgressed(_RunEvent):
     at: datetime
 
 
+class RunEfficiency(BaseModel):
+    """How fast a run's answers came (docs/gateway.md "Efficiency"): over its ``ok`` records, the
+    time to first token (streamed answers only), the total latency and the generation speed;
+    percentiles by nearest rank; a part is null when no record has it (e.g. nothing streamed)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    items_timed: int = Field(ge=0, description="records answered (status ok): their latency is known")
+    items_streamed: int = Field(ge=0, description="of those, answers streamed (time to first token known)")
+    ttft_ms_p50: float | None = Field(default=None, ge=0)
+    ttft_ms_p95: float | None = Field(default=None, ge=0)
+    latency_ms_p50: float | None = Field(default=None, ge=0)
+    latency_ms_p95: float | None = Field(default=None, ge=0)
+    tokens_per_second_median: float | None = Field(
+        default=None, ge=0, description="completion tokens per second of generation, median"
+    )
+
+
 class InferenceRunCompleted(_RunEvent):
     """Every item has exactly one stored record; read them through the gateway's responses API."""
 
@@ -258,6 +276,9 @@ class InferenceRunCompleted(_RunEvent):
         "e.g. 'triton 2.51.0, backend python'",
     )
     decoding: DecodingParameters | None = None
+    efficiency: RunEfficiency | None = Field(
+        default=None, description="how fast the answers came (absent in older events)"
+    )
 
 
 class InferenceRunFailed(_RunEvent):

@@ -2,19 +2,25 @@
 
 The battle row is reserved (and the voter's recent battles counted) in one short transaction
 before the models are asked, so a burst of requests cannot slip past the limit; no database
-connection is held while the models answer.
+connection is held while the models answer. The answers come back whole (``start_battle``) or
+streamed piece by piece (``BattleStream``); either way the battle keeps both full answers, and a
+battle whose answers did not both come is deleted.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from fmc_common.arena_stream import BattleDone, BattleFailed, BattleText, Side
 from fmc_common.clock import Clock
 from fmc_common.db import transaction
 from fmc_common.errors import AppError, NotFound, Unavailable
@@ -23,8 +29,11 @@ from fmc_gateway.arena.models import ArenaBattle
 from fmc_gateway.arena.schemas import BattleCreate, Contender
 from fmc_gateway.endpoints import service as endpoints
 from fmc_gateway.locking import begin_writing
+from fmc_gateway.serving.prompts import TextSink
 from fmc_gateway.triton.hosts import TritonHosts
 from fmc_gateway.triton.inference import EndpointAddress, InferenceFailure, ModelClient
+
+log = logging.getLogger(__name__)
 
 
 class VoterRateLimited(AppError):
@@ -75,15 +84,6 @@ class ArenaModels:
         client = self._clients[address.label] = ModelClient(address, readiness.datatypes, readiness.batched)
         return client
 
-    async def answer(
-        self, contender: Contender, prompt: str, decoding: DecodingParameters, timeout: float
-    ) -> str:
-        client = await self.client(_address(contender), decoding)
-        try:
-            return (await client.infer(prompt, decoding, timeout)).text
-        except InferenceFailure as exc:
-            raise ArenaModelUnavailable("one of the models could not answer; try again later") from exc
-
     async def close(self) -> None:
         for client in self._clients.values():
             await client.close()
@@ -128,6 +128,66 @@ async def _reserve(
     return battle.id
 
 
+@dataclass(frozen=True)
+class OpenedBattle:
+    """A battle reserved (the voter's limit counted) with both models ready to answer."""
+
+    battle_id: uuid.UUID
+    prompt: str
+    decoding: DecodingParameters
+    clients: tuple[ModelClient, ModelClient]
+    """Answering as A and as B."""
+
+
+async def open_battle(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    models: ArenaModels,
+    body: BattleCreate,
+    *,
+    limit: int,
+    window: float,
+) -> OpenedBattle:
+    """Everything that may refuse a battle, before any answer is asked for (or streamed)."""
+    # Every contender, not only the pair drawn: a refused battle costs the voter nothing.
+    models.check(body.contenders)
+    pair = secrets.SystemRandom().sample(body.contenders, 2)
+    async with transaction(sessions) as session:
+        battle_id = await _reserve(session, clock, body, pair, limit, window)
+    decoding = DecodingParameters.model_validate(body.decoding.model_dump())
+    try:
+        a, b = await asyncio.gather(*(models.client(_address(c), decoding) for c in pair))
+    except BaseException:
+        await _forget(sessions, battle_id)
+        raise
+    return OpenedBattle(battle_id, body.prompt, decoding, (a, b))
+
+
+async def _answer(
+    client: ModelClient, battle: OpenedBattle, timeout: float, on_text: TextSink | None = None
+) -> str:
+    try:
+        return (await client.infer(battle.prompt, battle.decoding, timeout, on_text)).text
+    except InferenceFailure as exc:
+        raise ArenaModelUnavailable("one of the models could not answer; try again later") from exc
+
+
+async def _forget(sessions: async_sessionmaker[AsyncSession], battle_id: uuid.UUID) -> None:
+    """Drop a reservation whose answers did not both come: nothing of the battle stays."""
+    async with transaction(sessions) as session:
+        await session.execute(delete(ArenaBattle).where(ArenaBattle.id == battle_id))
+
+
+async def _store(
+    sessions: async_sessionmaker[AsyncSession], battle_id: uuid.UUID, a: str, b: str
+) -> ArenaBattle:
+    async with transaction(sessions) as session:
+        battle = await session.get(ArenaBattle, battle_id)
+        assert battle is not None
+        battle.a_text, battle.b_text = a, b
+    return battle
+
+
 async def start_battle(
     sessions: async_sessionmaker[AsyncSession],
     clock: Clock,
@@ -138,26 +198,96 @@ async def start_battle(
     window: float,
     timeout: float,
 ) -> ArenaBattle:
-    # Every contender, not only the pair drawn: a refused battle costs the voter nothing.
-    models.check(body.contenders)
-    pair = secrets.SystemRandom().sample(body.contenders, 2)
-    async with transaction(sessions) as session:
-        battle_id = await _reserve(session, clock, body, pair, limit, window)
-    decoding = DecodingParameters.model_validate(body.decoding.model_dump())
+    battle = await open_battle(sessions, clock, models, body, limit=limit, window=window)
     try:
-        a, b = await asyncio.gather(
-            models.answer(pair[0], body.prompt, decoding, timeout),
-            models.answer(pair[1], body.prompt, decoding, timeout),
-        )
+        a, b = await asyncio.gather(*(_answer(client, battle, timeout) for client in battle.clients))
     except BaseException:
-        async with transaction(sessions) as session:
-            await session.execute(delete(ArenaBattle).where(ArenaBattle.id == battle_id))
+        await _forget(sessions, battle.battle_id)
         raise
-    async with transaction(sessions) as session:
-        battle = await session.get(ArenaBattle, battle_id)
-        assert battle is not None
-        battle.a_text, battle.b_text = a, b
-    return battle
+    return await _store(sessions, battle.battle_id, a, b)
+
+
+@dataclass(frozen=True)
+class _Finished:
+    side: Side
+    text: str
+
+
+@dataclass(frozen=True)
+class _Failed:
+    error: AppError
+
+
+class BattleStream:
+    """Both answers of an opened battle, streamed piece by piece as the models produce them.
+
+    Each side is answered in its own task, which puts its pieces on one queue; ``events`` reads the
+    queue, so the sides interleave in the order the pieces came. The battle is stored once both
+    answers are complete; a failed side ends the stream with an error event and nothing stored.
+    ``close`` (awaited by the response however the stream ends: done, failed, client gone) stops
+    the tasks and drops the reservation unless the battle was stored.
+    """
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], battle: OpenedBattle, timeout: float
+    ) -> None:
+        self._sessions = sessions
+        self._battle = battle
+        self._timeout = timeout
+        self._queue: asyncio.Queue[BattleText | _Finished | _Failed] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stored = False
+        self._closed = False
+
+    async def events(self) -> AsyncIterator[BattleText | BattleDone | BattleFailed]:
+        sides: tuple[Side, Side] = ("a", "b")
+        self._tasks = [
+            asyncio.create_task(self._side(side, client), name=f"arena-{self._battle.battle_id}-{side}")
+            for side, client in zip(sides, self._battle.clients, strict=True)
+        ]
+        answers: dict[Side, str] = {}
+        while len(answers) < len(sides):
+            event = await self._queue.get()
+            if isinstance(event, _Failed):
+                yield _failed(event.error)
+                return
+            if isinstance(event, _Finished):
+                answers[event.side] = event.text
+            else:
+                yield event
+        await _store(self._sessions, self._battle.battle_id, answers["a"], answers["b"])
+        self._stored = True
+        yield BattleDone(battle_id=self._battle.battle_id)
+
+    async def _side(self, side: Side, client: ModelClient) -> None:
+        def piece(text: str) -> None:
+            if text:
+                self._queue.put_nowait(BattleText(side=side, text=text))
+
+        try:
+            text = await _answer(client, self._battle, self._timeout, piece)
+        except AppError as error:
+            self._queue.put_nowait(_Failed(error))
+        except Exception:
+            log.exception("an arena answer failed unexpectedly")
+            self._queue.put_nowait(_Failed(ArenaModelUnavailable("one of the models could not answer")))
+        else:
+            self._queue.put_nowait(_Finished(side, text))
+
+    async def close(self) -> None:
+        """Stop what is still answering; forget the battle unless it was stored. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if not self._stored:
+            await _forget(self._sessions, self._battle.battle_id)
+
+
+def _failed(error: AppError) -> BattleFailed:
+    return BattleFailed(status=error.status, code=error.code, title=error.title, detail=error.detail)
 
 
 async def get_battle(session: AsyncSession, battle_id: uuid.UUID) -> ArenaBattle:

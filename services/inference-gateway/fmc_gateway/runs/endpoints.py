@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from fmc_common.auth import Role
+from fmc_common.events.inference import RunEfficiency
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, after_seq, encode_cursor
 from fmc_common.web.problems import problem_responses
 from fmc_gateway.deps import CurrentActor, RuntimeDep, SessionDep, SettingsDep
@@ -60,6 +61,7 @@ def run_out(run: Run, endpoint: Endpoint) -> RunOut:
         decoding=run.decoding,
         limits=run.limits,
         responses_sha256=run.responses_sha256,
+        efficiency=None if run.efficiency is None else RunEfficiency.model_validate(run.efficiency),
         requested_at=run.requested_at,
         accepted_at=run.accepted_at,
         prepared_at=run.prepared_at,

@@ -30,6 +30,7 @@ from fmc_common.clock import Clock
 from fmc_common.events.inference import DecodingParameters, GpuPool, RunLimits
 from fmc_gateway.runs.backoff import backoff_delay
 from fmc_gateway.runs.breaker import BreakerState, CircuitBreaker
+from fmc_gateway.runs.efficiency import tokens_per_second
 from fmc_gateway.runs.metrics import BREAKER_VALUE, GatewayMetrics
 from fmc_gateway.runs.models import RecordStatus
 from fmc_gateway.runs.scheduling import FairQueue
@@ -283,6 +284,10 @@ class Executor:
                 prompt_tokens=answer.prompt_tokens,
                 completion_tokens=answer.completion_tokens,
                 latency_ms=answer.latency_seconds * 1000,
+                ttft_ms=None if answer.ttft_seconds is None else answer.ttft_seconds * 1000,
+                tokens_per_second=tokens_per_second(
+                    answer.completion_tokens, answer.latency_seconds, answer.ttft_seconds
+                ),
                 model_version=answer.model_version or context.model_version,
             )
         finally:
@@ -366,6 +371,8 @@ class Executor:
             "completion_tokens": None,
             "error": None,
             "latency_ms": 0.0,
+            "ttft_ms": None,
+            "tokens_per_second": None,
             "attempts": item.attempts,
             "server_version": context.server_version,
             "model_version": context.model_version,

@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
+from typing import Any
 
 from fmc_common.auth import Role
 from fmc_common.db import transaction
 from fmc_common.errors import AppError, InvalidInput
+from fmc_common.events.inference import RunEfficiency
 from fmc_common.grpc_support import ServicerContext, abort_with, authorize
 from fmc_common.runtime import ServiceRuntime
 from fmc_gateway.runs import repository, service
@@ -43,7 +45,14 @@ def run_message(run: Run) -> gateway_pb2.Run:
         suite_id=run.suite_id,
         suite_version=run.suite_version,
         suite_hash=run.suite_hash,
+        efficiency=None if run.efficiency is None else efficiency_message(run.efficiency),
     )
+
+
+def efficiency_message(stored: dict[str, Any]) -> gateway_pb2.RunEfficiency:
+    """The run's stored summary; an unknown part stays absent (proto3 ``optional``)."""
+    summary = RunEfficiency.model_validate(stored).model_dump(exclude_none=True)
+    return gateway_pb2.RunEfficiency(**summary)
 
 
 def response_message(record: ItemRecord) -> gateway_pb2.ItemResponse:
@@ -61,6 +70,8 @@ def response_message(record: ItemRecord) -> gateway_pb2.ItemResponse:
         model_version=record.model_version,
         started_at=_time(record.started_at),
         finished_at=_time(record.finished_at),
+        ttft_ms=record.ttft_ms,
+        tokens_per_second=record.tokens_per_second,
     )
 
 

@@ -103,6 +103,8 @@ class Run(Base):
     platform (``triton 2.51.0, backend python``); with the pool, hardware class, model version,
     decoding parameters and limits these are the run's conditions, compared across teams."""
     responses_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    efficiency: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    """A ``RunEfficiency`` read off the records when the run completed (null before)."""
     requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
     accepted_at: Mapped[datetime] = mapped_column(UtcDateTime)
     prepared_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
@@ -162,6 +164,10 @@ class ItemRecord(Base):
     completion_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     latency_ms: Mapped[float] = mapped_column(Float)
+    ttft_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
+    """Time to the first piece of text; null when the answer was not streamed (unknown)."""
+    tokens_per_second: Mapped[float | None] = mapped_column(Float, nullable=True)
+    """Completion tokens per second of generation (``runs/efficiency.py``); null when not counted."""
     attempts: Mapped[int] = mapped_column(Integer)
     server_version: Mapped[str] = mapped_column(String(50))
     model_version: Mapped[str] = mapped_column(String(50))

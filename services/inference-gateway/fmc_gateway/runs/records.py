@@ -31,6 +31,13 @@ from fmc_common.db import transaction
 from fmc_common.events.inference import DecodingParameters, InferenceRunCompleted, InferenceRunProgressed
 from fmc_common.messaging.outbox import Outbox
 from fmc_gateway.locking import begin_writing
+from fmc_gateway.runs.efficiency import (
+    MAX_MS,
+    MAX_TOKENS_PER_SECOND,
+    TimedRecord,
+    checked_timing,
+    summarise,
+)
 from fmc_gateway.runs.hashing import responses_digest
 from fmc_gateway.runs.metrics import GatewayMetrics
 from fmc_gateway.runs.models import ChunkStatus, ItemRecord, RecordStatus, Run, RunChunk, RunStatus
@@ -63,7 +70,8 @@ def clean_text(value: str) -> str:
 def checked_record(row: dict[str, Any]) -> dict[str, Any]:
     """The record as it can be stored on SQLite and PostgreSQL alike: text cleaned (a NUL becomes
     U+FFFD), short strings cut to their column, and a token count that is not an integer in
-    0..2^31-1 turns the record into an error saying so (the answer is not stored)."""
+    0..2^31-1 turns the record into an error saying so (the answer is not stored). A time to first
+    token or a speed that is not a finite number in range is stored as unknown (null)."""
     row = dict(row)
     for name in TEXT_FIELDS:
         if isinstance(row.get(name), str):
@@ -71,6 +79,10 @@ def checked_record(row: dict[str, Any]) -> dict[str, Any]:
     for name, size in SHORT_FIELDS.items():
         if isinstance(row.get(name), str):
             row[name] = clean_text(row[name])[:size]
+    # Timings are the gateway's own measures, not the model's answer: one out of range (not a
+    # finite number in its column's range) is stored as unknown; the answer stays.
+    row["ttft_ms"] = checked_timing(row.get("ttft_ms"), MAX_MS)
+    row["tokens_per_second"] = checked_timing(row.get("tokens_per_second"), MAX_TOKENS_PER_SECOND)
     for name in ("prompt_tokens", "completion_tokens"):
         value = row.get(name)
         if value is None:
@@ -81,6 +93,7 @@ def checked_record(row: dict[str, Any]) -> dict[str, Any]:
                 "text": None,
                 "prompt_tokens": None,
                 "completion_tokens": None,
+                "tokens_per_second": None,
                 "error": f"invalid-answer: {name} {value!r} is not a token count in 0..{INT_MAX}",
             }
     return row
@@ -106,7 +119,9 @@ def unstorable(row: dict[str, Any], error: BaseException, now: datetime) -> dict
         "prompt_tokens": None,
         "completion_tokens": None,
         "error": f"unstorable-answer: the database refused the answer: {reason}",
-        "latency_ms": float(latency) if isinstance(latency, int | float) else 0.0,
+        "latency_ms": checked_timing(latency, MAX_MS) or 0.0,
+        "ttft_ms": None,
+        "tokens_per_second": None,
         "attempts": attempts if isinstance(attempts, int) and 0 <= attempts <= INT_MAX else 0,
         "server_version": short("server_version", 50),
         "model_version": short("model_version", 50),
@@ -433,13 +448,28 @@ class RecordWriter:
     async def _complete(self, session: AsyncSession, run: Run) -> bool:
         now = self._clock.now()
         records = await session.execute(
-            select(ItemRecord.item_id, ItemRecord.status, ItemRecord.text, ItemRecord.error)
+            select(
+                ItemRecord.item_id,
+                ItemRecord.status,
+                ItemRecord.text,
+                ItemRecord.error,
+                ItemRecord.latency_ms,
+                ItemRecord.ttft_ms,
+                ItemRecord.tokens_per_second,
+            )
             .where(ItemRecord.run_id == run.id)
             .order_by(ItemRecord.seq)
         )
-        digest = responses_digest((r.item_id, r.status, r.text, r.error) for r in records)
+        rows = records.all()  # the rows the digest reads anyway also give the timings
+        digest = responses_digest((r.item_id, r.status, r.text, r.error) for r in rows)
+        efficiency = summarise(
+            TimedRecord(r.latency_ms, r.ttft_ms, r.tokens_per_second)
+            for r in rows
+            if r.status == RecordStatus.OK
+        )
         run.status, run.status_reason, run.finished_at = RunStatus.COMPLETED, None, now
         run.responses_sha256 = digest
+        run.efficiency = efficiency.model_dump(mode="json")
         self._staged_events = True
         await self._outbox.add(
             session,
@@ -462,6 +492,7 @@ class RecordWriter:
                 model_name=run.model_name or "",
                 serving_stack=run.serving_stack or "",
                 decoding=DecodingParameters.model_validate(run.decoding),
+                efficiency=efficiency,
             ),
         )
         return True

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from fmc_common.events.inference import (
     DecodingParameters,
     ItemsSource,
+    RunEfficiency,
     RunEndpoint,
     RunLimits,
     RunRequest,
@@ -115,6 +116,9 @@ class RunOut(BaseModel):
     decoding: dict[str, Any]
     limits: dict[str, Any]
     responses_sha256: str | None
+    efficiency: RunEfficiency | None = Field(
+        default=None, description="how fast the answers came, read off the records when the run completed"
+    )
     requested_at: datetime
     accepted_at: datetime
     prepared_at: datetime | None
@@ -143,6 +147,14 @@ class ResponseOut(BaseModel):
     completion_tokens: int | None
     error: str | None
     latency_ms: float
+    ttft_ms: float | None = Field(
+        default=None, description="time to the first piece of text; null when the answer was not streamed"
+    )
+    tokens_per_second: float | None = Field(
+        default=None,
+        description="completion tokens per second of generation (after the first token when streamed); "
+        "null when the model does not count its tokens",
+    )
     attempts: int
     server_version: str
     model_version: str

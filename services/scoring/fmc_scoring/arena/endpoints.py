@@ -1,4 +1,5 @@
-"""REST: arena battles and votes (voters hold an evaluator token), standings for operators."""
+"""REST: arena battles (whole or streamed) and votes (voters hold an evaluator token), standings for
+operators."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
+from fmc_common.arena_stream import BattleDone, BattleFailed, BattleText
 from fmc_common.auth import Role
-from fmc_common.web.deps import component
+from fmc_common.web.deps import RuntimeDep, component
 from fmc_common.web.problems import problem_responses
+from fmc_common.web.streaming import ClosingStreamingResponse, ndjson_lines, ndjson_responses
 from fmc_scoring.arena import service
 from fmc_scoring.arena.gateway import ArenaGateway
 from fmc_scoring.arena.schemas import (
@@ -25,6 +28,7 @@ from fmc_scoring.arena.schemas import (
     VoteOut,
     VoteRecordOut,
 )
+from fmc_scoring.arena.streaming import BattleRelay
 from fmc_scoring.criteria import service as criteria_service
 from fmc_scoring.deps import ActorCtx, OperatorCtx
 
@@ -53,6 +57,38 @@ async def start_battle(
     return BattleOut(
         battle_id=battle.id, prompt=battle.prompt, answers=AnswersOut(a=battle.a_text, b=battle.b_text)
     )
+
+
+@router.post(
+    "/v1/stages/{stage_id}/arena/battles/stream",
+    status_code=status.HTTP_200_OK,
+    response_class=ClosingStreamingResponse,
+    responses=problem_responses(401, 403, 409, 422, 429, 503)
+    | ndjson_responses(
+        "the battle's events, one JSON object per line (docs/scoring.md, Arena)",
+        BattleText,
+        BattleDone,
+        BattleFailed,
+    ),
+    summary="Start a battle, streamed",
+)
+async def stream_battle(
+    stage_id: uuid.UUID, body: BattleIn, gateway: ArenaGatewayDep, ctx: ActorCtx, runtime: RuntimeDep
+) -> ClosingStreamingResponse:
+    """The same battle as `POST /v1/stages/{stage_id}/arena/battles`, its two answers streamed
+    while the models produce them (NDJSON): `{"type": "text", "side": "a"|"b", "text": ...}`
+    pieces of both answers interleaved, then `{"type": "done", "battle_id": ...}` once the battle
+    is stored (vote on it as on any battle), or `{"type": "error", ...}` (nothing stored). Every
+    refusal (`arena-not-open`, `daily-vote-cap`, the gateway's limit as `arena-busy`, a model not
+    ready as `arena-unavailable`) comes before the stream, as problem+json. Voters hold an
+    evaluator token; no event names a model or a team."""
+    ctx.actor.require(Role.EVALUATOR)
+    request = await service.battle_request(ctx, stage_id, body.prompt, ctx.settings.arena_daily_votes)
+    stream = await gateway.stream_battle(
+        stage_id, service.pseudonym(request.voter), body.prompt, request.contenders, request.decoding
+    )
+    relay = BattleRelay(gateway, stream, request, runtime.sessions, ctx.clock)
+    return ClosingStreamingResponse(ndjson_lines(relay.events()), on_close=relay.close)
 
 
 @router.post(

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fmc_common.clock import SEOUL
 from fmc_common.errors import AppError, Conflict, Forbidden, NotFound
 from fmc_scoring.arena import repository
-from fmc_scoring.arena.gateway import ArenaGateway
+from fmc_scoring.arena.gateway import ArenaGateway, GatewayBattle
 from fmc_scoring.arena.identity import identity_terms, names_itself
 from fmc_scoring.arena.models import Battle, Vote, VoteExclusion
 from fmc_scoring.arena.standings import (
@@ -97,33 +97,60 @@ def _contender(submission: EvaluatedSubmission) -> dict[str, object]:
     }
 
 
-async def start_battle(
-    ctx: ScoringCtx, gateway: ArenaGateway, stage_id: uuid.UUID, prompt: str, cap: int
-) -> Battle:
+@dataclass(frozen=True)
+class BattleRequest:
+    """A voter's battle, checked (the arena is open, the voter under today's cap): what the gateway
+    is asked, and what turns its answer into the stored battle."""
+
+    stage_id: uuid.UUID
+    voter: str
+    prompt: str
+    contenders: list[dict[str, object]]
+    decoding: dict[str, object]
+    team_of: dict[uuid.UUID, uuid.UUID]
+
+    def battle(self, answer: GatewayBattle, now: datetime) -> Battle:
+        return Battle(
+            id=answer.battle_id,
+            stage_id=self.stage_id,
+            voter=self.voter,
+            prompt=self.prompt,
+            a_team_id=self.team_of[answer.a_submission_id],
+            b_team_id=self.team_of[answer.b_submission_id],
+            a_submission_id=answer.a_submission_id,
+            b_submission_id=answer.b_submission_id,
+            a_text=answer.a_text,
+            b_text=answer.b_text,
+            gateway_battle_id=str(answer.battle_id),
+            created_at=now,
+        )
+
+
+async def battle_request(ctx: ScoringCtx, stage_id: uuid.UUID, prompt: str, cap: int) -> BattleRequest:
+    """Refuse a battle that cannot be (``arena-not-open``, ``daily-vote-cap``), before asking the gateway."""
     submissions = await planning.submissions(ctx.session, stage_id)
     if len(submissions) < 2:
         raise ArenaNotOpen(f"stage {stage_id} has fewer than two evaluated models")
     await _check_cap(ctx, cap)
     criteria = await criteria_service.load(ctx.session, stage_id)
-    decoding = dict(criteria.row.decoding) if criteria else {}
-    answer = await gateway.battle(
-        stage_id, pseudonym(ctx.actor.subject), prompt, [_contender(s) for s in submissions], decoding
-    )
-    team_of = {s.submission_id: s.team_id for s in submissions}
-    battle = Battle(
-        id=answer.battle_id,
+    return BattleRequest(
         stage_id=stage_id,
         voter=ctx.actor.subject,
         prompt=prompt,
-        a_team_id=team_of[answer.a_submission_id],
-        b_team_id=team_of[answer.b_submission_id],
-        a_submission_id=answer.a_submission_id,
-        b_submission_id=answer.b_submission_id,
-        a_text=answer.a_text,
-        b_text=answer.b_text,
-        gateway_battle_id=str(answer.battle_id),
-        created_at=ctx.clock.now(),
+        contenders=[_contender(s) for s in submissions],
+        decoding=dict(criteria.row.decoding) if criteria else {},
+        team_of={s.submission_id: s.team_id for s in submissions},
     )
+
+
+async def start_battle(
+    ctx: ScoringCtx, gateway: ArenaGateway, stage_id: uuid.UUID, prompt: str, cap: int
+) -> Battle:
+    request = await battle_request(ctx, stage_id, prompt, cap)
+    answer = await gateway.battle(
+        stage_id, pseudonym(request.voter), prompt, request.contenders, request.decoding
+    )
+    battle = request.battle(answer, ctx.clock.now())
     ctx.session.add(battle)
     await ctx.session.flush()
     return battle

@@ -43,7 +43,7 @@ class GetRunRequest(_message.Message):
     def __init__(self, run_id: _Optional[str] = ...) -> None: ...
 
 class Run(_message.Message):
-    __slots__ = ("run_id", "stage_id", "submission_id", "team_id", "status", "status_reason", "failure_code", "total", "answered", "errored", "gpu_pool", "hardware_class", "server_version", "model_version", "responses_sha256", "stuck_since", "suite_id", "suite_version", "suite_hash")
+    __slots__ = ("run_id", "stage_id", "submission_id", "team_id", "status", "status_reason", "failure_code", "total", "answered", "errored", "gpu_pool", "hardware_class", "server_version", "model_version", "responses_sha256", "stuck_since", "suite_id", "suite_version", "suite_hash", "efficiency")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     STAGE_ID_FIELD_NUMBER: _ClassVar[int]
     SUBMISSION_ID_FIELD_NUMBER: _ClassVar[int]
@@ -63,6 +63,7 @@ class Run(_message.Message):
     SUITE_ID_FIELD_NUMBER: _ClassVar[int]
     SUITE_VERSION_FIELD_NUMBER: _ClassVar[int]
     SUITE_HASH_FIELD_NUMBER: _ClassVar[int]
+    EFFICIENCY_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     stage_id: str
     submission_id: str
@@ -82,7 +83,26 @@ class Run(_message.Message):
     suite_id: str
     suite_version: str
     suite_hash: str
-    def __init__(self, run_id: _Optional[str] = ..., stage_id: _Optional[str] = ..., submission_id: _Optional[str] = ..., team_id: _Optional[str] = ..., status: _Optional[str] = ..., status_reason: _Optional[str] = ..., failure_code: _Optional[str] = ..., total: _Optional[int] = ..., answered: _Optional[int] = ..., errored: _Optional[int] = ..., gpu_pool: _Optional[str] = ..., hardware_class: _Optional[str] = ..., server_version: _Optional[str] = ..., model_version: _Optional[str] = ..., responses_sha256: _Optional[str] = ..., stuck_since: _Optional[str] = ..., suite_id: _Optional[str] = ..., suite_version: _Optional[str] = ..., suite_hash: _Optional[str] = ...) -> None: ...
+    efficiency: RunEfficiency
+    def __init__(self, run_id: _Optional[str] = ..., stage_id: _Optional[str] = ..., submission_id: _Optional[str] = ..., team_id: _Optional[str] = ..., status: _Optional[str] = ..., status_reason: _Optional[str] = ..., failure_code: _Optional[str] = ..., total: _Optional[int] = ..., answered: _Optional[int] = ..., errored: _Optional[int] = ..., gpu_pool: _Optional[str] = ..., hardware_class: _Optional[str] = ..., server_version: _Optional[str] = ..., model_version: _Optional[str] = ..., responses_sha256: _Optional[str] = ..., stuck_since: _Optional[str] = ..., suite_id: _Optional[str] = ..., suite_version: _Optional[str] = ..., suite_hash: _Optional[str] = ..., efficiency: _Optional[_Union[RunEfficiency, _Mapping]] = ...) -> None: ...
+
+class RunEfficiency(_message.Message):
+    __slots__ = ("items_timed", "items_streamed", "ttft_ms_p50", "ttft_ms_p95", "latency_ms_p50", "latency_ms_p95", "tokens_per_second_median")
+    ITEMS_TIMED_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_STREAMED_FIELD_NUMBER: _ClassVar[int]
+    TTFT_MS_P50_FIELD_NUMBER: _ClassVar[int]
+    TTFT_MS_P95_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_MS_P50_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_MS_P95_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_PER_SECOND_MEDIAN_FIELD_NUMBER: _ClassVar[int]
+    items_timed: int
+    items_streamed: int
+    ttft_ms_p50: float
+    ttft_ms_p95: float
+    latency_ms_p50: float
+    latency_ms_p95: float
+    tokens_per_second_median: float
+    def __init__(self, items_timed: _Optional[int] = ..., items_streamed: _Optional[int] = ..., ttft_ms_p50: _Optional[float] = ..., ttft_ms_p95: _Optional[float] = ..., latency_ms_p50: _Optional[float] = ..., latency_ms_p95: _Optional[float] = ..., tokens_per_second_median: _Optional[float] = ...) -> None: ...
 
 class StreamResponsesRequest(_message.Message):
     __slots__ = ("run_id", "start_seq")
@@ -93,7 +113,7 @@ class StreamResponsesRequest(_message.Message):
     def __init__(self, run_id: _Optional[str] = ..., start_seq: _Optional[int] = ...) -> None: ...
 
 class ItemResponse(_message.Message):
-    __slots__ = ("item_id", "seq", "status", "text", "prompt_tokens", "completion_tokens", "error", "latency_ms", "attempts", "server_version", "model_version", "started_at", "finished_at")
+    __slots__ = ("item_id", "seq", "status", "text", "prompt_tokens", "completion_tokens", "error", "latency_ms", "attempts", "server_version", "model_version", "started_at", "finished_at", "ttft_ms", "tokens_per_second")
     ITEM_ID_FIELD_NUMBER: _ClassVar[int]
     SEQ_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -107,6 +127,8 @@ class ItemResponse(_message.Message):
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
     STARTED_AT_FIELD_NUMBER: _ClassVar[int]
     FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
+    TTFT_MS_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
     item_id: str
     seq: int
     status: str
@@ -120,4 +142,6 @@ class ItemResponse(_message.Message):
     model_version: str
     started_at: str
     finished_at: str
-    def __init__(self, item_id: _Optional[str] = ..., seq: _Optional[int] = ..., status: _Optional[str] = ..., text: _Optional[str] = ..., prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., error: _Optional[str] = ..., latency_ms: _Optional[float] = ..., attempts: _Optional[int] = ..., server_version: _Optional[str] = ..., model_version: _Optional[str] = ..., started_at: _Optional[str] = ..., finished_at: _Optional[str] = ...) -> None: ...
+    ttft_ms: float
+    tokens_per_second: float
+    def __init__(self, item_id: _Optional[str] = ..., seq: _Optional[int] = ..., status: _Optional[str] = ..., text: _Optional[str] = ..., prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., error: _Optional[str] = ..., latency_ms: _Optional[float] = ..., attempts: _Optional[int] = ..., server_version: _Optional[str] = ..., model_version: _Optional[str] = ..., started_at: _Optional[str] = ..., finished_at: _Optional[str] = ..., ttft_ms: _Optional[float] = ..., tokens_per_second: _Optional[float] = ...) -> None: ...
