@@ -3,7 +3,7 @@
 Existing records keep them null (unknown: they were not measured), as do runs completed before.
 
 Revision ID: gateway_0006
-Revises: gateway_0004
+Revises: gateway_0005
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "gateway_0006"
-down_revision: str | None = "gateway_0004"
+down_revision: str | None = "gateway_0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
