@@ -13,7 +13,7 @@ import secrets
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Insert, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -98,7 +98,7 @@ async def _hold_voter(session: AsyncSession, voter_id: str, now: datetime) -> No
     row = {"voter_id": voter_id, "last_reserved_at": now}
     if session.get_bind().dialect.name == "postgresql":
         pg = postgresql.insert(ArenaVoter).values(row)
-        upsert = pg.on_conflict_do_update(index_elements=["voter_id"], set_={"last_reserved_at": now})
+        upsert: Insert = pg.on_conflict_do_update(index_elements=["voter_id"], set_={"last_reserved_at": now})
     else:
         lite = sqlite.insert(ArenaVoter).values(row)
         upsert = lite.on_conflict_do_update(index_elements=["voter_id"], set_={"last_reserved_at": now})
