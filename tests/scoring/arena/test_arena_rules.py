@@ -238,6 +238,10 @@ class TestAliases:
             assert (await scoring.client.get(url, headers=headers)).status_code in (401, 403)
         short = await scoring.client.post(url, json=alias | {"alias": "K."}, headers=scoring.operator())
         assert (short.status_code, short.json()["code"]) == (422, "alias-too-short")
+        ligatures = await scoring.client.post(
+            url, json=alias | {"alias": "\ufdfa" * 12}, headers=scoring.operator()
+        )
+        assert (ligatures.status_code, ligatures.json()["code"]) == (422, "alias-too-long")
         unknown = await scoring.client.post(
             f"/v1/teams/{uuid.uuid4()}/arena/aliases", json=alias, headers=scoring.operator()
         )

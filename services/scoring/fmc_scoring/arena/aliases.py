@@ -48,6 +48,14 @@ class AliasTooShort(InvalidInput):
     title = "An alias needs at least two letters or digits once normalised"
 
 
+class AliasTooLong(InvalidInput):
+    code = "alias-too-long"
+    title = "An alias may not exceed 200 characters once normalised"
+
+
+MAX_NORMALISED = 200  # the column; NFKC may lengthen a text (one ligature can become 18 letters)
+
+
 async def _team(ctx: ScoringCtx, team_id: uuid.UUID) -> Participant:
     team = await ctx.session.get(Participant, team_id)
     if team is None:
@@ -62,6 +70,8 @@ async def add_alias(
     normalised = normal_form(alias)
     if len(normalised.replace(" ", "")) < MIN_TERM:
         raise AliasTooShort(f"{alias!r} keeps fewer than {MIN_TERM} letters or digits", normalised=normalised)
+    if len(normalised) > MAX_NORMALISED:
+        raise AliasTooLong(f"{alias!r} normalises to {len(normalised)} characters")
     if await repository.alias_named(ctx.session, team_id, normalised) is not None:
         raise AliasExists(f"team {team_id} already has the alias {normalised!r}", normalised=normalised)
     row = TeamAlias(
@@ -131,7 +141,7 @@ async def create_alias(team_id: uuid.UUID, body: AliasIn, ctx: OperatorCtx) -> A
     """Another name the team's model may call itself by (operators; audited with the reason). Later
     votes whose prompt or answers name it as a whole word are discarded. Unknown team:
     `team-not-found` (404); the same alias once normalised: `alias-exists` (409); fewer than two
-    letters or digits: `alias-too-short` (422)."""
+    letters or digits: `alias-too-short` (422), more than 200 once normalised: `alias-too-long` (422)."""
     return _out(await add_alias(ctx, team_id, body.alias, body.kind, body.reason))
 
 
