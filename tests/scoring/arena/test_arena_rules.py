@@ -85,6 +85,18 @@ class TestDailyCap:
         kept = await vote_records(scoring, world)
         assert (len(kept), sum(v["counted"] for v in kept.values())) == (50, 50)
 
+    async def test_one_battle_voted_twice_at_once_counts_once(self, scoring: Scoring) -> None:
+        world = await new_stage(scoring, ["Upstage", "LG AI Research"])
+        voter = f"voter-{uuid.uuid4()}"
+        (battle,) = await seed_battles(scoring, world, voter)
+
+        answers = await asyncio.gather(*(cast(scoring, voter, battle, c) for c in ("a", "b", "tie")))
+
+        assert sorted(r.status_code for r in answers) == [201, 409, 409]
+        assert {r.json()["code"] for r in answers if r.status_code == 409} == {"already-voted"}
+        async with scoring.ctx() as ctx:
+            assert await repository.counted_today(ctx.session, voter, seoul_day(ctx.clock.now())) == 1
+
     async def test_a_discarded_vote_takes_nothing_of_the_cap(self, scoring: Scoring) -> None:
         world = await new_stage(scoring, ["Upstage", "LG AI Research"])
         voter = f"voter-{uuid.uuid4()}"

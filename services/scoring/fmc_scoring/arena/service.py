@@ -10,9 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fmc_common.clock import SEOUL
+from fmc_common.db import is_unique_violation
 from fmc_common.errors import AppError, Conflict, Forbidden, NotFound
 from fmc_scoring.arena import records, repository
 from fmc_scoring.arena.gateway import ArenaGateway
@@ -228,7 +230,14 @@ async def vote(
         voted_at=now,
     )
     ctx.session.add(recorded)
-    await ctx.session.flush()
+    try:
+        await ctx.session.flush()
+    except IntegrityError as exc:
+        # The same battle's vote, sent twice at once: the second waited for the first's row and
+        # is refused; its counter increment goes with its rolled-back transaction.
+        if is_unique_violation(exc):
+            raise AlreadyVoted(f"battle {battle_id} already has its vote") from exc
+        raise
     return battle, recorded
 
 
