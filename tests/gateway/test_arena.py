@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -103,6 +104,29 @@ class TestArena:
         assert 1 <= refused.json()["retry_after_seconds"] <= 3600
         other = await gateway.post("/v1/arena/battles", json=battle(triton, "voter-10"), headers=headers)
         assert other.status_code == 201
+
+    async def test_a_burst_of_one_voters_battles_starts_exactly_the_limit(
+        self,
+        database_factory: DatabaseFactory,
+        gateway_settings: SettingsFactory,
+        gateway_factory: Callable[..., Any],
+        triton: TritonProcess,
+        auth_settings: AuthSettings,
+    ) -> None:
+        # The default limit (30 an hour), 45 requests at once: each reservation counts under the
+        # voter's row lock, so no two of them read the same count (PostgreSQL let 31-40 through).
+        settings = gateway_settings(await database_factory.create("gateway"), runs_enabled=False)
+        gateway: httpx.AsyncClient = await gateway_factory(settings)
+        headers = bearer(auth_settings, Role.SERVICE)
+        answers = await asyncio.gather(
+            *(
+                gateway.post("/v1/arena/battles", json=battle(triton, "voter-burst"), headers=headers)
+                for _ in range(45)
+            )
+        )
+        statuses = [r.status_code for r in answers]
+        assert (statuses.count(201), statuses.count(429)) == (settings.arena_voter_limit, 15) == (30, 15)
+        assert {r.json()["code"] for r in answers if r.status_code == 429} == {"voter-rate-limited"}
 
     async def test_only_services_start_battles_and_teams_cannot_reveal(
         self, gateway: httpx.AsyncClient, triton: TritonProcess, auth_settings: AuthSettings

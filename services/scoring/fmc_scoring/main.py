@@ -12,6 +12,7 @@ from fmc_common.clock import Clock, default_clock
 from fmc_common.runtime import ConsumerSpec, ServiceRuntime
 from fmc_common.web.app import build_app
 from fmc_scoring import grpc as scoring_grpc
+from fmc_scoring.arena.aliases import router as arena_aliases_router
 from fmc_scoring.arena.endpoints import router as arena_router
 from fmc_scoring.arena.gateway import ArenaGateway
 from fmc_scoring.audit.endpoints import router as audit_router
@@ -119,6 +120,7 @@ def create_app(
             planning_router,
             experts_router,
             arena_router,
+            arena_aliases_router,
             results_router,
             audit_router,
         ],

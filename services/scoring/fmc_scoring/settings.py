@@ -64,3 +64,9 @@ class ScoringSettings(ServiceSettings, WithInfrastructure):
         default=50, ge=1, le=10_000, description="Counted votes per voter per Seoul day"
     )
     arena_bootstrap_rounds: int = Field(default=1000, ge=10, le=100_000)
+    arena_battle_expiry_seconds: int = Field(
+        default=3600,
+        ge=60,
+        le=7 * 86_400,
+        description="A battle takes its vote within this time of being started; later, 410 battle-expired",
+    )

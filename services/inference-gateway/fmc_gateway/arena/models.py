@@ -27,3 +27,16 @@ class ArenaBattle(Base):
     a_text: Mapped[str] = mapped_column(Text)
     b_text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ArenaVoter(Base):
+    """One row per voter, locked by each battle reservation: the limit's count is read under it.
+
+    PostgreSQL's default isolation lets two transactions count the same recent battles and both
+    insert; the upsert of this row makes the second wait until the first commits (SQLite's write
+    lock, taken by ``BEGIN IMMEDIATE``, already does)."""
+
+    __tablename__ = "arena_voters"
+
+    voter_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    last_reserved_at: Mapped[datetime] = mapped_column(UtcDateTime)

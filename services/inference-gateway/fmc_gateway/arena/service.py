@@ -1,7 +1,8 @@
 """Arena inference: two anonymised answers to one voter's prompt, with a per-voter rate limit.
 
 The battle row is reserved (and the voter's recent battles counted) in one short transaction
-before the models are asked, so a burst of requests cannot slip past the limit; no database
+before the models are asked, under a lock on the voter's row (``arena_voters``, on PostgreSQL;
+SQLite's write lock besides), so a burst of requests cannot slip past the limit; no database
 connection is held while the models answer. The answers come back whole (``start_battle``) or
 streamed piece by piece (``BattleStream``); either way the battle keeps both full answers, and a
 battle whose answers did not both come is deleted.
@@ -15,9 +16,10 @@ import secrets
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Insert, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fmc_common.arena_stream import BattleDone, BattleFailed, BattleText, Side
@@ -25,7 +27,7 @@ from fmc_common.clock import Clock
 from fmc_common.db import transaction
 from fmc_common.errors import AppError, NotFound, Unavailable
 from fmc_common.events.inference import DecodingParameters
-from fmc_gateway.arena.models import ArenaBattle
+from fmc_gateway.arena.models import ArenaBattle, ArenaVoter
 from fmc_gateway.arena.schemas import BattleCreate, Contender
 from fmc_gateway.endpoints import service as endpoints
 from fmc_gateway.locking import begin_writing
@@ -90,11 +92,25 @@ class ArenaModels:
         self._clients.clear()
 
 
+async def _hold_voter(session: AsyncSession, voter_id: str, now: datetime) -> None:
+    """Lock the voter's row until the transaction ends (an upsert: the first battle creates it), so
+    that concurrent reservations of one voter count their recent battles one after the other."""
+    row = {"voter_id": voter_id, "last_reserved_at": now}
+    if session.get_bind().dialect.name == "postgresql":
+        pg = postgresql.insert(ArenaVoter).values(row)
+        upsert: Insert = pg.on_conflict_do_update(index_elements=["voter_id"], set_={"last_reserved_at": now})
+    else:
+        lite = sqlite.insert(ArenaVoter).values(row)
+        upsert = lite.on_conflict_do_update(index_elements=["voter_id"], set_={"last_reserved_at": now})
+    await session.execute(upsert)
+
+
 async def _reserve(
     session: AsyncSession, clock: Clock, body: BattleCreate, pair: list[Contender], limit: int, window: float
 ) -> uuid.UUID:
     await begin_writing(session)
     now = clock.now()
+    await _hold_voter(session, body.voter_id, now)
     since = now - timedelta(seconds=window)
     recent = await session.scalar(
         select(func.count())

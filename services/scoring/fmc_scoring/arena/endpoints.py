@@ -4,6 +4,7 @@ operators."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
@@ -95,19 +96,24 @@ async def stream_battle(
     "/v1/arena/battles/{battle_id}/vote",
     status_code=status.HTTP_201_CREATED,
     response_model=VoteOut,
-    responses=problem_responses(401, 403, 404, 409, 422, 429),
+    responses=problem_responses(401, 403, 404, 409, 410, 422, 429),
     summary="Vote on a battle",
 )
 async def vote(battle_id: uuid.UUID, body: VoteIn, ctx: ActorCtx) -> VoteOut:
-    """The voter's one vote: A, B, tie, or both bad. The answers' authors are revealed in the reply.
-    A vote on a battle in which an answer names its own model or maker is kept but not counted."""
+    """The voter's one vote: A, B, tie, or both bad, within the arena's expiry of the battle's start
+    (later: `battle-expired`, 410). The answers' authors are revealed in the reply. A vote on a
+    battle whose prompt names either contender, or in which an answer names its own team, maker or
+    model, is kept but not counted, and says which rule discarded it and what kind of name it
+    matched. A voter who reached today's counted votes is refused with `daily-vote-cap` (429)."""
     ctx.actor.require(Role.EVALUATOR)
-    battle, recorded = await service.vote(ctx, battle_id, body.choice, ctx.settings.arena_daily_votes)
+    expiry = timedelta(seconds=ctx.settings.arena_battle_expiry_seconds)
+    battle, recorded = await service.vote(ctx, battle_id, body.choice, ctx.settings.arena_daily_votes, expiry)
     return VoteOut(
         battle_id=battle.id,
         choice=recorded.choice,
         counted=recorded.counted,
         discard_reason=recorded.discard_reason,
+        discard_term_kind=recorded.discard_term_kind,
         in_window=criteria_service.in_window(
             recorded.voted_at, await criteria_service.cutoff(ctx.session, battle.stage_id)
         ),
@@ -190,9 +196,10 @@ async def list_votes(
     ctx: OperatorCtx,
     voter: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
 ) -> list[VoteRecordOut]:
-    """Every vote of the stage (or of one voter), with whether it counts: discarded for
-    self-identification, cast after the evidence cut-off (`in_window` false), or excluded by an
-    operator (operators only: confidential)."""
+    """Every vote of the stage (or of one voter), with whether it counts: discarded by a hygiene
+    rule (with the term it matched), cast after the evidence cut-off (`in_window` false), excluded
+    by an operator, or left out of the standings as a malformed record (operators only:
+    confidential)."""
     cut = await criteria_service.cutoff(ctx.session, stage_id)
     return [
         VoteRecordOut(
@@ -202,8 +209,11 @@ async def list_votes(
             voted_at=v.voted_at,
             counted=v.counted,
             discard_reason=v.discard_reason,
+            discard_term_kind=v.discard_term_kind,
+            discard_term=v.discard_term,
             in_window=criteria_service.in_window(v.voted_at, cut),
             exclusion_id=v.exclusion_id,
+            malformed=await service.malformed(ctx.session, v),
         )
         for v in await service.list_votes(ctx.session, stage_id, voter)
     ]

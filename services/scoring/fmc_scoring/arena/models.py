@@ -3,10 +3,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, Index, Integer, String, Text, Uuid
+from sqlalchemy import Boolean, Index, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fmc_common.db import StrEnumColumn, UtcDateTime
+from fmc_scoring.arena.identity import TermKind
 from fmc_scoring.arena.standings import Choice, DiscardReason
 from fmc_scoring.base import Base
 
@@ -45,6 +46,9 @@ class Vote(Base):
     discard_reason: Mapped[DiscardReason | None] = mapped_column(
         StrEnumColumn(DiscardReason, 64), nullable=True
     )
+    # What the discarding rule matched: its kind (said to the voter) and the term (operators only).
+    discard_term_kind: Mapped[TermKind | None] = mapped_column(StrEnumColumn(TermKind, 32), nullable=True)
+    discard_term: Mapped[str | None] = mapped_column(String(200), nullable=True)
     seoul_day: Mapped[str] = mapped_column(String(10))
     voted_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # Set by an operator's exclusion (hygiene, e.g. a stuffing voter): kept, never counted again.
@@ -64,3 +68,31 @@ class VoteExclusion(Base):
     excluded: Mapped[int] = mapped_column(Integer)
     excluded_by: Mapped[str] = mapped_column(String(200))
     excluded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class VoteCount(Base):
+    """A voter's counted votes on one Asia/Seoul day: the daily cap's counter.
+
+    A counted vote raises it with one conditional upsert (``... WHERE counted < cap``) in the vote's
+    transaction, so concurrent votes of one voter cannot pass the cap on any backend."""
+
+    __tablename__ = "arena_vote_counts"
+
+    voter: Mapped[str] = mapped_column(String(200), primary_key=True)
+    seoul_day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    counted: Mapped[int] = mapped_column(Integer)
+
+
+class TeamAlias(Base):
+    """Another name of a team that its model may call itself by (operators keep them; audited)."""
+
+    __tablename__ = "arena_team_aliases"
+    __table_args__ = (UniqueConstraint("team_id", "normalised"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    team_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    alias: Mapped[str] = mapped_column(String(200))
+    normalised: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[TermKind] = mapped_column(StrEnumColumn(TermKind, 32))
+    added_by: Mapped[str] = mapped_column(String(200))
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime)

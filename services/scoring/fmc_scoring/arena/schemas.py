@@ -4,9 +4,11 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
-from fmc_common.inputs import Input
+from fmc_common.inputs import Input, printable
+from fmc_scoring.arena.identity import TermKind
+from fmc_scoring.arena.records import MalformedReason
 from fmc_scoring.arena.standings import Choice, ExclusionCategory
 
 
@@ -41,7 +43,13 @@ class VoteOut(BaseModel):
     battle_id: uuid.UUID
     choice: str
     counted: bool
-    discard_reason: str | None = Field(description="self-identification: an answer named its model or maker")
+    discard_reason: str | None = Field(
+        description="The rule that discarded the vote: self-identification (an answer named its own "
+        "team, maker or model) or prompt-identification (the prompt named a contender)"
+    )
+    discard_term_kind: TermKind | None = Field(
+        default=None, description="What the matched name names (team, organisation, model); never the name"
+    )
     in_window: bool = Field(description="Cast by the stage's evidence cut-off; false: kept, never counts")
     a: RevealedOut
     b: RevealedOut
@@ -103,7 +111,35 @@ class VoteRecordOut(BaseModel):
     voter: str
     choice: str
     voted_at: datetime
-    counted: bool = Field(description="false: discarded for self-identification")
+    counted: bool = Field(description="false: discarded by a hygiene rule (discard_reason)")
     discard_reason: str | None
+    discard_term_kind: TermKind | None = None
+    discard_term: str | None = Field(default=None, description="The term matched, normalised")
     in_window: bool = Field(description="Cast by the stage's evidence cut-off")
     exclusion_id: uuid.UUID | None = Field(description="Excluded by an operator for a hygiene reason")
+    malformed: MalformedReason | None = Field(
+        default=None, description="Left out of the standings as a malformed record, and why"
+    )
+
+
+class AliasIn(Input):
+    """Another name a team's model may call itself by: a spelling of the team's name or maker
+    (Korean or Latin, spelled out), or a model name."""
+
+    alias: Annotated[str, Field(min_length=2, max_length=200), AfterValidator(printable)]
+    kind: TermKind = Field(description="What the alias names: team, organisation or model")
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class AliasOut(BaseModel):
+    alias_id: uuid.UUID
+    team_id: uuid.UUID
+    alias: str
+    normalised: str = Field(description="As it is looked for (arena identity rules)")
+    kind: TermKind
+    added_by: str
+    added_at: datetime
+
+
+class AliasRemovalIn(Input):
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]

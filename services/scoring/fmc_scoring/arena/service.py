@@ -1,24 +1,27 @@
-"""The arena: battles through the gateway, one vote per battle, self-identification, daily caps."""
+"""The arena: battles through the gateway, one vote per battle before it expires, identity hygiene
+(prompt and answers), daily caps that hold under concurrency."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fmc_common.clock import SEOUL
+from fmc_common.db import is_unique_violation
 from fmc_common.errors import AppError, Conflict, Forbidden, NotFound
-from fmc_scoring.arena import repository
+from fmc_scoring.arena import records, repository
 from fmc_scoring.arena.gateway import ArenaGateway, GatewayBattle
-from fmc_scoring.arena.identity import identity_terms, names_itself
+from fmc_scoring.arena.identity import Alias, Term, identity_terms, named_term
 from fmc_scoring.arena.models import Battle, Vote, VoteExclusion
 from fmc_scoring.arena.standings import (
     Choice,
-    CountedVote,
     DiscardReason,
     ExclusionCategory,
     Standings,
@@ -30,6 +33,8 @@ from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.participants.models import Participant
 from fmc_scoring.planning import repository as planning
 from fmc_scoring.planning.models import EvaluatedSubmission
+
+log = logging.getLogger(__name__)
 
 
 class ArenaNotOpen(Conflict):
@@ -68,6 +73,12 @@ class AlreadyVoted(Conflict):
     title = "A battle takes one vote"
 
 
+class BattleExpired(AppError):
+    status = 410
+    code = "battle-expired"
+    title = "The battle's time to vote has passed; start another battle"
+
+
 def seoul_day(when: datetime) -> str:
     return when.astimezone(SEOUL).date().isoformat()
 
@@ -77,10 +88,22 @@ def pseudonym(subject: str) -> str:
     return hashlib.sha256(f"fmc-voter:{subject}".encode()).hexdigest()[:32]
 
 
+def _at_cap(cap: int, day: str) -> DailyVoteCap:
+    return DailyVoteCap(f"{cap} counted votes today ({day}, Asia/Seoul)", cap=cap, day=day)
+
+
 async def _check_cap(ctx: ScoringCtx, cap: int) -> None:
+    """Refuse early (before any inference) a voter already at the cap; the vote itself is counted
+    atomically by ``_count_vote``."""
     day = seoul_day(ctx.clock.now())
     if await repository.counted_today(ctx.session, ctx.actor.subject, day) >= cap:
-        raise DailyVoteCap(f"{cap} counted votes today ({day}, Asia/Seoul)", cap=cap, day=day)
+        raise _at_cap(cap, day)
+
+
+async def _count_vote(ctx: ScoringCtx, cap: int, day: str) -> None:
+    """Take one of the voter's counted votes for the day, in the vote's transaction (429 at the cap)."""
+    if not await repository.count_vote(ctx.session, ctx.actor.subject, day, cap):
+        raise _at_cap(cap, day)
 
 
 def _contender(submission: EvaluatedSubmission) -> dict[str, object]:
@@ -158,7 +181,8 @@ async def start_battle(
 
 async def _terms(
     ctx: ScoringCtx, stage_id: uuid.UUID, team_id: uuid.UUID, submission_id: uuid.UUID
-) -> set[str]:
+) -> list[Term]:
+    """The names of one contender: its team, maker, served model and the operators' aliases."""
     team = await ctx.session.get(Participant, team_id)
     submission = await planning.submission(ctx.session, stage_id, team_id)
     model = (
@@ -166,10 +190,32 @@ async def _terms(
         if submission and submission.submission_id == submission_id
         else None
     )
-    return identity_terms(team.name if team else "", team.lead_organisation if team else "", model)
+    aliases = [Alias(a.alias, a.kind) for a in await repository.aliases(ctx.session, team_id)]
+    return identity_terms(team.name if team else "", team.lead_organisation if team else "", model, aliases)
 
 
-async def vote(ctx: ScoringCtx, battle_id: uuid.UUID, choice: Choice, cap: int) -> tuple[Battle, Vote]:
+@dataclass(frozen=True)
+class Discard:
+    """The rule that discarded a vote and the term it matched."""
+
+    reason: DiscardReason
+    term: Term
+
+
+async def _discard(ctx: ScoringCtx, battle: Battle) -> Discard | None:
+    """The prompt naming either contender, or an answer naming its own, discards the vote."""
+    a_terms = await _terms(ctx, battle.stage_id, battle.a_team_id, battle.a_submission_id)
+    b_terms = await _terms(ctx, battle.stage_id, battle.b_team_id, battle.b_submission_id)
+    either = sorted({*a_terms, *b_terms}, key=lambda t: (-len(t.text), t.text))
+    if (term := named_term(battle.prompt, either)) is not None:
+        return Discard(DiscardReason.PROMPT_IDENTIFICATION, term)
+    for text, terms in ((battle.a_text, a_terms), (battle.b_text, b_terms)):
+        if (term := named_term(text, terms)) is not None:
+            return Discard(DiscardReason.SELF_IDENTIFICATION, term)
+    return None
+
+
+async def _votable(ctx: ScoringCtx, battle_id: uuid.UUID, expiry: timedelta) -> Battle:
     battle = await repository.get_battle(ctx.session, battle_id)
     if battle is None:
         raise BattleNotFound(f"no battle with id {battle_id}")
@@ -177,23 +223,48 @@ async def vote(ctx: ScoringCtx, battle_id: uuid.UUID, choice: Choice, cap: int) 
         raise NotYourBattle("only the voter who started the battle may vote on it")
     if await repository.get_vote(ctx.session, battle_id) is not None:
         raise AlreadyVoted(f"battle {battle_id} already has its vote")
-    await _check_cap(ctx, cap)
-    a_terms = await _terms(ctx, battle.stage_id, battle.a_team_id, battle.a_submission_id)
-    b_terms = await _terms(ctx, battle.stage_id, battle.b_team_id, battle.b_submission_id)
-    discarded = names_itself(battle.a_text, a_terms) or names_itself(battle.b_text, b_terms)
+    expires_at = battle.created_at + expiry
+    if ctx.clock.now() >= expires_at:
+        raise BattleExpired(
+            f"battle {battle_id} took votes until {expires_at.isoformat()}",
+            expired_at=expires_at.isoformat(),
+            expiry_seconds=int(expiry.total_seconds()),
+        )
+    return battle
+
+
+async def vote(
+    ctx: ScoringCtx, battle_id: uuid.UUID, choice: Choice, cap: int, expiry: timedelta
+) -> tuple[Battle, Vote]:
+    """Record the voter's one vote on their battle, within ``expiry`` of its start. A vote the
+    hygiene rules discard is kept, not counted, and takes nothing of the daily cap."""
+    battle = await _votable(ctx, battle_id, expiry)
     now = ctx.clock.now()
+    day = seoul_day(now)
+    discard = await _discard(ctx, battle)
+    if discard is None:
+        await _count_vote(ctx, cap, day)
     recorded = Vote(
         battle_id=battle.id,
         stage_id=battle.stage_id,
         voter=ctx.actor.subject,
         choice=choice,
-        counted=not discarded,
-        discard_reason=DiscardReason.SELF_IDENTIFICATION if discarded else None,
-        seoul_day=seoul_day(now),
+        counted=discard is None,
+        discard_reason=discard.reason if discard else None,
+        discard_term_kind=discard.term.kind if discard else None,
+        discard_term=discard.term.text[:200] if discard else None,
+        seoul_day=day,
         voted_at=now,
     )
     ctx.session.add(recorded)
-    await ctx.session.flush()
+    try:
+        await ctx.session.flush()
+    except IntegrityError as exc:
+        # The same battle's vote, sent twice at once: the second waited for the first's row and
+        # is refused; its counter increment goes with its rolled-back transaction.
+        if is_unique_violation(exc):
+            raise AlreadyVoted(f"battle {battle_id} already has its vote") from exc
+        raise
     return battle, recorded
 
 
@@ -205,6 +276,7 @@ class ArenaEvidence:
     vote_ids: tuple[uuid.UUID, ...]
     out_of_window: int
     excluded: int
+    malformed: tuple[records.Dropped, ...] = ()
 
 
 def votes_sha256(vote_ids: Sequence[uuid.UUID]) -> str:
@@ -219,14 +291,32 @@ async def arena_evidence(
     operator, cast at or before the cut-off (a fixed seed: reproducible)."""
     rows = await repository.counted_votes(session, stage_id)
     kept = [(v, b) for v, b in rows if criteria_service.in_window(v.voted_at, cutoff)]
-    votes = [CountedVote(battle.a_team_id, battle.b_team_id, vote.choice) for vote, battle in kept]
+    screened = records.screen(_record(vote, battle) for vote, battle in kept)
     every = await repository.votes(session, stage_id)
     return ArenaEvidence(
-        standings=standings(votes, rounds=rounds, seed=0),
-        vote_ids=tuple(v.battle_id for v, _ in kept),
+        standings=standings(screened.votes, rounds=rounds, seed=0),
+        vote_ids=tuple(screened.vote_ids),
         out_of_window=sum(1 for v in every if not criteria_service.in_window(v.voted_at, cutoff)),
         excluded=sum(1 for v in every if v.exclusion_id is not None),
+        malformed=_dropped(stage_id, screened.dropped),
     )
+
+
+def _record(vote: Vote, battle: Battle | None) -> records.VoteRecord:
+    if battle is None:
+        return records.VoteRecord(vote.battle_id, None, None, vote.choice)
+    return records.VoteRecord(vote.battle_id, battle.a_team_id, battle.b_team_id, vote.choice)
+
+
+def _dropped(stage_id: uuid.UUID, dropped: list[records.Dropped]) -> tuple[records.Dropped, ...]:
+    """Malformed records are left out of the standings, and said so in the logs (and to operators,
+    per vote, in the votes list)."""
+    for record in dropped:
+        log.warning(
+            "arena vote left out of the standings",
+            extra={"stage_id": str(stage_id), "battle_id": str(record.battle_id), "reason": record.reason},
+        )
+    return tuple(dropped)
 
 
 async def standings_of(session: AsyncSession, stage_id: uuid.UUID, rounds: int) -> Standings:
@@ -300,3 +390,8 @@ async def team_name(session: AsyncSession, team_id: uuid.UUID) -> str:
 
 async def list_votes(session: AsyncSession, stage_id: uuid.UUID, voter: str | None) -> list[Vote]:
     return await repository.votes(session, stage_id, voter)
+
+
+async def malformed(session: AsyncSession, vote: Vote) -> records.MalformedReason | None:
+    """Why the standings leave this vote out as a malformed record, if they do."""
+    return records.malformed(_record(vote, await repository.get_battle(session, vote.battle_id)))

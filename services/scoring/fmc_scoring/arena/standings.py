@@ -14,9 +14,10 @@ from fmc_scoring.arena import bradley_terry as bt
 
 
 class DiscardReason(StrEnum):
-    """Why a vote is kept but not counted."""
+    """Why a vote is kept but not counted: the rule that discarded it (arena/identity.py)."""
 
-    SELF_IDENTIFICATION = "self-identification"
+    SELF_IDENTIFICATION = "self-identification"  # an answer names its own team, maker or model
+    PROMPT_IDENTIFICATION = "prompt-identification"  # the prompt names one of the two contenders
 
 
 class ExclusionCategory(StrEnum):
