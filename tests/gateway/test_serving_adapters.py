@@ -12,9 +12,12 @@ from fmc_common.events.inference import DecodingParameters, ServingConvention
 from fmc_gateway.serving.conventions import (
     CONVENTIONS,
     ReplyInvalid,
+    TensorConvention,
     Transport,
     convention_of,
+    tensors_of,
 )
+from fmc_gateway.serving.prompts import Prompt
 from fmc_gateway.serving.signature import ModelSignature, TensorSpec, signature_from_triton
 
 DECODING = DecodingParameters(max_tokens=7, temperature=0.5, top_p=0.9, seed=11)
@@ -43,6 +46,12 @@ ENSEMBLE = ModelSignature(
 )
 
 
+def _adapter(name: str) -> TensorConvention:
+    adapter = tensors_of(name)
+    assert adapter is not None
+    return adapter
+
+
 def _bytes(text: str) -> np.ndarray[Any, Any]:
     return np.array([text.encode()], dtype=np.object_)
 
@@ -53,8 +62,8 @@ class TestOurSignature:
         assert convention_of("fmc-text").name == ServingConvention.FMC_TEXT
 
     def test_the_request_carries_only_the_declared_inputs(self) -> None:
-        request = convention_of("fmc-text").request(
-            "hi", DECODING, {"prompt": "BYTES", "max_tokens": "INT32"}
+        request = _adapter("fmc-text").request(
+            Prompt(text="hi"), DECODING, {"prompt": "BYTES", "max_tokens": "INT32"}, stream=False
         )
         assert request == {"prompt": "hi", "max_tokens": 7}
 
@@ -86,13 +95,13 @@ class TestOurSignature:
         config = {"config": {"model_transaction_policy": {"decoupled": True}}}
         signature = signature_from_triton(metadata, config)
         assert signature.decoupled
-        [problem] = convention_of("fmc-text").check(signature, None).violations
+        [problem] = _adapter("fmc-text").check(signature, None).violations
         assert problem.startswith("the model is decoupled")
 
 
 class TestVllm:
     def test_the_backend_signature_fits_and_every_optional_input_is_sent(self) -> None:
-        check = convention_of("triton-vllm").check(VLLM, DECODING)
+        check = _adapter("triton-vllm").check(VLLM, DECODING)
         assert check.ok
         assert dict(check.datatypes) == {
             "text_input": "BYTES",
@@ -102,8 +111,10 @@ class TestVllm:
         }
 
     def test_the_sampling_parameters_are_a_json_string_and_the_prompt_is_excluded(self) -> None:
-        adapter = convention_of("triton-vllm")
-        request = adapter.request("hello", DECODING, adapter.check(VLLM, DECODING).datatypes)
+        adapter = _adapter("triton-vllm")
+        request = adapter.request(
+            Prompt(text="hello"), DECODING, adapter.check(VLLM, DECODING).datatypes, stream=False
+        )
         assert request["text_input"] == "hello"
         assert request["stream"] is False
         assert request["exclude_input_in_output"] is True
@@ -115,7 +126,7 @@ class TestVllm:
         }
 
     def test_grpc_streams_and_http_goes_through_generate(self) -> None:
-        adapter = convention_of("triton-vllm")
+        adapter = _adapter("triton-vllm")
         assert adapter.transport(grpc=True) == Transport.STREAM
         assert adapter.transport(grpc=False) == Transport.GENERATE
 
@@ -124,7 +135,7 @@ class TestVllm:
         assert (reply.text, reply.prompt_tokens, reply.completion_tokens) == ("Paris", None, None)
 
     def test_token_counts_are_asked_for_and_read_only_when_the_backend_offers_them(self) -> None:
-        adapter = convention_of("triton-vllm")
+        adapter = _adapter("triton-vllm")
         assert adapter.outputs_for(adapter.check(VLLM, None).datatypes) == ("text_output",)
         counting = ModelSignature(
             inputs=(
@@ -138,32 +149,37 @@ class TestVllm:
         datatypes = adapter.check(counting, None).datatypes
         # num_input_tokens is not declared: its flag is not sent, its count stays unknown.
         assert "return_num_input_tokens" not in datatypes
-        assert adapter.request("hi", DECODING, datatypes)["return_num_output_tokens"] is True
+        assert (
+            adapter.request(Prompt(text="hi"), DECODING, datatypes, stream=False)["return_num_output_tokens"]
+            is True
+        )
         assert adapter.outputs_for(datatypes) == ("text_output", "num_output_tokens")
         reply = adapter.reply({"text_output": _bytes("Paris"), "num_output_tokens": np.array([2], np.uint32)})
         assert (reply.prompt_tokens, reply.completion_tokens) == (None, 2)
 
     def test_without_sampling_parameters_the_model_is_refused(self) -> None:
         signature = ModelSignature(inputs=VLLM.inputs[:1], outputs=VLLM.outputs, decoupled=True)
-        [problem] = convention_of("triton-vllm").check(signature, DECODING).violations
+        [problem] = _adapter("triton-vllm").check(signature, DECODING).violations
         assert problem.startswith("missing input 'sampling_parameters' (BYTES, one element, optional)")
 
     def test_a_wrong_output_type_is_named(self) -> None:
         signature = ModelSignature(inputs=VLLM.inputs, outputs=(TensorSpec("text_output", "FP32", (-1,)),))
-        assert convention_of("triton-vllm").check(signature, None).violations == (
+        assert _adapter("triton-vllm").check(signature, None).violations == (
             "output 'text_output' must be BYTES; the model declares FP32",
         )
 
 
 class TestTensorRtLlmEnsemble:
     def test_the_ensemble_signature_fits_with_batching_shapes(self) -> None:
-        check = convention_of("tensorrt-llm-ensemble").check(ENSEMBLE, DECODING)
+        check = _adapter("tensorrt-llm-ensemble").check(ENSEMBLE, DECODING)
         assert check.ok, check.violations
         assert set(check.datatypes) == {"text_input", "max_tokens", "temperature", "top_p", "random_seed"}
 
     def test_the_request_maps_the_decoding_parameters_to_the_ensemble_inputs(self) -> None:
-        adapter = convention_of("tensorrt-llm-ensemble")
-        request = adapter.request("hi", DECODING, adapter.check(ENSEMBLE, DECODING).datatypes)
+        adapter = _adapter("tensorrt-llm-ensemble")
+        request = adapter.request(
+            Prompt(text="hi"), DECODING, adapter.check(ENSEMBLE, DECODING).datatypes, stream=False
+        )
         assert request == {
             "text_input": "hi",
             "max_tokens": 7,
@@ -174,20 +190,20 @@ class TestTensorRtLlmEnsemble:
 
     def test_sampling_without_a_temperature_input_is_refused(self) -> None:
         signature = ModelSignature(inputs=ENSEMBLE.inputs[:2], outputs=ENSEMBLE.outputs, max_batch_size=64)
-        violations = convention_of("tensorrt-llm-ensemble").check(signature, DECODING).violations
+        violations = _adapter("tensorrt-llm-ensemble").check(signature, DECODING).violations
         assert violations[0].startswith("the stage decodes with temperature 0.5")
 
     def test_a_missing_max_tokens_is_named(self) -> None:
         signature = ModelSignature(inputs=(ENSEMBLE.inputs[0],), outputs=ENSEMBLE.outputs, max_batch_size=64)
-        assert convention_of("tensorrt-llm-ensemble").check(signature, None).violations == (
+        assert _adapter("tensorrt-llm-ensemble").check(signature, None).violations == (
             "missing input 'max_tokens' (INT32, one element)",
         )
 
 
 class TestGenerate:
     def test_the_body_is_text_input_and_parameters(self) -> None:
-        adapter = convention_of("triton-generate")
-        body = adapter.request("hi", DECODING, adapter.check(VLLM, None).datatypes)
+        adapter = _adapter("triton-generate")
+        body = adapter.request(Prompt(text="hi"), DECODING, adapter.check(VLLM, None).datatypes, stream=False)
         assert body == {
             "text_input": "hi",
             "parameters": {
@@ -201,12 +217,12 @@ class TestGenerate:
         }
 
     def test_the_answer_is_the_json_text_output(self) -> None:
-        adapter = convention_of("triton-generate")
+        adapter = _adapter("triton-generate")
         assert adapter.reply({"model_name": "m", "text_output": "ok"}).text == "ok"
         with pytest.raises(ReplyInvalid):
             adapter.reply({"model_name": "m"})
 
     def test_it_is_http_only(self) -> None:
-        adapter = convention_of("triton-generate")
+        adapter = _adapter("triton-generate")
         assert adapter.check_protocol(grpc=False) == []
         assert adapter.check_protocol(grpc=True)[0].startswith("Triton's generate extension is HTTP only")
