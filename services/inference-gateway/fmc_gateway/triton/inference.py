@@ -377,7 +377,6 @@ class ModelClient:
         body = {"model": self.address.model_name} | self._convention.request(
             prompt, decoding, self._datatypes, True
         )
-        reader = EventReader()
         async with (
             asyncio.timeout(timeout),
             self._json.stream("POST", CHAT_PATH, json=body, timeout=timeout) as response,
@@ -387,17 +386,29 @@ class ModelClient:
             kind = response.headers.get("content-type", "")
             if not kind.startswith("text/event-stream"):
                 raise ReplyInvalid(f"the server did not stream its answer (content-type {kind!r})")
-            async for line in response.aiter_lines():
-                data = reader.line(line)
-                if data is None:
-                    continue
-                if data == DONE:
-                    break
-                pieces.add(self._read(chunk_of(data)))
-            else:
-                if (data := reader.end()) not in (None, DONE):
-                    pieces.add(self._read(chunk_of(data)))
+            try:
+                await self._read_events(response, pieces)
+            except httpx.TransportError as exc:
+                if isinstance(exc, httpx.TimeoutException):
+                    raise
+                # The server took the request, then cut its answer (llama.cpp does so when a prompt
+                # exceeds the context): retried, then the item's error, while the server answers.
+                raise InferenceFailure(
+                    FailureKind.TRANSIENT, f"the server broke off its streamed answer: {exc!r}"
+                ) from exc
         return ""
+
+    async def _read_events(self, response: httpx.Response, pieces: _Pieces) -> None:
+        """Every chunk of the event stream until ``[DONE]`` (or its end), added as pieces."""
+        reader = EventReader()
+        async for line in response.aiter_lines():
+            data = reader.line(line)
+            if data == DONE:
+                return
+            if data is not None:
+                pieces.add(self._read(chunk_of(data)))
+        if (data := reader.end()) not in (None, DONE):
+            pieces.add(self._read(chunk_of(data)))
 
     async def _post_generate(
         self, prompt: Prompt, decoding: DecodingParameters, timeout: float
