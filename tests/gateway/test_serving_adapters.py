@@ -17,7 +17,9 @@ from fmc_gateway.serving.conventions import (
     convention_of,
     tensors_of,
 )
-from fmc_gateway.serving.prompts import Prompt
+from fmc_gateway.serving.openai_chat import EventReader, chunk_of, served_models, serving_stack
+from fmc_gateway.serving.prompts import ChatMessage, Prompt
+from fmc_gateway.serving.protocol import Reply
 from fmc_gateway.serving.signature import ModelSignature, TensorSpec, signature_from_triton
 
 DECODING = DecodingParameters(max_tokens=7, temperature=0.5, top_p=0.9, seed=11)
@@ -226,3 +228,143 @@ class TestGenerate:
         adapter = _adapter("triton-generate")
         assert adapter.check_protocol(grpc=False) == []
         assert adapter.check_protocol(grpc=True)[0].startswith("Triton's generate extension is HTTP only")
+
+
+class TestVllmStreaming:
+    def test_the_stream_input_asks_for_a_stream_only_when_the_transport_streams(self) -> None:
+        adapter = _adapter("triton-vllm")
+        datatypes = adapter.check(VLLM, None).datatypes
+        assert adapter.request(Prompt(text="hi"), DECODING, datatypes, stream=True)["stream"] is True
+        assert adapter.request(Prompt(text="hi"), DECODING, datatypes, stream=False)["stream"] is False
+
+    def test_pieces_join_with_the_prompt_count_repeated_and_the_new_tokens_summed(self) -> None:
+        pieces = [Reply("Par", 5, 1), Reply("is", 5, 1), Reply("!", 5, 2)]
+        assert _adapter("triton-vllm").join(pieces) == Reply("Paris!", 5, 4)
+        assert _adapter("triton-vllm").join([Reply("a"), Reply("b")]) == Reply("ab", None, None)
+
+    def test_a_stream_without_a_response_is_invalid(self) -> None:
+        with pytest.raises(ReplyInvalid, match="without a response"):
+            _adapter("triton-vllm").join([])
+
+    def test_a_unary_convention_wants_exactly_one_response(self) -> None:
+        with pytest.raises(ReplyInvalid, match="expected one response, the model sent 2"):
+            _adapter("fmc-text").join([Reply("a", 1, 1), Reply("b", 1, 1)])
+
+    def test_raw_text_conventions_refuse_unrendered_messages(self) -> None:
+        messages = Prompt(messages=(ChatMessage("user", "hi"),))
+        with pytest.raises(ValueError, match="chat template"):
+            _adapter("triton-vllm").request(messages, DECODING, {"text_input": "BYTES"}, stream=True)
+
+
+class TestOpenAiChat:
+    def test_a_text_prompt_is_one_user_message_with_the_decoding_parameters_and_a_stream_with_usage(
+        self,
+    ) -> None:
+        body = convention_of("openai-chat").request(Prompt(text="hi"), DECODING, {}, stream=False)
+        assert body == {
+            "messages": [{"role": "user", "content": "hi"}],
+            "max_tokens": 7,
+            "temperature": 0.5,
+            "top_p": 0.9,
+            "seed": 11,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+
+    def test_chat_messages_are_sent_as_they_are(self) -> None:
+        prompt = Prompt(
+            messages=(
+                ChatMessage("system", "Be brief."),
+                ChatMessage("user", "a"),
+                ChatMessage("assistant", "b"),
+            )
+        )
+        body = convention_of("openai-chat").request(prompt, DECODING, {}, stream=True)
+        assert body["messages"] == [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "a"},
+            {"role": "assistant", "content": "b"},
+        ]
+
+    def test_chunks_give_their_delta_and_the_usage_chunk_its_counts(self) -> None:
+        adapter = convention_of("openai-chat")
+        chunks: list[dict[str, Any]] = [
+            {"choices": [{"index": 0, "delta": {"role": "assistant"}}]},
+            {"choices": [{"index": 0, "delta": {"content": "Par"}}]},
+            {"choices": [{"index": 0, "delta": {"content": "is"}, "finish_reason": None}], "usage": None},
+            {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+            {"choices": [], "usage": {"prompt_tokens": 9, "completion_tokens": 2, "total_tokens": 11}},
+        ]
+        assert adapter.join([adapter.reply(chunk) for chunk in chunks]) == Reply("Paris", 9, 2)
+
+    def test_without_usage_the_counts_stay_unknown(self) -> None:
+        adapter = convention_of("openai-chat")
+        reply = adapter.join([adapter.reply({"choices": [{"delta": {"content": "x"}}]})])
+        assert (reply.prompt_tokens, reply.completion_tokens) == (None, None)
+
+    @pytest.mark.parametrize(
+        ("chunk", "words"),
+        [
+            ({"choices": "no"}, "'choices' is not a list"),
+            ({"choices": [{"delta": {"content": 3}}]}, "'delta.content' is not a string"),
+            (
+                {"choices": [], "usage": {"completion_tokens": -1}},
+                "usage.completion_tokens is not a token count",
+            ),
+            ({"choices": [], "usage": {"prompt_tokens": True}}, "usage.prompt_tokens is not a token count"),
+            ({"error": {"message": "out of memory"}}, "reported an error in the stream: out of memory"),
+        ],
+    )
+    def test_a_malformed_chunk_is_an_invalid_answer(self, chunk: dict[str, Any], words: str) -> None:
+        with pytest.raises(ReplyInvalid, match=words):
+            convention_of("openai-chat").reply(chunk)
+
+    def test_an_event_that_is_not_a_json_object_is_invalid(self) -> None:
+        with pytest.raises(ReplyInvalid, match="not JSON"):
+            chunk_of("{oops")
+        with pytest.raises(ReplyInvalid, match="not a JSON object"):
+            chunk_of("[1]")
+
+    def test_it_is_http_only(self) -> None:
+        adapter = convention_of("openai-chat")
+        assert adapter.transport(grpc=False) == Transport.CHAT
+        assert adapter.check_protocol(grpc=False) == []
+        assert adapter.check_protocol(grpc=True)[0].startswith("an OpenAI-compatible server speaks HTTP")
+        assert tensors_of("openai-chat") is None
+
+
+class TestServerSentEvents:
+    def test_data_lines_comments_and_other_fields_are_read_as_the_standard_says(self) -> None:
+        reader = EventReader()
+        lines = [
+            ": keep-alive",
+            "event: message",
+            'data: {"a":',
+            "data:1}",
+            "id: 7",
+            "",
+            "",
+            "retry: 100\r",
+            "data: [DONE]\r",
+            "\r",
+        ]
+        events = [data for line in lines if (data := reader.line(line)) is not None]
+        assert events == ['{"a":\n1}', "[DONE]"]
+
+    def test_an_event_cut_by_the_end_of_the_stream_is_still_read(self) -> None:
+        reader = EventReader()
+        assert reader.line('data: {"x": 1}') is None
+        assert reader.end() == '{"x": 1}'
+        assert reader.end() is None
+
+
+class TestServedModels:
+    def test_the_model_list_and_the_stack_in_the_server_s_words(self) -> None:
+        models = served_models({"object": "list", "data": [{"id": "a", "owned_by": "vllm"}, {"id": "b"}]})
+        assert [(m.id, m.owned_by) for m in models] == [("a", "vllm"), ("b", "")]
+        assert serving_stack(models[0], "uvicorn") == "openai-compatible (uvicorn), model owned_by vllm"
+        assert serving_stack(models[1], None) == "openai-compatible"
+
+    def test_an_answer_that_is_no_model_list_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="did not answer a model list"):
+            served_models({"models": []})
