@@ -222,7 +222,7 @@ async def _check_openai(address: EndpointAddress, timeout: float) -> Readiness:
     if problems:
         return _mismatch(address, where, problems)
     try:
-        async with httpx.AsyncClient(base_url=f"{scheme}://{address.host_port}") as client:
+        async with httpx.AsyncClient(base_url=f"{scheme}://{address.host_port}", trust_env=False) as client:
             async with asyncio.timeout(timeout):
                 response = await client.get(MODELS_PATH)
     except Exception as exc:

@@ -38,7 +38,7 @@ from fmc_gateway.serving.openai_chat import (
     served_models,
 )
 from fmc_gateway.serving.prompts import Prompt, TextSink
-from fmc_gateway.serving.protocol import STREAMED, Reply
+from fmc_gateway.serving.protocol import STREAMED, Reply, text_of
 from fmc_gateway.triton.hosts import host_port_of
 
 # Reconnect quickly after a restart of Triton: gRPC's default backoff grows to two minutes.
@@ -176,9 +176,12 @@ class ModelClient:
         self._outputs = [module.InferRequestedOutput(name) for name in self._output_names]
         if self._transport in (Transport.GENERATE, Transport.CHAT):
             scheme = "https" if address.ssl else "http"
-            # No credential is configured for a team's server: no Authorization header, ever.
+            # No credential is configured for a team's server: no Authorization header, ever, and
+            # nothing taken from the environment (no .netrc, no proxy that would see the prompts).
             self._json = httpx.AsyncClient(
-                base_url=f"{scheme}://{address.host_port}", limits=httpx.Limits(max_connections=1024)
+                base_url=f"{scheme}://{address.host_port}",
+                limits=httpx.Limits(max_connections=1024),
+                trust_env=False,
             )
         elif grpc:
             self._grpc = grpc_aio.InferenceServerClient(
@@ -200,7 +203,7 @@ class ModelClient:
         values = self._convention.request(prompt, decoding, self._datatypes, stream)
         text_name = self._prompt_input
         text = module.InferInput(text_name, shape, "BYTES")
-        raw_text = str(values[text_name]).encode("utf-8")
+        raw_text = text_of(prompt).encode("utf-8")
         text.set_data_from_numpy(np.array([raw_text], dtype=np.object_).reshape(shape))
         fixed = self._fixed.get(decoding)
         if fixed is None:
