@@ -20,6 +20,7 @@ import pytest
 from fmc_common.auth import Role
 from fmc_common.events.inference import DecodingParameters, InferenceProtocol, ServingConvention
 from fmc_common.settings import AuthSettings
+from fmc_devrunner.ports import free_port
 from fmc_gateway.serving.prompts import ChatMessage, Prompt
 from fmc_gateway.triton.inference import EndpointAddress, FailureKind, InferenceFailure, ModelClient
 from gateway.conftest import SettingsFactory
@@ -257,6 +258,42 @@ class TestRuns:
         )
 
         assert "did not answer GET /v1/models" in run["status_reason"]
+
+
+class TestOutage:
+    async def test_a_server_that_dies_mid_run_pauses_the_run_and_it_completes_when_it_is_back(
+        self,
+        database_factory: DatabaseFactory,
+        gateway_settings: SettingsFactory,
+        gateway_factory: Callable[..., Any],
+        auth_settings: AuthSettings,
+        tmp_path: Path,
+    ) -> None:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        settings = gateway_settings(await database_factory.create("gateway"), triton_allowed_hosts=[url])
+        gateway: httpx.AsyncClient = await gateway_factory(settings)
+        items, sha = write_items(tmp_path, 200)
+        body = run_body(items, 200, url, sha256=sha, model="fmc-tiny-chat", protocol="http", max_tokens=2)
+        body["endpoint"]["convention"] = "openai-chat"
+        async with llama_server(tmp_path, port) as server:
+            await request_run(gateway, auth_settings, body)
+            await wait_for_run(
+                gateway, auth_settings, body["run_id"], lambda r: r["answered"] >= 20, interval=0.02
+            )
+            server.kill()
+            waiting = await wait_for_run(
+                gateway, auth_settings, body["run_id"], lambda r: r["status"] == "waiting"
+            )
+        assert "is not answering (circuit open since" in waiting["status_reason"]
+        assert waiting["answered"] < 200
+
+        async with llama_server(tmp_path, port):
+            done = await wait_for_run(gateway, auth_settings, body["run_id"], finished, timeout=120)
+
+        assert (done["status"], done["answered"], done["errored"]) == ("completed", 200, 0)
+        records = await all_responses(gateway, auth_settings, body["run_id"])
+        assert {(r["status"], r["text"]) for r in records} == {("ok", " hi hi")}
 
 
 async def _check(gateway: httpx.AsyncClient, auth: AuthSettings, endpoint: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import os
 import signal
 import subprocess
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -117,10 +118,17 @@ class LlamaServer:
     """``http://127.0.0.1:port``"""
     model: str
     log: Path
+    process: subprocess.Popen[bytes]
 
     @property
     def host_port(self) -> str:
         return self.url.removeprefix("http://")
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash: connections refused from now on."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
 
 
 def _tail(log: Path) -> str:
@@ -158,11 +166,14 @@ async def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log: P
 
 
 @asynccontextmanager
-async def llama_server(directory: Path, timeout: float = 60.0) -> AsyncIterator[LlamaServer]:
-    """Write the tiny model in ``directory``, serve it with ``python -m llama_cpp.server``, stop it after."""
+async def llama_server(
+    directory: Path, port: int | None = None, timeout: float = 60.0
+) -> AsyncIterator[LlamaServer]:
+    """Write the tiny model in ``directory``, serve it with ``python -m llama_cpp.server`` (on ``port``,
+    or a free one), stop it after."""
     model = write_tiny_model(directory / "tiny-chat.gguf")
-    port = free_port()
-    log = directory / "llama-server.log"
+    port = port or free_port()
+    log = directory / f"llama-server-{port}-{uuid.uuid4().hex[:6]}.log"
     command = [
         sys.executable,
         "-m",
@@ -188,6 +199,6 @@ async def llama_server(directory: Path, timeout: float = 60.0) -> AsyncIterator[
     url = f"http://127.0.0.1:{port}"
     try:
         await _wait_until_serving(url, process, log, timeout)
-        yield LlamaServer(url=url, model=MODEL_ALIAS, log=log)
+        yield LlamaServer(url=url, model=MODEL_ALIAS, log=log, process=process)
     finally:
         _stop(process)
