@@ -197,6 +197,35 @@ class TestReadiness:
         [problem] = report["violations"]
         assert problem.startswith("an OpenAI-compatible server speaks HTTP")
 
+    async def test_a_server_that_wants_an_api_key_is_refused_as_the_gateway_sends_none(
+        self,
+        database_factory: DatabaseFactory,
+        gateway_settings: SettingsFactory,
+        gateway_factory: Callable[..., Any],
+        auth_settings: AuthSettings,
+        tmp_path: Path,
+    ) -> None:
+        async with llama_server(tmp_path, api_key="team-secret") as server:
+            settings = gateway_settings(
+                await database_factory.create("gateway"), triton_allowed_hosts=[server.url]
+            )
+            gateway: httpx.AsyncClient = await gateway_factory(settings)
+            report = await _check(gateway, auth_settings, _endpoint(server.url, server.model))
+            client = _client(server.url, server.model)
+            try:
+                with pytest.raises(InferenceFailure) as failure:
+                    await client.infer("hello", DecodingParameters(max_tokens=1), 30)
+            finally:
+                await client.close()
+        assert report["code"] == "model-contract-mismatch"
+        assert report["violations"] == [
+            f"the server at {server.url} asks for a credential (GET /v1/models answered HTTP 401); "
+            "the gateway sends none: serve the model without an API key"
+        ]
+        # Had an item been sent, the refusal would be its error, in the server's words.
+        assert failure.value.kind == FailureKind.MODEL_ERROR
+        assert "API key" in failure.value.message
+
 
 class TestRuns:
     async def test_a_run_completes_with_every_streamed_answer_and_the_server_s_stack(

@@ -150,8 +150,11 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
-async def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
-    async with httpx.AsyncClient(base_url=url) as client:
+async def _wait_until_serving(
+    url: str, process: subprocess.Popen[bytes], log: Path, timeout: float, api_key: str | None
+) -> None:
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    async with httpx.AsyncClient(base_url=url, headers=headers) as client:
         deadline = asyncio.get_running_loop().time() + timeout
         while asyncio.get_running_loop().time() < deadline:
             if process.poll() is not None:
@@ -167,10 +170,10 @@ async def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log: P
 
 @asynccontextmanager
 async def llama_server(
-    directory: Path, port: int | None = None, timeout: float = 60.0
+    directory: Path, port: int | None = None, api_key: str | None = None, timeout: float = 60.0
 ) -> AsyncIterator[LlamaServer]:
     """Write the tiny model in ``directory``, serve it with ``python -m llama_cpp.server`` (on ``port``,
-    or a free one), stop it after."""
+    or a free one; asking for ``api_key`` when given), stop it after."""
     model = write_tiny_model(directory / "tiny-chat.gguf")
     port = port or free_port()
     log = directory / f"llama-server-{port}-{uuid.uuid4().hex[:6]}.log"
@@ -194,11 +197,12 @@ async def llama_server(
         # in [DONE]); a gateway sends many at once: each is answered in full, one after the other.
         "--interrupt_requests",
         "False",
+        *(["--api_key", api_key] if api_key else []),
     ]
     process = _start(command, log)
     url = f"http://127.0.0.1:{port}"
     try:
-        await _wait_until_serving(url, process, log, timeout)
+        await _wait_until_serving(url, process, log, timeout, api_key)
         yield LlamaServer(url=url, model=MODEL_ALIAS, log=log, process=process)
     finally:
         _stop(process)

@@ -231,6 +231,12 @@ async def _check_openai(address: EndpointAddress, timeout: float) -> Readiness:
     if response.status_code >= 500:
         reason = f"{where} answered GET {MODELS_PATH} with HTTP {response.status_code}"
         return Readiness(reachable=False, code=ReadinessCode.UNREACHABLE, reason=reason)
+    if response.status_code in (401, 403):
+        problem = (
+            f"{where} asks for a credential (GET {MODELS_PATH} answered HTTP {response.status_code}); "
+            "the gateway sends none: serve the model without an API key"
+        )
+        return _mismatch(address, where, (problem,))
     try:
         if response.status_code != 200:
             raise ValueError(f"GET {MODELS_PATH} answered HTTP {response.status_code}")
