@@ -21,6 +21,7 @@ from fmc_gateway.serving.openai_chat import EventReader, chunk_of, served_models
 from fmc_gateway.serving.prompts import ChatMessage, Prompt
 from fmc_gateway.serving.protocol import Reply
 from fmc_gateway.serving.signature import ModelSignature, TensorSpec, signature_from_triton
+from fmc_gateway.triton.inference import http_refusal
 
 DECODING = DecodingParameters(max_tokens=7, temperature=0.5, top_p=0.9, seed=11)
 
@@ -368,3 +369,33 @@ class TestServedModels:
     def test_an_answer_that_is_no_model_list_is_refused(self) -> None:
         with pytest.raises(ValueError, match="did not answer a model list"):
             served_models({"models": []})
+
+
+class TestHttpRefusals:
+    @pytest.mark.parametrize(
+        ("status", "raw", "kind", "message"),
+        [
+            (503, b"", "endpoint-down", "HTTP 503"),
+            (429, b'{"error": {"message": "slow down"}}', "transient", "slow down"),
+            (502, b"bad gateway", "transient", "bad gateway"),
+            (504, b"", "transient", "HTTP 504"),
+            (
+                400,
+                b'{"error": {"message": "prompt too long", "type": "invalid"}}',
+                "model-error",
+                "prompt too long",
+            ),
+            (404, b'{"detail": "Not Found"}', "model-error", "Not Found"),
+            (
+                422,
+                b'{"detail": [{"loc": ["body", "messages"]}]}',
+                "model-error",
+                '[{"loc": ["body", "messages"]}]',
+            ),
+        ],
+    )
+    def test_a_refusal_is_classified_like_triton_s_in_the_server_s_words(
+        self, status: int, raw: bytes, kind: str, message: str
+    ) -> None:
+        failure = http_refusal(status, raw)
+        assert (failure.kind, failure.message) == (kind, message)

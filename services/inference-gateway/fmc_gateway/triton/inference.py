@@ -423,30 +423,31 @@ class ModelClient:
             path += f"/versions/{self.address.model_version}"
         body = self._convention.request(prompt, decoding, self._datatypes, False)
         response = await self._json.post(f"{path}/generate", json=body, timeout=timeout)
+        if response.status_code != 200:
+            raise http_refusal(response.status_code, response.content)
         try:
             answer = response.json()
         except ValueError:
-            answer = {}
-        if response.status_code != 200 or not isinstance(answer, dict):
-            message = str(answer.get("error", "")) if isinstance(answer, dict) else ""
-            raise InferenceServerException(
-                msg=message or response.text[:2000] or f"HTTP {response.status_code}",
-                status=str(response.status_code),
-            )
+            answer = None
+        if not isinstance(answer, dict):
+            raise ReplyInvalid(f"the generate answer is not a JSON object: {response.text[:200]!r}")
         return answer, str(answer.get("model_version", ""))
 
 
 async def _refused(response: httpx.Response) -> None:
-    """An HTTP refusal, in the server's words, classified like Triton's (429/502/504 transient, ...)."""
-    raw = await response.aread()
+    raise http_refusal(response.status_code, await response.aread())
+
+
+def http_refusal(status: int, raw: bytes) -> InferenceFailure:
+    """An HTTP refusal, in the server's words, classified like Triton's: 503 endpoint-down, 429, 502
+    and 504 transient, any other the model's error for the item (400, 404, 422, ...)."""
     try:
         body = json.loads(raw)
     except ValueError:
         body = None
     text = raw.decode("utf-8", errors="replace")[:2000]
-    raise InferenceServerException(
-        msg=error_message(body, text or f"HTTP {response.status_code}"), status=str(response.status_code)
-    )
+    message = error_message(body, text or f"HTTP {status}")
+    return classify(InferenceServerException(msg=message, status=str(status)))
 
 
 _NUMPY: Mapping[str, Any] = {
