@@ -10,7 +10,7 @@ lets the tests check the streamed text exactly. llama-cpp-python 0.3.36 streams 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from fmc_common.auth import Role
 from fmc_common.events.inference import DecodingParameters, InferenceProtocol, ServingConvention
 from fmc_common.settings import AuthSettings
 from fmc_devrunner.ports import free_port
+from fmc_gateway.serving.openai_chat import OpenAiChat
 from fmc_gateway.serving.prompts import ChatMessage, Prompt
 from fmc_gateway.triton.inference import EndpointAddress, FailureKind, InferenceFailure, ModelClient
 from gateway.conftest import SettingsFactory
@@ -132,7 +133,7 @@ class TestModelClient:
         # A body the server's schema refuses (422, FastAPI's validation): a messages list whose turn
         # has no content. Built through the convention's own request, then sent as the client does.
         client = _client(llama.url, llama.model)
-        client._convention = _Broken()
+        client._convention = _NoContent()
         try:
             with pytest.raises(InferenceFailure) as failure:
                 await client.infer("hello", DecodingParameters(max_tokens=2), 30)
@@ -152,21 +153,13 @@ class TestModelClient:
         assert failure.value.kind == FailureKind.ENDPOINT_DOWN
 
 
-class _Broken:
-    """The openai-chat convention with a body the server's schema refuses (a message without content)."""
+class _NoContent(OpenAiChat):
+    """The openai-chat convention with a body the server's schema refuses (a turn without content)."""
 
-    def __init__(self) -> None:
-        from fmc_gateway.serving.openai_chat import OpenAiChat
-
-        self._real = OpenAiChat()
-        self.name = self._real.name
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._real, name)
-
-    def request(self, *args: Any) -> dict[str, Any]:
-        body = self._real.request(*args)
-        return body | {"messages": [{"role": "user"}]}
+    def request(
+        self, prompt: Prompt, decoding: DecodingParameters, datatypes: Mapping[str, str], stream: bool
+    ) -> dict[str, Any]:
+        return super().request(prompt, decoding, datatypes, stream) | {"messages": [{"role": "user"}]}
 
 
 class TestReadiness:
