@@ -18,6 +18,11 @@ Two models, each its own scenario (rounds alternate baseline and gateway):
   CPU, 8 in flight: on a small machine the client's own CPU per item decides, and the gateway's
   (scheduling, records, transactions) competes with Triton for the same cores.
 
+A third scenario, ``streaming``, measures time to first token rather than throughput: the gateway's
+``ModelClient`` streaming from ``vllm-lm`` (the vLLM-backend stand-in, decoupled, one response
+per word) against a direct ``tritonclient.grpc.aio`` stream of the same request, one request at a
+time, the two alternating item by item; it prints the median and p95 of both and their ratio.
+
 Prints both rates per round, the medians, the ratios, and the gateway's added latency per item
 (its request latencies minus the baseline's, p50 and p99); the last line is JSON with ``ratio``.
 Two figures are less sensitive to a shared, noisy machine: ``ratio_paired`` (the median over rounds
@@ -25,6 +30,7 @@ of each gateway round against the loop's round just before it) and the process's
 (every thread; the gateway's counted until its run completed), which shows the gateway's own cost.
 
     .venv/bin/python bench/gateway_throughput.py [--items 10000] [--rounds 3] [--generation-ms 20]
+        [--scenarios generation,cpu-bound,streaming] [--stream-requests 500]
 """
 
 from __future__ import annotations
@@ -51,13 +57,14 @@ import tritonclient.grpc.aio as grpc_aio
 from fmc_common.auth import Role
 from fmc_common.clock import SystemClock
 from fmc_common.dev_auth import DevKeys, mint_token
-from fmc_common.events.inference import GpuPool
+from fmc_common.events.inference import DecodingParameters, GpuPool, InferenceProtocol, ServingConvention
 from fmc_common.settings import KafkaSettings
 from fmc_devrunner.broker import BrokerProcess
 from fmc_devrunner.ports import free_port
 from fmc_devrunner.triton import DEFAULT_MODEL_REPOSITORY, TritonProcess
 from fmc_gateway.main import create_app
 from fmc_gateway.settings import GatewaySettings
+from fmc_gateway.triton.inference import EndpointAddress, ModelClient
 
 MAX_TOKENS = 4
 OUTPUTS = ("text", "prompt_tokens", "completion_tokens")
@@ -117,7 +124,7 @@ def percentile(values: list[float], q: float) -> float:
 def model_repository(root: Path, generation_ms: int) -> Path:
     """The demo repository's two models, with the batched one's generation time set for this run."""
     repository = root / "models"
-    for name in ("demo-lm", "demo-lm-batched"):
+    for name in ("demo-lm", "demo-lm-batched", "vllm-lm"):
         shutil.copytree(DEFAULT_MODEL_REPOSITORY / name, repository / name)
     config = repository / "demo-lm-batched" / "config.pbtxt"
     text = config.read_text()
@@ -241,16 +248,98 @@ async def run_scenario(
     return figures
 
 
+VLLM_INPUTS = {
+    "text_input": "BYTES",
+    "stream": "BOOL",
+    "sampling_parameters": "BYTES",
+    "exclude_input_in_output": "BOOL",
+    "return_num_input_tokens": "BOOL",
+    "return_num_output_tokens": "BOOL",
+}
+
+
+async def direct_ttft(client: grpc_aio.InferenceServerClient, prompt: str) -> float:
+    """Seconds to the first piece of a direct tritonclient stream (read to its last piece)."""
+    values: dict[str, tuple[str, Any]] = {
+        "text_input": ("BYTES", prompt.encode()),
+        "stream": ("BOOL", True),
+        "sampling_parameters": ("BYTES", json.dumps({"max_tokens": MAX_TOKENS}).encode()),
+        "exclude_input_in_output": ("BOOL", True),
+    }
+    inputs = []
+    for name, (datatype, value) in values.items():
+        tensor = grpcclient.InferInput(name, [1], datatype)
+        tensor.set_data_from_numpy(np.array([value], dtype=np.object_ if datatype == "BYTES" else np.bool_))
+        inputs.append(tensor)
+    done = asyncio.Event()
+
+    async def requests() -> Any:
+        yield {"model_name": "vllm-lm", "inputs": inputs}
+        await done.wait()
+
+    started = time.perf_counter()
+    first: float | None = None
+    responses = client.stream_infer(requests())
+    try:
+        for _ in range(MAX_TOKENS):  # the stand-in answers MAX_TOKENS words, one response each
+            result, error = await anext(responses)
+            if error is not None:
+                raise error
+            if first is None and result.as_numpy("text_output")[0]:
+                first = time.perf_counter() - started
+    finally:
+        done.set()
+        responses.cancel()
+    assert first is not None
+    return first
+
+
+async def streaming(triton_url: str, requests: int) -> dict[str, float]:
+    """Time to first token (ms): the gateway's ModelClient against a direct stream, alternating."""
+    address = EndpointAddress(
+        triton_url, InferenceProtocol.GRPC, "vllm-lm", "", ServingConvention.TRITON_VLLM
+    )
+    gateway = ModelClient(address, VLLM_INPUTS)
+    direct = grpc_aio.InferenceServerClient(triton_url)
+    decoding = DecodingParameters(max_tokens=MAX_TOKENS)
+    ttft: dict[str, list[float]] = {"direct": [], "gateway": []}
+    try:
+        for number, prompt in enumerate(prompts(requests + 50)):
+            base = await direct_ttft(direct, prompt)
+            answer = await gateway.infer(prompt, decoding, 60)
+            assert answer.ttft_seconds is not None
+            assert answer.completion_tokens == MAX_TOKENS
+            if number >= 50:  # the first ones warm the channels and the model's stub up
+                ttft["direct"].append(base * 1000)
+                ttft["gateway"].append(answer.ttft_seconds * 1000)
+    finally:
+        await gateway.close()
+        await direct.close()
+    figures = {
+        f"{side}_{name}": percentile(values, q)
+        for side, values in ttft.items()
+        for name, q in (("p50", 50), ("p95", 95))
+    }
+    return figures | {"ratio_p50": figures["gateway_p50"] / figures["direct_p50"]}
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--generation-ms", type=int, default=20, help="demo-lm-batched's time per batch")
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    parser.add_argument("--scenarios", default="generation,cpu-bound,streaming")
+    parser.add_argument("--stream-requests", type=int, default=500, help="streaming: requests measured")
     args = parser.parse_args()
+    chosen = set(args.scenarios.split(","))
     scenarios = [
-        Scenario("generation", "demo-lm-batched", batched=True, concurrency=64),
-        Scenario("cpu-bound", "demo-lm", batched=False, concurrency=8),
+        scenario
+        for scenario in (
+            Scenario("generation", "demo-lm-batched", batched=True, concurrency=64),
+            Scenario("cpu-bound", "demo-lm", batched=False, concurrency=8),
+        )
+        if scenario.name in chosen
     ]
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -267,6 +356,8 @@ async def main() -> None:
             for scenario in scenarios:
                 figures = await run_scenario(scenario, args, root, broker.bootstrap, triton.grpc_url)
                 results[scenario.name] = figures.summary()
+            if "streaming" in chosen:
+                stream = await streaming(triton.grpc_url, args.stream_requests)
         finally:
             triton.stop()
             broker.stop()
@@ -278,29 +369,38 @@ async def main() -> None:
             f"added latency per item p50 {r['p50']:.2f} ms, p99 {r['p99']:.2f} ms; process CPU per item "
             f"{r['cpu_us_baseline']:.0f} µs loop, {r['cpu_us_gateway']:.0f} µs gateway"
         )
-    generation, cpu = results["generation"], results["cpu-bound"]
-    print(
-        json.dumps(
-            {
-                "ratio": round(generation["ratio"], 3),
-                "ratio_paired": round(generation["ratio_paired"], 3),
-                "baseline_items_per_s": round(generation["baseline"]),
-                "gateway_items_per_s": round(generation["gateway"]),
-                "added_latency_ms_p50": round(generation["p50"], 3),
-                "added_latency_ms_p99": round(generation["p99"], 3),
-                "generation_ms": args.generation_ms,
-                "ratio_cpu_bound": round(cpu["ratio"], 3),
-                "ratio_cpu_bound_paired": round(cpu["ratio_paired"], 3),
-                "cpu_bound_cpu_us_per_item": [round(cpu["cpu_us_baseline"]), round(cpu["cpu_us_gateway"])],
-                "cpu_bound_baseline_items_per_s": round(cpu["baseline"]),
-                "cpu_bound_gateway_items_per_s": round(cpu["gateway"]),
-                "cpu_bound_added_latency_ms_p50": round(cpu["p50"], 3),
-                "cpu_bound_added_latency_ms_p99": round(cpu["p99"], 3),
-                "items": args.items,
-                "backend": backend,
-            }
+    summary: dict[str, Any] = {}
+    if "generation" in results:
+        generation = results["generation"]
+        summary |= {
+            "ratio": round(generation["ratio"], 3),
+            "ratio_paired": round(generation["ratio_paired"], 3),
+            "baseline_items_per_s": round(generation["baseline"]),
+            "gateway_items_per_s": round(generation["gateway"]),
+            "added_latency_ms_p50": round(generation["p50"], 3),
+            "added_latency_ms_p99": round(generation["p99"], 3),
+            "generation_ms": args.generation_ms,
+        }
+    if "cpu-bound" in results:
+        cpu = results["cpu-bound"]
+        summary |= {
+            "ratio_cpu_bound": round(cpu["ratio"], 3),
+            "ratio_cpu_bound_paired": round(cpu["ratio_paired"], 3),
+            "cpu_bound_cpu_us_per_item": [round(cpu["cpu_us_baseline"]), round(cpu["cpu_us_gateway"])],
+            "cpu_bound_baseline_items_per_s": round(cpu["baseline"]),
+            "cpu_bound_gateway_items_per_s": round(cpu["gateway"]),
+            "cpu_bound_added_latency_ms_p50": round(cpu["p50"], 3),
+            "cpu_bound_added_latency_ms_p99": round(cpu["p99"], 3),
+        }
+    if "streaming" in chosen:
+        print(
+            f"streaming time to first token ({args.stream_requests} requests, one at a time): direct "
+            f"tritonclient stream p50 {stream['direct_p50']:.2f} ms, p95 {stream['direct_p95']:.2f} ms; "
+            f"gateway ModelClient p50 {stream['gateway_p50']:.2f} ms, p95 {stream['gateway_p95']:.2f} ms; "
+            f"ratio (p50) {stream['ratio_p50']:.3f}"
         )
-    )
+        summary |= {f"ttft_ms_{name}": round(value, 3) for name, value in stream.items()}
+    print(json.dumps(summary | {"items": args.items, "backend": backend}))
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from fmc_common.events.registry import SubmissionRegistered, TritonEndpoint
 from fmc_common.events.topics import Topic
 from fmc_common.settings import AuthSettings, KafkaSettings
 from fmc_devrunner.triton import TritonProcess
+from fmc_gateway.endpoints.readiness import check_endpoint
 from fmc_gateway.triton.inference import EndpointAddress, FailureKind, InferenceFailure, ModelClient
 from gateway.conftest import SettingsFactory
 from gateway.helpers import (
@@ -334,3 +335,49 @@ class TestTransportFailures:
         finally:
             await client.close()
         assert failure.value.kind == FailureKind.ENDPOINT_DOWN
+
+
+class TestStreaming:
+    """The vLLM backend over gRPC streams: each piece handed on as it arrives, time to first token kept."""
+
+    async def _client(self, triton: TritonProcess, protocol: str, convention: str) -> ModelClient:
+        address = EndpointAddress(
+            _url(triton, protocol), InferenceProtocol(protocol), "vllm-lm", "", ServingConvention(convention)
+        )
+        readiness = await check_endpoint(address, None, 10)
+        assert readiness.ok, readiness.reason
+        return ModelClient(address, readiness.datatypes, readiness.batched)
+
+    async def test_the_pieces_arrive_in_order_joined_into_the_answer_with_time_to_first_token(
+        self, triton: TritonProcess
+    ) -> None:
+        client = await self._client(triton, "grpc", "triton-vllm")
+        pieces: list[str] = []
+        try:
+            answer = await client.infer(
+                "one two three four five", DecodingParameters(max_tokens=4), 10, pieces.append
+            )
+        finally:
+            await client.close()
+        assert pieces == ["one", " two", " three", " four"]
+        assert answer.text == "one two three four"
+        assert answer.ttft_seconds is not None
+        assert 0 < answer.ttft_seconds <= answer.latency_seconds
+        # Every piece repeats the prompt's count and counts its own token, as vLLM's backend does.
+        assert (answer.prompt_tokens, answer.completion_tokens) == (5, 4)
+        assert answer.model_version == "1"
+
+    @pytest.mark.parametrize("convention", ["triton-vllm", "triton-generate"])
+    async def test_over_http_the_answer_comes_whole_and_has_no_time_to_first_token(
+        self, triton: TritonProcess, convention: str
+    ) -> None:
+        client = await self._client(triton, "http", convention)
+        pieces: list[str] = []
+        try:
+            answer = await client.infer(
+                "one two three four five", DecodingParameters(max_tokens=4), 10, pieces.append
+            )
+        finally:
+            await client.close()
+        assert pieces == ["one two three four"] == [answer.text]
+        assert answer.ttft_seconds is None

@@ -18,7 +18,7 @@ fit either: the team's model would silently decode differently from the others.
 from __future__ import annotations
 
 from fmc_common.events.inference import DecodingParameters, InferenceProtocol, ServingConvention
-from fmc_gateway.serving.conventions import convention_of
+from fmc_gateway.serving.conventions import convention_of, tensors_of
 from fmc_gateway.serving.signature import ContractCheck, ModelSignature, TensorSpec, signature_from_triton
 
 __all__ = [
@@ -37,7 +37,12 @@ def check_contract(
     convention: ServingConvention = ServingConvention.FMC_TEXT,
 ) -> ContractCheck:
     """Every way ``signature`` breaks ``convention``'s rules (none when it fits), phrased for the team."""
-    return convention_of(convention).check(signature, decoding)
+    tensors = tensors_of(convention)
+    if tensors is None:
+        return ContractCheck(
+            violations=(f"convention {convention} is not served by Triton: it has no tensor signature",)
+        )
+    return tensors.check(signature, decoding)
 
 
 def check_protocol(convention: ServingConvention, protocol: InferenceProtocol) -> tuple[str, ...]:

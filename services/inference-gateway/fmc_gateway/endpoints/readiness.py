@@ -1,5 +1,7 @@
 """The readiness check before a run: the server is live, the model ready, and its signature fits the contract.
 
+A Triton endpoint is asked for its server and model metadata; an OpenAI-compatible one
+(``openai-chat``) for ``GET /v1/models``, which must list the endpoint's model name.
 A failure says what the team can do about it. An unreachable server is not the team's verdict yet
 (it may be restarting): the caller retries; a model that is not loaded or does not fit fails the run.
 """
@@ -12,11 +14,13 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+import httpx
 import tritonclient.grpc.aio as grpc_aio
 import tritonclient.http.aio as http_aio
 
-from fmc_common.events.inference import DecodingParameters, InferenceProtocol
+from fmc_common.events.inference import DecodingParameters, InferenceProtocol, ServingConvention
 from fmc_gateway.endpoints.contract import check_contract, check_protocol, signature_from_triton
+from fmc_gateway.serving.openai_chat import MODELS_PATH, served_models, serving_stack
 from fmc_gateway.triton.inference import GRPC_CHANNEL_ARGS, EndpointAddress
 
 
@@ -91,6 +95,8 @@ async def check_endpoint(
     address: EndpointAddress, decoding: DecodingParameters | None, timeout: float
 ) -> Readiness:
     """Check ``address`` against the contract (and the run's decoding parameters, when given)."""
+    if address.convention == ServingConvention.OPENAI_CHAT:
+        return await _check_openai(address, timeout)
     probe = _Probe(address)
     where = f"Triton at {address.host_port} ({address.protocol})"
     try:
@@ -188,3 +194,61 @@ def _backend_of(config: Mapping[str, Any]) -> str:
     if backend:
         return f"backend {backend}"
     return f"platform {platform}" if platform else "backend unknown"
+
+
+def _mismatch(address: EndpointAddress, where: str, violations: tuple[str, ...]) -> Readiness:
+    return Readiness(
+        reachable=True,
+        code=ReadinessCode.MISMATCH,
+        reason=f"model '{address.model_name}' on {where} does not fit the evaluation contract "
+        f"(docs/triton-contract.md, convention {address.convention}): " + "; ".join(violations),
+        violations=violations,
+    )
+
+
+async def _check_openai(address: EndpointAddress, timeout: float) -> Readiness:
+    """An OpenAI-compatible server: HTTP, it answers ``GET /v1/models`` and lists the endpoint's model.
+
+    Its stack is recorded in its own words: the ``Server`` header and the model's ``owned_by``.
+    """
+    scheme = "https" if address.ssl else "http"
+    where = f"the server at {scheme}://{address.host_port}"
+    problems = check_protocol(address.convention, address.protocol)
+    if address.model_version:
+        problems += (
+            f"an OpenAI-compatible server names models without versions; the endpoint names version "
+            f"'{address.model_version}': leave model_version empty",
+        )
+    if problems:
+        return _mismatch(address, where, problems)
+    try:
+        async with httpx.AsyncClient(base_url=f"{scheme}://{address.host_port}", trust_env=False) as client:
+            async with asyncio.timeout(timeout):
+                response = await client.get(MODELS_PATH)
+    except Exception as exc:
+        reason = f"{where} did not answer GET {MODELS_PATH}: {exc!r}"
+        return Readiness(reachable=False, code=ReadinessCode.UNREACHABLE, reason=reason)
+    if response.status_code >= 500:
+        reason = f"{where} answered GET {MODELS_PATH} with HTTP {response.status_code}"
+        return Readiness(reachable=False, code=ReadinessCode.UNREACHABLE, reason=reason)
+    if response.status_code in (401, 403):
+        problem = (
+            f"{where} asks for a credential (GET {MODELS_PATH} answered HTTP {response.status_code}); "
+            "the gateway sends none: serve the model without an API key"
+        )
+        return _mismatch(address, where, (problem,))
+    try:
+        if response.status_code != 200:
+            raise ValueError(f"GET {MODELS_PATH} answered HTTP {response.status_code}")
+        models = served_models(response.json())
+    except ValueError as exc:
+        return _mismatch(address, where, (f"{exc}: an OpenAI-compatible server lists its models there",))
+    listed = [model for model in models if model.id == address.model_name]
+    if not listed:
+        names = sorted(model.id for model in models)
+        return _mismatch(
+            address, where, (f"{where} serves models {names}; the endpoint names '{address.model_name}'",)
+        )
+    return Readiness(
+        reachable=True, serving_stack=serving_stack(listed[0], response.headers.get("server"))[:200]
+    )

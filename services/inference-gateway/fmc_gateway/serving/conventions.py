@@ -1,82 +1,51 @@
 """One adapter per serving convention: check the signature, build the request, read the answer (pure).
 
 The transport (``Transport``) is the convention's too: one unary ``infer`` call (our signature,
-TensorRT-LLM's ensemble), a gRPC stream for a decoupled model (Triton's vLLM backend; over HTTP it
-goes through the generate extension, which Triton maps onto the same input tensors), or an HTTP
-``POST /v2/models/{model}/generate`` (Triton's generate extension).
+TensorRT-LLM's ensemble), a gRPC stream for a decoupled model (Triton's vLLM backend, streamed
+piece by piece; over HTTP it goes through the generate extension, which Triton maps onto the same
+input tensors), an HTTP ``POST /v2/models/{model}/generate`` (Triton's generate extension), or an
+OpenAI-compatible ``POST /v1/chat/completions`` (``fmc_gateway.serving.openai_chat``).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any, Protocol
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from fmc_common.events.inference import DecodingParameters, ServingConvention
+from fmc_gateway.serving.openai_chat import OpenAiChat
+from fmc_gateway.serving.prompts import Prompt
+from fmc_gateway.serving.protocol import (
+    Convention,
+    Reply,
+    ReplyInvalid,
+    TensorConvention,
+    Transport,
+    join_texts,
+    last_count,
+    summed_count,
+    text_of,
+)
 from fmc_gateway.serving.signature import ContractCheck, ModelSignature, check_tensors, first_text
+
+__all__ = [
+    "CONVENTIONS",
+    "Convention",
+    "Reply",
+    "ReplyInvalid",
+    "TensorConvention",
+    "Transport",
+    "convention_of",
+    "sampling_json",
+    "tensors_of",
+]
 
 BYTES = frozenset({"BYTES"})
 BOOL = frozenset({"BOOL"})
 INT32 = frozenset({"INT32"})
 FP32 = frozenset({"FP32"})
 COUNTS = frozenset({"INT32", "INT64"})
-
-
-class Transport(StrEnum):
-    INFER = "infer"
-    """One unary inference request (gRPC or HTTP), one response."""
-    STREAM = "stream"
-    """A gRPC stream (a decoupled model): the responses' texts, joined, until the final one."""
-    GENERATE = "generate"
-    """HTTP ``POST /v2/models/{model}/generate`` with a JSON body; ``text_output`` in the JSON answer."""
-
-
-class ReplyInvalid(ValueError):
-    """The answer lacks what the convention promises (stored as the item's error)."""
-
-
-@dataclass(frozen=True)
-class Reply:
-    text: str
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    """``None`` when the convention does not return token counts: recorded as unknown, never invented."""
-
-
-class Convention(Protocol):
-    """What the gateway needs to know about one way of serving a model."""
-
-    name: ServingConvention
-    prompt_input: str
-    """The input (or JSON field) that carries the item's text."""
-    outputs: tuple[str, ...]
-    """The outputs asked for (tensor conventions)."""
-
-    def transport(self, grpc: bool) -> Transport: ...
-
-    def outputs_for(self, datatypes: Mapping[str, str]) -> tuple[str, ...]:
-        """The outputs asked for, given the inputs the readiness check found (``datatypes``)."""
-        ...
-
-    def check_protocol(self, grpc: bool) -> list[str]:
-        """Why the endpoint's protocol cannot carry this convention (empty when it can)."""
-        ...
-
-    def check(self, signature: ModelSignature, decoding: DecodingParameters | None) -> ContractCheck:
-        """Every way ``signature`` breaks the convention's rules, phrased for the team."""
-        ...
-
-    def request(
-        self, prompt: str, decoding: DecodingParameters, datatypes: Mapping[str, str]
-    ) -> dict[str, Any]:
-        """The request for one item: input name -> value (tensor transports) or the JSON body (generate)."""
-        ...
-
-    def reply(self, outputs: Mapping[str, Any]) -> Reply:
-        """The answer, from the outputs (name -> numpy array or ``None``) or the JSON answer."""
-        ...
 
 
 def _sampling_required(signature: ModelSignature, decoding: DecodingParameters | None) -> list[str]:
@@ -110,7 +79,11 @@ def _text(outputs: Mapping[str, Any], name: str) -> str:
 
 
 class _Tensors:
-    """The tensor rules of a convention: required inputs and outputs, optional inputs it knows."""
+    """The tensor rules of a convention: required inputs and outputs, optional inputs it knows.
+
+    ``request`` sends the prompt and, of the values ``_values`` offers, those the model declares.
+    A unary answer is one piece; a streaming convention overrides ``join``.
+    """
 
     name: ServingConvention
     prompt_input: str
@@ -128,8 +101,46 @@ class _Tensors:
     def _tensors(self, signature: ModelSignature) -> tuple[list[str], dict[str, str]]:
         return check_tensors(signature, self.required_inputs, self.required_outputs, self.known_inputs)
 
+    def _values(self, decoding: DecodingParameters, stream: bool) -> dict[str, Any]:
+        """The value of every non-prompt input the convention knows, for this run's parameters."""
+        raise NotImplementedError
 
-class FmcText(_Tensors):
+    def request(
+        self, prompt: Prompt, decoding: DecodingParameters, datatypes: Mapping[str, str], stream: bool
+    ) -> dict[str, Any]:
+        values = {self.prompt_input: text_of(prompt), **self._values(decoding, stream)}
+        return {name: values[name] for name in datatypes if name in values}
+
+    def join(self, pieces: Sequence[Reply]) -> Reply:
+        if len(pieces) != 1:
+            raise ReplyInvalid(f"expected one response, the model sent {len(pieces)}")
+        return pieces[0]
+
+
+class _Unary(_Tensors):
+    """A non-decoupled signature answered by one ``infer`` call; the decoding parameters as inputs.
+
+    ``decoding_inputs`` maps an input name to the ``DecodingParameters`` field it carries.
+    """
+
+    decoding_inputs: Mapping[str, str]
+
+    def transport(self, grpc: bool) -> Transport:
+        return Transport.INFER
+
+    def check(self, signature: ModelSignature, decoding: DecodingParameters | None) -> ContractCheck:
+        problems, sent = self._tensors(signature)
+        problems += _sampling_required(signature, decoding)
+        if signature.decoupled:
+            problems.append(_decoupled_refused())
+        return ContractCheck(violations=tuple(problems), datatypes=sent)
+
+    def _values(self, decoding: DecodingParameters, stream: bool) -> dict[str, Any]:
+        values = {name: getattr(decoding, field) for name, field in self.decoding_inputs.items()}
+        return values | {"stream": False}  # one request, one response
+
+
+class FmcText(_Unary):
     """Our own signature: ``prompt`` (+ ``max_tokens``, ...) -> ``text`` and token counts."""
 
     name = ServingConvention.FMC_TEXT
@@ -146,30 +157,12 @@ class FmcText(_Tensors):
         "prompt_tokens": COUNTS,
         "completion_tokens": COUNTS,
     }
-
-    def transport(self, grpc: bool) -> Transport:
-        return Transport.INFER
-
-    def check(self, signature: ModelSignature, decoding: DecodingParameters | None) -> ContractCheck:
-        problems, sent = check_tensors(
-            signature, self.required_inputs, self.required_outputs, self.known_inputs
-        )
-        problems += _sampling_required(signature, decoding)
-        if signature.decoupled:
-            problems.append(_decoupled_refused())
-        return ContractCheck(violations=tuple(problems), datatypes=sent)
-
-    def request(
-        self, prompt: str, decoding: DecodingParameters, datatypes: Mapping[str, str]
-    ) -> dict[str, Any]:
-        values: dict[str, Any] = {
-            "prompt": prompt,
-            "max_tokens": decoding.max_tokens,
-            "temperature": decoding.temperature,
-            "top_p": decoding.top_p,
-            "seed": decoding.seed,
-        }
-        return {name: values[name] for name in datatypes}
+    decoding_inputs = {
+        "max_tokens": "max_tokens",
+        "temperature": "temperature",
+        "top_p": "top_p",
+        "seed": "seed",
+    }
 
     def reply(self, outputs: Mapping[str, Any]) -> Reply:
         missing = [
@@ -204,11 +197,13 @@ def _decoupled_refused() -> str:
 class TritonVllm(_Tensors):
     """Triton's vLLM backend: ``text_input`` (+ ``sampling_parameters`` JSON, ...) -> ``text_output``.
 
-    The backend's model is decoupled: over gRPC the gateway streams (one request, ``stream`` false,
-    the responses' texts joined); over HTTP it posts to the generate extension with the same inputs.
+    The backend's model is decoupled: over gRPC the gateway streams (``stream`` true when the model
+    declares it: one response per new piece of text, the last flagged final, joined here); over
+    HTTP it posts to the generate extension with the same inputs (``stream`` false, one response).
     Token counts only when the backend offers them (``return_num_input_tokens`` /
     ``return_num_output_tokens`` inputs with their ``num_input_tokens`` / ``num_output_tokens``
-    outputs, vLLM backend r24.12 and later): asked for, and recorded; otherwise none.
+    outputs, vLLM backend r24.12 and later): asked for, and recorded; otherwise none. Streamed,
+    every response repeats the prompt's count and counts its own new tokens.
     """
 
     counts: Mapping[str, str] = {
@@ -236,9 +231,7 @@ class TritonVllm(_Tensors):
         return self.outputs + tuple(output for flag, output in self.counts.items() if flag in datatypes)
 
     def check(self, signature: ModelSignature, decoding: DecodingParameters | None) -> ContractCheck:
-        problems, sent = check_tensors(
-            signature, self.required_inputs, self.required_outputs, self.known_inputs
-        )
+        problems, sent = self._tensors(signature)
         if signature.input("sampling_parameters") is None:
             problems.append(
                 "missing input 'sampling_parameters' (BYTES, one element, optional): the gateway sends "
@@ -251,24 +244,29 @@ class TritonVllm(_Tensors):
                 sent.pop(flag, None)
         return ContractCheck(violations=tuple(problems), datatypes=sent)
 
-    def request(
-        self, prompt: str, decoding: DecodingParameters, datatypes: Mapping[str, str]
-    ) -> dict[str, Any]:
-        values: dict[str, Any] = {
-            "text_input": prompt,
-            "stream": False,
+    def _values(self, decoding: DecodingParameters, stream: bool) -> dict[str, Any]:
+        return {
+            "stream": stream,
             "sampling_parameters": sampling_json(decoding),
             "exclude_input_in_output": True,
             "return_num_input_tokens": True,
             "return_num_output_tokens": True,
         }
-        return {name: values[name] for name in datatypes}
 
     def reply(self, outputs: Mapping[str, Any]) -> Reply:
         return Reply(
             text=_text(outputs, "text_output"),
             prompt_tokens=_count(outputs.get("num_input_tokens")),
             completion_tokens=_count(outputs.get("num_output_tokens")),
+        )
+
+    def join(self, pieces: Sequence[Reply]) -> Reply:
+        if not pieces:
+            raise ReplyInvalid("the stream ended without a response")
+        return Reply(
+            text=join_texts(pieces),
+            prompt_tokens=last_count([piece.prompt_tokens for piece in pieces]),
+            completion_tokens=summed_count([piece.completion_tokens for piece in pieces]),
         )
 
 
@@ -302,7 +300,7 @@ def sampling_json(decoding: DecodingParameters) -> str:
     )
 
 
-class TensorRtLlmEnsemble(_Tensors):
+class TensorRtLlmEnsemble(_Unary):
     """TensorRT-LLM's ``ensemble``: ``text_input``, ``max_tokens`` (+ sampling inputs) -> ``text_output``."""
 
     name = ServingConvention.TENSORRT_LLM_ENSEMBLE
@@ -316,31 +314,12 @@ class TensorRtLlmEnsemble(_Tensors):
         "stream": BOOL,
     }
     required_outputs = {"text_output": BYTES}
-
-    def transport(self, grpc: bool) -> Transport:
-        return Transport.INFER
-
-    def check(self, signature: ModelSignature, decoding: DecodingParameters | None) -> ContractCheck:
-        problems, sent = check_tensors(
-            signature, self.required_inputs, self.required_outputs, self.known_inputs
-        )
-        problems += _sampling_required(signature, decoding)
-        if signature.decoupled:
-            problems.append(_decoupled_refused())
-        return ContractCheck(violations=tuple(problems), datatypes=sent)
-
-    def request(
-        self, prompt: str, decoding: DecodingParameters, datatypes: Mapping[str, str]
-    ) -> dict[str, Any]:
-        values: dict[str, Any] = {
-            "text_input": prompt,
-            "max_tokens": decoding.max_tokens,
-            "temperature": decoding.temperature,
-            "top_p": decoding.top_p,
-            "random_seed": decoding.seed,
-            "stream": False,
-        }
-        return {name: values[name] for name in datatypes}
+    decoding_inputs = {
+        "max_tokens": "max_tokens",
+        "temperature": "temperature",
+        "top_p": "top_p",
+        "random_seed": "seed",
+    }
 
     def reply(self, outputs: Mapping[str, Any]) -> Reply:
         return Reply(text=_text(outputs, "text_output"))
@@ -386,7 +365,7 @@ class TritonGenerate(_Tensors):
         return ContractCheck(violations=tuple(problems), datatypes=sent)
 
     def request(
-        self, prompt: str, decoding: DecodingParameters, datatypes: Mapping[str, str]
+        self, prompt: Prompt, decoding: DecodingParameters, datatypes: Mapping[str, str], stream: bool
     ) -> dict[str, Any]:
         parameters: dict[str, Any] = {
             "max_tokens": decoding.max_tokens,
@@ -395,10 +374,10 @@ class TritonGenerate(_Tensors):
             "seed": decoding.seed,
         }
         if "stream" in datatypes:
-            parameters["stream"] = False
+            parameters["stream"] = False  # the generate endpoint answers once
         if "exclude_input_in_output" in datatypes:
             parameters["exclude_input_in_output"] = True
-        return {"text_input": prompt, "parameters": parameters}
+        return {"text_input": text_of(prompt), "parameters": parameters}
 
     def reply(self, outputs: Mapping[str, Any]) -> Reply:
         text = outputs.get("text_output")
@@ -409,13 +388,23 @@ class TritonGenerate(_Tensors):
         return Reply(text=text)
 
 
-CONVENTIONS: Mapping[ServingConvention, Convention] = {
+TENSOR_CONVENTIONS: Mapping[ServingConvention, TensorConvention] = {
     ServingConvention.FMC_TEXT: FmcText(),
     ServingConvention.TRITON_VLLM: TritonVllm(),
     ServingConvention.TENSORRT_LLM_ENSEMBLE: TensorRtLlmEnsemble(),
     ServingConvention.TRITON_GENERATE: TritonGenerate(),
 }
 
+CONVENTIONS: Mapping[ServingConvention, Convention] = {
+    **TENSOR_CONVENTIONS,
+    ServingConvention.OPENAI_CHAT: OpenAiChat(),
+}
+
 
 def convention_of(name: ServingConvention | str) -> Convention:
     return CONVENTIONS[ServingConvention(name)]
+
+
+def tensors_of(name: ServingConvention | str) -> TensorConvention | None:
+    """The convention's tensor rules, or ``None`` when the server has no Triton signature (openai-chat)."""
+    return TENSOR_CONVENTIONS.get(ServingConvention(name))

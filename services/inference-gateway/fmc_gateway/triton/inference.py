@@ -9,6 +9,7 @@ as that item's answer: an error is what the model answered).
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,12 +23,22 @@ import tritonclient.grpc as grpcclient
 import tritonclient.grpc.aio as grpc_aio
 import tritonclient.http as httpclient
 import tritonclient.http.aio as http_aio
-from tritonclient.grpc._utils import get_error_grpc
+from tritonclient.grpc._utils import _get_inference_request, get_error_grpc
 from tritonclient.utils import InferenceServerException
 
 from fmc_common.events.inference import DecodingParameters, InferenceProtocol, ServingConvention
-from fmc_gateway.serving.conventions import ReplyInvalid, Transport, convention_of
+from fmc_gateway.serving.conventions import ReplyInvalid, Transport, convention_of, tensors_of
+from fmc_gateway.serving.openai_chat import (
+    CHAT_PATH,
+    DONE,
+    MODELS_PATH,
+    EventReader,
+    chunk_of,
+    error_message,
+    served_models,
+)
 from fmc_gateway.serving.prompts import Prompt, TextSink
+from fmc_gateway.serving.protocol import STREAMED, Reply, text_of
 from fmc_gateway.triton.hosts import host_port_of
 
 # Reconnect quickly after a restart of Triton: gRPC's default backoff grows to two minutes.
@@ -96,7 +107,10 @@ def classify(error: BaseException) -> InferenceFailure:
     """The kind of a failure, from a tritonclient exception or a transport error."""
     if isinstance(error, InferenceFailure):
         return error
-    if isinstance(error, TimeoutError):
+    if isinstance(error, ReplyInvalid):
+        # A response outside the convention is the model's answer to that item, not an outage.
+        return InferenceFailure(FailureKind.MODEL_ERROR, f"invalid-answer: {error}")
+    if isinstance(error, TimeoutError | httpx.TimeoutException):
         return InferenceFailure(FailureKind.TIMEOUT, "no answer before the request timeout")
     if isinstance(error, InferenceServerException):
         status = str(error.status() or "")
@@ -109,7 +123,7 @@ def classify(error: BaseException) -> InferenceFailure:
         if status in _TRANSIENT_GRPC or status in {"429", "502", "504"}:
             return InferenceFailure(FailureKind.TRANSIENT, message)
         return InferenceFailure(FailureKind.MODEL_ERROR, message)
-    if isinstance(error, OSError | ConnectionError):
+    if isinstance(error, OSError | ConnectionError | httpx.TransportError):
         return InferenceFailure(FailureKind.ENDPOINT_DOWN, repr(error))
     # aiohttp's client errors (HTTP protocol) are neither OSError nor tritonclient's.
     if type(error).__module__.startswith("aiohttp"):
@@ -117,12 +131,31 @@ def classify(error: BaseException) -> InferenceFailure:
     return InferenceFailure(FailureKind.TRANSIENT, repr(error))
 
 
+class _Pieces:
+    """The pieces of one answer as they arrive: each handed to ``on_text``, the first one's time kept."""
+
+    def __init__(self, on_text: TextSink | None) -> None:
+        self.replies: list[Reply] = []
+        self.first_text_at: float | None = None
+        self._on_text = on_text
+
+    def add(self, reply: Reply) -> None:
+        self.replies.append(reply)
+        if reply.text:
+            if self.first_text_at is None:
+                self.first_text_at = time.perf_counter()
+            if self._on_text is not None:
+                self._on_text(reply.text)
+
+
 class ModelClient:
     """One connection to one endpoint (a gRPC channel or an HTTP connection pool), shared by its requests.
 
     The endpoint's serving convention builds each request and reads each answer
     (``fmc_gateway.serving.conventions``); its transport is a unary ``infer``, a gRPC stream (a
-    decoupled model) or a ``POST`` to Triton's generate extension.
+    decoupled model), a ``POST`` to Triton's generate extension, or an OpenAI-compatible
+    ``POST /v1/chat/completions`` read as server-sent events. Streamed answers are handed on piece
+    by piece and their time to first token measured.
     """
 
     def __init__(self, address: EndpointAddress, datatypes: Mapping[str, str], batched: bool = False) -> None:
@@ -131,18 +164,24 @@ class ModelClient:
         self._batched = batched
         self._grpc: Any = None
         self._http: Any = None
-        self._generate: httpx.AsyncClient | None = None
+        self._json: httpx.AsyncClient | None = None
         self._fixed: dict[DecodingParameters, list[Any]] = {}
         self._convention = convention_of(address.convention)
         grpc = address.protocol == InferenceProtocol.GRPC
         self._transport = self._convention.transport(grpc)
+        tensors = tensors_of(address.convention)
         module: Any = grpcclient if grpc else httpclient
-        self._output_names = self._convention.outputs_for(self._datatypes)
+        self._prompt_input = tensors.prompt_input if tensors is not None else ""
+        self._output_names = tensors.outputs_for(self._datatypes) if tensors is not None else ()
         self._outputs = [module.InferRequestedOutput(name) for name in self._output_names]
-        if self._transport == Transport.GENERATE:
+        if self._transport in (Transport.GENERATE, Transport.CHAT):
             scheme = "https" if address.ssl else "http"
-            self._generate = httpx.AsyncClient(
-                base_url=f"{scheme}://{address.host_port}", limits=httpx.Limits(max_connections=1024)
+            # No credential is configured for a team's server: no Authorization header, ever, and
+            # nothing taken from the environment (no .netrc, no proxy that would see the prompts).
+            self._json = httpx.AsyncClient(
+                base_url=f"{scheme}://{address.host_port}",
+                limits=httpx.Limits(max_connections=1024),
+                trust_env=False,
             )
         elif grpc:
             self._grpc = grpc_aio.InferenceServerClient(
@@ -152,18 +191,20 @@ class ModelClient:
             self._http = http_aio.InferenceServerClient(address.host_port, ssl=address.ssl, conn_limit=1024)
 
     async def close(self) -> None:
-        if self._generate is not None:
-            await self._generate.aclose()
+        if self._json is not None:
+            await self._json.aclose()
             return
         client = self._grpc or self._http
         await client.close()
 
-    def _inputs(self, prompt: str, decoding: DecodingParameters, module: Any) -> list[Any]:
+    def _inputs(self, prompt: Prompt, decoding: DecodingParameters, module: Any) -> list[Any]:
         shape = [1, 1] if self._batched else [1]
-        values = self._convention.request(prompt, decoding, self._datatypes)
-        text_name = self._convention.prompt_input
+        stream = self._transport == Transport.STREAM
+        values = self._convention.request(prompt, decoding, self._datatypes, stream)
+        text_name = self._prompt_input
         text = module.InferInput(text_name, shape, "BYTES")
-        text.set_data_from_numpy(np.array([prompt.encode("utf-8")], dtype=np.object_).reshape(shape))
+        raw_text = text_of(prompt).encode("utf-8")
+        text.set_data_from_numpy(np.array([raw_text], dtype=np.object_).reshape(shape))
         fixed = self._fixed.get(decoding)
         if fixed is None:
             # Built once per run's parameters and shared by its requests: tritonclient serialises
@@ -184,6 +225,11 @@ class ModelClient:
         """Whether the server answers that the model is ready (False on any failure or after ``timeout``)."""
         try:
             async with asyncio.timeout(timeout):
+                if self._transport == Transport.CHAT:
+                    assert self._json is not None
+                    response = await self._json.get(MODELS_PATH)
+                    listed = served_models(response.json()) if response.status_code == 200 else []
+                    return any(model.id == self.address.model_name for model in listed)
                 client = self._grpc or self._http
                 return bool(await client.is_model_ready(self.address.model_name, self.address.model_version))
         except Exception:
@@ -198,123 +244,210 @@ class ModelClient:
     ) -> Answer:
         """The model's answer to ``prompt``; raises ``InferenceFailure``.
 
-        ``on_text`` receives the answer's text as it arrives (once, whole, when not streamed).
+        ``on_text`` receives each piece of the text as it arrives (once, whole, when not streamed).
+        Raw-text conventions take a text prompt (chat messages are rendered by the caller first).
         """
         item = Prompt.of(prompt)
-        if item.text is None:
-            raise InferenceFailure(FailureKind.MODEL_ERROR, "chat messages are not supported yet")
-        prompt = item.text
+        if item.text is None and self._transport != Transport.CHAT:
+            raise InferenceFailure(
+                FailureKind.MODEL_ERROR,
+                f"convention {self.address.convention} takes a text prompt: render the messages first",
+            )
+        streamed = self._transport in STREAMED
+        pieces = _Pieces(on_text if streamed else None)
         started = time.perf_counter()
         try:
-            if self._transport == Transport.GENERATE:
-                outputs, version = await self._post_generate(prompt, decoding, timeout)
-            elif self._transport == Transport.STREAM:
-                result = await self._stream(prompt, decoding, timeout)
-                outputs = self._outputs_of(result)
-                version = str(result.get_response().model_version)
-            elif self._grpc is not None:
-                # gRPC enforces the deadline itself (DEADLINE_EXCEEDED): no asyncio timer per request.
-                result = await self._grpc.infer(
-                    self.address.model_name,
-                    self._inputs(prompt, decoding, grpcclient),
-                    model_version=self.address.model_version,
-                    outputs=self._outputs,
-                    client_timeout=timeout,
-                )
-                outputs = self._outputs_of(result)
-                version = str(result.get_response().model_version)
-            else:
-                async with asyncio.timeout(timeout):
-                    result = await self._http.infer(
-                        self.address.model_name,
-                        self._inputs(prompt, decoding, httpclient),
-                        model_version=self.address.model_version,
-                        outputs=self._outputs,
-                    )
-                outputs = self._outputs_of(result)
-                version = str(result.get_response().get("model_version", ""))
+            version = await self._call(item, decoding, timeout, pieces)
+            reply = self._convention.join(pieces.replies)
         except Exception as exc:
             raise classify(exc) from exc
-        try:
-            reply = self._convention.reply(outputs)
-        except ReplyInvalid as exc:
-            # A response outside the convention is the model's answer to that item, not an outage.
-            raise InferenceFailure(FailureKind.MODEL_ERROR, f"invalid-answer: {exc}") from exc
-        except Exception as exc:
-            raise InferenceFailure(
-                FailureKind.MODEL_ERROR, f"invalid-answer: unreadable response: {exc!r}"
-            ) from exc
-        if on_text is not None:
+        if on_text is not None and not streamed:
             on_text(reply.text)
+        first = pieces.first_text_at
         return Answer(
             text=reply.text,
             prompt_tokens=reply.prompt_tokens,
             completion_tokens=reply.completion_tokens,
             model_version=version,
             latency_seconds=time.perf_counter() - started,
+            ttft_seconds=first - started if streamed and first is not None else None,
         )
+
+    async def _call(
+        self, prompt: Prompt, decoding: DecodingParameters, timeout: float, pieces: _Pieces
+    ) -> str:
+        """Send the request on the convention's transport, adding the answer's pieces; the model version."""
+        if self._transport == Transport.CHAT:
+            return await self._post_chat(prompt, decoding, timeout, pieces)
+        if self._transport == Transport.GENERATE:
+            answer, version = await self._post_generate(prompt, decoding, timeout)
+            pieces.add(self._read(answer))
+            return version
+        if self._transport == Transport.STREAM:
+            return await self._stream(prompt, decoding, timeout, pieces)
+        if self._grpc is not None:
+            # gRPC enforces the deadline itself (DEADLINE_EXCEEDED): no asyncio timer per request.
+            result = await self._grpc.infer(
+                self.address.model_name,
+                self._inputs(prompt, decoding, grpcclient),
+                model_version=self.address.model_version,
+                outputs=self._outputs,
+                client_timeout=timeout,
+            )
+            pieces.add(self._read(self._outputs_of(result)))
+            return str(result.get_response().model_version)
+        async with asyncio.timeout(timeout):
+            result = await self._http.infer(
+                self.address.model_name,
+                self._inputs(prompt, decoding, httpclient),
+                model_version=self.address.model_version,
+                outputs=self._outputs,
+            )
+        pieces.add(self._read(self._outputs_of(result)))
+        return str(result.get_response().get("model_version", ""))
+
+    def _read(self, outputs: Mapping[str, Any]) -> Reply:
+        """One response read by the convention; anything unreadable is an invalid answer, not an outage."""
+        try:
+            return self._convention.reply(outputs)
+        except ReplyInvalid:
+            raise
+        except Exception as exc:
+            raise ReplyInvalid(f"unreadable response: {exc!r}") from exc
 
     def _outputs_of(self, result: Any) -> dict[str, Any]:
         return {name: result.as_numpy(name) for name in self._output_names}
 
-    async def _stream(self, prompt: str, decoding: DecodingParameters, timeout: float) -> Any:
-        """One request on a gRPC stream (a decoupled model, ``stream`` false): its first response."""
+    async def _stream(
+        self, prompt: Prompt, decoding: DecodingParameters, timeout: float, pieces: _Pieces
+    ) -> str:
+        """One request on a gRPC stream (a decoupled model): its responses, until the final one.
+
+        Triton marks the last response of a request (``triton_final_response``) only when asked
+        for an empty final response, which tritonclient's asyncio stream cannot ask: the request
+        is built here and sent on the service's own stream call.
+        """
+        request = _get_inference_request(
+            model_name=self.address.model_name,
+            inputs=self._inputs(prompt, decoding, grpcclient),
+            model_version=self.address.model_version,
+            request_id="",
+            outputs=self._outputs,
+            sequence_id=0,
+            sequence_start=False,
+            sequence_end=False,
+            priority=0,
+            timeout=None,
+            parameters=None,
+        )
+        request.parameters["triton_enable_empty_final_response"].bool_param = True
         done = asyncio.Event()
-        request = {
-            "model_name": self.address.model_name,
-            "inputs": self._inputs(prompt, decoding, grpcclient),
-            "model_version": self.address.model_version,
-            "outputs": self._outputs,
-        }
 
         async def requests() -> Any:
             yield request
-            await done.wait()  # keep the stream open until the answer arrived
+            await done.wait()  # keep the stream open until the final response arrived
 
+        version = ""
         async with asyncio.timeout(timeout):
-            responses = self._grpc.stream_infer(requests())
+            call = self._grpc._client_stub.ModelStreamInfer(requests())
             try:
-                result, error = await anext(responses)
+                async for response in call:
+                    if response.error_message:
+                        raise InferenceServerException(msg=response.error_message)
+                    answer = response.infer_response
+                    if answer.outputs:
+                        version = answer.model_version
+                        pieces.add(self._read(self._outputs_of(grpcclient.InferResult(answer))))
+                    final = answer.parameters.get("triton_final_response")
+                    if final is not None and final.bool_param:
+                        break
             except grpc.RpcError as exc:
                 # The stream raises gRPC's own error; unary calls get tritonclient's: classify both alike.
                 raise get_error_grpc(exc) from exc
-            except StopAsyncIteration:
-                raise InferenceFailure(
-                    FailureKind.MODEL_ERROR, "the stream ended without a response"
-                ) from None
             finally:
                 done.set()
-                responses.cancel()
-        if error is not None:
-            raise error
-        return result
+                call.cancel()
+        return str(version)
+
+    async def _post_chat(
+        self, prompt: Prompt, decoding: DecodingParameters, timeout: float, pieces: _Pieces
+    ) -> str:
+        """An OpenAI-compatible chat completion, read as server-sent events.
+
+        The model version is unknown (``""``): the OpenAI API names models, it has no versions.
+        """
+        assert self._json is not None
+        body = {"model": self.address.model_name} | self._convention.request(
+            prompt, decoding, self._datatypes, True
+        )
+        async with (
+            asyncio.timeout(timeout),
+            self._json.stream("POST", CHAT_PATH, json=body, timeout=timeout) as response,
+        ):
+            if response.status_code != 200:
+                await _refused(response)
+            kind = response.headers.get("content-type", "")
+            if not kind.startswith("text/event-stream"):
+                raise ReplyInvalid(f"the server did not stream its answer (content-type {kind!r})")
+            try:
+                await self._read_events(response, pieces)
+            except httpx.TransportError as exc:
+                if isinstance(exc, httpx.TimeoutException):
+                    raise
+                # The server took the request, then cut its answer (llama.cpp does so when a prompt
+                # exceeds the context): retried, then the item's error, while the server answers.
+                raise InferenceFailure(
+                    FailureKind.TRANSIENT, f"the server broke off its streamed answer: {exc!r}"
+                ) from exc
+        return ""
+
+    async def _read_events(self, response: httpx.Response, pieces: _Pieces) -> None:
+        """Every chunk of the event stream until ``[DONE]`` (or its end), added as pieces."""
+        reader = EventReader()
+        async for line in response.aiter_lines():
+            data = reader.line(line)
+            if data == DONE:
+                return
+            if data is not None:
+                pieces.add(self._read(chunk_of(data)))
+        if (data := reader.end()) not in (None, DONE):
+            pieces.add(self._read(chunk_of(data)))
 
     async def _post_generate(
-        self, prompt: str, decoding: DecodingParameters, timeout: float
+        self, prompt: Prompt, decoding: DecodingParameters, timeout: float
     ) -> tuple[dict[str, Any], str]:
         """Triton's generate extension: the JSON answer and the model version it names."""
-        assert self._generate is not None
+        assert self._json is not None
         path = f"/v2/models/{self.address.model_name}"
         if self.address.model_version:
             path += f"/versions/{self.address.model_version}"
-        body = self._convention.request(prompt, decoding, self._datatypes)
-        try:
-            response = await self._generate.post(f"{path}/generate", json=body, timeout=timeout)
-        except httpx.TimeoutException as exc:
-            raise InferenceFailure(FailureKind.TIMEOUT, repr(exc)) from exc
-        except httpx.TransportError as exc:
-            raise InferenceFailure(FailureKind.ENDPOINT_DOWN, repr(exc)) from exc
+        body = self._convention.request(prompt, decoding, self._datatypes, False)
+        response = await self._json.post(f"{path}/generate", json=body, timeout=timeout)
+        if response.status_code != 200:
+            raise http_refusal(response.status_code, response.content)
         try:
             answer = response.json()
         except ValueError:
-            answer = {}
-        if response.status_code != 200 or not isinstance(answer, dict):
-            message = str(answer.get("error", "")) if isinstance(answer, dict) else ""
-            raise InferenceServerException(
-                msg=message or response.text[:2000] or f"HTTP {response.status_code}",
-                status=str(response.status_code),
-            )
+            answer = None
+        if not isinstance(answer, dict):
+            raise ReplyInvalid(f"the generate answer is not a JSON object: {response.text[:200]!r}")
         return answer, str(answer.get("model_version", ""))
+
+
+async def _refused(response: httpx.Response) -> None:
+    raise http_refusal(response.status_code, await response.aread())
+
+
+def http_refusal(status: int, raw: bytes) -> InferenceFailure:
+    """An HTTP refusal, in the server's words, classified like Triton's: 503 endpoint-down, 429, 502
+    and 504 transient, any other the model's error for the item (400, 404, 422, ...)."""
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        body = None
+    text = raw.decode("utf-8", errors="replace")[:2000]
+    message = error_message(body, text or f"HTTP {status}")
+    return classify(InferenceServerException(msg=message, status=str(status)))
 
 
 _NUMPY: Mapping[str, Any] = {

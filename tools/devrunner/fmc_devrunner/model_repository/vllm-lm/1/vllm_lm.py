@@ -3,7 +3,8 @@
 The sampling parameters come from the ``sampling_parameters`` input (a JSON string) or, as the
 backend also accepts, from the request's parameters (Triton's generate extension). The answer is the
 first ``max_tokens`` words of the prompt, after the prompt itself unless ``exclude_input_in_output``
-is true (vLLM's default includes it). With ``stream`` true each word is its own response. Token
+is true (vLLM's default includes it). With ``stream`` true each word is its own response (the
+last one flagged final, as the backend sends it), and the pieces join into the unary answer. Token
 counts (whitespace words) are sent on ``num_input_tokens`` / ``num_output_tokens`` only when
 ``return_num_input_tokens`` / ``return_num_output_tokens`` ask for them, as the backend does.
 
@@ -73,12 +74,14 @@ class TritonPythonModel:
             prefix = "" if exclude else prompt
             counted = {"num_input_tokens": len(prompt.split()), "num_output_tokens": len(words)}
             final = pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL
-            if stream:
+            if stream and words:
+                # As the backend streams: one response per new piece (the pieces join into the unary
+                # answer), each with the prompt's count and its own new tokens; the last one final.
+                each = {"num_input_tokens": counted["num_input_tokens"], "num_output_tokens": 1}
+                counts = {name: value for name, value in each.items() if asked[name]}
                 for number, word in enumerate(words):
-                    each = {"num_input_tokens": counted["num_input_tokens"], "num_output_tokens": 1}
-                    counts = {name: value for name, value in each.items() if asked[name]}
-                    sender.send(_output((prefix if number == 0 else "") + word + " ", counts))
-                sender.send(flags=final)
+                    piece = prefix + word if number == 0 else " " + word
+                    sender.send(_output(piece, counts), flags=final if number == len(words) - 1 else 0)
             else:
                 counts = {name: value for name, value in counted.items() if asked[name]}
                 sender.send(_output(prefix + " ".join(words), counts), flags=final)
