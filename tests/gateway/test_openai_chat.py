@@ -242,6 +242,39 @@ class TestRuns:
         assert all(r["status"] == "ok" for r in records)
         assert {(r["prompt_tokens"], r["completion_tokens"]) for r in records} == {(None, None)}
 
+    async def test_chat_items_reach_the_server_as_messages_and_each_answer_is_timed(
+        self,
+        openai_gateway: httpx.AsyncClient,
+        llama: LlamaServer,
+        auth_settings: AuthSettings,
+        tmp_path: Path,
+    ) -> None:
+        items = tmp_path / "chat.jsonl"
+        conversation = [
+            {"role": "system", "content": "You are terse."},
+            {"role": "user", "content": "Hi"},
+            {"role": "assistant", "content": "Hello."},
+            {"role": "user", "content": "Say hi."},
+        ]
+        lines = [{"item_id": "chat-0", "messages": conversation}, {"item_id": "plain-1", "prompt": "Say hi."}]
+        items.write_text("".join(json.dumps(line) + "\n" for line in lines))
+        body = run_body(items, 2, llama.url, model=llama.model, protocol="http", max_tokens=2)
+        body["endpoint"]["convention"] = "openai-chat"
+        run = await request_run(openai_gateway, auth_settings, body)
+
+        done = await wait_for_run(openai_gateway, auth_settings, run["id"], finished, timeout=90)
+
+        assert done["status"] == "completed", done.get("status_reason")
+        records = {r["item_id"]: r for r in await all_responses(openai_gateway, auth_settings, run["id"])}
+        assert [records[i]["text"] for i in ("chat-0", "plain-1")] == [" hi hi", " hi hi"]
+        # Streamed: the time to first token is known and within the item's latency.
+        for record in records.values():
+            assert record["ttft_ms"] is not None
+            assert 0 < record["ttft_ms"] <= record["latency_ms"]
+        efficiency = done["efficiency"]
+        assert (efficiency["items_timed"], efficiency["items_streamed"]) == (2, 2)
+        assert efficiency["ttft_ms_p50"] is not None
+
     async def test_an_item_beyond_the_context_becomes_its_own_error_and_the_others_complete(
         self,
         openai_gateway: httpx.AsyncClient,
@@ -307,6 +340,7 @@ class TestOutage:
             waiting = await wait_for_run(
                 gateway, auth_settings, body["run_id"], lambda r: r["status"] == "waiting"
             )
+        assert "OpenAI-compatible endpoint" in waiting["status_reason"]
         assert "is not answering (circuit open since" in waiting["status_reason"]
         assert waiting["answered"] < 200
 

@@ -27,7 +27,7 @@ from functools import partial
 from typing import Any
 
 from fmc_common.clock import Clock
-from fmc_common.events.inference import DecodingParameters, GpuPool, RunLimits
+from fmc_common.events.inference import DecodingParameters, GpuPool, RunLimits, ServingConvention
 from fmc_gateway.runs.backoff import backoff_delay
 from fmc_gateway.runs.breaker import BreakerState, CircuitBreaker
 from fmc_gateway.runs.efficiency import tokens_per_second
@@ -310,7 +310,7 @@ class Executor:
         self._metrics.breaker.labels(endpoint=state.address.label).set(BREAKER_VALUE[after])
         if after == BreakerState.OPEN and before != BreakerState.OPEN and state.down_reason is None:
             state.down_reason = (
-                f"Triton endpoint {state.address.label} is not answering (circuit open since "
+                f"{_server_of(state.address)} {state.address.label} is not answering (circuit open since "
                 f"{self._clock.now().isoformat()}; last error: {failure.message[:300]}); "
                 "items are kept and sent again when it answers"
             )
@@ -410,3 +410,10 @@ class Executor:
                 for label, state in self._endpoints.items()
             },
         )
+
+
+def _server_of(address: EndpointAddress) -> str:
+    """What serves the endpoint, in a stuck-state message: the real cause, named as the team knows it."""
+    if address.convention == ServingConvention.OPENAI_CHAT:
+        return "OpenAI-compatible endpoint"
+    return "Triton endpoint"
