@@ -15,7 +15,9 @@ install: $(VENV)/.installed
 $(VENV)/.installed: constraints.txt requirements-dev.txt $(PYPROJECTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check "pip==$(PIP_VERSION)"
-	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -r requirements-dev.txt $(PACKAGES)
+	# llama-cpp-python (the tests' OpenAI-compatible server) is a source distribution: compile on every core.
+	CMAKE_BUILD_PARALLEL_LEVEL=$${CMAKE_BUILD_PARALLEL_LEVEL:-$$(nproc)} \
+	  $(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -r requirements-dev.txt $(PACKAGES)
 	touch $@
 
 lint: install
