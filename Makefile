@@ -12,10 +12,10 @@ PYPROJECTS := $(wildcard libs/*/pyproject.toml services/*/pyproject.toml tools/*
 
 install: $(VENV)/.installed
 
+# llama-cpp-python (the tests' OpenAI-compatible server) is a source distribution: compiled on every core.
 $(VENV)/.installed: constraints.txt requirements-dev.txt $(PYPROJECTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check "pip==$(PIP_VERSION)"
-	# llama-cpp-python (the tests' OpenAI-compatible server) is a source distribution: compile on every core.
 	CMAKE_BUILD_PARALLEL_LEVEL=$${CMAKE_BUILD_PARALLEL_LEVEL:-$$(nproc)} \
 	  $(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -r requirements-dev.txt $(PACKAGES)
 	touch $@
