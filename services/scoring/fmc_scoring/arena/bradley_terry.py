@@ -12,8 +12,8 @@ Chatbot Arena's ``compute_bt``/``compute_bootstrap_bt``:
 
 What differs from Chatbot Arena, and why (docs/decisions/2026-12-05-arena-ratings-prior.md):
 
-* **A weak prior.** The ratings maximise the log-likelihood of the votes minus ``r_i² / (2 σ²)``
-  for every model, with σ = ``PRIOR_SD`` points (400: a Gaussian prior of standard deviation 400
+* **A weak prior.** The ratings maximise the log-likelihood of the votes minus ``r_i² / (2 sigma²)``
+  for every model, with sigma = ``PRIOR_SD`` points (400: a Gaussian prior of standard deviation 400
   points around 1,000, the same for every model). The maximum-likelihood ratings do not exist for
   one-sided records (30-0, a model that never lost, a single vote, groups of models that never
   met); with the prior the objective is strictly concave and has exactly one maximum for any
@@ -28,10 +28,10 @@ What differs from Chatbot Arena, and why (docs/decisions/2026-12-05-arena-rating
   and moved no rating by more than ``tol``; nothing else is reported as converged.
 * **Solved by pairs, not rows.** The unique rows are folded into one (games, score) pair per
   unordered pair of models (the log-likelihood depends on nothing else). The point estimate is
-  found by Newton's method with a dense Hessian (models × models). The bootstrap rounds are solved
+  found by Newton's method with a dense Hessian (models x models). The bootstrap rounds are solved
   together, a batch at a time, by Newton's method whose systems are solved by conjugate gradients
   preconditioned with the point estimate's inverse Hessian: each iteration costs a few array
-  operations on (rounds × pairs), so time and memory grow with the number of distinct pairs, not
+  operations on (rounds x pairs), so time and memory grow with the number of distinct pairs, not
   with the votes or with models², and nothing grows with how far a round is from converging.
 """
 
@@ -126,7 +126,7 @@ class _Pairs:
     """Unordered pairs (lo < hi) present in the rows, as sparse matrices.
 
     Arrays of a batch of rounds are laid out (pairs, rounds) and (models, rounds): every step of
-    the solver is then a sparse-times-dense product, linear in pairs × rounds."""
+    the solver is then a sparse-times-dense product, linear in pairs x rounds."""
 
     k: int
     lo: IntArray
@@ -176,7 +176,8 @@ def _pairs(rows: UniqueRows) -> _Pairs:
 
 def _dot(x: FloatArray, y: FloatArray) -> FloatArray:
     """Column-wise dot products (one per round)."""
-    return np.einsum("ij,ij->j", x, y)
+    result: FloatArray = np.einsum("ij,ij->j", x, y)
+    return result
 
 
 @dataclass(frozen=True)
@@ -342,7 +343,7 @@ def fit(
 
 def _draws(rows: UniqueRows, rounds: int, seed: int) -> Iterator[FloatArray]:
     """Chatbot Arena's resampling, in batches: multinomial counts of the unique rows (the same
-    stream as one draw of ``rounds``), so that no (rounds × rows) table is ever held whole."""
+    stream as one draw of ``rounds``), so that no (rounds x rows) table is ever held whole."""
     rng = np.random.default_rng(seed=seed)
     pvals = rows.counts / rows.counts.sum()
     batch = max(1, BATCH_CELLS // max(1, len(rows.counts)))
@@ -367,7 +368,7 @@ class Ratings:
     rounds: int
     seed: int
     prior_sd: float
-    groups: int  # groups of models connected by votes (more than one: placed against each other by the prior only)
+    groups: int  # groups of models the votes connect (more than one: placed by the prior alone)
 
 
 def ranks(lower: FloatArray, upper: FloatArray) -> IntArray:
@@ -387,7 +388,7 @@ def groups(rows: UniqueRows) -> int:
         return i
 
     pairs = _pairs(rows)
-    for lo, hi in zip(pairs.lo.tolist(), pairs.hi.tolist()):
+    for lo, hi in zip(pairs.lo.tolist(), pairs.hi.tolist(), strict=True):
         parent[root(lo)] = root(hi)
     rated = np.union1d(rows.a, rows.b).tolist()
     return len({root(i) for i in rated})

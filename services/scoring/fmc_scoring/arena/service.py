@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,10 +20,10 @@ from fmc_scoring.arena.identity import identity_terms, names_itself
 from fmc_scoring.arena.models import Battle, Vote, VoteExclusion
 from fmc_scoring.arena.standings import (
     Choice,
-    CountedVote,
     DiscardReason,
     ExclusionCategory,
     Standings,
+    Tally,
     standings,
 )
 from fmc_scoring.audit import service as audit
@@ -189,16 +191,24 @@ async def arena_evidence(
     session: AsyncSession, stage_id: uuid.UUID, rounds: int, cutoff: datetime | None
 ) -> ArenaEvidence:
     """Standings from the votes that count: not discarded (self-identification), not excluded by an
-    operator, cast at or before the cut-off (a fixed seed: reproducible)."""
-    rows = await repository.counted_votes(session, stage_id)
-    kept = [(v, b) for v, b in rows if criteria_service.in_window(v.voted_at, cutoff)]
-    votes = [CountedVote(battle.a_team_id, battle.b_team_id, vote.choice) for vote, battle in kept]
-    every = await repository.votes(session, stage_id)
+    operator, cast at or before the cut-off (a fixed seed: reproducible).
+
+    The votes are streamed and tallied by (A team, B team, choice) as they arrive, so memory grows
+    with the votes' ids and the distinct pairings, not with battles' prompts and answers; the fit
+    runs in a worker thread, off the event loop."""
+    tally: Counter[tuple[uuid.UUID, uuid.UUID, Choice]] = Counter()
+    vote_ids: list[uuid.UUID] = []
+    out_of_window = excluded = 0
+    async for fact in repository.vote_facts(session, stage_id):
+        in_window = criteria_service.in_window(fact.voted_at, cutoff)
+        out_of_window += not in_window
+        excluded += fact.excluded
+        if in_window and fact.counted and not fact.excluded:
+            tally[(fact.a_team_id, fact.b_team_id, fact.choice)] += 1
+            vote_ids.append(fact.battle_id)
+    found = await asyncio.to_thread(standings, Tally(dict(tally)), rounds=rounds, seed=0)
     return ArenaEvidence(
-        standings=standings(votes, rounds=rounds, seed=0),
-        vote_ids=tuple(v.battle_id for v, _ in kept),
-        out_of_window=sum(1 for v in every if not criteria_service.in_window(v.voted_at, cutoff)),
-        excluded=sum(1 for v in every if v.exclusion_id is not None),
+        standings=found, vote_ids=tuple(vote_ids), out_of_window=out_of_window, excluded=excluded
     )
 
 
