@@ -133,13 +133,19 @@ class _Pairs:
     hi: IntArray
     incidence: Any  # (pairs, models) CSR: +1 at lo, -1 at hi
     incidence_t: Any  # its transpose, CSR
-    games_of: Any  # (pairs, rows) CSR: 1 where the row is the pair's
-    wins_of: Any  # (pairs, rows) CSR: the score of ``lo`` in the row (1, 1/2 or 0)
+    order: IntArray  # rows sorted by pair
+    starts: IntArray  # where each pair's rows start in that order
+    score_lo: FloatArray  # the score of ``lo`` in each row (in that order): 1, 1/2 or 0
 
     def fold(self, weights: FloatArray) -> tuple[FloatArray, FloatArray]:
-        """(rounds, rows) weights → games and ``lo``'s wins per pair, each (pairs, rounds)."""
-        table = np.ascontiguousarray(weights.T)
-        return np.asarray(self.games_of @ table), np.asarray(self.wins_of @ table)
+        """(rounds, rows) weights → games and ``lo``'s wins per pair, each (pairs, rounds).
+
+        Summed along the rows as drawn (contiguous), then transposed: the (rounds, pairs) result
+        is the smaller array to move."""
+        ordered = weights[:, self.order]
+        games = np.add.reduceat(ordered, self.starts, axis=1)
+        wins = np.add.reduceat(ordered * self.score_lo, self.starts, axis=1)
+        return np.ascontiguousarray(games.T), np.ascontiguousarray(wins.T)
 
     def differences(self, r: FloatArray) -> FloatArray:
         """(models, rounds) ratings → r_lo - r_hi, (pairs, rounds)."""
@@ -153,12 +159,13 @@ class _Pairs:
 def _pairs(rows: UniqueRows) -> _Pairs:
     lo = np.minimum(rows.a, rows.b)
     hi = np.maximum(rows.a, rows.b)
-    pair_keys, pair_of_row = np.unique(lo * rows.n_models + hi, return_inverse=True)
+    key = lo * rows.n_models + hi
+    order = np.argsort(key, kind="stable")
+    pair_keys, starts = np.unique(key[order], return_index=True)
     n, k = len(pair_keys), rows.n_models
     pair_lo, pair_hi = pair_keys // k, pair_keys % k
     score_a = rows.outcome / 2.0
-    score_lo = np.where(rows.a == lo, score_a, 1.0 - score_a)
-    every = np.arange(len(rows.a))
+    score_lo = np.where(rows.a == lo, score_a, 1.0 - score_a)[order]
     incidence = sparse.csr_matrix(
         (np.repeat([1.0, -1.0], n), (np.tile(np.arange(n), 2), np.concatenate([pair_lo, pair_hi]))),
         shape=(n, k),
@@ -169,8 +176,9 @@ def _pairs(rows: UniqueRows) -> _Pairs:
         hi=pair_hi,
         incidence=incidence,
         incidence_t=incidence.T.tocsr(),
-        games_of=sparse.csr_matrix((np.ones(len(every)), (pair_of_row, every)), shape=(n, len(every))),
-        wins_of=sparse.csr_matrix((score_lo, (pair_of_row, every)), shape=(n, len(every))),
+        order=order,
+        starts=starts,
+        score_lo=score_lo,
     )
 
 
@@ -189,19 +197,18 @@ class _Problem:
     wins: FloatArray
     precision: float
 
-    def objective(self, r: FloatArray) -> FloatArray:
-        """The log-posterior of each round (up to a constant): likelihood minus the prior."""
+    def evaluate(self, r: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """At ratings ``r`` (models, rounds): each round's log-posterior (up to a constant: the
+        likelihood minus the prior), its gradient (models, rounds), and the Hessian's edge weights
+        (pairs, rounds). One pass: the line search's value is the next step's gradient too."""
         d = ALPHA * self.pairs.differences(r)
-        likelihood = np.sum(self.wins * d - self.games * np.logaddexp(0.0, d), axis=0)
-        result: FloatArray = likelihood - 0.5 * self.precision * np.sum(r * r, axis=0)
-        return result
-
-    def gradient_and_weights(self, r: FloatArray) -> tuple[FloatArray, FloatArray]:
-        """The gradient (models, rounds) and the Hessian's edge weights (pairs, rounds)."""
-        d = ALPHA * self.pairs.differences(r)
-        p = 0.5 * (1.0 + np.tanh(0.5 * d))  # the logistic function, without overflow
+        soft = np.logaddexp(0.0, d)
+        p = np.exp(d - soft)  # the logistic function, without overflow
+        value = np.sum(self.wins * d - self.games * soft, axis=0) - 0.5 * self.precision * np.sum(
+            r * r, axis=0
+        )
         gradient = self.pairs.spread(ALPHA * (self.wins - self.games * p)) - self.precision * r
-        return gradient, ALPHA * ALPHA * self.games * p * (1.0 - p)
+        return value, gradient, ALPHA * ALPHA * self.games * p * (1.0 - p)
 
     def curvature(self, weights: FloatArray, v: FloatArray) -> FloatArray:
         """(Laplacian of the edge weights + precision · I) · v, per round (the negative Hessian)."""
@@ -251,47 +258,56 @@ def _conjugate_gradients(
     return x
 
 
-def _line_search(problem: _Problem, r: FloatArray, step: FloatArray) -> tuple[FloatArray, BoolArray]:
-    """Halve each round's step until the objective does not go down; returns the new ratings and
-    which rounds took their step in full."""
-    current = problem.objective(r)
+def _line_search(
+    problem: _Problem, r: FloatArray, current: FloatArray, step: FloatArray
+) -> tuple[FloatArray, tuple[FloatArray, FloatArray, FloatArray], BoolArray]:
+    """Halve each round's step until the objective does not go down; returns the new ratings, the
+    evaluation there, and which rounds took their step in full."""
     scale = np.ones(r.shape[1])
     candidate = r + step
-    value = problem.objective(candidate)
+    value, gradient, weights = problem.evaluate(candidate)
     for _ in range(LINE_SEARCH):
         worse = value < current - 1e-12 * np.abs(current)
         if not worse.any():
             break
         scale[worse] *= 0.5
         candidate[:, worse] = r[:, worse] + scale[worse] * step[:, worse]
-        value[worse] = problem.subset(worse).objective(candidate[:, worse])
-    return candidate, scale == 1.0
+        value[worse], gradient[:, worse], weights[:, worse] = problem.subset(worse).evaluate(
+            candidate[:, worse]
+        )
+    return candidate, (value, gradient, weights), scale == 1.0
+
+
+def _newton_step(
+    problem: _Problem, weights: FloatArray, gradient: FloatArray, metric: FloatArray | None
+) -> FloatArray:
+    """The Newton step of every round: a dense solve without ``metric`` (the point estimate),
+    conjugate gradients preconditioned by it otherwise."""
+    if metric is not None:
+        return _conjugate_gradients(problem, weights, gradient, metric, rtol=1e-8)
+    columns = [
+        np.linalg.solve(_dense_curvature(problem.pairs, weights[:, j], problem.precision), gradient[:, j])
+        for j in range(gradient.shape[1])
+    ]
+    return np.column_stack(columns)
 
 
 def _newton(
     problem: _Problem, start: FloatArray, metric: FloatArray | None, max_iter: int, tol: float
 ) -> tuple[FloatArray, BoolArray]:
-    """Damped Newton for every round of the batch: a dense solve without ``metric`` (the point
-    estimate), conjugate gradients preconditioned by it otherwise. Strictly concave (the prior),
-    so the maximum exists and the damped iteration reaches it; ``converged`` says it did."""
+    """Damped Newton for every round of the batch. Strictly concave (the prior), so the maximum
+    exists and the damped iteration reaches it; ``converged`` says it did: the last step was taken
+    in full and moved no rating by ``tol`` or more."""
     rounds = problem.games.shape[1]
     r = np.repeat(start[:, None], rounds, axis=1)
+    value, gradient, weights = problem.evaluate(r)
     converged = np.zeros(rounds, dtype=bool)
     for _ in range(max_iter):
         todo = ~converged
-        sub = problem.subset(todo)
-        gradient, weights = sub.gradient_and_weights(r[:, todo])
-        if metric is None:
-            step = np.column_stack(
-                [
-                    np.linalg.solve(_dense_curvature(sub.pairs, weights[:, j], sub.precision), gradient[:, j])
-                    for j in range(gradient.shape[1])
-                ]
-            )
-        else:
-            step = _conjugate_gradients(sub, weights, gradient, metric, rtol=1e-8)
-        moved, full = _line_search(sub, r[:, todo], step)
-        r[:, todo] = moved
+        sub = problem if todo.all() else problem.subset(todo)
+        step = _newton_step(sub, weights[:, todo], gradient[:, todo], metric)
+        moved, (v, g, w), full = _line_search(sub, r[:, todo], value[todo], step)
+        r[:, todo], value[todo], gradient[:, todo], weights[:, todo] = moved, v, g, w
         converged[todo] = full & (np.max(np.abs(step), axis=0) < tol)
         if converged.all():
             break
@@ -328,7 +344,7 @@ def fit(
     metric = None
     if start is not None:
         observed = _Problem(pairs, *pairs.fold(rows.counts[None, :]), precision)
-        _, point_weights = observed.gradient_and_weights(origin[:, None])
+        _, _, point_weights = observed.evaluate(origin[:, None])
         metric = np.linalg.inv(_dense_curvature(pairs, point_weights[:, 0], precision))
     table = rows.counts[None, :] if weights is None else np.atleast_2d(np.asarray(weights, dtype=np.float64))
     ratings = np.zeros((table.shape[0], rows.n_models))
