@@ -53,7 +53,7 @@ B_WINS, TIE, A_WINS = 0, 1, 2
 PRIOR_SD = 400.0  # points: the prior's standard deviation, the same for every model
 # Bootstrap rounds are solved in batches of at most this many (round, pair) cells: a few such
 # float arrays at once bound the memory whatever the number of rounds.
-BATCH_CELLS = 1 << 20
+BATCH_CELLS = 1 << 19
 CG_ITERATIONS = 200
 LINE_SEARCH = 40
 
