@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, event
 
 from fmc_scoring.arena import service as arena_service
 from fmc_scoring.arena.bradley_terry import PRIOR_SD
@@ -129,3 +129,22 @@ class TestStandingsThroughTheService:
         assert split.converged
         assert split.groups == 2
         assert split.teams[t["Upstage"]].rating + split.teams[t["SK Telecom"]].rating == pytest.approx(2000.0)
+
+    async def test_the_standings_read_no_prompt_and_no_answer(self, scoring: Scoring) -> None:
+        world = await five_team_stage(scoring)
+        statements: list[str] = []
+
+        def record(*args: Any) -> None:
+            statements.append(str(args[2]))  # (connection, cursor, statement, ...)
+
+        engine = scoring.runtime.engine.sync_engine
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            async with scoring.ctx() as ctx:
+                found = await arena_service.standings_of(ctx.session, world.stage_id, rounds=20)
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        assert found.votes == 20
+        reads = [s for s in statements if "arena_votes" in s]
+        assert reads
+        assert not [s for s in reads if any(c in s for c in ("prompt", "a_text", "b_text"))]
