@@ -8,6 +8,8 @@ import uuid
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 from fmc_scoring.arena import bradley_terry as bt
@@ -63,6 +65,34 @@ class TestOneSidedRecords:
         rated = bt.rate(bt.unique_rows(a, b, outcome, 40), rounds=200, seed=9)
         assert np.all(rated.lower <= rated.rating)
         assert np.all(rated.rating <= rated.upper)
+
+
+@st.composite
+def records(draw: st.DrawFn) -> tuple[int, IntArray, IntArray, IntArray]:
+    """Any record: one-sided, sparse, disconnected, with or without ties."""
+    k = draw(st.integers(2, 6))
+    pairs = st.tuples(st.integers(0, k - 1), st.integers(0, k - 1)).filter(lambda p: p[0] != p[1])
+    votes = draw(
+        st.lists(st.tuples(pairs, st.sampled_from([bt.B_WINS, bt.TIE, bt.A_WINS])), min_size=1, max_size=60)
+    )
+    a = np.array([p[0] for p, _ in votes], dtype=np.int64)
+    b = np.array([p[1] for p, _ in votes], dtype=np.int64)
+    return k, a, b, np.array([o for _, o in votes], dtype=np.int64)
+
+
+class TestAnyRecord:
+    @settings(max_examples=40, deadline=None, derandomize=True)
+    @given(record=records())
+    def test_any_record_has_converged_finite_ratings_inside_their_intervals(
+        self, record: tuple[int, IntArray, IntArray, IntArray]
+    ) -> None:
+        k, a, b, outcome = record
+        rated = bt.rate(bt.unique_rows(a, b, outcome, k), rounds=40, seed=0)
+        assert rated.converged
+        assert np.all(np.isfinite(rated.rating))
+        assert np.all((rated.lower <= rated.rating) & (rated.rating <= rated.upper))
+        assert np.all(np.abs(rated.rating - bt.INIT_RATING) < 2000.0)
+        assert rated.rating.mean() == pytest.approx(bt.INIT_RATING)
 
 
 class TestSingleVote:
