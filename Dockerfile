@@ -39,9 +39,13 @@ RUN groupadd --system --gid ${UID} fmc \
 COPY --from=build /opt/venv /opt/venv
 # Every service binds all interfaces (each reads only its own prefix); the ports are each service's
 # settings defaults (docs/operations.md), published by the compose file and the manifests.
+# One BLAS/OpenMP thread per process: the arena's ratings (numpy) run in a worker thread beside the
+# event loop, and a container's CPU limit is a core or two; OpenBLAS's own pool would oversubscribe it.
 ENV PATH=/opt/venv/bin:${PATH} \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
+    OPENBLAS_NUM_THREADS=1 \
+    OMP_NUM_THREADS=1 \
     FMC_REGISTRY_HTTP_HOST=0.0.0.0 \
     FMC_GATEWAY_HTTP_HOST=0.0.0.0 \
     FMC_SCORING_HTTP_HOST=0.0.0.0 \

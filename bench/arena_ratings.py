@@ -1,21 +1,28 @@
-"""Arena ratings: the project's Bradley-Terry fit and bootstrap against Chatbot Arena's way, same run.
+"""Arena ratings: the project's Bradley-Terry fit and bootstrap against Chatbot Arena's way, same run,
+and the sparse arenas (many models, few votes each) within a time and memory budget.
 
-Simulates ``--votes`` votes among ``--models`` models (true strengths drawn once, outcomes from the
-Bradley-Terry model on the 400-point scale, a share of ties and both-bad votes), then computes
-point ratings, ``--rounds`` bootstrap rounds, 95 % intervals and ranks twice:
+**Dense case.** Simulates ``--votes`` votes among ``--models`` models (true strengths drawn once,
+outcomes from the Bradley-Terry model on the 400-point scale, a share of ties and both-bad votes),
+then computes point ratings, ``--rounds`` bootstrap rounds, 95 % intervals and ranks twice:
 
 * **baseline**, written as Chatbot Arena does it (``compute_bt`` / ``compute_bootstrap_bt`` in
   FastChat's ``elo_analysis.py``): unique (A, B, outcome) rows by ``np.unique(axis=0)``, one scipy
   L-BFGS-B fit per bootstrap round on the unique rows (``bt_loss_and_grad``, gtol 1e-6, at most
-  100 iterations), sequentially;
+  100 iterations), sequentially, with the same prior as ours added to its loss (the same objective);
 * **ours**: ``fmc_scoring.arena.bradley_terry.rate`` (counts by ``bincount``, rows folded into
-  pairs, every round solved at once by batched Newton).
+  pairs, the rounds solved a batch at a time by Newton with preconditioned conjugate gradients).
 
 Both draw the same multinomial bootstrap weights (``default_rng(seed)``), so their ratings and
-bounds must agree within ``--agree`` points. Prints the best of ``--repeat`` times of each
-and their ratio; the last line is JSON.
+bounds must agree within ``--agree`` points (ours widens an interval to hold its point; the
+baseline's interval is widened the same way). Prints the best of ``--repeat`` times of each and
+their ratio, which must be at least ``--min-ratio``.
 
-    .venv/bin/python bench/arena_ratings.py [--votes 1000000] [--models 20] [--rounds 1000] [--repeat 3]
+**Sparse cases** (``--sparse``, default 150x3000 and 300x6000): ours alone, each in a fresh
+subprocess so that its peak resident memory (``ru_maxrss``) is its own, not the dense case's;
+the largest must finish within ``--sparse-seconds`` and ``--sparse-mb``. The last line is JSON.
+
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/arena_ratings.py [--votes 1000000] [--models 20]
+        [--rounds 1000] [--repeat 3] [--sparse 150x3000,300x6000]
 """
 
 from __future__ import annotations
@@ -23,6 +30,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import resource
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 
@@ -52,7 +62,12 @@ def simulate(votes: int, models: int, seed: int) -> tuple[IntArray, IntArray, In
 
 
 def bt_loss_and_grad(
-    ratings: FloatArray, matchups: IntArray, outcomes: FloatArray, weights: FloatArray, alpha: float
+    ratings: FloatArray,
+    matchups: IntArray,
+    outcomes: FloatArray,
+    weights: FloatArray,
+    alpha: float,
+    precision: float,
 ) -> tuple[float, FloatArray]:
     matchup_ratings = ratings[matchups]
     logits = alpha * (matchup_ratings[:, 0] - matchup_ratings[:, 1])
@@ -61,16 +76,23 @@ def bt_loss_and_grad(
     matchups_grads = -alpha * (outcomes - probs) * weights
     model_grad = np.zeros_like(ratings)
     np.add.at(model_grad, matchups[:, [0, 1]], matchups_grads[:, None] * np.array([1.0, -1.0]))
-    return float(loss), model_grad
+    # The prior (not in FastChat): the same Gaussian as ours, in the weights' units.
+    loss += 0.5 * precision * float(ratings @ ratings)
+    return float(loss), model_grad + precision * ratings
 
 
 def fit_bt(
-    matchups: IntArray, outcomes: FloatArray, weights: FloatArray, n_models: int, alpha: float
+    matchups: IntArray,
+    outcomes: FloatArray,
+    weights: FloatArray,
+    n_models: int,
+    alpha: float,
+    precision: float,
 ) -> FloatArray:
     result = minimize(
         fun=bt_loss_and_grad,
         x0=np.zeros(n_models),
-        args=(matchups, outcomes, weights, alpha),
+        args=(matchups, outcomes, weights, alpha, precision),
         jac=True,
         method="L-BFGS-B",
         options={"maxiter": 100, "gtol": 1e-6},
@@ -94,13 +116,15 @@ def baseline(a: IntArray, b: IntArray, outcome: IntArray, models: int, rounds: i
     outcomes = unique[:, 2].astype(np.float64) / 2.0
     weights = counts.astype(np.float64)
     alpha = math.log(10.0)
-    point = fit_bt(matchups, outcomes, weights, models, alpha) * bt.SCALE + bt.INIT_RATING
+    precision = (bt.SCALE / bt.PRIOR_SD) ** 2
+    point = fit_bt(matchups, outcomes, weights, models, alpha, precision) * bt.SCALE + bt.INIT_RATING
     rng = np.random.default_rng(seed=seed)
     draws = rng.multinomial(n=len(a), pvals=weights / weights.sum(), size=rounds)
     boot_weights = draws.astype(np.float64) / len(a)
-    boot = np.array([fit_bt(matchups, outcomes, w, models, alpha) for w in boot_weights])
+    boot = np.array([fit_bt(matchups, outcomes, w, models, alpha, precision / len(a)) for w in boot_weights])
     boot = boot * bt.SCALE + bt.INIT_RATING
     lower, upper = np.quantile(boot, [0.025, 0.975], axis=0)
+    lower, upper = np.minimum(lower, point), np.maximum(upper, point)
     return Result(point, lower, upper, bt.ranks(lower, upper))
 
 
@@ -123,6 +147,39 @@ def timed(repeat: int, function: object, *args: object) -> tuple[Result, float]:
     return result, best
 
 
+def sparse_child(models: int, votes: int, rounds: int, seed: int) -> None:
+    """One sparse case, in this (fresh) process: prints its seconds and peak RSS as JSON."""
+    a, b, outcome = simulate(votes, models, seed=42)
+    started = time.perf_counter()
+    rated = bt.rate(bt.unique_rows(a, b, outcome, models), rounds=rounds, seed=seed)
+    seconds = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+    inside = bool(np.all((rated.lower <= rated.rating) & (rated.rating <= rated.upper)))
+    figures = {"seconds": seconds, "peak_rss_mb": peak_mb, "converged": rated.converged, "inside": inside}
+    print(json.dumps(figures))
+
+
+def sparse_case(models: int, votes: int, rounds: int, seed: int) -> dict[str, object]:
+    command = [sys.executable, __file__, "--child", f"{models}x{votes}", "--rounds", str(rounds)]
+    command += ["--seed", str(seed)]
+    done = subprocess.run(command, check=True, capture_output=True, text=True, timeout=600)
+    figures: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return {"models": models, "votes": votes, "rounds": rounds, **figures}
+
+
+def run_sparse(args: argparse.Namespace) -> list[dict[str, object]]:
+    cases = []
+    for case in filter(None, args.sparse.split(",")):
+        models, votes = (int(x) for x in case.split("x"))
+        found = sparse_case(models, votes, args.rounds, args.seed)
+        print(
+            f"sparse {models} models x {votes} votes x {args.rounds} rounds: {found['seconds']:.2f} s, "
+            f"peak RSS {found['peak_rss_mb']:.0f} MB, converged: {found['converged']}"
+        )
+        cases.append(found)
+    return cases
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -133,7 +190,17 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=3, help="timings per side; the best counts")
     parser.add_argument("--agree", type=float, default=0.01, help="largest allowed difference, points")
+    parser.add_argument("--min-ratio", type=float, default=10.0, help="dense case: baseline / ours")
+    parser.add_argument("--sparse", default="150x3000,300x6000", help="MODELSxVOTES,...; empty: none")
+    parser.add_argument("--sparse-seconds", type=float, default=30.0, help="budget of the largest case")
+    parser.add_argument("--sparse-mb", type=float, default=300.0, help="peak RSS budget of the largest case")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        models, votes = (int(x) for x in args.child.split("x"))
+        sparse_child(models, votes, args.rounds, args.seed)
+        return
+    sparse = run_sparse(args)
 
     a, b, outcome = simulate(args.votes, args.models, seed=42)
     mine, ours_seconds = timed(args.repeat, ours, a, b, outcome, args.models, args.rounds, args.seed)
@@ -149,8 +216,6 @@ def main() -> None:
     print(f"baseline (L-BFGS-B per round): {base_seconds:.2f} s")
     print(f"ours (batched Newton):         {ours_seconds:.3f} s")
     print(f"largest difference in ratings and bounds: {difference:.6f} points; same ranks: {same_ranks}")
-    if difference > args.agree:
-        raise SystemExit(f"ratings disagree by {difference} points (> {args.agree})")
     print(
         json.dumps(
             {
@@ -163,9 +228,20 @@ def main() -> None:
                 "max_difference_points": difference,
                 "same_ranks": same_ranks,
                 "ratio": round(ratio, 2),
+                "sparse": sparse,
             }
         )
     )
+    if difference > args.agree:
+        raise SystemExit(f"ratings disagree by {difference} points (> {args.agree})")
+    if ratio < args.min_ratio:
+        raise SystemExit(f"the dense case's ratio {ratio:.1f} is below {args.min_ratio}")
+    if sparse:
+        largest = max(sparse, key=lambda c: (int(str(c["models"])), int(str(c["votes"]))))
+        if float(str(largest["seconds"])) > args.sparse_seconds:
+            raise SystemExit(f"the sparse case took {largest['seconds']} s (> {args.sparse_seconds})")
+        if float(str(largest["peak_rss_mb"])) > args.sparse_mb:
+            raise SystemExit(f"the sparse case peaked at {largest['peak_rss_mb']} MB (> {args.sparse_mb})")
 
 
 if __name__ == "__main__":

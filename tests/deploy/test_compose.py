@@ -29,6 +29,8 @@ from fmc_scoring.planning.service import items_uri
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / "deploy" / "compose" / "env.example"
+# Read by the numeric libraries, not by a settings class (one BLAS thread: tests/deploy/test_blas_threads.py).
+RUNTIME_VARIABLES = {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"}
 SCHEMA = Path(__file__).resolve().parent / "schemas" / "compose-spec.json"
 SERVICE_NAMES = tuple(service.name for service in SERVICES)
 PREFIXES = {
@@ -206,6 +208,7 @@ class TestServices:
         known = {f"{PREFIXES[name]}{field.upper()}" for field in settings_cls.model_fields}
         known |= {f"FMC_KAFKA_{field.upper()}" for field in KafkaSettings.model_fields}
         known |= {f"FMC_AUTH_{field.upper()}" for field in AuthSettings.model_fields}
+        known |= RUNTIME_VARIABLES
         assert set(service(name)["environment"]) - known == set()
 
     def test_every_dependency_has_a_healthcheck(self) -> None:

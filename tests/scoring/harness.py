@@ -132,6 +132,8 @@ def criteria_body(suite_ids: list[uuid.UUID], **overrides: Any) -> dict[str, Any
         "overall_threshold": 0.4,
         "advancing": 4,
         "tie_break": ["benchmark", "expert", "user"],
+        # No minimum of arena votes unless a test states one (the platform's default is 30).
+        "arena_min_votes": 0,
     }
     return body | overrides
 

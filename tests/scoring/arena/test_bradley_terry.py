@@ -30,16 +30,17 @@ def simulate(
 
 
 def reference_fit(rows: bt.UniqueRows) -> NDArray[np.float64]:
-    """A direct, tightly converged maximisation of the same likelihood (no shortcuts)."""
+    """A direct, tightly converged maximisation of the same objective (the likelihood minus the
+    documented prior: r²/2 per model in units of 400 points, sd 400 points; no shortcuts)."""
 
     def loss(r: NDArray[np.float64]) -> float:
         d = math.log(10.0) * (r[rows.a] - r[rows.b])
         o = rows.outcome / 2.0
-        return float(np.sum(rows.counts * (np.logaddexp(0.0, d) - o * d)))
+        prior = 0.5 * float(np.sum(r * r)) * (bt.SCALE / bt.PRIOR_SD) ** 2
+        return float(np.sum(rows.counts * (np.logaddexp(0.0, d) - o * d))) + prior
 
     result = minimize(loss, np.zeros(rows.n_models), method="BFGS", options={"gtol": 1e-10})
-    r = result.x - result.x.mean()
-    return np.asarray(bt.SCALE * r + bt.INIT_RATING, dtype=np.float64)
+    return np.asarray(bt.SCALE * result.x + bt.INIT_RATING, dtype=np.float64)
 
 
 def votes_from_counts(counts: list[list[int]], ties: list[int]) -> tuple[IntArray, IntArray, IntArray]:
@@ -86,7 +87,7 @@ class TestUniqueRows:
 
 
 class TestFit:
-    def test_the_fit_is_the_maximum_likelihood_found_by_a_generic_optimiser(self) -> None:
+    def test_the_fit_is_the_maximum_of_the_posterior_found_by_a_generic_optimiser(self) -> None:
         a, b, outcome = simulate(np.array([0.0, 120.0, -60.0, 200.0, 30.0]), 3000, seed=5, tie_share=0.1)
         rows = bt.unique_rows(a, b, outcome, 5)
         ratings, converged = bt.fit(rows)
@@ -102,12 +103,22 @@ class TestFit:
         assert converged.all()
         assert np.allclose(far, point, atol=1e-6)
 
-    def test_without_a_loss_a_model_has_no_finite_rating_and_the_fit_says_so(self) -> None:
+    def test_a_model_that_never_lost_still_gets_a_finite_rating_the_optimiser_agrees_with(self) -> None:
         a = np.array([0, 0, 1, 2, 1], dtype=np.int64)
         b = np.array([1, 2, 2, 1, 0], dtype=np.int64)
         outcome = np.array([bt.A_WINS, bt.A_WINS, bt.A_WINS, bt.A_WINS, bt.B_WINS], dtype=np.int64)
-        _, converged = bt.fit(bt.unique_rows(a, b, outcome, 3))
-        assert not converged.any()
+        rows = bt.unique_rows(a, b, outcome, 3)
+        ratings, converged = bt.fit(rows)
+        assert converged.all()
+        assert np.allclose(ratings[0], reference_fit(rows), atol=1e-4)
+
+    def test_a_fit_stopped_before_it_converged_says_so(self) -> None:
+        a, b, outcome = simulate(np.array([0.0, 300.0, -250.0, 120.0]), 2000, seed=4)
+        rows = bt.unique_rows(a, b, outcome, 4)
+        _, stopped = bt.fit(rows, max_iter=1)
+        _, finished = bt.fit(rows)
+        assert not stopped.any()
+        assert finished.all()
 
     def test_a_model_without_votes_is_left_at_the_initial_rating(self) -> None:
         a, b, outcome = simulate(np.array([0.0, 100.0]), 200, seed=1, tie_share=0.3)

@@ -129,8 +129,9 @@ async def vote(battle_id: uuid.UUID, body: VoteIn, ctx: ActorCtx) -> VoteOut:
     summary="Arena standings",
 )
 async def standings(stage_id: uuid.UUID, ctx: OperatorCtx) -> StandingsOut:
-    """Bradley-Terry ratings of the stage's teams from the counted votes, with 95 % bootstrap
-    intervals and ranks (operators only: confidential)."""
+    """Bradley-Terry ratings of the stage's teams from the counted votes under a weak prior (stated
+    as `prior_sd`), with 95 % bootstrap intervals that contain their rating, and ranks by Chatbot
+    Arena's rule (operators only: confidential)."""
     found = await service.standings_of(ctx.session, stage_id, ctx.settings.arena_bootstrap_rounds)
     teams = []
     for team_id, standing in sorted(found.teams.items(), key=lambda p: (p[1].rank, -p[1].rating)):
@@ -151,6 +152,8 @@ async def standings(stage_id: uuid.UUID, ctx: OperatorCtx) -> StandingsOut:
         votes=found.votes,
         converged=found.converged,
         bootstrap_rounds=found.rounds,
+        prior_sd=found.prior_sd,
+        groups=found.groups,
         teams=teams,
     )
 

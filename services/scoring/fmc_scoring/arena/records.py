@@ -9,11 +9,12 @@ order given.
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from fmc_scoring.arena.standings import Choice, CountedVote
+from fmc_scoring.arena.standings import Choice, Tally
 
 
 class MalformedReason(StrEnum):
@@ -39,7 +40,8 @@ class Dropped:
 
 @dataclass(frozen=True)
 class Screened:
-    votes: list[CountedVote]
+    votes: Tally
+    """The records the ratings take, aggregated (what ``standings.standings`` reads)."""
     vote_ids: list[uuid.UUID]
     dropped: list[Dropped]
 
@@ -59,7 +61,8 @@ def malformed(record: VoteRecord) -> MalformedReason | None:
 
 
 def screen(records: Iterable[VoteRecord]) -> Screened:
-    votes: list[CountedVote] = []
+    """The records the ratings can take, tallied by (A team, B team, choice); the others dropped."""
+    counts: Counter[tuple[uuid.UUID, uuid.UUID, Choice]] = Counter()
     vote_ids: list[uuid.UUID] = []
     dropped: list[Dropped] = []
     for record in records:
@@ -67,6 +70,6 @@ def screen(records: Iterable[VoteRecord]) -> Screened:
         if isinstance(teams, MalformedReason):
             dropped.append(Dropped(record.battle_id, teams))
             continue
-        votes.append(CountedVote(*teams, record.choice))
+        counts[(*teams, record.choice)] += 1
         vote_ids.append(record.battle_id)
-    return Screened(votes, vote_ids, dropped)
+    return Screened(Tally(dict(counts)), vote_ids, dropped)

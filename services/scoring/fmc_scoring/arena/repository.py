@@ -1,24 +1,55 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fmc_scoring.arena.models import Battle, TeamAlias, Vote, VoteCount
+from fmc_scoring.arena.standings import Choice
+
+# Rows fetched per round trip when streaming a stage's votes: memory stays flat whatever the votes.
+STREAM_ROWS = 2000
 
 
-async def counted_votes(session: AsyncSession, stage_id: uuid.UUID) -> list[tuple[Vote, Battle | None]]:
-    """The votes not discarded and not excluded (the cut-off is applied by the caller), each with
-    its battle: none for a vote whose battle is missing (a malformed record, screened out later)."""
+@dataclass(frozen=True)
+class VoteFact:
+    """What the standings read of a vote: who met whom, the choice, and whether it counts (no
+    prompt, no answers)."""
+
+    battle_id: uuid.UUID
+    a_team_id: uuid.UUID | None
+    """None (with ``b_team_id``) when the vote's battle is missing: a malformed record."""
+    b_team_id: uuid.UUID | None
+    choice: Choice
+    voted_at: datetime
+    counted: bool
+    excluded: bool
+
+
+async def vote_facts(session: AsyncSession, stage_id: uuid.UUID) -> AsyncIterator[VoteFact]:
+    """Every vote of the stage, streamed (a server-side cursor on PostgreSQL), oldest battle id first."""
     query = (
-        select(Vote, Battle)
+        select(
+            Vote.battle_id,
+            Battle.a_team_id,
+            Battle.b_team_id,
+            Vote.choice,
+            Vote.voted_at,
+            Vote.counted,
+            Vote.exclusion_id.is_not(None),
+        )
         .outerjoin(Battle, Battle.id == Vote.battle_id)
-        .where(Vote.stage_id == stage_id, Vote.counted.is_(True), Vote.exclusion_id.is_(None))
+        .where(Vote.stage_id == stage_id)
         .order_by(Vote.battle_id)
+        .execution_options(yield_per=STREAM_ROWS)
     )
-    return [(vote, battle) for vote, battle in (await session.execute(query)).all()]
+    async for row in await session.stream(query):
+        yield VoteFact(*row)
 
 
 async def votes(session: AsyncSession, stage_id: uuid.UUID, voter: str | None = None) -> list[Vote]:

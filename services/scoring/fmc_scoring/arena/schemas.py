@@ -62,15 +62,26 @@ class StandingOut(BaseModel):
     lower: float
     upper: float
     arena_rank: int = Field(description="1 + the teams whose lower bound exceeds this team's upper bound")
-    win_rate: float
-    votes: int
+    win_rate: float = Field(
+        description="Expected chance of beating another rated team, this team rated at its lower bound "
+        "(the user part of the composite is 100 x this)"
+    )
+    votes: int = Field(description="Counted votes in which the team was A or B")
 
 
 class StandingsOut(BaseModel):
     stage_id: uuid.UUID
     votes: int
-    converged: bool
+    converged: bool = Field(description="Every fit (the ratings and each bootstrap round) converged")
     bootstrap_rounds: int
+    prior_sd: float = Field(
+        description="The ratings' prior: a Gaussian of this standard deviation (points) around 1,000, "
+        "the same for every team; it gives every record ratings, e.g. 30-0 about 750 points apart"
+    )
+    groups: int = Field(
+        description="Groups of teams the votes connect; more than one: groups that never met are "
+        "placed against each other by the prior alone (each group's mean is 1,000)"
+    )
     teams: list[StandingOut]
 
 

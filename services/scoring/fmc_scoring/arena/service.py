@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import uuid
@@ -288,24 +289,29 @@ async def arena_evidence(
     session: AsyncSession, stage_id: uuid.UUID, rounds: int, cutoff: datetime | None
 ) -> ArenaEvidence:
     """Standings from the votes that count: not discarded (self-identification), not excluded by an
-    operator, cast at or before the cut-off (a fixed seed: reproducible)."""
-    rows = await repository.counted_votes(session, stage_id)
-    kept = [(v, b) for v, b in rows if criteria_service.in_window(v.voted_at, cutoff)]
-    screened = records.screen(_record(vote, battle) for vote, battle in kept)
-    every = await repository.votes(session, stage_id)
+    operator, cast at or before the cut-off (a fixed seed: reproducible).
+
+    The votes are streamed and tallied by (A team, B team, choice) as they arrive, so memory grows
+    with the votes' ids and the distinct pairings, not with battles' prompts and answers; the fit
+    runs in a worker thread, off the event loop. A record the ratings cannot take (a self-battle, a
+    vote whose battle is missing) is left out with its reason (``records``), never failing the stage."""
+    kept: list[records.VoteRecord] = []
+    out_of_window = excluded = 0
+    async for fact in repository.vote_facts(session, stage_id):
+        in_window = criteria_service.in_window(fact.voted_at, cutoff)
+        out_of_window += not in_window
+        excluded += fact.excluded
+        if in_window and fact.counted and not fact.excluded:
+            kept.append(records.VoteRecord(fact.battle_id, fact.a_team_id, fact.b_team_id, fact.choice))
+    screened = records.screen(kept)
+    found = await asyncio.to_thread(standings, screened.votes, rounds=rounds, seed=0)
     return ArenaEvidence(
-        standings=standings(screened.votes, rounds=rounds, seed=0),
+        standings=found,
         vote_ids=tuple(screened.vote_ids),
-        out_of_window=sum(1 for v in every if not criteria_service.in_window(v.voted_at, cutoff)),
-        excluded=sum(1 for v in every if v.exclusion_id is not None),
+        out_of_window=out_of_window,
+        excluded=excluded,
         malformed=_dropped(stage_id, screened.dropped),
     )
-
-
-def _record(vote: Vote, battle: Battle | None) -> records.VoteRecord:
-    if battle is None:
-        return records.VoteRecord(vote.battle_id, None, None, vote.choice)
-    return records.VoteRecord(vote.battle_id, battle.a_team_id, battle.b_team_id, vote.choice)
 
 
 def _dropped(stage_id: uuid.UUID, dropped: list[records.Dropped]) -> tuple[records.Dropped, ...]:
@@ -394,4 +400,8 @@ async def list_votes(session: AsyncSession, stage_id: uuid.UUID, voter: str | No
 
 async def malformed(session: AsyncSession, vote: Vote) -> records.MalformedReason | None:
     """Why the standings leave this vote out as a malformed record, if they do."""
-    return records.malformed(_record(vote, await repository.get_battle(session, vote.battle_id)))
+    battle = await repository.get_battle(session, vote.battle_id)
+    if battle is None:
+        return records.malformed(records.VoteRecord(vote.battle_id, None, None, vote.choice))
+    record = records.VoteRecord(vote.battle_id, battle.a_team_id, battle.b_team_id, vote.choice)
+    return records.malformed(record)

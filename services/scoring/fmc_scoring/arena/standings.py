@@ -1,10 +1,11 @@
-"""Teams' arena standings from counted votes (pure): Bradley-Terry ratings, intervals, ranks, and
-each team's expected chance of beating another rated team (the user part of the composite)."""
+"""Teams' arena standings from counted votes (pure): Bradley-Terry ratings under the weak prior,
+intervals, ranks, and each team's expected chance of beating another rated team at the lower bound
+of its interval (the user part of the composite)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -40,10 +41,15 @@ OUTCOME = {Choice.A: bt.A_WINS, Choice.B: bt.B_WINS, Choice.TIE: bt.TIE, Choice.
 
 
 @dataclass(frozen=True)
-class CountedVote:
-    a_team: uuid.UUID
-    b_team: uuid.UUID
-    choice: Choice
+class Tally:
+    """Counted votes aggregated to how many times each (A team, B team, choice) occurred: all the
+    ratings need, whatever the number of votes (the service streams votes into one)."""
+
+    counts: Mapping[tuple[uuid.UUID, uuid.UUID, Choice], int]
+
+    @property
+    def votes(self) -> int:
+        return sum(self.counts.values())
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,8 @@ class Standing:
     lower: float
     upper: float
     rank: int
+    # The team's expected chance of beating another rated team, rated at the lower bound of its
+    # interval (the others at their ratings): the user part of the composite (see results/decision).
     win_rate: float
     votes: int
 
@@ -64,20 +72,25 @@ class Standings:
     converged: bool
     rounds: int
     seed: int
+    prior_sd: float = bt.PRIOR_SD
+    groups: int = 0  # groups of teams connected by votes; more than one: placed by the prior alone
 
 
-def standings(votes: Sequence[CountedVote], *, rounds: int = 1000, seed: int = 0) -> Standings:
+def standings(tally: Tally, *, rounds: int = 1000, seed: int = 0, prior_sd: float = bt.PRIOR_SD) -> Standings:
     """Ratings of the teams that appear in the votes (teams without votes have no standing)."""
-    if not votes:
-        return Standings({}, 0, True, rounds, seed)
-    teams = sorted({v.a_team for v in votes} | {v.b_team for v in votes}, key=str)
+    counted = {key: n for key, n in tally.counts.items() if n > 0}
+    if not counted:
+        return Standings({}, 0, True, rounds, seed, prior_sd, 0)
+    teams = sorted({a for a, _, _ in counted} | {b for _, b, _ in counted}, key=str)
     index = {team: i for i, team in enumerate(teams)}
-    a = np.array([index[v.a_team] for v in votes], dtype=np.int64)
-    b = np.array([index[v.b_team] for v in votes], dtype=np.int64)
-    outcome = np.array([OUTCOME[v.choice] for v in votes], dtype=np.int64)
-    rated = bt.rate(bt.unique_rows(a, b, outcome, len(teams)), rounds=rounds, seed=seed)
-    win_rate = bt.expected_win_rate(rated.rating)
-    per_team = np.bincount(np.concatenate([a, b]), minlength=len(teams))
+    a = np.array([index[key[0]] for key in counted], dtype=np.int64)
+    b = np.array([index[key[1]] for key in counted], dtype=np.int64)
+    outcome = np.array([OUTCOME[key[2]] for key in counted], dtype=np.int64)
+    n = np.array(list(counted.values()), dtype=np.int64)
+    rows = bt.unique_rows(a, b, outcome, len(teams), counts=n)
+    rated = bt.rate(rows, rounds=rounds, seed=seed, prior_sd=prior_sd)
+    win_rate = bt.expected_win_rate(rated.rating, own=rated.lower)
+    per_team = np.bincount(np.concatenate([a, b]), weights=np.concatenate([n, n]), minlength=len(teams))
     return Standings(
         teams={
             team: Standing(
@@ -91,8 +104,10 @@ def standings(votes: Sequence[CountedVote], *, rounds: int = 1000, seed: int = 0
             )
             for team, i in index.items()
         },
-        votes=len(votes),
+        votes=rows.votes,
         converged=rated.converged,
         rounds=rounds,
         seed=seed,
+        prior_sd=prior_sd,
+        groups=rated.groups,
     )

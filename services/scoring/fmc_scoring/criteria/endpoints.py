@@ -38,6 +38,7 @@ def criteria_out(criteria: service.Criteria) -> CriteriaOut:
         overall_threshold=row.overall_threshold,
         advancing=row.advancing,
         tie_break=list(row.tie_break),
+        arena_min_votes=row.arena_min_votes,
         decoding=dict(row.decoding),
         limits=dict(row.limits),
         revision=row.revision,

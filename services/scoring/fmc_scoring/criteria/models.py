@@ -34,6 +34,8 @@ class StageCriteria(Base):
     # that version's evidence was gathered), so a published result's evidence never grows afterwards.
     evidence_cutoff: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     evidence_cutoff_source: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Counted arena votes each evaluated model needs before a result with a user part is proposed.
+    arena_min_votes: Mapped[int] = mapped_column(Integer, server_default="30", default=30)
 
 
 class StageSuite(Base):

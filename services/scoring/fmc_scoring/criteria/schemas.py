@@ -8,6 +8,10 @@ from pydantic import AwareDatetime, BaseModel, Field, model_validator
 from fmc_common.inputs import Input
 from fmc_scoring.values import Part
 
+# The default minimum of counted votes per model: under about 30 votes a model's interval spans
+# hundreds of points (docs/decisions/2026-12-05-arena-ratings-prior.md).
+ARENA_MIN_VOTES = 30
+
 
 class SuiteWeightIn(Input):
     suite_id: uuid.UUID
@@ -53,6 +57,14 @@ class CriteriaIn(Input):
         max_length=3,
         description="Parts compared, in order, when composites are equal; then a published lottery",
     )
+    arena_min_votes: int = Field(
+        default=ARENA_MIN_VOTES,
+        ge=0,
+        le=100_000,
+        description="Counted arena votes each evaluated model needs (as A or B) before a result is "
+        "proposed while the user part has a weight; a stage with a model below it is refused with "
+        "`arena-votes-insufficient` (409) listing the models short of votes. 0: no minimum",
+    )
     decoding: DecodingIn = DecodingIn()
     limits: LimitsIn = LimitsIn()
     evidence_cutoff: AwareDatetime | None = Field(
@@ -90,6 +102,7 @@ class CriteriaOut(BaseModel):
     overall_threshold: float | None
     advancing: int
     tie_break: list[str]
+    arena_min_votes: int = Field(description="Counted arena votes each model needs before a proposal")
     decoding: dict[str, float | int]
     limits: dict[str, float | int]
     revision: int

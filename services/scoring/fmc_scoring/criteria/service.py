@@ -84,6 +84,7 @@ async def set_criteria(ctx: ScoringCtx, stage_id: uuid.UUID, body: CriteriaIn) -
     row.weight_user = body.part_weights.user
     row.overall_threshold = body.overall_threshold
     row.tie_break = [p.value for p in body.tie_break]
+    row.arena_min_votes = body.arena_min_votes
     row.decoding = body.decoding.model_dump()
     row.limits = body.limits.model_dump()
     row.evidence_cutoff = body.evidence_cutoff

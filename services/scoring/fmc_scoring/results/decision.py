@@ -6,8 +6,12 @@
    against its own minimum). A failed gate eliminates the team with that gate as the reason; the
    first failed gate is the reason, every gate's state is kept in the detail.
 2. **Part scores**, each on 0-100: benchmark = 100 x the suite-weighted accuracy; expert = the
-   panel's trimmed mean; user = 100 x the team's expected chance of beating another rated team
-   under its Bradley-Terry rating (bounded, and meaningful with two teams as with twenty).
+   panel's trimmed mean; user = 100 x the team's expected chance of beating another rated team,
+   the team rated at the lower bound of its 95 % interval and the others at their ratings
+   (Bradley-Terry under the arena's weak prior: bounded, meaningful with two teams as with twenty,
+   and a team is credited only what its votes support: 5 won votes do not make 100).
+   While the user part has a weight, every team needs the criteria's minimum of counted arena
+   votes (``arena_min_votes``) before a result is proposed: ``short_of_votes`` names those below.
 3. **Composite** = the part-weighted sum, over the teams that passed every gate.
 4. **Ranking** by composite, then by the tie-break parts in the criteria's order, then by a
    published lottery: sha256 of ``"<stage id>:<team id>"``, smaller first. Anyone can recompute it,
@@ -54,6 +58,7 @@ class Rules:
     advancing: int
     overall_threshold: float | None = None
     tie_break: Sequence[Part] = (Part.BENCHMARK, Part.EXPERT, Part.USER)
+    arena_min_votes: int = 0
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,7 @@ class TeamEvidence:
     suite_accuracy: Mapping[str, float]
     expert: float | None = None
     user_win_rate: float | None = None
+    user_votes: int = 0
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,14 @@ def weighted_accuracy(rules: Rules, accuracy: Mapping[str, float]) -> float | No
     if total <= 0:
         return None
     return math.fsum(weight * (value or 0.0) for weight, value in weighted) / total
+
+
+def short_of_votes(rules: Rules, evidence: Sequence[TeamEvidence]) -> list[TeamEvidence]:
+    """The teams with fewer counted arena votes than the criteria's minimum, while the user part
+    has a weight (without one, the arena decides nothing and needs no minimum)."""
+    if rules.part_weights.get(Part.USER, 0.0) <= 0 or rules.arena_min_votes <= 0:
+        return []
+    return sorted((t for t in evidence if t.user_votes < rules.arena_min_votes), key=lambda t: str(t.team_id))
 
 
 def _threshold(rules: Rules, team: TeamEvidence, overall: float | None) -> tuple[GateState, tuple[str, ...]]:

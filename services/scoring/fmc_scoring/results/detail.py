@@ -59,7 +59,10 @@ class UserInput(BaseModel):
     lower: float
     upper: float
     arena_rank: int
-    win_rate: float
+    win_rate: float = Field(
+        description="Expected chance of beating another rated team, this team rated at its lower "
+        "bound (versions proposed before 2026-12-05: at its rating); the user part is 100 x this"
+    )
     votes: int
     stage_votes: int
     bootstrap_rounds: int
@@ -121,6 +124,12 @@ class ArenaSummary(BaseModel):
     rounds: int
     seed: int
     converged: bool
+    prior_sd: float | None = Field(
+        default=None, description="The ratings' prior standard deviation, points (None: fitted without one)"
+    )
+    groups: int | None = Field(
+        default=None, description="Groups of teams the votes connect (over one: placed by the prior alone)"
+    )
 
 
 CutoffSource = Literal["criteria", "publication", "proposal"]

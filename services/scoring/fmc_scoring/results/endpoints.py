@@ -39,7 +39,9 @@ async def propose(stage_id: uuid.UUID, ctx: OperatorCtx) -> OperatorResultOut:
     (originality, benchmark threshold), part scores, composite, ranking with the tie-break, and every
     team's proposed outcome with its reason, plus the vacancies. Earlier proposals are superseded;
     `blocking` lists what prevents approval (pending gates, missing parts). Refused with
-    `stage-final` once the stage is final (reopen it first)."""
+    `stage-final` once the stage is final (reopen it first), and with `arena-votes-insufficient`
+    (409, `models`: each model short of votes with its count, `min_votes`) while the user part has
+    a weight and a model has fewer counted arena votes than the criteria's `arena_min_votes`."""
     result = await service.propose_result(
         ctx, stage_id, LatestCheckVerdicts(), ctx.settings.arena_bootstrap_rounds
     )

@@ -91,6 +91,7 @@ def rules(criteria: Criteria) -> Rules:
         advancing=row.advancing,
         overall_threshold=row.overall_threshold,
         tie_break=tuple(Part(p) for p in row.tie_break),
+        arena_min_votes=row.arena_min_votes,
     )
 
 
@@ -157,6 +158,7 @@ def team_evidence(team_id: uuid.UUID, inputs: TeamInputs) -> TeamEvidence:
         suite_accuracy={name: figure.accuracy for name, figure in inputs.suites.items()},
         expert=inputs.expert.value if inputs.expert else None,
         user_win_rate=inputs.user.win_rate if inputs.user else None,
+        user_votes=inputs.user.votes if inputs.user else 0,
     )
 
 
@@ -244,7 +246,12 @@ async def gather(
         teams=[team_evidence(team, inputs[team]) for team in teams],
         inputs=inputs,
         arena=ArenaSummary(
-            votes=standings.votes, rounds=standings.rounds, seed=standings.seed, converged=standings.converged
+            votes=standings.votes,
+            rounds=standings.rounds,
+            seed=standings.seed,
+            converged=standings.converged,
+            prior_sd=standings.prior_sd,
+            groups=standings.groups,
         ),
         snapshot=snapshot_of(cutoff, inputs, arena_ref, runs_late, scores_late),
     )

@@ -12,7 +12,7 @@ from fmc_scoring.audit import service as audit
 from fmc_scoring.criteria import service as criteria_service
 from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.results import finality, publication, repository
-from fmc_scoring.results.decision import Proposal, TeamDecision, propose
+from fmc_scoring.results.decision import Proposal, Rules, TeamDecision, propose, short_of_votes
 from fmc_scoring.results.detail import TeamDetail, TeamInputs
 from fmc_scoring.results.evidence import StageEvidence, close_evidence, gather, initial_cutoff, rules
 from fmc_scoring.results.models import Cause, ResultStatus, StageResult, TeamResult
@@ -48,6 +48,11 @@ class ResultSuperseded(Conflict):
     title = "A newer result version exists; approve that one"
 
 
+class ArenaVotesInsufficient(Conflict):
+    code = "arena-votes-insufficient"
+    title = "A model has fewer counted arena votes than the stage's criteria require"
+
+
 class ResultBlocked(Conflict):
     code = "result-blocked"
     title = "The result has open questions (pending gates or missing parts) and cannot be approved"
@@ -80,7 +85,9 @@ async def propose_result(
     if evidence is None:
         cutoff = initial_cutoff(criteria, ctx.clock.now())
         evidence = await gather(ctx.session, stage_id, criteria, verdicts, arena_rounds, cutoff)
-    proposal = propose(stage_id, rules(criteria), evidence.teams)
+    stage_rules = rules(criteria)
+    _refuse_if_short_of_votes(stage_rules, evidence)
+    proposal = propose(stage_id, stage_rules, evidence.teams)
     for earlier in await repository.versions(ctx.session, stage_id):
         if earlier.status == ResultStatus.PROPOSED:
             earlier.status = ResultStatus.SUPERSEDED
@@ -112,6 +119,19 @@ async def propose_result(
         details={"stage_id": str(stage_id), "version": result.version, "cause": result.cause},
     )
     return result
+
+
+def _refuse_if_short_of_votes(stage_rules: Rules, evidence: StageEvidence) -> None:
+    """Before any version is written: every model needs the criteria's counted arena votes while
+    the user part weighs (for a re-evaluation too: its consumer dead-letters with this code)."""
+    short = short_of_votes(stage_rules, evidence.teams)
+    if short:
+        raise ArenaVotesInsufficient(
+            f"{len(short)} model(s) have fewer than {stage_rules.arena_min_votes} counted arena votes; "
+            "collect more votes, or revise the criteria before the evaluation starts",
+            min_votes=stage_rules.arena_min_votes,
+            models=[{"team_id": str(t.team_id), "votes": t.user_votes} for t in short],
+        )
 
 
 def _result_row(ctx: ScoringCtx, stage_id: uuid.UUID, proposal: Proposal, version: int) -> StageResult:
