@@ -11,7 +11,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer
 from pydantic import SecretStr
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -28,6 +27,7 @@ from fmc_grievance.audit.models import AuditEntry
 from grievance.audit.test_tamper import lift_append_only_rule, verification
 from grievance.harness import Grievance, GrievanceDeployment
 from support.eventually import eventually
+from support.kafka import records_so_far
 
 KEY = "checkpoint-key-for-tests-only-0123456789"
 CHECKPOINT_KEY = b"audit/grievance"  # the partition key of every checkpoint of this trail
@@ -133,22 +133,12 @@ def _fields(row: AuditEntry) -> ChainedFields:
 
 
 async def checkpoints_on(broker: str, wanted: Callable[[Envelope], bool]) -> list[Envelope]:
-    """The checkpoints on the grievance topic that ``wanted`` accepts, read from the start."""
-    consumer = AIOKafkaConsumer(
-        str(Topic.GRIEVANCE), bootstrap_servers=broker, group_id=None, auto_offset_reset="earliest"
-    )
-    await consumer.start()
-    envelopes: list[Envelope] = []
-    try:
-        while batches := await consumer.getmany(timeout_ms=1000):  # until the topic is read to its end
-            envelopes += [
-                Envelope.from_bytes(r.value or b"")
-                for b in batches.values()
-                for r in b
-                if r.key == CHECKPOINT_KEY
-            ]
-    finally:
-        await consumer.stop()
+    """The checkpoints the grievance topic holds now that ``wanted`` accepts (read to its end)."""
+    envelopes = [
+        Envelope.from_bytes(r.value or b"")
+        for r in await records_so_far(broker, str(Topic.GRIEVANCE))
+        if r.key == CHECKPOINT_KEY
+    ]
     return [e for e in envelopes if e.type == AuditCheckpointed.event_type and wanted(e)]
 
 
@@ -167,13 +157,12 @@ class TestVerifiedHead:
                 entries[-1]["at"],
             )
 
-    async def test_half_an_anchor_is_refused(self, anchored: GrievanceDeployment) -> None:
-        async with anchored.running() as service:
-            response = await service.client.get(
-                "/v1/audit/verification", params={"anchor_seq": 1}, headers=service.operator()
-            )
-            assert response.status_code == 422
-            assert response.headers["content-type"].startswith("application/problem+json")
+    async def test_half_an_anchor_is_refused(self, grievance: Grievance) -> None:
+        response = await grievance.client.get(
+            "/v1/audit/verification", params={"anchor_seq": 1}, headers=grievance.operator()
+        )
+        assert response.status_code == 422
+        assert response.headers["content-type"].startswith("application/problem+json")
 
 
 class TestAnchoredVerification:
@@ -279,8 +268,8 @@ class TestCheckpointEvent:
         public = {spec.topic for spec in CATALOGUE if spec.partner_facing}
         assert AuditCheckpointed.topic not in public
 
-    async def test_without_a_key_nothing_is_published(self, deployment: GrievanceDeployment) -> None:
-        async with deployment.running() as service:
-            await five_entries(service)
-            assert checkpointer(service).enabled is False
-            assert await checkpointer(service).checkpoint_once(force=True) is None
+    async def test_without_a_key_nothing_is_published(self, grievance: Grievance) -> None:
+        """The shared service is configured without a checkpoint key."""
+        await five_entries(grievance)
+        assert checkpointer(grievance).enabled is False
+        assert await checkpointer(grievance).checkpoint_once(force=True) is None
