@@ -11,7 +11,7 @@ from typing import Any
 from aiokafka import ConsumerRecord
 
 from registry.harness import Registry, created, unique
-from support.kafka import first_record, records_so_far
+from support.kafka import first_record
 
 STAGE_DATES = {
     "evaluation_starts_at": "2025-12-01T00:00:00+09:00",
@@ -147,15 +147,3 @@ async def find_event(
     envelope = _json_object(record.value)
     assert envelope is not None
     return envelope
-
-
-async def events_so_far(
-    bootstrap: str, topic: str, event_type: str, match: dict[str, str]
-) -> list[dict[str, Any]]:
-    """Every envelope of ``event_type`` matching ``match`` that ``topic`` holds now (read to its end)."""
-    matches = _is_event(event_type, match)
-    return [
-        envelope
-        for record in await records_so_far(bootstrap, topic)
-        if matches(record) and (envelope := _json_object(record.value)) is not None
-    ]

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
 from fmc_common.settings import KafkaSettings
 
@@ -101,36 +101,3 @@ async def first_record(
     finally:
         await consumer.stop()
     raise AssertionError(f"no matching record arrived on {topic} in {timeout} s")
-
-
-async def records_so_far(
-    bootstrap: str, topic: str, timeout: float = 20.0
-) -> list[ConsumerRecord[bytes, bytes]]:
-    """Every record ``topic`` holds now: read from the start up to the end offsets taken first.
-
-    For "nothing of that kind arrived" once something later is known to have been handled: it reads
-    what is there and stops, instead of waiting out a timeout.
-    """
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest", enable_auto_commit=False
-    )
-    await consumer.start()
-    records: list[ConsumerRecord[bytes, bytes]] = []
-    try:
-        await consumer.topics()  # fetches the metadata that partitions_for_topic reads
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or set()]
-        consumer.assign(partitions)
-        ends = await consumer.end_offsets(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        remaining = {tp for tp, end in ends.items() if end > 0}
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while remaining:
-            if loop.time() > deadline:
-                raise AssertionError(f"{topic} was not read to its end in {timeout} s")
-            for tp, batch in (await consumer.getmany(*remaining, timeout_ms=200)).items():
-                records.extend(r for r in batch if r.offset < ends[tp])
-            remaining = {tp for tp in remaining if await consumer.position(tp) < ends[tp]}
-    finally:
-        await consumer.stop()
-    return records

@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from aiokafka import AIOKafkaConsumer
 from pydantic import SecretStr
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -27,7 +28,6 @@ from fmc_grievance.audit.models import AuditEntry
 from grievance.audit.test_tamper import lift_append_only_rule, verification
 from grievance.harness import Grievance, GrievanceDeployment
 from support.eventually import eventually
-from support.kafka import records_so_far
 
 KEY = "checkpoint-key-for-tests-only-0123456789"
 CHECKPOINT_KEY = b"audit/grievance"  # the partition key of every checkpoint of this trail
@@ -133,12 +133,22 @@ def _fields(row: AuditEntry) -> ChainedFields:
 
 
 async def checkpoints_on(broker: str, wanted: Callable[[Envelope], bool]) -> list[Envelope]:
-    """The checkpoints the grievance topic holds now that ``wanted`` accepts (read to its end)."""
-    envelopes = [
-        Envelope.from_bytes(r.value or b"")
-        for r in await records_so_far(broker, str(Topic.GRIEVANCE))
-        if r.key == CHECKPOINT_KEY
-    ]
+    """The checkpoints on the grievance topic that ``wanted`` accepts, read from the start."""
+    consumer = AIOKafkaConsumer(
+        str(Topic.GRIEVANCE), bootstrap_servers=broker, group_id=None, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    envelopes: list[Envelope] = []
+    try:
+        while batches := await consumer.getmany(timeout_ms=1000):  # until the topic is read to its end
+            envelopes += [
+                Envelope.from_bytes(r.value or b"")
+                for b in batches.values()
+                for r in b
+                if r.key == CHECKPOINT_KEY
+            ]
+    finally:
+        await consumer.stop()
     return [e for e in envelopes if e.type == AuditCheckpointed.event_type and wanted(e)]
 
 
