@@ -44,7 +44,7 @@ async def registry(
     )
     app = create_app(settings)
     if not getattr(request.module, "REGISTRY_CONSUMERS", False):
-        # Joining a consumer group costs ~5 s on Tansu (its initial rebalance delay): only the
+        # Joining a consumer group costs seconds on Tansu (half the session timeout): only the
         # modules that test what the registry consumes (REGISTRY_CONSUMERS = True) pay for it.
         app.state.runtime.consumers = []
     try:
