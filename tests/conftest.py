@@ -18,6 +18,7 @@ from fmc_devrunner.broker import BrokerProcess
 from fmc_devrunner.ports import free_port
 from fmc_devrunner.triton import TritonProcess
 from support.databases import DatabaseFactory, postgres_available
+from support.kafka import broker_settings
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -69,7 +70,7 @@ def auth_settings() -> AuthSettings:
 
 @pytest.fixture
 def kafka_settings(broker: str) -> KafkaSettings:
-    return KafkaSettings(bootstrap_servers=broker, topic_partitions=3)
+    return broker_settings(broker)
 
 
 @pytest.fixture(autouse=True)

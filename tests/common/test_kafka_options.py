@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from fmc_common.messaging.kafka import client_options, make_producer
+from fmc_common.messaging.kafka import client_options, make_consumer, make_producer
 from fmc_common.settings import KafkaSecurityProtocol, KafkaSettings
 
 
@@ -38,3 +38,13 @@ class TestClientOptions:
         producer = make_producer(KafkaSettings(idempotent_producer=idempotent), "p")
         assert producer._txn_manager is not None if idempotent else producer._txn_manager is None
         await producer.stop()
+
+
+class TestConsumerOptions:
+    async def test_the_session_timeout_follows_the_setting_with_heartbeats_at_the_default_ratio(self) -> None:
+        default = make_consumer(KafkaSettings(), "g", ["t"], client_id="c")
+        short = make_consumer(KafkaSettings(consumer_session_timeout_ms=2_000), "g", ["t"], client_id="c")
+        assert (default._session_timeout_ms, default._heartbeat_interval_ms) == (10_000, 3_000)
+        assert (short._session_timeout_ms, short._heartbeat_interval_ms) == (2_000, 600)
+        await default.stop()
+        await short.stop()

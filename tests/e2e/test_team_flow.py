@@ -5,6 +5,7 @@ The correlation id sent with the HTTP request travels into the event and on into
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -16,7 +17,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from fmc_common.auth import Role
-from fmc_common.settings import AuthSettings, KafkaSettings
+from fmc_common.settings import AuthSettings
 from fmc_devrunner.ports import free_port
 from fmc_grievance.main import create_app as create_grievance
 from fmc_grievance.settings import GrievanceSettings
@@ -26,11 +27,14 @@ from fmc_registry.main import create_app as create_registry
 from fmc_registry.settings import RegistrySettings
 from fmc_scoring.main import create_app as create_scoring
 from fmc_scoring.settings import ScoringSettings
-from support.databases import DatabaseFactory
+from support.databases import DatabaseFactory, postgres_available
 from support.eventually import eventually
+from support.kafka import broker_settings
 from support.services import bearer, serving
 
 pytestmark = pytest.mark.broker
+
+BACKENDS = ["sqlite", "postgres"]
 
 
 class Stack:
@@ -43,40 +47,56 @@ class Stack:
         self.grpc_ports: dict[str, int] = {}
 
 
-@pytest.fixture
+@pytest.fixture(scope="module", params=BACKENDS)
 async def stack(
-    database_factory: DatabaseFactory, kafka_settings: KafkaSettings, auth_settings: AuthSettings
+    request: pytest.FixtureRequest,
+    broker: str,
+    auth_settings: AuthSettings,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Stack]:
+    """The three services, once per module and backend: every test registers teams of its own."""
+    backend = str(request.param)
+    if backend == "postgres" and not await postgres_available():
+        if os.environ.get("FMC_REQUIRE_POSTGRES") == "1":
+            pytest.fail("PostgreSQL is not reachable")
+        pytest.skip("PostgreSQL is not reachable")
+    databases = DatabaseFactory(backend, tmp_path_factory.mktemp("e2e"))
+    kafka = broker_settings(broker)
     ports = {name: free_port() for name in ("registry", "scoring", "grievance")}
-    registry = create_registry(
-        RegistrySettings(
-            database_url=await database_factory.create("registry"),
-            grpc_port=ports["registry"],
-            kafka=kafka_settings,
-            auth=auth_settings,
+    try:
+        registry = create_registry(
+            RegistrySettings(
+                database_url=await databases.create("registry"),
+                grpc_port=ports["registry"],
+                kafka=kafka,
+                auth=auth_settings,
+            )
         )
-    )
-    scoring = create_scoring(
-        ScoringSettings(
-            database_url=await database_factory.create("scoring"),
-            grpc_port=ports["scoring"],
-            kafka=kafka_settings,
-            auth=auth_settings,
+        scoring = create_scoring(
+            ScoringSettings(
+                database_url=await databases.create("scoring"),
+                grpc_port=ports["scoring"],
+                kafka=kafka,
+                auth=auth_settings,
+            )
         )
-    )
-    grievance = create_grievance(
-        GrievanceSettings(
-            database_url=await database_factory.create("grievance"),
-            grpc_port=ports["grievance"],
-            kafka=kafka_settings,
-            auth=auth_settings,
+        grievance = create_grievance(
+            GrievanceSettings(
+                database_url=await databases.create("grievance"),
+                grpc_port=ports["grievance"],
+                kafka=kafka,
+                auth=auth_settings,
+            )
         )
-    )
-    async with AsyncExitStack() as exits:
-        clients = [await exits.enter_async_context(serving(app)) for app in (registry, scoring, grievance)]
-        stack = Stack(*clients)
-        stack.grpc_ports = ports
-        yield stack
+        async with AsyncExitStack() as exits:
+            clients = [
+                await exits.enter_async_context(serving(app)) for app in (registry, scoring, grievance)
+            ]
+            stack = Stack(*clients)
+            stack.grpc_ports = ports
+            yield stack
+    finally:
+        await databases.drop_all()
 
 
 async def participant(client: httpx.AsyncClient, path: str, headers: dict[str, str]) -> httpx.Response:

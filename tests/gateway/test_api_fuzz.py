@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from fmc_common.auth import Role
-from fmc_common.settings import AuthSettings, KafkaSettings
+from fmc_common.settings import AuthSettings
 from fmc_devrunner.ports import free_port
 from fmc_devrunner.triton import TritonProcess
 from fmc_gateway.main import create_app
@@ -41,6 +41,7 @@ from support.fuzz import (
     operations_of,
     schema_app,
 )
+from support.kafka import broker_settings
 from support.services import bearer, serving
 
 pytestmark = [pytest.mark.broker]
@@ -85,7 +86,7 @@ async def gateway(
     items = tmp_path_factory.mktemp("items")
     values: dict[str, Any] = {
         "database_url": await factory.create("gateway"),
-        "kafka": KafkaSettings(bootstrap_servers=broker, topic_partitions=3),
+        "kafka": broker_settings(broker),
         "auth": auth_settings,
         "grpc_port": free_port(),
         "items_directory": items,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Callable
+import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,42 +34,49 @@ from support.services import bearer
 pytestmark = [pytest.mark.broker, pytest.mark.triton]
 
 
-def write_prompts(directory: Path, prompts: list[str], name: str) -> tuple[Path, str]:
-    path = directory / name
+StartGateway = Callable[..., Awaitable[httpx.AsyncClient]]
+
+
+@pytest.fixture
+def start_gateway(
+    database_factory: DatabaseFactory, gateway_settings: SettingsFactory, gateway_factory: Callable[..., Any]
+) -> StartGateway:
+    """Start a gateway on a fresh database (SQLite and PostgreSQL); keyword arguments override settings."""
+
+    async def start(**overrides: Any) -> httpx.AsyncClient:
+        client: httpx.AsyncClient = await gateway_factory(
+            gateway_settings(await database_factory.create("gateway"), **overrides)
+        )
+        return client
+
+    return start
+
+
+def prompts_run(
+    directory: Path, prompts: list[str], endpoint_url: str, model: str = "demo-lm"
+) -> dict[str, Any]:
+    """A run request for an items document of exactly ``prompts`` (item-0, item-1, ...)."""
+    path = directory / f"prompts-{uuid.uuid4().hex[:8]}.jsonl"
     raw = "".join(json.dumps({"item_id": f"item-{i}", "prompt": p}) + "\n" for i, p in enumerate(prompts))
     path.write_bytes(raw.encode())
-    return path, hashlib.sha256(raw.encode()).hexdigest()
+    sha = hashlib.sha256(raw.encode()).hexdigest()
+    return run_body(path, len(prompts), endpoint_url, sha256=sha, model=model)
 
 
-async def start(
-    database_factory: DatabaseFactory,
-    gateway_settings: SettingsFactory,
-    gateway_factory: Callable[..., Any],
-    **overrides: Any,
-) -> httpx.AsyncClient:
-    client: httpx.AsyncClient = await gateway_factory(
-        gateway_settings(await database_factory.create("gateway"), **overrides)
-    )
-    return client
+def items_run(directory: Path, count: int, endpoint_url: str) -> dict[str, Any]:
+    """A run request for ``count`` ordinary demo-lm items."""
+    items, sha = write_items(directory, count)
+    return run_body(items, count, endpoint_url, sha256=sha)
 
 
 class TestBadAnswers:
     async def test_a_nul_a_huge_token_count_or_a_wrong_output_type_fail_only_their_item_and_no_other_run(
-        self,
-        database_factory: DatabaseFactory,
-        gateway_settings: SettingsFactory,
-        gateway_factory: Callable[..., Any],
-        auth_settings: AuthSettings,
-        triton: TritonProcess,
-        tmp_path: Path,
+        self, start_gateway: StartGateway, auth_settings: AuthSettings, triton: TritonProcess, tmp_path: Path
     ) -> None:
-        gateway = await start(database_factory, gateway_settings, gateway_factory)
-        bad_items, bad_sha = write_prompts(
-            tmp_path, ["plain a", "nul b", "huge c", "wrongtype d", "plain e"], "bad.jsonl"
-        )
-        good_items, good_sha = write_items(tmp_path, 40)
-        bad = run_body(bad_items, 5, triton.grpc_url, sha256=bad_sha, model="misbehaving-lm")
-        good = run_body(good_items, 40, triton.grpc_url, sha256=good_sha)
+        gateway = await start_gateway()
+        prompts = ["plain a", "nul b", "huge c", "wrongtype d", "plain e"]
+        bad = prompts_run(tmp_path, prompts, triton.grpc_url, model="misbehaving-lm")
+        good = items_run(tmp_path, 40, triton.grpc_url)
 
         await asyncio.gather(
             request_run(gateway, auth_settings, bad), request_run(gateway, auth_settings, good)
@@ -88,17 +96,12 @@ class TestBadAnswers:
         assert "invalid-answer: output prompt_tokens" in answers["item-3"]["error"]
 
     async def test_a_model_that_times_out_on_every_item_gives_per_item_errors_after_the_attempts(
-        self,
-        database_factory: DatabaseFactory,
-        gateway_settings: SettingsFactory,
-        gateway_factory: Callable[..., Any],
-        auth_settings: AuthSettings,
-        triton: TritonProcess,
-        tmp_path: Path,
+        self, start_gateway: StartGateway, auth_settings: AuthSettings, triton: TritonProcess, tmp_path: Path
     ) -> None:
-        gateway = await start(database_factory, gateway_settings, gateway_factory)
-        items, sha = write_prompts(tmp_path, ["sleep 3"] * 6, "slow.jsonl")
-        body = run_body(items, 6, triton.grpc_url, sha256=sha, model="misbehaving-lm")
+        gateway = await start_gateway()
+        # Over three times the request timeout: every attempt times out, and the shared Triton is
+        # not kept busy for long after.
+        body = prompts_run(tmp_path, ["sleep 1"] * 6, triton.grpc_url, model="misbehaving-lm")
         body["limits"] = {"request_timeout_seconds": 0.3, "max_attempts": 2}
 
         await request_run(gateway, auth_settings, body)
@@ -111,19 +114,11 @@ class TestBadAnswers:
 
 class TestStuckRuns:
     async def test_an_items_document_with_a_nul_fails_its_run_as_items_invalid_without_blocking_another(
-        self,
-        database_factory: DatabaseFactory,
-        gateway_settings: SettingsFactory,
-        gateway_factory: Callable[..., Any],
-        auth_settings: AuthSettings,
-        triton: TritonProcess,
-        tmp_path: Path,
+        self, start_gateway: StartGateway, auth_settings: AuthSettings, triton: TritonProcess, tmp_path: Path
     ) -> None:
-        gateway = await start(database_factory, gateway_settings, gateway_factory)
-        bad_items, bad_sha = write_prompts(tmp_path, ["fine", "Question: a\x00b"], "nul.jsonl")
-        good_items, good_sha = write_items(tmp_path, 20)
-        bad = run_body(bad_items, 2, triton.grpc_url, sha256=bad_sha)
-        good = run_body(good_items, 20, triton.grpc_url, sha256=good_sha)
+        gateway = await start_gateway()
+        bad = prompts_run(tmp_path, ["fine", "Question: a\x00b"], triton.grpc_url)
+        good = items_run(tmp_path, 20, triton.grpc_url)
 
         await asyncio.gather(
             request_run(gateway, auth_settings, bad), request_run(gateway, auth_settings, good)
@@ -137,17 +132,10 @@ class TestStuckRuns:
         assert (good_run["status"], good_run["answered"]) == ("completed", 20)
 
     async def test_a_run_whose_endpoint_never_answers_fails_after_the_wait_limit_naming_what_it_waited_on(
-        self,
-        database_factory: DatabaseFactory,
-        gateway_settings: SettingsFactory,
-        gateway_factory: Callable[..., Any],
-        auth_settings: AuthSettings,
-        nowhere: str,
-        tmp_path: Path,
+        self, start_gateway: StartGateway, auth_settings: AuthSettings, nowhere: str, tmp_path: Path
     ) -> None:
-        gateway = await start(database_factory, gateway_settings, gateway_factory, wait_limit_seconds=1.5)
-        items, sha = write_items(tmp_path, 3)
-        body = run_body(items, 3, nowhere, sha256=sha)
+        gateway = await start_gateway(wait_limit_seconds=1.5)
+        body = items_run(tmp_path, 3, nowhere)
 
         await request_run(gateway, auth_settings, body)
 
@@ -160,17 +148,14 @@ class TestStuckRuns:
 class TestRunWaiting:
     async def test_a_run_waiting_on_an_unreachable_endpoint_is_announced_once_with_its_cause(
         self,
-        database_factory: DatabaseFactory,
-        gateway_settings: SettingsFactory,
-        gateway_factory: Callable[..., Any],
+        start_gateway: StartGateway,
         auth_settings: AuthSettings,
         kafka_settings: KafkaSettings,
         nowhere: str,
         tmp_path: Path,
     ) -> None:
-        gateway = await start(database_factory, gateway_settings, gateway_factory)
-        items, sha = write_items(tmp_path, 3)
-        body = run_body(items, 3, nowhere, sha256=sha)
+        gateway = await start_gateway()
+        body = items_run(tmp_path, 3, nowhere)
 
         await request_run(gateway, auth_settings, body)
         await wait_for_run(gateway, auth_settings, body["run_id"], lambda r: r["status"] == "waiting")
@@ -189,9 +174,7 @@ class TestRunWaiting:
 
     async def test_an_endpoint_cut_mid_run_pauses_the_run_once_and_it_completes_when_it_is_back(
         self,
-        database_factory: DatabaseFactory,
-        gateway_settings: SettingsFactory,
-        gateway_factory: Callable[..., Any],
+        start_gateway: StartGateway,
         auth_settings: AuthSettings,
         kafka_settings: KafkaSettings,
         triton: TritonProcess,
@@ -202,14 +185,8 @@ class TestRunWaiting:
         await proxy.start()
         try:
             address = f"127.0.0.1:{proxy.port}"
-            gateway = await start(
-                database_factory,
-                gateway_settings,
-                gateway_factory,
-                triton_allowed_hosts=[triton.grpc_url, address],
-            )
-            items, sha = write_prompts(tmp_path, ["sleep 0.1"] * 60, "slowish.jsonl")
-            body = run_body(items, 60, address, sha256=sha, model="misbehaving-lm")
+            gateway = await start_gateway(triton_allowed_hosts=[triton.grpc_url, address])
+            body = prompts_run(tmp_path, ["sleep 0.1"] * 60, address, model="misbehaving-lm")
             await request_run(gateway, auth_settings, body)
             await wait_for_run(gateway, auth_settings, body["run_id"], lambda r: r["answered"] >= 1)
 
@@ -238,15 +215,9 @@ class TestRunWaiting:
 
 class TestEndpointCreation:
     async def test_two_simultaneous_run_requests_for_a_new_endpoint_are_both_accepted(
-        self,
-        database_factory: DatabaseFactory,
-        gateway_settings: SettingsFactory,
-        gateway_factory: Callable[..., Any],
-        auth_settings: AuthSettings,
-        triton: TritonProcess,
-        tmp_path: Path,
+        self, start_gateway: StartGateway, auth_settings: AuthSettings, triton: TritonProcess, tmp_path: Path
     ) -> None:
-        gateway = await start(database_factory, gateway_settings, gateway_factory, runs_enabled=False)
+        gateway = await start_gateway(runs_enabled=False)
         items, sha = write_items(tmp_path, 2)
         bodies = [run_body(items, 2, triton.http_url, sha256=sha, protocol="http") for _ in range(6)]
 

@@ -14,11 +14,12 @@ from collections.abc import AsyncIterator
 import pytest
 
 from fmc_common.clock import ManualClock
-from fmc_common.settings import AuthSettings, KafkaSettings
+from fmc_common.settings import AuthSettings
 from fmc_devrunner.ports import free_port
 from fmc_grievance.settings import GrievanceSettings
 from grievance.harness import NOTIFIED_AT, Grievance, GrievanceDeployment
 from support.databases import DatabaseFactory, postgres_available
+from support.kafka import broker_settings
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -26,7 +27,7 @@ BACKENDS = ["sqlite", "postgres"]
 def grievance_settings(database_url: str, broker: str, auth: AuthSettings) -> GrievanceSettings:
     return GrievanceSettings(
         database_url=database_url,
-        kafka=KafkaSettings(bootstrap_servers=broker, topic_partitions=3),
+        kafka=broker_settings(broker),
         auth=auth,
         grpc_port=free_port(),
         closing_poll_interval_seconds=0.05,

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from fmc_common.settings import AuthSettings, KafkaSettings
+from fmc_common.settings import AuthSettings
 from fmc_devrunner.ports import free_port
 from fmc_registry.main import create_app
 from fmc_registry.settings import RegistrySettings
 from registry.harness import Registry
 from support.databases import DatabaseFactory, postgres_available
+from support.kafka import broker_settings
 from support.services import serving
 
 
@@ -36,14 +37,14 @@ async def registry(
     port = free_port()
     settings = RegistrySettings(
         database_url=url,
-        kafka=KafkaSettings(bootstrap_servers=broker, topic_partitions=3),
+        kafka=broker_settings(broker),
         auth=auth_settings,
         grpc_port=port,
         relay_poll_interval_seconds=0.05,
     )
     app = create_app(settings)
     if not getattr(request.module, "REGISTRY_CONSUMERS", False):
-        # Joining a consumer group costs ~5 s on Tansu (its initial rebalance delay): only the
+        # Joining a consumer group costs seconds on Tansu (half the session timeout): only the
         # modules that test what the registry consumes (REGISTRY_CONSUMERS = True) pay for it.
         app.state.runtime.consumers = []
     try:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import ConsumerRecord
 
 from registry.harness import Registry, created, unique
+from support.kafka import first_record
 
 STAGE_DATES = {
     "evaluation_starts_at": "2025-12-01T00:00:00+09:00",
@@ -127,30 +128,22 @@ def _json_object(value: bytes | None) -> dict[str, Any] | None:
     return decoded if isinstance(decoded, dict) else None
 
 
+def _is_event(event_type: str, match: dict[str, str]) -> Callable[[ConsumerRecord[bytes, bytes]], bool]:
+    def matches(record: ConsumerRecord[bytes, bytes]) -> bool:
+        envelope = _json_object(record.value)
+        if envelope is None:
+            return False  # other tests put raw bytes on shared topics (dead letters of non-envelopes)
+        data = envelope.get("data", {})
+        return envelope.get("type") == event_type and all(data.get(k) == v for k, v in match.items())
+
+    return matches
+
+
 async def find_event(
     bootstrap: str, topic: str, event_type: str, match: dict[str, str], *, timeout: float = 30.0
 ) -> dict[str, Any]:
     """The first envelope of ``event_type`` on ``topic`` whose data fields equal ``match``."""
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        group_id=f"reader-{uuid.uuid4().hex[:8]}",
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    try:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while loop.time() < deadline:
-            for records in (await consumer.getmany(timeout_ms=200)).values():
-                for record in records:
-                    envelope = _json_object(record.value)
-                    if envelope is None:
-                        continue  # other tests put raw bytes on shared topics (dead letters of non-envelopes)
-                    data = envelope.get("data", {})
-                    if envelope.get("type") == event_type and all(data.get(k) == v for k, v in match.items()):
-                        return envelope
-    finally:
-        await consumer.stop()
-    raise AssertionError(f"no {event_type} with {match} on {topic} within {timeout}s")
+    record = await first_record(bootstrap, topic, _is_event(event_type, match), timeout=timeout)
+    envelope = _json_object(record.value)
+    assert envelope is not None
+    return envelope

@@ -116,13 +116,32 @@ async def apply(registry: Registry, call_id: str, team_id: uuid.UUID) -> Any:
 STAGE_1_RESULT = {"NC AI": "benchmark-threshold", "Naver Cloud": "originality"}
 
 
+async def finalised_stage(
+    registry: Registry,
+    advancing: tuple[str, ...] = ADVANCING,
+    eliminated: dict[str, str] | None = None,
+) -> SeedResult:
+    """Stage 1 evaluated, then finalised by scoring (over the broker) and applied: the stage is final."""
+    seed = await first_stage_evaluated(registry)
+    await publish(
+        registry.bootstrap, finalised(seed, advancing, STAGE_1_RESULT if eliminated is None else eliminated)
+    )
+    await eventually_stage(registry, seed.stage_ids[1], "final")
+    return seed
+
+
+async def finalised_with_a_call(registry: Registry) -> tuple[SeedResult, dict[str, Any]]:
+    """Stage 1 finalised with three of four planned teams advancing: the call for the vacancy is open."""
+    seed = await first_stage_evaluated(registry)
+    await publish(registry.bootstrap, finalised(seed, ADVANCING, STAGE_1_RESULT))
+    return seed, await eventually_call(registry, seed.programme_id)
+
+
 class TestStageFinalized:
     async def test_three_of_four_advancing_opens_a_call_with_exactly_the_eligible_teams(
         self, registry: Registry
     ) -> None:
-        seed = await first_stage_evaluated(registry)
-        await publish(registry.bootstrap, finalised(seed, ADVANCING, STAGE_1_RESULT))
-        call = await eventually_call(registry, seed.programme_id)
+        seed, call = await finalised_with_a_call(registry)
         assert call["vacancies"] == 1
         assert call["status"] == "open"
         eligible = {e["team_id"]: e["basis"] for e in call["eligible"]}
@@ -143,9 +162,7 @@ class TestStageFinalized:
     async def test_team_statuses_follow_the_result_and_the_stage_becomes_final(
         self, registry: Registry
     ) -> None:
-        seed = await first_stage_evaluated(registry)
-        await publish(registry.bootstrap, finalised(seed, ADVANCING, STAGE_1_RESULT))
-        await eventually_stage(registry, seed.stage_ids[1], "final")
+        seed = await finalised_stage(registry)
         for lead in ADVANCING:
             team = (
                 await registry.client.get(f"/v1/teams/{seed.team_ids[lead]}", headers=registry.operator())
@@ -173,9 +190,7 @@ class TestStageFinalized:
         )
 
     async def test_when_all_planned_teams_advance_no_call_opens(self, registry: Registry) -> None:
-        seed = await first_stage_evaluated(registry)
-        await publish(registry.bootstrap, finalised(seed, (*ADVANCING, "NC AI"), {"Naver Cloud": "rank"}))
-        await eventually_stage(registry, seed.stage_ids[1], "final")
+        seed = await finalised_stage(registry, (*ADVANCING, "NC AI"), {"Naver Cloud": "rank"})
         calls = await registry.client.get(
             f"/v1/programmes/{seed.programme_id}/selection-calls", headers=registry.operator()
         )
@@ -186,9 +201,7 @@ class TestApplications:
     async def test_ineligible_applications_are_refused_and_eligible_ones_recorded(
         self, registry: Registry
     ) -> None:
-        seed = await first_stage_evaluated(registry)
-        await publish(registry.bootstrap, finalised(seed, ADVANCING, STAGE_1_RESULT))
-        call = await eventually_call(registry, seed.programme_id)
+        seed, call = await finalised_with_a_call(registry)
         refused = await apply(registry, call["id"], seed.team_ids["SK Telecom"])  # advanced
         assert refused.status_code == 409
         assert refused.json()["code"] == "selection-ineligible"
@@ -204,9 +217,7 @@ class TestApplications:
     async def test_a_newcomer_may_apply_and_once_selected_gets_the_advancing_teams_gpus(
         self, registry: Registry
     ) -> None:
-        seed = await first_stage_evaluated(registry)
-        await publish(registry.bootstrap, finalised(seed, ADVANCING, STAGE_1_RESULT))
-        call = await eventually_call(registry, seed.programme_id)
+        seed, call = await finalised_with_a_call(registry)
         body = {
             "name": unique("Newcomer consortium"),
             "lead_organisation": unique("Newcomer"),
@@ -241,9 +252,7 @@ class TestApplications:
         assert late.json()["code"] == "selection-call-closed"
 
     async def test_a_selected_gpu_supplier_joins_without_gpus(self, registry: Registry) -> None:
-        seed = await first_stage_evaluated(registry)
-        await publish(registry.bootstrap, finalised(seed, ADVANCING, STAGE_1_RESULT))
-        call = await eventually_call(registry, seed.programme_id)
+        seed, call = await finalised_with_a_call(registry)
         await apply(registry, call["id"], seed.team_ids["Naver Cloud"])
         chosen = await registry.client.post(
             f"/v1/selection-calls/{call['id']}/selection",
@@ -256,9 +265,7 @@ class TestApplications:
         )
 
     async def test_only_an_applicant_can_be_selected(self, registry: Registry) -> None:
-        seed = await first_stage_evaluated(registry)
-        await publish(registry.bootstrap, finalised(seed, ADVANCING, STAGE_1_RESULT))
-        call = await eventually_call(registry, seed.programme_id)
+        seed, call = await finalised_with_a_call(registry)
         refused = await registry.client.post(
             f"/v1/selection-calls/{call['id']}/selection",
             json={"team_id": str(seed.team_ids["NC AI"]), "reason": "x"},
@@ -331,9 +338,7 @@ class TestCorrectionAfterReopening:
     async def test_a_reopening_takes_the_stage_out_of_final_and_leaves_the_teams_as_they_are(
         self, registry: Registry
     ) -> None:
-        seed = await first_stage_evaluated(registry)
-        await publish(registry.bootstrap, finalised(seed, ADVANCING, STAGE_1_RESULT))
-        await eventually_stage(registry, seed.stage_ids[1], "final")
+        seed = await finalised_stage(registry)
         reopening = reopened(seed)
         await publish(registry.bootstrap, reopening)
         await eventually_stage(registry, seed.stage_ids[1], "reopened")
@@ -357,9 +362,7 @@ class TestCorrectionAfterReopening:
     async def test_the_next_finalisation_corrects_the_reversed_teams_and_a_redelivery_changes_nothing(
         self, registry: Registry
     ) -> None:
-        seed = await first_stage_evaluated(registry)
-        await publish(registry.bootstrap, finalised(seed, ADVANCING, STAGE_1_RESULT))
-        call = await eventually_call(registry, seed.programme_id)
+        seed, call = await finalised_with_a_call(registry)
         await publish(registry.bootstrap, reopened(seed))
         await eventually_stage(registry, seed.stage_ids[1], "reopened")
         await publish(registry.bootstrap, republished(seed, CORRECTED, version=2))
@@ -418,9 +421,7 @@ class TestCorrectionAfterReopening:
     async def test_a_different_result_for_a_stage_not_reopened_is_refused_and_changes_nothing(
         self, registry: Registry
     ) -> None:
-        seed = await first_stage_evaluated(registry)
-        await publish(registry.bootstrap, finalised(seed, ADVANCING, STAGE_1_RESULT))
-        await eventually_stage(registry, seed.stage_ids[1], "final")
+        seed = await finalised_stage(registry)
         await publish(registry.bootstrap, finalised(seed, CORRECTED, CORRECTED_RESULT))
         letter = await find_event(
             registry.bootstrap,
@@ -434,9 +435,7 @@ class TestCorrectionAfterReopening:
     async def test_a_correction_that_leaves_a_vacancy_opens_a_call_when_there_was_none(
         self, registry: Registry
     ) -> None:
-        seed = await first_stage_evaluated(registry)
-        await publish(registry.bootstrap, finalised(seed, (*ADVANCING, "NC AI"), {"Naver Cloud": "rank"}))
-        await eventually_stage(registry, seed.stage_ids[1], "final")
+        seed = await finalised_stage(registry, (*ADVANCING, "NC AI"), {"Naver Cloud": "rank"})
         await publish(registry.bootstrap, reopened(seed))
         await eventually_stage(registry, seed.stage_ids[1], "reopened")
         await publish(
@@ -452,9 +451,7 @@ class TestCorrectionAfterReopening:
     async def test_a_correction_that_fills_the_vacancy_keeps_the_open_call_with_a_note(
         self, registry: Registry
     ) -> None:
-        seed = await first_stage_evaluated(registry)
-        await publish(registry.bootstrap, finalised(seed, ADVANCING, STAGE_1_RESULT))
-        call = await eventually_call(registry, seed.programme_id)
+        seed, call = await finalised_with_a_call(registry)
         await publish(registry.bootstrap, reopened(seed))
         await eventually_stage(registry, seed.stage_ids[1], "reopened")
         await publish(registry.bootstrap, finalised(seed, (*ADVANCING, "Naver Cloud"), {"NC AI": "rank"}))

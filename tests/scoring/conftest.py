@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from fmc_common.settings import AuthSettings, KafkaSettings
+from fmc_common.settings import AuthSettings
 from fmc_devrunner.ports import free_port
 from fmc_devrunner.triton import TritonProcess
 from fmc_gateway.main import create_app as create_gateway
@@ -25,6 +25,7 @@ from fmc_scoring.main import create_app
 from fmc_scoring.settings import ScoringSettings
 from scoring.harness import Scoring
 from support.databases import DatabaseFactory, postgres_available
+from support.kafka import broker_settings
 from support.services import serving
 
 GATEWAY_FAST: dict[str, Any] = {
@@ -54,7 +55,7 @@ async def scoring(
             pytest.fail("PostgreSQL is not reachable")
         pytest.skip("PostgreSQL is not reachable")
     factory = DatabaseFactory(backend, Path(tmp_path_factory.mktemp("scoring")))
-    kafka = KafkaSettings(bootstrap_servers=broker, topic_partitions=3)
+    kafka = broker_settings(broker)
     items = tmp_path_factory.mktemp("items")
     gateway_app = create_gateway(
         GatewaySettings(

@@ -52,6 +52,14 @@ class KafkaSettings(BaseSettings):
         default=True,
         description="Create missing catalogue topics at start-up (dev, tests); off where Strimzi owns them.",
     )
+    consumer_session_timeout_ms: int = Field(
+        default=10_000,
+        ge=1_000,
+        description=(
+            "A consumer's group session timeout (heartbeats every 3/10 of it). Tansu holds a group join "
+            "for half of it, waiting for other members: tests shorten it so a consumer starts in a second."
+        ),
+    )
 
 
 class AuthSettings(BaseSettings):

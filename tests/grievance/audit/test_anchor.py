@@ -167,13 +167,12 @@ class TestVerifiedHead:
                 entries[-1]["at"],
             )
 
-    async def test_half_an_anchor_is_refused(self, anchored: GrievanceDeployment) -> None:
-        async with anchored.running() as service:
-            response = await service.client.get(
-                "/v1/audit/verification", params={"anchor_seq": 1}, headers=service.operator()
-            )
-            assert response.status_code == 422
-            assert response.headers["content-type"].startswith("application/problem+json")
+    async def test_half_an_anchor_is_refused(self, grievance: Grievance) -> None:
+        response = await grievance.client.get(
+            "/v1/audit/verification", params={"anchor_seq": 1}, headers=grievance.operator()
+        )
+        assert response.status_code == 422
+        assert response.headers["content-type"].startswith("application/problem+json")
 
 
 class TestAnchoredVerification:
@@ -279,8 +278,8 @@ class TestCheckpointEvent:
         public = {spec.topic for spec in CATALOGUE if spec.partner_facing}
         assert AuditCheckpointed.topic not in public
 
-    async def test_without_a_key_nothing_is_published(self, deployment: GrievanceDeployment) -> None:
-        async with deployment.running() as service:
-            await five_entries(service)
-            assert checkpointer(service).enabled is False
-            assert await checkpointer(service).checkpoint_once(force=True) is None
+    async def test_without_a_key_nothing_is_published(self, grievance: Grievance) -> None:
+        """The shared service is configured without a checkpoint key."""
+        await five_entries(grievance)
+        assert checkpointer(grievance).enabled is False
+        assert await checkpointer(grievance).checkpoint_once(force=True) is None

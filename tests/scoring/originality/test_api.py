@@ -21,7 +21,7 @@ from sqlalchemy import delete, select
 
 from fmc_common.auth import Role
 from fmc_common.manifests import manifest_digest
-from fmc_common.settings import AuthSettings, KafkaSettings
+from fmc_common.settings import AuthSettings
 from fmc_devrunner.ports import free_port
 from fmc_registry.main import create_app as create_registry
 from fmc_registry.settings import RegistrySettings
@@ -38,6 +38,7 @@ from registry.factories import programme, stage_to, submission_body, team
 from registry.harness import Registry
 from support.databases import DatabaseFactory, postgres_available
 from support.eventually import eventually
+from support.kafka import broker_settings
 from support.services import bearer, serving
 
 PROBLEM = "application/problem+json"
@@ -90,7 +91,7 @@ async def service(
     (root / "donors" / "qwen").mkdir(parents=True)
     synthetic.write_model(root / "donors" / "qwen" / "model.safetensors", donor_weights)
     factory = DatabaseFactory(backend, tmp_path_factory.mktemp("db"))
-    kafka = KafkaSettings(bootstrap_servers=broker, topic_partitions=3)
+    kafka = broker_settings(broker)
     registry_port = free_port()
     registry_url = await factory.create("registry")
     registry_app = create_registry(

@@ -206,6 +206,8 @@ class DevStack:
         env[DEV_CLOCK_FILE_ENV] = str(self.clock_file.resolve())
         if self.broker:
             env["FMC_KAFKA_BOOTSTRAP_SERVERS"] = self.broker.bootstrap
+            # Our Tansu holds each consumer's group join for half the session timeout: 1 s, not 5.
+            env.setdefault("FMC_KAFKA_CONSUMER_SESSION_TIMEOUT_MS", "2000")
         return env
 
     async def start(self) -> None:

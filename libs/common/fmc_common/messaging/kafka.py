@@ -72,6 +72,8 @@ def make_consumer(
         max_poll_records=200,
         max_partition_fetch_bytes=settings.max_message_bytes + 64 * 1024,
         max_poll_interval_ms=int(max_poll_interval_seconds * 1000),
+        session_timeout_ms=settings.consumer_session_timeout_ms,
+        heartbeat_interval_ms=settings.consumer_session_timeout_ms * 3 // 10,
     )
 
 
