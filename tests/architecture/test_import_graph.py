@@ -64,8 +64,13 @@ PURE: dict[str, tuple[str, ...]] = {
         "runs.scheduling",
         "runs.timing",
         "endpoints.contract",
+        "runs.efficiency",
         "serving.conventions",
+        "serving.openai_chat",
+        "serving.prompts",
+        "serving.protocol",
         "serving.signature",
+        "serving.templates",
     ),
     "fmc_scoring": (
         "arena.bradley_terry",
