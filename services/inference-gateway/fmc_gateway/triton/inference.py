@@ -24,7 +24,7 @@ import tritonclient.grpc.aio as grpc_aio
 import tritonclient.http as httpclient
 import tritonclient.http.aio as http_aio
 from tritonclient.grpc._utils import _get_inference_request, get_error_grpc
-from tritonclient.utils import InferenceServerException
+from tritonclient.utils import InferenceServerException, deserialize_bytes_tensor, triton_to_np_dtype
 
 from fmc_common.events.inference import DecodingParameters, InferenceProtocol, ServingConvention
 from fmc_gateway.serving.conventions import ReplyInvalid, Transport, convention_of, tensors_of
@@ -199,8 +199,6 @@ class ModelClient:
 
     def _inputs(self, prompt: Prompt, decoding: DecodingParameters, module: Any) -> list[Any]:
         shape = [1, 1] if self._batched else [1]
-        stream = self._transport == Transport.STREAM
-        values = self._convention.request(prompt, decoding, self._datatypes, stream)
         text_name = self._prompt_input
         text = module.InferInput(text_name, shape, "BYTES")
         raw_text = text_of(prompt).encode("utf-8")
@@ -209,6 +207,8 @@ class ModelClient:
         if fixed is None:
             # Built once per run's parameters and shared by its requests: tritonclient serialises
             # the inputs synchronously when a request is sent, so sharing them is safe.
+            stream = self._transport == Transport.STREAM
+            values = self._convention.request(prompt, decoding, self._datatypes, stream)
             fixed = []
             for name, value in values.items():
                 if name == text_name:
@@ -316,7 +316,24 @@ class ModelClient:
             raise ReplyInvalid(f"unreadable response: {exc!r}") from exc
 
     def _outputs_of(self, result: Any) -> dict[str, Any]:
-        return {name: result.as_numpy(name) for name in self._output_names}
+        """The outputs asked for, name -> array (None when absent), read in one pass over a gRPC
+        response's raw contents (tritonclient's ``as_numpy`` walks the outputs again per name)."""
+        response = result.get_response()
+        raw = getattr(response, "raw_output_contents", None)
+        if raw is None:  # HTTP: a JSON response
+            return {name: result.as_numpy(name) for name in self._output_names}
+        found: dict[str, Any] = dict.fromkeys(self._output_names)
+        for index, output in enumerate(response.outputs):
+            if output.name not in found:
+                continue
+            if index >= len(raw):  # contents not raw (not what Triton sends): tritonclient reads them
+                found[output.name] = result.as_numpy(output.name)
+            elif output.datatype == "BYTES":
+                found[output.name] = deserialize_bytes_tensor(raw[index]).reshape(tuple(output.shape))
+            else:
+                array = np.frombuffer(raw[index], dtype=triton_to_np_dtype(output.datatype))
+                found[output.name] = array.reshape(tuple(output.shape))
+        return found
 
     async def _stream(
         self, prompt: Prompt, decoding: DecodingParameters, timeout: float, pieces: _Pieces
