@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fmc_scoring.grading.choice import extract_choice
-from fmc_scoring.grading.grader import GradeReason, grade
+from fmc_scoring.grading.grader import GradeReason, ItemGrade, grade
 from fmc_scoring.grading.normalise import exact_match, normalise
 from fmc_scoring.grading.numeric import extract_number
 from fmc_scoring.values import AnswerKey, GradableItem, ItemKind
@@ -131,3 +131,14 @@ class TestGrade:
     def test_a_key_without_its_answer_is_refused(self) -> None:
         with pytest.raises(ValueError, match="needs its answer"):
             AnswerKey(ItemKind.NUMERIC)
+
+
+class TestCredit:
+    def test_a_scaled_grade_counts_its_share_and_a_right_or_wrong_grade_one_or_zero(self) -> None:
+        assert ItemGrade("a", True, GradeReason.CORRECT, None).credit == 1.0
+        assert ItemGrade("b", False, GradeReason.WRONG_ANSWER, None).credit == 0.0
+        assert ItemGrade("c", False, GradeReason.WRONG_ANSWER, None, score=0.25).credit == 0.25
+
+    def test_a_score_outside_zero_to_one_is_refused(self) -> None:
+        with pytest.raises(ValueError, match=r"in \[0, 1\]"):
+            ItemGrade("d", True, GradeReason.CORRECT, None, score=1.5)

@@ -25,6 +25,20 @@ class ItemGrade:
     correct: bool
     reason: GradeReason
     extracted: str | None
+    score: float | None = None
+    """The item's share of credit in [0, 1] for kinds graded on a scale (a judge's score, pass@k);
+    ``None`` for right-or-wrong kinds, whose credit is 1 or 0 (``credit``)."""
+
+    def __post_init__(self) -> None:
+        if self.score is not None and not 0.0 <= self.score <= 1.0:
+            raise ValueError(f"an item's score is in [0, 1], not {self.score}")
+
+    @property
+    def credit(self) -> float:
+        """What the item adds to the suite's accuracy (the mean credit over its items)."""
+        if self.score is not None:
+            return self.score
+        return 1.0 if self.correct else 0.0
 
 
 def grade(item: GradableItem, response: str | None) -> ItemGrade:

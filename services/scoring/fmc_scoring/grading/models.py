@@ -48,5 +48,7 @@ class ItemGradeRow(Base):
     seq: Mapped[int] = mapped_column(Integer)
     response: Mapped[str | None] = mapped_column(Text, nullable=True)
     correct: Mapped[bool] = mapped_column(Boolean)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    """The item's credit in [0, 1] for kinds graded on a scale; null for right-or-wrong kinds."""
     reason: Mapped[GradeReason] = mapped_column(StrEnumColumn(GradeReason, 32))
     extracted: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -76,7 +76,7 @@ async def grade_run(
             f"run {run.id}: {len(unknown)} unknown item ids, {len(responses) - len(by_item)} duplicates"
         )
     grades = grade_all([item.gradable() for item in content.items], by_item)
-    accuracy = accuracy_with_ci([1.0 if g.correct else 0.0 for g in grades], rounds=rounds, seed=DEFAULT_SEED)
+    accuracy = accuracy_with_ci([g.credit for g in grades], rounds=rounds, seed=DEFAULT_SEED)
     await repository.clear(ctx.session, run.id)
     await ctx.session.flush()
     for seq, (item, result) in enumerate(zip(content.items, grades, strict=True)):
@@ -87,6 +87,7 @@ async def grade_run(
                 seq=seq,
                 response=by_item.get(item.item_id),
                 correct=result.correct,
+                score=result.score,
                 reason=result.reason,
                 extracted=result.extracted,
             )
