@@ -72,6 +72,16 @@ RAW_TEXT_CONVENTIONS = frozenset(set(ServingConvention) - {ServingConvention.OPE
 """Conventions that send the model one text: chat messages reach them through a chat template."""
 
 
+class RunScoring(StrEnum):
+    """How the model is asked (docs/triton-contract.md; docs/decisions/2026-12-05-loglikelihood.md)."""
+
+    GENERATE = "generate"
+    """Each item's prompt (or messages) is answered with generated text."""
+    LOGLIKELIHOOD = "loglikelihood"
+    """Each item is a ``context`` and its ``continuations``: the model gives the sum of the log-probs
+    of each continuation's tokens after the context, and their count (no text is generated)."""
+
+
 class _Part(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
@@ -155,6 +165,11 @@ class RunRequest(Event):
     decoding: DecodingParameters
     limits: RunLimits = RunLimits()
     requested_at: datetime
+    scoring: RunScoring = Field(
+        default=RunScoring.GENERATE,
+        description="generate (the default) or loglikelihood: then every item is a context and its "
+        "continuations, and each record's text is the continuations' log-probabilities (JSON)",
+    )
 
     def partition_key(self) -> str:
         return str(self.run_id)
