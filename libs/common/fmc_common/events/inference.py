@@ -10,7 +10,8 @@ progress for a while (it may still complete later).
 The items themselves never travel in an event: ``ItemsSource`` is a reference (an HTTP(S) URL on
 scoring's API, or a file for the embedded demo) to a JSON Lines document of
 ``{"item_id": "...", "prompt": "..."}`` or ``{"item_id": "...", "messages": [{"role", "content"}, ...]}``
-objects. Prompts only: the gateway never sees answer keys,
+objects (``{"item_id", "context", "continuations"}`` for a ``scoring: loglikelihood`` run).
+Prompts only: the gateway never sees answer keys,
 and refuses a document whose lines carry any other field.
 """
 
