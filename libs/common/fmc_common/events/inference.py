@@ -74,7 +74,7 @@ RAW_TEXT_CONVENTIONS = frozenset(set(ServingConvention) - {ServingConvention.OPE
 
 
 class RunScoring(StrEnum):
-    """How the model is asked (docs/triton-contract.md; docs/decisions/2026-12-05-loglikelihood.md)."""
+    """How the model is asked: docs/triton-contract.md, "Log-likelihood extension"."""
 
     GENERATE = "generate"
     """Each item's prompt (or messages) is answered with generated text."""
