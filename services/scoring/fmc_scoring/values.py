@@ -18,6 +18,26 @@ class ItemKind(StrEnum):
     NUMERIC = "numeric"
 
 
+class ChoiceScoring(StrEnum):
+    """How a multiple-choice suite is asked and graded (the stage's criteria say, per suite)."""
+
+    GENERATE = "generate"
+    """The model writes its answer; the letter (or choice) is read from the text."""
+    LOGLIKELIHOOD = "loglikelihood"
+    """The model scores each choice's text after the question; the most likely choice is its answer."""
+
+
+class Normalisation(StrEnum):
+    """How a log-likelihood is compared across choices (lm-evaluation-harness's metrics)."""
+
+    RAW = "raw"
+    """The sum of the continuation's token log-probs (``acc``)."""
+    PER_TOKEN = "per-token"
+    """That sum over the continuation's token count."""
+    PER_BYTE = "per-byte"
+    """That sum over the continuation's UTF-8 bytes (``acc_bytes``)."""
+
+
 @dataclass(frozen=True)
 class AnswerKey:
     """What counts as right for one item. Exactly one of the three answers is set, by ``kind``."""

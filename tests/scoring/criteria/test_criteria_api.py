@@ -111,6 +111,38 @@ class TestSetCriteria:
         )
         assert response.status_code == 422
 
+    async def test_a_multiple_choice_suite_may_be_scored_by_log_likelihood(self, scoring: Scoring) -> None:
+        mcq, arithmetic = await suite_ids(scoring)
+        body_ = criteria_body([mcq, arithmetic])
+        body_["suites"][0] |= {"scoring": "loglikelihood", "normalisation": "per-token"}
+        path = f"/v1/stages/{uuid.uuid4()}/criteria"
+        read = await body(await scoring.client.put(path, json=body_, headers=scoring.operator()))
+        by_key = {s["suite_key"]: s for s in read["suites"]}
+        assert (by_key["demo-ko-general-mcq"]["scoring"], by_key["demo-ko-general-mcq"]["normalisation"]) == (
+            "loglikelihood",
+            "per-token",
+        )
+        assert (by_key["demo-en-arithmetic"]["scoring"], by_key["demo-en-arithmetic"]["normalisation"]) == (
+            "generate",
+            None,
+        )
+        body_["suites"][0].pop("normalisation")
+        read = await body(await scoring.client.put(path, json=body_, headers=scoring.operator()))
+        assert {s["normalisation"] for s in read["suites"]} == {"raw", None}
+
+    async def test_log_likelihood_is_refused_where_it_does_not_apply(self, scoring: Scoring) -> None:
+        mcq, arithmetic = await suite_ids(scoring)
+        numeric = criteria_body([arithmetic])
+        numeric["suites"][0]["scoring"] = "loglikelihood"
+        path = f"/v1/stages/{uuid.uuid4()}/criteria"
+        response = await scoring.client.put(path, json=numeric, headers=scoring.operator())
+        assert (response.status_code, response.json()["code"]) == (422, "scoring-not-applicable")
+        assert "applies to multiple-choice suites" in response.json()["detail"]
+        stray = criteria_body([mcq])
+        stray["suites"][0]["normalisation"] = "per-byte"
+        response = await scoring.client.put(path, json=stray, headers=scoring.operator())
+        assert (response.status_code, response.json()["code"]) == (422, "validation-failed")
+
     async def test_only_operators_set_criteria(self, scoring: Scoring) -> None:
         ids = await suite_ids(scoring)
         response = await scoring.client.put(

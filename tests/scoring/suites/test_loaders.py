@@ -93,15 +93,76 @@ class TestLmEvalTask:
             1,
         )
 
-    def test_jinja_filters_are_refused_with_a_reason(self, tmp_path: Path) -> None:
-        write_jsonl(tmp_path / "test.jsonl", [{"question": "x", "answer": "y"}])
-        (tmp_path / "task.yaml").write_text(
-            "task: t\ndataset_kwargs:\n  data_files:\n    test: test.jsonl\ntest_split: test\n"
-            'output_type: generate_until\ndoc_to_text: "{{question | upper}}"\n',
-            encoding="utf-8",
+    def test_jinja_filters_render_in_the_sandbox(self, tmp_path: Path) -> None:
+        write_jsonl(
+            tmp_path / "test.jsonl",
+            [{"question": "  capital of korea?  ", "options": ["Busan", "Seoul"], "label": "Seoul"}],
         )
-        with pytest.raises(SuiteFormatError, match="Jinja"):
+        write_task(
+            tmp_path,
+            "output_type: multiple_choice\n"
+            'doc_to_text: "{{question | trim | upper}}\\n'
+            "{% for c in options %}{{ 'ABCD'[loop.index0] }}. {{ c | lower }}\\n{% endfor %}"
+            "({{ options | length }}: {{ options | join(', ') }}; {{ doc.missing | default('-') }};"
+            " {{ '%s/%d' | format(options | first, 2) }})\"\n"
+            'doc_to_choice: "{{ options }}"\n'
+            "doc_to_target: \"{{ label | replace('S', 'S') }}\"\n",
+        )
+        item = load_lm_eval_task(tmp_path / "task.yaml", "1", "en").items[0]
+        assert item.prompt == "CAPITAL OF KOREA?\nA. busan\nB. seoul\n(2: Busan, Seoul; -; Busan/2)"
+        assert (item.choices, item.key.choice) == (("Busan", "Seoul"), 1)
+
+    @pytest.mark.parametrize(
+        ("template", "reason"),
+        [
+            ("{{ ''.__class__.__mro__ }}", "sandbox"),
+            ("{{ cycler.__init__.__globals__ }}", "sandbox"),
+            ("{{ question.__class__.__base__.__subclasses__() }}", "sandbox"),
+            ("{{ 'x' * 100000000 }}", "sandbox"),
+            ("{{ '%999999999s' | format(question) }}", "sandbox"),
+            ("{{ question | attr('upper') }}", "filter"),
+            ("{{ nowhere }}", "undefined variable: 'nowhere' is undefined"),
+            ("{% for i in question * 100000 %}{{ question }}{% endfor %}", "sandbox"),
+        ],
+    )
+    def test_sandbox_escapes_and_unknown_names_are_refused(
+        self, tmp_path: Path, template: str, reason: str
+    ) -> None:
+        write_jsonl(tmp_path / "test.jsonl", [{"question": "x", "answer": "y"}])
+        write_task(tmp_path, f"output_type: generate_until\ndoc_to_text: {json.dumps(template)}\n")
+        with pytest.raises(SuiteFormatError, match=r"test\.jsonl line 1: task 't'") as refused:
             load_lm_eval_task(tmp_path / "task.yaml", "1", "en")
+        assert reason in str(refused.value)
+
+    def test_a_rendering_above_the_cap_is_refused(self, tmp_path: Path) -> None:
+        write_jsonl(tmp_path / "test.jsonl", [{"question": "x" * 70_000, "answer": "y"}])
+        write_task(tmp_path, 'output_type: generate_until\ndoc_to_text: "Q: {{question}}"\n')
+        with pytest.raises(SuiteFormatError, match="above the cap"):
+            load_lm_eval_task(tmp_path / "task.yaml", "1", "en")
+
+    @pytest.mark.parametrize(
+        ("fields", "named"),
+        [
+            ("doc_to_text: !function utils.doc_to_text\n", "'doc_to_text' is a Python function"),
+            ("process_docs: !function utils.process_docs\n", "'process_docs' runs Python"),
+            ("process_results: utils.process_results\n", "'process_results' runs Python"),
+            ("doc_to_target: utils.target\n", "'doc_to_target' names utils.py code"),
+        ],
+    )
+    def test_python_functions_are_refused_naming_the_field(
+        self, tmp_path: Path, fields: str, named: str
+    ) -> None:
+        write_jsonl(tmp_path / "test.jsonl", [{"question": "x", "answer": "y"}])
+        write_task(tmp_path, "output_type: generate_until\n" + fields)
+        with pytest.raises(SuiteFormatError, match=named):
+            load_lm_eval_task(tmp_path / "task.yaml", "1", "en")
+
+
+def write_task(directory: Path, fields: str) -> None:
+    (directory / "task.yaml").write_text(
+        "task: t\ndataset_kwargs:\n  data_files:\n    test: test.jsonl\ntest_split: test\n" + fields,
+        encoding="utf-8",
+    )
 
 
 class TestHuggingFaceDirectory:

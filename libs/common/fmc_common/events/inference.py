@@ -10,7 +10,8 @@ progress for a while (it may still complete later).
 The items themselves never travel in an event: ``ItemsSource`` is a reference (an HTTP(S) URL on
 scoring's API, or a file for the embedded demo) to a JSON Lines document of
 ``{"item_id": "...", "prompt": "..."}`` or ``{"item_id": "...", "messages": [{"role", "content"}, ...]}``
-objects. Prompts only: the gateway never sees answer keys,
+objects (``{"item_id", "context", "continuations"}`` for a ``scoring: loglikelihood`` run).
+Prompts only: the gateway never sees answer keys,
 and refuses a document whose lines carry any other field.
 """
 
@@ -70,6 +71,16 @@ docs/triton-contract.md shows each): the only values a run endpoint's ``chat_tem
 
 RAW_TEXT_CONVENTIONS = frozenset(set(ServingConvention) - {ServingConvention.OPENAI_CHAT})
 """Conventions that send the model one text: chat messages reach them through a chat template."""
+
+
+class RunScoring(StrEnum):
+    """How the model is asked: docs/triton-contract.md, "Log-likelihood extension"."""
+
+    GENERATE = "generate"
+    """Each item's prompt (or messages) is answered with generated text."""
+    LOGLIKELIHOOD = "loglikelihood"
+    """Each item is a ``context`` and its ``continuations``: the model gives the sum of the log-probs
+    of each continuation's tokens after the context, and their count (no text is generated)."""
 
 
 class _Part(BaseModel):
@@ -155,6 +166,11 @@ class RunRequest(Event):
     decoding: DecodingParameters
     limits: RunLimits = RunLimits()
     requested_at: datetime
+    scoring: RunScoring = Field(
+        default=RunScoring.GENERATE,
+        description="generate (the default) or loglikelihood: then every item is a context and its "
+        "continuations, and each record's text is the continuations' log-probabilities (JSON)",
+    )
 
     def partition_key(self) -> str:
         return str(self.run_id)

@@ -169,7 +169,9 @@ class ChunkClaimer:
                 self._executor.add_run(await _context(session, run_id))
             missing = (
                 await session.execute(
-                    select(RunItem.seq, RunItem.item_id, RunItem.prompt, RunItem.messages)
+                    select(
+                        RunItem.seq, RunItem.item_id, RunItem.prompt, RunItem.messages, RunItem.continuations
+                    )
                     .outerjoin(
                         ItemRecord, and_(ItemRecord.run_id == RunItem.run_id, ItemRecord.seq == RunItem.seq)
                     )
@@ -186,7 +188,15 @@ class ChunkClaimer:
         self._remaining[key] = len(missing)
         self._executor.submit(
             [
-                WorkItem(run_id, chunk_no, row.seq, row.item_id, row.prompt, chat_messages(row.messages))
+                WorkItem(
+                    run_id,
+                    chunk_no,
+                    row.seq,
+                    row.item_id,
+                    row.prompt,
+                    chat_messages(row.messages),
+                    continuations=None if row.continuations is None else tuple(row.continuations),
+                )
                 for row in missing
             ]
         )

@@ -37,7 +37,13 @@ from fmc_gateway.runs.scheduling import FairQueue
 from fmc_gateway.runs.snapshot import EndpointLoad, PoolLoad, ReplicaLoad
 from fmc_gateway.serving.prompts import ChatMessage
 from fmc_gateway.serving.templates import item_prompt
-from fmc_gateway.triton.inference import EndpointAddress, FailureKind, InferenceFailure, ModelClient
+from fmc_gateway.triton.inference import (
+    Answer,
+    EndpointAddress,
+    FailureKind,
+    InferenceFailure,
+    ModelClient,
+)
 
 log = logging.getLogger(__name__)
 READY_TIMEOUT = 2.0  # seconds for the model-ready check that tells a slow model from an outage
@@ -69,6 +75,8 @@ class WorkItem:
     prompt: str | None
     messages: tuple[ChatMessage, ...] | None = None
     """A chat item's conversation (then ``prompt`` is None)."""
+    continuations: tuple[str, ...] | None = None
+    """A log-likelihood item's choices (then ``prompt`` is its context): scored, not answered."""
     attempts: int = 0
     failures: int = 0
     started_at: datetime | None = None
@@ -251,6 +259,16 @@ class Executor:
             await asyncio.wait_for(changed.wait(), timeout)
         changed.clear()  # every waiter was woken at the set(); each now looks at the queue
 
+    async def _ask(self, context: RunContext, state: EndpointState, item: WorkItem) -> Answer:
+        timeout = context.limits.request_timeout_seconds
+        if item.continuations is not None:
+            assert item.prompt is not None  # a log-likelihood item's context
+            return await state.client.loglikelihoods(
+                item.prompt, item.continuations, context.decoding, timeout
+            )
+        prompt = item_prompt(context.endpoint.convention, context.chat_template, item.prompt, item.messages)
+        return await state.client.infer(prompt, context.decoding, timeout)
+
     async def _answer(self, context: RunContext, state: EndpointState, item: WorkItem) -> None:
         series = state.series.get(context.pool)
         if series is None:
@@ -260,12 +278,7 @@ class Executor:
             item.started_at = self._clock.now()
         item.attempts += 1
         try:
-            prompt = item_prompt(
-                context.endpoint.convention, context.chat_template, item.prompt, item.messages
-            )
-            answer = await state.client.infer(
-                prompt, context.decoding, context.limits.request_timeout_seconds
-            )
+            answer = await self._ask(context, state, item)
         except InferenceFailure as failure:
             series.failed[failure.kind].inc()
             await self._failed(context, state, item, failure)

@@ -1,5 +1,6 @@
 """Fetching a run's items by reference: a JSON Lines document of ``{"item_id", "prompt"}`` or
-``{"item_id", "messages": [{"role", "content"}, ...]}`` objects.
+``{"item_id", "messages": [{"role", "content"}, ...]}`` objects, or, for a log-likelihood run,
+``{"item_id", "context", "continuations": [...]}`` (the choices' texts, scored after the context).
 
 The source is scoring's API (HTTP(S), with a service token for scoring as a bearer) or a file below
 the configured items directory (the embedded demo); ``sources.py`` says which references are
@@ -38,6 +39,8 @@ class ItemsInvalid(Exception):
 MAX_TEXT = 200_000
 """Characters of one item's prompt, or of all its messages' contents together."""
 MAX_TURNS = 100
+MAX_CONTINUATIONS = 26
+"""Choices of one log-likelihood item (A to Z)."""
 
 
 def _storable(value: str) -> str:
@@ -69,19 +72,42 @@ class ItemLine(BaseModel):
     item_id: str = Field(min_length=1, max_length=200)
     prompt: str | None = Field(default=None, min_length=1, max_length=MAX_TEXT)
     messages: tuple[MessageLine, ...] | None = Field(default=None, min_length=1, max_length=MAX_TURNS)
+    context: str | None = Field(default=None, min_length=1, max_length=MAX_TEXT)
+    """A log-likelihood item's context: the text the continuations are scored after."""
+    continuations: tuple[str, ...] | None = Field(default=None, min_length=1, max_length=MAX_CONTINUATIONS)
 
-    @field_validator("item_id", "prompt")
+    @field_validator("item_id", "prompt", "context")
     @classmethod
     def _text_storable(cls, value: str | None) -> str | None:
         return value if value is None else _storable(value)
 
+    @field_validator("continuations")
+    @classmethod
+    def _continuations_storable(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        for text in value or ():
+            if not text or len(text) > MAX_TEXT:
+                raise ValueError(f"each continuation holds 1 to {MAX_TEXT} characters")
+            _storable(text)
+        return value
+
     @model_validator(mode="after")
     def _one_input(self) -> ItemLine:
-        if (self.prompt is None) == (self.messages is None):
-            raise ValueError("needs exactly one of prompt and messages")
+        if sum(value is not None for value in (self.prompt, self.messages, self.context)) != 1:
+            raise ValueError("needs exactly one of prompt, messages and context")
+        if (self.context is None) != (self.continuations is None):
+            raise ValueError("context and continuations go together (a log-likelihood item)")
         if self.messages is not None:
             _check_conversation(self.messages)
+        if (
+            self.context is not None
+            and len(self.context) + sum(map(len, self.continuations or ())) > MAX_TEXT
+        ):
+            raise ValueError(f"context and continuations: more than {MAX_TEXT} characters in all")
         return self
+
+    @property
+    def loglikelihood(self) -> bool:
+        return self.context is not None
 
 
 def chat_messages(stored: list[dict[str, str]] | None) -> tuple[ChatMessage, ...] | None:
@@ -150,7 +176,7 @@ def parse_items(raw: bytes, expected_count: int) -> list[ItemLine]:
             detail = _detail(exc)
             raise ItemsInvalid(
                 f"items line {number} is not an object with only item_id and prompt (or item_id "
-                f"and messages): {detail}"
+                f"and messages, or item_id, context and continuations): {detail}"
             ) from exc
         if item.item_id in seen:
             raise ItemsInvalid(f"items line {number}: item_id {item.item_id!r} appears twice")

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fmc_common.db import StrEnumColumn, UtcDateTime
-from fmc_common.events.inference import GpuPool
+from fmc_common.events.inference import GpuPool, RunScoring
 from fmc_gateway.base import Base
 
 
@@ -102,6 +102,8 @@ class Run(Base):
     """What served it, from the readiness check: server name and version, the model's backend or
     platform (``triton 2.51.0, backend python``); with the pool, hardware class, model version,
     decoding parameters and limits these are the run's conditions, compared across teams."""
+    scoring: Mapped[RunScoring | None] = mapped_column(StrEnumColumn(RunScoring, 16), nullable=True)
+    """``loglikelihood`` for a run whose items are contexts and continuations; null: ``generate``."""
     responses_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     efficiency: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     """A ``RunEfficiency`` read off the records when the run completed (null before)."""
@@ -120,7 +122,8 @@ class Run(Base):
 class RunItem(Base):
     """What the model is asked: the prompts of the run, in the order of the items document.
 
-    An item is a ``prompt`` or chat ``messages`` (``[{"role", "content"}, ...]``), never both."""
+    An item is a ``prompt`` or chat ``messages`` (``[{"role", "content"}, ...]``), never both; in a
+    log-likelihood run the ``prompt`` holds the item's context and ``continuations`` its choices."""
 
     __tablename__ = "run_items"
     __table_args__ = (UniqueConstraint("run_id", "item_id"),)
@@ -130,6 +133,7 @@ class RunItem(Base):
     item_id: Mapped[str] = mapped_column(String(200))
     prompt: Mapped[str | None] = mapped_column(Text, nullable=True)
     messages: Mapped[list[dict[str, str]] | None] = mapped_column(JSON, nullable=True)
+    continuations: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
 
 
 class RunChunk(Base):

@@ -20,9 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fmc_common.clock import Clock
 from fmc_common.db import transaction
-from fmc_common.events.inference import RAW_TEXT_CONVENTIONS, DecodingParameters, ServingConvention
+from fmc_common.events.inference import (
+    RAW_TEXT_CONVENTIONS,
+    DecodingParameters,
+    RunScoring,
+    ServingConvention,
+)
 from fmc_common.messaging.outbox import Outbox
 from fmc_gateway.endpoints import service as endpoints
+from fmc_gateway.endpoints.loglikelihood import check_loglikelihood
 from fmc_gateway.endpoints.models import Endpoint
 from fmc_gateway.endpoints.readiness import Readiness, ReadinessCode
 from fmc_gateway.locking import begin_writing
@@ -116,27 +122,9 @@ class RunPreparer:
             decoding = DecodingParameters.model_validate(run.decoding)
             uri, count, sha256 = run.items_uri, run.total, run.items_sha256
             template = run.chat_template
-        try:
-            readiness = await endpoints.check(
-                self._config.hosts, address, decoding, self._config.readiness_timeout
-            )
-        except TritonHostNotAllowed as exc:
-            # Accepted under other settings: no connection now; it resumes once the server is configured.
-            reason = f"the endpoint {address.host_port}: {exc.detail}"
-            await self._wait(
-                run_id,
-                reason,
-                Readiness(False, ReadinessCode.UNREACHABLE, reason),
-                WaitCause.ENDPOINT_NOT_ALLOWED,
-            )
-            return
-        if not readiness.reachable:
-            reason = f"readiness check: {readiness.reason}"
-            await self._wait(run_id, reason, readiness, WaitCause.ENDPOINT_UNREACHABLE)
-            return
-        if not readiness.ok:
-            code = FailureCode(readiness.code or ReadinessCode.NOT_READY)  # reachable: not ready or a misfit
-            await self._fail(run_id, code, readiness.reason or "", readiness)
+            scoring = run.scoring or RunScoring.GENERATE
+        readiness = await self._ready(run_id, address, decoding, scoring)
+        if readiness is None:
             return
         try:
             items = await fetch_items(uri, count, sha256, self._config.items)
@@ -148,11 +136,43 @@ class RunPreparer:
                 run_id, FailureCode.ITEMS_INVALID, f"the items of the run cannot be used: {exc}", readiness
             )
             return
-        unrenderable = _unrenderable(items, address.convention, template)
+        unrenderable = _misshapen(items, scoring) or _unrenderable(items, address.convention, template)
         if unrenderable is not None:
             await self._fail(run_id, FailureCode.ITEMS_INVALID, unrenderable, readiness)
             return
         await self._store(run_id, items, readiness)
+
+    async def _ready(
+        self, run_id: uuid.UUID, address: EndpointAddress, decoding: DecodingParameters, scoring: RunScoring
+    ) -> Readiness | None:
+        """The readiness check (for a log-likelihood run, with the log-probs check); None when the run
+        waits (unreachable, not allowed) or failed (not ready, a misfit): nothing more to do now."""
+        try:
+            readiness = await endpoints.check(
+                self._config.hosts, address, decoding, self._config.readiness_timeout
+            )
+            if readiness.ok and scoring == RunScoring.LOGLIKELIHOOD:
+                timeout = self._config.readiness_timeout
+                readiness = await check_loglikelihood(address, readiness, decoding, timeout)
+        except TritonHostNotAllowed as exc:
+            # Accepted under other settings: no connection now; it resumes once the server is configured.
+            reason = f"the endpoint {address.host_port}: {exc.detail}"
+            await self._wait(
+                run_id,
+                reason,
+                Readiness(False, ReadinessCode.UNREACHABLE, reason),
+                WaitCause.ENDPOINT_NOT_ALLOWED,
+            )
+            return None
+        if not readiness.reachable:
+            reason = f"readiness check: {readiness.reason}"
+            await self._wait(run_id, reason, readiness, WaitCause.ENDPOINT_UNREACHABLE)
+            return None
+        if not readiness.ok:
+            code = FailureCode(readiness.code or ReadinessCode.NOT_READY)  # reachable: not ready or a misfit
+            await self._fail(run_id, code, readiness.reason or "", readiness)
+            return None
+        return readiness
 
     async def _store(self, run_id: uuid.UUID, items: list[ItemLine], readiness: Readiness) -> None:
         now = self._clock.now()
@@ -167,8 +187,9 @@ class RunPreparer:
                     "run_id": run_id,
                     "seq": i,
                     "item_id": it.item_id,
-                    "prompt": it.prompt,
+                    "prompt": it.prompt if it.context is None else it.context,
                     "messages": None if it.messages is None else [m.model_dump() for m in it.messages],
+                    "continuations": None if it.continuations is None else list(it.continuations),
                 }
                 for i, it in enumerate(items)
             ]
@@ -272,6 +293,24 @@ class RunPreparer:
             run.status_reason = f"{reason[:1500]}; trying again from {(now + self._config.retry).isoformat()}"
             run.prepare_owner = None
             run.prepare_until = now + self._config.retry
+
+
+def _misshapen(items: list[ItemLine], scoring: RunScoring) -> str | None:
+    """Why the items do not fit the run's scoring (a log-likelihood run takes contexts and
+    continuations only, any other run none of them), or None."""
+    loglikelihood = scoring == RunScoring.LOGLIKELIHOOD
+    odd = next((item for item in items if item.loglikelihood != loglikelihood), None)
+    if odd is None:
+        return None
+    if loglikelihood:
+        return (
+            f"the items of the run cannot be used: a loglikelihood run takes items of item_id, context "
+            f"and continuations; item {odd.item_id!r} has a prompt or messages"
+        )
+    return (
+        f"the items of the run cannot be used: item {odd.item_id!r} has a context and continuations, "
+        f"which only a run requested with scoring loglikelihood answers"
+    )
 
 
 def _unrenderable(items: list[ItemLine], convention: ServingConvention, template: str | None) -> str | None:

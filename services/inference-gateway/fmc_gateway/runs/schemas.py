@@ -13,6 +13,7 @@ from fmc_common.events.inference import (
     RunEndpoint,
     RunLimits,
     RunRequest,
+    RunScoring,
     SuiteReference,
     run_request,
 )
@@ -48,6 +49,7 @@ class RunCreate(NulFree):
     items: ItemsIn
     decoding: DecodingIn = DecodingIn()
     limits: LimitsIn = LimitsIn()
+    scoring: RunScoring = RunScoring.GENERATE
 
     def to_request(self, requested_at: datetime) -> RunRequest:
         return run_request(
@@ -61,6 +63,7 @@ class RunCreate(NulFree):
             decoding=DecodingParameters.model_validate(self.decoding.model_dump()),
             limits=RunLimits.model_validate(self.limits.model_dump()),
             requested_at=requested_at,
+            scoring=self.scoring,
         )
 
 

@@ -25,6 +25,7 @@ from fmc_common.events.inference import (
     InferenceRunWaiting,
     RunEndpoint,
     RunRequest,
+    RunScoring,
 )
 from fmc_common.messaging.outbox import Outbox
 from fmc_gateway.endpoints import service as endpoints
@@ -67,6 +68,8 @@ def fingerprint(request: RunRequest) -> str:
     if body["endpoint"]["chat_template"] is None:
         # A request without a template is the same as before the field existed (redelivered or not).
         del body["endpoint"]["chat_template"]
+    if body["scoring"] == RunScoring.GENERATE:
+        del body["scoring"]  # likewise for a request from before the scoring field
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
@@ -119,6 +122,7 @@ async def accept_run(
         items_sha256=request.items.sha256,
         decoding=request.decoding.model_dump(mode="json"),
         limits=request.limits.model_dump(mode="json"),
+        scoring=None if request.scoring == RunScoring.GENERATE else request.scoring,
         request_fingerprint=print_,
         status=RunStatus.PENDING,
         total=request.items.item_count,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -27,6 +27,7 @@ from tritonclient.grpc._utils import _get_inference_request, get_error_grpc
 from tritonclient.utils import InferenceServerException, deserialize_bytes_tensor, triton_to_np_dtype
 
 from fmc_common.events.inference import DecodingParameters, InferenceProtocol, ServingConvention
+from fmc_gateway.serving import loglikelihood as loglik
 from fmc_gateway.serving.conventions import ReplyInvalid, Transport, convention_of, tensors_of
 from fmc_gateway.serving.openai_chat import (
     CHAT_PATH,
@@ -272,6 +273,73 @@ class ModelClient:
             latency_seconds=time.perf_counter() - started,
             ttft_seconds=first - started if streamed and first is not None else None,
         )
+
+    async def loglikelihoods(
+        self, context: str, continuations: Sequence[str], decoding: DecodingParameters, timeout: float
+    ) -> Answer:
+        """Each continuation's log-likelihood after ``context`` (``serving/loglikelihood.py``), one
+        request per continuation; the answer's text is their canonical JSON. Raises ``InferenceFailure``."""
+        started = time.perf_counter()
+        answers: list[loglik.Loglikelihood] = []
+        version = ""
+        try:
+            for continuation in continuations:
+                answer, version = await self._loglikelihood(context, continuation, decoding, timeout)
+                answers.append(answer)
+        except Exception as exc:
+            raise classify(exc) from exc
+        return Answer(
+            text=loglik.loglikelihoods_text(answers),
+            prompt_tokens=None,
+            completion_tokens=None,
+            model_version=version,
+            latency_seconds=time.perf_counter() - started,
+        )
+
+    async def _loglikelihood(
+        self, context: str, continuation: str, decoding: DecodingParameters, timeout: float
+    ) -> tuple[loglik.Loglikelihood, str]:
+        if self._transport == Transport.CHAT:
+            assert self._json is not None
+            body = loglik.completions_request(self.address.model_name, context, continuation)
+            async with asyncio.timeout(timeout):
+                response = await self._json.post(loglik.COMPLETIONS_PATH, json=body, timeout=timeout)
+            if response.status_code != 200:
+                raise http_refusal(response.status_code, response.content)
+            try:
+                answer = response.json()
+            except ValueError as exc:
+                raise ReplyInvalid(f"the completion is not JSON: {response.text[:200]!r}") from exc
+            return loglik.completions_loglikelihood(answer, context, continuation), ""
+        if self.address.convention != ServingConvention.FMC_TEXT:
+            raise InferenceFailure(
+                FailureKind.MODEL_ERROR, f"convention {self.address.convention} has no {loglik.EXTENSION}"
+            )
+        return await self._infer_loglikelihood(context, continuation, decoding, timeout)
+
+    async def _infer_loglikelihood(
+        self, context: str, continuation: str, decoding: DecodingParameters, timeout: float
+    ) -> tuple[loglik.Loglikelihood, str]:
+        """fmc-text's extension: ``prompt`` = context, ``continuation``; ``log_probs``, ``token_count``."""
+        grpc = self._grpc is not None
+        module: Any = grpcclient if grpc else httpclient
+        shape = [1, 1] if self._batched else [1]
+        extra = module.InferInput(loglik.CONTINUATION_INPUT, shape, "BYTES")
+        extra.set_data_from_numpy(np.array([continuation.encode("utf-8")], dtype=np.object_).reshape(shape))
+        inputs = [*self._inputs(Prompt(text=context), decoding, module), extra]
+        names = (loglik.LOG_PROBS_OUTPUT, loglik.TOKEN_COUNT_OUTPUT)
+        outputs = [module.InferRequestedOutput(name) for name in names]
+        name, version = self.address.model_name, self.address.model_version
+        if grpc:
+            result = await self._grpc.infer(
+                name, inputs, model_version=version, outputs=outputs, client_timeout=timeout
+            )
+            served = str(result.get_response().model_version)
+        else:
+            async with asyncio.timeout(timeout):
+                result = await self._http.infer(name, inputs, model_version=version, outputs=outputs)
+            served = str(result.get_response().get("model_version", ""))
+        return loglik.triton_loglikelihood({n: result.as_numpy(n) for n in names}), served
 
     async def _call(
         self, prompt: Prompt, decoding: DecodingParameters, timeout: float, pieces: _Pieces

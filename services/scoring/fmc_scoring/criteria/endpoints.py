@@ -10,6 +10,7 @@ from fmc_common.web.problems import problem_responses
 from fmc_scoring.criteria import service
 from fmc_scoring.criteria.schemas import CriteriaIn, CriteriaOut, SuiteWeightOut
 from fmc_scoring.deps import ActorCtx, OperatorCtx
+from fmc_scoring.values import ChoiceScoring
 
 router = APIRouter(prefix="/v1/stages/{stage_id}/criteria", tags=["criteria"])
 
@@ -27,6 +28,8 @@ def criteria_out(criteria: service.Criteria) -> CriteriaOut:
                 key_revision=suite.key_revision,
                 weight=link.weight,
                 min_accuracy=link.min_accuracy,
+                scoring=link.scoring or ChoiceScoring.GENERATE,
+                normalisation=link.normalisation,
             )
             for link, suite in criteria.suites
         ],

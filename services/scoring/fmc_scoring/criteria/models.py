@@ -7,8 +7,9 @@ from typing import Any
 from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fmc_common.db import UtcDateTime
+from fmc_common.db import StrEnumColumn, UtcDateTime
 from fmc_scoring.base import Base
+from fmc_scoring.values import ChoiceScoring, Normalisation
 
 
 class StageCriteria(Base):
@@ -49,3 +50,9 @@ class StageSuite(Base):
     suite_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("suites.id"), primary_key=True)
     weight: Mapped[float] = mapped_column(Float)
     min_accuracy: Mapped[float | None] = mapped_column(Float, nullable=True)
+    scoring: Mapped[ChoiceScoring | None] = mapped_column(StrEnumColumn(ChoiceScoring, 16), nullable=True)
+    """How the suite's multiple-choice items are asked and graded; null: ``generate``."""
+    normalisation: Mapped[Normalisation | None] = mapped_column(
+        StrEnumColumn(Normalisation, 16), nullable=True
+    )
+    """For ``loglikelihood``: how the choices' log-likelihoods are compared."""

@@ -6,7 +6,7 @@ from datetime import datetime
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from fmc_common.inputs import Input
-from fmc_scoring.values import Part
+from fmc_scoring.values import ChoiceScoring, Normalisation, Part
 
 # The default minimum of counted votes per model: under about 30 votes a model's interval spans
 # hundreds of points (docs/decisions/2026-12-05-arena-ratings-prior.md).
@@ -17,6 +17,21 @@ class SuiteWeightIn(Input):
     suite_id: uuid.UUID
     weight: float = Field(gt=0.0, le=1000.0, description="Weight of the suite in the benchmark part")
     min_accuracy: float | None = Field(default=None, ge=0.0, le=1.0, description="This suite's own threshold")
+    scoring: ChoiceScoring = Field(
+        default=ChoiceScoring.GENERATE,
+        description="Multiple-choice suites: generate (the answer read from the model's text) or "
+        "loglikelihood (the most likely choice, for endpoints that give log-probabilities)",
+    )
+    normalisation: Normalisation | None = Field(
+        default=None,
+        description="loglikelihood only: raw (the default), per-token or per-byte (docs/scoring.md)",
+    )
+
+    @model_validator(mode="after")
+    def _normalisation_with_loglikelihood(self) -> SuiteWeightIn:
+        if self.normalisation is not None and self.scoring != ChoiceScoring.LOGLIKELIHOOD:
+            raise ValueError("normalisation applies to loglikelihood scoring only")
+        return self
 
 
 class PartWeightsIn(Input):
@@ -93,6 +108,8 @@ class SuiteWeightOut(BaseModel):
     )
     weight: float
     min_accuracy: float | None
+    scoring: ChoiceScoring = ChoiceScoring.GENERATE
+    normalisation: Normalisation | None = None
 
 
 class CriteriaOut(BaseModel):

@@ -11,13 +11,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fmc_common.clock import as_utc
-from fmc_common.errors import Conflict, NotFound
+from fmc_common.errors import Conflict, InvalidInput, NotFound
 from fmc_scoring.audit import service as audit
 from fmc_scoring.criteria.models import StageCriteria, StageSuite
 from fmc_scoring.criteria.schemas import CriteriaIn
 from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.suites import service as suites
 from fmc_scoring.suites.models import Suite
+from fmc_scoring.values import ChoiceScoring, ItemKind, Normalisation
 
 CUTOFF_STATED = "criteria"
 CUTOFF_PUBLICATION = "publication"
@@ -26,6 +27,11 @@ CUTOFF_PUBLICATION = "publication"
 class CriteriaFrozen(Conflict):
     code = "criteria-frozen"
     title = "The stage's criteria are fixed: its evaluation has started"
+
+
+class ScoringNotApplicable(InvalidInput):
+    code = "scoring-not-applicable"
+    title = "This scoring does not apply to the suite"
 
 
 class CriteriaNotFound(NotFound):
@@ -73,7 +79,12 @@ async def set_criteria(ctx: ScoringCtx, stage_id: uuid.UUID, body: CriteriaIn) -
             frozen_at=row.frozen_at.isoformat(),
         )
     for item in body.suites:
-        await suites.get_suite(ctx.session, item.suite_id)
+        suite = await suites.get_suite(ctx.session, item.suite_id)
+        if item.scoring == ChoiceScoring.LOGLIKELIHOOD and suite.kind != ItemKind.MULTIPLE_CHOICE:
+            raise ScoringNotApplicable(
+                f"suite {label(suite)} is {suite.kind}: "
+                "loglikelihood scoring applies to multiple-choice suites"
+            )
     now = ctx.clock.now()
     if row is None:
         row = StageCriteria(stage_id=stage_id, revision=0)
@@ -97,7 +108,11 @@ async def set_criteria(ctx: ScoringCtx, stage_id: uuid.UUID, body: CriteriaIn) -
     for item in body.suites:
         ctx.session.add(
             StageSuite(
-                stage_id=stage_id, suite_id=item.suite_id, weight=item.weight, min_accuracy=item.min_accuracy
+                stage_id=stage_id,
+                suite_id=item.suite_id,
+                weight=item.weight,
+                min_accuracy=item.min_accuracy,
+                **_scoring_columns(item.scoring, item.normalisation),
             )
         )
     await ctx.session.flush()
@@ -109,6 +124,23 @@ async def set_criteria(ctx: ScoringCtx, stage_id: uuid.UUID, body: CriteriaIn) -
         details={"revision": row.revision, "criteria": body.model_dump(mode="json")},
     )
     return await get(ctx.session, stage_id)
+
+
+def _scoring_columns(scoring: ChoiceScoring, normalisation: Normalisation | None) -> dict[str, object]:
+    """Null for generate (as the rows written before the choice existed); raw by default."""
+    if scoring == ChoiceScoring.GENERATE:
+        return {"scoring": None, "normalisation": None}
+    return {"scoring": scoring, "normalisation": normalisation or Normalisation.RAW}
+
+
+async def loglikelihood_normalisation(
+    session: AsyncSession, stage_id: uuid.UUID, suite_id: uuid.UUID
+) -> Normalisation | None:
+    """The normalisation when the stage scores the suite by log-likelihood; None when by generation."""
+    link = await session.get(StageSuite, (stage_id, suite_id))
+    if link is None or link.scoring != ChoiceScoring.LOGLIKELIHOOD:
+        return None
+    return link.normalisation or Normalisation.RAW
 
 
 async def freeze(ctx: ScoringCtx, stage_id: uuid.UUID, at: datetime) -> Criteria:

@@ -15,10 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fmc_common.errors import Conflict
 from fmc_common.events.inference import InferenceRunCompleted, InferenceRunFailed
 from fmc_common.events.results import RunGraded
+from fmc_scoring.criteria import service as criteria_service
 from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.grading import repository
 from fmc_scoring.grading.bootstrap import DEFAULT_SEED, Accuracy, accuracy_with_ci
 from fmc_scoring.grading.grader import grade_all
+from fmc_scoring.grading.loglikelihood import grade_all_loglikelihood
 from fmc_scoring.grading.models import ItemGradeRow, RunGrade
 from fmc_scoring.planning import repository as planning_repository
 from fmc_scoring.planning.models import PlannedRun, RunStatus
@@ -75,7 +77,14 @@ async def grade_run(
         raise ResponsesIncomplete(
             f"run {run.id}: {len(unknown)} unknown item ids, {len(responses) - len(by_item)} duplicates"
         )
-    grades = grade_all([item.gradable() for item in content.items], by_item)
+    gradable = [item.gradable() for item in content.items]
+    normalisation = await criteria_service.loglikelihood_normalisation(
+        ctx.session, run.stage_id, run.suite_id
+    )
+    if normalisation is None:
+        grades = grade_all(gradable, by_item)
+    else:
+        grades = grade_all_loglikelihood(gradable, by_item, normalisation)
     accuracy = accuracy_with_ci([g.credit for g in grades], rounds=rounds, seed=DEFAULT_SEED)
     await repository.clear(ctx.session, run.id)
     await ctx.session.flush()

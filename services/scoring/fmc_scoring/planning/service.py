@@ -14,6 +14,7 @@ from fmc_common.events.inference import (
     ItemsSource,
     RunEndpoint,
     RunLimits,
+    RunScoring,
     ServingConvention,
     SuiteReference,
     run_request,
@@ -25,7 +26,9 @@ from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.planning import repository
 from fmc_scoring.planning.models import EvaluatedSubmission, Evaluation, PlannedRun, RunStatus
 from fmc_scoring.suites import service as suites
+from fmc_scoring.suites.content import sha256_hex
 from fmc_scoring.suites.models import Suite
+from fmc_scoring.values import ChoiceScoring
 
 
 class RunNotFound(NotFound):
@@ -103,9 +106,12 @@ async def plan_evaluation(ctx: ScoringCtx, event: EvaluationStarted, items_base_
                 manifest_digest=submission.manifest_digest,
             )
         )
-        for _, suite in criteria.suites:
+        for link, suite in criteria.suites:
+            scoring = RunScoring.LOGLIKELIHOOD if link.scoring == ChoiceScoring.LOGLIKELIHOOD else None
             runs.append(
-                await _request_run(ctx, event, submission, suite, endpoint, decoding, limits, items_base_url)
+                await _request_run(
+                    ctx, event, submission, suite, endpoint, decoding, limits, items_base_url, scoring
+                )
             )
     await ctx.session.flush()
     await audit.record(
@@ -127,7 +133,10 @@ async def _request_run(
     decoding: DecodingParameters,
     limits: RunLimits,
     items_base_url: str,
+    scoring: RunScoring | None = None,
 ) -> PlannedRun:
+    """Record the run and ask the gateway for it; a log-likelihood run's items are contexts and
+    continuations, announced with that document's own sha256."""
     run = PlannedRun(
         id=uuid.uuid4(),
         stage_id=event.stage_id,
@@ -138,6 +147,10 @@ async def _request_run(
         requested_at=ctx.clock.now(),
     )
     ctx.session.add(run)
+    items_sha256 = suite.items_sha256
+    if scoring == RunScoring.LOGLIKELIHOOD:
+        items_sha256 = sha256_hex(await suites.loglikelihood_items(ctx.session, suite))
+    extra = {} if scoring is None else {"scoring": scoring}
     await ctx.outbox.add(
         ctx.session,
         # v1 unless the endpoint's convention is one v1 cannot say (then v2, the same fields).
@@ -151,11 +164,12 @@ async def _request_run(
                 suite_id=str(suite.id), version=suite.version, content_hash=suite.content_hash
             ),
             items=ItemsSource(
-                uri=items_uri(items_base_url, run.id), item_count=suite.item_count, sha256=suite.items_sha256
+                uri=items_uri(items_base_url, run.id), item_count=suite.item_count, sha256=items_sha256
             ),
             decoding=decoding,
             limits=limits,
             requested_at=run.requested_at,
+            **extra,
         ),
     )
     return run
@@ -171,4 +185,7 @@ async def get_run(session: AsyncSession, run_id: uuid.UUID) -> PlannedRun:
 async def run_items(session: AsyncSession, run_id: uuid.UUID) -> bytes:
     """The prompts of the run's suite as JSON Lines (the bytes whose sha256 the request announced)."""
     run = await get_run(session, run_id)
-    return await suites.prompts_document(session, await suites.get_suite(session, run.suite_id))
+    suite = await suites.get_suite(session, run.suite_id)
+    if await criteria_service.loglikelihood_normalisation(session, run.stage_id, run.suite_id) is not None:
+        return await suites.loglikelihood_items(session, suite)
+    return await suites.prompts_document(session, suite)

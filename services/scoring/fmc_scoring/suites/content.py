@@ -113,6 +113,34 @@ def items_document(language: str, prompts: Iterable[Prompt]) -> bytes:
     )
 
 
+def loglikelihood_context(prompt: Prompt, language: str) -> str:
+    """A log-likelihood item's context: the question and the answer cue, without lettered choices."""
+    return f"{prompt.prompt}\n{ANSWER_CUE.get(language, ANSWER_CUE['en'])}"
+
+
+def continuation_of(choice: str) -> str:
+    """The text scored for one choice: the choice after a space (as lm-evaluation-harness's
+    ``target_delimiter``); per-byte normalisation counts these bytes."""
+    return f" {choice}"
+
+
+def loglikelihood_document(language: str, prompts: Iterable[Prompt]) -> bytes:
+    """The items of a log-likelihood run: ``{"item_id", "context", "continuations"}`` lines (no key)."""
+    return b"".join(
+        json.dumps(
+            {
+                "item_id": prompt.item_id,
+                "context": loglikelihood_context(prompt, language),
+                "continuations": [continuation_of(choice) for choice in prompt.choices],
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode()
+        + b"\n"
+        for prompt in prompts
+    )
+
+
 def prompts_of(suite: SuiteContent) -> list[Prompt]:
     return [Prompt(item.item_id, item.prompt, item.choices, item.labels) for item in suite.items]
 

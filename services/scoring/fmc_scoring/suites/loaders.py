@@ -9,14 +9,17 @@ Three layouts:
 * **lm-evaluation-harness task** (a subset): a task YAML with ``dataset_kwargs.data_files`` pointing
   at local JSON Lines, ``test_split`` (or ``validation_split``), ``output_type``
   (``multiple_choice`` or ``generate_until``), and ``doc_to_text`` / ``doc_to_choice`` /
-  ``doc_to_target`` given as a field name, a ``{{field}}`` template, or a literal list.
-  Jinja filters and Python functions (``!function``) are not supported: refused with a reason.
+  ``doc_to_target`` given as a field name, a literal list, or a Jinja template rendered in a sandbox
+  (``fmc_scoring.suites.templates``: the filters the harness's common tasks use, nothing else).
+  Python functions (``!function``, ``process_docs``, ``process_results``, ``utils.*``) are refused
+  with a reason naming the field: a task file never runs code here.
 * **Hugging Face dataset saved locally as JSON Lines**: a directory with ``<split>.jsonl`` or
   ``data/<split>*.jsonl``, plus a column mapping (question, choices, answer).
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -27,10 +30,12 @@ from typing import Any
 import yaml
 
 from fmc_scoring.suites.content import ItemContent, SuiteContent, SuiteSource
+from fmc_scoring.suites.templates import TemplateRefused, render
 from fmc_scoring.values import AnswerKey, ItemKind, default_labels
 
 _FIELD = re.compile(r"^\s*\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}\s*$")
-_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}")
+_CODE_FIELDS = ("process_docs", "process_results", "class")
+_TEMPLATE_FIELDS = ("doc_to_text", "doc_to_choice", "doc_to_target")
 
 
 class SuiteFormatError(ValueError):
@@ -132,25 +137,58 @@ def _lookup(doc: Mapping[str, Any], dotted: str) -> Any:
     return value
 
 
-def _apply(spec: Any, doc: Mapping[str, Any]) -> Any:
-    """``doc_to_*``: a literal list or number, a field name, a ``{{field}}``, or a text template."""
+def _apply(task: str, spec: Any, doc: Mapping[str, Any]) -> Any:
+    """``doc_to_*``: a literal list or number, a field name, a ``{{field}}``, or a sandboxed template."""
     if not isinstance(spec, str):
         return spec
     whole = _FIELD.match(spec)
-    if whole:
-        return _lookup(doc, whole.group(1))
-    if "{{" in spec:
-        if "|" in spec or "{%" in spec:
-            raise SuiteFormatError(f"template {spec!r} uses Jinja features this loader does not support")
-        return _PLACEHOLDER.sub(lambda m: str(_lookup(doc, m.group(1))), spec)
+    if whole and not any(part.startswith("_") for part in whole.group(1).split(".")):
+        try:
+            return _lookup(doc, whole.group(1))  # the raw value (a list, a number), as the harness reads it
+        except KeyError:
+            pass  # rendered below, so the refusal names the task and the variable
+    if "{{" in spec or "{%" in spec:
+        return render(task, spec, doc)
     return _lookup(doc, spec) if spec in doc or "." in spec else spec
+
+
+class _PythonFunction(str):
+    """A ``!function module.name`` tag, kept as a marker so the refusal can name its field."""
+
+
+class _TaskLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that reads ``!function`` as a marker instead of failing to parse."""
+
+
+_TaskLoader.add_constructor(
+    "!function",
+    lambda loader, node: _PythonFunction(loader.construct_scalar(node)),  # type: ignore[arg-type]
+)
+
+
+def _refuse_code(name: str, config: Mapping[str, Any]) -> None:
+    """Task files may name Python (``!function``, ``process_docs``, ``utils.py``): refused, by field."""
+    for field in _CODE_FIELDS:
+        if field in config:
+            raise SuiteFormatError(f"{name}: field {field!r} runs Python from the task; not supported")
+    for field, value in config.items():
+        if isinstance(value, _PythonFunction):
+            raise SuiteFormatError(
+                f"{name}: field {field!r} is a Python function (!function {value}); not supported"
+            )
+        if field in _TEMPLATE_FIELDS and isinstance(value, str) and value.startswith("utils."):
+            raise SuiteFormatError(f"{name}: field {field!r} names utils.py code ({value}); not supported")
 
 
 def load_lm_eval_task(task_yaml: Path, version: str, language: str) -> SuiteContent:
     """A local lm-evaluation-harness task (``multiple_choice`` or ``generate_until``)."""
-    config = yaml.safe_load(task_yaml.read_text(encoding="utf-8"))
+    try:
+        config = yaml.load(task_yaml.read_text(encoding="utf-8"), Loader=_TaskLoader)  # noqa: S506
+    except yaml.YAMLError as exc:
+        raise SuiteFormatError(f"{task_yaml.name}: not YAML ({exc})") from exc
     if not isinstance(config, dict) or "task" not in config:
         raise SuiteFormatError(f"{task_yaml.name}: not an lm-evaluation-harness task (no 'task')")
+    _refuse_code(task_yaml.name, config)
     split = config.get("test_split") or config.get("validation_split")
     files = (config.get("dataset_kwargs") or {}).get("data_files") or {}
     if not split or split not in files:
@@ -169,7 +207,9 @@ def load_lm_eval_task(task_yaml: Path, version: str, language: str) -> SuiteCont
         where = f"{data.name} line {number}"
         try:
             items.append(_lm_eval_item(config, kind, doc, number))
-        except (KeyError, TypeError, ValueError) as exc:
+        except TemplateRefused as exc:
+            raise SuiteFormatError(f"{where}: {exc}") from exc
+        except (KeyError, TypeError, ValueError, SyntaxError) as exc:
             raise SuiteFormatError(f"{where}: {exc}") from exc
     meta = SuiteMeta(
         str(config["task"]), version, str(config.get("task_alias", config["task"])), language, kind
@@ -180,15 +220,27 @@ def load_lm_eval_task(task_yaml: Path, version: str, language: str) -> SuiteCont
 def _lm_eval_item(
     config: Mapping[str, Any], kind: ItemKind, doc: Mapping[str, Any], number: int
 ) -> ItemContent:
-    prompt = str(_apply(config.get("doc_to_text", "question"), doc))
-    target = _apply(config.get("doc_to_target", "answer"), doc)
+    task = str(config["task"])
+    prompt = str(_apply(task, config.get("doc_to_text", "question"), doc))
+    target = _apply(task, config.get("doc_to_target", "answer"), doc)
     item_id = str(doc.get("id", doc.get("item_id", f"{number:06d}")))
     if kind == ItemKind.MULTIPLE_CHOICE:
-        choices = tuple(str(c) for c in _apply(config.get("doc_to_choice", "choices"), doc))
+        choices = tuple(str(c) for c in _choices(task, config.get("doc_to_choice", "choices"), doc))
+        target = target.strip() if isinstance(target, str) else target
         index = int(target) if not isinstance(target, str) or target.isdigit() else choices.index(target)
         return ItemContent(item_id, prompt, AnswerKey(kind, choice=index), choices)
     answers = target if isinstance(target, list) else [target]
     return ItemContent(item_id, prompt, AnswerKey(kind, answers=tuple(str(a) for a in answers)))
+
+
+def _choices(task: str, spec: Any, doc: Mapping[str, Any]) -> list[Any]:
+    """The harness renders a ``doc_to_choice`` template to a list literal (``"{{[a, b]}}"``)."""
+    value = _apply(task, spec, doc)
+    if isinstance(value, str):
+        value = ast.literal_eval(value)  # a literal only: no names, no calls
+    if not isinstance(value, list | tuple):
+        raise ValueError(f"doc_to_choice gave {type(value).__name__}, not a list")
+    return list(value)
 
 
 # --- Hugging Face datasets saved as JSON Lines --------------------------------------------------

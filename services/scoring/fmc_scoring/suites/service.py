@@ -24,6 +24,7 @@ from fmc_scoring.suites.content import (
     items_document,
     key_from_json,
     key_json,
+    loglikelihood_document,
     prompts_of,
     sha256_hex,
 )
@@ -182,6 +183,12 @@ async def prompts_document(session: AsyncSession, suite: Suite) -> bytes:
     """The items document of a suite, from the items table only (the keys are never read here)."""
     rows = await repository.items(session, suite.id)
     return items_document(suite.language, (prompt_of(row) for row in rows))
+
+
+async def loglikelihood_items(session: AsyncSession, suite: Suite) -> bytes:
+    """The items document of a log-likelihood run: contexts and continuations (no key)."""
+    rows = await repository.items(session, suite.id)
+    return loglikelihood_document(suite.language, (prompt_of(row) for row in rows))
 
 
 async def load_content(session: AsyncSession, suite: Suite) -> SuiteContent:
