@@ -18,11 +18,13 @@ from fmc_common.events.results import RunGraded
 from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.grading import repository
 from fmc_scoring.grading.bootstrap import DEFAULT_SEED, Accuracy, accuracy_with_ci
+from fmc_scoring.grading.execution.grade import executor_from, grade_code_all
 from fmc_scoring.grading.grader import grade_all
 from fmc_scoring.grading.models import ItemGradeRow, RunGrade
 from fmc_scoring.planning import repository as planning_repository
 from fmc_scoring.planning.models import PlannedRun, RunStatus
 from fmc_scoring.suites import service as suites
+from fmc_scoring.values import ItemKind
 
 
 class ResponsesIncomplete(Conflict):
@@ -75,7 +77,11 @@ async def grade_run(
         raise ResponsesIncomplete(
             f"run {run.id}: {len(unknown)} unknown item ids, {len(responses) - len(by_item)} duplicates"
         )
-    grades = grade_all([item.gradable() for item in content.items], by_item)
+    gradable = [item.gradable() for item in content.items]
+    if content.kind == ItemKind.CODE:
+        grades = await grade_code_all(gradable, by_item, executor_from(ctx.settings))
+    else:
+        grades = grade_all(gradable, by_item)
     accuracy = accuracy_with_ci([g.credit for g in grades], rounds=rounds, seed=DEFAULT_SEED)
     await repository.clear(ctx.session, run.id)
     await ctx.session.flush()
