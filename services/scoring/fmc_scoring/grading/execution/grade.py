@@ -33,11 +33,12 @@ def executor_from(settings: ScoringSettings) -> Executor:
 
 
 async def grade_code(item: GradableItem, response: str | None, executor: Executor) -> ItemGrade:
+    """Every code grade carries its pass@1 as ``score``, 0 when nothing could be run."""
     if response is None:
-        return ItemGrade(item.item_id, False, GradeReason.INFERENCE_ERROR, None)
+        return ItemGrade(item.item_id, False, GradeReason.INFERENCE_ERROR, None, score=0.0)
     code = extract_code(response)
     if code is None:
-        return ItemGrade(item.item_id, False, GradeReason.NO_CODE_FOUND, None)
+        return ItemGrade(item.item_id, False, GradeReason.NO_CODE_FOUND, None, score=0.0)
     assert item.key.tests is not None  # checked by AnswerKey
     execution = await executor.run(code, item.key.tests, item.key.entry_point)
     passed = execution.outcome == Outcome.PASSED
