@@ -38,7 +38,8 @@ TESTS = "assert scale([1, 2, 3], {k}) == [{a}, {b}, {c}]\nassert candidate([], 5
 
 
 def code_items(count: int) -> tuple[list[GradableItem], dict[str, str | None]]:
-    items, answers = [], {}
+    items: list[GradableItem] = []
+    answers: dict[str, str | None] = {}
     for n in range(count):
         k = n % 7 + 2
         tests = TESTS.format(k=k, a=k, b=2 * k, c=3 * k)
