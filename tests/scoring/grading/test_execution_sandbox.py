@@ -4,15 +4,21 @@ is run without it (``plain``) and gets through."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 
 import pytest
 
+from fmc_scoring.grading.execution.grade import grade_code
 from fmc_scoring.grading.execution.runner import Executor, Outcome
 from fmc_scoring.grading.execution.sandbox import Limits, Runtime
+from fmc_scoring.grading.grader import GradeReason
+from fmc_scoring.suites.service import demo_contents
+from fmc_scoring.values import ItemKind
 from support.eventually import eventually
 
 LIMITS = Limits(cpu_seconds=2, memory_bytes=256 * 1024 * 1024, processes=16, wall_seconds=4.0)
@@ -174,3 +180,18 @@ def _processes_of(uid: int) -> list[int]:
         if int(uid_line.split()[1]) == uid and "State:\tZ" not in status:
             found.append(int(entry))
     return found
+
+
+class TestDemoCodeSuite:
+    async def test_each_demo_item_passes_with_its_reference_solution_and_fails_without(
+        self, sandbox: Executor
+    ) -> None:
+        suite = next(s for s in demo_contents() if s.kind == ItemKind.CODE)
+        lines = resources.files("fmc_scoring.suites.demo").joinpath(f"{suite.key}.jsonl").read_text()
+        solutions = {row["item_id"]: row["solution"] for row in map(json.loads, lines.splitlines())}
+        for item in suite.items:
+            gradable = item.gradable()
+            right = await grade_code(gradable, solutions[item.item_id], sandbox)
+            assert right.reason == GradeReason.CORRECT, item.item_id
+            stub = f"def {item.key.entry_point}(*args): return None"
+            assert (await grade_code(gradable, stub, sandbox)).reason == GradeReason.TESTS_FAILED
