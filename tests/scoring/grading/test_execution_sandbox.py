@@ -195,3 +195,15 @@ class TestDemoCodeSuite:
             assert right.reason == GradeReason.CORRECT, item.item_id
             stub = f"def {item.key.entry_point}(*args): return None"
             assert (await grade_code(gradable, stub, sandbox)).reason == GradeReason.TESTS_FAILED
+
+
+class TestSandboxRefused:
+    async def test_a_missing_bwrap_fails_the_item_as_a_sandbox_error(self) -> None:
+        executor = Executor(Runtime(bwrap="/nonexistent/bwrap"), LIMITS, run_as=65534)
+        assert (await executor.run(ADD, ADD_TESTS, "add")).outcome == Outcome.SANDBOX_ERROR
+
+    async def test_a_sandbox_that_cannot_be_set_up_is_a_sandbox_error_not_the_candidates(self) -> None:
+        executor = Executor(Runtime(binds=("/nonexistent/lib",)), LIMITS, run_as=65534)
+        result = await executor.run(ADD, ADD_TESTS, "add")
+        assert result.outcome == Outcome.SANDBOX_ERROR
+        assert result.stderr.startswith(b"bwrap:")

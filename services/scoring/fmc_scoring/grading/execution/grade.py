@@ -7,6 +7,7 @@ that sample; ``passk.pass_at_k`` gives pass@k once runs carry ``n`` samples per 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 
 from fmc_scoring.grading.execution.extract import extract_code
@@ -17,6 +18,7 @@ from fmc_scoring.grading.grader import GradeReason, ItemGrade
 from fmc_scoring.settings import ScoringSettings
 from fmc_scoring.values import GradableItem
 
+log = logging.getLogger(__name__)
 _REASONS: dict[Outcome, GradeReason] = {o: GradeReason(o.value) for o in Outcome if o != Outcome.PASSED}
 
 
@@ -42,6 +44,14 @@ async def grade_code(item: GradableItem, response: str | None, executor: Executo
     assert item.key.tests is not None  # checked by AnswerKey
     execution = await executor.run(code, item.key.tests, item.key.entry_point)
     passed = execution.outcome == Outcome.PASSED
+    if execution.outcome in {Outcome.RUNTIME_ERROR, Outcome.SANDBOX_ERROR}:
+        log.info(
+            "item %s: %s (status %s): %s",
+            item.item_id,
+            execution.outcome,
+            execution.returncode,
+            execution.stderr[-300:].decode(errors="replace"),
+        )
     reason = GradeReason.CORRECT if passed else _REASONS[execution.outcome]
     score = pass_at_k(n=1, c=int(passed), k=1)
     return ItemGrade(item.item_id, passed, reason, code.strip()[:200], score=score)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import secrets
 import signal
@@ -26,6 +27,8 @@ from fmc_scoring.grading.execution.sandbox import Limits, Runtime, bwrap_command
 
 _CHUNK = 65_536
 _AFTER_KILL_SECONDS = 5.0
+_ATTEMPTS = 3
+log = logging.getLogger(__name__)
 _CPU_SIGNALS = {signal.SIGXCPU, signal.SIGKILL}
 
 
@@ -76,8 +79,15 @@ class Executor:
     async def run(self, candidate: str, tests: str, entry_point: str | None = None) -> Execution:
         nonce = secrets.token_hex(16)
         request = {"candidate": candidate, "tests": tests, "entry_point": entry_point, "nonce": nonce}
+        payload = json.dumps(request).encode()
         async with self._slots:
-            return await self._execute(json.dumps(request).encode(), nonce)
+            for _ in range(_ATTEMPTS):
+                execution = await self._execute(payload, nonce)
+                # The sandbox itself failing (not the candidate) is retried: it says nothing of the answer.
+                if execution.outcome != Outcome.SANDBOX_ERROR:
+                    break
+                log.warning("sandbox failed to start: %s", execution.stderr[-500:].decode(errors="replace"))
+            return execution
 
     def _user(self) -> dict[str, Any]:
         if self.run_as is None or os.geteuid() != 0:
@@ -108,10 +118,11 @@ class Executor:
         finally:
             if not talk.done():
                 talk.cancel()
-            _kill(process)
+            if process.returncode is None:  # once reaped, its pid (and group id) may be another's
+                _kill(process)
             await process.wait()
         out, err = talk.result() if talk.done() and not talk.cancelled() else (b"", b"")
-        return Execution(classify(process.returncode, out, nonce, capture), process.returncode, out, err)
+        return Execution(classify(process.returncode, out, err, nonce, capture), process.returncode, out, err)
 
     async def _communicate(
         self, process: asyncio.subprocess.Process, payload: bytes, capture: _Capture
@@ -122,9 +133,10 @@ class Executor:
         try:
             process.stdin.write(payload)
             await process.stdin.drain()
-            process.stdin.close()
         except (BrokenPipeError, ConnectionResetError):
-            pass
+            pass  # it exited without reading (bwrap refused to start): the status says why
+        finally:
+            process.stdin.close()
 
         def over() -> None:
             capture.over = True
@@ -155,8 +167,10 @@ def _kill(process: asyncio.subprocess.Process) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
-def classify(returncode: int | None, stdout: bytes, nonce: str, capture: _Capture) -> Outcome:
+def classify(returncode: int | None, stdout: bytes, stderr: bytes, nonce: str, capture: _Capture) -> Outcome:
     """What the exit status and the output say; a pass needs both status 0 and the nonce, last."""
+    if returncode == 1 and stderr.startswith(b"bwrap:"):  # bwrap could not set the sandbox up
+        return Outcome.SANDBOX_ERROR
     if capture.over:
         return Outcome.OUTPUT_LIMIT
     if capture.timed_out:
