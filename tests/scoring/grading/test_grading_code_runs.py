@@ -156,3 +156,40 @@ class TestGradingCodeRuns:
         assert response.status_code == 422
         assert response.json()["code"] == "suite-invalid"
         assert "do not parse as Python" in response.json()["detail"]
+
+
+class TestCodeErrata:
+    async def test_corrected_tests_reach_the_grades_on_a_regrade(self, scoring: Scoring) -> None:
+        world, suite = await code_stage(scoring)
+        path = f"/v1/suites/{suite['id']}/key-revisions"
+        wrong_tests = {"item_id": "add", "tests": "assert add(1, 2) == 4\n", "entry_point": "add"}
+        posted = await scoring.client.post(path, json=erratum(wrong_tests), headers=scoring.operator())
+        await body(posted, 201)
+        run_ids = await grade_answers(scoring, world)
+        async with scoring.ctx() as ctx:
+            first = (await repository.item_grades(ctx.session, run_ids["Upstage"]))[0]
+        assert (first.item_id, first.reason) == ("add", "tests-failed")
+
+        fixed = {"item_id": "add", "tests": "assert add(1, 2) == 3\n", "entry_point": "add"}
+        await body(await scoring.client.post(path, json=erratum(fixed), headers=scoring.operator()), 201)
+        async with scoring.ctx() as ctx:
+            runs = await planning.runs_of_stage(ctx.session, world.stage_id)
+            run = next(r for r in runs if r.id == run_ids["Upstage"])
+            grade = await grading.regrade(ctx, run, rounds=200)
+            again = (await repository.item_grades(ctx.session, run.id))[0]
+        assert (again.item_id, again.reason) == ("add", "correct")
+        assert grade is not None
+        assert grade.key_revision == 3
+
+    async def test_an_erratum_whose_tests_do_not_parse_is_refused(self, scoring: Scoring) -> None:
+        _, suite = await code_stage(scoring)
+        broken = {"item_id": "add", "tests": "assert add(1, 2 == 3\n"}
+        response = await scoring.client.post(
+            f"/v1/suites/{suite['id']}/key-revisions", json=erratum(broken), headers=scoring.operator()
+        )
+        assert response.status_code == 422
+        assert response.json()["code"] == "erratum-invalid"
+
+
+def erratum(*items: dict[str, Any]) -> dict[str, Any]:
+    return {"reason": "the tests expected a wrong sum", "items": list(items)}
