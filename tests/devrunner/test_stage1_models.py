@@ -13,6 +13,11 @@ import pytest
 from fmc_devrunner.demo import check_outcome
 from fmc_devrunner.stage1 import models, world
 from fmc_devrunner.stage1.scenario import ALL_SUITES, ReplayFailed, ReplayRecord, TeamState
+from fmc_scoring.grading.execution.grade import grade_code
+from fmc_scoring.grading.execution.runner import Executor
+from fmc_scoring.grading.execution.sandbox import Limits, Runtime
+from fmc_scoring.suites.service import demo_contents
+from fmc_scoring.values import ItemKind
 
 
 def team_lm() -> ModuleType:
@@ -93,3 +98,31 @@ class TestOutcomeCheck:
         check_outcome(self.record(outcomes))
         with pytest.raises(ReplayFailed, match="differs"):
             check_outcome(self.record(outcomes | {"NC AI": ("eliminate", "rank")}))
+
+
+class TestExecutedSuite:
+    async def test_the_replay_has_an_executed_suite_each_team_passing_what_it_knows(
+        self, tmp_path: Path
+    ) -> None:
+        """The teams' answers to the demo code suite, as Triton serves them (64 tokens), graded in the
+        real sandbox: right where the team "knows" the item, no code where it does not."""
+        code_suites = [s for s in demo_contents() if s.kind == ItemKind.CODE and s.key in ALL_SUITES]
+        assert code_suites
+        suite = code_suites[0]
+        questions = models.demo_questions(ALL_SUITES)
+        models.build_repository(tmp_path, world.TEAM_MODELS, questions)
+        lm = team_lm()
+        executor = Executor(Runtime(), Limits(), concurrency=2, run_as=65534)
+        passed: dict[str, int] = {}
+        for team in world.TEAM_MODELS:
+            knowledge, seed = lm.load_knowledge(tmp_path / team.model_name / "1" / "knowledge.json")
+            reasons = [
+                (
+                    await grade_code(item.gradable(), lm.answer(item.prompt, knowledge, seed, 64), executor)
+                ).reason
+                for item in suite.items
+            ]
+            assert set(reasons) <= {"correct", "no-code-found"}, team.lead
+            passed[team.lead] = sum(reason == "correct" for reason in reasons)
+            assert passed[team.lead] == len(models.known_share(team, questions[suite.key]))
+        assert passed["NC AI"] < passed["LG AI Research"] <= passed["Upstage"]

@@ -70,3 +70,26 @@ class ScoringSettings(ServiceSettings, WithInfrastructure):
         le=7 * 86_400,
         description="A battle takes its vote within this time of being started; later, 410 battle-expired",
     )
+
+    # Executed code (see docs/scoring.md and docs/operations.md: bubblewrap here, a locked-down Job or
+    # gVisor in production).
+    sandbox_python: str = Field(
+        default="/usr/bin/python3", description="The interpreter run in the sandbox (standard library only)"
+    )
+    sandbox_binds: list[str] = Field(
+        default=["/usr/lib/python3.11", "/usr/lib/x86_64-linux-gnu", "/usr/lib64"],
+        description="Directories bound read-only into the sandbox: the interpreter's library and the shared "
+        "libraries it loads, nothing else",
+    )
+    sandbox_bwrap: str = Field(default="/usr/bin/bwrap")
+    sandbox_concurrency: int = Field(default=2, ge=1, le=64, description="Executions at once per grading")
+    sandbox_cpu_seconds: int = Field(default=5, ge=1, le=600)
+    sandbox_memory_mb: int = Field(default=512, ge=64, le=65_536, description="Address space per execution")
+    sandbox_max_processes: int = Field(default=16, ge=1, le=1024)
+    sandbox_wall_seconds: float = Field(default=10.0, gt=0, le=3600)
+    sandbox_output_bytes: int = Field(default=1_048_576, ge=1024, le=64 * 1_048_576)
+    sandbox_run_as: int | None = Field(
+        default=65534,
+        description="When the service runs as root, the uid (and gid) the sandbox runs as: the kernel does "
+        "not apply the process limit to root",
+    )

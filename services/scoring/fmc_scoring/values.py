@@ -16,6 +16,7 @@ class ItemKind(StrEnum):
     MULTIPLE_CHOICE = "multiple-choice"
     EXACT_MATCH = "exact-match"
     NUMERIC = "numeric"
+    CODE = "code"
 
 
 class ChoiceScoring(StrEnum):
@@ -40,19 +41,25 @@ class Normalisation(StrEnum):
 
 @dataclass(frozen=True)
 class AnswerKey:
-    """What counts as right for one item. Exactly one of the three answers is set, by ``kind``."""
+    """What counts as right for one item. Exactly one of the answers is set, by ``kind``.
+
+    A ``code`` item's answer is its hidden ``tests`` (Python source with plain asserts, run against
+    the model's code in the sandbox) and, optionally, the name of the function they call."""
 
     kind: ItemKind
     choice: int | None = None
     answers: tuple[str, ...] = ()
     number: float | None = None
     rel_tol: float = 1e-6
+    tests: str | None = None
+    entry_point: str | None = None
 
     def __post_init__(self) -> None:
         given = {
             ItemKind.MULTIPLE_CHOICE: self.choice is not None,
             ItemKind.EXACT_MATCH: bool(self.answers),
             ItemKind.NUMERIC: self.number is not None,
+            ItemKind.CODE: bool(self.tests),
         }
         if not given[self.kind]:
             raise ValueError(f"a {self.kind} key needs its answer")

@@ -17,6 +17,14 @@ class GradeReason(StrEnum):
     WRONG_ANSWER = "wrong-answer"
     NO_ANSWER_FOUND = "no-answer-found"
     INFERENCE_ERROR = "inference-error"
+    # Executed code (grading.execution): why an answer's code did not pass its hidden tests.
+    NO_CODE_FOUND = "no-code-found"
+    TESTS_FAILED = "tests-failed"
+    TIMEOUT = "timeout"
+    RUNTIME_ERROR = "runtime-error"
+    MEMORY_LIMIT = "memory-limit"
+    OUTPUT_LIMIT = "output-limit"
+    SANDBOX_ERROR = "sandbox-error"
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,8 @@ def grade(item: GradableItem, response: str | None) -> ItemGrade:
     if response is None:
         return ItemGrade(item.item_id, False, GradeReason.INFERENCE_ERROR, None)
     key = item.key
+    if key.kind == ItemKind.CODE:
+        raise ValueError("code items are graded by running them: grading.execution.grade")
     if key.kind == ItemKind.MULTIPLE_CHOICE:
         labels = item.labels or tuple(default_labels(len(item.choices)))
         picked = extract_choice(response, item.choices, labels)

@@ -19,12 +19,14 @@ from fmc_scoring.criteria import service as criteria_service
 from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.grading import repository
 from fmc_scoring.grading.bootstrap import DEFAULT_SEED, Accuracy, accuracy_with_ci
+from fmc_scoring.grading.execution.grade import executor_from, grade_code_all
 from fmc_scoring.grading.grader import grade_all
 from fmc_scoring.grading.loglikelihood import grade_all_loglikelihood
 from fmc_scoring.grading.models import ItemGradeRow, RunGrade
 from fmc_scoring.planning import repository as planning_repository
 from fmc_scoring.planning.models import PlannedRun, RunStatus
 from fmc_scoring.suites import service as suites
+from fmc_scoring.values import ItemKind
 
 
 class ResponsesIncomplete(Conflict):
@@ -81,7 +83,9 @@ async def grade_run(
     normalisation = await criteria_service.loglikelihood_normalisation(
         ctx.session, run.stage_id, run.suite_id
     )
-    if normalisation is None:
+    if content.kind == ItemKind.CODE:
+        grades = await grade_code_all(gradable, by_item, executor_from(ctx.settings))
+    elif normalisation is None:
         grades = grade_all(gradable, by_item)
     else:
         grades = grade_all_loglikelihood(gradable, by_item, normalisation)

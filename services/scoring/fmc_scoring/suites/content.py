@@ -150,6 +150,8 @@ def key_json(key: AnswerKey) -> dict[str, Any]:
         return {"kind": key.kind, "choice": key.choice}
     if key.kind == ItemKind.NUMERIC:
         return {"kind": key.kind, "number": key.number, "rel_tol": key.rel_tol}
+    if key.kind == ItemKind.CODE:
+        return {"kind": key.kind, "tests": key.tests, "entry_point": key.entry_point}
     return {"kind": key.kind, "answers": list(key.answers)}
 
 
@@ -159,6 +161,8 @@ def key_from_json(data: dict[str, Any]) -> AnswerKey:
         return AnswerKey(kind, choice=int(data["choice"]))
     if kind == ItemKind.NUMERIC:
         return AnswerKey(kind, number=float(data["number"]), rel_tol=float(data.get("rel_tol", 1e-6)))
+    if kind == ItemKind.CODE:
+        return AnswerKey(kind, tests=str(data["tests"]), entry_point=data.get("entry_point"))
     return AnswerKey(kind, answers=tuple(str(a) for a in data["answers"]))
 
 

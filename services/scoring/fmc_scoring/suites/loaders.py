@@ -29,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from fmc_scoring.suites.code import code_key
 from fmc_scoring.suites.content import ItemContent, SuiteContent, SuiteSource
 from fmc_scoring.suites.templates import TemplateRefused, render
 from fmc_scoring.values import AnswerKey, ItemKind, default_labels
@@ -97,6 +98,8 @@ def _key(
         raise ValueError(f"answer {answer!r} is neither a label nor a choice")
     if kind == ItemKind.NUMERIC:
         return AnswerKey(kind, number=float(record["answer"]), rel_tol=float(record.get("rel_tol", 1e-6)))
+    if kind == ItemKind.CODE:
+        return code_key(record.get("tests"), record.get("entry_point"))
     answers = record.get("answers") or [record["answer"], *(record.get("aliases") or [])]
     return AnswerKey(kind, answers=tuple(str(a) for a in answers))
 

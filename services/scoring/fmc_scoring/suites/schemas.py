@@ -11,6 +11,8 @@ from fmc_scoring.values import ItemKind
 
 Text = Annotated[str, Field(min_length=1, max_length=20_000)]
 Short = Annotated[str, Field(min_length=1, max_length=2_000)]
+CodeTests = Annotated[str, Field(min_length=1, max_length=64_000)]
+EntryPoint = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 
 
 class SuiteItemIn(Input):
@@ -31,6 +33,10 @@ class SuiteItemIn(Input):
     )
     aliases: list[Short] | None = Field(default=None, max_length=50)
     rel_tol: float | None = Field(default=None, ge=0.0, le=1.0)
+    tests: CodeTests | None = Field(
+        default=None, description="Code: hidden tests, Python source with plain asserts (never served)"
+    )
+    entry_point: EntryPoint | None = Field(default=None, description="Code: the function the tests call")
 
     def record(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)
@@ -115,6 +121,10 @@ class KeyCorrectionIn(Input):
     answers: list[Short] | None = Field(default=None, max_length=50)
     aliases: list[Short] | None = Field(default=None, max_length=50)
     rel_tol: float | None = Field(default=None, ge=0.0, le=1.0)
+    tests: CodeTests | None = Field(
+        default=None, description="Code: hidden tests, Python source with plain asserts (never served)"
+    )
+    entry_point: EntryPoint | None = Field(default=None, description="Code: the function the tests call")
 
     def record(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)

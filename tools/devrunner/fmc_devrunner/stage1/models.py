@@ -49,6 +49,8 @@ def _question(item: dict[str, Any]) -> Question:
         labels = item.get("labels") or [chr(ord("A") + i) for i in range(len(item["choices"]))]
         label = item["answer"] if "answer" in item else labels[int(item["answer_index"])]
         return Question(item["item_id"], item["prompt"], str(label))
+    if "tests" in item:  # executed code: the reference solution the demo file carries for this side
+        return Question(item["item_id"], item["prompt"], str(item["solution"]))
     value = item["answer"] if "answer" in item else item["answers"][0]
     if isinstance(value, int | float) and not isinstance(value, bool):
         return Question(item["item_id"], item["prompt"], f"Answer: {value:g}")

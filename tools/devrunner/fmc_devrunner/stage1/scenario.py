@@ -36,7 +36,13 @@ from fmc_scoring.originality import demo_weights
 
 T = TypeVar("T")
 
-ALL_SUITES = ("demo-ko-general-mcq", "demo-en-general-mcq", "demo-ko-short-answer", "demo-en-arithmetic")
+ALL_SUITES = (
+    "demo-ko-general-mcq",
+    "demo-en-general-mcq",
+    "demo-ko-short-answer",
+    "demo-en-arithmetic",
+    "demo-en-python-functions",
+)
 
 
 @dataclass(frozen=True)
