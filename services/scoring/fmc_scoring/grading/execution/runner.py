@@ -6,6 +6,9 @@ namespace every process the candidate forked). ``Executor`` bounds how many run 
 
 When the service runs as root, the sandbox is started as an unprivileged user (``run_as``):
 the kernel does not enforce the process limit on root, which would leave a fork bomb unbounded.
+The user is dropped by ``setpriv`` (util-linux) in front of bwrap, not by ``subprocess``'s
+``user=``: that makes Python fork without vfork, and the fork handlers of libraries with threads
+of their own (gRPC's event engine) then run in the child and can crash it before it executes.
 """
 
 from __future__ import annotations
@@ -20,11 +23,11 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from fmc_scoring.grading.execution import inside
 from fmc_scoring.grading.execution.sandbox import Limits, Runtime, bwrap_command, inside_source, plain_command
 
+SETPRIV = "/usr/bin/setpriv"
 _CHUNK = 65_536
 _AFTER_KILL_SECONDS = 5.0
 _ATTEMPTS = 3
@@ -74,7 +77,7 @@ class Executor:
         self._slots = asyncio.Semaphore(concurrency)
         source = inside_source()
         build = bwrap_command if sandboxed else plain_command
-        self._command = build(runtime, limits, source)
+        self._command = [*self._drop_privileges(), *build(runtime, limits, source)]
 
     async def run(self, candidate: str, tests: str, entry_point: str | None = None) -> Execution:
         nonce = secrets.token_hex(16)
@@ -89,10 +92,11 @@ class Executor:
                 log.warning("sandbox failed to start: %s", execution.stderr[-500:].decode(errors="replace"))
             return execution
 
-    def _user(self) -> dict[str, Any]:
+    def _drop_privileges(self) -> list[str]:
         if self.run_as is None or os.geteuid() != 0:
-            return {}
-        return {"user": self.run_as, "group": self.run_as, "extra_groups": []}
+            return []
+        user = str(self.run_as)
+        return [SETPRIV, "--reuid", user, "--regid", user, "--clear-groups", "--"]
 
     async def _execute(self, payload: bytes, nonce: str) -> Execution:
         try:
@@ -102,7 +106,6 @@ class Executor:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 start_new_session=True,
-                **self._user(),
             )
         except OSError as exc:
             return Execution(Outcome.SANDBOX_ERROR, None, b"", str(exc).encode())
@@ -170,6 +173,8 @@ def _kill(process: asyncio.subprocess.Process) -> None:
 def classify(returncode: int | None, stdout: bytes, stderr: bytes, nonce: str, capture: _Capture) -> Outcome:
     """What the exit status and the output say; a pass needs both status 0 and the nonce, last."""
     if returncode == 1 and stderr.startswith(b"bwrap:"):  # bwrap could not set the sandbox up
+        return Outcome.SANDBOX_ERROR
+    if returncode in (126, 127) and stderr.startswith(b"setpriv:"):  # could not start bwrap at all
         return Outcome.SANDBOX_ERROR
     if capture.over:
         return Outcome.OUTPUT_LIMIT
