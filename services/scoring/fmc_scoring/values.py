@@ -16,6 +16,7 @@ class ItemKind(StrEnum):
     MULTIPLE_CHOICE = "multiple-choice"
     EXACT_MATCH = "exact-match"
     NUMERIC = "numeric"
+    JUDGED = "judged"
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class AnswerKey:
             ItemKind.MULTIPLE_CHOICE: self.choice is not None,
             ItemKind.EXACT_MATCH: bool(self.answers),
             ItemKind.NUMERIC: self.number is not None,
+            ItemKind.JUDGED: True,  # its reference answer (``answers``) is optional
         }
         if not given[self.kind]:
             raise ValueError(f"a {self.kind} key needs its answer")

@@ -17,6 +17,8 @@ class GradeReason(StrEnum):
     WRONG_ANSWER = "wrong-answer"
     NO_ANSWER_FOUND = "no-answer-found"
     INFERENCE_ERROR = "inference-error"
+    JUDGED = "judged"
+    JUDGE_UNPARSABLE = "judge-unparsable"
 
 
 @dataclass(frozen=True)

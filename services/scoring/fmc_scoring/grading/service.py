@@ -18,11 +18,14 @@ from fmc_common.events.results import RunGraded
 from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.grading import repository
 from fmc_scoring.grading.bootstrap import DEFAULT_SEED, Accuracy, accuracy_with_ci
-from fmc_scoring.grading.grader import grade_all
+from fmc_scoring.grading.grader import ItemGrade, grade_all
 from fmc_scoring.grading.models import ItemGradeRow, RunGrade
+from fmc_scoring.judging.grades import judged_grades
 from fmc_scoring.planning import repository as planning_repository
 from fmc_scoring.planning.models import PlannedRun, RunStatus
 from fmc_scoring.suites import service as suites
+from fmc_scoring.suites.content import SuiteContent
+from fmc_scoring.values import ItemKind
 
 
 class ResponsesIncomplete(Conflict):
@@ -75,7 +78,7 @@ async def grade_run(
         raise ResponsesIncomplete(
             f"run {run.id}: {len(unknown)} unknown item ids, {len(responses) - len(by_item)} duplicates"
         )
-    grades = grade_all([item.gradable() for item in content.items], by_item)
+    grades = await _grades(ctx.session, run, content, by_item)
     accuracy = accuracy_with_ci([g.credit for g in grades], rounds=rounds, seed=DEFAULT_SEED)
     await repository.clear(ctx.session, run.id)
     await ctx.session.flush()
@@ -101,6 +104,15 @@ async def grade_run(
     await ctx.session.flush()
     await ctx.outbox.add(ctx.session, _graded(grade))
     return grade
+
+
+async def _grades(
+    session: AsyncSession, run: PlannedRun, content: SuiteContent, by_item: dict[str, str | None]
+) -> list[ItemGrade]:
+    """By the key, or for a judged suite from the judge's stored judgements."""
+    if content.kind == ItemKind.JUDGED:
+        return await judged_grades(session, run.id, [item.item_id for item in content.items], by_item)
+    return grade_all([item.gradable() for item in content.items], by_item)
 
 
 def _grade_row(

@@ -92,6 +92,9 @@ def _key(
         raise ValueError(f"answer {answer!r} is neither a label nor a choice")
     if kind == ItemKind.NUMERIC:
         return AnswerKey(kind, number=float(record["answer"]), rel_tol=float(record.get("rel_tol", 1e-6)))
+    if kind == ItemKind.JUDGED:  # ``answer``: the optional reference answer the judge compares with
+        reference = record.get("answer")
+        return AnswerKey(kind, answers=(str(reference),) if reference is not None else ())
     answers = record.get("answers") or [record["answer"], *(record.get("aliases") or [])]
     return AnswerKey(kind, answers=tuple(str(a) for a in answers))
 

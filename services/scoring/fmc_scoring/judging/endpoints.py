@@ -1,0 +1,96 @@
+"""REST: a suite's judge (operators), a judge run's items (the gateway), judgements and the
+judge/panel agreement (operators). The judge's prompts hold reference answers: never served to teams."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Response
+
+from fmc_common.auth import Role
+from fmc_common.web.problems import problem_responses
+from fmc_scoring.deps import ActorCtx, OperatorCtx
+from fmc_scoring.judging import repository, service
+from fmc_scoring.judging.schemas import AgreementOut, JudgeIn, JudgementOut, JudgeOut
+from fmc_scoring.planning import service as planning
+
+router = APIRouter(tags=["judging"])
+JSONL = "application/x-ndjson"
+
+
+@router.put(
+    "/v1/suites/{suite_id}/judge",
+    response_model=JudgeOut,
+    responses=problem_responses(401, 403, 404, 422),
+    summary="Set a judged suite's judge",
+)
+async def set_judge(suite_id: uuid.UUID, body: JudgeIn, ctx: OperatorCtx) -> JudgeOut:
+    """The judge of a suite of kind `judged` (operators): its endpoint (model version pinned), mode
+    (`single`: a 1-10 rating; `pairwise`: against the reference answer, asked in both orders), prompt
+    template and rubric. A change makes a new revision (audited); runs judged already keep theirs.
+    The same judge again returns the revision in force. Refused for another kind (`suite-not-judged`)."""
+    template, version = body.template_text()
+    judge = await service.set_judge(
+        ctx,
+        suite_id,
+        body.mode,
+        body.endpoint,
+        template,
+        version,
+        body.rubric,
+        body.max_tokens,
+        body.max_attempts,
+    )
+    return JudgeOut.model_validate(judge)
+
+
+@router.get(
+    "/v1/suites/{suite_id}/judge",
+    response_model=JudgeOut,
+    responses=problem_responses(401, 403, 404, 409),
+    summary="A judged suite's judge in force",
+)
+async def get_judge(suite_id: uuid.UUID, ctx: OperatorCtx) -> JudgeOut:
+    """The judge revision in force (operators); `judge-not-set` (409) if none."""
+    return JudgeOut.model_validate(await service.get_judge(ctx.session, suite_id))
+
+
+@router.get(
+    "/v1/judge-runs/{judge_run_id}/items",
+    response_class=Response,
+    responses={
+        200: {"content": {JSONL: {}}, "description": "JSON Lines"},
+        **problem_responses(401, 403, 404),
+    },
+    summary="A judge run's items (judge prompts)",
+)
+async def judge_run_items(judge_run_id: uuid.UUID, ctx: ActorCtx) -> Response:
+    """The judge prompts the gateway sends the judge model: JSON Lines of `{"item_id", "prompt"}`,
+    exactly the bytes whose sha256 the judge run's request announced (services, operators)."""
+    ctx.actor.require(Role.SERVICE, Role.OPERATOR)
+    return Response(content=await service.judge_items(ctx.session, judge_run_id), media_type=JSONL)
+
+
+@router.get(
+    "/v1/runs/{run_id}/judgements",
+    response_model=list[JudgementOut],
+    responses=problem_responses(401, 403, 404),
+    summary="A run's judgements",
+)
+async def judgements(run_id: uuid.UUID, ctx: OperatorCtx) -> list[JudgementOut]:
+    """Every judgement of a team run of a judged suite, each attempt kept: the judge's raw output,
+    the rating or pairwise outcome read from it, `parsed` false when none could be (operators)."""
+    await planning.get_run(ctx.session, run_id)
+    return [JudgementOut.model_validate(row) for row in await repository.judgements(ctx.session, run_id)]
+
+
+@router.get(
+    "/v1/stages/{stage_id}/judge-agreement",
+    response_model=AgreementOut,
+    responses=problem_responses(401, 403),
+    summary="Judge and expert panel agreement",
+)
+async def judge_agreement(stage_id: uuid.UUID, ctx: OperatorCtx) -> AgreementOut:
+    """How the judge's grades agree with the expert panel on the stage's teams both scored
+    (operators): each team's mean judged credit and panel score, their ranks, Spearman's rho."""
+    return await service.agreement(ctx.session, stage_id)
