@@ -21,7 +21,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fmc_common.errors import Conflict, InvalidInput, NotFound
+from fmc_common.errors import InvalidInput, NotFound
 from fmc_common.events.inference import (
     DecodingParameters,
     InferenceRunRequested,
@@ -41,8 +41,10 @@ from fmc_scoring.grading.models import RunGrade
 from fmc_scoring.judging import repository
 from fmc_scoring.judging.agreement import average_ranks, spearman
 from fmc_scoring.judging.models import Judgement, JudgeRun, JudgeRunStatus, SuiteJudge
+from fmc_scoring.judging.repository import JudgeNotSet
 from fmc_scoring.judging.schemas import AgreementOut, TeamAgreement
 from fmc_scoring.judging.verdicts import JudgeMode, Position, judge_prompt, parse, positions
+from fmc_scoring.planning import repository as planning_repository
 from fmc_scoring.planning.models import PlannedRun, RunStatus
 from fmc_scoring.suites import service as suites
 from fmc_scoring.suites.content import SuiteContent
@@ -63,11 +65,6 @@ class SuiteNotJudged(InvalidInput):
 class JudgeRunNotFound(NotFound):
     code = "judge-run-not-found"
     title = "No such judge run"
-
-
-class JudgeNotSet(Conflict):
-    code = "judge-not-set"
-    title = "The judged suite has no judge: set one before its runs complete"
 
 
 def _content_sha256(fields: Mapping[str, object]) -> str:
@@ -137,6 +134,17 @@ async def get_judge(session: AsyncSession, suite_id: uuid.UUID) -> SuiteJudge:
     return judge
 
 
+async def judge_of_stage(session: AsyncSession, run: PlannedRun) -> SuiteJudge:
+    """The judge in force when scoring planned the stage's runs: the same for every team of the
+    stage, whatever revision an operator sets later (that one applies to later stages)."""
+    evaluation = await planning_repository.evaluation(session, run.stage_id)
+    at = evaluation.planned_at if evaluation is not None else run.requested_at
+    judge = await repository.judge_as_of(session, run.suite_id, at)
+    if judge is None:
+        raise JudgeNotSet(f"suite {run.suite_id} had no judge when stage {run.stage_id} started")
+    return judge
+
+
 def judge_item_id(item_id: str, position: Position) -> str:
     return f"{item_id}{SEPARATOR}{position}"
 
@@ -187,7 +195,7 @@ async def request_judgement(
     run.status = RunStatus.COMPLETED
     run.completed_at = completed_at
     run.responses_sha256 = responses_sha256
-    judge = await get_judge(ctx.session, run.suite_id)
+    judge = await judge_of_stage(ctx.session, run)
     answers = {r.item_id: r.text for r in responses}
     answered = [item_id for item_id, text in answers.items() if text is not None]
     wanted = {(item_id, p) for item_id in answered for p in positions(judge.mode)}

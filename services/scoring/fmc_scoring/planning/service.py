@@ -22,6 +22,7 @@ from fmc_common.events.registry import EvaluationStarted, FrozenSubmission
 from fmc_scoring.audit import service as audit
 from fmc_scoring.criteria import service as criteria_service
 from fmc_scoring.deps import ScoringCtx
+from fmc_scoring.judging import repository as judging
 from fmc_scoring.planning import repository
 from fmc_scoring.planning.models import EvaluatedSubmission, Evaluation, PlannedRun, RunStatus
 from fmc_scoring.suites import service as suites
@@ -75,8 +76,10 @@ async def plan_evaluation(ctx: ScoringCtx, event: EvaluationStarted, items_base_
             f"the criteria of stage {event.stage_id} advance {criteria.row.advancing} team(s); "
             f"the registry's stage plans {event.planned_advancing}"
         )
-    criteria = await criteria_service.freeze(ctx, event.stage_id, event.started_at)
+    # A judged suite without a judge could never be graded: refuse to start, as for the places.
     now = ctx.clock.now()
+    await judging.require_judges(ctx.session, [suite for _, suite in criteria.suites], now)
+    criteria = await criteria_service.freeze(ctx, event.stage_id, event.started_at)
     ctx.session.add(
         Evaluation(
             stage_id=event.stage_id,
