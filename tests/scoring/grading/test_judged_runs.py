@@ -295,7 +295,7 @@ class TestAgreement:
         await add_expert_scores(scoring, world, world.teams["Terse"], [60.0, 62.0, 58.0])
         found = await body(
             await scoring.client.get(
-                f"/v1/stages/{world.stage_id}/judge-agreement", headers=scoring.operator()
+                f"/v1/stages/{world.stage_id}/panel/judge-agreement", headers=scoring.operator()
             )
         )
         ranks = {t["team_id"]: (t["judge_rank"], t["panel_rank"]) for t in found["teams"]}

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fmc_scoring.grading.grader import GradeReason
+from fmc_scoring.grading.judged_grades import item_grade
 from fmc_scoring.judging.agreement import average_ranks, spearman
 from fmc_scoring.judging.verdicts import (
     PAIRWISE_TEMPLATE,
@@ -16,7 +17,7 @@ from fmc_scoring.judging.verdicts import (
     Parsed,
     Position,
     combine,
-    item_grade,
+    judge_item,
     judge_prompt,
     missing_placeholders,
     parse,
@@ -54,11 +55,13 @@ class TestCombine:
         assert combine((a, b)) == combine((b, a))
 
     def test_an_item_with_an_unparsable_order_gets_no_credit_and_says_so(self) -> None:
-        grade = item_grade("q1", JudgeMode.PAIRWISE, {Position.AB: Parsed(outcome=Outcome.WIN)})
+        judged = judge_item("q1", JudgeMode.PAIRWISE, {Position.AB: Parsed(outcome=Outcome.WIN)})
+        grade = item_grade(judged)
         assert (grade.reason, grade.credit) == (GradeReason.JUDGE_UNPARSABLE, 0.0)
 
     def test_a_single_rating_gives_a_tenth_of_it(self) -> None:
-        assert item_grade("q1", JudgeMode.SINGLE, {Position.SINGLE: Parsed(rating=7.0)}).credit == 0.7
+        judged = judge_item("q1", JudgeMode.SINGLE, {Position.SINGLE: Parsed(rating=7.0)})
+        assert item_grade(judged).credit == 0.7
 
 
 class TestPrompt:

@@ -14,9 +14,9 @@ from fmc_common.events.topics import Topic
 from fmc_common.messaging.consumer import Handler
 from fmc_common.runtime import ConsumerSpec, ServiceRuntime
 from fmc_common.web.context import context_for, service_actor
+from fmc_scoring.grading import judged as judging
 from fmc_scoring.grading import service
 from fmc_scoring.grading.gateway import GatewayClient
-from fmc_scoring.judging import service as judging
 from fmc_scoring.settings import ScoringSettings
 
 

@@ -19,8 +19,8 @@ from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.grading import repository
 from fmc_scoring.grading.bootstrap import DEFAULT_SEED, Accuracy, accuracy_with_ci
 from fmc_scoring.grading.grader import ItemGrade, grade_all
+from fmc_scoring.grading.judged_grades import judged_grades
 from fmc_scoring.grading.models import ItemGradeRow, RunGrade
-from fmc_scoring.judging.grades import judged_grades
 from fmc_scoring.planning import repository as planning_repository
 from fmc_scoring.planning.models import PlannedRun, RunStatus
 from fmc_scoring.suites import service as suites

@@ -1,5 +1,5 @@
-"""REST: a suite's judge (operators), a judge run's items (the gateway), judgements and the
-judge/panel agreement (operators). The judge's prompts hold reference answers: never served to teams."""
+"""REST: a suite's judge (operators), a judge run's items (the gateway), a run's judgements
+(operators). The judge's prompts hold reference answers: never served to teams."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from fmc_common.auth import Role
 from fmc_common.web.problems import problem_responses
 from fmc_scoring.deps import ActorCtx, OperatorCtx
 from fmc_scoring.judging import repository, service
-from fmc_scoring.judging.schemas import AgreementOut, JudgeIn, JudgementOut, JudgeOut
-from fmc_scoring.planning import service as planning
+from fmc_scoring.judging.schemas import JudgeIn, JudgementOut, JudgeOut
 
 router = APIRouter(tags=["judging"])
 JSONL = "application/x-ndjson"
@@ -79,18 +78,6 @@ async def judge_run_items(judge_run_id: uuid.UUID, ctx: ActorCtx) -> Response:
 )
 async def judgements(run_id: uuid.UUID, ctx: OperatorCtx) -> list[JudgementOut]:
     """Every judgement of a team run of a judged suite, each attempt kept: the judge's raw output,
-    the rating or pairwise outcome read from it, `parsed` false when none could be (operators)."""
-    await planning.get_run(ctx.session, run_id)
+    the rating or pairwise outcome read from it, `parsed` false when none could be (operators).
+    Empty for a run that was not judged."""
     return [JudgementOut.model_validate(row) for row in await repository.judgements(ctx.session, run_id)]
-
-
-@router.get(
-    "/v1/stages/{stage_id}/judge-agreement",
-    response_model=AgreementOut,
-    responses=problem_responses(401, 403),
-    summary="Judge and expert panel agreement",
-)
-async def judge_agreement(stage_id: uuid.UUID, ctx: OperatorCtx) -> AgreementOut:
-    """How the judge's grades agree with the expert panel on the stage's teams both scored
-    (operators): each team's mean judged credit and panel score, their ranks, Spearman's rho."""
-    return await service.agreement(ctx.session, stage_id)

@@ -21,8 +21,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from fmc_scoring.grading.grader import GradeReason, ItemGrade
-
 
 class JudgeMode(StrEnum):
     SINGLE = "single"
@@ -161,16 +159,25 @@ def combine(outcomes: tuple[Outcome, Outcome]) -> float:
     return 0.5
 
 
-def item_grade(item_id: str, mode: JudgeMode, parsed: Mapping[Position, Parsed]) -> ItemGrade:
-    """The grade from the item's final judgements (one per position): unparsable if any is."""
+@dataclass(frozen=True)
+class Judged:
+    """An item's judged credit, or ``unparsable`` (credit 0) when a judgement it needs has no verdict."""
+
+    item_id: str
+    credit: float
+    unparsable: bool
+    verdict: str | None  # what the judge said, short: ``[[8]]`` or ``win/loss``
+
+
+def judge_item(item_id: str, mode: JudgeMode, parsed: Mapping[Position, Parsed]) -> Judged:
+    """The item's credit from its final judgements (one per position)."""
     if any(not parsed.get(p, Parsed()).ok for p in positions(mode)):
-        return ItemGrade(item_id, False, GradeReason.JUDGE_UNPARSABLE, None, score=0.0)
+        return Judged(item_id, 0.0, True, None)
     if mode == JudgeMode.SINGLE:
         rating = parsed[Position.SINGLE].rating
         assert rating is not None  # ok above
-        return ItemGrade(item_id, rating > 5.0, GradeReason.JUDGED, f"[[{rating:g}]]", score=rating / 10.0)
+        return Judged(item_id, rating / 10.0, False, f"[[{rating:g}]]")
     ab, ba = parsed[Position.AB].outcome, parsed[Position.BA].outcome
     assert ab is not None  # ok above
     assert ba is not None
-    credit = combine((ab, ba))
-    return ItemGrade(item_id, credit > 0.5, GradeReason.JUDGED, f"{ab}/{ba}", score=credit)
+    return Judged(item_id, combine((ab, ba)), False, f"{ab}/{ba}")

@@ -1,5 +1,5 @@
-"""A judged run's item grades from its stored judgements (read by grading: a re-grade recomputes
-them from what the judge said, never asks the judge again)."""
+"""A judged run's item grades from its stored judgements: a re-grade recomputes them from what the
+judge said, and never asks the judge again (docs/scoring.md, "Judged answers")."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fmc_common.errors import Conflict
 from fmc_scoring.grading.grader import GradeReason, ItemGrade
 from fmc_scoring.judging import repository
-from fmc_scoring.judging.models import Judgement, JudgeRun
-from fmc_scoring.judging.verdicts import JudgeMode, Parsed, Position, item_grade
+from fmc_scoring.judging.models import Judgement
+from fmc_scoring.judging.verdicts import Judged, Parsed, Position, judge_item
 
 
 class RunNotJudged(Conflict):
@@ -28,26 +28,30 @@ def latest(judgements: Sequence[Judgement]) -> dict[str, dict[Position, Parsed]]
     return found
 
 
+def item_grade(judged: Judged) -> ItemGrade:
+    """An unparsable judgement is graded as such, with no credit: never silently scored."""
+    if judged.unparsable:
+        return ItemGrade(judged.item_id, False, GradeReason.JUDGE_UNPARSABLE, None, score=0.0)
+    return ItemGrade(
+        judged.item_id, judged.credit > 0.5, GradeReason.JUDGED, judged.verdict, score=judged.credit
+    )
+
+
 async def judged_grades(
     session: AsyncSession, run_id: uuid.UUID, item_ids: Sequence[str], answers: Mapping[str, str | None]
 ) -> list[ItemGrade]:
-    """Every item in suite order: an item the team's model did not answer is an inference error; one
-    the judge was never asked about (no judge run yet) or left unparsable is ``judge-unparsable``."""
+    """Every item in suite order: an item the team's model did not answer is an inference error (not
+    judged); one whose judgement stayed unparsable is ``judge-unparsable``."""
     runs = await repository.judge_runs_of(session, run_id)
     if not runs:
         raise RunNotJudged(f"run {run_id} of a judged suite has no judge run")
-    mode = await _mode(session, runs[0])
+    judge = await repository.judge_revision(session, runs[0].suite_id, runs[0].judge_revision)
+    assert judge is not None  # a judge run names the revision it was requested under
     parsed = latest(await repository.judgements(session, run_id))
     grades = []
     for item_id in item_ids:
         if answers.get(item_id) is None:
             grades.append(ItemGrade(item_id, False, GradeReason.INFERENCE_ERROR, None))
         else:
-            grades.append(item_grade(item_id, mode, parsed.get(item_id, {})))
+            grades.append(item_grade(judge_item(item_id, judge.mode, parsed.get(item_id, {}))))
     return grades
-
-
-async def _mode(session: AsyncSession, run: JudgeRun) -> JudgeMode:
-    judge = await repository.judge_revision(session, run.suite_id, run.judge_revision)
-    assert judge is not None  # a judge run names an existing revision (foreign data of scoring)
-    return judge.mode
