@@ -164,7 +164,7 @@ async def run_judged_stage(scoring: Scoring, triton: TritonProcess) -> JudgedSta
         requests = await judge_requests(scoring, world, team_runs, count)
         for request in requests:
             if request["run_id"] not in documents:
-                path = f"/v1/judge-runs/{request['run_id']}/items"
+                path = f"/v1/runs/{request['run_id']}/items"
                 documents[request["run_id"]] = await hand_over(scoring, request, path)
 
     async def all_graded() -> list[dict[str, Any]] | None:

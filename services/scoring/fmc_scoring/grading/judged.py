@@ -37,6 +37,7 @@ from fmc_scoring.judging.service import JUDGE_ID, judge_document, split_item_id
 from fmc_scoring.judging.verdicts import Position, parse, positions
 from fmc_scoring.planning import repository as planning_repository
 from fmc_scoring.planning.models import PlannedRun, RunStatus
+from fmc_scoring.planning.service import items_uri
 from fmc_scoring.suites import service as suites
 from fmc_scoring.values import ItemKind
 
@@ -127,7 +128,7 @@ def _judge_request(
             content_hash=judge.content_sha256,
         ),
         items=ItemsSource(
-            uri=f"{items_base_url.rstrip('/')}/v1/judge-runs/{judge_run.id}/items",
+            uri=items_uri(items_base_url, judge_run.id),
             item_count=judge_run.item_count,
             sha256=judge_run.items_sha256,
         ),

@@ -1,15 +1,15 @@
-"""REST: a suite's judge (operators), a judge run's items (the gateway), a run's judgements
-(operators). The judge's prompts hold reference answers: never served to teams."""
+"""REST: a suite's judge and a run's judgements (operators). A judge run's items are served with
+every run's, at ``/v1/runs/{run_id}/items`` (planning). The judge's prompts hold reference
+answers: never served to teams."""
 
 from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter
 
-from fmc_common.auth import Role
 from fmc_common.web.problems import problem_responses
-from fmc_scoring.deps import ActorCtx, OperatorCtx
+from fmc_scoring.deps import OperatorCtx
 from fmc_scoring.judging import repository, service
 from fmc_scoring.judging.schemas import JudgeIn, JudgementOut, JudgeOut
 
@@ -52,22 +52,6 @@ async def set_judge(suite_id: uuid.UUID, body: JudgeIn, ctx: OperatorCtx) -> Jud
 async def get_judge(suite_id: uuid.UUID, ctx: OperatorCtx) -> JudgeOut:
     """The judge revision in force (operators); `judge-not-set` (409) if none."""
     return JudgeOut.model_validate(await service.get_judge(ctx.session, suite_id))
-
-
-@router.get(
-    "/v1/judge-runs/{judge_run_id}/items",
-    response_class=Response,
-    responses={
-        200: {"content": {JSONL: {}}, "description": "JSON Lines"},
-        **problem_responses(401, 403, 404),
-    },
-    summary="A judge run's items (judge prompts)",
-)
-async def judge_run_items(judge_run_id: uuid.UUID, ctx: ActorCtx) -> Response:
-    """The judge prompts the gateway sends the judge model: JSON Lines of `{"item_id", "prompt"}`,
-    exactly the bytes whose sha256 the judge run's request announced (services, operators)."""
-    ctx.actor.require(Role.SERVICE, Role.OPERATOR)
-    return Response(content=await service.judge_items(ctx.session, judge_run_id), media_type=JSONL)
 
 
 @router.get(

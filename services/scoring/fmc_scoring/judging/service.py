@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fmc_common.errors import InvalidInput, NotFound
+from fmc_common.errors import InvalidInput
 from fmc_common.events.inference import RunEndpoint
 from fmc_scoring.audit import service as audit
 from fmc_scoring.deps import ScoringCtx
@@ -38,11 +38,6 @@ SEPARATOR = "~"
 class SuiteNotJudged(InvalidInput):
     code = "suite-not-judged"
     title = "Only a suite of kind `judged` takes a judge"
-
-
-class JudgeRunNotFound(NotFound):
-    code = "judge-run-not-found"
-    title = "No such judge run"
 
 
 def _content_sha256(fields: Mapping[str, object]) -> str:
@@ -143,8 +138,7 @@ def judge_document(
     return b"".join(lines)
 
 
-async def judge_items(session: AsyncSession, judge_run_id: uuid.UUID) -> bytes:
+async def judge_items(session: AsyncSession, judge_run_id: uuid.UUID) -> bytes | None:
+    """A judge run's items document as stored (None: no such judge run)."""
     judge_run = await repository.judge_run(session, judge_run_id)
-    if judge_run is None:
-        raise JudgeRunNotFound(f"no judge run with id {judge_run_id}")
-    return judge_run.document.encode()
+    return None if judge_run is None else judge_run.document.encode()

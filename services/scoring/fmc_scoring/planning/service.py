@@ -23,6 +23,7 @@ from fmc_scoring.audit import service as audit
 from fmc_scoring.criteria import service as criteria_service
 from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.judging import repository as judging
+from fmc_scoring.judging import service as judging_service
 from fmc_scoring.planning import repository
 from fmc_scoring.planning.models import EvaluatedSubmission, Evaluation, PlannedRun, RunStatus
 from fmc_scoring.suites import service as suites
@@ -172,6 +173,13 @@ async def get_run(session: AsyncSession, run_id: uuid.UUID) -> PlannedRun:
 
 
 async def run_items(session: AsyncSession, run_id: uuid.UUID) -> bytes:
-    """The prompts of the run's suite as JSON Lines (the bytes whose sha256 the request announced)."""
-    run = await get_run(session, run_id)
+    """The prompts of the run's suite as JSON Lines (the bytes whose sha256 the request announced);
+    for a judge run (docs/scoring.md, "Judged answers"), its stored judge prompts, under the same
+    path so that the gateway's allowed items URLs need no second base."""
+    run = await repository.get_run(session, run_id)
+    if run is None:
+        judge_items = await judging_service.judge_items(session, run_id)
+        if judge_items is None:
+            raise RunNotFound(f"no run with id {run_id}")
+        return judge_items
     return await suites.prompts_document(session, await suites.get_suite(session, run.suite_id))
