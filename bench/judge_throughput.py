@@ -186,11 +186,27 @@ async def judged_round(world: World, count: int) -> tuple[float, uuid.UUID]:
             if grade is not None:
                 run = runs[0]
                 assert run.completed_at is not None
-                judge_runs = [j for j in await session.scalars(_judge_runs(run.id))]
+                judge_runs = list(await session.scalars(_judge_runs(run.id)))
                 seconds = (grade.graded_at - run.completed_at).total_seconds()
+                await breakdown(world, run.completed_at, judge_runs[0], grade.graded_at)
                 return count / seconds, judge_runs[0].id
         await asyncio.sleep(0.1)
     raise RuntimeError("the judged run was not graded in 600 s")
+
+
+async def breakdown(world: World, completed: datetime, judge_run: JudgeRun, graded: datetime) -> None:
+    """Where the judged time went: scoring before the judge run, the hand-over to the gateway, the
+    judge's run on the gateway, scoring after it."""
+    run = await ok(await world.gateway.get(f"/v1/runs/{judge_run.id}", headers=world.headers(Role.SERVICE)))
+    accepted = datetime.fromisoformat(run["requested_at"])
+    finished = datetime.fromisoformat(run["finished_at"])
+    parts = {
+        "scoring before": (judge_run.requested_at - completed).total_seconds(),
+        "hand-over": (accepted - judge_run.requested_at).total_seconds(),
+        "judge run": (finished - accepted).total_seconds(),
+        "scoring after": (graded - finished).total_seconds(),
+    }
+    print("  " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in parts.items()), flush=True)
 
 
 def _judge_runs(team_run_id: uuid.UUID) -> Any:

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fmc_common.events.inference import (
@@ -157,24 +158,27 @@ async def record_judgements(
     judge_run.status = JudgeRunStatus.COMPLETED
     judge_run.completed_at = completed_at
     unparsable: set[tuple[str, Position]] = set()
+    rows = []
     for output in outputs:
         item_id, position = split_item_id(output.item_id)
         parsed = parse(position, output.text)
-        ctx.session.add(
-            Judgement(
-                team_run_id=judge_run.team_run_id,
-                item_id=item_id,
-                position=position,
-                attempt=judge_run.attempt,
-                judge_run_id=judge_run.id,
-                raw_output=output.text,
-                parsed=parsed.ok,
-                rating=parsed.rating,
-                outcome=parsed.outcome,
-            )
+        rows.append(
+            {
+                "team_run_id": judge_run.team_run_id,
+                "item_id": item_id,
+                "position": position,
+                "attempt": judge_run.attempt,
+                "judge_run_id": judge_run.id,
+                "raw_output": output.text,
+                "parsed": parsed.ok,
+                "rating": parsed.rating,
+                "outcome": parsed.outcome,
+            }
         )
         if not parsed.ok:
             unparsable.add((item_id, position))
+    if rows:  # one multi-row insert: thousands of judgements per run
+        await ctx.session.execute(insert(Judgement), rows)
     await ctx.session.flush()
     run = await grading.run_to_grade(ctx.session, judge_run.team_run_id)
     if run is None:
