@@ -15,14 +15,19 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from fmc_common.events.topics import Topic
 from fmc_devrunner.triton import TritonProcess
+from fmc_scoring.grading import judged as judged_flow
 from fmc_scoring.grading import repository as grading_repository
+from fmc_scoring.grading import service as grading
+from fmc_scoring.judging import repository as judging_repository
 from fmc_scoring.judging.service import JUDGE_ID
+from fmc_scoring.planning import service as planning_service
 from scoring.grading.test_grading_runs import triton_endpoint
 from scoring.harness import (
     Scoring,
@@ -301,3 +306,31 @@ class TestAgreement:
         ranks = {t["team_id"]: (t["judge_rank"], t["panel_rank"]) for t in found["teams"]}
         assert ranks == {str(world.teams["Echo"]): (2.0, 2.0), str(world.teams["Terse"]): (1.0, 1.0)}
         assert found["spearman"] == pytest.approx(1.0)
+
+
+class TestRedelivery:
+    async def test_completions_delivered_again_ask_the_judge_nothing_more_and_keep_the_grade(
+        self, scoring: Scoring, judged: JudgedStage
+    ) -> None:
+        run_id = uuid.UUID(judged.run("Terse", "single")["id"])
+        async with scoring.ctx() as ctx:
+            grade_before = await grading_repository.grade(ctx.session, run_id)
+            assert grade_before is not None
+            accuracy = grade_before.accuracy
+            judge_runs = await judging_repository.judge_runs_of(ctx.session, run_id)
+            # The judge runs' completions again: each judge run has been read, none is read twice.
+            assert [await judged_flow.judge_run_to_read(ctx.session, j.id) for j in judge_runs] == [
+                None,
+                None,
+            ]
+            # The team run's completion again: it has been sent to the judge, it is not sent twice.
+            run = await planning_service.get_run(ctx.session, run_id)
+            answers = [grading.Response(item["item_id"], "anything") for item in SINGLE_ITEMS]
+            await judged_flow.request_judgement(
+                ctx, run, datetime.now(UTC), answers, "0" * 64, "http://scoring", rounds=200
+            )
+            assert len(await judging_repository.judge_runs_of(ctx.session, run_id)) == len(judge_runs) == 2
+        async with scoring.runtime.sessions() as session:
+            grade = await grading_repository.grade(session, run_id)
+            assert grade is not None
+            assert grade.accuracy == accuracy
