@@ -76,6 +76,8 @@ PURE: dict[str, tuple[str, ...]] = {
         "arena.bradley_terry",
         "arena.identity",
         "experts.aggregate",
+        "judging.agreement",
+        "judging.verdicts",
         "grading.bootstrap",
         "grading.choice",
         "grading.grader",

@@ -20,6 +20,7 @@ from fmc_scoring.criteria.endpoints import router as criteria_router
 from fmc_scoring.experts.endpoints import router as experts_router
 from fmc_scoring.grading import consumers as grading_consumers
 from fmc_scoring.grading.gateway import GatewayClient
+from fmc_scoring.judging.endpoints import router as judging_router
 from fmc_scoring.models import PLATFORM
 from fmc_scoring.originality.endpoints import router as originality_router
 from fmc_scoring.originality.registry import RegistrySubmissions
@@ -84,7 +85,9 @@ def _evaluation_consumer(
     )
     specs = [
         planning_consumers.consumer_spec(runtime, settings.items_base_url),
-        grading_consumers.consumer_spec(runtime, gateway, settings.grading_bootstrap_rounds),
+        grading_consumers.consumer_spec(
+            runtime, gateway, settings.grading_bootstrap_rounds, settings.items_base_url
+        ),
         results_consumers.consumer_spec(
             runtime,
             LatestCheckVerdicts(),
@@ -118,6 +121,7 @@ def create_app(
             suites_router,
             criteria_router,
             planning_router,
+            judging_router,
             experts_router,
             arena_router,
             arena_aliases_router,

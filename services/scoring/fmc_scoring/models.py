@@ -6,6 +6,7 @@ from fmc_scoring.base import PLATFORM, Base
 from fmc_scoring.criteria.models import StageCriteria, StageSuite
 from fmc_scoring.experts.models import ExpertPanel, ExpertScore, PanelEvaluator, ScoreAmendment
 from fmc_scoring.grading.models import ItemGradeRow, RunGrade
+from fmc_scoring.judging.models import Judgement, JudgeRun, SuiteJudge
 from fmc_scoring.originality.models import DonorModel, DonorTensor, OriginalityCheck
 from fmc_scoring.participants.models import Participant
 from fmc_scoring.planning.models import EvaluatedSubmission, Evaluation, PlannedRun
@@ -29,6 +30,8 @@ __all__ = [
     "ExpertPanel",
     "ExpertScore",
     "ItemGradeRow",
+    "JudgeRun",
+    "Judgement",
     "OriginalityCheck",
     "PanelEvaluator",
     "Participant",
@@ -46,6 +49,7 @@ __all__ = [
     "Suite",
     "SuiteAnswerKey",
     "SuiteItem",
+    "SuiteJudge",
     "SuiteKeyRevision",
     "TeamResult",
     "Vote",

@@ -17,6 +17,7 @@ class ItemKind(StrEnum):
     EXACT_MATCH = "exact-match"
     NUMERIC = "numeric"
     CODE = "code"
+    JUDGED = "judged"
 
 
 class ChoiceScoring(StrEnum):
@@ -60,6 +61,7 @@ class AnswerKey:
             ItemKind.EXACT_MATCH: bool(self.answers),
             ItemKind.NUMERIC: self.number is not None,
             ItemKind.CODE: bool(self.tests),
+            ItemKind.JUDGED: True,  # its reference answer (``answers``) is optional
         }
         if not given[self.kind]:
             raise ValueError(f"a {self.kind} key needs its answer")

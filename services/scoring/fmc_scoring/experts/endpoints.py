@@ -12,7 +12,7 @@ from fmc_common.clock import as_utc
 from fmc_common.web.problems import problem_responses
 from fmc_scoring.criteria import service as criteria_service
 from fmc_scoring.deps import ActorCtx, OperatorCtx, ScoringCtx
-from fmc_scoring.experts import repository, service
+from fmc_scoring.experts import judge_agreement, repository, service
 from fmc_scoring.experts.models import ExpertPanel, ExpertScore, ScoreAmendment
 from fmc_scoring.experts.schemas import (
     AmendmentIn,
@@ -24,6 +24,7 @@ from fmc_scoring.experts.schemas import (
     ScoreOut,
     TeamPanelOut,
 )
+from fmc_scoring.judging.schemas import AgreementOut
 
 router = APIRouter(prefix="/v1/stages/{stage_id}/panel", tags=["expert panel"])
 
@@ -139,3 +140,15 @@ async def summary(stage_id: uuid.UUID, ctx: OperatorCtx) -> list[TeamPanelOut]:
         )
         for team, score in sorted(panel.items(), key=lambda p: str(p[0]))
     ]
+
+
+@router.get(
+    "/judge-agreement",
+    response_model=AgreementOut,
+    responses=problem_responses(401, 403),
+    summary="Judge and expert panel agreement",
+)
+async def panel_judge_agreement(stage_id: uuid.UUID, ctx: OperatorCtx) -> AgreementOut:
+    """How the judge's grades agree with the expert panel on the stage's teams both scored
+    (operators): each team's mean judged credit and panel score, their ranks, Spearman's rho."""
+    return await judge_agreement.agreement(ctx.session, stage_id)

@@ -1,4 +1,8 @@
-"""Kafka handlers: the gateway's run completion -> read the responses, grade them (thin adapter)."""
+"""Kafka handlers: the gateway's run completion -> read the responses, grade them (thin adapter).
+
+A run of a judged suite is not graded at once: its answers go to the judge (another gateway run),
+and the judge run's completion grades it (fmc_scoring.judging).
+"""
 
 from __future__ import annotations
 
@@ -10,21 +14,46 @@ from fmc_common.events.topics import Topic
 from fmc_common.messaging.consumer import Handler
 from fmc_common.runtime import ConsumerSpec, ServiceRuntime
 from fmc_common.web.context import context_for, service_actor
+from fmc_scoring.grading import judged as judging
 from fmc_scoring.grading import service
 from fmc_scoring.grading.gateway import GatewayClient
 from fmc_scoring.settings import ScoringSettings
 
 
-def consumer_spec(runtime: ServiceRuntime, gateway: GatewayClient, rounds: int) -> ConsumerSpec:
+def consumer_spec(
+    runtime: ServiceRuntime, gateway: GatewayClient, rounds: int, items_base_url: str
+) -> ConsumerSpec:
+    async def on_judged(session: AsyncSession, event: InferenceRunCompleted) -> bool:
+        judge_run = await judging.judge_run_to_read(session, event.run_id)
+        if judge_run is None:
+            return False
+        outputs = await gateway.responses(event.run_id, event.responses_sha256)
+        ctx = context_for(runtime, session, service_actor("inference-gateway"), ScoringSettings)
+        await judging.record_judgements(
+            ctx, judge_run, event.completed_at, outputs, gateway, items_base_url, rounds
+        )
+        return True
+
     async def on_completed(session: AsyncSession, envelope: Envelope, event: InferenceRunCompleted) -> None:
+        if await on_judged(session, event):
+            return
         run = await service.run_to_grade(session, event.run_id)
         if run is None:
             return
         responses = await gateway.responses(event.run_id, event.responses_sha256)
         ctx = context_for(runtime, session, service_actor("inference-gateway"), ScoringSettings)
+        if await judging.judged(session, run):
+            await judging.request_judgement(
+                ctx, run, event.completed_at, responses, event.responses_sha256, items_base_url, rounds
+            )
+            return
         await service.grade_completed(ctx, run, event, responses, rounds)
 
     async def on_failed(session: AsyncSession, envelope: Envelope, event: InferenceRunFailed) -> None:
+        judge_run = await judging.judge_run_to_read(session, event.run_id)
+        if judge_run is not None:
+            await judging.record_failure(session, judge_run, event.failed_at, f"{event.code}: {event.reason}")
+            return
         await service.record_failure(session, event)
 
     handlers: dict[type, Handler] = {InferenceRunCompleted: on_completed, InferenceRunFailed: on_failed}

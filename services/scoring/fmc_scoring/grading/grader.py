@@ -25,6 +25,8 @@ class GradeReason(StrEnum):
     MEMORY_LIMIT = "memory-limit"
     OUTPUT_LIMIT = "output-limit"
     SANDBOX_ERROR = "sandbox-error"
+    JUDGED = "judged"
+    JUDGE_UNPARSABLE = "judge-unparsable"
 
 
 @dataclass(frozen=True)

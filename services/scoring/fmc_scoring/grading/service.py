@@ -20,12 +20,14 @@ from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.grading import repository
 from fmc_scoring.grading.bootstrap import DEFAULT_SEED, Accuracy, accuracy_with_ci
 from fmc_scoring.grading.execution.grade import executor_from, grade_code_all
-from fmc_scoring.grading.grader import grade_all
+from fmc_scoring.grading.grader import ItemGrade, grade_all
+from fmc_scoring.grading.judged_grades import judged_grades
 from fmc_scoring.grading.loglikelihood import grade_all_loglikelihood
 from fmc_scoring.grading.models import ItemGradeRow, RunGrade
 from fmc_scoring.planning import repository as planning_repository
 from fmc_scoring.planning.models import PlannedRun, RunStatus
 from fmc_scoring.suites import service as suites
+from fmc_scoring.suites.content import SuiteContent
 from fmc_scoring.values import ItemKind
 
 
@@ -79,16 +81,7 @@ async def grade_run(
         raise ResponsesIncomplete(
             f"run {run.id}: {len(unknown)} unknown item ids, {len(responses) - len(by_item)} duplicates"
         )
-    gradable = [item.gradable() for item in content.items]
-    normalisation = await criteria_service.loglikelihood_normalisation(
-        ctx.session, run.stage_id, run.suite_id
-    )
-    if content.kind == ItemKind.CODE:
-        grades = await grade_code_all(gradable, by_item, executor_from(ctx.settings))
-    elif normalisation is None:
-        grades = grade_all(gradable, by_item)
-    else:
-        grades = grade_all_loglikelihood(gradable, by_item, normalisation)
+    grades = await _grades(ctx, run, content, by_item)
     accuracy = accuracy_with_ci([g.credit for g in grades], rounds=rounds, seed=DEFAULT_SEED)
     await repository.clear(ctx.session, run.id)
     await ctx.session.flush()
@@ -114,6 +107,24 @@ async def grade_run(
     await ctx.session.flush()
     await ctx.outbox.add(ctx.session, _graded(grade))
     return grade
+
+
+async def _grades(
+    ctx: ScoringCtx, run: PlannedRun, content: SuiteContent, by_item: dict[str, str | None]
+) -> list[ItemGrade]:
+    """By the suite's kind: the judge's stored judgements, code executed in the sandbox, the choices'
+    log-likelihoods when the criteria say so, or the key read from the text."""
+    if content.kind == ItemKind.JUDGED:
+        return await judged_grades(ctx.session, run.id, [item.item_id for item in content.items], by_item)
+    gradable = [item.gradable() for item in content.items]
+    if content.kind == ItemKind.CODE:
+        return await grade_code_all(gradable, by_item, executor_from(ctx.settings))
+    normalisation = await criteria_service.loglikelihood_normalisation(
+        ctx.session, run.stage_id, run.suite_id
+    )
+    if normalisation is not None:
+        return grade_all_loglikelihood(gradable, by_item, normalisation)
+    return grade_all(gradable, by_item)
 
 
 def _grade_row(

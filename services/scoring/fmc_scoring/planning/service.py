@@ -23,6 +23,8 @@ from fmc_common.events.registry import EvaluationStarted, FrozenSubmission
 from fmc_scoring.audit import service as audit
 from fmc_scoring.criteria import service as criteria_service
 from fmc_scoring.deps import ScoringCtx
+from fmc_scoring.judging import repository as judging
+from fmc_scoring.judging import service as judging_service
 from fmc_scoring.planning import repository
 from fmc_scoring.planning.models import EvaluatedSubmission, Evaluation, PlannedRun, RunStatus
 from fmc_scoring.suites import service as suites
@@ -78,8 +80,10 @@ async def plan_evaluation(ctx: ScoringCtx, event: EvaluationStarted, items_base_
             f"the criteria of stage {event.stage_id} advance {criteria.row.advancing} team(s); "
             f"the registry's stage plans {event.planned_advancing}"
         )
-    criteria = await criteria_service.freeze(ctx, event.stage_id, event.started_at)
+    # A judged suite without a judge could never be graded: refuse to start, as for the places.
     now = ctx.clock.now()
+    await judging.require_judges(ctx.session, [suite for _, suite in criteria.suites], now)
+    criteria = await criteria_service.freeze(ctx, event.stage_id, event.started_at)
     ctx.session.add(
         Evaluation(
             stage_id=event.stage_id,
@@ -183,8 +187,16 @@ async def get_run(session: AsyncSession, run_id: uuid.UUID) -> PlannedRun:
 
 
 async def run_items(session: AsyncSession, run_id: uuid.UUID) -> bytes:
-    """The prompts of the run's suite as JSON Lines (the bytes whose sha256 the request announced)."""
-    run = await get_run(session, run_id)
+    """The prompts of the run's suite as JSON Lines (the bytes whose sha256 the request announced);
+    for a log-likelihood suite its contexts and continuations; for a judge run (docs/scoring.md,
+    "Judged answers"), its stored judge prompts, under the same path so that the gateway's allowed
+    items URLs need no second base."""
+    run = await repository.get_run(session, run_id)
+    if run is None:
+        judge_items = await judging_service.judge_items(session, run_id)
+        if judge_items is None:
+            raise RunNotFound(f"no run with id {run_id}")
+        return judge_items
     suite = await suites.get_suite(session, run.suite_id)
     if await criteria_service.loglikelihood_normalisation(session, run.stage_id, run.suite_id) is not None:
         return await suites.loglikelihood_items(session, suite)

@@ -100,6 +100,9 @@ def _key(
         return AnswerKey(kind, number=float(record["answer"]), rel_tol=float(record.get("rel_tol", 1e-6)))
     if kind == ItemKind.CODE:
         return code_key(record.get("tests"), record.get("entry_point"))
+    if kind == ItemKind.JUDGED:  # ``answer``: the optional reference answer the judge compares with
+        reference = record.get("answer")
+        return AnswerKey(kind, answers=(str(reference),) if reference is not None else ())
     answers = record.get("answers") or [record["answer"], *(record.get("aliases") or [])]
     return AnswerKey(kind, answers=tuple(str(a) for a in answers))
 
