@@ -53,9 +53,9 @@ class TestChatItems:
         [
             (
                 {"item_id": "a", "prompt": "x", "messages": [turn("user", "x")]},
-                "exactly one of prompt and messages",
+                "exactly one of prompt, messages and context",
             ),
-            ({"item_id": "a"}, "exactly one of prompt and messages"),
+            ({"item_id": "a"}, "exactly one of prompt, messages and context"),
             ({"item_id": "a", "messages": []}, "at least 1 item"),
             ({"item_id": "a", "messages": [turn("user", "x"), turn("assistant", "y")]}, "last message"),
             ({"item_id": "a", "messages": [turn("system", "x")]}, "last message"),
