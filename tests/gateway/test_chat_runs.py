@@ -18,7 +18,6 @@ import httpx
 import pytest
 
 from fmc_common.auth import Role
-from fmc_common.events.envelope import encode_envelope, new_event_id
 from fmc_common.events.inference import (
     DecodingParameters,
     GpuPool,
@@ -45,7 +44,7 @@ from gateway.helpers import (
     write_items,
 )
 from support.databases import DatabaseFactory
-from support.kafka import first_record, produce_raw
+from support.kafka import envelope_bytes, first_record, produce_raw
 from support.services import bearer
 
 pytestmark = [pytest.mark.broker, pytest.mark.triton]
@@ -158,17 +157,6 @@ def requested(
     )
 
 
-def envelope(event: RunRequest) -> bytes:
-    return encode_envelope(
-        event,
-        event_id=new_event_id(),
-        source="/fmc/test",
-        time=datetime.now(UTC),
-        correlation_id=None,
-        causation_id=None,
-    )
-
-
 class TestRunRequestedEvents:
     async def test_v2_is_consumed_and_an_unknown_template_is_dead_lettered(
         self,
@@ -204,7 +192,9 @@ class TestRunRequestedEvents:
         bootstrap = kafka_settings.bootstrap_servers
         key = str(uuid.uuid4()).encode()
         # Same partition, refused one first: the consumer carries on past it.
-        await produce_raw(bootstrap, str(Topic.SCORING), [envelope(unknown), envelope(v2)], key=key)
+        await produce_raw(
+            bootstrap, str(Topic.SCORING), [envelope_bytes(unknown), envelope_bytes(v2)], key=key
+        )
 
         accepted = await wait_for_run(
             gateway, auth_settings, str(v2.run_id), lambda run: True, timeout=60, missing_ok=True

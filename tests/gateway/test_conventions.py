@@ -17,7 +17,6 @@ import httpx
 import pytest
 
 from fmc_common.auth import Role
-from fmc_common.events.envelope import encode_envelope, new_event_id
 from fmc_common.events.inference import (
     DecodingParameters,
     GpuPool,
@@ -45,7 +44,7 @@ from gateway.helpers import (
     write_items,
 )
 from support.databases import DatabaseFactory
-from support.kafka import produce_raw
+from support.kafka import envelope_bytes, produce_raw
 from support.services import bearer
 
 pytestmark = [pytest.mark.broker, pytest.mark.triton]
@@ -216,17 +215,6 @@ class TestRuns:
         assert response.status_code == 422
 
 
-def _envelope(event: Any) -> bytes:
-    return encode_envelope(
-        event,
-        event_id=new_event_id(),
-        source="/fmc/test",
-        time=datetime.now(UTC),
-        correlation_id=None,
-        causation_id=None,
-    )
-
-
 class TestFromTheRegistry:
     async def test_a_submission_s_convention_reaches_the_endpoint_record_and_the_requested_run_uses_it(
         self,
@@ -277,10 +265,13 @@ class TestFromTheRegistry:
         )
         bootstrap = kafka_settings.bootstrap_servers
         await produce_raw(
-            bootstrap, str(Topic.REGISTRY), [_envelope(registered)], key=str(registered.stage_id).encode()
+            bootstrap,
+            str(Topic.REGISTRY),
+            [envelope_bytes(registered)],
+            key=str(registered.stage_id).encode(),
         )
         await produce_raw(
-            bootstrap, str(Topic.SCORING), [_envelope(request)], key=str(request.run_id).encode()
+            bootstrap, str(Topic.SCORING), [envelope_bytes(request)], key=str(request.run_id).encode()
         )
 
         done = await wait_for_run(

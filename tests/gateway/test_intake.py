@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from fmc_common.auth import Role
-from fmc_common.events.envelope import Envelope, encode_envelope, new_event_id
+from fmc_common.events.envelope import Envelope
 from fmc_common.events.inference import (
     DecodingParameters,
     GpuPool,
@@ -30,21 +30,10 @@ from fmc_devrunner.triton import TritonProcess
 from gateway.conftest import SettingsFactory
 from gateway.helpers import SUITE_HASH, finished, of_type, run_events, wait_for_run, write_items
 from support.databases import DatabaseFactory
-from support.kafka import produce_raw
+from support.kafka import envelope_bytes, produce_raw
 from support.services import bearer
 
 pytestmark = [pytest.mark.broker, pytest.mark.triton]
-
-
-def envelope(event: Any) -> bytes:
-    return encode_envelope(
-        event,
-        event_id=new_event_id(),
-        source="/fmc/test",
-        time=datetime.now(UTC),
-        correlation_id=None,
-        causation_id=None,
-    )
 
 
 def completed(events: list[Envelope]) -> bool:
@@ -93,10 +82,13 @@ class TestIntake:
         )
         bootstrap = kafka_settings.bootstrap_servers
         await produce_raw(
-            bootstrap, str(Topic.REGISTRY), [envelope(registered)], key=str(registered.stage_id).encode()
+            bootstrap,
+            str(Topic.REGISTRY),
+            [envelope_bytes(registered)],
+            key=str(registered.stage_id).encode(),
         )
         await produce_raw(
-            bootstrap, str(Topic.SCORING), [envelope(request)], key=str(request.run_id).encode()
+            bootstrap, str(Topic.SCORING), [envelope_bytes(request)], key=str(request.run_id).encode()
         )
 
         done = await wait_for_run(

@@ -18,7 +18,6 @@ import pytest
 from aiokafka import ConsumerRecord
 
 from fmc_common.auth import Role
-from fmc_common.events.envelope import encode_envelope, new_event_id
 from fmc_common.events.inference import (
     DecodingParameters,
     GpuPool,
@@ -35,7 +34,7 @@ from fmc_gateway.runs.sources import ItemsSources
 from gateway.conftest import SettingsFactory
 from gateway.helpers import SUITE_HASH, finished, run_body, wait_for_run
 from support.databases import DatabaseFactory
-from support.kafka import first_record, produce_raw
+from support.kafka import envelope_bytes, first_record, produce_raw
 from support.origin import Answer, Origin, recording_origin
 from support.services import bearer
 
@@ -255,17 +254,6 @@ def run_requested(
     )
 
 
-def envelope(event: InferenceRunRequested) -> bytes:
-    return encode_envelope(
-        event,
-        event_id=new_event_id(),
-        source="/fmc/test",
-        time=datetime.now(UTC),
-        correlation_id=None,
-        causation_id=None,
-    )
-
-
 def about(run_id: uuid.UUID) -> Callable[[ConsumerRecord[bytes, bytes]], bool]:
     return lambda record: str(run_id).encode() in (record.value or b"")
 
@@ -300,7 +288,9 @@ class TestRequestedEvent:
         accepted = run_requested(triton, f"{allowed.base}/items/run.jsonl", 5, sha256)
         # Same partition, refused one first: the consumer carries on past it.
         key = str(uuid.uuid4()).encode()
-        await produce_raw(bootstrap, str(Topic.SCORING), [envelope(refused), envelope(accepted)], key=key)
+        await produce_raw(
+            bootstrap, str(Topic.SCORING), [envelope_bytes(refused), envelope_bytes(accepted)], key=key
+        )
 
         done = await wait_for_run(
             gateway, auth_settings, str(accepted.run_id), finished, timeout=90, missing_ok=True

@@ -18,7 +18,6 @@ import pytest
 from aiokafka import ConsumerRecord
 
 from fmc_common.auth import Role
-from fmc_common.events.envelope import encode_envelope, new_event_id
 from fmc_common.events.inference import (
     DecodingParameters,
     GpuPool,
@@ -35,7 +34,7 @@ from fmc_gateway.triton.hosts import TritonHostNotAllowed, TritonHosts
 from gateway.conftest import SettingsFactory
 from gateway.helpers import SUITE_HASH, finished, run_body, wait_for_run, write_items
 from support.databases import DatabaseFactory
-from support.kafka import first_record, produce_raw
+from support.kafka import envelope_bytes, first_record, produce_raw
 from support.services import bearer
 
 
@@ -203,17 +202,6 @@ class TestRest:
         assert listener.connections == 0
 
 
-def envelope(event: Any) -> bytes:
-    return encode_envelope(
-        event,
-        event_id=new_event_id(),
-        source="/fmc/test",
-        time=datetime.now(UTC),
-        correlation_id=None,
-        causation_id=None,
-    )
-
-
 def run_requested(url: str, items: Path, count: int, sha256: str) -> InferenceRunRequested:
     return InferenceRunRequested(
         run_id=uuid.uuid4(),
@@ -275,10 +263,12 @@ class TestEvents:
         submission = submission_registered(listener.address)
         refused = run_requested(listener.address, items, 3, sha256)
         accepted = run_requested(triton.grpc_url, items, 3, sha256)
-        await produce_raw(bootstrap, str(Topic.REGISTRY), [envelope(submission)], key=b"stage")
+        await produce_raw(bootstrap, str(Topic.REGISTRY), [envelope_bytes(submission)], key=b"stage")
         # Same partition, refused one first: the consumer carries on past it.
         key = str(uuid.uuid4()).encode()
-        await produce_raw(bootstrap, str(Topic.SCORING), [envelope(refused), envelope(accepted)], key=key)
+        await produce_raw(
+            bootstrap, str(Topic.SCORING), [envelope_bytes(refused), envelope_bytes(accepted)], key=key
+        )
 
         done = await wait_for_run(
             gateway, auth_settings, str(accepted.run_id), finished, timeout=90, missing_ok=True

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
+from fmc_common.events.envelope import encode_envelope, new_event_id
 from fmc_common.settings import KafkaSettings
 
 # Tansu holds a consumer's group join for half its session timeout (5 s at the 10 s default), waiting
@@ -101,3 +103,15 @@ async def first_record(
     finally:
         await consumer.stop()
     raise AssertionError(f"no matching record arrived on {topic} in {timeout} s")
+
+
+def envelope_bytes(event: Any) -> bytes:
+    """``event`` as a producer would send it (a fresh id, now), for tests that publish by hand."""
+    return encode_envelope(
+        event,
+        event_id=new_event_id(),
+        source="/fmc/test",
+        time=datetime.now(UTC),
+        correlation_id=None,
+        causation_id=None,
+    )
