@@ -7,7 +7,7 @@ FMC_REQUIRE_POSTGRES=1 (CI) an unreachable PostgreSQL fails the test instead of 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ from fmc_devrunner.ports import free_port
 from fmc_devrunner.triton import TritonProcess
 from support.databases import DatabaseFactory, postgres_available
 from support.kafka import broker_settings
+from support.s3 import S3Server, s3_server
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -45,6 +46,13 @@ async def triton(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Trit
         yield process
     finally:
         process.stop()
+
+
+@pytest.fixture(scope="session")
+def s3() -> Iterator[S3Server]:
+    """A real S3-compatible server (moto's server mode) on a free port; each test makes its own bucket."""
+    with s3_server() as server:
+        yield server
 
 
 @pytest.fixture(params=BACKENDS)
