@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from fmc_common.artefacts import S3Config
 
 
 class KafkaSecurityProtocol(StrEnum):
@@ -166,3 +170,82 @@ class WithInfrastructure(BaseSettings):
 
     kafka: KafkaSettings = Field(default_factory=_kafka_settings)
     auth: AuthSettings = Field(default_factory=_auth_settings)
+
+
+class ArtefactStoreKind(StrEnum):
+    LOCAL = "local"
+    S3 = "s3"
+
+
+class WithArtefactStore(BaseSettings):
+    """Mixin: where a service reads artefacts (weights, suites): local folders, or an S3-compatible bucket.
+
+    The fields take the service's own prefix (``FMC_SCORING_S3_BUCKET``...): credentials are per
+    service. Each secret is given as a value or as a file (a mounted Secret) with ``_FILE``.
+    """
+
+    artefact_store: ArtefactStoreKind = Field(
+        default=ArtefactStoreKind.LOCAL,
+        description="local: the folders named by the service's settings (development); s3: the bucket below",
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None, description="The S3-compatible endpoint (the only host that receives the credentials)"
+    )
+    s3_bucket: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: SecretStr | None = None
+    s3_access_key_id_file: Path | None = Field(default=None, description="A file holding the access key id")
+    s3_secret_access_key: SecretStr | None = None
+    s3_secret_access_key_file: Path | None = Field(
+        default=None, description="A file holding the secret access key"
+    )
+    s3_ca_bundle: str | None = Field(default=None, description="CA bundle for a private endpoint's TLS")
+    s3_addressing_style: Literal["path", "virtual", "auto"] = "path"
+    s3_max_attempts: int = Field(default=4, ge=1, le=20, description="Attempts per request (retries + 1)")
+    artefact_read_block_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=64 * 1024,
+        le=256 * 1024 * 1024,
+        description="Largest ranged read (and so the memory per open artefact)",
+    )
+
+    @model_validator(mode="after")
+    def _s3_configured(self) -> WithArtefactStore:
+        if self.artefact_store is ArtefactStoreKind.S3:
+            prefix = str(self.model_config.get("env_prefix", ""))
+            missing = [
+                f"{prefix}{name.upper()}"
+                for name, value in (
+                    ("s3_endpoint_url", self.s3_endpoint_url),
+                    ("s3_bucket", self.s3_bucket),
+                    ("s3_access_key_id", self.s3_access_key_id or self.s3_access_key_id_file),
+                    ("s3_secret_access_key", self.s3_secret_access_key or self.s3_secret_access_key_file),
+                )
+                if not value
+            ]
+            if missing:
+                raise ValueError(f"artefact_store=s3 needs {', '.join(missing)} (or the _FILE variants)")
+        return self
+
+    def s3_config(self) -> S3Config:
+        """The bucket's connection (secrets read from their files now, so a rotated Secret is picked up
+        when the service restarts)."""
+
+        def secret(value: SecretStr | None, file: Path | None) -> str:
+            if value is not None:
+                return value.get_secret_value()
+            assert file is not None  # checked by the validator
+            return file.read_text(encoding="utf-8").strip()
+
+        assert self.s3_endpoint_url is not None
+        assert self.s3_bucket is not None
+        return S3Config(
+            endpoint_url=self.s3_endpoint_url,
+            bucket=self.s3_bucket,
+            region=self.s3_region,
+            access_key_id=secret(self.s3_access_key_id, self.s3_access_key_id_file),
+            secret_access_key=secret(self.s3_secret_access_key, self.s3_secret_access_key_file),
+            ca_bundle=self.s3_ca_bundle,
+            max_attempts=self.s3_max_attempts,
+            addressing_style=self.s3_addressing_style,
+        )

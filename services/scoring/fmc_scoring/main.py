@@ -15,6 +15,7 @@ from fmc_scoring import grpc as scoring_grpc
 from fmc_scoring.arena.aliases import router as arena_aliases_router
 from fmc_scoring.arena.endpoints import router as arena_router
 from fmc_scoring.arena.gateway import ArenaGateway
+from fmc_scoring.artefacts import ScoringArtefacts
 from fmc_scoring.audit.endpoints import router as audit_router
 from fmc_scoring.criteria.endpoints import router as criteria_router
 from fmc_scoring.experts.endpoints import router as experts_router
@@ -61,6 +62,7 @@ def build_runtime(
             gateway_transport,
         )
     )
+    runtime.provide(ScoringArtefacts.from_settings(settings))
     runtime.provide(
         RegistrySubmissions(
             settings.registry_url,

@@ -7,10 +7,10 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from fmc_common.settings import ServiceSettings, WithInfrastructure
+from fmc_common.settings import ServiceSettings, WithArtefactStore, WithInfrastructure
 
 
-class ScoringSettings(ServiceSettings, WithInfrastructure):
+class ScoringSettings(ServiceSettings, WithInfrastructure, WithArtefactStore):
     model_config = SettingsConfigDict(env_prefix="FMC_SCORING_", extra="ignore")
 
     service_name: str = "scoring"
@@ -28,6 +28,18 @@ class ScoringSettings(ServiceSettings, WithInfrastructure):
             "the registry states for each submission (submissions/<team_id>/<submission_id>/); "
             "unset: originality_weights_root"
         ),
+    )
+    s3_weights_prefix: str = Field(
+        default="weights",
+        description="With artefact_store=s3: the key prefix of donor weights (donor paths are below it)",
+    )
+    s3_submission_weights_prefix: str | None = Field(
+        default=None,
+        description="With artefact_store=s3: the key prefix below which the registry's weights locations "
+        "(submissions/<team_id>/<submission_id>/) are; unset: s3_weights_prefix",
+    )
+    s3_suites_prefix: str = Field(
+        default="suites", description="With artefact_store=s3: the key prefix of suite files"
     )
     registry_url: str = Field(
         default="http://127.0.0.1:8001",

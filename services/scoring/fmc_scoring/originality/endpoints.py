@@ -12,6 +12,7 @@ from fmc_common.idempotency import StoredResponses, once
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, encode_cursor
 from fmc_common.web.deps import component
 from fmc_common.web.problems import problem_responses
+from fmc_scoring.artefacts import ArtefactsDep
 from fmc_scoring.base import PLATFORM
 from fmc_scoring.deps import ActorCtx, OperatorCtx
 from fmc_scoring.originality import repository, service
@@ -41,10 +42,10 @@ def _after(cursor: str | None) -> uuid.UUID | None:
     "/donors",
     status_code=status.HTTP_201_CREATED,
     response_model=DonorOut,
-    responses=problem_responses(401, 403, 404, 409, 422),
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
     summary="Register a donor model in the reference library",
 )
-async def register_donor(body: DonorCreate, ctx: OperatorCtx) -> DonorOut:
+async def register_donor(body: DonorCreate, ctx: OperatorCtx, artefacts: ArtefactsDep) -> DonorOut:
     """Fingerprint a known public model (pinned by revision) from its safetensors weights. Operators only.
 
     Per tensor the library keeps its name, shape, dtype, hashes and compact statistics; the raw
@@ -53,7 +54,7 @@ async def register_donor(body: DonorCreate, ctx: OperatorCtx) -> DonorOut:
     donor = await service.register_donor(
         ctx.session,
         ctx.clock,
-        ctx.settings.originality_weights_root,
+        artefacts.donors,
         name=body.name,
         revision=body.revision,
         weights_path=body.weights_path,
@@ -119,18 +120,21 @@ async def run_check(
     body: CheckCreate,
     ctx: OperatorCtx,
     registry: RegistryDep,
+    artefacts: ArtefactsDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> CheckOut:
     """Compare a frozen submission's weights with every donor model, module by module. Operators only.
 
     The request names the stage and a submission frozen for its evaluation (else 404
     `frozen-submission-not-found`); the team is the submission's. The weights are read from the
-    location the registry holds for the submission, under `FMC_SCORING_SUBMISSION_WEIGHTS_ROOT`,
-    with the manifest whose digest was frozen (else 409 `manifest-digest-mismatch`). Every file must
-    be there with its declared size and sha256, and no undeclared `.safetensors` file beside them,
-    else 409 `weights-mismatch` listing the first mismatches, and nothing is recorded. A second check
-    of the team in the stage is a re-check: it needs a `reason` (422 `recheck-reason-required`), is
-    audited, and being the latest is the one results use.
+    location the registry holds for the submission, under `FMC_SCORING_SUBMISSION_WEIGHTS_ROOT`
+    (in production the S3 bucket's `FMC_SCORING_S3_SUBMISSION_WEIGHTS_PREFIX`), with the manifest
+    whose digest was frozen (else 409 `manifest-digest-mismatch`). Every file must be there with its
+    declared size and sha256, and no undeclared `.safetensors` file beside them, else 409
+    `weights-mismatch` listing the first mismatches, and nothing is recorded. A second check of the
+    team in the stage is a re-check: it needs a `reason` (422 `recheck-reason-required`), is
+    audited, and being the latest is the one results use. 503 `artefact-store-unavailable` when the
+    store cannot be read.
 
     Returns the verdict (`original`, `reused` or `needs-review`) and the report explaining it, and
     emits `OriginalityVerdictIssued`. Send an `Idempotency-Key` header to make retries safe.
@@ -140,7 +144,7 @@ async def run_check(
         check = await service.run_check(
             ctx,
             registry,
-            ctx.settings.submission_weights,
+            artefacts.submissions,
             stage_id=body.stage_id,
             submission_id=body.submission_id,
             reason=body.reason,

@@ -13,12 +13,14 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from fmc_scoring.originality.modules import (
     Kind,
@@ -28,7 +30,14 @@ from fmc_scoring.originality.modules import (
     is_token_embedding,
     writes_hidden,
 )
-from fmc_scoring.originality.safetensors_io import RAW_DTYPES, TensorInfo, bf16_bits, inventory, to_float32
+from fmc_scoring.originality.safetensors_io import (
+    RAW_DTYPES,
+    TensorInfo,
+    bf16_bits,
+    inventory,
+    iter_row_chunks,
+    to_float32,
+)
 from fmc_scoring.originality.scan import (
     F32,
     AnchorRequest,
@@ -299,20 +308,33 @@ def _fingerprint_tensor(
 
 def transposed_hashes(info: TensorInfo) -> list[str]:
     """sha256 of the bf16 form (truncated, rounded) of the transposed matrix, read in column blocks."""
-    rows, cols = info.shape
-    matrix = np.memmap(
-        info.path, dtype=RAW_DTYPES[info.dtype], mode="r", offset=info.start, shape=(rows, cols)
-    )
     truncated, rounded = hashlib.sha256(), hashlib.sha256()
-    width = max(1, TRANSPOSE_BLOCK_ELEMENTS // rows)
-    try:
-        for start in range(0, cols, width):
-            block = to_float32(np.ascontiguousarray(matrix[:, start : start + width].T), info.dtype)
-            truncated.update(bf16_bits(block, round_nearest=False).data)
-            rounded.update(bf16_bits(block, round_nearest=True).data)
-    finally:
-        del matrix
+    for columns in _column_blocks(info, max(1, TRANSPOSE_BLOCK_ELEMENTS // info.shape[0])):
+        block = to_float32(np.ascontiguousarray(columns.T), info.dtype)
+        truncated.update(bf16_bits(block, round_nearest=False).data)
+        rounded.update(bf16_bits(block, round_nearest=True).data)
     return [truncated.hexdigest(), rounded.hexdigest()]
+
+
+def _column_blocks(info: TensorInfo, width: int) -> Iterator[NDArray[np.generic]]:
+    """The matrix ``width`` columns at a time: mapped from a local file, else (an artefact store's
+    ranged reads) one streamed pass over the rows per block, so memory stays one block."""
+    rows, cols = info.shape
+    dtype = RAW_DTYPES[info.dtype]
+    if isinstance(info.path, Path):
+        matrix = np.memmap(info.path, dtype=dtype, mode="r", offset=info.start, shape=(rows, cols))
+        try:
+            for start in range(0, cols, width):
+                yield matrix[:, start : start + width]
+        finally:
+            del matrix
+        return
+    with info.path.open("rb") as handle:
+        for start in range(0, cols, width):
+            block = np.empty((rows, min(width, cols - start)), dtype=dtype)
+            for first, raw in iter_row_chunks(info, handle):
+                block[first : first + raw.shape[0]] = raw[:, start : start + width]
+            yield block
 
 
 def _file_sha256(path: Path) -> str | None:

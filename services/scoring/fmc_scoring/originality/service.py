@@ -9,14 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fmc_common.artefacts import (
+    ArtefactError,
+    ArtefactKeyRefused,
+    ArtefactMissing,
+    ArtefactPath,
+    ArtefactStore,
+)
 from fmc_common.clock import Clock
-from fmc_common.errors import Conflict, InvalidInput, NotFound
+from fmc_common.errors import Conflict, InvalidInput, NotFound, Unavailable
 from fmc_common.events.scoring import OriginalityVerdictIssued
 from fmc_common.events.vocabulary import Verdict
 from fmc_common.manifests import manifest_digest
@@ -67,26 +75,45 @@ class WeightsUnreadable(InvalidInput):
     title = "The weights are not a readable safetensors model"
 
 
+class ArtefactStoreUnavailable(Unavailable):
+    code = "artefact-store-unavailable"
+    title = "The weights could not be read from the artefact store; try again"
+
+
 class ReferenceLibraryEmpty(Conflict):
     code = "reference-library-empty"
     title = "No donor model is registered: a check would have nothing to compare with"
 
 
-def resolve_weights(root: Path, relative: str) -> Path:
-    """The weights path inside ``root``; anything escaping it (``..``, absolute, links) is refused."""
-    base = root.resolve()
-    target = (base / relative).resolve()
-    if not target.is_relative_to(base):
-        raise WeightsPathRefused(f"{relative!r} points outside the weights directory")
+def resolve_weights(store: ArtefactStore, relative: str) -> Path | ArtefactPath:
+    """The weights path inside the store; anything escaping it (``..``, absolute, links) is refused."""
+    base = store.local_path()
+    target: Path | ArtefactPath
+    if base is not None:
+        local = (base / relative).resolve()
+        if not local.is_relative_to(base):
+            raise WeightsPathRefused(f"{relative!r} points outside the weights directory")
+        target = local
+    else:
+        try:
+            target = store.path(relative)
+        except ArtefactKeyRefused as exc:
+            raise WeightsPathRefused(f"{relative!r} points outside the weights directory") from exc
     if not target.exists():
         raise WeightsNotFound(f"nothing at {relative!r} in the weights directory", weights_path=relative)
     return target
 
 
+def _reader_path(path: Path | ArtefactPath) -> Path:
+    """The reader is typed for ``pathlib.Path``; ``ArtefactPath`` offers the part of it the reader uses
+    (see ``fmc_common.artefacts``) and reads through bounded ranged requests."""
+    return cast(Path, path)
+
+
 async def register_donor(
     session: AsyncSession,
     clock: Clock,
-    root: Path,
+    store: ArtefactStore,
     *,
     name: str,
     revision: str,
@@ -96,11 +123,15 @@ async def register_donor(
     """Fingerprint a donor's weights into the reference library (the weights themselves are not kept)."""
     if await repository.donor_by_name(session, name, revision) is not None:
         raise DonorAlreadyRegistered(f"{name}@{revision} is already registered", name=name, revision=revision)
-    path = resolve_weights(root, weights_path)
+    path = await asyncio.to_thread(_unavailable_if_failing, resolve_weights, store, weights_path)
     try:
-        fingerprint = await asyncio.to_thread(fingerprint_model, path, name, revision)
+        fingerprint = await asyncio.to_thread(fingerprint_model, _reader_path(path), name, revision)
     except SafetensorsError as exc:
         raise WeightsUnreadable(str(exc)) from exc
+    except ArtefactMissing as exc:
+        raise WeightsUnreadable(f"a file of the model is missing: {exc}") from exc
+    except ArtefactError as exc:
+        raise ArtefactStoreUnavailable(str(exc)) from exc
     donor = DonorModel(
         id=uuid.uuid4(),
         name=name,
@@ -225,7 +256,7 @@ class WeightsMismatch(Conflict):
 async def run_check(
     ctx: ScoringCtx,
     registry: RegistrySubmissions,
-    root: Path,
+    store: ArtefactStore,
     *,
     stage_id: uuid.UUID,
     submission_id: uuid.UUID,
@@ -258,15 +289,17 @@ async def run_check(
     registered = await registry.submission(submission_id)
     manifest = _bound_manifest(frozen, registered)
     try:
-        directory = bound.submission_directory(root, registered.weights_location)
+        delivered = bound.submission_store(store, registered.weights_location)
     except bound.LocationRefused as exc:
         raise WeightsPathRefused(str(exc)) from exc
     try:
-        report = await asyncio.to_thread(_verified_check, directory, manifest, library)
+        report = await asyncio.to_thread(_verified_check, delivered, manifest, library)
     except bound.NoSafetensors as exc:
         raise WeightsUnreadable(str(exc)) from exc
     except SafetensorsError as exc:
         raise WeightsUnreadable(str(exc)) from exc
+    except ArtefactError as exc:
+        raise ArtefactStoreUnavailable(str(exc)) from exc
     if isinstance(report, list):
         raise WeightsMismatch(
             f"{len(report)} file(s) at {registered.weights_location} differ from the manifest "
@@ -333,13 +366,22 @@ def _bound_manifest(frozen: EvaluatedSubmission, registered: RegisteredSubmissio
 
 
 def _verified_check(
-    directory: Path, manifest: dict[str, Any], library: list[ModelFingerprint]
+    delivered: ArtefactStore, manifest: dict[str, Any], library: list[ModelFingerprint]
 ) -> Report | list[bound.Mismatch]:
     """In a worker thread: verify the files against the manifest, then (only then) check them."""
-    mismatches = bound.verify(directory, manifest)
+    mismatches = bound.verify(delivered, manifest)
     if mismatches:
         return mismatches
-    return check_model(bound.target(directory, manifest), library)
+    return check_model(_reader_path(bound.target(delivered, manifest)), library)
+
+
+def _unavailable_if_failing(
+    resolve: Callable[[ArtefactStore, str], Path | ArtefactPath], store: ArtefactStore, relative: str
+) -> Path | ArtefactPath:
+    try:
+        return resolve(store, relative)
+    except ArtefactError as exc:
+        raise ArtefactStoreUnavailable(str(exc)) from exc
 
 
 def _verdict_event(check: OriginalityCheck, report: Report) -> OriginalityVerdictIssued:

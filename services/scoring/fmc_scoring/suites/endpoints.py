@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Annotated
 
@@ -10,6 +11,7 @@ from fastapi import APIRouter, Query, status
 from fmc_common.auth import Role
 from fmc_common.pagination import DEFAULT_LIMIT, MAX_LIMIT, after_id, after_seq, next_cursor
 from fmc_common.web.problems import problem_responses
+from fmc_scoring.artefacts import ArtefactsDep
 from fmc_scoring.deps import ActorCtx, OperatorCtx
 from fmc_scoring.suites import repository, service
 from fmc_scoring.suites.content import SuiteContent, SuiteSource
@@ -56,11 +58,12 @@ async def create_suite(body: SuiteCreate, ctx: OperatorCtx) -> SuiteOut:
     "/imports",
     status_code=status.HTTP_201_CREATED,
     response_model=SuiteOut,
-    responses=problem_responses(401, 403, 409, 422),
-    summary="Import a suite from a local file",
+    responses=problem_responses(401, 403, 409, 422, 503),
+    summary="Import a suite from the suites store",
 )
-async def import_suite(body: SuiteImport, ctx: OperatorCtx) -> SuiteOut:
-    """Import from a file below the service's suites directory (operators): the project's JSON Lines,
+async def import_suite(body: SuiteImport, ctx: OperatorCtx, artefacts: ArtefactsDep) -> SuiteOut:
+    """Import from a file below the service's suites store (operators; the suites directory, or the S3
+    bucket's suites prefix in production): the project's JSON Lines,
     an lm-evaluation-harness task YAML with local data, or a Hugging Face dataset saved as JSON Lines."""
     if body.format != "lm-eval" and (body.key is None or body.kind is None):
         raise service.SuiteInvalid("key and kind are required for this format")
@@ -72,8 +75,8 @@ async def import_suite(body: SuiteImport, ctx: OperatorCtx) -> SuiteOut:
         kind=body.kind or ItemKind.EXACT_MATCH,
     )
     columns = ColumnMapping(**body.columns.model_dump())
-    content = service.load_local(
-        ctx.settings.suites_directory, SuiteSource(body.format), body.path, meta, body.split, columns
+    content = await asyncio.to_thread(
+        service.load_local, artefacts.suites, SuiteSource(body.format), body.path, meta, body.split, columns
     )
     return SuiteOut.model_validate(await service.create_suite(ctx, content))
 

@@ -7,11 +7,18 @@ import uuid
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fmc_common.errors import Conflict, InvalidInput, NotFound
+from fmc_common.artefacts import (
+    ArtefactError,
+    ArtefactKeyRefused,
+    ArtefactMissing,
+    ArtefactPath,
+    ArtefactStore,
+)
+from fmc_common.errors import Conflict, InvalidInput, NotFound, Unavailable
 from fmc_scoring.audit import service as audit
 from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.suites import repository
@@ -59,6 +66,11 @@ class SuiteInvalid(InvalidInput):
 class ErratumInvalid(InvalidInput):
     code = "erratum-invalid"
     title = "The erratum names an item the suite does not have, twice, or does not change its key"
+
+
+class SuiteStoreUnavailable(Unavailable):
+    code = "suite-store-unavailable"
+    title = "The suite files could not be read from the artefact store; try again"
 
 
 class SuitePathRefused(InvalidInput):
@@ -142,21 +154,32 @@ async def install_demo_suites(ctx: ScoringCtx) -> list[Suite]:
     return [await create_suite(ctx, content) for content in demo_contents()]
 
 
-def resolve(root: Path, relative: str) -> Path:
-    base = root.resolve()
-    target = (base / relative).resolve()
-    if not target.is_relative_to(base):
-        raise SuitePathRefused(f"{relative!r} points outside the suites directory")
+def resolve(store: ArtefactStore, relative: str) -> Path:
+    """The suite file or folder in the store: a local path, or the store's path-like view (which offers
+    what the loaders use of ``pathlib.Path``). Anything escaping the store is refused."""
+    base = store.local_path()
+    target: Path | ArtefactPath
+    if base is not None:
+        base = base.resolve()
+        target = (base / relative).resolve()
+        if not target.is_relative_to(base):
+            raise SuitePathRefused(f"{relative!r} points outside the suites directory")
+    else:
+        try:
+            target = store.path(relative)
+        except ArtefactKeyRefused as exc:
+            raise SuitePathRefused(f"{relative!r} points outside the suites directory") from exc
     if not target.exists():
         raise SuiteInvalid(f"nothing at {relative!r} in the suites directory")
-    return target
+    return cast(Path, target)
 
 
 def load_local(
-    root: Path, fmt: SuiteSource, relative: str, meta: SuiteMeta, split: str, columns: ColumnMapping
+    store: ArtefactStore, fmt: SuiteSource, relative: str, meta: SuiteMeta, split: str, columns: ColumnMapping
 ) -> SuiteContent:
-    path = resolve(root, relative)
+    """Load a suite from the suites store (blocking: call it in a worker thread)."""
     try:
+        path = resolve(store, relative)
         if fmt == SuiteSource.JSONL:
             return load_jsonl(path, meta)
         if fmt == SuiteSource.LM_EVAL:
@@ -164,6 +187,12 @@ def load_local(
         return load_hf_directory(path, split, meta, columns)
     except SuiteFormatError as exc:
         raise SuiteInvalid(str(exc)) from exc
+    except ArtefactKeyRefused as exc:
+        raise SuitePathRefused(f"{relative!r}: {exc}") from exc
+    except ArtefactMissing as exc:
+        raise SuiteInvalid(f"cannot read {relative!r}: {exc}") from exc
+    except ArtefactError as exc:
+        raise SuiteStoreUnavailable(f"cannot read {relative!r}: {exc}") from exc
     except OSError as exc:
         raise SuiteInvalid(f"cannot read {relative!r}: {exc.strerror}") from exc
 
