@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -27,6 +28,34 @@ class GatewaySettings(ServiceSettings, WithInfrastructure):
         default=[],
         description="host:port of every Triton server endpoints may name (besides triton_url), as JSON, e.g. "
         '["triton-h100:8001", "triton-h100:8000", "triton-b200:8001", "triton-b200:8000"]; exact match.',
+    )
+    # Team models on the pools' Triton servers (fmc_gateway/triton/loading.py, pods.py).
+    triton_model_control: Literal["none", "explicit"] = Field(
+        default="none",
+        description="explicit: Triton runs with --model-control-mode=explicit and the gateway loads a "
+        "submission's model before its runs and unloads it after; none: Triton loads its models itself",
+    )
+    triton_model_load_timeout_seconds: float = Field(
+        default=600.0, gt=0, description="How long one pod may take to load (or unload) a model"
+    )
+    triton_model_idle_seconds: float = Field(
+        default=300.0, ge=0, description="A model with no run in progress this long is unloaded"
+    )
+    triton_model_sweep_seconds: float = Field(
+        default=15.0, gt=0, description="How often loaded models are counted (unloaded, or reloaded on pods)"
+    )
+    triton_pods: dict[str, list[str]] = Field(
+        default={},
+        description='Pods behind a Triton address, as JSON: {"triton-h100:8001": '
+        '["triton-h100-0.triton-h100:8001", ...]}: requests are balanced across them, models loaded on each',
+    )
+    triton_resolve_pods: bool = Field(
+        default=False,
+        description="Resolve each Triton address by DNS (a headless Service) to its pods: one channel over "
+        "every pod, requests in round robin, models loaded on each",
+    )
+    triton_resolve_interval_seconds: float = Field(
+        default=30.0, gt=0, description="How often the pods behind a Triton address are resolved again"
     )
 
     # Pools and endpoints: requests in flight per replica.

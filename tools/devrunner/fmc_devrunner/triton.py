@@ -213,12 +213,11 @@ def tritonserver_command(
     """The tritonserver argv: CPU only, listening on ``address`` (loopback by default).
 
     Models are loaded explicitly at startup (``load_models``; ``"*"`` = every model in the
-    repository) and may be loaded/unloaded later through the repository API. Readiness is strict
+    repository; none: the server starts empty, as the pools do in production) and may be
+    loaded/unloaded later through the repository API. Readiness is strict
     and any startup error (including a model that fails to load) makes the server exit.
     ``backend_dir`` defaults to :func:`prepare_backend_directory` (which may copy files once).
     """
-    if not load_models:
-        raise ValueError("load_models must name at least one model (or '*')")
     paths = tritonserver_paths()
     backend_dir = backend_dir or prepare_backend_directory(paths)
     command = [

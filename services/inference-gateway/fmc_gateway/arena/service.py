@@ -34,6 +34,7 @@ from fmc_gateway.locking import begin_writing
 from fmc_gateway.serving.prompts import TextSink
 from fmc_gateway.triton.hosts import TritonHosts
 from fmc_gateway.triton.inference import EndpointAddress, InferenceFailure, ModelClient
+from fmc_gateway.triton.pods import TritonPods
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +65,9 @@ def _address(contender: Contender) -> EndpointAddress:
 class ArenaModels:
     """One client per endpoint, made after a readiness check (which tells what inputs to send)."""
 
-    def __init__(self, hosts: TritonHosts, readiness_timeout: float) -> None:
+    def __init__(self, hosts: TritonHosts, readiness_timeout: float, pods: TritonPods | None = None) -> None:
         self._clients: dict[str, ModelClient] = {}
+        self._pods = pods if pods is not None and pods.enabled else None
         self._hosts = hosts
         self._timeout = readiness_timeout
 
@@ -83,7 +85,9 @@ class ArenaModels:
         if not readiness.ok:
             # The reason names the model: it stays in the logs, never in the voter's answer.
             raise ArenaModelUnavailable("one of the models could not answer; try again later")
-        client = self._clients[address.label] = ModelClient(address, readiness.datatypes, readiness.batched)
+        client = self._clients[address.label] = ModelClient(
+            address, readiness.datatypes, readiness.batched, self._pods
+        )
         return client
 
     async def close(self) -> None:

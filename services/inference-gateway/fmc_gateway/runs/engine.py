@@ -31,6 +31,9 @@ from fmc_gateway.runs.sources import ItemsSources
 from fmc_gateway.runs.watchdog import StuckWatchdog
 from fmc_gateway.settings import GatewaySettings
 from fmc_gateway.triton.hosts import TritonHosts
+from fmc_gateway.triton.inference import GRPC_CHANNEL_ARGS
+from fmc_gateway.triton.loading import ModelLoader
+from fmc_gateway.triton.pods import TritonPods
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +44,15 @@ def _endpoint_changed(writer: RecordWriter, runs: set[uuid.UUID], reason: str | 
         writer.set_state(run_id, RunStatus.WAITING if reason else RunStatus.RUNNING, reason)
 
 
-def _executor_config(s: GatewaySettings, pools: dict[GpuPool, int]) -> ExecutorConfig:
+def triton_pods(s: GatewaySettings) -> TritonPods:
+    """The pods behind each Triton address (off unless ``triton_pods`` or ``triton_resolve_pods``)."""
+    return TritonPods(static=s.triton_pods, resolve=s.triton_resolve_pods, base_args=GRPC_CHANNEL_ARGS)
+
+
+def _executor_config(s: GatewaySettings, pools: dict[GpuPool, int], pods: TritonPods) -> ExecutorConfig:
     return ExecutorConfig(
         pools=pools,
+        pods=pods if pods.enabled else None,
         endpoint_capacity=s.endpoint_capacity,
         breaker_threshold=s.breaker_failure_threshold,
         breaker_reset=s.breaker_reset_seconds,
@@ -94,6 +103,17 @@ class GatewayEngine:
         self.metrics = GatewayMetrics(runtime.metrics.registry)
         self.sources = items_sources(settings)
         self.triton_hosts = triton_hosts(settings)
+        self.triton_pods = triton_pods(settings)
+        self.models: ModelLoader | None = None
+        if settings.triton_model_control == "explicit":
+            self.models = ModelLoader(
+                sessions=runtime.sessions,
+                clock=runtime.clock,
+                pods=self.triton_pods,
+                load_timeout=settings.triton_model_load_timeout_seconds,
+                check_timeout=settings.readiness_timeout_seconds,
+                idle=timedelta(seconds=settings.triton_model_idle_seconds),
+            )
         self._stop = asyncio.Event()
         self._prepare_wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -127,7 +147,7 @@ class GatewayEngine:
             metrics=self.metrics,
         )
         executor = Executor(
-            config=_executor_config(s, self.pools),
+            config=_executor_config(s, self.pools, self.triton_pods),
             clock=runtime.clock,
             replica=self.replica,
             metrics=self.metrics,
@@ -151,6 +171,7 @@ class GatewayEngine:
             clock=runtime.clock,
             replica=self.replica,
             config=_preparer_config(s, self.sources, self.triton_hosts, self.runtime.service_tokens),
+            models=self.models,
             after_commit=self._prepared(claimer),
         )
         watchdog = StuckWatchdog(
@@ -167,6 +188,10 @@ class GatewayEngine:
         self._spawn(claimer.run(self._stop), "claims")
         self._spawn(preparer.run(self._stop, self._prepare_wake, s.claim_interval_seconds), "prepare")
         self._spawn(watchdog.run(self._stop, s.watchdog_interval_seconds), "watchdog")
+        if self.models is not None:
+            self._spawn(self.models.run(self._stop, s.triton_model_sweep_seconds), "models")
+        if s.triton_resolve_pods:
+            self._spawn(self.triton_pods.run(self._stop, s.triton_resolve_interval_seconds), "pods")
         self._started = True
         log.info("gateway engine started", extra={"replica": self.replica})
 

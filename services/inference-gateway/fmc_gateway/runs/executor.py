@@ -44,6 +44,7 @@ from fmc_gateway.triton.inference import (
     InferenceFailure,
     ModelClient,
 )
+from fmc_gateway.triton.pods import TritonPods
 
 log = logging.getLogger(__name__)
 READY_TIMEOUT = 2.0  # seconds for the model-ready check that tells a slow model from an outage
@@ -90,6 +91,8 @@ class ExecutorConfig:
     breaker_reset: float
     retry_base: float
     retry_max: float
+    pods: TritonPods | None = None
+    """The pods behind each Triton address, when requests are balanced across them."""
 
 
 @dataclass
@@ -166,7 +169,7 @@ class Executor:
         if state is None:
             state = self._endpoints[label] = EndpointState(
                 address=context.endpoint,
-                client=ModelClient(context.endpoint, context.datatypes, context.batched),
+                client=ModelClient(context.endpoint, context.datatypes, context.batched, self._config.pods),
                 breaker=CircuitBreaker(self._config.breaker_threshold, self._config.breaker_reset),
                 capacity=self._config.endpoint_capacity,
             )

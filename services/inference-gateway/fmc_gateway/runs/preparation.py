@@ -36,8 +36,11 @@ from fmc_gateway.runs.items import ItemLine, ItemsInvalid, ItemsPolicy, ItemsUna
 from fmc_gateway.runs.models import ChunkStatus, FailureCode, Run, RunChunk, RunItem, RunStatus
 from fmc_gateway.runs.service import WaitCause, fail_run, pause_run
 from fmc_gateway.runs.timing import wait_any
+from fmc_gateway.triton.client import TritonUnavailable
 from fmc_gateway.triton.hosts import TritonHostNotAllowed, TritonHosts
 from fmc_gateway.triton.inference import EndpointAddress
+from fmc_gateway.triton.loading import ModelLoader
+from fmc_gateway.triton.repository import ModelControlRefused
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +75,9 @@ class RunPreparer:
         replica: str,
         config: PreparerConfig,
         after_commit: Callable[[], None],
+        models: ModelLoader | None = None,
     ) -> None:
+        self._models = models
         self._sessions = sessions
         self._outbox = outbox
         self._clock = clock
@@ -123,6 +128,9 @@ class RunPreparer:
             uri, count, sha256 = run.items_uri, run.total, run.items_sha256
             template = run.chat_template
             scoring = run.scoring or RunScoring.GENERATE
+            endpoint_id = endpoint.id
+        if self._models is not None and not await self._load(run_id, endpoint_id, address):
+            return
         readiness = await self._ready(run_id, address, decoding, scoring)
         if readiness is None:
             return
@@ -173,6 +181,35 @@ class RunPreparer:
             await self._fail(run_id, code, readiness.reason or "", readiness)
             return None
         return readiness
+
+    async def _load(self, run_id: uuid.UUID, endpoint_id: uuid.UUID, address: EndpointAddress) -> bool:
+        """Explicit model control: the model loaded on the pool's pods before the readiness check. False
+        when the run waits (Triton not answering, a server not allowed) or failed (the load refused)."""
+        assert self._models is not None
+        try:
+            self._config.hosts.check(address.url)
+            await self._models.ensure_loaded(endpoint_id)
+        except TritonHostNotAllowed as exc:
+            reason = f"the endpoint {address.host_port}: {exc.detail}"
+            down = Readiness(False, ReadinessCode.UNREACHABLE, reason)
+            await self._wait(run_id, reason, down, WaitCause.ENDPOINT_NOT_ALLOWED)
+            return False
+        except TritonUnavailable as exc:
+            reason = f"loading the model '{address.model_name}': {exc.detail}"
+            await self._wait(
+                run_id,
+                reason,
+                Readiness(False, ReadinessCode.UNREACHABLE, reason),
+                WaitCause.ENDPOINT_UNREACHABLE,
+            )
+            return False
+        except ModelControlRefused as exc:
+            reason = f"loading the model '{address.model_name}' failed: {exc.detail}"
+            await self._fail(
+                run_id, FailureCode.MODEL_NOT_READY, reason, Readiness(True, ReadinessCode.NOT_READY, reason)
+            )
+            return False
+        return True
 
     async def _store(self, run_id: uuid.UUID, items: list[ItemLine], readiness: Readiness) -> None:
         now = self._clock.now()

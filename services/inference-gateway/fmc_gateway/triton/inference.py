@@ -41,6 +41,7 @@ from fmc_gateway.serving.openai_chat import (
 from fmc_gateway.serving.prompts import Prompt, TextSink
 from fmc_gateway.serving.protocol import STREAMED, Reply, text_of
 from fmc_gateway.triton.hosts import host_port_of
+from fmc_gateway.triton.pods import TritonPods
 
 # Reconnect quickly after a restart of Triton: gRPC's default backoff grows to two minutes.
 GRPC_CHANNEL_ARGS = [
@@ -48,6 +49,8 @@ GRPC_CHANNEL_ARGS = [
     ("grpc.min_reconnect_backoff_ms", 200),
     ("grpc.max_reconnect_backoff_ms", 2000),
 ]
+RETARGET_GRACE_SECONDS = 120.0
+"""How long a channel to a former pod set stays open for the requests already on it."""
 _DOWN_GRPC = {"StatusCode.UNAVAILABLE", "StatusCode.NOT_FOUND"}
 _TRANSIENT_GRPC = {"StatusCode.RESOURCE_EXHAUSTED", "StatusCode.ABORTED", "StatusCode.UNKNOWN"}
 # Triton's own phrasing when the model is not loaded (HTTP answers these with a bare 400).
@@ -159,7 +162,13 @@ class ModelClient:
     by piece and their time to first token measured.
     """
 
-    def __init__(self, address: EndpointAddress, datatypes: Mapping[str, str], batched: bool = False) -> None:
+    def __init__(
+        self,
+        address: EndpointAddress,
+        datatypes: Mapping[str, str],
+        batched: bool = False,
+        pods: TritonPods | None = None,
+    ) -> None:
         self.address = address
         self._datatypes = dict(datatypes)
         self._batched = batched
@@ -167,6 +176,7 @@ class ModelClient:
         self._http: Any = None
         self._json: httpx.AsyncClient | None = None
         self._fixed: dict[DecodingParameters, list[Any]] = {}
+        self._retired: list[asyncio.TimerHandle] = []
         self._convention = convention_of(address.convention)
         grpc = address.protocol == InferenceProtocol.GRPC
         self._transport = self._convention.transport(grpc)
@@ -185,13 +195,29 @@ class ModelClient:
                 trust_env=False,
             )
         elif grpc:
-            self._grpc = grpc_aio.InferenceServerClient(
-                address.host_port, ssl=address.ssl, channel_args=GRPC_CHANNEL_ARGS
+            # One channel over every pod behind the address (round robin) when pods are expanded.
+            target, args = (
+                pods.channel(address.url) if pods is not None else (address.host_port, GRPC_CHANNEL_ARGS)
             )
+            self._grpc = grpc_aio.InferenceServerClient(target, ssl=address.ssl, channel_args=args)
+            if pods is not None:
+                pods.watch(address.url, self._retarget)
         else:
             self._http = http_aio.InferenceServerClient(address.host_port, ssl=address.ssl, conn_limit=1024)
 
+    def _retarget(self, target: str, args: list[tuple[str, Any]]) -> None:
+        """The pods behind the address changed: new requests take a new channel; the old one is closed
+        once the requests on it have had their time (``RETARGET_GRACE_SECONDS``)."""
+        old = self._grpc
+        self._grpc = grpc_aio.InferenceServerClient(target, ssl=self.address.ssl, channel_args=args)
+        task = asyncio.get_running_loop().call_later(
+            RETARGET_GRACE_SECONDS, lambda: asyncio.ensure_future(old.close())
+        )
+        self._retired.append(task)
+
     async def close(self) -> None:
+        for pending in self._retired:
+            pending.cancel()
         if self._json is not None:
             await self._json.aclose()
             return

@@ -1,0 +1,179 @@
+"""Team models on Triton with explicit model control: loaded for their runs, unloaded after them.
+
+With ``triton_model_control=explicit`` the pools' Triton servers start with
+``--model-control-mode=explicit`` and load nothing: a pod holds only the models of runs in progress.
+
+* Before a run's readiness check, the preparer asks ``ensure_loaded``: on every pod behind the
+  endpoint's address (``TritonPods``) that does not have the model ready, Triton's repository API loads
+  it (``load_model``). A server that does not answer leaves the run WAITING with the reason; a server
+  that refuses the load (no such model in the repository, a broken config) fails the run
+  (``model-not-ready``) with Triton's message.
+* ``sweep`` (every ``triton_model_sweep_seconds``) counts, for each model the gateway loaded, the runs
+  still in progress on it (pending, waiting or running, on any replica: the count is in the database,
+  so it holds across replicas and restarts). A model with none for ``triton_model_idle_seconds`` is
+  unloaded from every pod; a model with runs is loaded again on any pod that lost it (a restarted pod).
+
+Load, unload and the count happen under the endpoint row's lock (``SELECT ... FOR UPDATE``), so a run
+that starts while its model is being unloaded waits for the unload and then loads it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import uuid
+from datetime import timedelta
+
+import tritonclient.grpc.aio as grpc_aio
+import tritonclient.http.aio as http_aio
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from fmc_common.clock import Clock
+from fmc_common.events.inference import InferenceProtocol
+from fmc_gateway.endpoints.models import Endpoint
+from fmc_gateway.runs.models import ACTIVE, Run
+from fmc_gateway.triton.inference import GRPC_CHANNEL_ARGS, EndpointAddress
+from fmc_gateway.triton.pods import TritonPods
+from fmc_gateway.triton.repository import control_model
+
+log = logging.getLogger(__name__)
+
+LOADED = "loaded"
+
+
+def _address(endpoint: Endpoint) -> EndpointAddress:
+    return EndpointAddress(
+        endpoint.url, endpoint.protocol, endpoint.model_name, endpoint.model_version, endpoint.convention
+    )
+
+
+async def _is_ready(address: EndpointAddress, timeout: float) -> bool:
+    """Whether the pod at ``address`` has the model ready (False when it does not answer)."""
+    client = (
+        grpc_aio.InferenceServerClient(address.host_port, ssl=address.ssl, channel_args=GRPC_CHANNEL_ARGS)
+        if address.protocol == InferenceProtocol.GRPC
+        else http_aio.InferenceServerClient(address.host_port, ssl=address.ssl)
+    )
+    try:
+        async with asyncio.timeout(timeout):
+            return bool(await client.is_model_ready(address.model_name))
+    except Exception:
+        return False
+    finally:
+        await client.close()
+
+
+class ModelLoader:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        pods: TritonPods,
+        load_timeout: float,
+        check_timeout: float,
+        idle: timedelta,
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._pods = pods
+        self._load_timeout = load_timeout
+        self._check_timeout = check_timeout
+        self._idle = idle
+
+    def _pod_addresses(self, address: EndpointAddress) -> list[EndpointAddress]:
+        return [dataclasses.replace(address, url=url) for url in self._pods.pod_urls(address.url)]
+
+    async def _load_everywhere(self, address: EndpointAddress) -> list[str]:
+        """Load the model on each pod that lacks it; the pods it was loaded on."""
+        loaded = []
+        for pod in self._pod_addresses(address):
+            if not await _is_ready(pod, self._check_timeout):
+                await control_model(pod, True, self._load_timeout)
+                loaded.append(pod.host_port)
+        return loaded
+
+    async def ensure_loaded(self, endpoint_id: uuid.UUID) -> None:
+        """The endpoint's model ready on every pod (else ``TritonUnavailable``, ``ModelControlRefused``)."""
+        async with self._sessions() as session, session.begin():
+            endpoint = await _locked(session, endpoint_id)
+            if endpoint is None:
+                return
+            address = _address(endpoint)
+            loaded = await self._load_everywhere(address)
+            endpoint.model_state = LOADED
+            endpoint.model_state_at = self._clock.now()
+        if loaded:
+            log.info("model loaded", extra={"model": address.label, "pods": loaded})
+
+    async def sweep(self) -> list[str]:
+        """Unload idle models and reload lost ones; the labels of the models unloaded."""
+        async with self._sessions() as session:
+            candidates = list(
+                (await session.scalars(select(Endpoint.id).where(Endpoint.model_state == LOADED))).all()
+            )
+        unloaded = []
+        for endpoint_id in candidates:
+            try:
+                label = await self._sweep_one(endpoint_id)
+            except Exception as exc:
+                log.warning("model sweep failed", extra={"endpoint_id": str(endpoint_id), "error": repr(exc)})
+                continue
+            if label is not None:
+                unloaded.append(label)
+        return unloaded
+
+    async def _sweep_one(self, endpoint_id: uuid.UUID) -> str | None:
+        now = self._clock.now()
+        async with self._sessions() as session, session.begin():
+            endpoint = await _locked(session, endpoint_id)
+            if endpoint is None or endpoint.model_state != LOADED:
+                return None
+            address = _address(endpoint)
+            same_model = select(Endpoint.id).where(
+                Endpoint.url == endpoint.url, Endpoint.model_name == endpoint.model_name
+            )
+            active = await session.scalar(
+                select(func.count())
+                .select_from(Run)
+                .where(Run.endpoint_id.in_(same_model), Run.status.in_(ACTIVE))
+            )
+            if active:
+                await self._load_everywhere(address)  # a pod restarted since has lost it
+                endpoint.model_state_at = now
+                return None
+            last_finished = await session.scalar(
+                select(func.max(Run.finished_at)).where(Run.endpoint_id.in_(same_model))
+            )
+            idle_since = max(t for t in (endpoint.model_state_at, last_finished) if t is not None)
+            if now - idle_since < self._idle:
+                return None
+            for pod in self._pod_addresses(address):
+                await control_model(pod, False, self._load_timeout)
+            endpoint.model_state = None
+            endpoint.model_state_at = now
+        log.info("model unloaded: no run in progress", extra={"model": address.label})
+        return address.label
+
+    async def run(self, stop: asyncio.Event, interval: float) -> None:
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), interval)
+            except TimeoutError:
+                await self.sweep()
+
+
+async def _locked(session: AsyncSession, endpoint_id: uuid.UUID) -> Endpoint | None:
+    """The endpoint row, locked until the transaction ends (SQLite: its one writer at a time)."""
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite ignores FOR UPDATE; a write takes its database lock for the transaction.
+        await session.execute(update(Endpoint).where(Endpoint.id == endpoint_id).values(id=endpoint_id))
+    result = await session.execute(
+        select(Endpoint)
+        .where(Endpoint.id == endpoint_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return result.scalar_one_or_none()
