@@ -11,6 +11,7 @@ from grpc_reflection.v1alpha import reflection
 
 from fmc_common.auth import Actor, Role, TokenVerifier, bearer_token
 from fmc_common.errors import AppError
+from fmc_common.tracing import server_interceptor
 
 # grpcio ships no type information (mypy sees Any); the alias names what is meant.
 ServicerContext: TypeAlias = Any
@@ -58,7 +59,7 @@ async def start_server(
     register: Callable[[grpc.aio.Server], Sequence[str]],
 ) -> tuple[grpc.aio.Server, int]:
     """Start a server with the given services plus health and reflection; returns it and its port."""
-    server = grpc.aio.server()
+    server = grpc.aio.server(interceptors=[server_interceptor()])
     service_names = list(register(server))
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

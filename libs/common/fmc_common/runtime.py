@@ -38,6 +38,7 @@ from fmc_common.messaging.tables import PlatformTables
 from fmc_common.metrics import ServiceMetrics
 from fmc_common.service_tokens import ServiceTokens
 from fmc_common.settings import AuthSettings, KafkaSettings
+from fmc_common.tracing import configure_tracing
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +137,7 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         settings = self.settings
+        configure_tracing(settings.service_name)  # FMC_TRACING_OTLP_ENDPOINT; off when unset
         if settings.migrate_on_start:
             await migrations.upgrade(self.migrations_path, settings.database_url)
         self.producer = make_producer(settings.kafka, client_id=f"{settings.service_name}-producer")

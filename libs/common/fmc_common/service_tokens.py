@@ -18,6 +18,7 @@ import httpx
 from fmc_common.auth import Role, token_claims
 from fmc_common.jwks import SigningKey
 from fmc_common.settings import AuthSettings
+from fmc_common.tracing import inject_headers
 
 TokenSource = Callable[[], str | None]
 
@@ -69,6 +70,7 @@ class ServiceAuth(httpx.Auth):
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers.update(authorization(self._token()))
+        inject_headers(request.headers)  # the current trace continues in the called service
         yield request
 
 

@@ -79,6 +79,7 @@ def encode_envelope(
     time: datetime,
     correlation_id: str | None,
     causation_id: str | None,
+    traceparent: str | None = None,
 ) -> bytes:
     """The structured-mode CloudEvent for an already validated event, as JSON bytes.
 
@@ -100,6 +101,9 @@ def encode_envelope(
         head["correlationid"] = correlation_id
     if causation_id is not None:
         head["causationid"] = causation_id
+    if traceparent is not None:
+        # CloudEvents Distributed Tracing extension: the W3C trace context of the work that emitted it.
+        head["traceparent"] = traceparent
     return to_json(head)[:-1] + b',"data":' + event.__pydantic_serializer__.to_json(event) + b"}"
 
 

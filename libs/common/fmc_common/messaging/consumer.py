@@ -39,6 +39,7 @@ from fmc_common.events.catalog import event_class
 from fmc_common.events.envelope import Envelope
 from fmc_common.messaging.tables import PlatformTables
 from fmc_common.metrics import ServiceMetrics
+from fmc_common.tracing import consumer_span
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +174,11 @@ class ConsumerRunner:
             event = cls.model_validate(envelope.data)
         except ValidationError as exc:
             return await self._dead_letter(record, DeadLetter("schema-violation", _short(exc)))
-        with correlation_scope(envelope.correlationid, causation_id=envelope.id):
+        attributes = {"messaging.system": "kafka", "messaging.destination.name": record.topic}
+        with (
+            correlation_scope(envelope.correlationid, causation_id=envelope.id),
+            consumer_span(f"process {envelope.type}", envelope.model_extra or {}, attributes),
+        ):
             return await self._apply_with_retries(record, envelope, event, handler)
 
     async def _apply_with_retries(

@@ -12,6 +12,7 @@ from fmc_common.correlation import current_causation_id, current_correlation_id
 from fmc_common.events.base import Event
 from fmc_common.events.envelope import encode_envelope, new_event_id
 from fmc_common.messaging.tables import PlatformTables
+from fmc_common.tracing import current_traceparent
 
 
 class Outbox:
@@ -46,6 +47,7 @@ class Outbox:
         now = self._clock.now()
         correlation_id = current_correlation_id()
         causation_id = current_causation_id()
+        traceparent = current_traceparent()
         rows = []
         for event in events:
             event_id = new_event_id()
@@ -62,6 +64,7 @@ class Outbox:
                         time=now,
                         correlation_id=correlation_id,
                         causation_id=causation_id,
+                        traceparent=traceparent,
                     ),
                     "created_at": now,
                 }

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from fmc_common.runtime import ServiceRuntime
+from fmc_common.tracing import TracingMiddleware
 from fmc_common.web.health import router as health_router
 from fmc_common.web.limits import RequestLimitsMiddleware, UnexpectedErrorMiddleware
 from fmc_common.web.middleware import CorrelationMiddleware
@@ -43,6 +44,7 @@ def build_app(
     app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(RequestLimitsMiddleware, max_body_bytes=max_body_bytes)
     app.add_middleware(CorrelationMiddleware, metrics=runtime.metrics)
+    app.add_middleware(TracingMiddleware)  # a server span around all of it, continuing the caller's trace
     app.include_router(health_router)
     for router in routers:
         app.include_router(router)
