@@ -38,6 +38,7 @@ FRAMEWORKS = frozenset(
 # Modules that hold pure domain logic: no I/O framework, so they are tested and reused without one.
 PURE: dict[str, tuple[str, ...]] = {
     "fmc_common": (
+        "artefacts",
         "audit.chain",
         "audit.checkpoint",
         "clock",

@@ -19,8 +19,8 @@ from fmc_common.artefacts import (
     ArtefactOutside,
     ArtefactStore,
     LocalArtefactStore,
-    S3ArtefactStore,
 )
+from fmc_common.s3 import S3ArtefactStore
 from support.s3 import S3Server, upload_tree
 
 FILES = {

@@ -23,7 +23,7 @@ from fmc_devrunner.ports import free_port
 from fmc_devrunner.triton import TritonProcess
 from fmc_gateway.main import create_app
 from fmc_gateway.runs.engine import GatewayEngine
-from fmc_gateway.triton.loading import ModelLoader
+from fmc_gateway.runs.loading import ModelLoader
 from fmc_gateway.triton.pods import TritonPods
 from gateway.conftest import SettingsFactory
 from gateway.helpers import finished, request_run, run_body, triton_successes, wait_for_run, write_items

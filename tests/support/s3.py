@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from fmc_common.artefacts import S3ArtefactStore, S3Config, s3_client
+from fmc_common.s3 import S3ArtefactStore, S3Config, s3_client
 from fmc_devrunner.ports import free_port
 
 ACCESS_KEY_ID = "fmc-test-access-key"

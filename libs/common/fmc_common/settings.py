@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from fmc_common.artefacts import S3Config
+from fmc_common.s3 import S3Config
 
 
 class KafkaSecurityProtocol(StrEnum):

@@ -12,7 +12,8 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from fmc_common.artefacts import ArtefactStore, LocalArtefactStore, S3ArtefactStore, s3_client
+from fmc_common.artefacts import ArtefactStore, LocalArtefactStore
+from fmc_common.s3 import S3ArtefactStore, s3_client
 from fmc_common.settings import ArtefactStoreKind
 from fmc_common.web.deps import component
 from fmc_scoring.settings import ScoringSettings

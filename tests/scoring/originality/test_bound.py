@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from fmc_common.artefacts import ArtefactPath, ArtefactStore, LocalArtefactStore, S3ArtefactStore
+from fmc_common.artefacts import ArtefactPath, ArtefactStore, LocalArtefactStore
+from fmc_common.s3 import S3ArtefactStore
 from fmc_scoring.originality import bound
 from support.s3 import S3Server, upload_tree
 

@@ -16,8 +16,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from fmc_common.artefacts import S3ArtefactStore, S3Config
 from fmc_common.auth import Role
+from fmc_common.s3 import S3ArtefactStore, S3Config
 from fmc_common.settings import AuthSettings
 from fmc_devrunner.ports import free_port
 from fmc_registry.main import create_app as create_registry

@@ -32,7 +32,7 @@ class Endpoint(Base):
     registered_at: Mapped[datetime] = mapped_column(UtcDateTime)
     model_state: Mapped[str | None] = mapped_column(String(16), nullable=True)
     """``loaded`` while the gateway keeps the model loaded on its pool (explicit model control,
-    ``fmc_gateway.triton.loading``); null: the gateway has not loaded it (or unloaded it)."""
+    ``fmc_gateway.runs.loading``); null: the gateway has not loaded it (or unloaded it)."""
     model_state_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     last_checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     last_check_ok: Mapped[bool | None] = mapped_column(Boolean, nullable=True)

@@ -23,6 +23,7 @@ from fmc_common.service_tokens import ServiceTokens
 from fmc_gateway.runs.claims import ChunkClaimer, ClaimConfig
 from fmc_gateway.runs.executor import Executor, ExecutorConfig
 from fmc_gateway.runs.items import ItemsPolicy
+from fmc_gateway.runs.loading import ModelLoader
 from fmc_gateway.runs.metrics import GatewayMetrics
 from fmc_gateway.runs.models import RunStatus
 from fmc_gateway.runs.preparation import PreparerConfig, RunPreparer
@@ -32,7 +33,6 @@ from fmc_gateway.runs.watchdog import StuckWatchdog
 from fmc_gateway.settings import GatewaySettings
 from fmc_gateway.triton.hosts import TritonHosts
 from fmc_gateway.triton.inference import GRPC_CHANNEL_ARGS
-from fmc_gateway.triton.loading import ModelLoader
 from fmc_gateway.triton.pods import TritonPods
 
 log = logging.getLogger(__name__)

@@ -33,13 +33,13 @@ from fmc_gateway.endpoints.models import Endpoint
 from fmc_gateway.endpoints.readiness import Readiness, ReadinessCode
 from fmc_gateway.locking import begin_writing
 from fmc_gateway.runs.items import ItemLine, ItemsInvalid, ItemsPolicy, ItemsUnavailable, fetch_items
+from fmc_gateway.runs.loading import ModelLoader
 from fmc_gateway.runs.models import ChunkStatus, FailureCode, Run, RunChunk, RunItem, RunStatus
 from fmc_gateway.runs.service import WaitCause, fail_run, pause_run
 from fmc_gateway.runs.timing import wait_any
 from fmc_gateway.triton.client import TritonUnavailable
 from fmc_gateway.triton.hosts import TritonHostNotAllowed, TritonHosts
 from fmc_gateway.triton.inference import EndpointAddress
-from fmc_gateway.triton.loading import ModelLoader
 from fmc_gateway.triton.repository import ModelControlRefused
 
 log = logging.getLogger(__name__)

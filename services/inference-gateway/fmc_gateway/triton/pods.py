@@ -12,7 +12,7 @@ would go to one pod. Here the address is expanded to its pods:
 A model client then opens one gRPC channel over every pod address (``ipv4:a:p,b:p`` with gRPC's
 ``round_robin`` policy: a subchannel per pod, each request to the next ready pod). When the pod set
 changes, clients are told and open a new channel (the old one closes after the requests on it).
-Explicit model control (``fmc_gateway.triton.loading``) loads a model on every pod of the set.
+Explicit model control (``fmc_gateway.runs.loading``) loads a model on every pod of the set.
 Addresses of pods are reached only as the expansion of an allowed address (``TritonHosts``).
 """
 
