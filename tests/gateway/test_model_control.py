@@ -162,7 +162,7 @@ class TestExplicitModelControl:
     ) -> None:
         first, _ = pods
         items, _ = write_items(tmp_path, 3)
-        async with explicit_gateway(database_factory, gateway_settings, pods, nowhere) as (gateway, _):
+        async with explicit_gateway(database_factory, gateway_settings, pods, nowhere) as (gateway, models):
             absent = await request_run(
                 gateway, auth_settings, run_body(items, 3, first.grpc_url, model="no-such-model")
             )
@@ -171,6 +171,10 @@ class TestExplicitModelControl:
             waiting = await wait_for_run(
                 gateway, auth_settings, down["id"], lambda r: r["status"] == "waiting"
             )
+            # The failed run holds nothing: its model is forgotten at the next sweep. The waiting run's
+            # is kept (its server, not answering, is asked again at each sweep).
+            assert await models.sweep() == [f"no-such-model:latest@grpc://{first.grpc_url}"]
+            assert await models.sweep() == []
         assert (failed["status"], failed["failure_code"]) == ("failed", "model-not-ready")
         assert failed["status_reason"].startswith("loading the model 'no-such-model' failed: ")
         assert "loading the model 'demo-lm'" in waiting["status_reason"]

@@ -13,8 +13,9 @@ With ``triton_model_control=explicit`` the pools' Triton servers start with
   so it holds across replicas and restarts). A model with none for ``triton_model_idle_seconds`` is
   unloaded from every pod; a model with runs is loaded again on any pod that lost it (a restarted pod).
 
-Load, unload and the count happen under the endpoint row's lock (``SELECT ... FOR UPDATE``), so a run
-that starts while its model is being unloaded waits for the unload and then loads it again.
+The mark before a load, and the count and unload of the sweep, happen under the endpoint row's lock
+(``SELECT ... FOR UPDATE``): a run that starts while its model is being unloaded waits for the unload
+and then loads it again; a sweep that comes after the mark counts the run and keeps the model.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from fmc_gateway.endpoints.models import Endpoint
 from fmc_gateway.runs.models import ACTIVE, Run
 from fmc_gateway.triton.inference import GRPC_CHANNEL_ARGS, EndpointAddress
 from fmc_gateway.triton.pods import TritonPods
-from fmc_gateway.triton.repository import control_model
+from fmc_gateway.triton.repository import ModelControlRefused, control_model
 
 log = logging.getLogger(__name__)
 
@@ -97,14 +98,18 @@ class ModelLoader:
 
     async def ensure_loaded(self, endpoint_id: uuid.UUID) -> None:
         """The endpoint's model ready on every pod (else ``TritonUnavailable``, ``ModelControlRefused``)."""
+        # Marked first, under the row's lock, then loaded outside the transaction (a load may take
+        # minutes: no connection or lock is held meanwhile). The run asking is in progress, so from
+        # this commit on the sweep counts it and leaves the model alone; a sweep that took the lock
+        # first has finished its unload before this mark.
         async with self._sessions() as session, session.begin():
             endpoint = await _locked(session, endpoint_id)
             if endpoint is None:
                 return
             address = _address(endpoint)
-            loaded = await self._load_everywhere(address)
             endpoint.model_state = LOADED
             endpoint.model_state_at = self._clock.now()
+        loaded = await self._load_everywhere(address)
         if loaded:
             log.info("model loaded", extra={"model": address.label, "pods": loaded})
 
@@ -151,7 +156,10 @@ class ModelLoader:
             if now - idle_since < self._idle:
                 return None
             for pod in self._pod_addresses(address):
-                await control_model(pod, False, self._load_timeout)
+                try:
+                    await control_model(pod, False, self._load_timeout)
+                except ModelControlRefused as exc:  # e.g. a load that had failed: nothing to unload
+                    log.info("unload refused", extra={"model": address.label, "error": exc.detail})
             endpoint.model_state = None
             endpoint.model_state_at = now
         log.info("model unloaded: no run in progress", extra={"model": address.label})
