@@ -112,15 +112,10 @@ def crds() -> dict[tuple[str, str], Crd]:
 
 def structural(schema: Resource, *, root: bool = False) -> Resource:
     """A CRD's structural schema as a JSON Schema that refuses what strict field validation refuses."""
-    node = {k: v for k, v in schema.items() if not k.startswith("x-kubernetes-validations")}
-    preserve = node.pop("x-kubernetes-preserve-unknown-fields", False)
-    if node.pop("x-kubernetes-int-or-string", False):
-        node.pop("type", None)
+    node = _value_only(schema)
+    preserve = schema.get("x-kubernetes-preserve-unknown-fields", False)
+    if schema.get("x-kubernetes-int-or-string", False):
         node["anyOf"] = [{"type": "integer"}, {"type": "string"}]
-    embedded = node.pop("x-kubernetes-embedded-resource", False) or root
-    for key in list(node):
-        if key.startswith("x-kubernetes-"):
-            del node[key]
     if node.pop("nullable", False) and "type" in node:
         node["type"] = [node["type"], "null"]
     if "properties" in node:
@@ -131,9 +126,9 @@ def structural(schema: Resource, *, root: bool = False) -> Resource:
         node["additionalProperties"] = structural(node["additionalProperties"])
     for junctor in ("allOf", "anyOf", "oneOf"):
         # Value validations only: a structural schema declares its fields outside the junctors.
-        if junctor in node:
-            node[junctor] = [_value_only(sub) for sub in node[junctor]]
-    if embedded:
+        if junctor in schema:
+            node[junctor] = [_value_only(sub) for sub in schema[junctor]]
+    if schema.get("x-kubernetes-embedded-resource", False) or root:
         properties = node.setdefault("properties", {})
         properties["apiVersion"] = {"type": "string"}
         properties["kind"] = {"type": "string"}
@@ -145,6 +140,7 @@ def structural(schema: Resource, *, root: bool = False) -> Resource:
 
 
 def _value_only(schema: Resource) -> Resource:
+    """The schema without the Kubernetes extensions (an int-or-string loses its type)."""
     node = copy.deepcopy(schema)
     if node.pop("x-kubernetes-int-or-string", False):
         node.pop("type", None)
@@ -169,7 +165,7 @@ def custom_validator(group: str, version: str, kind: str) -> jsonschema.Draft4Va
 
 def is_custom(resource: Resource) -> bool:
     group = resource["apiVersion"].rpartition("/")[0]
-    return "." in group and not group.endswith(".k8s.io") or group.startswith("gateway.networking.k8s.io")
+    return ("." in group and not group.endswith(".k8s.io")) or group.startswith("gateway.networking.k8s.io")
 
 
 def problems(resource: Resource) -> list[str]:
@@ -183,7 +179,9 @@ def problems(resource: Resource) -> list[str]:
             return [f"{name}: {exc}"]
         return [
             f"{name}: {'/'.join(str(p) for p in error.absolute_path)}: {error.message}"
-            for error in sorted(validator.iter_errors(resource), key=lambda e: list(map(str, e.absolute_path)))
+            for error in sorted(
+                validator.iter_errors(resource), key=lambda e: list(map(str, e.absolute_path))
+            )
         ]
     try:
         kubernetes_validate.validate(resource, KUBERNETES_VERSION, strict=True)

@@ -76,7 +76,7 @@ class Network:
     def _labels_of_namespace(self, namespace: str) -> Mapping[str, str]:
         return self.namespace_labels.get(namespace, {"kubernetes.io/metadata.name": namespace})
 
-    def _governing(self, pod: Pod, kind: str) -> list[Resource]:
+    def governing(self, pod: Pod, kind: str) -> list[Resource]:
         if pod.address is not None:
             return []
         governing = []
@@ -126,7 +126,7 @@ class Network:
         return False
 
     def _side_allows(self, pod: Pod, kind: str, other: Pod, target: Pod, port: int, protocol: str) -> bool:
-        governing = self._governing(pod, kind)
+        governing = self.governing(pod, kind)
         if not governing:
             return True
         rules_key, peers_key = ("egress", "to") if kind == "Egress" else ("ingress", "from")
@@ -166,7 +166,12 @@ def workload_pods(resources: Iterable[Resource]) -> list[Pod]:
         if kind == "Deployment":
             template = resource["spec"]["template"]
             pods.append(
-                Pod(meta["name"], namespace, template["metadata"]["labels"], _container_ports(template["spec"]))
+                Pod(
+                    meta["name"],
+                    namespace,
+                    template["metadata"]["labels"],
+                    _container_ports(template["spec"]),
+                )
             )
         elif kind == "Cluster" and resource["apiVersion"].startswith("postgresql.cnpg.io/"):
             labels = {"cnpg.io/cluster": meta["name"], "cnpg.io/podRole": "instance"}
@@ -185,9 +190,7 @@ def workload_pods(resources: Iterable[Resource]) -> list[Pod]:
                 "strimzi.io/name": f"{cluster}-kafka",
                 "strimzi.io/pool-name": meta["name"],
             }
-            kafka = next(
-                r for r in resources if r["kind"] == "Kafka" and r["metadata"]["name"] == cluster
-            )
+            kafka = next(r for r in resources if r["kind"] == "Kafka" and r["metadata"]["name"] == cluster)
             ports = {lst["name"]: lst["port"] for lst in kafka["spec"]["kafka"]["listeners"]}
             pods.append(Pod(f"{cluster}-{meta['name']}", namespace, labels, ports))
     return pods
@@ -209,7 +212,10 @@ def strimzi_policies(resources: Iterable[Resource]) -> list[Resource]:
             {
                 "apiVersion": "networking.k8s.io/v1",
                 "kind": "NetworkPolicy",
-                "metadata": {"name": f"{name}-network-policy-kafka", "namespace": kafka["metadata"]["namespace"]},
+                "metadata": {
+                    "name": f"{name}-network-policy-kafka",
+                    "namespace": kafka["metadata"]["namespace"],
+                },
                 "spec": {
                     "podSelector": {"matchLabels": {"strimzi.io/cluster": name, "strimzi.io/kind": "Kafka"}},
                     "policyTypes": ["Ingress"],
@@ -222,6 +228,8 @@ def strimzi_policies(resources: Iterable[Resource]) -> list[Resource]:
 
 def network(resources: Iterable[Resource], outside: Iterable[Pod]) -> Network:
     resources = list(resources)
-    namespaces = {r["metadata"]["name"]: r["metadata"].get("labels", {}) for r in resources if r["kind"] == "Namespace"}
+    namespaces = {
+        r["metadata"]["name"]: r["metadata"].get("labels", {}) for r in resources if r["kind"] == "Namespace"
+    }
     policies = [r for r in resources if r["kind"] == "NetworkPolicy"] + strimzi_policies(resources)
     return Network(policies, [*workload_pods(resources), *outside], namespaces)

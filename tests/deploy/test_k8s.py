@@ -26,8 +26,17 @@ import pytest
 import yaml
 from pydantic_settings import BaseSettings
 
+from deploy.cluster import (
+    K8S,
+    KUBERNETES_VERSION,
+    ROOT,
+    ManifestError,
+    all_problems,
+    crd_directory,
+    kustomize,
+    problems,
+)
 from deploy.reachability import Connection, Network, Pod, network, workload_pods
-from deploy.cluster import K8S, KUBERNETES_VERSION, ROOT, ManifestError, all_problems, crd_directory, kustomize, problems
 from fmc_common.contracts.openapi import SERVICES, build_app
 from fmc_common.events.topics import CATALOGUE, Topic
 from fmc_common.settings import AuthSettings, KafkaSettings
@@ -200,7 +209,8 @@ class TestSchemas:
         topic = copy.deepcopy(named("prod", "KafkaTopic", str(Topic.REGISTRY)))
         topic["spec"]["partition"] = topic["spec"].pop("partitions")
         assert problems(topic) == [
-            f"KafkaTopic/{Topic.REGISTRY}: spec: Additional properties are not allowed ('partition' was unexpected)"
+            f"KafkaTopic/{Topic.REGISTRY}: spec: "
+            "Additional properties are not allowed ('partition' was unexpected)"
         ]
 
     def test_a_field_nested_in_a_custom_resource_is_checked_too(self) -> None:
@@ -212,7 +222,8 @@ class TestSchemas:
         topic = copy.deepcopy(named("prod", "KafkaTopic", str(Topic.REGISTRY)))
         topic["apiVersion"] = "kafka.strimzi.io/v1beta2"
         assert problems(topic) == [
-            f"KafkaTopic/{Topic.REGISTRY}: KafkaTopic: the CRD (strimzi-1.2.0) serves kafka.strimzi.io/['v1'], "
+            f"KafkaTopic/{Topic.REGISTRY}: KafkaTopic: "
+            "the CRD (strimzi-1.2.0) serves kafka.strimzi.io/['v1'], "
             "not v1beta2"
         ]
 
@@ -237,7 +248,11 @@ class TestSchemas:
     def test_the_crds_are_read_from_beside_the_repository_not_copied_into_it(self) -> None:
         assert not crd_directory().is_relative_to(ROOT)
         tracked = subprocess.run(
-            ["git", "ls-files", "*.yaml", "*.yml", "*.json"], cwd=ROOT, capture_output=True, text=True, check=True
+            ["git", "ls-files", "*.yaml", "*.yml", "*.json"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.split()
         assert [name for name in tracked if "kind: CustomResourceDefinition" in _head(ROOT / name)] == []
 
@@ -247,7 +262,7 @@ class TestSchemas:
 
     def test_a_broken_kustomization_is_an_error(self, tmp_path: Path) -> None:
         (tmp_path / "kustomization.yaml").write_text("resources:\n  - missing.yaml\n", encoding="utf-8")
-        with pytest.raises(ManifestError, match="missing.yaml"):
+        with pytest.raises(ManifestError, match=r"missing\.yaml"):
             kustomize(tmp_path)
 
 
@@ -410,7 +425,9 @@ class TestDeployments:
 
     @pytest.mark.parametrize("overlay", OVERLAYS)
     @pytest.mark.parametrize("service", SERVICE_NAMES)
-    def test_every_service_url_names_a_service_port_and_its_audience(self, overlay: str, service: str) -> None:
+    def test_every_service_url_names_a_service_port_and_its_audience(
+        self, overlay: str, service: str
+    ) -> None:
         """<X>_URL points at a Service's HTTP port, and <X>_AUDIENCE (the aud of the service tokens sent
         there) is that service's name."""
         env = service_env(overlay, service)
@@ -945,7 +962,9 @@ class TestSecrets:
             referenced |= {ref["name"] for ref in credentials.values()}
         for gateway in of_kind(overlay, "Gateway"):
             referenced |= {
-                ref["name"] for listener in gateway["spec"]["listeners"] for ref in listener["tls"]["certificateRefs"]
+                ref["name"]
+                for listener in gateway["spec"]["listeners"]
+                for ref in listener["tls"]["certificateRefs"]
             }
         assert referenced - made == EXTERNAL_SECRETS
         operations = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
@@ -1057,7 +1076,9 @@ class TestKafka:
 ADMIN_USER = "fmc-admin"
 
 
-def restricted_problems(where: str, pod: dict[str, Any] | None, container: dict[str, Any] | None) -> list[str]:
+def restricted_problems(
+    where: str, pod: dict[str, Any] | None, container: dict[str, Any] | None
+) -> list[str]:
     """Why a pod template and container securityContext would fail Pod Security "restricted"."""
     pod = pod or {}
     container = container or {}
@@ -1085,11 +1106,16 @@ def strimzi_restricted_problems(resources: tuple[Resource, ...] | list[Resource]
             pool_template = pool["spec"].get("template", {})
             pod = pool_template.get("pod", template.get("pod", {})).get("securityContext")
             for container_key in ("kafkaContainer", "initContainer"):
-                container = pool_template.get(container_key, template.get(container_key, {})).get("securityContext")
+                container = pool_template.get(container_key, template.get(container_key, {})).get(
+                    "securityContext"
+                )
                 problems += restricted_problems(f"{pool['metadata']['name']}/{container_key}", pod, container)
         operator = spec.get("entityOperator", {})
         operator_pod = operator.get("template", {}).get("pod", {}).get("securityContext")
-        for key, container_key in (("topicOperator", "topicOperatorContainer"), ("userOperator", "userOperatorContainer")):
+        for key, container_key in (
+            ("topicOperator", "topicOperatorContainer"),
+            ("userOperator", "userOperatorContainer"),
+        ):
             if key in operator:
                 container = operator["template"].get(container_key, {}).get("securityContext")
                 problems += restricted_problems(f"entityOperator/{container_key}", operator_pod, container)
@@ -1113,7 +1139,9 @@ class TestStrimzi:
         assert re.fullmatch(r"4\.[23]\.\d+", kafka["spec"]["kafka"]["version"])
         pools = of_kind(overlay, "KafkaNodePool")
         assert {role for pool in pools for role in pool["spec"]["roles"]} == {"controller", "broker"}
-        assert sum(pool["spec"]["replicas"] for pool in pools if "controller" in pool["spec"]["roles"]) % 2 == 1
+        assert (
+            sum(pool["spec"]["replicas"] for pool in pools if "controller" in pool["spec"]["roles"]) % 2 == 1
+        )
 
     @pytest.mark.parametrize("overlay", OVERLAYS)
     def test_every_strimzi_pod_meets_pod_security_restricted(self, overlay: str) -> None:
@@ -1151,7 +1179,9 @@ class TestStrimzi:
         assert _topics_with(acls, "Write") == {(t, "literal") for t in events}
         assert _topics_with(acls, "Read") == {("fmc.", "prefix")}
         groups = {
-            acl["resource"]["name"]: set(acl["operations"]) for acl in acls if acl["resource"]["type"] == "group"
+            acl["resource"]["name"]: set(acl["operations"])
+            for acl in acls
+            if acl["resource"]["type"] == "group"
         }
         for service in SERVICE_NAMES:
             assert groups[f"{service}."] == {"Describe", "Read"}  # lag, offset resets
@@ -1204,7 +1234,9 @@ class TestMonitoring:
             resources = of_kind(overlay, kind)
             assert resources, kind
             for resource in resources:
-                assert MONITOR_SELECTOR.items() <= resource["metadata"]["labels"].items(), resource["metadata"]["name"]
+                assert MONITOR_SELECTOR.items() <= resource["metadata"]["labels"].items(), resource[
+                    "metadata"
+                ]["name"]
 
     @pytest.mark.parametrize("overlay", OVERLAYS)
     def test_the_alerts_cover_lag_dead_letters_outbox_breakers_and_errors(self, overlay: str) -> None:
@@ -1215,7 +1247,8 @@ class TestMonitoring:
         known = exported_metrics() | EXTERNAL_METRICS
         for rule in _alerts(overlay):
             used = set(re.findall(r"\b((?:fmc|kafka)_[a-z_]+)\b", rule["expr"]))
-            assert used and used <= known, f"{rule['alert']}: {sorted(used - known)}"
+            assert used, rule["alert"]
+            assert used <= known, f"{rule['alert']}: {sorted(used - known)}"
 
     @pytest.mark.parametrize("overlay", OVERLAYS)
     def test_every_alert_has_a_runbook_section(self, overlay: str) -> None:
@@ -1308,7 +1341,7 @@ def client_connections_per_pod() -> int:
 
     engine = create_engine("postgresql+asyncpg://user:password@database:5432/db")
     pool: Any = engine.pool
-    return 2 * (pool.size() + pool._max_overflow)
+    return 2 * (int(pool.size()) + int(pool._max_overflow))
 
 
 def connection_budget_problems(resources: tuple[Resource, ...] | list[Resource], service: str) -> list[str]:
@@ -1330,13 +1363,18 @@ def connection_budget_problems(resources: tuple[Resource, ...] | list[Resource],
     surge = int(one("Deployment", service)["spec"]["strategy"]["rollingUpdate"]["maxSurge"])
     parameters = pooler["pgbouncer"]["parameters"]
     clients = (hpa["maxReplicas"] + surge) * client_connections_per_pod()
-    servers = pooler["instances"] * (int(parameters["default_pool_size"]) + int(parameters["reserve_pool_size"]))
+    servers = pooler["instances"] * (
+        int(parameters["default_pool_size"]) + int(parameters["reserve_pool_size"])
+    )
     servers += surge + RESERVED_CONNECTIONS
     problems = []
     if pooler["pgbouncer"].get("poolMode") != "transaction":
         problems.append(f"{service}: the Pooler does not pool by transaction")
     if clients > int(parameters["max_client_conn"]):
-        problems.append(f"{service}: {clients} clients at the HPA's maximum, max_client_conn {parameters['max_client_conn']}")
+        problems.append(
+            f"{service}: {clients} clients at the HPA's maximum, "
+            f"max_client_conn {parameters['max_client_conn']}"
+        )
     max_connections = int(cluster["postgresql"]["parameters"]["max_connections"])
     if servers > max_connections:
         problems.append(f"{service}: {servers} server connections, max_connections {max_connections}")
@@ -1346,7 +1384,9 @@ def connection_budget_problems(resources: tuple[Resource, ...] | list[Resource],
 class TestPostgres:
     @pytest.mark.parametrize("overlay", OVERLAYS)
     @pytest.mark.parametrize("service", SERVICE_NAMES)
-    def test_each_service_has_its_own_cluster_reached_through_its_pooler(self, overlay: str, service: str) -> None:
+    def test_each_service_has_its_own_cluster_reached_through_its_pooler(
+        self, overlay: str, service: str
+    ) -> None:
         urls = _database_urls(overlay, service)
         parsed = {container: URL.fullmatch(url) for container, url in urls.items()}
         assert all(parsed.values()), urls
@@ -1377,7 +1417,11 @@ class TestPostgres:
         store = named(overlay, "ObjectStore", plugin["parameters"]["barmanObjectName"])["spec"]
         assert store["configuration"]["destinationPath"].startswith("s3://")
         assert store["retentionPolicy"] == "30d"
-        [backup] = [b["spec"] for b in of_kind(overlay, "ScheduledBackup") if b["spec"]["cluster"]["name"] == cluster_name]
+        [backup] = [
+            b["spec"]
+            for b in of_kind(overlay, "ScheduledBackup")
+            if b["spec"]["cluster"]["name"] == cluster_name
+        ]
         assert (backup["method"], backup["pluginConfiguration"]["name"]) == ("plugin", BARMAN_CLOUD)
         assert backup["immediate"] is True
 
@@ -1455,18 +1499,24 @@ class TestTriton:
     @pytest.mark.parametrize("pool", sorted(GPU_POOLS))
     def test_each_pool_runs_a_triton_release_whose_cuda_supports_its_gpu(self, pool: str) -> None:
         base = kustomize(K8S / "base")
-        deployment = next(r for r in base if r["kind"] == "Deployment" and r["metadata"]["name"] == f"triton-{pool}")
+        deployment = next(
+            r for r in base if r["kind"] == "Deployment" and r["metadata"]["name"] == f"triton-{pool}"
+        )
         release = _release(deployment["spec"]["template"]["spec"]["containers"][0]["image"])
         assert release >= TRITON_MINIMUM_RELEASE[pool]
         operations = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
-        assert f"{release[0]}.{release[1]:02d}" in operations, "docs/operations.md must state the Triton release"
+        assert f"{release[0]}.{release[1]:02d}" in operations, (
+            "docs/operations.md must state the Triton release"
+        )
 
     @pytest.mark.parametrize("overlay", OVERLAYS)
     @pytest.mark.parametrize("pool", sorted(GPU_POOLS))
     def test_a_pod_loads_only_the_models_the_gateway_asks_for_from_its_pools_bucket(
         self, overlay: str, pool: str
     ) -> None:
-        container = named(overlay, "Deployment", f"triton-{pool}")["spec"]["template"]["spec"]["containers"][0]
+        container = named(overlay, "Deployment", f"triton-{pool}")["spec"]["template"]["spec"]["containers"][
+            0
+        ]
         args = container["args"]
         assert "--model-control-mode=explicit" in args
         assert not [a for a in args if a.startswith("--load-model")]
@@ -1573,10 +1623,16 @@ def required_paths(overlay: str) -> list[Connection]:
         ]
     paths += [
         Connection("scoring", "registry", _http(overlay, "registry")),  # a submission's manifest
-        Connection("scoring", "inference-gateway", _http(overlay, "inference-gateway")),  # responses, judge, arena
+        Connection(
+            "scoring", "inference-gateway", _http(overlay, "inference-gateway")
+        ),  # responses, judge, arena
         Connection("scoring", "object-store", 443),  # weights and suites
         Connection("inference-gateway", "scoring", _http(overlay, "scoring")),  # a run's items
-        *(Connection("inference-gateway", f"triton-{pool}", port) for pool in GPU_POOLS for port in (8000, 8001)),
+        *(
+            Connection("inference-gateway", f"triton-{pool}", port)
+            for pool in GPU_POOLS
+            for port in (8000, 8001)
+        ),
         *(Connection(f"triton-{pool}", "object-store", 443) for pool in GPU_POOLS),  # the model bucket
         *(Connection("prometheus", f"triton-{pool}", 8002) for pool in GPU_POOLS),
         Connection("partner", "fmc-kafka-dual-role", 9094),
@@ -1657,23 +1713,30 @@ class TestNetworkPolicies:
         for pod in workload_pods(rendered(overlay)):
             if pod.labels.get("strimzi.io/kind") == "Kafka":
                 continue
-            assert net._governing(pod, "Ingress") and net._governing(pod, "Egress"), pod.name
+            assert net.governing(pod, "Ingress"), pod.name
+            assert net.governing(pod, "Egress"), pod.name
 
     def test_a_missing_rule_shows_as_a_closed_path(self) -> None:
         resources = copy.deepcopy(list(rendered("prod")))
-        policy = next(r for r in resources if r["kind"] == "NetworkPolicy" and r["metadata"]["name"] == "scoring")
+        policy = next(
+            r for r in resources if r["kind"] == "NetworkPolicy" and r["metadata"]["name"] == "scoring"
+        )
         gateway = {"app.kubernetes.io/name": "inference-gateway", "app.kubernetes.io/part-of": "fmc"}
         policy["spec"]["egress"] = [
             rule
             for rule in policy["spec"]["egress"]
-            if not any(peer.get("podSelector", {}).get("matchLabels") == gateway for peer in rule.get("to", []))
+            if not any(
+                peer.get("podSelector", {}).get("matchLabels") == gateway for peer in rule.get("to", [])
+            )
         ]
         net = network(resources, outside("fmc"))
         assert closed(net, required_paths("prod")) == ["scoring -> inference-gateway:8002/TCP"]
 
     def test_an_over_broad_rule_shows_as_an_open_path(self) -> None:
         resources = copy.deepcopy(list(rendered("prod")))
-        policy = next(r for r in resources if r["kind"] == "NetworkPolicy" and r["metadata"]["name"] == "scoring")
+        policy = next(
+            r for r in resources if r["kind"] == "NetworkPolicy" and r["metadata"]["name"] == "scoring"
+        )
         policy["spec"]["ingress"].append({"from": [{"podSelector": {}}]})  # every pod of the namespace
         net = network(resources, outside("fmc"))
         # The other services' own egress still holds; a pod without the platform's labels gets through.
@@ -1687,8 +1750,10 @@ class TestNetworkPolicies:
                 "policyTypes": ["Ingress"],
                 "ingress": [
                     {"from": [{"podSelector": {"matchLabels": {"app": "x"}}}], "ports": [{"port": "pg"}]},
-                    {"from": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16"]}}],
-                     "ports": [{"port": 9000, "endPort": 9010}]},
+                    {
+                        "from": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16"]}}],
+                        "ports": [{"port": 9000, "endPort": 9010}],
+                    },
                 ],
             },
         }
@@ -1725,9 +1790,11 @@ class TestNetworkPolicies:
         for listener in external:
             ranges = listener["configuration"]["loadBalancerSourceRanges"]
             blocks = [peer["ipBlock"]["cidr"] for peer in listener["networkPolicyPeers"]]
-            assert ranges and sorted(ranges) == sorted(blocks)
+            assert ranges
+            assert sorted(ranges) == sorted(blocks)
             assert "0.0.0.0/0" not in ranges
-            assert listener["tls"] is True and listener["authentication"]["type"] == "scram-sha-512"
+            assert listener["tls"] is True
+            assert listener["authentication"]["type"] == "scram-sha-512"
 
 
 class TestItemsSource:
