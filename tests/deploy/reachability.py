@@ -141,6 +141,9 @@ class Network:
         return False
 
     def allows(self, connection: Connection) -> bool:
+        """Whether the connection gets through; a pod the manifests do not make connects nowhere."""
+        if connection.source not in self.pods or connection.target not in self.pods:
+            return False
         source, target = self.pods[connection.source], self.pods[connection.target]
         port, protocol = connection.port, connection.protocol
         return self._side_allows(source, "Egress", target, target, port, protocol) and self._side_allows(
