@@ -12,6 +12,7 @@ open and nothing else: tests/deploy/reachability.py), monitoring, alerts and rou
 from __future__ import annotations
 
 import copy
+import importlib
 import json
 import re
 import subprocess
@@ -61,9 +62,9 @@ GPU_POOLS = {"h100": "H100", "b200": "B200"}
 # The oldest Triton release whose CUDA runs each pool's GPU: Hopper from 22.10 (CUDA 11.8), Blackwell
 # (B200) from 25.01 (CUDA 12.8).
 TRITON_MINIMUM_RELEASE = {"h100": (22, 10), "b200": (25, 1)}
-# Settings the code reads that are not in this branch's settings classes yet: the artefact store of
-# scoring (branch i21code: fmc_common.settings.WithArtefactStore and ScoringSettings' s3_*_prefix).
-# Accepted only while the settings class lacks them.
+# Settings the code reads that are not in this branch's settings classes yet (branch i21code: scoring's
+# artefact store, the gateway's explicit model control and pod resolution, fmc_common.tracing's
+# FMC_TRACING_*). Accepted only while the settings classes lack them.
 PENDING_SETTINGS = {
     "scoring": {
         "FMC_SCORING_ARTEFACT_STORE",
@@ -74,8 +75,10 @@ PENDING_SETTINGS = {
         "FMC_SCORING_S3_WEIGHTS_PREFIX",
         "FMC_SCORING_S3_SUBMISSION_WEIGHTS_PREFIX",
         "FMC_SCORING_S3_SUITES_PREFIX",
-    }
+    },
+    "inference-gateway": {"FMC_GATEWAY_TRITON_MODEL_CONTROL", "FMC_GATEWAY_TRITON_RESOLVE_PODS"},
 }
+PENDING_TRACING = {"FMC_TRACING_OTLP_ENDPOINT", "FMC_TRACING_SAMPLE_RATIO", "FMC_TRACING_ENVIRONMENT"}
 
 Resource = dict[str, Any]
 
@@ -473,9 +476,14 @@ def _env_names(settings_cls: type[BaseSettings], prefix: str) -> set[str]:
 
 
 def _pending(service: str, settings_cls: type[BaseSettings]) -> set[str]:
-    """PENDING_SETTINGS of the service, as long as its settings class does not have them."""
+    """PENDING_SETTINGS of the service and the tracing settings, as long as no settings class has them."""
     pending = PENDING_SETTINGS.get(service, set())
-    return pending if not pending & _env_names(settings_cls, _prefix(service)) else set()
+    known = pending if not pending & _env_names(settings_cls, _prefix(service)) else set()
+    try:
+        tracing = importlib.import_module("fmc_common.tracing")
+    except ImportError:
+        return known | PENDING_TRACING
+    return known | _env_names(tracing.TracingSettings, "FMC_TRACING_")
 
 
 def _long_running(resource: Resource) -> Iterator[dict[str, Any]]:
@@ -1607,7 +1615,7 @@ def required_paths(overlay: str) -> list[Connection]:
             Connection(service, "fmc-kafka-dual-role", 9093),
             Connection(service, f"{database}-pooler", 5432),  # the service and its relay
             Connection(service, database, 5432),  # the migration
-            Connection(service, "otel-collector", 4317),
+            Connection(service, "otel-collector", 4318),
             Connection("gateway-proxy", service, _http(overlay, service)),
             Connection("gateway-proxy", service, _grpc(overlay, service)),
             Connection("prometheus", service, _http(overlay, service)),

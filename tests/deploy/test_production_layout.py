@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import os
 import re
 import secrets
@@ -192,7 +193,8 @@ def local_broker(env: dict[str, str], bootstrap: str) -> dict[str, str]:
 
 @contextmanager
 def serving_jwks(document: str) -> Iterator[str]:
-    """The identity provider's jwks_uri, here: this run's users' public keys over HTTP."""
+    """The identity provider's jwks_uri, here: this run's users' public keys over HTTP; it also takes
+    the trace collector's POSTs (and drops them)."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -202,6 +204,13 @@ def serving_jwks(document: str) -> Iterator[str]:
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+
+        def do_POST(self) -> None:
+            # The trace collector's OTLP/HTTP endpoint: spans are accepted and dropped.
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
 
         def log_message(self, format: str, *args: Any) -> None:
             return
@@ -225,6 +234,9 @@ class ManifestStack(DevStack):
         self.jwks_url = ""  # set once the users' keys are served
         self.relays: list[ManagedProcess] = []
         self.databases: list[str] = []
+        self.s3_endpoint: str | None = None
+        self._s3: ManagedProcess | None = None
+        self._mirror: asyncio.Task[None] | None = None
 
     @property
     def auth(self) -> AuthSettings:
@@ -287,8 +299,15 @@ class ManifestStack(DevStack):
         for pool in ("h100", "b200"):
             addresses[f"triton-{pool}:8000"] = triton_http
             addresses[f"triton-{pool}:8001"] = self.triton.grpc_url
-        jwks = one(self.resources, "ConfigMap", "fmc-platform")["data"]["FMC_AUTH_JWKS_URL"]
-        addresses[jwks] = self.jwks_url
+        platform = one(self.resources, "ConfigMap", "fmc-platform")["data"]
+        addresses[platform["FMC_AUTH_JWKS_URL"]] = self.jwks_url
+        local = httpx.URL(self.jwks_url)
+        if "FMC_TRACING_OTLP_ENDPOINT" in platform:
+            collector = httpx.URL(platform["FMC_TRACING_OTLP_ENDPOINT"])
+            addresses[f"{collector.host}:{collector.port}"] = f"{local.host}:{local.port}"
+        if self.s3_endpoint is not None:
+            scoring = one(self.resources, "ConfigMap", "scoring")["data"]
+            addresses[scoring["FMC_SCORING_S3_ENDPOINT_URL"]] = self.s3_endpoint
         return addresses
 
     def _process_env(self, container_env: dict[str, str]) -> dict[str, str]:
@@ -300,9 +319,38 @@ class ManifestStack(DevStack):
         env.update(self.config.service_env)
         return env
 
+    async def _start_object_store(self) -> None:
+        """When scoring reads an S3 bucket (its settings have ``artefact_store``): moto's S3 server for
+        the bucket the manifests name, and the weights the replay writes locally mirrored into it at the
+        prefixes the manifests give (donors and submissions)."""
+        from fmc_scoring.settings import ScoringSettings
+
+        if "artefact_store" not in ScoringSettings.model_fields:
+            return  # this branch's scoring reads local folders (their defaults, below the run directory)
+        port = free_port()
+        self._s3 = ManagedProcess(
+            "s3", [sys.executable, "-m", "moto.server", "-p", str(port)], self.logs / "s3.log", os.environ
+        )
+        self._s3.start()
+        self.s3_endpoint = f"http://127.0.0.1:{port}"
+        data = one(self.resources, "ConfigMap", "scoring")["data"]
+        client = await asyncio.to_thread(_s3_client, self.s3_endpoint)
+        for _ in range(150):
+            self._s3.check_alive()
+            try:
+                await asyncio.to_thread(client.create_bucket, Bucket=data["FMC_SCORING_S3_BUCKET"])
+                break
+            except Exception:  # not listening yet
+                await asyncio.sleep(0.2)
+        prefixes = (data["FMC_SCORING_S3_WEIGHTS_PREFIX"], data["FMC_SCORING_S3_SUBMISSION_WEIGHTS_PREFIX"])
+        self._mirror = asyncio.create_task(
+            _mirror(client, data["FMC_SCORING_S3_BUCKET"], self.weights_root, prefixes)
+        )
+
     async def _start_services(self) -> None:
         databases = await self._create_databases()
         await self._create_topics()
+        await self._start_object_store()
         ports = {name: (free_port(), free_port()) for name in MODULES}
         layout = Layout(
             self.resources,
@@ -368,7 +416,40 @@ class ManifestStack(DevStack):
         for relay in reversed(self.relays):
             relay.stop(timeout=20)
         self.services.clear()
+        if self._mirror is not None:
+            self._mirror.cancel()
+        if self._s3 is not None:
+            self._s3.stop()
         super().stop()
+
+
+def _s3_client(endpoint: str) -> Any:
+    session = importlib.import_module("botocore.session").get_session()
+    return session.create_client(
+        "s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
+
+
+def _mirror_once(
+    client: Any, bucket: str, directory: Path, prefixes: tuple[str, ...], sent: dict[Path, tuple[int, int]]
+) -> None:
+    for path in [p for p in directory.rglob("*") if p.is_file()]:
+        stat = path.stat()
+        if sent.get(path) == (stat.st_mtime_ns, stat.st_size):
+            continue
+        body = path.read_bytes()
+        for prefix in prefixes:
+            key = f"{prefix.strip('/')}/{path.relative_to(directory).as_posix()}"
+            client.put_object(Bucket=bucket, Key=key, Body=body)
+        sent[path] = (stat.st_mtime_ns, stat.st_size)
+
+
+async def _mirror(client: Any, bucket: str, directory: Path, prefixes: tuple[str, ...]) -> None:
+    """Upload every new or changed file below ``directory`` under each prefix, twice a second."""
+    sent: dict[Path, tuple[int, int]] = {}
+    while True:
+        await asyncio.to_thread(_mirror_once, client, bucket, directory, prefixes, sent)
+        await asyncio.sleep(0.5)
 
 
 @pytest.fixture
