@@ -407,6 +407,16 @@ class TestDeployments:
         pdb = named(overlay, "PodDisruptionBudget", service)["spec"]
         assert pdb["selector"]["matchLabels"].items() <= pod_labels.items()
 
+    def test_the_docs_state_the_hpa_bounds_the_overlays_set(self) -> None:
+        operations = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+        match = re.search(
+            r"gateway's HPA \(CPU, (\d+)\u2013(\d+) replicas in prod, (\d+)\u2013(\d+) in dev\)", operations
+        )
+        assert match, "docs/operations.md must state the gateway's HPA bounds"
+        for overlay, (low, high) in (("prod", match.group(1, 2)), ("dev", match.group(3, 4))):
+            hpa = named(overlay, "HorizontalPodAutoscaler", "inference-gateway")["spec"]
+            assert (hpa["minReplicas"], hpa["maxReplicas"]) == (int(low), int(high)), overlay
+
     @pytest.mark.parametrize("overlay", OVERLAYS)
     def test_deployments_an_hpa_scales_state_no_replicas(self, overlay: str) -> None:
         """Each apply would reset the count the HPA chose."""
