@@ -346,6 +346,7 @@ class TestDeployments:
         prefix = _prefix(service)
         assert ports["http"] == int(env[f"{prefix}HTTP_PORT"])
         assert ports["grpc"] == int(env[f"{prefix}GRPC_PORT"])
+        assert ports["metrics"] == int(env[f"{prefix}METRICS_PORT"])
         assert env[f"{prefix}HTTP_HOST"] == "0.0.0.0"
 
     @pytest.mark.parametrize("service", SERVICE_NAMES)
@@ -472,7 +473,7 @@ class TestDeployments:
             port_names = {port["name"] for port in service["spec"]["ports"]}
             assert {endpoint["port"] for endpoint in monitor["endpoints"]} <= port_names
         # The service's own /metrics and its relay sidecar's, at one pace.
-        assert {endpoint["port"] for endpoint in monitor["endpoints"]} == {"http", RELAY_SERVICE_PORT}
+        assert {endpoint["port"] for endpoint in monitor["endpoints"]} == {"metrics", RELAY_SERVICE_PORT}
         assert {endpoint["path"] for endpoint in monitor["endpoints"]} == {"/metrics"}
         assert len({endpoint["interval"] for endpoint in monitor["endpoints"]}) == 1
 
@@ -1611,6 +1612,10 @@ def _http(overlay: str, service: str) -> int:
     return int(service_env(overlay, service)[f"{_prefix(service)}HTTP_PORT"])
 
 
+def _metrics(overlay: str, service: str) -> int:
+    return int(service_env(overlay, service)[f"{_prefix(service)}METRICS_PORT"])
+
+
 def _grpc(overlay: str, service: str) -> int:
     return int(service_env(overlay, service)[f"{_prefix(service)}GRPC_PORT"])
 
@@ -1628,7 +1633,7 @@ def required_paths(overlay: str) -> list[Connection]:
             Connection(service, "otel-collector", 4318),
             Connection("gateway-proxy", service, _http(overlay, service)),
             Connection("gateway-proxy", service, _grpc(overlay, service)),
-            Connection("prometheus", service, _http(overlay, service)),
+            Connection("prometheus", service, _metrics(overlay, service)),
             Connection("prometheus", service, RELAY_HTTP_PORT),
             Connection(f"{database}-pooler", database, 5432),
             Connection(database, database, 5432),  # streaming replication
@@ -1672,6 +1677,9 @@ def forbidden_paths(overlay: str) -> list[Connection]:
             Connection("debug", f"{database}-pooler", 5432),
             Connection("gateway-proxy", database, 5432),
             Connection("gateway-proxy", service, RELAY_HTTP_PORT),  # metrics stay inside
+            Connection("gateway-proxy", service, _metrics(overlay, service)),
+            Connection("prometheus", service, http),  # metrics are off the API port
+            Connection("prometheus", service, _grpc(overlay, service)),
             Connection(service, "internet", 443),
             Connection(database, "internet", 443),
             Connection(f"{database}-pooler", "object-store", 443),

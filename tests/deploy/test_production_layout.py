@@ -17,6 +17,8 @@ What necessarily differs from a cluster, and nothing else:
 * the broker is the local Tansu: PLAINTEXT instead of SASL_SSL with SCRAM (no user, password or CA),
   no idempotent producer (Tansu refuses it), and the topics are created from the rendered KafkaTopics
   (Strimzi's job);
+* each process's ports: the services' HTTP, gRPC and metrics ports and the relays' ``--http-port`` are free
+  ports (the pods' network namespaces are one here);
 * the replay's own needs: its dev clock file (it moves the services' time through the stage's windows)
   and the demo's raised arena limits, as ``fmc demo`` sets them.
 A setting the manifests lack is therefore missing here too: the service keeps its default (in a
@@ -390,6 +392,8 @@ class ManifestStack(DevStack):
                 str, ports[spec.name]
             )
             env[f"{spec.env_prefix}HTTP_HOST"] = "127.0.0.1"
+            if f"{spec.env_prefix}METRICS_PORT" in env:  # every pod has its own network; here they share one
+                env[f"{spec.env_prefix}METRICS_PORT"] = str(free_port())
             assert layout.arguments(container, env) == ["serve"]
             command = ["env", "-C", str(workdir), sys.executable, "-m", spec.module, "serve"]
             process = ManagedProcess(spec.name, command, self.logs / f"{spec.name}.log", env)
