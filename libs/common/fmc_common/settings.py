@@ -124,6 +124,13 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     grpc_port: int = 50051
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Also serve /metrics on this port (on http_host), apart from the API: Prometheus "
+        "scrapes it there and the API port needs no opening for monitoring; unset: the API port only.",
+    )
     log_level: str = "INFO"
     migrate_on_start: bool = Field(
         default=True, description="Run Alembic migrations when the service starts."
