@@ -67,6 +67,7 @@ from fmc_scoring.grading.models import RunGrade
 from fmc_scoring.judging.models import JudgeRun
 from fmc_scoring.main import create_app as create_scoring
 from fmc_scoring.planning import repository as planning
+from fmc_scoring.planning.models import PlannedRun
 from fmc_scoring.settings import ScoringSettings
 from fmc_scoring.values import AnswerKey, GradableItem, ItemKind
 
@@ -243,33 +244,42 @@ async def judged_round(world: World, count: int) -> tuple[float, uuid.UUID]:
     )
     sessions = world.scoring_app.state.runtime.sessions
     deadline = time.monotonic() + 600
+    run_id: uuid.UUID | None = None
+    # A light poll (one row by key every 0.1 s): the bench shares the event loop with what it measures.
     while time.monotonic() < deadline:
         async with sessions() as session:
-            runs = await planning.runs_of_stage(session, stage_id)
-            if runs and runs[0].status == "failed":
-                raise RuntimeError(f"the team's run failed: {runs[0].failure_code} {runs[0].failure_reason}")
-            grade = await session.get(RunGrade, runs[0].id) if runs else None
+            if run_id is None:
+                runs = await planning.runs_of_stage(session, stage_id)
+                run_id = runs[0].id if runs else None
+            grade = await session.get(RunGrade, run_id) if run_id is not None else None
             if grade is not None:
-                run = runs[0]
+                run = await session.get(PlannedRun, run_id)
+                assert run is not None
                 assert run.completed_at is not None
                 judge_runs = list(await session.scalars(_judge_runs(run.id)))
                 seconds = (grade.graded_at - run.completed_at).total_seconds()
                 await breakdown(world, run.completed_at, judge_runs[0], grade.graded_at)
                 return count / seconds, judge_runs[0].id
+            found = run_id is not None and (run := await session.get(PlannedRun, run_id)) is not None
+            if found and run.status == "failed":
+                raise RuntimeError(f"the team's run failed: {run.failure_code} {run.failure_reason}")
         await asyncio.sleep(0.1)
     raise RuntimeError("the judged run was not graded in 600 s")
 
 
 async def breakdown(world: World, completed: datetime, judge_run: JudgeRun, graded: datetime) -> None:
-    """Where the judged time went: scoring before the judge run, the hand-over to the gateway, the
-    judge's run on the gateway, scoring after it."""
+    """Where the judged time went: scoring before the judge run is requested; the hand-over (outbox,
+    broker, the gateway's intake); the gateway fetching the judge items from scoring; the judge's
+    answers; scoring after the judge's run (reading, parsing and storing the judgements, grading)."""
     run = await ok(await world.gateway.get(f"/v1/runs/{judge_run.id}", headers=world.headers(Role.SERVICE)))
-    accepted = datetime.fromisoformat(run["requested_at"])
+    accepted = datetime.fromisoformat(run["accepted_at"])
+    prepared = datetime.fromisoformat(run["prepared_at"])
     finished = datetime.fromisoformat(run["finished_at"])
     parts = {
         "scoring before": (judge_run.requested_at - completed).total_seconds(),
         "hand-over": (accepted - judge_run.requested_at).total_seconds(),
-        "judge run": (finished - accepted).total_seconds(),
+        "items": (prepared - accepted).total_seconds(),
+        "judge answering": (finished - prepared).total_seconds(),
         "scoring after": (graded - finished).total_seconds(),
     }
     print("  " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in parts.items()), flush=True)

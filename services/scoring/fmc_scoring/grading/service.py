@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fmc_common.errors import Conflict
@@ -85,19 +86,21 @@ async def grade_run(
     accuracy = accuracy_with_ci([g.credit for g in grades], rounds=rounds, seed=DEFAULT_SEED)
     await repository.clear(ctx.session, run.id)
     await ctx.session.flush()
-    for seq, (item, result) in enumerate(zip(content.items, grades, strict=True)):
-        ctx.session.add(
-            ItemGradeRow(
-                run_id=run.id,
-                item_id=item.item_id,
-                seq=seq,
-                response=by_item.get(item.item_id),
-                correct=result.correct,
-                score=result.score,
-                reason=result.reason,
-                extracted=result.extracted,
-            )
-        )
+    rows = [
+        {
+            "run_id": run.id,
+            "item_id": item.item_id,
+            "seq": seq,
+            "response": by_item.get(item.item_id),
+            "correct": result.correct,
+            "score": result.score,
+            "reason": result.reason,
+            "extracted": result.extracted,
+        }
+        for seq, (item, result) in enumerate(zip(content.items, grades, strict=True))
+    ]
+    # One multi-row insert: thousands of items per run (an ORM object each cost more than grading).
+    await ctx.session.execute(insert(ItemGradeRow), rows)
     errored = sum(1 for item in content.items if by_item.get(item.item_id) is None)
     grade = _grade_row(ctx, run, accuracy, errored, responses_sha256)
     grade.key_revision = suite.key_revision
