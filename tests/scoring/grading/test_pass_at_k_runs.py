@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from fmc_common.events.topics import Topic
 from fmc_devrunner.triton import TritonProcess
 from fmc_scoring.grading import repository
 from fmc_scoring.grading import service as grading
@@ -18,7 +19,15 @@ from fmc_scoring.grading.repository import item_grades
 from fmc_scoring.planning import repository as planning
 from scoring.grading.test_grading_code_runs import ITEMS, RIGHT, WRONG
 from scoring.grading.test_grading_runs import run_on_gateway, triton_endpoint
-from scoring.harness import Scoring, StageWorld, body, criteria_body, new_stage, start_evaluation
+from scoring.harness import (
+    Scoring,
+    StageWorld,
+    body,
+    criteria_body,
+    new_stage,
+    start_evaluation,
+    watch_topic,
+)
 from support.eventually import eventually
 
 pytestmark = [pytest.mark.broker, pytest.mark.triton]
@@ -57,10 +66,10 @@ def sampled_criteria(suite_id: str, samples: int = SAMPLES, k: int = K) -> dict[
 
 
 async def sampled_stage(
-    scoring: Scoring, triton: TritonProcess | None = None
+    scoring: Scoring, triton: TritonProcess | None = None, teams: tuple[str, ...] = ("Upstage",)
 ) -> tuple[StageWorld, dict[str, Any]]:
     suite = await code_suite(scoring)
-    world = await new_stage(scoring, ["Upstage"])
+    world = await new_stage(scoring, list(teams))
     path = f"/v1/stages/{world.stage_id}/criteria"
     await body(await scoring.client.put(path, json=sampled_criteria(suite["id"]), headers=scoring.operator()))
     if triton is None:
@@ -115,6 +124,32 @@ class TestPlanning:
         for sample in samples:
             served = await scoring.client.get(f"/v1/runs/{sample.id}/items", headers=scoring.service())
             assert (served.status_code, served.content) == (200, planned.content)
+
+    async def test_every_team_asks_sample_s_with_the_same_seed_as_its_own_fairness_group(
+        self, scoring: Scoring
+    ) -> None:
+        """The gateway runs every team of a stage on a suite with the same decoding: each sample is
+        announced as its own group (suite version and content hash marked with the sample)."""
+        world, suite = await sampled_stage(scoring, teams=("Upstage", "LG AI Research"))
+
+        def requests(envelopes: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+            found = [
+                e["data"]
+                for e in envelopes
+                if e.get("type", "").startswith("fmc.scoring.inference-run-requested")
+                and e["data"]["stage_id"] == str(world.stage_id)
+            ]
+            return found if len(found) == 2 * SAMPLES else None
+
+        published = await watch_topic(scoring.bootstrap, str(Topic.SCORING), requests)
+        groups: dict[tuple[str, str], set[tuple[str, int]]] = {}
+        for request in published:
+            group = (request["suite"]["version"], request["suite"]["content_hash"])
+            groups.setdefault(group, set()).add((request["team_id"], request["decoding"]["seed"]))
+        seeds = {version: {seed for _, seed in found} for (version, _), found in groups.items()}
+        assert seeds == {"1.0.0": {7}, "1.0.0+sample.1": {8}, "1.0.0+sample.2": {9}, "1.0.0+sample.3": {10}}
+        assert all(len(found) == 2 for found in groups.values())  # both teams in every group
+        assert (("1.0.0", suite["content_hash"])) in groups
 
 
 class TestGrading:

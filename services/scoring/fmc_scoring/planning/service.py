@@ -213,8 +213,12 @@ async def _request_sample(
             submission_id=run.submission_id,
             team_id=run.team_id,
             endpoint=endpoint,
+            # Each sample is its own group for the gateway's fairness check (every team's run of a
+            # suite in a stage asks the same decoding): sample s of every team asks the same seed.
             suite=SuiteReference(
-                suite_id=str(suite.id), version=suite.version, content_hash=suite.content_hash
+                suite_id=str(suite.id),
+                version=f"{suite.version[:30]}+sample.{sample}",
+                content_hash=sha256_hex(f"{suite.content_hash}+sample.{sample}".encode()),
             ),
             items=ItemsSource(
                 uri=items_uri(items_base_url, sample_run.id),

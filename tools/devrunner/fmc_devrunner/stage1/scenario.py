@@ -47,6 +47,8 @@ ALL_SUITES = (
 )
 EXECUTED_SUITE = "demo-en-python-functions"  # code run against hidden tests in the sandbox
 JUDGED_SUITE = "demo-en-open-answers"  # open answers judged by the judge model through the gateway
+# pass@2 over 3 samples per item (the simulated models answer alike whatever the seed: pass@2 = pass@1)
+EXECUTED_SAMPLING = {"samples": 3, "pass_k": 2}
 
 
 @dataclass(frozen=True)
@@ -320,6 +322,7 @@ class Replay:
         criteria = {
             "suites": [
                 {"suite_id": self.suite_ids[key], "weight": 1.0, "min_accuracy": SUITE_MINIMUM}
+                | (EXECUTED_SAMPLING if key == EXECUTED_SUITE else {})
                 for key in self.scale.suites
             ],
             "part_weights": PART_WEIGHTS,
