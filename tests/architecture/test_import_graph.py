@@ -84,7 +84,6 @@ PURE: dict[str, tuple[str, ...]] = {
         "grading.loglikelihood",
         "grading.normalise",
         "grading.numeric",
-        "grading.passk",
         "originality.bound",
         "originality.evidence",
         "originality.fingerprint",

@@ -1,26 +1,21 @@
-"""pass@k with the unbiased estimator: exact values for correct/wrong mixtures, the estimator's meaning
-(the chance that k samples drawn without replacement hold a passing one), and its bootstrap interval."""
+"""pass@k over a run's samples (the estimator itself: test_execution_rules.py): exact values for
+mixtures of correct and wrong samples, and the bootstrap interval of a suite's pass@k."""
 
 from __future__ import annotations
-
-from fractions import Fraction
-from itertools import combinations
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from fmc_scoring.grading.bootstrap import accuracy_with_ci
-from fmc_scoring.grading.passk import item_pass_at_k, pass_at_k
+from fmc_scoring.grading.execution.passk import pass_at_k
 
 
-def drawn_with_a_pass(passed: list[bool], k: int) -> Fraction:
-    """Enumerated: the share of the k-subsets of the samples that hold at least one passing sample."""
-    subsets = list(combinations(passed, k))
-    return Fraction(sum(any(subset) for subset in subsets), len(subsets))
+def item_pass_at_k(passed: list[bool], k: int) -> float:
+    return pass_at_k(len(passed), sum(passed), k)
 
 
-class TestPassAtK:
+class TestMixtures:
     @pytest.mark.parametrize(
         ("passed", "k", "expected"),
         [
@@ -34,17 +29,10 @@ class TestPassAtK:
             ([True] * 3, 3, 1.0),
         ],
     )
-    def test_mixtures_of_correct_and_wrong_samples_give_the_estimators_exact_value(
+    def test_correct_and_wrong_samples_give_the_estimators_exact_value(
         self, passed: list[bool], k: int, expected: float
     ) -> None:
         assert item_pass_at_k(passed, k) == pytest.approx(expected, abs=1e-12)
-
-    @given(st.lists(st.booleans(), min_size=1, max_size=9), st.data())
-    def test_it_is_the_chance_that_k_samples_drawn_without_replacement_hold_a_pass(
-        self, passed: list[bool], data: st.DataObject
-    ) -> None:
-        k = data.draw(st.integers(1, len(passed)))
-        assert item_pass_at_k(passed, k) == pytest.approx(float(drawn_with_a_pass(passed, k)), abs=1e-12)
 
     @given(st.integers(1, 20), st.data())
     def test_more_passing_samples_or_a_larger_k_never_lower_it(self, n: int, data: st.DataObject) -> None:
@@ -56,11 +44,6 @@ class TestPassAtK:
             assert pass_at_k(n, c + 1, k) >= value
         if k < n:
             assert pass_at_k(n, c, k + 1) >= value
-
-    @pytest.mark.parametrize(("n", "c", "k"), [(3, 1, 4), (3, 1, 0), (3, 4, 1), (3, -1, 1)])
-    def test_k_outside_one_to_n_or_a_count_outside_zero_to_n_is_refused(self, n: int, c: int, k: int) -> None:
-        with pytest.raises(ValueError, match=r"pass@k|passing samples"):
-            pass_at_k(n, c, k)
 
 
 class TestSuitePassAtK:

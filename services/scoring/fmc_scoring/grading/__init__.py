@@ -1,5 +1,5 @@
 """Grading responses against answer keys; per-suite accuracy with a bootstrap confidence interval.
 
-Pure modules (``normalise``, ``choice``, ``numeric``, ``grader``, ``bootstrap``, ``passk``) import no web,
+Pure modules (``normalise``, ``choice``, ``numeric``, ``grader``, ``bootstrap``) import no web,
 database or broker code; ``service``, ``repository``, ``models`` and ``consumers`` adapt them.
 """

@@ -21,12 +21,12 @@ from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.grading import repository
 from fmc_scoring.grading.bootstrap import DEFAULT_SEED, Accuracy, accuracy_with_ci
 from fmc_scoring.grading.execution.grade import executor_from, grade_code_all
+from fmc_scoring.grading.execution.passk import pass_at_k
 from fmc_scoring.grading.execution.runner import Executor
 from fmc_scoring.grading.grader import ItemGrade, grade_all
 from fmc_scoring.grading.judged_grades import judged_grades
 from fmc_scoring.grading.loglikelihood import grade_all_loglikelihood
 from fmc_scoring.grading.models import ItemGradeRow, ItemSample, RunGrade
-from fmc_scoring.grading.passk import item_pass_at_k
 from fmc_scoring.planning import repository as planning_repository
 from fmc_scoring.planning.models import PlannedRun, RunStatus
 from fmc_scoring.suites import service as suites
@@ -143,7 +143,7 @@ async def sampled_grades(
     gradable = [item.gradable() for item in content.items]
     outcomes = [await grade_code_all(gradable, dict(answers), executor) for answers in samples]
     grades = [
-        replace(first, score=item_pass_at_k([sample[i].correct for sample in outcomes], k))
+        replace(first, score=pass_at_k(len(outcomes), sum(sample[i].correct for sample in outcomes), k))
         for i, first in enumerate(outcomes[0])
     ]
     return grades, outcomes
