@@ -9,8 +9,9 @@ medians (target: at least 0.3). The items are small functions, half answered rig
 wrong, a quarter without code, the mix a real suite sees.
 
 ``judged`` (-> ``ratio_judged``): judged items per second end to end against the gateway's raw
-throughput for the judge model, in the same run (target: at least 0.8). Everything real and in one
-process: the Tansu broker, Triton on the CPU (demo-lm answering for the team, judge-lm judging),
+throughput for the judge model, in the same run (target: at least 0.8): the median of the rounds'
+ratios (each round measures both back to back), and the ratio of the medians beside it.
+Everything real and in one process: the Tansu broker, Triton on the CPU (demo-lm answering for the team, judge-lm judging),
 the inference gateway with its intake on (it consumes the run requests from the broker and fetches
 items from scoring over HTTP, as deployed), scoring served by uvicorn on a port (SQLite files by
 default). *Judged*: a stage with one team and one judged suite of ``--judged-items`` items (single
@@ -412,18 +413,21 @@ async def judged(args: argparse.Namespace) -> dict[str, Any]:
             triton.stop()
             broker.stop()
     judged_median, raw_median = statistics.median(rates["judged"]), statistics.median(rates["raw"])
-    ratio = judged_median / raw_median
+    # Each round's two figures are measured back to back: their ratio is what the machine's load
+    # (shared, varying between rounds) disturbs least; the ratio of the medians is printed beside it.
+    paired = statistics.median(j / r for j, r in zip(rates["judged"], rates["raw"], strict=True))
     print(
         f"judged: {judged_median:,.0f} items/s end to end; gateway raw {raw_median:,.0f} items/s on the "
-        f"same judge prompts; ratio {ratio:.3f} (target 0.8)"
+        f"same judge prompts; ratio {paired:.3f} (median of the rounds' ratios; target 0.8), "
+        f"{judged_median / raw_median:.3f} (ratio of the medians)"
     )
     return {
         "judged_items": args.judged_items,
         "judged_per_s": round(judged_median),
         "judged_raw_per_s": round(raw_median),
-        "ratio_judged": round(ratio, 3),
+        "ratio_judged": round(paired, 3),
+        "ratio_judged_of_medians": round(judged_median / raw_median, 3),
     }
-
 
 SCENARIOS: dict[str, Scenario] = {"executed": executed, "judged": judged}
 
