@@ -11,8 +11,8 @@ wrong, a quarter without code, the mix a real suite sees.
 ``judged`` (-> ``ratio_judged``): judged items per second end to end against the gateway's raw
 throughput for the judge model, in the same run (target: at least 0.8): the median of the rounds'
 ratios (each round measures both back to back), and the ratio of the medians beside it.
-Everything real and in one process: the Tansu broker, Triton on the CPU (demo-lm answering for the team, judge-lm judging),
-the inference gateway with its intake on (it consumes the run requests from the broker and fetches
+Everything real and in one process: the Tansu broker, Triton on the CPU (demo-lm answering for
+the team, judge-lm judging), the inference gateway with its intake on (it consumes the run requests from the broker and fetches
 items from scoring over HTTP, as deployed), scoring served by uvicorn on a port (SQLite files by
 default). *Judged*: a stage with one team and one judged suite of ``--judged-items`` items (single
 mode); the clock starts when the team's run completes (its ``completed_at``, the gateway's time)
