@@ -10,18 +10,18 @@ wrong, a quarter without code, the mix a real suite sees.
 
 ``judged`` (-> ``ratio_judged``): judged items per second end to end against the gateway's raw
 throughput for the judge model, in the same run (target: at least 0.8): the median of the rounds'
-ratios (each round measures both back to back), and the ratio of the medians beside it.
-Everything real and in one process: the Tansu broker, Triton on the CPU (demo-lm answering for
-the team, judge-lm judging), the inference gateway with its intake on (it consumes the run requests from the broker and fetches
-items from scoring over HTTP, as deployed), scoring served by uvicorn on a port (SQLite files by
-default). *Judged*: a stage with one team and one judged suite of ``--judged-items`` items (single
-mode); the clock starts when the team's run completes (its ``completed_at``, the gateway's time)
-and stops when scoring graded it (``graded_at``): scoring reading the answers, rendering and storing
-the judge prompts, the outbox, the gateway's intake, the judge's run, scoring reading and parsing
-every judgement, storing them and grading. *Raw* (the baseline): the gateway alone answering the
-same judge prompts (the judge items document scoring stored, byte for byte) with judge-lm and the
-same decoding, requested over its REST API; its own times, from the request to the last record.
-Each round prints where the judged time went.
+ratios (each round measures both back to back), and the ratio of the medians beside it. Everything
+real and in one process: the Tansu broker, Triton on the CPU (demo-lm answering for the team,
+judge-lm judging), the inference gateway with its intake on (it consumes the run requests from the
+broker and fetches items from scoring over HTTP, as deployed), scoring served by uvicorn on a port
+(SQLite files by default). *Judged*: a stage with one team and one judged suite of
+``--judged-items`` items (single mode); the clock starts when the team's run completes (its
+``completed_at``, the gateway's time) and stops when scoring graded it (``graded_at``): scoring
+reading the answers, rendering and storing the judge prompts, the outbox, the gateway's intake, the
+judge's run, scoring reading and parsing every judgement, storing them and grading. *Raw* (the
+baseline): the gateway alone answering the same judge prompts (the judge items document scoring
+stored, byte for byte) with judge-lm and the same decoding, requested over its REST API; its own
+times, from the request to the last record. Each round prints where the judged time went.
 
 Each scenario prints its rounds and medians; the last line is JSON with every scenario's figures.
 
@@ -428,6 +428,7 @@ async def judged(args: argparse.Namespace) -> dict[str, Any]:
         "ratio_judged": round(paired, 3),
         "ratio_judged_of_medians": round(judged_median / raw_median, 3),
     }
+
 
 SCENARIOS: dict[str, Scenario] = {"executed": executed, "judged": judged}
 
