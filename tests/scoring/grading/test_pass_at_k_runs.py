@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from fmc_common.events.inference import InferenceRunCompleted, InferenceRunFailed
 from fmc_common.events.topics import Topic
 from fmc_devrunner.triton import TritonProcess
 from fmc_scoring.grading import repository
 from fmc_scoring.grading import service as grading
+from fmc_scoring.grading.consumers import on_sampled
+from fmc_scoring.grading.gateway import GatewayClient
 from fmc_scoring.grading.repository import item_grades
 from fmc_scoring.planning import repository as planning
 from scoring.grading.test_grading_code_runs import ITEMS, RIGHT, WRONG
@@ -25,6 +29,7 @@ from scoring.harness import (
     body,
     criteria_body,
     new_stage,
+    publish,
     start_evaluation,
     watch_topic,
 )
@@ -237,3 +242,52 @@ class TestThroughTheGateway:
         # demo-lm writes prose, never code: no sample passes, pass@2 is 0 on every item.
         assert (grade.items, grade.accuracy) == (len(ITEMS), 0.0)
         assert json.dumps(sorted({str(s.reason) for s in stored})) == '["no-code-found"]'
+
+
+class TestFailure:
+    async def test_a_failed_sample_fails_the_run_and_the_runs_own_completion_keeps_it_failed(
+        self, scoring: Scoring
+    ) -> None:
+        world, suite = await sampled_stage(scoring)
+        async with scoring.runtime.sessions() as session:
+            [run] = await planning.runs_of_stage(session, world.stage_id)
+            samples = await planning.sample_runs(session, run.id)
+        now = datetime.now(UTC)
+        ids = {"stage_id": run.stage_id, "submission_id": run.submission_id, "team_id": run.team_id}
+        failed = InferenceRunFailed(
+            run_id=samples[1].id, code="endpoint-unreachable", reason="Triton went away", failed_at=now, **ids
+        )
+        await publish(scoring.bootstrap, failed)
+
+        async def run_failed() -> Any:
+            async with scoring.runtime.sessions() as session:
+                found = await planning.get_run(session, run.id)
+                return found if found is not None and found.status == "failed" else None
+
+        found = await eventually(run_failed)
+        assert found.failure_code == "sample-run-failed"
+        assert found.failure_reason == "sample 2: endpoint-unreachable: Triton went away"
+
+        completed = InferenceRunCompleted(
+            run_id=run.id,
+            total=len(ITEMS),
+            answered=len(ITEMS),
+            errored=0,
+            responses_sha256="0" * 64,
+            suite_content_hash=suite["content_hash"],
+            gpu_pool="H100",
+            hardware_class="cpu",
+            server_version="2.51.0",
+            model_version="1",
+            started_at=now,
+            completed_at=now,
+            **ids,
+        )
+        unused = GatewayClient("http://gateway.invalid", lambda: None, 1.0)  # a failed run reads nothing
+        async with scoring.runtime.sessions() as session, session.begin():
+            assert await on_sampled(scoring.runtime, unused, 200, session, completed) is True
+        async with scoring.runtime.sessions() as session:
+            after = await planning.get_run(session, run.id)
+            assert after is not None
+            assert (after.status, after.failure_code) == ("failed", "sample-run-failed")
+            assert await repository.grade(session, run.id) is None

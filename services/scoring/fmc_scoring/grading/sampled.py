@@ -37,7 +37,10 @@ async def record_run(
     gateway: GatewayClient,
     rounds: int,
 ) -> RunGrade | None:
-    """The planned run (sample 0) completed: graded if every other sample has too."""
+    """The planned run (sample 0) completed: graded if every other sample has too. A run already
+    failed by one of its samples stays failed."""
+    if run.status == RunStatus.FAILED:
+        return None
     run.status = RunStatus.COMPLETED
     run.completed_at = completed_at
     run.responses_sha256 = responses_sha256
