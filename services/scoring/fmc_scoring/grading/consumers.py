@@ -1,7 +1,8 @@
 """Kafka handlers: the gateway's run completion -> read the responses, grade them (thin adapter).
 
 A run of a judged suite is not graded at once: its answers go to the judge (another gateway run),
-and the judge run's completion grades it (fmc_scoring.judging).
+and the judge run's completion grades it (fmc_scoring.judging). A run graded by pass@k over several
+samples waits for its sample runs: the last completion grades it (``grading.sampled``).
 """
 
 from __future__ import annotations
