@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from fmc_devrunner.stage1 import models, world
+from fmc_devrunner.stage1.scenario import EXECUTED_SUITE, JUDGED_SUITE, SMALL
 from support.devrunner import marked_env, processes_marked_with
 
 pytestmark = [pytest.mark.broker, pytest.mark.triton]
@@ -33,6 +35,29 @@ def score_like_keys(value: Any, path: str = "") -> list[str]:
     if isinstance(value, list):
         return [p for i, v in enumerate(value) for p in score_like_keys(v, f"{path}[{i}]")]
     return []
+
+
+def assert_executed_and_judged_suites_graded(report: dict[str, Any]) -> None:
+    """The replay's executed and judged suites, graded end to end: each team's code passes (run in the
+    sandbox) exactly the items its simulated model knows, and the judge model rates 9 the open answers
+    the team knows and 2 the others (credit rating/10), nothing unparsable."""
+    questions = models.demo_questions(SMALL.suites)
+    teams = {t["lead"]: t for t in report["teams"]}
+    for model in world.TEAM_MODELS:
+        accuracy = teams[model.lead]["figures"]["suite_accuracy"]
+        code = questions[EXECUTED_SUITE]
+        passed = len(models.known_share(model, code))
+        assert accuracy[EXECUTED_SUITE] == pytest.approx(passed / len(code)), model.lead
+        answers = questions[JUDGED_SUITE]
+        known = len(models.known_share(model, answers))
+        ratings = {"9": known, "2": len(answers) - known}
+        assert report["runs"]["judged"][model.lead] == {
+            "judgements": len(answers),
+            "ratings": {rating: n for rating, n in ratings.items() if n},
+        }
+        expected = (0.9 * known + 0.2 * (len(answers) - known)) / len(answers)
+        assert accuracy[JUDGED_SUITE] == pytest.approx(expected), model.lead
+    assert len({t["figures"]["suite_accuracy"][JUDGED_SUITE] for t in report["teams"]}) > 1
 
 
 class TestStageOneReplay:
@@ -83,6 +108,7 @@ class TestStageOneReplay:
             assert teams[lead]["final_status"] == "advanced"
         for lead, reason in ELIMINATED.items():
             assert teams[lead]["final_status"] == f"eliminated ({reason})"
+        assert_executed_and_judged_suites_graded(report)
         assert report["programme"]["applicants"] == 15
         assert len(report["programme"]["selected"]) == 5
         assert report["programme"]["gpu_support"]["SK Telecom consortium"] == "refused: gpu-supplier-conflict"
@@ -411,7 +437,7 @@ class TestStageTwoContinuation:
             for revs in erratum["key_revision_by_team"]["version_3"].values()
             for suite, rev in revs.items()
             if suite != arithmetic
-        } == {"demo-ko-general-mcq@1.0.0": 1}
+        } == {f"{key}@1.0.0": 1 for key in SMALL.suites if f"{key}@1.0.0" != arithmetic}
         assert erratum["detail_key_revision"] == {lead: 2 for lead in leads}
         assert erratum["changes"] == sorted(f"benchmark {lead}" for lead in leads)
 

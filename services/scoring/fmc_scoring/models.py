@@ -5,11 +5,11 @@ from fmc_scoring.audit.models import ScoringAuditEntry, ScoringAuditHead
 from fmc_scoring.base import PLATFORM, Base
 from fmc_scoring.criteria.models import StageCriteria, StageSuite
 from fmc_scoring.experts.models import ExpertPanel, ExpertScore, PanelEvaluator, ScoreAmendment
-from fmc_scoring.grading.models import ItemGradeRow, RunGrade
+from fmc_scoring.grading.models import ItemGradeRow, ItemSample, RunGrade
 from fmc_scoring.judging.models import Judgement, JudgeRun, SuiteJudge
 from fmc_scoring.originality.models import DonorModel, DonorTensor, OriginalityCheck
 from fmc_scoring.participants.models import Participant
-from fmc_scoring.planning.models import EvaluatedSubmission, Evaluation, PlannedRun
+from fmc_scoring.planning.models import EvaluatedSubmission, Evaluation, PlannedRun, SampleRun
 from fmc_scoring.results.models import (
     StageFinality,
     StageFinalization,
@@ -30,6 +30,7 @@ __all__ = [
     "ExpertPanel",
     "ExpertScore",
     "ItemGradeRow",
+    "ItemSample",
     "JudgeRun",
     "Judgement",
     "OriginalityCheck",
@@ -37,6 +38,7 @@ __all__ = [
     "Participant",
     "PlannedRun",
     "RunGrade",
+    "SampleRun",
     "ScoreAmendment",
     "ScoringAuditEntry",
     "ScoringAuditHead",

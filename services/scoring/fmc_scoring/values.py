@@ -20,6 +20,10 @@ class ItemKind(StrEnum):
     JUDGED = "judged"
 
 
+MAX_SAMPLES = 20
+"""Samples per item a stage may ask for (pass@k of executed code): each is a run of the suite."""
+
+
 class ChoiceScoring(StrEnum):
     """How a multiple-choice suite is asked and graded (the stage's criteria say, per suite)."""
 

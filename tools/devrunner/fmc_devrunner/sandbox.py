@@ -52,7 +52,8 @@ def build_models(directory: Path) -> tuple[str, ...]:
     """The six teams' SIMULATED models (every demo suite) and the demo repository's models."""
     models.build_repository(directory, TEAM_MODELS, models.demo_questions(ALL_SUITES))
     for source in sorted(p for p in DEFAULT_MODEL_REPOSITORY.iterdir() if p.is_dir()):
-        shutil.copytree(source, directory / source.name)
+        if not (directory / source.name).exists():  # the judge model is already there
+            shutil.copytree(source, directory / source.name)
     return tuple(sorted(p.name for p in directory.iterdir() if (p / "config.pbtxt").exists()))
 
 

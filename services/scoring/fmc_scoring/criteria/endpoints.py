@@ -30,6 +30,8 @@ def criteria_out(criteria: service.Criteria) -> CriteriaOut:
                 min_accuracy=link.min_accuracy,
                 scoring=link.scoring or ChoiceScoring.GENERATE,
                 normalisation=link.normalisation,
+                samples=link.samples or 1,
+                pass_k=link.pass_k or 1,
             )
             for link, suite in criteria.suites
         ],

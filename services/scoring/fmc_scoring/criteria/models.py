@@ -56,3 +56,7 @@ class StageSuite(Base):
         StrEnumColumn(Normalisation, 16), nullable=True
     )
     """For ``loglikelihood``: how the choices' log-likelihoods are compared."""
+    samples: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """Executed code: samples per item (runs of the suite with distinct seeds); null: one."""
+    pass_k: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """Executed code: the k of pass@k (at most ``samples``); null: pass@1."""

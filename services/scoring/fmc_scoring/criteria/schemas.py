@@ -6,7 +6,7 @@ from datetime import datetime
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from fmc_common.inputs import Input
-from fmc_scoring.values import ChoiceScoring, Normalisation, Part
+from fmc_scoring.values import MAX_SAMPLES, ChoiceScoring, Normalisation, Part
 
 # The default minimum of counted votes per model: under about 30 votes a model's interval spans
 # hundreds of points (docs/decisions/2026-12-05-arena-ratings-prior.md).
@@ -27,10 +27,27 @@ class SuiteWeightIn(Input):
         description="loglikelihood only: raw (the default), per-token or per-byte (docs/scoring.md)",
     )
 
+    samples: int = Field(
+        default=1,
+        ge=1,
+        le=MAX_SAMPLES,
+        description="Executed-code suites: samples per item (n), each a run of the suite with its own "
+        "seed (the stage's decoding seed plus the sample's number); pass@k is estimated from them",
+    )
+    pass_k: int = Field(
+        default=1,
+        ge=1,
+        le=MAX_SAMPLES,
+        description="Executed-code suites: the k of pass@k, at most samples (unbiased estimator, "
+        "docs/scoring.md)",
+    )
+
     @model_validator(mode="after")
     def _normalisation_with_loglikelihood(self) -> SuiteWeightIn:
         if self.normalisation is not None and self.scoring != ChoiceScoring.LOGLIKELIHOOD:
             raise ValueError("normalisation applies to loglikelihood scoring only")
+        if self.pass_k > self.samples:
+            raise ValueError(f"pass_k ({self.pass_k}) needs at least as many samples ({self.samples})")
         return self
 
 
@@ -110,6 +127,8 @@ class SuiteWeightOut(BaseModel):
     min_accuracy: float | None
     scoring: ChoiceScoring = ChoiceScoring.GENERATE
     normalisation: Normalisation | None = None
+    samples: int = Field(default=1, description="Executed code: samples per item")
+    pass_k: int = Field(default=1, description="Executed code: the k of pass@k")
 
 
 class CriteriaOut(BaseModel):

@@ -85,6 +85,10 @@ async def set_criteria(ctx: ScoringCtx, stage_id: uuid.UUID, body: CriteriaIn) -
                 f"suite {label(suite)} is {suite.kind}: "
                 "loglikelihood scoring applies to multiple-choice suites"
             )
+        if (item.samples > 1 or item.pass_k > 1) and suite.kind != ItemKind.CODE:
+            raise ScoringNotApplicable(
+                f"suite {label(suite)} is {suite.kind}: samples and pass@k apply to executed-code suites"
+            )
     now = ctx.clock.now()
     if row is None:
         row = StageCriteria(stage_id=stage_id, revision=0)
@@ -113,6 +117,8 @@ async def set_criteria(ctx: ScoringCtx, stage_id: uuid.UUID, body: CriteriaIn) -
                 weight=item.weight,
                 min_accuracy=item.min_accuracy,
                 **_scoring_columns(item.scoring, item.normalisation),
+                samples=item.samples if item.samples > 1 else None,
+                pass_k=item.pass_k if item.pass_k > 1 else None,
             )
         )
     await ctx.session.flush()
@@ -141,6 +147,15 @@ async def loglikelihood_normalisation(
     if link is None or link.scoring != ChoiceScoring.LOGLIKELIHOOD:
         return None
     return link.normalisation or Normalisation.RAW
+
+
+async def sampling(session: AsyncSession, stage_id: uuid.UUID, suite_id: uuid.UUID) -> tuple[int, int]:
+    """``(samples per item, k)`` of the stage's suite: ``(1, 1)`` unless the criteria ask for pass@k
+    over several samples (executed code)."""
+    link = await session.get(StageSuite, (stage_id, suite_id))
+    if link is None:
+        return 1, 1
+    return link.samples or 1, link.pass_k or 1
 
 
 async def freeze(ctx: ScoringCtx, stage_id: uuid.UUID, at: datetime) -> Criteria:

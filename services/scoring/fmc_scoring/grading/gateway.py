@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -19,6 +21,9 @@ from fmc_common.service_tokens import ServiceEndpoint
 from fmc_scoring.grading.service import Response
 
 PAGE = 1000
+RECENT_RUNS = 8
+"""Completed runs whose records a client keeps: a judged run's answers are read when the team's run
+completes and again when its judge's run does (docs/scoring.md, "Judged answers")."""
 
 
 def record_line(item_id: str, status: str, text: str | None, error: str | None) -> bytes:
@@ -26,7 +31,15 @@ def record_line(item_id: str, status: str, text: str | None, error: str | None) 
     return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
 
 
+@dataclass(frozen=True)
 class GatewayClient(ServiceEndpoint):
+    """The gateway's REST API as scoring reads it. A completed run's records never change, so the
+    last ``RECENT_RUNS`` runs read are kept (by run and announced hash) and not read again."""
+
+    _recent: OrderedDict[tuple[uuid.UUID, str], tuple[Response, ...]] = field(
+        default_factory=OrderedDict, compare=False, repr=False
+    )
+
     async def _get(self, client: httpx.AsyncClient, path: str, params: dict[str, Any]) -> dict[str, Any]:
         try:
             response = await client.get(path, params=params)
@@ -43,6 +56,11 @@ class GatewayClient(ServiceEndpoint):
 
     async def responses(self, run_id: uuid.UUID, expected_sha256: str) -> list[Response]:
         """Every record of a completed run, in item order; refused if they do not hash as announced."""
+        key = (run_id, expected_sha256)
+        kept = self._recent.get(key)
+        if kept is not None:
+            self._recent.move_to_end(key)
+            return list(kept)
         records: list[Response] = []
         digest = hashlib.sha256()
         cursor: str | None = None
@@ -64,4 +82,7 @@ class GatewayClient(ServiceEndpoint):
             raise PermanentError(
                 f"run {run_id}: the responses read do not match the announced responses_sha256"
             )
+        self._recent[key] = tuple(records)
+        while len(self._recent) > RECENT_RUNS:
+            self._recent.popitem(last=False)
         return records

@@ -4,14 +4,14 @@ judge said, and never asks the judge again (docs/scoring.md, "Judged answers")."
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fmc_common.errors import Conflict
 from fmc_scoring.grading.grader import GradeReason, ItemGrade
 from fmc_scoring.judging import repository
-from fmc_scoring.judging.models import Judgement
+from fmc_scoring.judging.repository import Verdict
 from fmc_scoring.judging.verdicts import Judged, Parsed, Position, judge_item
 
 
@@ -20,11 +20,11 @@ class RunNotJudged(Conflict):
     title = "The run of a judged suite has not been judged yet"
 
 
-def latest(judgements: Sequence[Judgement]) -> dict[str, dict[Position, Parsed]]:
+def latest(judgements: Iterable[Verdict]) -> dict[str, dict[Position, Parsed]]:
     """Each item's last attempt per position (attempts come in order), as parsed."""
     found: dict[str, dict[Position, Parsed]] = {}
-    for row in judgements:
-        found.setdefault(row.item_id, {})[row.position] = Parsed(row.rating, row.outcome)
+    for item_id, position, rating, outcome in judgements:
+        found.setdefault(item_id, {})[position] = Parsed(rating, outcome)
     return found
 
 
@@ -47,7 +47,7 @@ async def judged_grades(
         raise RunNotJudged(f"run {run_id} of a judged suite has no judge run")
     judge = await repository.judge_revision(session, runs[0].suite_id, runs[0].judge_revision)
     assert judge is not None  # a judge run names the revision it was requested under
-    parsed = latest(await repository.judgements(session, run_id))
+    parsed = latest(await repository.verdicts(session, run_id))
     grades = []
     for item_id in item_ids:
         if answers.get(item_id) is None:

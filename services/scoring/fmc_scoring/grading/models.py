@@ -52,3 +52,20 @@ class ItemGradeRow(Base):
     """The item's credit in [0, 1] for kinds graded on a scale; null for right-or-wrong kinds."""
     reason: Mapped[GradeReason] = mapped_column(StrEnumColumn(GradeReason, 32))
     extracted: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class ItemSample(Base):
+    """One sample's response to one item of a run graded by pass@k, and whether its code passed:
+    the item's grade (``ItemGradeRow``, sample 0's response, the pass@k estimate as its score) is
+    recomputed from these."""
+
+    __tablename__ = "item_samples"
+
+    run_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("planned_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    sample: Mapped[int] = mapped_column(Integer, primary_key=True)
+    response: Mapped[str | None] = mapped_column(Text, nullable=True)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[GradeReason] = mapped_column(StrEnumColumn(GradeReason, 32))

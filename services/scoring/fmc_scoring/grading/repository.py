@@ -5,7 +5,7 @@ import uuid
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fmc_scoring.grading.models import ItemGradeRow, RunGrade
+from fmc_scoring.grading.models import ItemGradeRow, ItemSample, RunGrade
 from fmc_scoring.planning.models import PlannedRun
 
 
@@ -24,7 +24,15 @@ async def item_grades(session: AsyncSession, run_id: uuid.UUID) -> list[ItemGrad
     return list(await session.scalars(query))
 
 
+async def item_samples(session: AsyncSession, run_id: uuid.UUID) -> list[ItemSample]:
+    query = (
+        select(ItemSample).where(ItemSample.run_id == run_id).order_by(ItemSample.sample, ItemSample.item_id)
+    )
+    return list(await session.scalars(query))
+
+
 async def clear(session: AsyncSession, run_id: uuid.UUID) -> None:
+    await session.execute(delete(ItemSample).where(ItemSample.run_id == run_id))
     await session.execute(delete(ItemGradeRow).where(ItemGradeRow.run_id == run_id))
     await session.execute(delete(RunGrade).where(RunGrade.run_id == run_id))
 

@@ -7,9 +7,10 @@ instead of asking the gateway again, and the same responses give the same number
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fmc_common.errors import Conflict
@@ -20,10 +21,12 @@ from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.grading import repository
 from fmc_scoring.grading.bootstrap import DEFAULT_SEED, Accuracy, accuracy_with_ci
 from fmc_scoring.grading.execution.grade import executor_from, grade_code_all
+from fmc_scoring.grading.execution.passk import pass_at_k
+from fmc_scoring.grading.execution.runner import Executor
 from fmc_scoring.grading.grader import ItemGrade, grade_all
 from fmc_scoring.grading.judged_grades import judged_grades
 from fmc_scoring.grading.loglikelihood import grade_all_loglikelihood
-from fmc_scoring.grading.models import ItemGradeRow, RunGrade
+from fmc_scoring.grading.models import ItemGradeRow, ItemSample, RunGrade
 from fmc_scoring.planning import repository as planning_repository
 from fmc_scoring.planning.models import PlannedRun, RunStatus
 from fmc_scoring.suites import service as suites
@@ -70,34 +73,46 @@ async def record_failure(session: AsyncSession, event: InferenceRunFailed) -> No
 
 
 async def grade_run(
-    ctx: ScoringCtx, run: PlannedRun, responses: Sequence[Response], responses_sha256: str, rounds: int
+    ctx: ScoringCtx,
+    run: PlannedRun,
+    responses: Sequence[Response],
+    responses_sha256: str,
+    rounds: int,
+    samples: Sequence[Sequence[Response]] = (),
 ) -> RunGrade:
-    """Grade (or grade again) the run from these responses; replaces any earlier grade of the run."""
+    """Grade (or grade again) the run from these responses; replaces any earlier grade of the run.
+    ``samples``: the responses of the run's further samples (1 to n-1) when the stage grades the
+    suite by pass@k over n samples (``responses`` are sample 0's)."""
     suite = await suites.get_suite(ctx.session, run.suite_id)
     content = await suites.load_content(ctx.session, suite)
-    by_item = {r.item_id: r.text for r in responses}
-    unknown = set(by_item) - {item.item_id for item in content.items}
-    if unknown or len(by_item) != len(responses):
-        raise ResponsesIncomplete(
-            f"run {run.id}: {len(unknown)} unknown item ids, {len(responses) - len(by_item)} duplicates"
-        )
-    grades = await _grades(ctx, run, content, by_item)
+    by_item = _by_item(run, content, responses)
+    sampled = [_by_item(run, content, extra) for extra in samples]
+    outcomes: list[list[ItemGrade]] = []
+    if sampled:
+        _, k = await criteria_service.sampling(ctx.session, run.stage_id, run.suite_id)
+        grades, outcomes = await sampled_grades(content, [by_item, *sampled], k, executor_from(ctx.settings))
+    else:
+        grades = await _grades(ctx, run, content, by_item)
     accuracy = accuracy_with_ci([g.credit for g in grades], rounds=rounds, seed=DEFAULT_SEED)
     await repository.clear(ctx.session, run.id)
     await ctx.session.flush()
-    for seq, (item, result) in enumerate(zip(content.items, grades, strict=True)):
-        ctx.session.add(
-            ItemGradeRow(
-                run_id=run.id,
-                item_id=item.item_id,
-                seq=seq,
-                response=by_item.get(item.item_id),
-                correct=result.correct,
-                score=result.score,
-                reason=result.reason,
-                extracted=result.extracted,
-            )
-        )
+    if outcomes:
+        await ctx.session.execute(insert(ItemSample), _sample_rows(run, [by_item, *sampled], outcomes))
+    rows = [
+        {
+            "run_id": run.id,
+            "item_id": item.item_id,
+            "seq": seq,
+            "response": by_item.get(item.item_id),
+            "correct": result.correct,
+            "score": result.score,
+            "reason": result.reason,
+            "extracted": result.extracted,
+        }
+        for seq, (item, result) in enumerate(zip(content.items, grades, strict=True))
+    ]
+    # One multi-row insert: thousands of items per run (an ORM object each cost more than grading).
+    await ctx.session.execute(insert(ItemGradeRow), rows)
     errored = sum(1 for item in content.items if by_item.get(item.item_id) is None)
     grade = _grade_row(ctx, run, accuracy, errored, responses_sha256)
     grade.key_revision = suite.key_revision
@@ -107,6 +122,48 @@ async def grade_run(
     await ctx.session.flush()
     await ctx.outbox.add(ctx.session, _graded(grade))
     return grade
+
+
+def _by_item(run: PlannedRun, content: SuiteContent, responses: Sequence[Response]) -> dict[str, str | None]:
+    by_item = {r.item_id: r.text for r in responses}
+    unknown = set(by_item) - {item.item_id for item in content.items}
+    if unknown or len(by_item) != len(responses):
+        raise ResponsesIncomplete(
+            f"run {run.id}: {len(unknown)} unknown item ids, {len(responses) - len(by_item)} duplicates"
+        )
+    return by_item
+
+
+async def sampled_grades(
+    content: SuiteContent, samples: Sequence[Mapping[str, str | None]], k: int, executor: Executor
+) -> tuple[list[ItemGrade], list[list[ItemGrade]]]:
+    """Executed code over n samples: each sample's code run against the hidden tests; an item's grade
+    describes sample 0's response (its outcome, reason and code) and scores the unbiased pass@k
+    estimate over the n samples. Returns the item grades and every sample's outcomes."""
+    gradable = [item.gradable() for item in content.items]
+    outcomes = [await grade_code_all(gradable, dict(answers), executor) for answers in samples]
+    grades = [
+        replace(first, score=pass_at_k(len(outcomes), sum(sample[i].correct for sample in outcomes), k))
+        for i, first in enumerate(outcomes[0])
+    ]
+    return grades, outcomes
+
+
+def _sample_rows(
+    run: PlannedRun, samples: Sequence[Mapping[str, str | None]], outcomes: Sequence[Sequence[ItemGrade]]
+) -> list[dict[str, object]]:
+    return [
+        {
+            "run_id": run.id,
+            "item_id": grade.item_id,
+            "sample": sample,
+            "response": samples[sample].get(grade.item_id),
+            "passed": grade.correct,
+            "reason": grade.reason,
+        }
+        for sample, grades in enumerate(outcomes)
+        for grade in grades
+    ]
 
 
 async def _grades(
@@ -169,10 +226,20 @@ async def stored_responses(ctx: ScoringCtx, run_id: uuid.UUID) -> list[Response]
     return [Response(row.item_id, row.response) for row in await repository.item_grades(ctx.session, run_id)]
 
 
+async def stored_samples(ctx: ScoringCtx, run_id: uuid.UUID) -> list[list[Response]]:
+    """The further samples' responses (1 to n-1) of a run graded by pass@k; empty for any other."""
+    samples: dict[int, list[Response]] = {}
+    for row in await repository.item_samples(ctx.session, run_id):
+        if row.sample > 0:
+            samples.setdefault(row.sample, []).append(Response(row.item_id, row.response))
+    return [samples[sample] for sample in sorted(samples)]
+
+
 async def regrade(ctx: ScoringCtx, run: PlannedRun, rounds: int) -> RunGrade | None:
     """Grade again from the stored responses (None: the run was never graded)."""
     grade = await repository.grade(ctx.session, run.id)
     if grade is None:
         return None
     sha = grade.responses_sha256
-    return await grade_run(ctx, run, await stored_responses(ctx, run.id), sha, rounds)
+    stored = await stored_responses(ctx, run.id)
+    return await grade_run(ctx, run, stored, sha, rounds, await stored_samples(ctx, run.id))

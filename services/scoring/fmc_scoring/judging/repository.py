@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fmc_common.errors import Conflict
 from fmc_scoring.judging.models import Judgement, JudgeRun, SuiteJudge
+from fmc_scoring.judging.verdicts import Outcome, Position
 from fmc_scoring.suites.models import Suite
 from fmc_scoring.values import ItemKind
 
@@ -64,6 +65,20 @@ async def judgements(session: AsyncSession, team_run_id: uuid.UUID) -> list[Judg
         .order_by(Judgement.item_id, Judgement.position, Judgement.attempt)
     )
     return list(await session.scalars(query))
+
+
+Verdict = tuple[str, Position, float | None, Outcome | None]
+
+
+async def verdicts(session: AsyncSession, team_run_id: uuid.UUID) -> list[Verdict]:
+    """``(item_id, position, rating, outcome)`` of every judgement of the run, each item's attempts
+    in order: what grading reads (columns, not objects: thousands per run)."""
+    query = (
+        select(Judgement.item_id, Judgement.position, Judgement.rating, Judgement.outcome)
+        .where(Judgement.team_run_id == team_run_id)
+        .order_by(Judgement.item_id, Judgement.position, Judgement.attempt)
+    )
+    return [(row[0], row[1], row[2], row[3]) for row in (await session.execute(query)).all()]
 
 
 async def attempts(session: AsyncSession, team_run_id: uuid.UUID) -> int:

@@ -70,3 +70,25 @@ class PlannedRun(Base):
     responses_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     failure_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     failure_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class SampleRun(Base):
+    """One more gateway run of a planned run's suite, for pass@k over several samples per item
+    (executed code, docs/scoring.md): sample ``s`` (1 to n-1; the planned run is sample 0) asks the
+    same items with the stage's decoding seed plus ``s``. The planned run is graded once every
+    sample completed."""
+
+    __tablename__ = "sample_runs"
+    __table_args__ = (UniqueConstraint("team_run_id", "sample"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    team_run_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("planned_runs.id", ondelete="CASCADE"), index=True
+    )
+    sample: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int] = mapped_column(Integer)
+    status: Mapped[RunStatus] = mapped_column(StrEnumColumn(RunStatus, 32))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    responses_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    failure_reason: Mapped[str | None] = mapped_column(Text, nullable=True)

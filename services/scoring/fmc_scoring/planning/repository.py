@@ -5,7 +5,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fmc_scoring.planning.models import EvaluatedSubmission, Evaluation, PlannedRun
+from fmc_scoring.planning.models import EvaluatedSubmission, Evaluation, PlannedRun, SampleRun
 
 
 async def submissions(session: AsyncSession, stage_id: uuid.UUID) -> list[EvaluatedSubmission]:
@@ -32,3 +32,13 @@ async def submission(
     session: AsyncSession, stage_id: uuid.UUID, team_id: uuid.UUID
 ) -> EvaluatedSubmission | None:
     return await session.get(EvaluatedSubmission, (stage_id, team_id))
+
+
+async def sample_run(session: AsyncSession, run_id: uuid.UUID) -> SampleRun | None:
+    return await session.get(SampleRun, run_id)
+
+
+async def sample_runs(session: AsyncSession, team_run_id: uuid.UUID) -> list[SampleRun]:
+    """The planned run's extra samples (pass@k), in sample order."""
+    query = select(SampleRun).where(SampleRun.team_run_id == team_run_id).order_by(SampleRun.sample)
+    return list(await session.scalars(query))

@@ -26,11 +26,14 @@ from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.judging import repository as judging
 from fmc_scoring.judging import service as judging_service
 from fmc_scoring.planning import repository
-from fmc_scoring.planning.models import EvaluatedSubmission, Evaluation, PlannedRun, RunStatus
+from fmc_scoring.planning.models import EvaluatedSubmission, Evaluation, PlannedRun, RunStatus, SampleRun
 from fmc_scoring.suites import service as suites
 from fmc_scoring.suites.content import sha256_hex
 from fmc_scoring.suites.models import Suite
 from fmc_scoring.values import ChoiceScoring
+
+SEED_LIMIT = 2**31 - 1
+"""The largest decoding seed (``DecodingParameters.seed``); a sample's seed wraps around below it."""
 
 
 class RunNotFound(NotFound):
@@ -112,11 +115,12 @@ async def plan_evaluation(ctx: ScoringCtx, event: EvaluationStarted, items_base_
         )
         for link, suite in criteria.suites:
             scoring = RunScoring.LOGLIKELIHOOD if link.scoring == ChoiceScoring.LOGLIKELIHOOD else None
-            runs.append(
-                await _request_run(
-                    ctx, event, submission, suite, endpoint, decoding, limits, items_base_url, scoring
-                )
+            run = await _request_run(
+                ctx, event, submission, suite, endpoint, decoding, limits, items_base_url, scoring
             )
+            runs.append(run)
+            for sample in range(1, link.samples or 1):
+                await _request_sample(ctx, run, sample, suite, endpoint, decoding, limits, items_base_url)
     await ctx.session.flush()
     await audit.record(
         ctx,
@@ -179,6 +183,56 @@ async def _request_run(
     return run
 
 
+async def _request_sample(
+    ctx: ScoringCtx,
+    run: PlannedRun,
+    sample: int,
+    suite: Suite,
+    endpoint: RunEndpoint,
+    decoding: DecodingParameters,
+    limits: RunLimits,
+    items_base_url: str,
+) -> SampleRun:
+    """One more run of the planned run's suite for pass@k: the same items, model and decoding but
+    the seed (the stage's plus the sample's number), so that a sampling model answers anew."""
+    seed = (decoding.seed + sample) % (SEED_LIMIT + 1)
+    sample_run = SampleRun(
+        id=uuid.uuid4(),
+        team_run_id=run.id,
+        sample=sample,
+        seed=seed,
+        status=RunStatus.REQUESTED,
+        requested_at=ctx.clock.now(),
+    )
+    ctx.session.add(sample_run)
+    await ctx.outbox.add(
+        ctx.session,
+        run_request(
+            run_id=sample_run.id,
+            stage_id=run.stage_id,
+            submission_id=run.submission_id,
+            team_id=run.team_id,
+            endpoint=endpoint,
+            # Each sample is its own group for the gateway's fairness check (every team's run of a
+            # suite in a stage asks the same decoding): sample s of every team asks the same seed.
+            suite=SuiteReference(
+                suite_id=str(suite.id),
+                version=f"{suite.version[:30]}+sample.{sample}",
+                content_hash=sha256_hex(f"{suite.content_hash}+sample.{sample}".encode()),
+            ),
+            items=ItemsSource(
+                uri=items_uri(items_base_url, sample_run.id),
+                item_count=suite.item_count,
+                sha256=suite.items_sha256,
+            ),
+            decoding=decoding.model_copy(update={"seed": seed}),
+            limits=limits,
+            requested_at=sample_run.requested_at,
+        ),
+    )
+    return sample_run
+
+
 async def get_run(session: AsyncSession, run_id: uuid.UUID) -> PlannedRun:
     run = await repository.get_run(session, run_id)
     if run is None:
@@ -192,6 +246,8 @@ async def run_items(session: AsyncSession, run_id: uuid.UUID) -> bytes:
     "Judged answers"), its stored judge prompts, under the same path so that the gateway's allowed
     items URLs need no second base."""
     run = await repository.get_run(session, run_id)
+    if run is None and (sample_run := await repository.sample_run(session, run_id)) is not None:
+        run = await repository.get_run(session, sample_run.team_run_id)  # the same items, another seed
     if run is None:
         judge_items = await judging_service.judge_items(session, run_id)
         if judge_items is None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,6 +41,32 @@ async def items(
 async def answer_keys(session: AsyncSession, suite_id: uuid.UUID) -> dict[str, SuiteAnswerKey]:
     rows = await session.scalars(select(SuiteAnswerKey).where(SuiteAnswerKey.suite_id == suite_id))
     return {row.item_id: row for row in rows}
+
+
+async def content_rows(
+    session: AsyncSession, suite_id: uuid.UUID
+) -> list[tuple[str, str, list[str] | None, list[str] | None, dict[str, Any]]]:
+    """``(item_id, prompt, choices, labels, answer key)`` of every item in suite order, for grading
+    inside scoring (columns, not objects: thousands of items per suite)."""
+    query = (
+        select(
+            SuiteItem.item_id, SuiteItem.prompt, SuiteItem.choices, SuiteItem.labels, SuiteAnswerKey.answer
+        )
+        .join(
+            SuiteAnswerKey,
+            (SuiteAnswerKey.suite_id == SuiteItem.suite_id) & (SuiteAnswerKey.item_id == SuiteItem.item_id),
+        )
+        .where(SuiteItem.suite_id == suite_id)
+        .order_by(SuiteItem.seq)
+    )
+    return [(r[0], r[1], r[2], r[3], r[4]) for r in (await session.execute(query)).all()]
+
+
+async def revision_keys_sha256(session: AsyncSession, suite_id: uuid.UUID, revision: int) -> str | None:
+    query = select(SuiteKeyRevision.keys_sha256).where(
+        SuiteKeyRevision.suite_id == suite_id, SuiteKeyRevision.revision == revision
+    )
+    return await session.scalar(query)
 
 
 async def key_revisions(session: AsyncSession, suite_id: uuid.UUID) -> list[SuiteKeyRevision]:

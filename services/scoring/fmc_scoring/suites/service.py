@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
@@ -220,19 +221,40 @@ async def loglikelihood_items(session: AsyncSession, suite: Suite) -> bytes:
     return loglikelihood_document(suite.language, (prompt_of(row) for row in rows))
 
 
+RECENT_CONTENTS = 16
+"""Suites whose content (items and keys) this process keeps for grading."""
+_recent_contents: OrderedDict[tuple[uuid.UUID, str, int, str], SuiteContent] = OrderedDict()
+
+
 async def load_content(session: AsyncSession, suite: Suite) -> SuiteContent:
-    """Items with their keys, for grading inside scoring."""
-    rows = await repository.items(session, suite.id)
-    keys = await repository.answer_keys(session, suite.id)
+    """Items with their keys, for grading inside scoring.
+
+    A suite's items never change and its keys change only by a revision (an erratum, whose record
+    holds the hash of the keys it put in force), so the content is kept per suite, content hash,
+    revision and that hash: every run of a suite (thousands of items, read before and after a judge
+    run) reads it once. A revision rolled back and published again with other keys has another hash.
+    """
+    keys_sha256 = ""
+    if suite.key_revision > 1:
+        keys_sha256 = await repository.revision_keys_sha256(session, suite.id, suite.key_revision) or ""
+    cache_key = (suite.id, suite.content_hash, suite.key_revision, keys_sha256)
+    kept = _recent_contents.get(cache_key)
+    if kept is not None:
+        _recent_contents.move_to_end(cache_key)
+        return kept
+    content = _content(suite, await repository.content_rows(session, suite.id))
+    _recent_contents[cache_key] = content
+    while len(_recent_contents) > RECENT_CONTENTS:
+        _recent_contents.popitem(last=False)
+    return content
+
+
+def _content(
+    suite: Suite, rows: list[tuple[str, str, list[str] | None, list[str] | None, dict[str, Any]]]
+) -> SuiteContent:
     items = tuple(
-        ItemContent(
-            row.item_id,
-            row.prompt,
-            key_from_json(keys[row.item_id].answer),
-            tuple(row.choices or ()),
-            tuple(row.labels or ()),
-        )
-        for row in rows
+        ItemContent(item_id, prompt, key_from_json(answer), tuple(choices or ()), tuple(labels or ()))
+        for item_id, prompt, choices, labels, answer in rows
     )
     return SuiteContent(
         suite.key,

@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from fmc_devrunner.stage1.world import ARENA_PROMPTS, SIMULATED, TeamModel
+from fmc_devrunner.triton import DEFAULT_MODEL_REPOSITORY
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "team_model" / "team_lm.py"
+JUDGE_MODEL = "judge-lm"  # the SIMULATED judge of the judged demo suite, copied from the dev repository
 DEMO_SUITES = "fmc_scoring.suites.demo"
 
 
@@ -65,8 +67,10 @@ def known_share(team: TeamModel, questions: list[Question]) -> list[Question]:
 def build_repository(
     directory: Path, teams: tuple[TeamModel, ...], questions: dict[str, list[Question]]
 ) -> dict[str, int]:
-    """Write ``<model>/config.pbtxt`` and ``<model>/1/{team_lm.py,knowledge.json}``; return known counts."""
+    """Write ``<model>/config.pbtxt`` and ``<model>/1/{team_lm.py,knowledge.json}`` for every team, and
+    the judge model beside them; return known counts."""
     shutil.rmtree(directory, ignore_errors=True)
+    shutil.copytree(DEFAULT_MODEL_REPOSITORY / JUDGE_MODEL, directory / JUDGE_MODEL)
     known_counts: dict[str, int] = {}
     for team in teams:
         version = directory / team.model_name / "1"

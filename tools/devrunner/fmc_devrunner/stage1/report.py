@@ -123,6 +123,9 @@ def _evaluation_lines(record: ReplayRecord) -> list[str]:
             f"expert panel: {record.panel['evaluators']} evaluators; refused for conflict of interest: "
             f"{', '.join(record.panel['conflict_refusals']) or 'none'}"
         )
+    for lead, judged in record.runs.get("judged", {}).items():
+        count, ratings = judged["judgements"], judged["ratings"]
+        parts.append(f"judge on {lead}'s open answers: {count} judgements, ratings {ratings}")
     return parts
 
 

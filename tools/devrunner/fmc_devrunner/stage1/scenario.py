@@ -31,6 +31,7 @@ from fmc_common.dev_auth import mint_token
 from fmc_common.events.topics import Topic
 from fmc_devrunner.stack import DevStack
 from fmc_devrunner.stage1 import world
+from fmc_devrunner.stage1.models import JUDGE_MODEL
 from fmc_registry import seed
 from fmc_scoring.originality import demo_weights
 
@@ -42,7 +43,12 @@ ALL_SUITES = (
     "demo-ko-short-answer",
     "demo-en-arithmetic",
     "demo-en-python-functions",
+    "demo-en-open-answers",
 )
+EXECUTED_SUITE = "demo-en-python-functions"  # code run against hidden tests in the sandbox
+JUDGED_SUITE = "demo-en-open-answers"  # open answers judged by the judge model through the gateway
+# pass@2 over 3 samples per item (the simulated models answer alike whatever the seed: pass@2 = pass@1)
+EXECUTED_SAMPLING = {"samples": 3, "pass_k": 2}
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,11 @@ class Scale:
 
 
 FULL = Scale()
-SMALL = Scale(suites=("demo-ko-general-mcq", "demo-en-arithmetic"), voters=6, battles_per_voter=8)
+SMALL = Scale(
+    suites=("demo-ko-general-mcq", "demo-en-arithmetic", EXECUTED_SUITE, JUDGED_SUITE),
+    voters=6,
+    battles_per_voter=8,
+)
 
 # Criteria of the simulated stage (ILLUSTRATIVE: the articles do not publish the weights).
 PART_WEIGHTS = {"benchmark": 0.4, "expert": 0.4, "user": 0.2}
@@ -308,9 +318,11 @@ class Replay:
     async def benchmarks(self) -> None:
         installed = await self.call("POST", "scoring", "/v1/suites/demo", self.operator())
         self.suite_ids = {s["key"]: s["id"] for s in installed if s["key"] in self.scale.suites}
+        await self.set_judges({s["key"]: s for s in installed if s["key"] in self.scale.suites})
         criteria = {
             "suites": [
                 {"suite_id": self.suite_ids[key], "weight": 1.0, "min_accuracy": SUITE_MINIMUM}
+                | (EXECUTED_SAMPLING if key == EXECUTED_SUITE else {})
                 for key in self.scale.suites
             ],
             "part_weights": PART_WEIGHTS,
@@ -359,6 +371,51 @@ class Replay:
             "server_versions": sorted({str(r.get("server_version")) for r in gateway_runs["items"]}),
         }
         self.say(f"  {len(runs)} runs graded, {items} items answered by Triton through the gateway")
+        await self.record_judgements(runs)
+
+    async def set_judges(self, suites: dict[str, dict[str, Any]]) -> None:
+        """Every judged suite of the stage gets the same judge: the judge model on the stack's Triton,
+        pinned, single-answer grading with MT-Bench's template and rubric (scoring's defaults)."""
+        assert self.stack.triton is not None
+        for key, suite in suites.items():
+            if suite["kind"] != "judged":
+                continue
+            judge = {
+                "mode": "single",
+                "endpoint": {
+                    "url": f"grpc://{self.stack.triton.grpc_url}",
+                    "model_name": JUDGE_MODEL,
+                    "model_version": "1",
+                    "protocol": "grpc",
+                    "gpu_pool": "H100",
+                },
+                "max_tokens": 64,
+            }
+            path = f"/v1/suites/{suite['id']}/judge"
+            judge_set = await self.call("PUT", "scoring", path, self.operator(), judge)
+            self.say(
+                f"  judge of {key}: {JUDGE_MODEL} v1, {judge_set['mode']}, "
+                f"template {judge_set['template_version']}"
+            )
+
+    async def record_judgements(self, runs: list[dict[str, Any]]) -> None:
+        """What the judge said about each team's answers to the judged suites (the raw outputs stay in
+        scoring; the report keeps the ratings per team)."""
+        by_team = {t.team_id: t for t in self.teams.values()}
+        judged_ids = {v: k for k, v in self.suite_ids.items() if k == JUDGED_SUITE}
+        judged: dict[str, dict[str, Any]] = {}
+        for run in runs:
+            if run["suite_id"] not in judged_ids:
+                continue
+            rows = await self.call("GET", "scoring", f"/v1/runs/{run['id']}/judgements", self.operator())
+            ratings = _count(f"{row['rating']:g}" if row["parsed"] else "unparsable" for row in rows)
+            judged[by_team[uuid.UUID(run["team_id"])].lead] = {"judgements": len(rows), "ratings": ratings}
+        self.record.runs["judged"] = judged
+        for lead, seen in judged.items():
+            self.say(
+                f"  judge on {lead}'s open answers: {seen['judgements']} judgements, "
+                f"ratings {seen['ratings']}"
+            )
 
     # -- 3b. expert panel -----------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """Grading ``code`` items: extract the answer's code, run it against the hidden tests, pass or fail.
 
-One sample per item today (the gateway answers each item once), so an item's score is pass@1 from
-that sample; ``passk.pass_at_k`` gives pass@k once runs carry ``n`` samples per item.
+Each sample is graded here with its pass@1 as the score; a stage that asks for ``n`` samples per
+item scores each item by ``passk.pass_at_k`` over them (``grading.service.sampled_grades``).
 """
 
 from __future__ import annotations
