@@ -23,6 +23,7 @@ from typing import Any, cast
 from sqlalchemy import Table, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -131,6 +132,36 @@ def unstorable(row: dict[str, Any], error: BaseException, now: datetime) -> dict
     }
 
 
+class _SqliteRecordInsert:
+    """The records' ``INSERT ... ON CONFLICT DO NOTHING`` for SQLite, compiled once, each column's
+    bind processor looked up once: a slice of records goes to the driver's ``executemany`` as tuples
+    (SQLAlchemy would build and process a parameter dictionary per row, for every batch), and the
+    driver's row count says how many were new. The values stored are the same: the processors are
+    the column types' own.
+    """
+
+    def __init__(self, dialect: Dialect) -> None:
+        compiled = (
+            sqlite_insert(RECORDS)
+            .on_conflict_do_nothing()
+            .compile(dialect=dialect, column_keys=[column.key for column in RECORDS.c])
+        )
+        keys = compiled.positiontup
+        if keys is None or set(keys) != {column.key for column in RECORDS.c}:
+            raise RuntimeError("the records' insert did not compile to one positional parameter per column")
+        self.sql = compiled.string
+        self._columns = [
+            (key, RECORDS.c[key].type.dialect_impl(dialect).bind_processor(dialect)) for key in keys
+        ]
+
+    def parameters(self, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        columns = self._columns
+        return [
+            tuple([row[key] if process is None else process(row[key]) for key, process in columns])
+            for row in rows
+        ]
+
+
 def _infrastructure(error: BaseException) -> bool:
     """The database (or the way to it) failed, not the data: keep the records and try again later."""
     if isinstance(error, OperationalError | InterfaceError | OSError | TimeoutError):
@@ -199,7 +230,9 @@ class RecordWriter:
         self._on_committed = on_committed
         self._batch = _Batch()
         self._wake = asyncio.Event()
-        self._dialect = sessions.kw["bind"].dialect.name
+        dialect = sessions.kw["bind"].dialect
+        self._dialect = dialect.name
+        self._sqlite_insert = _SqliteRecordInsert(dialect) if dialect.name == "sqlite" else None
 
     def add(self, row: dict[str, Any]) -> None:
         self._batch.rows.append(checked_record(row))
@@ -307,8 +340,19 @@ class RecordWriter:
             await session.scalars(select(Run).where(Run.id.in_(touched)).order_by(Run.id).with_for_update())
         )
         new: dict[uuid.UUID, tuple[int, int]] = {}
+        counted: set[uuid.UUID] = set()
         for run in runs:
-            new[run.id] = await self._insert(session, run.id, by_run.get(run.id, []))
+            inserted = await self._insert(session, run.id, by_run.get(run.id, []))
+            if inserted is None:
+                # Some of the records were stored already (another replica answered them too) and
+                # SQLite's row count does not say which: the run's records are counted instead.
+                answered, errored = run.answered, run.errored
+                await self._recount(session, run)
+                inserted = (run.answered - answered, run.errored - errored)
+                self._stored[RecordStatus.ERROR] += inserted[1]
+                self._stored[RecordStatus.OK] += inserted[0] - inserted[1]
+                counted.add(run.id)
+            new[run.id] = inserted
             state = batch.states.get(run.id)
             if state is not None and run.status in OPEN and run.prepared_at is not None:
                 status, reason = state
@@ -325,61 +369,69 @@ class RecordWriter:
         completed = [
             run.id
             for run in runs
-            if await self._account(session, run, *new[run.id], recheck=run.id in batch.rechecks)
+            if await self._account(
+                session, run, *new[run.id], recheck=run.id in batch.rechecks, counted=run.id in counted
+            )
         ]
         return done, completed
 
     async def _insert(
         self, session: AsyncSession, run_id: uuid.UUID, rows: list[dict[str, Any]]
-    ) -> tuple[int, int]:
-        """Insert the records not stored yet; returns how many were new, and how many of those are errors.
+    ) -> tuple[int, int] | None:
+        """Insert the records not stored yet; returns how many were new, and how many of those are
+        errors (``None`` when some were stored already and the database cannot say which: SQLite).
 
         Counting what is new under the run's lock keeps the run's counts exact without counting all
         its records at every batch (a run may hold a million).
         """
         if not rows:
             return 0, 0
-        table = RECORDS
-        present: set[int] = set()
-        seqs = sorted(row["seq"] for row in rows)
-        for start in range(0, len(seqs), SLICE):
-            part = seqs[start : start + SLICE]
-            present.update(
-                await session.scalars(
-                    select(table.c.seq).where(table.c.run_id == run_id, table.c.seq.in_(part))
-                )
-            )
-        fresh = {row["seq"]: row for row in rows if row["seq"] not in present}
-        if not fresh:
-            return 0, 0
-        insert = pg_insert if self._dialect == "postgresql" else sqlite_insert
+        fresh = {row["seq"]: row for row in rows}  # an item answered twice in one batch: once
         ordered = [fresh[seq] for seq in sorted(fresh)]
+        inserted: set[int] = set()
+        known = True
         for start in range(0, len(ordered), SLICE):
             # Slices keep each synchronous stretch of statement building short: the event loop
             # goes on serving Triton's answers between them.
-            await session.execute(insert(table).on_conflict_do_nothing(), ordered[start : start + SLICE])
-        errors = sum(1 for row in fresh.values() if row["status"] == RecordStatus.ERROR)
+            part = ordered[start : start + SLICE]
+            if self._sqlite_insert is not None:
+                connection = await session.connection()
+                result = await connection.exec_driver_sql(
+                    self._sqlite_insert.sql, self._sqlite_insert.parameters(part)
+                )
+                known = known and result.rowcount == len(part)
+                inserted.update(row["seq"] for row in part)
+            else:
+                statement = pg_insert(RECORDS).on_conflict_do_nothing().returning(RECORDS.c.seq)
+                inserted.update(await session.scalars(statement, part))
+        if not known:
+            return None
+        errors = sum(1 for seq in inserted if fresh[seq]["status"] == RecordStatus.ERROR)
         self._stored[RecordStatus.ERROR] += errors
-        self._stored[RecordStatus.OK] += len(fresh) - errors
-        return len(fresh), errors
+        self._stored[RecordStatus.OK] += len(inserted) - errors
+        return len(inserted), errors
 
     async def _mark_done(self, session: AsyncSession, key: ChunkKey) -> bool:
         run_id, chunk_no = key
+        stored = (
+            select(func.count())
+            .select_from(ItemRecord)
+            .where(
+                ItemRecord.run_id == RunChunk.run_id,
+                ItemRecord.seq.between(RunChunk.first_seq, RunChunk.last_seq),
+            )
+            .scalar_subquery()
+        )
         chunk = (
             await session.execute(
-                select(RunChunk.first_seq, RunChunk.last_seq).where(
+                select(RunChunk.first_seq, RunChunk.last_seq, stored.label("stored")).where(
                     RunChunk.run_id == run_id, RunChunk.chunk_no == chunk_no
                 )
             )
         ).one_or_none()
         if chunk is None:
             return False
-        stored = await session.scalar(
-            select(func.count())
-            .select_from(ItemRecord)
-            .where(ItemRecord.run_id == run_id, ItemRecord.seq.between(chunk.first_seq, chunk.last_seq))
-        )
-        complete = bool(stored == chunk.last_seq - chunk.first_seq + 1)
+        complete = bool(chunk.stored == chunk.last_seq - chunk.first_seq + 1)
         values: dict[str, Any] = {"lease_owner": None, "lease_until": None}
         if complete:
             values |= {"status": ChunkStatus.DONE, "done_at": self._clock.now()}
@@ -396,15 +448,24 @@ class RecordWriter:
         return complete
 
     async def _account(
-        self, session: AsyncSession, run: Run, added: int, errors: int, *, recheck: bool = False
+        self,
+        session: AsyncSession,
+        run: Run,
+        added: int,
+        errors: int,
+        *,
+        recheck: bool = False,
+        counted: bool = False,
     ) -> bool:
-        """Update the run's counts; stage a progress or completion event. True when it completed now."""
+        """Update the run's counts (``counted``: they are exact already); stage a progress or
+        completion event. True when it completed now."""
         if run.status not in OPEN:
             return False
         now = self._clock.now()
         if added:
-            run.answered += added
-            run.errored += errors
+            if not counted:
+                run.answered += added
+                run.errored += errors
             run.last_progress_at = now
             run.stuck_since = None
         if (recheck or run.answered >= run.total) and await self._recount(session, run) >= run.total:
