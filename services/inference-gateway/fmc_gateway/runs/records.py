@@ -23,7 +23,6 @@ from typing import Any, cast
 from sqlalchemy import Table, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -32,6 +31,7 @@ from fmc_common.db import transaction
 from fmc_common.events.inference import DecodingParameters, InferenceRunCompleted, InferenceRunProgressed
 from fmc_common.messaging.outbox import Outbox
 from fmc_gateway.locking import begin_writing
+from fmc_gateway.runs.bulk import SqliteBulkInsert
 from fmc_gateway.runs.efficiency import (
     MAX_MS,
     MAX_TOKENS_PER_SECOND,
@@ -135,36 +135,6 @@ def unstorable(row: dict[str, Any], error: BaseException, now: datetime) -> dict
     }
 
 
-class _SqliteRecordInsert:
-    """The records' ``INSERT ... ON CONFLICT DO NOTHING`` for SQLite, compiled once, each column's
-    bind processor looked up once: a slice of records goes to the driver's ``executemany`` as tuples
-    (SQLAlchemy would build and process a parameter dictionary per row, for every batch), and the
-    driver's row count says how many were new. The values stored are the same: the processors are
-    the column types' own.
-    """
-
-    def __init__(self, dialect: Dialect) -> None:
-        compiled = (
-            sqlite_insert(RECORDS)
-            .on_conflict_do_nothing()
-            .compile(dialect=dialect, column_keys=[column.key for column in RECORDS.c])
-        )
-        keys = compiled.positiontup
-        if keys is None or set(keys) != {column.key for column in RECORDS.c}:
-            raise RuntimeError("the records' insert did not compile to one positional parameter per column")
-        self.sql = compiled.string
-        self._columns = [
-            (key, RECORDS.c[key].type.dialect_impl(dialect).bind_processor(dialect)) for key in keys
-        ]
-
-    def parameters(self, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
-        columns = self._columns
-        return [
-            tuple([row[key] if process is None else process(row[key]) for key, process in columns])
-            for row in rows
-        ]
-
-
 def _infrastructure(error: BaseException) -> bool:
     """The database (or the way to it) failed, not the data: keep the records and try again later."""
     if isinstance(error, OperationalError | InterfaceError | OSError | TimeoutError):
@@ -235,7 +205,13 @@ class RecordWriter:
         self._wake = asyncio.Event()
         dialect = sessions.kw["bind"].dialect
         self._dialect = dialect.name
-        self._sqlite_insert = _SqliteRecordInsert(dialect) if dialect.name == "sqlite" else None
+        # On SQLite the records go to executemany as tuples; the driver's row count says how many
+        # were new (fmc_gateway.runs.bulk).
+        self._sqlite_insert = (
+            SqliteBulkInsert(RECORDS, sqlite_insert(RECORDS).on_conflict_do_nothing(), dialect)
+            if dialect.name == "sqlite"
+            else None
+        )
 
     def add(self, row: dict[str, Any]) -> None:
         self._batch.rows.append(checked_record(row))
@@ -512,18 +488,19 @@ class RecordWriter:
 
     async def _complete(self, session: AsyncSession, run: Run) -> bool:
         now = self._clock.now()
+        columns = RECORDS.c  # Core columns: every record of the run is read here, as plain rows
         records = await session.execute(
             select(
-                ItemRecord.item_id,
-                ItemRecord.status,
-                ItemRecord.text,
-                ItemRecord.error,
-                ItemRecord.latency_ms,
-                ItemRecord.ttft_ms,
-                ItemRecord.tokens_per_second,
+                columns.item_id,
+                columns.status,
+                columns.text,
+                columns.error,
+                columns.latency_ms,
+                columns.ttft_ms,
+                columns.tokens_per_second,
             )
-            .where(ItemRecord.run_id == run.id)
-            .order_by(ItemRecord.seq)
+            .where(columns.run_id == run.id)
+            .order_by(columns.seq)
         )
         rows = records.all()  # the rows the digest reads anyway also give the timings
         digest = responses_digest((r.item_id, r.status, r.text, r.error) for r in rows)
