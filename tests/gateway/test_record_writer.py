@@ -109,3 +109,51 @@ class TestPerRunBatches:
             assert chunks == [ChunkStatus.DONE] * 6
         finally:
             await engine.dispose()
+
+
+class TestRecordsStoredAlready:
+    async def test_a_batch_meeting_records_another_replica_stored_counts_each_record_once(
+        self, database_factory: DatabaseFactory
+    ) -> None:
+        url = await database_factory.create("gateway")
+        await migrations.upgrade(MIGRATIONS, url)
+        engine = db.create_engine(url)
+        sessions = db.session_factory(engine)
+        try:
+            run_id = await a_run_with_leased_chunks(sessions, 4, "replica-a")
+
+            def writer() -> RecordWriter:
+                return RecordWriter(
+                    sessions=sessions,
+                    outbox=Outbox(PLATFORM, source="/fmc/test", clock=SystemClock()),
+                    clock=SystemClock(),
+                    config=WriterConfig(100, 0.05, 500, timedelta(seconds=10)),
+                    after_commit=lambda: None,
+                    on_committed=lambda done, completed: None,
+                )
+
+            # Another replica stored items 0 and 1 (item 1 an error); this one answered 1, 2 and 3
+            # (3 an error), and item 2 twice in the same batch.
+            other = writer()
+            other.add(record(run_id, 0))
+            other.add(record(run_id, 1, status=RecordStatus.ERROR, text=None, error="model-error: no"))
+            await other.flush()
+            mine = writer()
+            mine.add(record(run_id, 1, text="answered again"))
+            mine.add(record(run_id, 2))
+            mine.add(record(run_id, 2, text="answered twice"))
+            mine.add(record(run_id, 3, status=RecordStatus.ERROR, text=None, error="model-error: no"))
+            await mine.flush()
+
+            async with sessions() as session:
+                rows = (
+                    await session.execute(select(ItemRecord.seq, ItemRecord.status, ItemRecord.text))
+                ).all()
+                run = await session.get(Run, run_id)
+            assert run is not None
+            stored = {row.seq: row for row in rows}
+            assert sorted(stored) == [0, 1, 2, 3]
+            assert stored[1].status == RecordStatus.ERROR  # the record stored first stays
+            assert (run.answered, run.errored) == (4, 2)
+        finally:
+            await engine.dispose()

@@ -24,9 +24,9 @@ from fmc_common.events.inference import DecodingParameters, RunLimits
 from fmc_gateway.endpoints.models import Endpoint
 from fmc_gateway.runs.executor import Executor, RunContext, WorkItem
 from fmc_gateway.runs.items import chat_messages
-from fmc_gateway.runs.models import ChunkStatus, ItemRecord, Run, RunChunk, RunItem, RunStatus
-from fmc_gateway.runs.preparation import address_of
-from fmc_gateway.runs.records import ChunkKey, RecordWriter
+from fmc_gateway.runs.models import ChunkStatus, Run, RunChunk, RunStatus
+from fmc_gateway.runs.preparation import RUN_ITEMS, address_of
+from fmc_gateway.runs.records import RECORDS, ChunkKey, RecordWriter
 from fmc_gateway.runs.timing import wait_any
 
 log = logging.getLogger(__name__)
@@ -167,18 +167,14 @@ class ChunkClaimer:
         async with self._sessions() as session:
             if not self._executor.has_run(run_id):
                 self._executor.add_run(await _context(session, run_id))
+            # Core columns: the rows are read as plain tuples (a chunk holds hundreds of items).
+            items, records = RUN_ITEMS.c, RECORDS.c
             missing = (
                 await session.execute(
-                    select(
-                        RunItem.seq, RunItem.item_id, RunItem.prompt, RunItem.messages, RunItem.continuations
-                    )
-                    .outerjoin(
-                        ItemRecord, and_(ItemRecord.run_id == RunItem.run_id, ItemRecord.seq == RunItem.seq)
-                    )
-                    .where(
-                        RunItem.run_id == run_id, RunItem.seq.between(first, last), ItemRecord.seq.is_(None)
-                    )
-                    .order_by(RunItem.seq)
+                    select(items.seq, items.item_id, items.prompt, items.messages, items.continuations)
+                    .outerjoin(RECORDS, and_(records.run_id == items.run_id, records.seq == items.seq))
+                    .where(items.run_id == run_id, items.seq.between(first, last), records.seq.is_(None))
+                    .order_by(items.seq)
                 )
             ).all()
         key = (run_id, chunk_no)

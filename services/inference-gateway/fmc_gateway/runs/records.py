@@ -31,6 +31,7 @@ from fmc_common.db import transaction
 from fmc_common.events.inference import DecodingParameters, InferenceRunCompleted, InferenceRunProgressed
 from fmc_common.messaging.outbox import Outbox
 from fmc_gateway.locking import begin_writing
+from fmc_gateway.runs.bulk import SqliteBulkInsert
 from fmc_gateway.runs.efficiency import (
     MAX_MS,
     MAX_TOKENS_PER_SECOND,
@@ -48,6 +49,9 @@ log = logging.getLogger(__name__)
 ChunkKey = tuple[uuid.UUID, int]
 OPEN = (RunStatus.RUNNING, RunStatus.WAITING)
 SLICE = 100
+# SQLite's slices are tuples for executemany, a few microseconds a row: 500 of them take the event
+# loop about as long as 100 rows through SQLAlchemy's parameter processing did.
+SQLITE_SLICE = 500
 # Core inserts: the ORM's bulk path costs more per row, and a run stores every item through here.
 RECORDS = cast(Table, ItemRecord.__table__)
 INT_MAX = 2**31 - 1  # the token count columns are 32-bit integers
@@ -199,7 +203,15 @@ class RecordWriter:
         self._on_committed = on_committed
         self._batch = _Batch()
         self._wake = asyncio.Event()
-        self._dialect = sessions.kw["bind"].dialect.name
+        dialect = sessions.kw["bind"].dialect
+        self._dialect = dialect.name
+        # On SQLite the records go to executemany as tuples; the driver's row count says how many
+        # were new (fmc_gateway.runs.bulk).
+        self._sqlite_insert = (
+            SqliteBulkInsert(RECORDS, sqlite_insert(RECORDS).on_conflict_do_nothing(), dialect)
+            if dialect.name == "sqlite"
+            else None
+        )
 
     def add(self, row: dict[str, Any]) -> None:
         self._batch.rows.append(checked_record(row))
@@ -307,8 +319,19 @@ class RecordWriter:
             await session.scalars(select(Run).where(Run.id.in_(touched)).order_by(Run.id).with_for_update())
         )
         new: dict[uuid.UUID, tuple[int, int]] = {}
+        counted: set[uuid.UUID] = set()
         for run in runs:
-            new[run.id] = await self._insert(session, run.id, by_run.get(run.id, []))
+            inserted = await self._insert(session, run.id, by_run.get(run.id, []))
+            if inserted is None:
+                # Some of the records were stored already (another replica answered them too) and
+                # SQLite's row count does not say which: the run's records are counted instead.
+                answered, errored = run.answered, run.errored
+                await self._recount(session, run)
+                inserted = (run.answered - answered, run.errored - errored)
+                self._stored[RecordStatus.ERROR] += inserted[1]
+                self._stored[RecordStatus.OK] += inserted[0] - inserted[1]
+                counted.add(run.id)
+            new[run.id] = inserted
             state = batch.states.get(run.id)
             if state is not None and run.status in OPEN and run.prepared_at is not None:
                 status, reason = state
@@ -325,61 +348,70 @@ class RecordWriter:
         completed = [
             run.id
             for run in runs
-            if await self._account(session, run, *new[run.id], recheck=run.id in batch.rechecks)
+            if await self._account(
+                session, run, *new[run.id], recheck=run.id in batch.rechecks, counted=run.id in counted
+            )
         ]
         return done, completed
 
     async def _insert(
         self, session: AsyncSession, run_id: uuid.UUID, rows: list[dict[str, Any]]
-    ) -> tuple[int, int]:
-        """Insert the records not stored yet; returns how many were new, and how many of those are errors.
+    ) -> tuple[int, int] | None:
+        """Insert the records not stored yet; returns how many were new, and how many of those are
+        errors (``None`` when some were stored already and the database cannot say which: SQLite).
 
         Counting what is new under the run's lock keeps the run's counts exact without counting all
         its records at every batch (a run may hold a million).
         """
         if not rows:
             return 0, 0
-        table = RECORDS
-        present: set[int] = set()
-        seqs = sorted(row["seq"] for row in rows)
-        for start in range(0, len(seqs), SLICE):
-            part = seqs[start : start + SLICE]
-            present.update(
-                await session.scalars(
-                    select(table.c.seq).where(table.c.run_id == run_id, table.c.seq.in_(part))
-                )
-            )
-        fresh = {row["seq"]: row for row in rows if row["seq"] not in present}
-        if not fresh:
-            return 0, 0
-        insert = pg_insert if self._dialect == "postgresql" else sqlite_insert
+        fresh = {row["seq"]: row for row in rows}  # an item answered twice in one batch: once
         ordered = [fresh[seq] for seq in sorted(fresh)]
-        for start in range(0, len(ordered), SLICE):
+        inserted: set[int] = set()
+        known = True
+        size = SLICE if self._sqlite_insert is None else SQLITE_SLICE
+        for start in range(0, len(ordered), size):
             # Slices keep each synchronous stretch of statement building short: the event loop
             # goes on serving Triton's answers between them.
-            await session.execute(insert(table).on_conflict_do_nothing(), ordered[start : start + SLICE])
-        errors = sum(1 for row in fresh.values() if row["status"] == RecordStatus.ERROR)
+            part = ordered[start : start + size]
+            if self._sqlite_insert is not None:
+                connection = await session.connection()
+                result = await connection.exec_driver_sql(
+                    self._sqlite_insert.sql, self._sqlite_insert.parameters(part)
+                )
+                known = known and result.rowcount == len(part)
+                inserted.update(row["seq"] for row in part)
+            else:
+                statement = pg_insert(RECORDS).on_conflict_do_nothing().returning(RECORDS.c.seq)
+                inserted.update(await session.scalars(statement, part))
+        if not known:
+            return None
+        errors = sum(1 for seq in inserted if fresh[seq]["status"] == RecordStatus.ERROR)
         self._stored[RecordStatus.ERROR] += errors
-        self._stored[RecordStatus.OK] += len(fresh) - errors
-        return len(fresh), errors
+        self._stored[RecordStatus.OK] += len(inserted) - errors
+        return len(inserted), errors
 
     async def _mark_done(self, session: AsyncSession, key: ChunkKey) -> bool:
         run_id, chunk_no = key
+        stored = (
+            select(func.count())
+            .select_from(ItemRecord)
+            .where(
+                ItemRecord.run_id == RunChunk.run_id,
+                ItemRecord.seq.between(RunChunk.first_seq, RunChunk.last_seq),
+            )
+            .scalar_subquery()
+        )
         chunk = (
             await session.execute(
-                select(RunChunk.first_seq, RunChunk.last_seq).where(
+                select(RunChunk.first_seq, RunChunk.last_seq, stored.label("stored")).where(
                     RunChunk.run_id == run_id, RunChunk.chunk_no == chunk_no
                 )
             )
         ).one_or_none()
         if chunk is None:
             return False
-        stored = await session.scalar(
-            select(func.count())
-            .select_from(ItemRecord)
-            .where(ItemRecord.run_id == run_id, ItemRecord.seq.between(chunk.first_seq, chunk.last_seq))
-        )
-        complete = bool(stored == chunk.last_seq - chunk.first_seq + 1)
+        complete = bool(chunk.stored == chunk.last_seq - chunk.first_seq + 1)
         values: dict[str, Any] = {"lease_owner": None, "lease_until": None}
         if complete:
             values |= {"status": ChunkStatus.DONE, "done_at": self._clock.now()}
@@ -396,15 +428,24 @@ class RecordWriter:
         return complete
 
     async def _account(
-        self, session: AsyncSession, run: Run, added: int, errors: int, *, recheck: bool = False
+        self,
+        session: AsyncSession,
+        run: Run,
+        added: int,
+        errors: int,
+        *,
+        recheck: bool = False,
+        counted: bool = False,
     ) -> bool:
-        """Update the run's counts; stage a progress or completion event. True when it completed now."""
+        """Update the run's counts (``counted``: they are exact already); stage a progress or
+        completion event. True when it completed now."""
         if run.status not in OPEN:
             return False
         now = self._clock.now()
         if added:
-            run.answered += added
-            run.errored += errors
+            if not counted:
+                run.answered += added
+                run.errored += errors
             run.last_progress_at = now
             run.stuck_since = None
         if (recheck or run.answered >= run.total) and await self._recount(session, run) >= run.total:
@@ -447,18 +488,19 @@ class RecordWriter:
 
     async def _complete(self, session: AsyncSession, run: Run) -> bool:
         now = self._clock.now()
+        columns = RECORDS.c  # Core columns: every record of the run is read here, as plain rows
         records = await session.execute(
             select(
-                ItemRecord.item_id,
-                ItemRecord.status,
-                ItemRecord.text,
-                ItemRecord.error,
-                ItemRecord.latency_ms,
-                ItemRecord.ttft_ms,
-                ItemRecord.tokens_per_second,
+                columns.item_id,
+                columns.status,
+                columns.text,
+                columns.error,
+                columns.latency_ms,
+                columns.ttft_ms,
+                columns.tokens_per_second,
             )
-            .where(ItemRecord.run_id == run.id)
-            .order_by(ItemRecord.seq)
+            .where(columns.run_id == run.id)
+            .order_by(columns.seq)
         )
         rows = records.all()  # the rows the digest reads anyway also give the timings
         digest = responses_digest((r.item_id, r.status, r.text, r.error) for r in rows)

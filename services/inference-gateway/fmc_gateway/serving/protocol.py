@@ -86,6 +86,11 @@ class TensorConvention(Convention, Protocol):
     outputs: tuple[str, ...]
     """The outputs asked for."""
 
+    @property
+    def required_outputs(self) -> Mapping[str, frozenset[str]]:
+        """The outputs the model must declare, each with the datatypes it may have."""
+        ...
+
     def outputs_for(self, datatypes: Mapping[str, str]) -> tuple[str, ...]:
         """The outputs asked for, given the inputs the readiness check found (``datatypes``)."""
         ...

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+import struct
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,12 +25,13 @@ import tritonclient.grpc as grpcclient
 import tritonclient.grpc.aio as grpc_aio
 import tritonclient.http as httpclient
 import tritonclient.http.aio as http_aio
+from tritonclient.grpc import service_pb2
 from tritonclient.grpc._utils import _get_inference_request, get_error_grpc
-from tritonclient.utils import InferenceServerException, deserialize_bytes_tensor, triton_to_np_dtype
+from tritonclient.utils import InferenceServerException
 
 from fmc_common.events.inference import DecodingParameters, InferenceProtocol, ServingConvention
 from fmc_gateway.serving import loglikelihood as loglik
-from fmc_gateway.serving.conventions import ReplyInvalid, Transport, convention_of, tensors_of
+from fmc_gateway.serving.conventions import COUNTS, ReplyInvalid, Transport, convention_of, tensors_of
 from fmc_gateway.serving.openai_chat import (
     CHAT_PATH,
     DONE,
@@ -55,6 +58,29 @@ _DOWN_GRPC = {"StatusCode.UNAVAILABLE", "StatusCode.NOT_FOUND"}
 _TRANSIENT_GRPC = {"StatusCode.RESOURCE_EXHAUSTED", "StatusCode.ABORTED", "StatusCode.UNKNOWN"}
 # Triton's own phrasing when the model is not loaded (HTTP answers these with a bare 400).
 _DOWN_WORDS = ("is not found", "is not ready")
+_LENGTH = struct.Struct("<I")
+# Outputs read straight off a gRPC response's raw contents (one element of these types); any other
+# output goes through tritonclient's numpy reading, so an answer outside the contract reads as before.
+_RAW_SCALARS = frozenset({"BYTES", "INT32", "INT64"})
+_OTHER = object()
+
+
+def bytes_element(raw: bytes) -> bytes:
+    """One element of a BYTES tensor as Triton reads it: its length (4 bytes little-endian), its bytes."""
+    return _LENGTH.pack(len(raw)) + raw
+
+
+def raw_scalar(datatype: str, shape: Sequence[int], content: bytes) -> Any:
+    """The one element of an output tensor read from its raw contents (``bytes`` for BYTES, ``int`` for
+    INT32 and INT64), or ``_OTHER`` when the tensor is anything else (then numpy reads it)."""
+    if math.prod(shape) != 1:
+        return _OTHER
+    if datatype == "BYTES":
+        if len(content) >= 4 and _LENGTH.unpack_from(content)[0] == len(content) - 4:
+            return content[4:]
+    elif (datatype == "INT32" and len(content) == 4) or (datatype == "INT64" and len(content) == 8):
+        return int.from_bytes(content, "little", signed=True)
+    return _OTHER
 
 
 class FailureKind(StrEnum):
@@ -177,6 +203,7 @@ class ModelClient:
         self._json: httpx.AsyncClient | None = None
         self._fixed: dict[DecodingParameters, list[Any]] = {}
         self._retired: list[asyncio.TimerHandle] = []
+        self._templates: dict[DecodingParameters, Any] = {}
         self._convention = convention_of(address.convention)
         grpc = address.protocol == InferenceProtocol.GRPC
         self._transport = self._convention.transport(grpc)
@@ -185,6 +212,10 @@ class ModelClient:
         self._prompt_input = tensors.prompt_input if tensors is not None else ""
         self._output_names = tensors.outputs_for(self._datatypes) if tensors is not None else ()
         self._outputs = [module.InferRequestedOutput(name) for name in self._output_names]
+        required = tensors.required_outputs if tensors is not None else {}
+        # The datatypes each output may be read raw in: those the convention requires of it (the
+        # text's BYTES, counts' integers); an optional count output (vLLM's) is an integer.
+        self._raw_datatypes = {name: _RAW_SCALARS & required.get(name, COUNTS) for name in self._output_names}
         if self._transport in (Transport.GENERATE, Transport.CHAT):
             scheme = "https" if address.ssl else "http"
             # No credential is configured for a team's server: no Authorization header, ever, and
@@ -247,6 +278,35 @@ class ModelClient:
                 fixed.append(tensor)
             self._fixed[decoding] = fixed
         return [text, *fixed]
+
+    def _request(self, prompt: Prompt, decoding: DecodingParameters) -> Any:
+        """The gRPC request for one item: a copy of the request built once per decoding parameters
+        (every input, the outputs), its first raw input replaced by this item's prompt.
+
+        The template is built by tritonclient from the same inputs as before, so the bytes sent are
+        the same; a copy and one assignment instead of building tensor objects and numpy arrays per
+        item (``_inputs`` puts the prompt first).
+        """
+        template = self._templates.get(decoding)
+        if template is None:
+            template = _get_inference_request(
+                model_name=self.address.model_name,
+                inputs=self._inputs(prompt, decoding, grpcclient),
+                model_version=self.address.model_version,
+                request_id="",
+                outputs=self._outputs,
+                sequence_id=0,
+                sequence_start=False,
+                sequence_end=False,
+                priority=0,
+                timeout=None,
+                parameters=None,
+            )
+            self._templates[decoding] = template
+        request = service_pb2.ModelInferRequest()
+        request.CopyFrom(template)
+        request.raw_input_contents[0] = bytes_element(text_of(prompt).encode("utf-8"))
+        return request
 
     async def ready(self, timeout: float) -> bool:
         """Whether the server answers that the model is ready (False on any failure or after ``timeout``)."""
@@ -380,16 +440,17 @@ class ModelClient:
         if self._transport == Transport.STREAM:
             return await self._stream(prompt, decoding, timeout, pieces)
         if self._grpc is not None:
-            # gRPC enforces the deadline itself (DEADLINE_EXCEEDED): no asyncio timer per request.
-            result = await self._grpc.infer(
-                self.address.model_name,
-                self._inputs(prompt, decoding, grpcclient),
-                model_version=self.address.model_version,
-                outputs=self._outputs,
-                client_timeout=timeout,
-            )
-            pieces.add(self._read(self._outputs_of(result)))
-            return str(result.get_response().model_version)
+            # The service's own unary call, as tritonclient's ``infer`` makes it (no headers, no
+            # compression), with the request built from the template. gRPC enforces the deadline
+            # itself (DEADLINE_EXCEEDED): no asyncio timer per request.
+            try:
+                response = await self._grpc._client_stub.ModelInfer(
+                    request=self._request(prompt, decoding), timeout=timeout
+                )
+            except grpc.RpcError as exc:
+                raise get_error_grpc(exc) from exc
+            pieces.add(self._read(self._outputs_of(response)))
+            return str(response.model_version)
         async with asyncio.timeout(timeout):
             result = await self._http.infer(
                 self.address.model_name,
@@ -397,7 +458,7 @@ class ModelClient:
                 model_version=self.address.model_version,
                 outputs=self._outputs,
             )
-        pieces.add(self._read(self._outputs_of(result)))
+        pieces.add(self._read({name: result.as_numpy(name) for name in self._output_names}))
         return str(result.get_response().get("model_version", ""))
 
     def _read(self, outputs: Mapping[str, Any]) -> Reply:
@@ -409,24 +470,30 @@ class ModelClient:
         except Exception as exc:
             raise ReplyInvalid(f"unreadable response: {exc!r}") from exc
 
-    def _outputs_of(self, result: Any) -> dict[str, Any]:
-        """The outputs asked for, name -> array (None when absent), read in one pass over a gRPC
-        response's raw contents (tritonclient's ``as_numpy`` walks the outputs again per name)."""
-        response = result.get_response()
-        raw = getattr(response, "raw_output_contents", None)
-        if raw is None:  # HTTP: a JSON response
-            return {name: result.as_numpy(name) for name in self._output_names}
+    def _outputs_of(self, response: Any) -> dict[str, Any]:
+        """The outputs asked for, name -> value (None when absent), in one pass over a gRPC response.
+
+        One element of a datatype the convention expects of the output is read straight off the raw
+        contents (``bytes`` or ``int``, what the conventions read out of a one-element array anyway);
+        anything else is read by tritonclient as a numpy array, so the convention judges an answer
+        outside its contract exactly as before.
+        """
+        raw = response.raw_output_contents
         found: dict[str, Any] = dict.fromkeys(self._output_names)
+        result = None
         for index, output in enumerate(response.outputs):
-            if output.name not in found:
+            name = output.name
+            allowed = self._raw_datatypes.get(name)
+            if allowed is None:
                 continue
-            if index >= len(raw):  # contents not raw (not what Triton sends): tritonclient reads them
-                found[output.name] = result.as_numpy(output.name)
-            elif output.datatype == "BYTES":
-                found[output.name] = deserialize_bytes_tensor(raw[index]).reshape(tuple(output.shape))
-            else:
-                array = np.frombuffer(raw[index], dtype=triton_to_np_dtype(output.datatype))
-                found[output.name] = array.reshape(tuple(output.shape))
+            if index < len(raw) and output.datatype in allowed:
+                value = raw_scalar(output.datatype, output.shape, raw[index])
+                if value is not _OTHER:
+                    found[name] = value
+                    continue
+            if result is None:
+                result = grpcclient.InferResult(response)
+            found[name] = result.as_numpy(name)
         return found
 
     async def _stream(
@@ -438,19 +505,7 @@ class ModelClient:
         for an empty final response, which tritonclient's asyncio stream cannot ask: the request
         is built here and sent on the service's own stream call.
         """
-        request = _get_inference_request(
-            model_name=self.address.model_name,
-            inputs=self._inputs(prompt, decoding, grpcclient),
-            model_version=self.address.model_version,
-            request_id="",
-            outputs=self._outputs,
-            sequence_id=0,
-            sequence_start=False,
-            sequence_end=False,
-            priority=0,
-            timeout=None,
-            parameters=None,
-        )
+        request = self._request(prompt, decoding)
         request.parameters["triton_enable_empty_final_response"].bool_param = True
         done = asyncio.Event()
 
@@ -468,7 +523,7 @@ class ModelClient:
                     answer = response.infer_response
                     if answer.outputs:
                         version = answer.model_version
-                        pieces.add(self._read(self._outputs_of(grpcclient.InferResult(answer))))
+                        pieces.add(self._read(self._outputs_of(answer)))
                     final = answer.parameters.get("triton_final_response")
                     if final is not None and final.bool_param:
                         break
