@@ -353,7 +353,13 @@ def _residual_rows(info: TensorInfo, d: int, picked: Ints | None, count: int | N
     finally:
         del matrix
     values = to_float32(np.ascontiguousarray(raw), info.dtype).astype(np.float32)
-    return np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
+    finite = np.isfinite(values)
+    if finite.mean() < 0.5:
+        return None  # mostly NaN or infinite: nothing to compare, never evidence either way
+    values = np.where(finite, values, np.float32(0.0))
+    if float(values.max()) == float(values.min()):
+        return None  # constant: identical in unrelated models by construction
+    return values
 
 
 # ----------------------------------------------------------------------------------------------
@@ -418,6 +424,8 @@ def view(half: Half, d: int) -> HalfView | None:
         features.append(f)
         scales.append(s)
     joined = np.concatenate(features, axis=1)
+    if not np.any(joined.std(axis=0) > 0):
+        return None  # every unit alike: any matching would be arbitrary
     profile = [np.quantile(joined, PROFILE_QUANTILES, axis=0).ravel()]
     for op in half.operators:
         singular = _singular_values(op)
@@ -471,20 +479,26 @@ class Alignment:
     strength: float
 
 
-def align(donor: HalfSketch, candidate: HalfView) -> Alignment | None:
-    """Match the donor's landmark units to the candidate's units from one half's weights alone."""
+def align(donor: HalfSketch, candidate: HalfView, seed: int = 0) -> Alignment | None:
+    """Match the donor's landmark units to the candidate's units from one half's weights alone.
+
+    Candidate units are visited in a random order (``seed``): units that tie are matched by
+    chance, so two alignments never agree merely because both fell back on the same order.
+    """
     if donor.kinds != candidate.kinds or donor.features.shape[1] != candidate.features.shape[1]:
         return None
     d = candidate.features.shape[0]
     if d < donor.features.shape[0]:
         return None
+    order = np.random.default_rng(seed).permutation(d)
+    features = candidate.features[order]
     distance = (
         (donor.features**2).sum(axis=1)[:, None]
-        - 2.0 * donor.features @ candidate.features.T
-        + (candidate.features**2).sum(axis=1)[None, :]
+        - 2.0 * donor.features @ features.T
+        + (features**2).sum(axis=1)[None, :]
     )
     rows, match = linear_sum_assignment(distance)
-    match = match[np.argsort(rows)]
+    match = order[match[np.argsort(rows)]]
     reference = [_standardise_rows(b) for b in donor.blocks]
     similarity = np.zeros((donor.features.shape[0], d))
     for _ in range(REFINE_ROUNDS):
@@ -498,8 +512,8 @@ def align(donor: HalfSketch, candidate: HalfView) -> Alignment | None:
             if not op.symmetric:
                 seen_rows = _standardise_rows(np.abs(op.rows(match)) / scale)  # row j: M[match, j]
                 similarity += _standardise_rows(block_t) @ seen_rows.T
-        rows, match = linear_sum_assignment(-similarity)
-        match = match[np.argsort(rows)]
+        rows, match = linear_sum_assignment(-similarity[:, order])
+        match = order[match[np.argsort(rows)]]
     strength = float(similarity[np.arange(match.size), match].mean()) / max(1, len(reference))
     return Alignment(np.asarray(match, dtype=np.int64), strength)
 
@@ -567,8 +581,8 @@ def compare(layer: Layer, views: dict[str, HalfView], donor: LayerSketch) -> Lay
     if donor.hidden != layer.hidden or set(HALVES) - set(views) or set(HALVES) - set(donor.halves):
         return None
     alignments = {}
-    for name in HALVES:
-        found = align(donor.halves[name], views[name])
+    for seed, name in enumerate(HALVES):
+        found = align(donor.halves[name], views[name], seed=seed)
         if found is None:
             return None
         alignments[name] = found
