@@ -115,8 +115,14 @@ def check_model(
                     )
                     for donor, item in found:
                         evidence[module][donor].append(item)
-    layers = _layer_evidence(tensors, donors, structural)
     total = sum(info.numel for info in tensors)
+    settled = frozenset(
+        name
+        for module, names in members.items()
+        if assess_module(module, "", names, evidence[module], total, thresholds).decision is Verdict.REUSED
+        for name in names
+    )
+    layers = _layer_evidence(tensors, donors, structural, settled)
     findings = [
         assess_module(
             module,
@@ -133,14 +139,20 @@ def check_model(
 
 
 def _layer_evidence(
-    tensors: list[TensorInfo], donors: list[ModelFingerprint], structural: dict[str, str]
+    tensors: list[TensorInfo],
+    donors: list[ModelFingerprint],
+    structural: dict[str, str],
+    settled: frozenset[str],
 ) -> dict[str, dict[Donor, list[tuple[LayerMatch, str]]]]:
-    """Name-free evidence: every candidate layer against every donor layer of the same width."""
+    """Name-free evidence: every candidate layer against the donor layers of the same width.
+
+    Layers already found reused by hashes or same-position statistics (``settled``) are not aligned again.
+    """
     found: dict[str, dict[Donor, list[tuple[LayerMatch, str]]]] = defaultdict(lambda: defaultdict(list))
     for donor in donors:
         if not donor.layers:
             continue
-        for match in best_matches(tensors, donor.layers):
+        for match in best_matches(tensors, donor.layers, settled):
             for half, names in match.tensors.items():
                 found[module_of(names, structural)][Donor(donor.name, donor.revision)].append((match, half))
     return found

@@ -53,14 +53,13 @@ from fmc_scoring.originality.safetensors_io import RAW_DTYPES, TensorInfo, to_fl
 from fmc_scoring.originality.scan import F32, F64, Ints, subset
 from fmc_scoring.originality.stats import P_FLOOR, unbiased_cka
 
-SAMPLE_ROWS = 192  # rows of a matrix's other axis kept to form its residual-side operator
-UNITS = 96  # donor hidden units kept (the landmarks)
-PROFILE_UNITS = 256  # the candidate's own units a row quantile is taken over
+SAMPLE_ROWS = 128  # rows of a matrix's other axis kept to form its residual-side operator
+UNITS = 64  # donor hidden units kept (the landmarks)
 REFINE_ROUNDS = 2
-PAIRS_PER_LAYER = 2
-QUANTILES = (0.5, 0.9, 1.0)
+PAIRS_PER_LAYER = 1
+STRONG_AGREEMENT = 0.5
 PROFILE_QUANTILES = np.linspace(0.05, 0.95, 10)
-SPECTRUM = 16
+SPECTRUM = 8
 HALVES = ("attention", "mlp")
 
 _NUMBER = re.compile(r"(?:^|[._])(\d+)(?=[._])")
@@ -367,24 +366,30 @@ def _residual_rows(info: TensorInfo, d: int, picked: Ints | None, count: int | N
 
 
 def _unit_features(op: Operator, d: int) -> tuple[F32, float]:
-    """Per hidden unit, features unchanged by permutations and sign flips; and the operator's scale."""
-    probe = subset(d, PROFILE_UNITS, salt=13)
-    cols = op.columns(probe)  # d x p
-    scale = float(np.sqrt(np.mean(cols.astype(np.float64) ** 2))) or 1.0
-    cols = np.abs(cols) / scale
-    parts = [np.quantile(cols, QUANTILES, axis=1).T]
-    norms_a = np.einsum("ij,ij->j", op.a, op.a)
-    parts.append(np.log1p(norms_a / (norms_a.mean() or 1.0))[:, None])
+    """Per hidden unit, exact features unchanged by permutations and sign flips; and the operator's scale.
+
+    For M = A^T B: the unit's squared norms in A and B, M's diagonal, and the energy of its row and
+    column (sum of squares, from the small r x r Grams: a_i^T (B B^T) a_i), all of every unit.
+    """
+    a64, b64 = op.a.astype(np.float64), op.b.astype(np.float64)
+    gram_b = b64 @ b64.T
+    row_energy = np.einsum("ij,ik,kj->j", a64, gram_b, a64)
+    scale = math.sqrt(max(float(row_energy.mean()), 0.0) / d) or 1.0
+    norms_a = np.einsum("ij,ij->j", a64, a64)
+    parts = [np.log1p(row_energy / (row_energy.mean() or 1.0)), np.log1p(norms_a / (norms_a.mean() or 1.0))]
     if not op.symmetric:
-        rows = np.abs(op.rows(probe)) / scale
-        parts.append(np.quantile(rows, QUANTILES, axis=1).T)
-        norms_b = np.einsum("ij,ij->j", op.b, op.b)
-        parts.append(np.log1p(norms_b / (norms_b.mean() or 1.0))[:, None])
-        parts.append((np.einsum("ij,ij->j", op.a, op.b) / scale)[:, None])
-    return np.concatenate(parts, axis=1).astype(np.float32), scale
+        gram_a = a64 @ a64.T
+        column_energy = np.einsum("ij,ik,kj->j", b64, gram_a, b64)
+        norms_b = np.einsum("ij,ij->j", b64, b64)
+        parts += [
+            np.log1p(column_energy / (column_energy.mean() or 1.0)),
+            np.log1p(norms_b / (norms_b.mean() or 1.0)),
+            np.einsum("ij,ij->j", a64, b64) / scale,
+        ]
+    return np.stack(parts, axis=1).astype(np.float32), scale
 
 
-def _singular_values(op: Operator, count: int = SPECTRUM, rounds: int = 3) -> F64:
+def _singular_values(op: Operator, count: int = SPECTRUM, rounds: int = 2) -> F64:
     """The largest singular values of A^T B without forming it (randomised subspace iteration)."""
     d = op.a.shape[1]
     k = min(count, d, op.a.shape[0])
@@ -626,15 +631,28 @@ def candidates_for(layer: Layer, views: dict[str, HalfView], donors: list[LayerS
     return ranked[:PAIRS_PER_LAYER]
 
 
-def best_matches(tensors: list[TensorInfo], donors: list[LayerSketch]) -> Iterator[LayerMatch]:
-    """For every candidate layer, its strongest match among the donor's layers (any depth)."""
+def best_matches(
+    tensors: list[TensorInfo], donors: list[LayerSketch], settled: frozenset[str] = frozenset()
+) -> Iterator[LayerMatch]:
+    """For every candidate layer, its strongest match among the donor's layers (any depth).
+
+    Layers whose matrices are all in ``settled`` (already found reused by other evidence) are skipped.
+    """
     by_name = {t.name: t for t in tensors}
     for layer in find_layers(tensors):
         if not any(s.hidden == layer.hidden for s in donors):
             continue
+        if all(n in settled for half in layer.halves.values() for n in half.tensors):
+            continue
         operators(layer, by_name)
         views = {name: v for name, half in layer.halves.items() if (v := view(half, layer.hidden)) is not None}
-        found = [m for s in candidates_for(layer, views, donors) if (m := compare(layer, views, s)) is not None]
+        found: list[LayerMatch] = []
+        for sketch in candidates_for(layer, views, donors):
+            match = compare(layer, views, sketch)
+            if match is not None:
+                found.append(match)
+                if match.agreement >= STRONG_AGREEMENT:
+                    break  # the nearest donor layer already explains it: no need to look further
         for half in layer.halves.values():
             half.operators = []  # release the factors before the next layer
         if found:
