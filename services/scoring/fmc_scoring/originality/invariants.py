@@ -373,13 +373,13 @@ def _unit_features(op: Operator, d: int) -> tuple[F32, float]:
     """
     a64, b64 = op.a.astype(np.float64), op.b.astype(np.float64)
     gram_b = b64 @ b64.T
-    row_energy = np.einsum("ij,ik,kj->j", a64, gram_b, a64)
+    row_energy = np.einsum("ij,ij->j", a64, gram_b @ a64)
     scale = math.sqrt(max(float(row_energy.mean()), 0.0) / d) or 1.0
     norms_a = np.einsum("ij,ij->j", a64, a64)
     parts = [np.log1p(row_energy / (row_energy.mean() or 1.0)), np.log1p(norms_a / (norms_a.mean() or 1.0))]
     if not op.symmetric:
         gram_a = a64 @ a64.T
-        column_energy = np.einsum("ij,ik,kj->j", b64, gram_a, b64)
+        column_energy = np.einsum("ij,ij->j", b64, gram_a @ b64)
         norms_b = np.einsum("ij,ij->j", b64, b64)
         parts += [
             np.log1p(column_energy / (column_energy.mean() or 1.0)),
