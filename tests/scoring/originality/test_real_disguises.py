@@ -61,7 +61,9 @@ DISGUISES: dict[str, Callable[[Weights], Weights]] = {
     "layers moved": lambda w: rc.relayer(w, [5, 4, 3, 2, 1, 0]),
     "layers dropped and duplicated": lambda w: rc.relayer(w, [0, 2, 2, 5]),
     "fused qkv in a vision tower's code, permuted": lambda w: rc.vision_tower(rc.permute(w, 3)),
-    "permuted, signs flipped, anchor rows swapped": lambda w: rc.swap_anchor_rows(rc.permute(w, 4, flip=True), 4),
+    "permuted, signs flipped, anchor rows swapped": lambda w: rc.swap_anchor_rows(
+        rc.permute(w, 4, flip=True), 4
+    ),
     "permuted, NaN in unused rows": lambda w: rc.nan_rows(rc.permute(w, 5)),
     "heads rescaled, permuted": lambda w: rc.permute(rc.rescale_heads(w, 6), 6),
     "other names, permuted, 1% training": lambda w: rc.llama_names(rc.permute(rc.fine_tune(w, 0.01, 8), 8)),
@@ -95,7 +97,9 @@ def test_a_real_int8_copy_with_anonymous_names_is_reused(workdir: Path, donor: M
     assert len(find_layers(inventory(path))) == 6  # found by structure: names say nothing
     report = check_model(path, [donor])
     assert report.verdict is Verdict.REUSED
-    assert {f"text.layers.{i}.{h}" for i in range(6) for h in ("attention", "mlp")} <= set(report.reused_modules)
+    assert {f"text.layers.{i}.{h}" for i in range(6) for h in ("attention", "mlp")} <= set(
+        report.reused_modules
+    )
 
 
 def test_a_copy_requantised_to_int8_is_flagged_even_before_dequantisation(
@@ -110,7 +114,10 @@ def test_a_copied_word_embedding_alone_names_the_embeddings_module(
     workdir: Path, weights: Weights, donor: ModelFingerprint
 ) -> None:
     rng = np.random.default_rng(7)
-    own = {n: v if "word_embeddings" in n else synthetic.random_tensor(n, v.shape, rng) for n, v in weights.items()}
+    own = {
+        n: v if "word_embeddings" in n else synthetic.random_tensor(n, v.shape, rng)
+        for n, v in weights.items()
+    }
     report = checked(workdir, "embedding", own, donor)
     assert report.verdict in (Verdict.REUSED, Verdict.NEEDS_REVIEW)
     assert "text.embeddings" in report.reused_modules + report.review_modules

@@ -1,4 +1,4 @@
-"""Verdicts that say what they know: not-comparable, parameter-weighted modules, NaN never original, v2 event."""
+"""Verdicts that say what they know: not-comparable, parameter-weighted modules, NaN never original, v2."""
 
 from __future__ import annotations
 
@@ -20,10 +20,10 @@ from fmc_scoring.originality.check import check_model
 from fmc_scoring.originality.fingerprint import ModelFingerprint
 from fmc_scoring.originality.modules import Kind, classify
 from fmc_scoring.originality.safetensors_io import SafetensorsWriter
+from fmc_scoring.originality.synthetic import Weights
 from fmc_scoring.originality.verdict import weighted_median
 from fmc_scoring.results.decision import GateState
 from fmc_scoring.results.originality_gate import gate_state
-from fmc_scoring.originality.synthetic import Weights
 
 
 def test_a_model_whose_values_are_all_nan_is_not_comparable(
@@ -57,7 +57,9 @@ def test_one_copied_layernorm_gain_never_makes_a_module_reused(
     tmp_path: Path, donor: ModelFingerprint, donor_weights: Weights, own_weights: Weights
 ) -> None:
     own = dict(own_weights)
-    own["model.layers.1.input_layernorm.weight"] = donor_weights["model.layers.1.input_layernorm.weight"].copy()
+    own["model.layers.1.input_layernorm.weight"] = donor_weights[
+        "model.layers.1.input_layernorm.weight"
+    ].copy()
     report = check_model(synthetic.write_model(tmp_path / "gain.safetensors", own), [donor])
     assert report.reused_modules == []
     assert report.verdict is Verdict.NEEDS_REVIEW  # an identical informative tensor is still looked at

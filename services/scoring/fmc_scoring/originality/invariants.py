@@ -193,9 +193,8 @@ def find_layers(tensors: list[TensorInfo]) -> list[Layer]:
     groups: dict[str, list[TensorInfo]] = {}
     anonymous: list[TensorInfo] = []
     for info in matrices:
-        match = None
-        for match in _NUMBER.finditer(info.name):
-            pass
+        numbers = list(_NUMBER.finditer(info.name))
+        match = numbers[-1] if numbers else None
         if match is None:
             if classify(info.name).kind is Kind.OTHER:  # not an embedding, head or norm by its name
                 anonymous.append(info)
@@ -331,7 +330,9 @@ def _attention_operators(
     return found
 
 
-def _residual_rows(info: TensorInfo, d: int, picked: Ints | None, count: int | None, flip: bool) -> F32 | None:
+def _residual_rows(
+    info: TensorInfo, d: int, picked: Ints | None, count: int | None, flip: bool
+) -> F32 | None:
     """Rows of the matrix's non-residual axis (``picked`` ones, or ``count`` spread ones) over its d units.
 
     The residual axis is the one of size d; for a square matrix, the input axis (columns in the
@@ -346,7 +347,9 @@ def _residual_rows(info: TensorInfo, d: int, picked: Ints | None, count: int | N
     other = rows if residual_cols else cols
     chosen = picked if picked is not None else subset(other, count or other, salt=12)
     chosen = chosen[chosen < other]
-    matrix = np.memmap(info.path, dtype=RAW_DTYPES[info.dtype], mode="r", offset=info.start, shape=(rows, cols))
+    matrix = np.memmap(
+        info.path, dtype=RAW_DTYPES[info.dtype], mode="r", offset=info.start, shape=(rows, cols)
+    )
     try:
         raw = np.asarray(matrix[chosen] if residual_cols else matrix[:, chosen].T)
     finally:
@@ -531,7 +534,7 @@ def _standardise_rows(rows: F32 | F64) -> F64:
 
 
 def held_out_cka(donor: HalfSketch, candidate: HalfView, match: Ints) -> float | None:
-    """Mean unbiased CKA of the half's (squared, so sign-free) operators under an alignment found elsewhere."""
+    """Mean unbiased CKA of the half's squared (sign-free) operators under an alignment found elsewhere."""
     if donor.kinds != candidate.kinds:
         return None
     values = []
@@ -623,11 +626,11 @@ def _profile_distance(a: HalfSketch | HalfView, b: HalfSketch | HalfView) -> flo
 def candidates_for(layer: Layer, views: dict[str, HalfView], donors: list[LayerSketch]) -> list[LayerSketch]:
     """The donor layers worth aligning: same hidden size and halves, closest invariant profiles."""
     fitting = [
-        s for s in donors if s.hidden == layer.hidden and set(HALVES) <= set(s.halves) and set(HALVES) <= set(views)
+        s
+        for s in donors
+        if s.hidden == layer.hidden and set(HALVES) <= set(s.halves) and set(HALVES) <= set(views)
     ]
-    ranked = sorted(
-        fitting, key=lambda s: sum(_profile_distance(s.halves[h], views[h]) for h in HALVES)
-    )
+    ranked = sorted(fitting, key=lambda s: sum(_profile_distance(s.halves[h], views[h]) for h in HALVES))
     return ranked[:PAIRS_PER_LAYER]
 
 
@@ -645,7 +648,9 @@ def best_matches(
         if all(n in settled for half in layer.halves.values() for n in half.tensors):
             continue
         operators(layer, by_name)
-        views = {name: v for name, half in layer.halves.items() if (v := view(half, layer.hidden)) is not None}
+        views = {
+            name: v for name, half in layer.halves.items() if (v := view(half, layer.hidden)) is not None
+        }
         found: list[LayerMatch] = []
         for sketch in candidates_for(layer, views, donors):
             match = compare(layer, views, sketch)
@@ -660,7 +665,7 @@ def best_matches(
 
 
 def structural_modules(tensors: list[TensorInfo]) -> dict[str, str]:
-    """Modules for matrices whose names say no layer or role (``val_49``): from the layer found by structure."""
+    """Modules of matrices whose names give no layer or role (``val_49``): from the layers found."""
     out = {}
     for layer in find_layers(tensors):
         for half in layer.halves.values():

