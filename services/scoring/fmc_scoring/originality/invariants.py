@@ -213,18 +213,26 @@ def find_layers(tensors: list[TensorInfo]) -> list[Layer]:
 
 
 def _segment(infos: list[TensorInfo]) -> Iterator[Layer | None]:
-    """Unnamed matrices in file order: a layer closes after its MLP's second matrix."""
+    """Unnamed matrices in file order: a layer is its attention's square matrices, then its MLP's.
+
+    The MLP's matrices share one wider size; a matrix of another wide size, or one before any
+    attention matrix (an embedding, a head, a projector), belongs to no layer.
+    """
     current: list[TensorInfo] = []
-    mlp_seen = 0
+    wide: int | None = None
     for info in sorted(infos, key=lambda t: (str(t.path), t.start)):
         rows, cols = info.shape
-        square_like = rows == cols or rows == 3 * cols or cols == 3 * rows
-        if square_like and mlp_seen >= 2 and current:
+        if rows == cols or rows == 3 * cols or cols == 3 * rows:
+            if wide is not None:
+                yield _layer(f"#{len(current)}@{current[0].name}", current)
+                current, wide = [], None
+            current.append(info)
+        elif current and (wide is None or max(rows, cols) == wide):
+            wide = max(rows, cols)
+            current.append(info)
+        elif current:
             yield _layer(f"#{len(current)}@{current[0].name}", current)
-            current, mlp_seen = [], 0
-        current.append(info)
-        if not square_like:
-            mlp_seen += 1
+            current, wide = [], None
     if current:
         yield _layer(f"#{len(current)}@{current[0].name}", current)
 
