@@ -8,7 +8,12 @@ import numpy as np
 
 from fmc_scoring.originality import synthetic
 from fmc_scoring.originality.fingerprint import ModelFingerprint, load_library, save_library
-from fmc_scoring.originality.invariants import best_matches, find_layers, structural_modules, transposed_layout
+from fmc_scoring.originality.invariants import (
+    best_matches,
+    find_layers,
+    structural_modules,
+    transposed_layout,
+)
 from fmc_scoring.originality.safetensors_io import inventory
 from fmc_scoring.originality.synthetic import Architecture, Weights
 
