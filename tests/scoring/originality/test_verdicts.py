@@ -16,7 +16,7 @@ from fmc_common.events.scoring import (
 )
 from fmc_common.events.vocabulary import Verdict
 from fmc_scoring.originality import synthetic
-from fmc_scoring.originality.check import check_model
+from fmc_scoring.originality.check import check_model, unreadable_report
 from fmc_scoring.originality.fingerprint import ModelFingerprint
 from fmc_scoring.originality.modules import Kind, classify
 from fmc_scoring.originality.safetensors_io import SafetensorsWriter
@@ -32,6 +32,15 @@ def test_a_model_whose_values_are_all_nan_is_not_comparable(
     nan = {n: np.full_like(v, np.nan) for n, v in own_weights.items()}
     report = check_model(synthetic.write_model(tmp_path / "nan.safetensors", nan), [donor])
     assert report.verdict is Verdict.NOT_COMPARABLE, report.summary
+
+
+def test_an_unreadable_report_compares_nothing_and_says_why(donor: ModelFingerprint) -> None:
+    report = unreadable_report("model.safetensors: unknown dtype 'F7'", [donor])
+    assert report.verdict is Verdict.UNREADABLE
+    assert report.modules == []
+    assert report.reused_parameter_share == 0.0
+    assert report.summary.startswith("unreadable: ")
+    assert gate_state(report.verdict) is GateState.PENDING
 
 
 def test_a_header_with_no_tensor_is_not_comparable(tmp_path: Path, donor: ModelFingerprint) -> None:

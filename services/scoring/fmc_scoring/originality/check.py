@@ -138,6 +138,29 @@ def check_model(
     return _report(findings, tensors, donors, probes, plans, path, thresholds)
 
 
+def unreadable_report(
+    reason: str, donors: list[ModelFingerprint], thresholds: Thresholds = DEFAULT_THRESHOLDS
+) -> Report:
+    """The report when the reader refused the files: verdict ``unreadable``, nothing compared.
+
+    ``reason`` must say what was refused without echoing file content (names, sizes, offsets only).
+    """
+    return Report(
+        verdict=Verdict.UNREADABLE,
+        summary=f"unreadable: {reason}",
+        reused_components=[],
+        reused_modules=[],
+        review_modules=[],
+        donors_compared=[f"{d.name}@{d.revision}" for d in donors],
+        parameters=0,
+        tensors=0,
+        bytes_checked=0,
+        modules=[],
+        caveats=["the files could not be read: nothing was compared; a human looks (the gate stays pending)"],
+        thresholds=thresholds.to_json(),
+    )
+
+
 def _layer_evidence(
     tensors: list[TensorInfo],
     donors: list[ModelFingerprint],
