@@ -44,6 +44,7 @@ from fmc_common.events.results import (
 )
 from fmc_common.events.scoring import (
     OriginalityVerdictIssued,
+    OriginalityVerdictIssuedV2,
     StageFinalized,
     StageReopened,
     StageResultsPublished,
@@ -69,6 +70,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     StageResultsPublished,
     StageReopened,
     OriginalityVerdictIssued,
+    OriginalityVerdictIssuedV2,
     TeamNotified,
     ObjectionFiled,
     ObjectionDecided,

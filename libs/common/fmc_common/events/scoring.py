@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -147,3 +147,49 @@ class OriginalityVerdictIssued(Event):
 
     def subject(self) -> str | None:
         return f"originality-checks/{self.check_id}"
+
+
+class OriginalityVerdictIssuedV2(Event):
+    """An originality check of a team's submitted weights reached a verdict (any of the five).
+
+    v1's fields, with two more verdicts: ``not-comparable`` (nothing could be compared: no tensor,
+    all values NaN) and ``unreadable`` (the reader refused the files). Both keep the gate pending.
+    Published only for those two (docs/decisions/2026-12-06-originality-verdicts-v2.md).
+
+    ``reused`` names the components and modules found to carry another model's weights and the
+    donors they match; ``needs-review`` means a human must look before anyone is accused. The
+    statistics stay in the check's report (``/v1/originality/checks/{check_id}``), not here.
+    """
+
+    event_type = "fmc.scoring.originality-verdict-issued.v2"
+    topic = Topic.SCORING
+
+    check_id: uuid.UUID
+    stage_id: uuid.UUID
+    team_id: uuid.UUID
+    submission_id: uuid.UUID | None = None
+    verdict: Verdict
+    reused_components: list[Annotated[str, Field(max_length=300)]] = Field(
+        default_factory=list, max_length=20
+    )
+    reused_modules: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=500)
+    donors: list[Annotated[str, Field(max_length=401)]] = Field(
+        default_factory=list, max_length=50, description="Reference models matched, as name@revision"
+    )
+    issued_at: datetime
+
+    def partition_key(self) -> str:
+        return str(self.stage_id)
+
+    def subject(self) -> str | None:
+        return f"originality-checks/{self.check_id}"
+
+
+V1_VERDICTS = frozenset({Verdict.ORIGINAL, Verdict.REUSED, Verdict.NEEDS_REVIEW})
+
+
+def originality_verdict_event(**fields: Any) -> OriginalityVerdictIssued | OriginalityVerdictIssuedV2:
+    """The verdict event in the oldest version that can say it: v1 unless the verdict is new."""
+    if Verdict(fields["verdict"]) in V1_VERDICTS:
+        return OriginalityVerdictIssued(**fields)
+    return OriginalityVerdictIssuedV2(**fields)

@@ -39,6 +39,7 @@ from fmc_scoring.originality.fingerprint import (
     hidden_axis,
     plan_spaces,
 )
+from fmc_scoring.originality.invariants import LayerMatch, best_matches, module_of, structural_modules
 from fmc_scoring.originality.modules import COMPONENT_NAMES, Space, classify
 from fmc_scoring.originality.report import ModuleFinding, Report
 from fmc_scoring.originality.safetensors_io import CHUNK_BYTES, RAW_DTYPES, TensorInfo, inventory, to_float32
@@ -102,25 +103,82 @@ def check_model(
     by_file: dict[Path, list[TensorInfo]] = defaultdict(list)
     for info in tensors:
         by_file[info.path].append(info)
+    structural = structural_modules(tensors)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as executor:
         for file, infos in by_file.items():
             with file.open("rb") as handle:
                 for info in infos:
-                    ref = classify(info.name)
-                    members[ref.module][info.name] = info.numel
+                    module = structural.get(info.name) or classify(info.name).module
+                    members[module][info.name] = info.numel
                     found = _check_tensor(
                         info, handle, plans, probes, donors, sketch, executor, chunk_bytes, rng
                     )
                     for donor, item in found:
-                        evidence[ref.module][donor].append(item)
+                        evidence[module][donor].append(item)
     total = sum(info.numel for info in tensors)
+    settled = frozenset(
+        name
+        for module, names in members.items()
+        if assess_module(module, "", names, evidence[module], total, thresholds).decision is Verdict.REUSED
+        for name in names
+    )
+    layers = _layer_evidence(tensors, donors, structural, settled)
     findings = [
         assess_module(
-            module, classify(next(iter(names))).component, names, evidence[module], total, thresholds
+            module,
+            classify(next(iter(names))).component,
+            names,
+            evidence[module],
+            total,
+            thresholds,
+            layers.get(module),
         )
         for module, names in sorted(members.items())
     ]
     return _report(findings, tensors, donors, probes, plans, path, thresholds)
+
+
+def unreadable_report(
+    reason: str, donors: list[ModelFingerprint], thresholds: Thresholds = DEFAULT_THRESHOLDS
+) -> Report:
+    """The report when the reader refused the files: verdict ``unreadable``, nothing compared.
+
+    ``reason`` must say what was refused without echoing file content (names, sizes, offsets only).
+    """
+    return Report(
+        verdict=Verdict.UNREADABLE,
+        summary=f"unreadable: {reason}",
+        reused_components=[],
+        reused_modules=[],
+        review_modules=[],
+        donors_compared=[f"{d.name}@{d.revision}" for d in donors],
+        parameters=0,
+        tensors=0,
+        bytes_checked=0,
+        modules=[],
+        caveats=["the files could not be read: nothing was compared; a human looks (the gate stays pending)"],
+        thresholds=thresholds.to_json(),
+    )
+
+
+def _layer_evidence(
+    tensors: list[TensorInfo],
+    donors: list[ModelFingerprint],
+    structural: dict[str, str],
+    settled: frozenset[str],
+) -> dict[str, dict[Donor, list[tuple[LayerMatch, str]]]]:
+    """Name-free evidence: every candidate layer against the donor layers of the same width.
+
+    Layers already found reused by hashes or same-position statistics (``settled``) are not aligned again.
+    """
+    found: dict[str, dict[Donor, list[tuple[LayerMatch, str]]]] = defaultdict(lambda: defaultdict(list))
+    for donor in donors:
+        if not donor.layers:
+            continue
+        for match in best_matches(tensors, donor.layers, settled):
+            for half, names in match.tensors.items():
+                found[module_of(names, structural)][Donor(donor.name, donor.revision)].append((match, half))
+    return found
 
 
 def _probes(
@@ -227,7 +285,11 @@ def _evidence(
         and keyed.sample.size
     ):
         item.donor_tensor, item.donor_module, item.informative = keyed.name, keyed.module, informative(keyed)
-        item.pearson, item.relative_l2, item.bit_equal = positional(scanned.sample, keyed, rng)
+        figures = positional(scanned.sample, keyed, rng)
+        if figures is None:
+            item.nonfinite = True
+        else:
+            item.pearson, item.relative_l2, item.bit_equal = figures
     for p in pending:
         if p.donor_tensor.anchor is not None:
             item.anchor_alignment = Figure(p.probe.strength, p.probe.baseline)
@@ -247,7 +309,7 @@ def _report(
     path: Path,
     thresholds: Thresholds,
 ) -> Report:
-    verdict = model_verdict(findings)
+    verdict = model_verdict(findings, thresholds)
     reused = [f for f in findings if f.decision is Verdict.REUSED]
     review = [f for f in findings if f.decision is Verdict.NEEDS_REVIEW]
     components = sorted({f"{f.component} (from {f.donor}@{f.donor_revision})" for f in reused})
@@ -257,7 +319,10 @@ def _report(
             f"{COMPONENT_NAMES[space]}: no donor with a hidden space of the same size; "
             "permuted copies there can be missed (exact and positional checks still ran)"
         )
+    total = sum(f.parameters for f in findings)
     return Report(
+        reused_parameter_share=sum(f.parameters for f in reused) / total if total else 0.0,
+        review_parameter_share=sum(f.parameters for f in review) / total if total else 0.0,
         verdict=verdict,
         summary=_summary(verdict, reused, review, donors),
         reused_components=components,
@@ -279,8 +344,15 @@ def _summary(
 ) -> str:
     if verdict is Verdict.ORIGINAL:
         return f"original: no module matches any of the {len(donors)} reference model(s)"
+    if verdict is Verdict.NOT_COMPARABLE:
+        return "not comparable: most of the model has no value or layer that could be compared"
+    share = sum(f.parameter_share for f in reused)
     if verdict is Verdict.NEEDS_REVIEW:
-        return f"needs review: weak or partial similarity in {', '.join(f.module for f in review[:5])}"
+        review_share = sum(f.parameter_share for f in review)
+        return (
+            f"needs review: weak or partial similarity in {', '.join(f.module for f in review[:5])} "
+            f"({100 * review_share:.1f}% of parameters)"
+        )
     parts = defaultdict(list)
     for f in reused:
         parts[(f.component, f.donor, f.donor_revision)].append(f)
@@ -289,7 +361,7 @@ def _summary(
         f"{100 * sum(i.parameter_share for i in items):.1f}% of parameters)"
         for (component, donor, revision), items in sorted(parts.items(), key=lambda kv: str(kv[0]))
     ]
-    return "reused: " + "; ".join(described)
+    return f"reused ({100 * share:.1f}% of parameters): " + "; ".join(described)
 
 
 def _context(

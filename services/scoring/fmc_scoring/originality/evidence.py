@@ -61,6 +61,8 @@ class TensorEvidence:
     cka: Figure | None = None
     anchor_alignment: Figure | None = None
     unit_match: Ints | None = None
+    # Most of the tensor's sampled values are NaN or infinite: no figure, and never evidence of originality.
+    nonfinite: bool = False
 
 
 def informative(donor: TensorFingerprint) -> bool:
@@ -81,12 +83,21 @@ def exact_kind(sha256: str, canonical: str | None, donor: TensorFingerprint) -> 
 
 def positional(
     sample: F32, donor: TensorFingerprint, rng: np.random.Generator
-) -> tuple[Figure, Figure | None, Figure]:
+) -> tuple[Figure, Figure | None, Figure] | None:
     """Pearson, relative L2 and bit-equal share of same-position elements, with shuffled baselines.
 
-    Relative L2 is undefined (None) against an all-zero donor tensor.
+    Only positions where both values are finite count (NaN planted in unused rows does not switch
+    the comparison off); None when fewer than half are. Relative L2 is undefined (None) against an
+    all-zero donor tensor.
     """
     reference = donor.sample
+    if sample.shape != reference.shape:
+        return None
+    finite = np.isfinite(sample) & np.isfinite(reference)
+    if not finite.all():
+        if finite.mean() < 0.5 or int(finite.sum()) < 8:
+            return None
+        sample, reference = sample[finite], reference[finite]
     shuffled = rng.permuted(np.tile(reference, (BASELINE_PAIRS, 1)), axis=1)
     distance = None
     if np.any(reference):
@@ -124,6 +135,8 @@ def _bit_equal_rows(sample: F32, rows: F32) -> list[float]:
 def aligned_cka(gram: F64, donor: TensorFingerprint, rng: np.random.Generator) -> Figure | None:
     """CKA of the donor's Gram over its chosen hidden units and the candidate's over the matched units."""
     if donor.gram is None or gram.shape != donor.gram.shape or gram.shape[0] < 4:
+        return None
+    if not np.all(np.isfinite(gram)):
         return None
     candidate = normalise_gram(gram)
     reference = donor.gram.astype(np.float64)

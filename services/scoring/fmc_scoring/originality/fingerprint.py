@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from fmc_scoring.originality.invariants import LayerSketch, sketch_model
 from fmc_scoring.originality.modules import (
     Kind,
     Space,
@@ -156,6 +157,8 @@ class TensorFingerprint:
     units: F32 | None = None
     unit_ids: Ints | None = None
     anchor: F32 | None = None
+    # The name-free sketch of the layer this tensor opens (``invariants``), serialised.
+    layer_sketch: bytes | None = None
 
     @property
     def numel(self) -> int:
@@ -172,6 +175,8 @@ class TensorFingerprint:
             value = getattr(self, name)
             if value is not None:
                 arrays[name] = value
+        if self.layer_sketch is not None:
+            arrays["layer_sketch"] = np.frombuffer(self.layer_sketch, dtype=np.uint8)
         buffer = io.BytesIO()
         np.savez_compressed(buffer, **arrays)
         return buffer.getvalue()
@@ -194,6 +199,7 @@ class TensorFingerprint:
             units=loaded.get("units"),
             unit_ids=loaded.get("unit_ids"),
             anchor=loaded.get("anchor"),
+            layer_sketch=loaded["layer_sketch"].tobytes() if "layer_sketch" in loaded else None,
         )
 
 
@@ -210,11 +216,13 @@ class ModelFingerprint:
     tokenizer_sha256: str | None = None
     by_hash: dict[str, TensorFingerprint] = field(default_factory=dict, repr=False)
     by_key: dict[str, TensorFingerprint] = field(default_factory=dict, repr=False)
+    layers: list[LayerSketch] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         self.index()
 
     def index(self) -> None:
+        self.layers = [LayerSketch.from_bytes(t.layer_sketch) for t in self.tensors if t.layer_sketch]
         self.by_hash = {}
         self.by_key = {t.key: t for t in self.tensors}
         for tensor in self.tensors:
@@ -249,6 +257,10 @@ def fingerprint_model(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as executor:
         for info in tensors:
             fingerprints.append(_fingerprint_tensor(info, plans, sketch, executor))
+    by_name = {f.name: f for f in fingerprints}
+    for layer in sketch_model(tensors):
+        opening = next(iter(layer.halves.values())).tensors[0]
+        by_name[opening].layer_sketch = layer.to_bytes()
     directory = path if path.is_dir() else path.parent
     return ModelFingerprint(
         name,

@@ -77,6 +77,9 @@ _MLP_MARKERS = (
     "w1",
     "w2",
     "w3",
+    "output.dense",  # BERT/ViT: the feed-forward output (``attention.output.dense`` is attention's)
+    "dense_h_to_4h",
+    "dense_4h_to_h",
 )
 # Matrices whose *output* axis is the hidden dimension (they write into the residual stream).
 _OUTPUT_PROJECTIONS = (

@@ -14,6 +14,7 @@ class Method(StrEnum):
     POSITIONAL = "pearson"
     ALIGNED_CKA = "aligned-cka"
     RANK_TEST = "mlp-rank-test"
+    LAYER_INVARIANTS = "layer-invariants"
     NONE = "none"
 
 
@@ -58,6 +59,9 @@ class Report:
     context: dict[str, Any] = field(default_factory=dict)
     caveats: list[str] = field(default_factory=list)
     thresholds: dict[str, float] = field(default_factory=dict)
+    # Share of the model's parameters in modules found reused (and in modules sent to review).
+    reused_parameter_share: float = 0.0
+    review_parameter_share: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

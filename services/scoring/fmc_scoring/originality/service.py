@@ -25,7 +25,11 @@ from fmc_common.artefacts import (
 )
 from fmc_common.clock import Clock
 from fmc_common.errors import Conflict, InvalidInput, NotFound, Unavailable
-from fmc_common.events.scoring import OriginalityVerdictIssued
+from fmc_common.events.scoring import (
+    OriginalityVerdictIssued,
+    OriginalityVerdictIssuedV2,
+    originality_verdict_event,
+)
 from fmc_common.events.vocabulary import Verdict
 from fmc_common.manifests import manifest_digest
 from fmc_scoring.audit import service as audit
@@ -384,9 +388,11 @@ def _unavailable_if_failing(
         raise ArtefactStoreUnavailable(str(exc)) from exc
 
 
-def _verdict_event(check: OriginalityCheck, report: Report) -> OriginalityVerdictIssued:
+def _verdict_event(
+    check: OriginalityCheck, report: Report
+) -> OriginalityVerdictIssued | OriginalityVerdictIssuedV2:
     reused = [f for f in report.modules if f.decision is Verdict.REUSED]
-    return OriginalityVerdictIssued(
+    return originality_verdict_event(
         check_id=check.id,
         stage_id=check.stage_id,
         team_id=check.team_id,

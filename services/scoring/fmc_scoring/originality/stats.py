@@ -140,7 +140,8 @@ class Alignment:
 
 def standardise_rows(rows: Floats) -> NDArray[np.float64]:
     """Each row centred and scaled to unit length, so a dot product is a Pearson correlation."""
-    a = np.asarray(rows, dtype=np.float64)
+    # NaN or infinite values (planted in unused rows) count as zeros: they never break the alignment.
+    a = np.nan_to_num(np.asarray(rows, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
     a = a - a.mean(axis=1, keepdims=True)
     norms = np.linalg.norm(a, axis=1, keepdims=True)
     return np.asarray(np.divide(a, norms, out=np.zeros_like(a), where=norms > 0), dtype=np.float64)

@@ -15,11 +15,12 @@ from dataclasses import asdict, dataclass
 
 from fmc_common.events.vocabulary import Verdict
 from fmc_scoring.originality.evidence import TensorEvidence
+from fmc_scoring.originality.invariants import LayerMatch
 from fmc_scoring.originality.report import Method, ModuleFinding
 from fmc_scoring.originality.stats import fisher_combine, spearman_p, stouffer, z_to_p
 
-_SEVERITY = {Verdict.ORIGINAL: 0, Verdict.NEEDS_REVIEW: 1, Verdict.REUSED: 2}
-_PRIORITY = {Method.EXACT: 3, Method.POSITIONAL: 2, Method.ALIGNED_CKA: 1}
+_SEVERITY = {Verdict.NOT_COMPARABLE: -1, Verdict.ORIGINAL: 0, Verdict.NEEDS_REVIEW: 1, Verdict.REUSED: 2}
+_PRIORITY = {Method.EXACT: 4, Method.POSITIONAL: 3, Method.ALIGNED_CKA: 2, Method.LAYER_INVARIANTS: 1}
 _EXPERT = re.compile(r"\.experts\.(\d+)\.")
 
 
@@ -34,6 +35,17 @@ class Thresholds:
     z_review: float = 5.0
     rank_p_reused: float = 1e-12
     rank_p_review: float = 1e-6
+    # A module is ``reused`` only if the tensors carrying the evidence hold this share of its parameters.
+    coverage_reused: float = 0.5
+    # Layer invariants (``invariants``): agreement of the two halves' alignments, and held-out CKA.
+    layer_agreement_reused: float = 0.15
+    layer_agreement_review: float = 0.06
+    layer_p_reused: float = 1e-12
+    layer_p_review: float = 1e-6
+    layer_cka_reused: float = 0.5
+    layer_cka_review: float = 0.3
+    # A model whose modules without any comparable figure hold more than this share is not comparable.
+    not_comparable_share: float = 0.5
 
     def to_json(self) -> dict[str, float]:
         return asdict(self)
@@ -61,6 +73,7 @@ class Candidate:
     z: float | None
     p: float | None
     covered: list[TensorEvidence]
+    layer: tuple[LayerMatch, str] | None = None
 
     @property
     def rank(self) -> tuple[int, int, float]:
@@ -75,12 +88,20 @@ def assess_module(
     evidence: dict[Donor, list[TensorEvidence]],
     model_parameters: int,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    layers: dict[Donor, list[tuple[LayerMatch, str]]] | None = None,
 ) -> ModuleFinding:
-    """The finding for one candidate module: its strongest evidence against any donor."""
+    """The finding for one candidate module: its strongest evidence against any donor.
+
+    ``layers``: per donor, the name-free layer matches covering this module, with the half
+    (attention or MLP) the module's tensors are in.
+    """
     parameters = sum(tensors.values())
     best: tuple[Donor, Candidate] | None = None
-    for donor, items in evidence.items():
-        for candidate in _candidates(items, parameters, thresholds):
+    layers = layers or {}
+    for donor in set(evidence) | set(layers):
+        found = _candidates(evidence.get(donor, []), tensors, thresholds)
+        found += [c for m, half in layers.get(donor, []) if (c := _layer(m, half, tensors, t=thresholds))]
+        for candidate in found:
             if best is None or candidate.rank > best[1].rank:
                 best = (donor, candidate)
     finding = ModuleFinding(
@@ -100,9 +121,13 @@ def assess_module(
         tensors_total=len(tensors),
     )
     if best is None:
-        finding.caveats.append(
-            "no donor tensor with the same name and shape: only exact hashes were compared"
-        )
+        if _nothing_finite(evidence):
+            finding.decision = Verdict.NOT_COMPARABLE
+            finding.caveats.append("every value compared is NaN or infinite: nothing could be compared")
+        else:
+            finding.caveats.append(
+                "no donor tensor or layer of a comparable shape: only exact hashes were compared"
+            )
         return finding
     donor, chosen = best
     finding.decision, finding.method, finding.statistic = chosen.decision, chosen.method, chosen.statistic
@@ -114,18 +139,71 @@ def assess_module(
     finding.z_score, finding.p_value = chosen.z, chosen.p
     finding.tensors_covered = len(chosen.covered)
     finding.donor, finding.donor_revision = donor.name, donor.revision
-    finding.donor_modules = sorted({e.donor_module for e in chosen.covered})
-    finding.matched_tensors = [f"{e.name} ~ {e.donor_tensor}" for e in chosen.covered[:8]]
-    finding.figures = _figures(evidence[donor])
-    finding.caveats.extend(_caveats(evidence[donor], len(tensors)))
+    if chosen.layer is not None:
+        match, half = chosen.layer
+        finding.donor_modules = [f"{match.donor} ({half})"]
+        finding.matched_tensors = [f"{a} ~ {match.donor}" for a in match.tensors.get(half, [])[:8]]
+        finding.tensors_covered = len(match.tensors.get(half, []))
+    else:
+        finding.donor_modules = sorted({e.donor_module for e in chosen.covered})
+        finding.matched_tensors = [f"{e.name} ~ {e.donor_tensor}" for e in chosen.covered[:8]]
+    finding.figures = _figures(evidence.get(donor, []))
+    for match, half in layers.get(donor, []):
+        finding.figures[f"layer invariants ({half})"] = match.to_json()
+    finding.caveats.extend(_caveats(evidence.get(donor, []), len(tensors)))
     return finding
 
 
-def _candidates(items: list[TensorEvidence], parameters: int, t: Thresholds) -> list[Candidate]:
+def _nothing_finite(evidence: dict[Donor, list[TensorEvidence]]) -> bool:
+    items = [e for found in evidence.values() for e in found]
+    return bool(items) and all(e.nonfinite for e in items)
+
+
+def _layer(match: LayerMatch, half: str, tensors: dict[str, int], t: Thresholds) -> Candidate | None:
+    """Name-free evidence: two alignments from disjoint weights agree, and each explains the other half."""
+    cka = max(match.cka.values()) if match.cka else 0.0
+    if (
+        match.agreement >= t.layer_agreement_reused
+        and match.agreement_p <= t.layer_p_reused
+        and (cka >= t.layer_cka_reused)
+    ):
+        decision = Verdict.REUSED
+    elif (match.agreement >= t.layer_agreement_review and match.agreement_p <= t.layer_p_review) or (
+        cka >= t.layer_cka_review
+    ):
+        decision = Verdict.NEEDS_REVIEW
+    else:
+        decision = Verdict.ORIGINAL
+    covered = sum(tensors.get(n, 0) for n in match.tensors.get(half, []))
+    if decision is Verdict.REUSED and covered < t.coverage_reused * sum(tensors.values()):
+        decision = Verdict.NEEDS_REVIEW
+    candidate = Candidate(
+        decision,
+        Method.LAYER_INVARIANTS,
+        "share of hidden units on which the attention and MLP alignments agree (held-out CKA in figures)",
+        match.agreement,
+        1.0 / match.hidden,
+        None,
+        None,
+        match.agreement_p,
+        [],
+    )
+    candidate.layer = (match, half)
+    return candidate
+
+
+def _candidates(items: list[TensorEvidence], tensors: dict[str, int], t: Thresholds) -> list[Candidate]:
+    parameters = sum(tensors.values())
     found = [_exact(items, parameters, t)]
     found.append(_positional(items, t))
     found.append(_aligned(items, t))
-    return [c for c in found if c is not None]
+    out = [c for c in found if c is not None]
+    for candidate in out:
+        # Evidence on a small part of a module (one LayerNorm gain) never makes the whole module reused.
+        share = sum(e.numel for e in candidate.covered) / parameters if parameters else 0.0
+        if candidate.decision is Verdict.REUSED and share < t.coverage_reused:
+            candidate.decision = Verdict.NEEDS_REVIEW
+    return out
 
 
 def _exact(items: list[TensorEvidence], parameters: int, t: Thresholds) -> Candidate | None:
@@ -145,7 +223,7 @@ def _positional(items: list[TensorEvidence], t: Thresholds) -> Candidate | None:
     if not covered:
         return None
     figures = [e.pearson for e in covered if e.pearson is not None]
-    value = statistics.median(f.value for f in figures)
+    value = weighted_median([f.value for f in figures], [e.numel for e in covered])
     z = stouffer([f.z for f in figures])
     decision = _decide(value, z, t.pearson_reused, t.pearson_review, t)
     mean = statistics.median(f.baseline.mean for f in figures)
@@ -153,7 +231,7 @@ def _positional(items: list[TensorEvidence], t: Thresholds) -> Candidate | None:
     return Candidate(
         decision,
         Method.POSITIONAL,
-        "median Pearson r (same positions)",
+        "median Pearson r, tensors weighted by parameters (same positions)",
         value,
         mean,
         sd,
@@ -254,9 +332,29 @@ def _caveats(items: list[TensorEvidence], total: int) -> list[str]:
     return caveats
 
 
-def model_verdict(findings: list[ModuleFinding]) -> Verdict:
+def weighted_median(values: list[float], weights: list[int]) -> float:
+    """The value below and above which half of the weight lies (tensors weighted by parameters)."""
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    half = sum(weights) / 2.0
+    running = 0.0
+    for i in order:
+        running += weights[i]
+        if running >= half:
+            return values[i]
+    return values[order[-1]] if order else 0.0
+
+
+def model_verdict(findings: list[ModuleFinding], thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Verdict:
+    """``reused`` > ``needs-review`` > ``not-comparable`` (most parameters not comparable) > ``original``.
+
+    A model with no module at all is not comparable; NaN or infinite figures never count as original.
+    """
     if any(f.decision is Verdict.REUSED for f in findings):
         return Verdict.REUSED
     if any(f.decision is Verdict.NEEDS_REVIEW for f in findings):
         return Verdict.NEEDS_REVIEW
+    total = sum(f.parameters for f in findings)
+    blank = sum(f.parameters for f in findings if f.decision is Verdict.NOT_COMPARABLE)
+    if not findings or total == 0 or blank > thresholds.not_comparable_share * total:
+        return Verdict.NOT_COMPARABLE
     return Verdict.ORIGINAL

@@ -1,7 +1,8 @@
 """The originality gate, read from the originality package's checks through one narrow interface.
 
 The latest completed check of a team in the stage decides: ``original`` passes, ``reused`` fails,
-``needs-review`` is pending (a human looks before anyone is accused), no check yet is pending.
+``needs-review``, ``not-comparable`` and ``unreadable`` are pending (a human looks before anyone is
+accused or passed), no check yet is pending.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ _STATES = {
     Verdict.ORIGINAL: GateState.PASS,
     Verdict.REUSED: GateState.FAIL,
     Verdict.NEEDS_REVIEW: GateState.PENDING,
+    # Nothing could be compared, or the files could not be read: a human looks; never a pass.
+    Verdict.NOT_COMPARABLE: GateState.PENDING,
+    Verdict.UNREADABLE: GateState.PENDING,
 }
 
 
