@@ -1,0 +1,244 @@
+"""Korean and English: the person's language from their choice (a cookie) or Accept-Language.
+
+Every message has both languages (a test checks it). A problem from a service is shown with the
+message for its ``code`` in the person's language, and the code itself is kept on the page for support.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Lang(StrEnum):
+    KO = "ko"
+    EN = "en"
+
+
+DEFAULT = Lang.KO
+
+MESSAGES: dict[str, dict[Lang, str]] = {
+    "site.name": {Lang.EN: "National AI model evaluation", Lang.KO: "독자 AI 파운데이션 모델 평가"},
+    "nav.home": {Lang.EN: "Home", Lang.KO: "처음"},
+    "nav.arena": {Lang.EN: "Arena", Lang.KO: "아레나"},
+    "nav.results": {Lang.EN: "Results", Lang.KO: "결과"},
+    "nav.console": {Lang.EN: "Console", Lang.KO: "운영 콘솔"},
+    "nav.signin": {Lang.EN: "Sign in", Lang.KO: "로그인"},
+    "nav.signout": {Lang.EN: "Sign out", Lang.KO: "로그아웃"},
+    "nav.language": {Lang.EN: "Language", Lang.KO: "언어"},
+    "nav.switch": {Lang.EN: "한국어", Lang.KO: "English"},
+    "nav.signed_in_as": {Lang.EN: "Signed in as {subject} ({role})", Lang.KO: "{subject} ({role}) 로그인됨"},
+    "home.title": {Lang.EN: "Evaluate and verify the models", Lang.KO: "모델을 평가하고 검증하세요"},
+    "home.lead": {
+        Lang.EN: "Compare two anonymous models in the arena, and see who advanced in each stage and why.",
+        Lang.KO: "아레나에서 익명의 두 모델을 비교하고, 단계별로 어느 팀이 왜 진출했는지 확인하세요.",
+    },
+    "arena.title": {Lang.EN: "Arena", Lang.KO: "아레나"},
+    "arena.choose_stage": {
+        Lang.EN: "Stages open for comparison",
+        Lang.KO: "비교할 수 있는 단계",
+    },
+    "arena.none_open": {Lang.EN: "No stage is being evaluated now.", Lang.KO: "지금 평가 중인 단계가 없습니다."},
+    "arena.signin_needed": {
+        Lang.EN: "Sign in as a registered field user to compare models.",
+        Lang.KO: "모델을 비교하려면 등록된 현장 사용자로 로그인하세요.",
+    },
+    "arena.prompt": {Lang.EN: "Your question", Lang.KO: "질문"},
+    "arena.prompt_help": {
+        Lang.EN: "Do not name a team, a company or a model: such a vote is not counted.",
+        Lang.KO: "팀, 회사, 모델 이름을 쓰지 마세요. 이름을 쓴 투표는 반영되지 않습니다.",
+    },
+    "arena.ask": {Lang.EN: "Ask both models", Lang.KO: "두 모델에게 묻기"},
+    "arena.answer_a": {Lang.EN: "Answer A", Lang.KO: "답변 A"},
+    "arena.answer_b": {Lang.EN: "Answer B", Lang.KO: "답변 B"},
+    "arena.streaming": {Lang.EN: "The models are answering…", Lang.KO: "모델이 답변하는 중…"},
+    "arena.interrupted": {
+        Lang.EN: "The answers were interrupted. Please ask again.",
+        Lang.KO: "답변이 중단되었습니다. 다시 질문하세요.",
+    },
+    "arena.vote_legend": {Lang.EN: "Which answer is better?", Lang.KO: "어느 답변이 더 낫습니까?"},
+    "arena.vote.a": {Lang.EN: "A is better", Lang.KO: "A가 낫다"},
+    "arena.vote.b": {Lang.EN: "B is better", Lang.KO: "B가 낫다"},
+    "arena.vote.tie": {Lang.EN: "Tie", Lang.KO: "비슷하다"},
+    "arena.vote.both-bad": {Lang.EN: "Both are bad", Lang.KO: "둘 다 나쁘다"},
+    "arena.revealed": {Lang.EN: "Thank you. The answers came from:", Lang.KO: "감사합니다. 답변한 모델:"},
+    "arena.your_vote": {Lang.EN: "Your vote: {choice}", Lang.KO: "내 투표: {choice}"},
+    "arena.counted": {Lang.EN: "Your vote counts.", Lang.KO: "투표가 반영되었습니다."},
+    "arena.discard.prompt-identification": {
+        Lang.EN: "Your vote was kept but does not count: your question named one of the two models ({kind}).",
+        Lang.KO: "투표는 기록되었지만 반영되지 않습니다. 질문에 두 모델 중 하나의 이름({kind})이 있었습니다.",
+    },
+    "arena.discard.self-identification": {
+        Lang.EN: "Your vote was kept but does not count: an answer named its own maker ({kind}).",
+        Lang.KO: "투표는 기록되었지만 반영되지 않습니다. 답변이 자기 이름({kind})을 밝혔습니다.",
+    },
+    "arena.again": {Lang.EN: "Compare again", Lang.KO: "다시 비교하기"},
+    "arena.no_js": {
+        Lang.EN: "Without JavaScript the answers appear when both are complete.",
+        Lang.KO: "자바스크립트 없이도 두 답변이 모두 끝나면 표시됩니다.",
+    },
+    "results.title": {Lang.EN: "Results", Lang.KO: "평가 결과"},
+    "results.programmes": {Lang.EN: "Programmes and stages", Lang.KO: "사업과 단계"},
+    "results.stage": {Lang.EN: "Stage {number}: {name}", Lang.KO: "{number}차 단계: {name}"},
+    "results.status": {Lang.EN: "Status", Lang.KO: "상태"},
+    "results.not_published": {
+        Lang.EN: "The result of this stage has not been published.",
+        Lang.KO: "이 단계의 결과는 아직 발표되지 않았습니다.",
+    },
+    "results.team": {Lang.EN: "Team", Lang.KO: "팀"},
+    "results.outcome": {Lang.EN: "Outcome", Lang.KO: "결과"},
+    "results.reason": {Lang.EN: "Reason", Lang.KO: "사유"},
+    "results.advanced": {Lang.EN: "Advanced", Lang.KO: "진출"},
+    "results.eliminated": {Lang.EN: "Eliminated", Lang.KO: "탈락"},
+    "results.reason.benchmark-threshold": {
+        Lang.EN: "Below the benchmark threshold",
+        Lang.KO: "벤치마크 기준 미달",
+    },
+    "results.reason.originality": {
+        Lang.EN: "Did not meet the originality standard",
+        Lang.KO: "독자성 기준 미충족",
+    },
+    "results.reason.rank": {
+        Lang.EN: "Not among the teams selected to advance",
+        Lang.KO: "진출 팀으로 선정되지 않음",
+    },
+    "results.final": {Lang.EN: "Final", Lang.KO: "확정"},
+    "results.not_final": {
+        Lang.EN: "Not final: objections may still be filed or decided",
+        Lang.KO: "미확정: 이의 신청 기간 중이거나 심사 중",
+    },
+    "results.correction": {
+        Lang.EN: "Correction: this result replaces an earlier announcement ({correction}).",
+        Lang.KO: "정정: 이 결과는 이전 발표를 대체합니다 ({correction}).",
+    },
+    "results.correction.re-evaluation": {Lang.EN: "re-evaluation", Lang.KO: "재평가"},
+    "results.correction.reopening": {Lang.EN: "reopening", Lang.KO: "재개"},
+    "results.correction.revision": {Lang.EN: "revision", Lang.KO: "수정"},
+    "results.objection_window": {Lang.EN: "Objection window", Lang.KO: "이의 신청 기간"},
+    "results.objection_deadline": {
+        Lang.EN: "Objections within {days} days of notification, until {deadline} (Korea time)",
+        Lang.KO: "통보 후 {days}일 이내, {deadline}까지 (한국 시간)",
+    },
+    "results.notification": {Lang.EN: "Notification", Lang.KO: "통보일"},
+    "results.no_scores": {
+        Lang.EN: "Scores and ranks are not disclosed.",
+        Lang.KO: "점수와 순위는 공개하지 않습니다.",
+    },
+    "console.title": {Lang.EN: "Operator console", Lang.KO: "운영 콘솔"},
+    "console.stage": {Lang.EN: "Stage", Lang.KO: "단계"},
+    "console.stages": {Lang.EN: "Stage board", Lang.KO: "단계 현황"},
+    "console.versions": {Lang.EN: "Result versions", Lang.KO: "결과 버전"},
+    "console.version": {Lang.EN: "Version {version}: {status}", Lang.KO: "버전 {version}: {status}"},
+    "console.blocking": {Lang.EN: "Blocking approval", Lang.KO: "승인 차단 사유"},
+    "console.propose": {Lang.EN: "Propose a result", Lang.KO: "결과 제안"},
+    "console.approve": {Lang.EN: "Approve and publish version {version}", Lang.KO: "버전 {version} 승인 및 발표"},
+    "console.approved": {Lang.EN: "Version {version} approved and published.", Lang.KO: "버전 {version}이 승인되어 발표되었습니다."},
+    "console.none": {Lang.EN: "No result proposed yet.", Lang.KO: "제안된 결과가 없습니다."},
+    "console.proposed_outcome": {Lang.EN: "Proposed outcome", Lang.KO: "제안된 결과"},
+    "signin.title": {Lang.EN: "Sign in", Lang.KO: "로그인"},
+    "error.title": {Lang.EN: "Something went wrong", Lang.KO: "문제가 발생했습니다"},
+    "error.code": {Lang.EN: "Problem code (for support): {code}", Lang.KO: "문제 코드 (문의 시 알려 주세요): {code}"},
+    "error.back": {Lang.EN: "Back to the home page", Lang.KO: "처음으로"},
+    "problem.daily-vote-cap": {
+        Lang.EN: "You have reached today's vote limit ({cap} votes). You can vote again tomorrow (Korea time).",
+        Lang.KO: "오늘 투표 한도({cap}표)에 도달했습니다. 내일(한국 시간) 다시 투표할 수 있습니다.",
+    },
+    "problem.arena-not-open": {
+        Lang.EN: "The arena of this stage is not open.",
+        Lang.KO: "이 단계의 아레나가 열려 있지 않습니다.",
+    },
+    "problem.arena-busy": {
+        Lang.EN: "The arena is busy. Please try again in a moment.",
+        Lang.KO: "아레나가 혼잡합니다. 잠시 후 다시 시도하세요.",
+    },
+    "problem.arena-unavailable": {
+        Lang.EN: "A model cannot answer right now. Please try again later.",
+        Lang.KO: "지금은 모델이 답변할 수 없습니다. 나중에 다시 시도하세요.",
+    },
+    "problem.voter-rate-limited": {
+        Lang.EN: "You started many comparisons in a short time. Please wait a little.",
+        Lang.KO: "짧은 시간에 너무 많이 비교했습니다. 잠시 기다려 주세요.",
+    },
+    "problem.already-voted": {
+        Lang.EN: "You have already voted on this comparison.",
+        Lang.KO: "이 비교에는 이미 투표했습니다.",
+    },
+    "problem.battle-expired": {
+        Lang.EN: "This comparison has expired. Start a new one.",
+        Lang.KO: "이 비교는 만료되었습니다. 새로 시작하세요.",
+    },
+    "problem.unauthenticated": {
+        Lang.EN: "Please sign in (again).",
+        Lang.KO: "(다시) 로그인하세요.",
+    },
+    "problem.forbidden": {
+        Lang.EN: "Your account may not do this.",
+        Lang.KO: "이 계정으로는 할 수 없는 작업입니다.",
+    },
+    "problem.csrf-failed": {
+        Lang.EN: "The form expired or did not come from this site. Reload the page and try again.",
+        Lang.KO: "양식이 만료되었거나 이 사이트에서 온 것이 아닙니다. 새로 고친 뒤 다시 시도하세요.",
+    },
+    "problem.signin-failed": {
+        Lang.EN: "Sign-in did not complete. Please try again.",
+        Lang.KO: "로그인이 완료되지 않았습니다. 다시 시도하세요.",
+    },
+    "problem.not-found": {Lang.EN: "This page does not exist.", Lang.KO: "없는 페이지입니다."},
+    "problem.service-unavailable": {
+        Lang.EN: "A service is unreachable right now. Please try again later.",
+        Lang.KO: "지금은 서비스에 연결할 수 없습니다. 나중에 다시 시도하세요.",
+    },
+    "problem.validation-failed": {
+        Lang.EN: "The form is not valid: {detail}",
+        Lang.KO: "입력이 올바르지 않습니다: {detail}",
+    },
+    "problem.result-blocked": {
+        Lang.EN: "This result cannot be approved yet: questions are open.",
+        Lang.KO: "아직 승인할 수 없습니다. 해결되지 않은 사항이 있습니다.",
+    },
+    "problem.other": {
+        Lang.EN: "The request was refused: {detail}",
+        Lang.KO: "요청이 거절되었습니다: {detail}",
+    },
+}
+
+
+def choose(cookie: str | None, accept_language: str | None) -> Lang:
+    """The person's choice, else the first of Accept-Language we speak (by q), else Korean."""
+    if cookie in (Lang.KO.value, Lang.EN.value):
+        return Lang(cookie)
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        ranked.append((-q, index, tag.strip().lower().split("-")[0]))
+    for negative_q, _, primary in sorted(ranked):
+        if negative_q < 0 and primary in (Lang.KO.value, Lang.EN.value):
+            return Lang(primary)
+    return DEFAULT
+
+
+class Translator:
+    def __init__(self, lang: Lang) -> None:
+        self.lang = lang
+
+    def __call__(self, key: str, **values: object) -> str:
+        entry = MESSAGES.get(key)
+        if entry is None:
+            return key
+        text = entry[self.lang]
+        try:
+            return text.format(**values)
+        except (KeyError, IndexError):
+            return text
+
+    def problem(self, code: str, detail: str, values: dict[str, object] | None = None) -> str:
+        """The message for a problem ``code``; its other members (``cap``...) fill the blanks."""
+        key = f"problem.{code}"
+        if key not in MESSAGES:
+            key = "problem.other"
+        return self(key, **({**(values or {}), "detail": detail}))

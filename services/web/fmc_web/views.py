@@ -1,0 +1,117 @@
+"""What the pages read from the services, typed (only the fields the pages show; the rest is ignored)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict
+
+from fmc_web.clients import Services
+
+SEOUL = ZoneInfo("Asia/Seoul")
+
+
+def seoul(when: datetime | str) -> str:
+    """A time as people in Korea read it, with its zone: ``2026-01-15 18:00 KST``."""
+    moment = datetime.fromisoformat(when) if isinstance(when, str) else when
+    return moment.astimezone(SEOUL).strftime("%Y-%m-%d %H:%M KST")
+
+
+class _Read(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Programme(_Read):
+    id: uuid.UUID
+    name: str
+
+
+class Stage(_Read):
+    id: uuid.UUID
+    programme_id: uuid.UUID
+    number: int
+    name: str
+    status: str
+    notification_at: datetime
+    objection_days: int
+    objection_deadline: str
+
+    @property
+    def deadline_seoul(self) -> str:
+        return seoul(self.objection_deadline)
+
+    @property
+    def notification_seoul(self) -> str:
+        return seoul(self.notification_at)
+
+
+class PublicTeam(_Read):
+    team_name: str
+    outcome: str
+    reason_category: str | None = None
+
+
+class PublicResult(_Read):
+    """Scoring's public view: names, advanced/eliminated and the reason category; nothing numeric."""
+
+    stage_id: uuid.UUID
+    teams: list[PublicTeam]
+    final: bool
+    correction: str | None = None
+
+
+class Revealed(_Read):
+    team_name: str
+
+
+class Vote(_Read):
+    battle_id: uuid.UUID
+    choice: str
+    counted: bool
+    discard_reason: str | None = None
+    discard_term_kind: str | None = None
+    a: Revealed
+    b: Revealed
+
+
+class Battle(_Read):
+    battle_id: uuid.UUID
+    prompt: str
+    a: str
+    b: str
+
+
+class ResultTeam(_Read):
+    team_id: uuid.UUID
+    team_name: str | None = None
+    outcome: str | None = None
+    reason: str | None = None
+
+
+class ResultVersion(_Read):
+    version: int
+    status: str
+    blocking: list[str]
+    teams: list[ResultTeam]
+
+
+async def programmes(services: Services) -> list[tuple[Programme, list[Stage]]]:
+    """Every programme with its stages: the schedule anyone may know, read with the web's own token."""
+    found = await services.call(
+        "GET", "registry", "/v1/programmes", token=services.own_token("registry"), params={"limit": 100}
+    )
+    listed = []
+    for item in found["items"]:
+        programme = Programme.model_validate(item)
+        stages = await services.call(
+            "GET", "registry", f"/v1/programmes/{programme.id}/stages", token=services.own_token("registry")
+        )
+        listed.append((programme, [Stage.model_validate(s) for s in stages]))
+    return listed
+
+
+async def stage(services: Services, stage_id: uuid.UUID) -> Stage:
+    found = await services.call("GET", "registry", f"/v1/stages/{stage_id}", token=services.own_token("registry"))
+    return Stage.model_validate(found)
