@@ -25,7 +25,9 @@ class HostRouter(httpx.AsyncBaseTransport):
         return await self.apps[request.url.host].handle_async_request(request)
 
 
-def web_settings(auth: AuthSettings, *, issuer: str, public_url: str, services: dict[str, str]) -> WebSettings:
+def web_settings(
+    auth: AuthSettings, *, issuer: str, public_url: str, services: dict[str, str]
+) -> WebSettings:
     return WebSettings(
         public_url=public_url,
         oidc_issuer=issuer,
@@ -44,7 +46,12 @@ def csrf_of(page: str) -> str:
 
 
 async def sign_in(
-    web: httpx.AsyncClient, idp: httpx.AsyncClient, subject: str, role: str, team_id: str = "", next_path: str = "/"
+    web: httpx.AsyncClient,
+    idp: httpx.AsyncClient,
+    subject: str,
+    role: str,
+    team_id: str = "",
+    next_path: str = "/",
 ) -> httpx.Response:
     """The browser's part of the code flow: to the provider, its sign-in form, back to the callback."""
     started = await web.get("/signin", params={"next": next_path})

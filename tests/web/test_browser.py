@@ -12,13 +12,13 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, async_playwright, expect
 
 from fmc_common.auth import Role
 from fmc_common.dev_auth import mint_token
@@ -26,6 +26,7 @@ from fmc_devrunner.stack import DevStack, StackConfig
 from fmc_devrunner.stage1 import models, world
 from fmc_devrunner.stage1.scenario import SMALL, Replay
 from support.browser import CHROMIUM, PHONE, assert_accessible, screenshot
+from support.eventually import eventually
 
 pytestmark = [pytest.mark.broker, pytest.mark.triton]
 
@@ -105,7 +106,7 @@ async def browser() -> AsyncIterator[Browser]:
             await launched.close()
 
 
-async def person(browser: Browser, locale: str, viewport: dict[str, int] = PHONE) -> BrowserContext:
+async def person(browser: Browser, locale: str, viewport: ViewportSize = PHONE) -> BrowserContext:
     context = await browser.new_context(locale=locale, viewport=viewport)
     context.set_default_timeout(60_000)
     return context
@@ -148,7 +149,9 @@ class TestVoter:
         await sign_in(page, "field-user-web", "evaluator")
         await expect(page.get_by_label("Your question")).to_be_visible()
         cookie = next(c for c in await context.cookies() if c["name"] == "fmc_session")
-        assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Lax"
+        assert cookie["httpOnly"]
+        assert cookie["secure"]
+        assert cookie["sameSite"] == "Lax"
         await assert_accessible(page)
 
         # Count the pieces of text as they arrive on each side, before the vote form appears.
@@ -157,25 +160,34 @@ class TestVoter:
               for (const side of ['a', 'b']) {
                 new MutationObserver(() => { window.pieces[side] += 1;
                   if (!document.getElementById('vote').hidden) window.pieces.beforeDone = false; })
-                  .observe(document.getElementById('answer-' + side), {childList: true, characterData: true, subtree: true});
+                  .observe(document.getElementById('answer-' + side),
+                           {childList: true, characterData: true, subtree: true});
               } }"""
         )
         await page.get_by_label("Your question").fill(world.ARENA_PROMPTS[0].prompt)
         await page.get_by_role("button", name="Ask both models").click()
         await expect(page.get_by_role("button", name="A is better")).to_be_visible()
         pieces = await page.evaluate("window.pieces")
-        assert pieces["a"] >= 1 and pieces["b"] >= 1 and pieces["beforeDone"], pieces
+        assert pieces["a"] >= 1, pieces
+        assert pieces["b"] >= 1, pieces
+        assert pieces["beforeDone"], pieces
         assert (await page.locator("#answer-a").inner_text()).strip()
         assert (await page.locator("#answer-b").inner_text()).strip()
         shown = await page.locator("main").inner_text()
-        assert not [name for name in stage.names().values() if name in shown], "identities shown before the vote"
+        assert not [name for name in stage.names().values() if name in shown], (
+            "identities shown before the vote"
+        )
         await assert_accessible(page)
         await screenshot(page, "arena")
 
         await page.get_by_role("button", name="A is better").click()
         await expect(page.get_by_role("heading", name="Thank you. The answers came from:")).to_be_visible()
-        revealed = {await page.locator("#reveal-a").inner_text(), await page.locator("#reveal-b").inner_text()}
-        assert revealed <= set(stage.names().values()) and len(revealed) == 2
+        revealed = {
+            await page.locator("#reveal-a").inner_text(),
+            await page.locator("#reveal-b").inner_text(),
+        }
+        assert revealed <= set(stage.names().values())
+        assert len(revealed) == 2
         await expect(page.locator("#counted")).to_have_text("Your vote counts.")
         await assert_accessible(page)
         await screenshot(page, "arena-revealed")
@@ -204,11 +216,18 @@ class TestVoter:
             if counted >= DAILY_CAP:
                 return
             battle = await stage.scoring(
-                "POST", f"/v1/stages/{stage.id}/arena/battles", subject, Role.EVALUATOR,
+                "POST",
+                f"/v1/stages/{stage.id}/arena/battles",
+                subject,
+                Role.EVALUATOR,
                 {"prompt": "Which is the better way to learn a language?"},
             )
             vote = await stage.scoring(
-                "POST", f"/v1/arena/battles/{battle['battle_id']}/vote", subject, Role.EVALUATOR, {"choice": "tie"}
+                "POST",
+                f"/v1/arena/battles/{battle['battle_id']}/vote",
+                subject,
+                Role.EVALUATOR,
+                {"choice": "tie"},
             )
             counted += 1 if vote["counted"] else 0
         raise AssertionError(f"only {counted} counted votes")
@@ -265,21 +284,28 @@ class TestPublicResults:
             await expect(row).to_have_attribute("data-outcome", "eliminated")
             await expect(row.locator(f'[data-reason="{reason}"]')).to_be_visible()
         deadline = await page.locator("#deadline").inner_text()
-        assert "한국 시간" in deadline and re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} KST", deadline)
+        assert "한국 시간" in deadline
+        assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} KST", deadline)
         # Nothing numeric about the teams: no digit in the outcome table, no figure anywhere on the page.
-        assert not re.search(r"\d", (await table.inner_text()).replace(names["SK Telecom"], "")), await table.inner_text()
+        assert not re.search(r"\d", (await table.inner_text()).replace(names["SK Telecom"], "")), (
+            await table.inner_text()
+        )
         html = await page.content()
         for word in ("composite", "score", "rank", "rating", "accuracy"):
-            assert f'"{word}' not in html and f"{word}:" not in html.lower()
+            assert f'"{word}' not in html
+            assert f"{word}:" not in html.lower()
         await assert_accessible(page)
         await screenshot(page, "results-ko")
         await context.close()
 
-    async def test_a_page_that_does_not_exist_says_so_with_its_code(self, stage: Stage, browser: Browser) -> None:
+    async def test_a_page_that_does_not_exist_says_so_with_its_code(
+        self, stage: Stage, browser: Browser
+    ) -> None:
         context = await person(browser, "en-US")
         page = await context.new_page()
         response = await page.goto(stage.web + "/no-such-page")
-        assert response is not None and response.status == 404
+        assert response is not None
+        assert response.status == 404
         await expect(page.locator(".problem")).to_have_attribute("data-code", "not-found")
         await assert_accessible(page)
         await context.close()
@@ -292,3 +318,59 @@ def test_the_screenshots_are_small_pngs() -> None:
     for shot in shots:
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert shot.stat().st_size < 400_000, shot
+
+
+class TestTeam:
+    """Last in the module: it moves the stack's clock past the objection windows."""
+
+    async def test_a_team_files_an_objection_before_the_deadline_and_is_refused_after_it(
+        self, stage: Stage, browser: Browser
+    ) -> None:
+        await published(stage)
+        team = stage.replay.teams["NC AI"]
+        await self._notified(stage, team.team_id)
+        context = await person(browser, "en-US")
+        page = await context.new_page()
+        await page.goto(stage.web + "/team")
+        await sign_in(page, "nc-ai-lead", "team", str(team.team_id))
+        await expect(page.get_by_role("heading", name="Team portal")).to_be_visible()
+        notice = page.locator("article.notice").first
+        await expect(notice.locator(".countdown time")).to_contain_text("left")
+        await expect(notice.locator(".deadline")).to_contain_text("KST")
+        await assert_accessible(page)
+        await notice.get_by_label("Grounds").select_option("scoring-error")
+        await notice.get_by_label("Statement").fill("The arithmetic suite's item 7 has two correct answers.")
+        await notice.get_by_label("Attachment (optional)").set_input_files(
+            {"name": "evidence.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n% evidence\n"}
+        )
+        await notice.get_by_role("button", name="File the objection").click()
+        await expect(page.locator("#filed")).to_have_text("Your objection was filed.")
+        await expect(page.locator("#objections li")).to_have_count(1)
+        await assert_accessible(page)
+        await screenshot(page, "team")
+
+        stage.stack.advance_clock(timedelta(days=11))
+        await page.reload()
+        notice = page.locator("article.notice").first
+        await expect(notice.locator(".countdown")).to_have_text("The objection window has closed.")
+        await notice.get_by_label("Statement").fill("A second thought, too late.")
+        await notice.get_by_role("button", name="File the objection").click()
+        problem = page.locator(".problem")
+        await expect(problem).to_have_attribute("data-code", "objection-window-closed")
+        await expect(problem).to_contain_text("The objection window closed at the end of")
+        await expect(problem).to_contain_text("KST (Korea time)")
+        await assert_accessible(page)
+        await context.close()
+
+    async def _notified(self, stage: Stage, team_id: uuid.UUID) -> None:
+        token = mint_token(
+            stage.stack.auth, subject="t", role=Role.TEAM, team_id=team_id, now=datetime.now(UTC)
+        )
+        url = stage.stack.services["grievance"].url + "/v1/notifications"
+        async with httpx.AsyncClient(trust_env=False, timeout=30) as client:
+
+            async def found() -> bool:
+                listed = await client.get(url, headers={"Authorization": f"Bearer {token}"})
+                return listed.status_code == 200 and bool(listed.json()["items"])
+
+            await eventually(found, timeout=60, interval=0.2, what="the team's notification")

@@ -13,7 +13,11 @@ def main() -> None:
     settings = WebSettings.model_validate({})  # FMC_WEB_* and FMC_AUTH_* from the environment
     configure_logging(settings.service_name, settings.log_level)
     config = uvicorn.Config(
-        create_app(settings), host=settings.http_host, port=settings.http_port, log_config=None, access_log=False
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
     )
     uvicorn.Server(config).run()
 

@@ -86,7 +86,9 @@ async def battle_stream(stage_id: uuid.UUID, body: PromptIn, page: PageDep) -> S
             await opened.__aexit__(None, None, None)
 
     return StreamingResponse(
-        lines(), media_type="application/x-ndjson", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+        lines(),
+        media_type="application/x-ndjson",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
 
 

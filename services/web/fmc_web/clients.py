@@ -87,10 +87,15 @@ class Services:
         token: str | None,
         json: Any = None,
         params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Any:
         try:
             response = await self._client.request(
-                method, self._base[service] + path, headers=self._headers(token), json=json, params=params
+                method,
+                self._base[service] + path,
+                headers=self._headers(token) | (headers or {}),
+                json=json,
+                params=params,
             )
         except httpx.HTTPError as exc:
             raise unavailable(service) from exc

@@ -29,9 +29,7 @@ async def board(page: PageDep) -> HTMLResponse:
 
 
 @router.get("/console/stages/{stage_id}", response_class=HTMLResponse)
-async def stage_console(
-    stage_id: uuid.UUID, page: PageDep, approved: int | None = None
-) -> HTMLResponse:
+async def stage_console(stage_id: uuid.UUID, page: PageDep, approved: int | None = None) -> HTMLResponse:
     token = _operator(page)
     stage = await views.stage(page.services, stage_id)
     found = await page.services.call("GET", "scoring", f"/v1/stages/{stage_id}/results", token=token)

@@ -37,7 +37,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         Lang.EN: "Stages open for comparison",
         Lang.KO: "비교할 수 있는 단계",
     },
-    "arena.none_open": {Lang.EN: "No stage is being evaluated now.", Lang.KO: "지금 평가 중인 단계가 없습니다."},
+    "arena.none_open": {
+        Lang.EN: "No stage is being evaluated now.",
+        Lang.KO: "지금 평가 중인 단계가 없습니다.",
+    },
     "arena.signin_needed": {
         Lang.EN: "Sign in as a registered field user to compare models.",
         Lang.KO: "모델을 비교하려면 등록된 현장 사용자로 로그인하세요.",
@@ -121,10 +124,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "results.correction.revision": {Lang.EN: "revision", Lang.KO: "수정"},
     "results.objection_window": {Lang.EN: "Objection window", Lang.KO: "이의 신청 기간"},
     "results.objection_deadline": {
-        Lang.EN: "Objections within {days} days of notification, until {deadline} (Korea time)",
-        Lang.KO: "통보 후 {days}일 이내, {deadline}까지 (한국 시간)",
+        Lang.EN: "Objections within {days} days of notification; as scheduled, until {deadline} (Korea time)",
+        Lang.KO: "통보 후 {days}일 이내, 일정상 {deadline}까지 (한국 시간)",
     },
-    "results.notification": {Lang.EN: "Notification", Lang.KO: "통보일"},
+    "results.notification": {Lang.EN: "Notification (as scheduled)", Lang.KO: "통보일 (일정)"},
     "results.no_scores": {
         Lang.EN: "Scores and ranks are not disclosed.",
         Lang.KO: "점수와 순위는 공개하지 않습니다.",
@@ -136,16 +139,71 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "console.version": {Lang.EN: "Version {version}: {status}", Lang.KO: "버전 {version}: {status}"},
     "console.blocking": {Lang.EN: "Blocking approval", Lang.KO: "승인 차단 사유"},
     "console.propose": {Lang.EN: "Propose a result", Lang.KO: "결과 제안"},
-    "console.approve": {Lang.EN: "Approve and publish version {version}", Lang.KO: "버전 {version} 승인 및 발표"},
-    "console.approved": {Lang.EN: "Version {version} approved and published.", Lang.KO: "버전 {version}이 승인되어 발표되었습니다."},
+    "console.approve": {
+        Lang.EN: "Approve and publish version {version}",
+        Lang.KO: "버전 {version} 승인 및 발표",
+    },
+    "console.approved": {
+        Lang.EN: "Version {version} approved and published.",
+        Lang.KO: "버전 {version}이 승인되어 발표되었습니다.",
+    },
     "console.none": {Lang.EN: "No result proposed yet.", Lang.KO: "제안된 결과가 없습니다."},
     "console.proposed_outcome": {Lang.EN: "Proposed outcome", Lang.KO: "제안된 결과"},
+    "nav.team": {Lang.EN: "Team portal", Lang.KO: "팀 포털"},
+    "team.title": {Lang.EN: "Team portal", Lang.KO: "팀 포털"},
+    "team.submissions": {Lang.EN: "Submissions", Lang.KO: "제출한 모델"},
+    "team.submission": {
+        Lang.EN: "Stage {stage}: version {version}, registered {registered}",
+        Lang.KO: "{stage}차 단계: 버전 {version}, 등록 {registered}",
+    },
+    "team.frozen": {Lang.EN: "frozen for evaluation", Lang.KO: "평가를 위해 고정됨"},
+    "team.no_submissions": {Lang.EN: "No submission yet.", Lang.KO: "제출한 모델이 없습니다."},
+    "team.notifications": {Lang.EN: "Notifications and objection windows", Lang.KO: "통보와 이의 신청 기간"},
+    "team.no_notifications": {Lang.EN: "No notification yet.", Lang.KO: "받은 통보가 없습니다."},
+    "team.notified": {
+        Lang.EN: "Stage {stage}: {outcome}",
+        Lang.KO: "{stage}차 단계: {outcome}",
+    },
+    "team.deadline": {
+        Lang.EN: "Objections until {deadline} (Korea time)",
+        Lang.KO: "이의 신청 마감: {deadline} (한국 시간)",
+    },
+    "team.countdown": {
+        Lang.EN: "{days} days {hours} hours {minutes} minutes left",
+        Lang.KO: "{days}일 {hours}시간 {minutes}분 남음",
+    },
+    "team.closed": {Lang.EN: "The objection window has closed.", Lang.KO: "이의 신청 기간이 끝났습니다."},
+    "team.file": {Lang.EN: "File an objection", Lang.KO: "이의 신청"},
+    "team.grounds": {Lang.EN: "Grounds", Lang.KO: "사유 구분"},
+    "team.grounds.process-defect": {
+        Lang.EN: "A defect in the evaluation process",
+        Lang.KO: "평가 절차의 하자",
+    },
+    "team.grounds.scoring-error": {Lang.EN: "A scoring error", Lang.KO: "채점 오류"},
+    "team.grounds.originality-judgement": {Lang.EN: "The originality judgement", Lang.KO: "독자성 판단"},
+    "team.grounds.other": {Lang.EN: "Other", Lang.KO: "기타"},
+    "team.statement": {Lang.EN: "Statement", Lang.KO: "신청 내용"},
+    "team.attachment": {Lang.EN: "Attachment (optional)", Lang.KO: "첨부 파일 (선택)"},
+    "team.submit": {Lang.EN: "File the objection", Lang.KO: "이의 신청서 제출"},
+    "team.objections": {Lang.EN: "Objections", Lang.KO: "이의 신청 현황"},
+    "team.objection": {Lang.EN: "Filed {filed}: {status}", Lang.KO: "{filed} 신청: {status}"},
+    "team.filed": {Lang.EN: "Your objection was filed.", Lang.KO: "이의 신청이 접수되었습니다."},
+    "objection.received": {Lang.EN: "received", Lang.KO: "접수"},
+    "objection.under-review": {Lang.EN: "under review", Lang.KO: "심사 중"},
+    "objection.accepted": {Lang.EN: "accepted", Lang.KO: "인용"},
+    "objection.rejected": {Lang.EN: "rejected", Lang.KO: "기각"},
+    "objection.withdrawn": {Lang.EN: "withdrawn", Lang.KO: "취하"},
+    "team.no_objections": {Lang.EN: "No objection filed.", Lang.KO: "신청한 이의가 없습니다."},
     "signin.title": {Lang.EN: "Sign in", Lang.KO: "로그인"},
     "error.title": {Lang.EN: "Something went wrong", Lang.KO: "문제가 발생했습니다"},
-    "error.code": {Lang.EN: "Problem code (for support): {code}", Lang.KO: "문제 코드 (문의 시 알려 주세요): {code}"},
+    "error.code": {
+        Lang.EN: "Problem code (for support): {code}",
+        Lang.KO: "문제 코드 (문의 시 알려 주세요): {code}",
+    },
     "error.back": {Lang.EN: "Back to the home page", Lang.KO: "처음으로"},
     "problem.daily-vote-cap": {
-        Lang.EN: "You have reached today's vote limit ({cap} votes). You can vote again tomorrow (Korea time).",
+        Lang.EN: "You have reached today's vote limit ({cap} votes). "
+        "You can vote again tomorrow (Korea time).",
         Lang.KO: "오늘 투표 한도({cap}표)에 도달했습니다. 내일(한국 시간) 다시 투표할 수 있습니다.",
     },
     "problem.arena-not-open": {
@@ -200,6 +258,23 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "problem.result-blocked": {
         Lang.EN: "This result cannot be approved yet: questions are open.",
         Lang.KO: "아직 승인할 수 없습니다. 해결되지 않은 사항이 있습니다.",
+    },
+    "problem.objection-window-closed": {
+        Lang.EN: "The objection window closed at the end of {deadline} (Korea time): "
+        "no objection can be filed now.",
+        Lang.KO: "이의 신청 기간은 {deadline} (한국 시간)에 끝났습니다. 지금은 이의를 신청할 수 없습니다.",
+    },
+    "problem.objection-window-not-open": {
+        Lang.EN: "The objection window is not open yet.",
+        Lang.KO: "이의 신청 기간이 아직 시작되지 않았습니다.",
+    },
+    "problem.attachment-too-large": {
+        Lang.EN: "The attachment is too large: {detail}",
+        Lang.KO: "첨부 파일이 너무 큽니다: {detail}",
+    },
+    "problem.attachment-type-not-allowed": {
+        Lang.EN: "This kind of file cannot be attached: {detail}",
+        Lang.KO: "이 형식의 파일은 첨부할 수 없습니다: {detail}",
     },
     "problem.other": {
         Lang.EN: "The request was refused: {detail}",

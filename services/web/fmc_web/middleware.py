@@ -66,7 +66,10 @@ class SessionMiddleware:
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start" and holder.changed:
                 header = cookie_header(
-                    COOKIE, self.codec.dumps(holder.session), max_age=self.codec.max_age_seconds, secure=self.secure
+                    COOKIE,
+                    self.codec.dumps(holder.session),
+                    max_age=self.codec.max_age_seconds,
+                    secure=self.secure,
                 )
                 message["headers"] = [*message.get("headers", []), (b"set-cookie", header)]
             await send(message)

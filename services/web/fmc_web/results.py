@@ -25,7 +25,9 @@ async def results_index(page: PageDep) -> HTMLResponse:
 async def stage_results(stage_id: uuid.UUID, page: PageDep) -> HTMLResponse:
     stage = await views.stage(page.services, stage_id)
     try:
-        found = await page.services.call("GET", "scoring", f"/v1/public/stages/{stage_id}/results", token=None)
+        found = await page.services.call(
+            "GET", "scoring", f"/v1/public/stages/{stage_id}/results", token=None
+        )
         result: views.PublicResult | None = views.PublicResult.model_validate(found)
     except ServiceProblem as problem:
         if problem.status != 404:

@@ -23,13 +23,15 @@ class WebSettings(BaseSettings):
     log_level: str = "INFO"
     public_url: str = Field(
         default="http://127.0.0.1:8005",
-        description="The address people reach the pages at; the OIDC redirect URI is <public_url>/auth/callback.",
+        description="The address people reach the pages at; the OIDC redirect URI is "
+        "<public_url>/auth/callback.",
     )
     registry_url: str = "http://127.0.0.1:8001"
     scoring_url: str = "http://127.0.0.1:8003"
     grievance_url: str = "http://127.0.0.1:8004"
     oidc_issuer: str = Field(
-        description="The OpenID Connect provider's issuer URL (its /.well-known/openid-configuration is read)."
+        description="The OpenID Connect provider's issuer URL (its /.well-known/openid-configuration "
+        "is read)."
     )
     oidc_client_id: str = "fmc-web"
     oidc_client_secret: SecretStr | None = Field(
@@ -44,6 +46,8 @@ class WebSettings(BaseSettings):
         default=True, description="Secure cookies and HSTS; browsers accept them on http://127.0.0.1 too."
     )
     request_timeout_seconds: float = Field(default=30.0, gt=0)
-    stream_timeout_seconds: float = Field(default=180.0, gt=0, description="A streamed battle's longest wait.")
+    stream_timeout_seconds: float = Field(
+        default=180.0, gt=0, description="A streamed battle's longest wait."
+    )
     max_connections: int = Field(default=400, ge=10, description="Open connections to each service.")
     auth: AuthSettings = Field(default_factory=_auth_settings)

@@ -113,5 +113,53 @@ async def programmes(services: Services) -> list[tuple[Programme, list[Stage]]]:
 
 
 async def stage(services: Services, stage_id: uuid.UUID) -> Stage:
-    found = await services.call("GET", "registry", f"/v1/stages/{stage_id}", token=services.own_token("registry"))
+    found = await services.call(
+        "GET", "registry", f"/v1/stages/{stage_id}", token=services.own_token("registry")
+    )
     return Stage.model_validate(found)
+
+
+class Window(_Read):
+    opens_at: datetime
+    deadline: datetime
+    closes_at: datetime
+    objection_days: int
+    state: str
+
+    @property
+    def deadline_seoul(self) -> str:
+        return seoul(self.deadline)
+
+
+class Notification(_Read):
+    id: uuid.UUID
+    stage_id: uuid.UUID
+    decision: dict[str, str]
+    outcome: str | None = None
+    reason_code: str | None = None
+    window: Window
+    current: bool = True
+
+
+class Objection(_Read):
+    id: uuid.UUID
+    stage_id: uuid.UUID
+    status: str
+    filed_at: datetime
+
+
+class Submission(_Read):
+    id: uuid.UUID
+    stage_id: uuid.UUID
+    team_id: uuid.UUID
+    version: int
+    registered_at: datetime
+    frozen_at: datetime | None = None
+
+
+def remaining(now: datetime, closes_at: datetime) -> tuple[int, int, int] | None:
+    """Days, hours and minutes until ``closes_at``; None once it has passed."""
+    left = int((closes_at - now).total_seconds())
+    if left <= 0:
+        return None
+    return left // 86400, left % 86400 // 3600, left % 3600 // 60

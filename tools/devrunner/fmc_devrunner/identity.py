@@ -34,7 +34,7 @@ from authlib.oidc.core.grants import OpenIDCode
 from joserfc.jwk import OKPKey
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from fmc_common.auth import Role
@@ -275,8 +275,16 @@ async def _incoming(request: Request) -> Incoming:
     return Incoming(request.method, str(request.url), dict(request.headers), data)
 
 
-_FORWARDED = ("response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge",
-              "code_challenge_method")
+_FORWARDED = (
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+)
 
 
 def _signin_page(incoming: Incoming, error: str | None = None) -> HTMLResponse:
@@ -294,7 +302,8 @@ def _signin_page(incoming: Incoming, error: str | None = None) -> HTMLResponse:
 <form method="post" action="/authorize">{hidden}
 <p><label for="subject">Subject</label> <input id="subject" name="subject" required maxlength="200"></p>
 <p><label for="role">Role</label> <select id="role" name="role">{roles}</select></p>
-<p><label for="team_id">Team id (team role only)</label> <input id="team_id" name="team_id" maxlength="36"></p>
+<p><label for="team_id">Team id (team role only)</label>
+<input id="team_id" name="team_id" maxlength="36"></p>
 <p><button type="submit">Sign in</button></p></form></main></body></html>"""
     return HTMLResponse(page, headers={"Content-Security-Policy": "default-src 'none'; form-action 'self' *"})
 
@@ -325,14 +334,18 @@ def create_app(provider: Provider) -> Starlette:
         try:
             grant = provider.get_consent_grant(incoming)
         except OAuth2Error as error:
-            return JSONResponse({"error": error.error, "error_description": error.description}, status_code=400)
+            return JSONResponse(
+                {"error": error.error, "error_description": error.description}, status_code=400
+            )
         if request.method == "GET":
             return _signin_page(incoming)
         try:
             person = _person(incoming.data)
         except ValueError as error:
             return _signin_page(incoming, str(error))
-        response: Response = provider.create_authorization_response(grant.request, grant_user=person, grant=grant)
+        response: Response = provider.create_authorization_response(
+            grant.request, grant_user=person, grant=grant
+        )
         return response
 
     async def token(request: Request) -> Response:

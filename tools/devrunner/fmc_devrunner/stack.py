@@ -347,8 +347,17 @@ class DevStack:
         env = self.env()
         identity = ManagedProcess(
             "identity",
-            [sys.executable, "-m", "fmc_devrunner.identity", "--port", str(idp_port), "--issuer-key-file",
-             str(self.issuer_key_file), "--redirect-uri", f"{web_url}/auth/callback"],
+            [
+                sys.executable,
+                "-m",
+                "fmc_devrunner.identity",
+                "--port",
+                str(idp_port),
+                "--issuer-key-file",
+                str(self.issuer_key_file),
+                "--redirect-uri",
+                f"{web_url}/auth/callback",
+            ],
             self.logs / "identity.log",
             env,
         )
