@@ -21,6 +21,10 @@ PHONE: ViewportSize = {"width": 390, "height": 844}
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
+def chromium_installed() -> bool:
+    return Path(CHROMIUM).exists()
+
+
 async def accessibility_violations(page: Page) -> list[dict[str, Any]]:
     """Serious and critical axe-core violations of WCAG 2.1 A/AA on the page as it is now.
 

@@ -25,7 +25,7 @@ from fmc_common.dev_auth import mint_token
 from fmc_devrunner.stack import DevStack, StackConfig
 from fmc_devrunner.stage1 import models, world
 from fmc_devrunner.stage1.scenario import SMALL, Replay
-from support.browser import CHROMIUM, PHONE, assert_accessible, screenshot
+from support.browser import CHROMIUM, PHONE, assert_accessible, chromium_installed, screenshot
 from support.eventually import eventually
 
 pytestmark = [pytest.mark.broker, pytest.mark.triton]
@@ -98,7 +98,7 @@ async def stage(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stage
 
 @pytest.fixture(scope="module")
 async def browser() -> AsyncIterator[Browser]:
-    if not Path(CHROMIUM).exists():
+    if not chromium_installed():
         pytest.fail("the browser tests need Debian's chromium: apt-get install -y chromium fonts-nanum")
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
@@ -233,6 +233,60 @@ class TestVoter:
             )
             counted += 1 if vote["counted"] else 0
         raise AssertionError(f"only {counted} counted votes")
+
+
+class TestExpert:
+    async def test_an_evaluator_scores_a_blind_model_and_amends_the_score(
+        self, stage: Stage, browser: Browser
+    ) -> None:
+        panel = {
+            "deadline": (stage.stack.now() + timedelta(days=3)).isoformat(),
+            "evaluators": [
+                {"subject": e.subject, "name": e.name, "affiliations": [e.affiliation]}
+                for e in world.EVALUATORS
+            ]
+            + [{"subject": "expert-web", "name": "Dr. Web", "affiliations": ["Seoul National University"]}],
+        }
+        await stage.scoring("PUT", f"/v1/stages/{stage.id}/panel", "office", Role.OPERATOR, panel)
+        context = await person(browser, "en-US")
+        page = await context.new_page()
+        await page.goto(stage.web + "/panel")
+        await sign_in(page, "expert-web", "evaluator")
+        await assert_accessible(page)
+        await page.get_by_role("link", name=re.compile(r"Stage 1")).click()
+        await expect(page.locator("#progress")).to_have_text("0 of 5 models scored")
+        shown = await page.locator("main").inner_text()
+        assert not [name for name in stage.names().values() if name in shown], (
+            "a team named on the panel page"
+        )
+        assert not [
+            str(t.team_id) for t in stage.replay.teams.values() if str(t.team_id) in await page.content()
+        ]
+        await assert_accessible(page)
+        model = page.locator("#model-2")
+        await model.get_by_label("Technical originality (0-100)").fill("71")
+        await model.get_by_label("Technological capability (0-100)").fill("68")
+        await model.get_by_label("Readiness for what comes next (0-100)").fill("60")
+        await model.get_by_label("Comment").fill("Clear answers in Korean; weak on arithmetic.")
+        await model.get_by_role("button", name="Submit the score").click()
+        await expect(page.locator("#progress")).to_have_text("1 of 5 models scored")
+        await expect(page.locator("#model-2 .given")).to_have_text(
+            "Your score: originality 71.0, capability 68.0, readiness 60.0"
+        )
+        model = page.locator("#model-2")
+        await model.get_by_label("Readiness for what comes next (0-100)").fill("64")
+        await model.get_by_label("Reason for the amendment").fill("I misread the readiness criterion.")
+        await model.get_by_role("button", name="Save the amendment").click()
+        await expect(page.locator("#model-2 .given")).to_contain_text("readiness 64.0 · amended 1 time(s)")
+        await assert_accessible(page)
+        await screenshot(page, "panel")
+        given = await stage.scoring(
+            "GET", f"/v1/stages/{stage.id}/panel/scores", "expert-web", Role.EVALUATOR
+        )
+        assert len(given) == 1
+        assert given[0]["readiness"] == 60.0
+        assert given[0]["amendments"][0]["readiness"] == 64.0
+        await context.close()
 
 
 class TestOperator:

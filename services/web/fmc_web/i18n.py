@@ -194,6 +194,39 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "objection.rejected": {Lang.EN: "rejected", Lang.KO: "기각"},
     "objection.withdrawn": {Lang.EN: "withdrawn", Lang.KO: "취하"},
     "team.no_objections": {Lang.EN: "No objection filed.", Lang.KO: "신청한 이의가 없습니다."},
+    "panel.title": {Lang.EN: "Expert evaluation", Lang.KO: "전문가 평가"},
+    "panel.deadline": {
+        Lang.EN: "Scores and amendments until {deadline}",
+        Lang.KO: "점수 입력 및 수정 마감: {deadline}",
+    },
+    "panel.closed": {Lang.EN: "The panel has closed.", Lang.KO: "평가가 마감되었습니다."},
+    "panel.blind": {
+        Lang.EN: "The models are shown without their teams, in an order of your own.",
+        Lang.KO: "모델은 팀 이름 없이, 평가자마다 다른 순서로 표시됩니다.",
+    },
+    "panel.progress": {
+        Lang.EN: "{scored} of {total} models scored",
+        Lang.KO: "{total}개 중 {scored}개 모델 평가 완료",
+    },
+    "panel.model": {Lang.EN: "Model {number}", Lang.KO: "모델 {number}"},
+    "panel.technical_originality": {Lang.EN: "Technical originality (0-100)", Lang.KO: "기술 독창성 (0-100)"},
+    "panel.technological_capability": {
+        Lang.EN: "Technological capability (0-100)",
+        Lang.KO: "기술 역량 (0-100)",
+    },
+    "panel.readiness": {Lang.EN: "Readiness for what comes next (0-100)", Lang.KO: "후속 준비도 (0-100)"},
+    "panel.comment": {Lang.EN: "Comment", Lang.KO: "의견"},
+    "panel.submit": {Lang.EN: "Submit the score", Lang.KO: "점수 제출"},
+    "panel.given": {
+        Lang.EN: "Your score: originality {o}, capability {c}, readiness {r}",
+        Lang.KO: "내 점수: 독창성 {o}, 역량 {c}, 준비도 {r}",
+    },
+    "panel.amended": {Lang.EN: "amended {count} time(s)", Lang.KO: "{count}회 수정됨"},
+    "panel.amend": {Lang.EN: "Amend this score", Lang.KO: "점수 수정"},
+    "panel.reason": {Lang.EN: "Reason for the amendment", Lang.KO: "수정 사유"},
+    "panel.amend_submit": {Lang.EN: "Save the amendment", Lang.KO: "수정 저장"},
+    "panel.saved": {Lang.EN: "Saved for model {number}.", Lang.KO: "모델 {number}의 점수를 저장했습니다."},
+    "nav.panel": {Lang.EN: "Expert evaluation", Lang.KO: "전문가 평가"},
     "signin.title": {Lang.EN: "Sign in", Lang.KO: "로그인"},
     "error.title": {Lang.EN: "Something went wrong", Lang.KO: "문제가 발생했습니다"},
     "error.code": {
@@ -275,6 +308,27 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "problem.attachment-type-not-allowed": {
         Lang.EN: "This kind of file cannot be attached: {detail}",
         Lang.KO: "이 형식의 파일은 첨부할 수 없습니다: {detail}",
+    },
+    "problem.conflict-of-interest": {
+        Lang.EN: "You may not score this model: a conflict of interest "
+        "(your affiliation or a declared conflict).",
+        Lang.KO: "이해 충돌(소속 또는 신고한 이해관계)로 이 모델을 평가할 수 없습니다.",
+    },
+    "problem.panel-closed": {
+        Lang.EN: "The panel has closed: scores can no longer be given or amended.",
+        Lang.KO: "평가가 마감되어 점수를 입력하거나 수정할 수 없습니다.",
+    },
+    "problem.not-on-panel": {
+        Lang.EN: "You are not on this stage's panel.",
+        Lang.KO: "이 단계의 평가위원이 아닙니다.",
+    },
+    "problem.already-scored": {
+        Lang.EN: "You have already scored this model: amend your score instead.",
+        Lang.KO: "이미 평가한 모델입니다. 점수를 수정하세요.",
+    },
+    "problem.amendment-unchanged": {
+        Lang.EN: "The amendment changes nothing.",
+        Lang.KO: "수정된 내용이 없습니다.",
     },
     "problem.other": {
         Lang.EN: "The request was refused: {detail}",

@@ -15,7 +15,7 @@ from fmc_common.clock import Clock, default_clock
 from fmc_common.metrics import ServiceMetrics
 from fmc_common.service_tokens import ServiceTokens
 from fmc_common.web.middleware import CorrelationMiddleware
-from fmc_web import arena, console, errors, home, results, signin, team, views
+from fmc_web import arena, console, errors, home, panel, results, signin, team, views
 from fmc_web.clients import Services
 from fmc_web.deps import STATIC, TEMPLATES, WebRuntime
 from fmc_web.middleware import SecurityHeadersMiddleware, SessionMiddleware
@@ -24,7 +24,15 @@ from fmc_web.session import SessionCodec
 from fmc_web.settings import WebSettings
 
 # Every page router; a test checks that each POST among them checks the CSRF token.
-ROUTERS = (home.router, signin.router, arena.router, results.router, console.router, team.router)
+ROUTERS = (
+    home.router,
+    signin.router,
+    arena.router,
+    results.router,
+    console.router,
+    team.router,
+    panel.router,
+)
 
 
 def create_app(

@@ -163,3 +163,33 @@ def remaining(now: datetime, closes_at: datetime) -> tuple[int, int, int] | None
     if left <= 0:
         return None
     return left // 86400, left % 86400 // 3600, left % 3600 // 60
+
+
+class Amendment(_Read):
+    technical_originality: float
+    technological_capability: float
+    readiness: float
+    reason: str
+    amended_at: datetime
+
+
+class Score(_Read):
+    """An evaluator's own rubric score (scoring shows an evaluator only the scores it gave)."""
+
+    id: uuid.UUID
+    team_id: uuid.UUID
+    technical_originality: float
+    technological_capability: float
+    readiness: float
+    comment: str
+    submitted_at: datetime
+    amendments: list[Amendment] = []
+
+    @property
+    def current(self) -> Score | Amendment:
+        return self.amendments[-1] if self.amendments else self
+
+
+class Panel(_Read):
+    deadline_seoul: str
+    closed: bool
