@@ -7,6 +7,7 @@ tier's calls to the provider (discovery, token, JWKS) are real HTTP exchanges wi
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from urllib.parse import parse_qs, urlsplit
@@ -19,8 +20,9 @@ from fastapi.routing import APIRoute
 from fmc_common.settings import AuthSettings
 from fmc_devrunner.identity import Client, Provider
 from fmc_devrunner.identity import create_app as create_provider
+from fmc_web.arena import translated
 from fmc_web.deps import csrf_checked
-from fmc_web.i18n import MESSAGES, Lang, choose
+from fmc_web.i18n import MESSAGES, Lang, Translator, choose
 from fmc_web.main import ROUTERS, create_app
 from fmc_web.middleware import CONTENT_SECURITY_POLICY
 from fmc_web.session import COOKIE
@@ -235,3 +237,15 @@ class TestLanguage:
         again = await web.get("/", headers={"Accept-Language": "ko"})
         assert '<html lang="en">' in again.text
         assert "Evaluate and verify the models" in again.text
+
+
+class TestStreamRelay:
+    def test_an_error_event_gets_the_persons_message_and_keeps_its_code(self) -> None:
+        line = '{"type": "error", "status": 503, "code": "arena-unavailable", "detail": "model not ready"}'
+        event = json.loads(translated(line, Translator(Lang.KO)))
+        assert event["code"] == "arena-unavailable"
+        assert event["message"] == MESSAGES["problem.arena-unavailable"][Lang.KO]
+
+    def test_text_and_done_events_pass_unchanged(self) -> None:
+        for line in ('{"type": "text", "side": "a", "text": "안녕"}', '{"type": "done", "battle_id": "x"}'):
+            assert translated(line, Translator(Lang.EN)) == line.encode()

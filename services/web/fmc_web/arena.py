@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from fmc_web import views
 from fmc_web.clients import ServiceProblem
 from fmc_web.deps import CsrfChecked, Page, PageDep
+from fmc_web.i18n import Translator
 
 router = APIRouter()
 
@@ -80,7 +81,7 @@ async def battle_stream(stage_id: uuid.UUID, body: PromptIn, page: PageDep) -> S
         try:
             async for line in response.aiter_lines():
                 if line:
-                    yield _translated(line, page) + b"\n"
+                    yield translated(line, page.t) + b"\n"
         finally:
             # The person went away or the stream ended: close scoring's stream (it stops the models).
             await opened.__aexit__(None, None, None)
@@ -92,7 +93,7 @@ async def battle_stream(stage_id: uuid.UUID, body: PromptIn, page: PageDep) -> S
     )
 
 
-def _translated(line: str, page: Page) -> bytes:
+def translated(line: str, t: Translator) -> bytes:
     """An error event gets its message in the person's language (the code is kept); the rest passes."""
     try:
         event = json.loads(line)
@@ -100,7 +101,7 @@ def _translated(line: str, page: Page) -> bytes:
         return line.encode()
     if isinstance(event, dict) and event.get("type") == "error":
         code = str(event.get("code", "arena-unavailable"))
-        event["message"] = page.t.problem(code, str(event.get("detail", "")), event)
+        event["message"] = t.problem(code, str(event.get("detail", "")), event)
         return json.dumps(event, ensure_ascii=False).encode()
     return line.encode()
 

@@ -42,7 +42,7 @@ def blind_labels(subject: str, stage_id: uuid.UUID, teams: list[uuid.UUID]) -> d
 async def _models(page: Page, subject: str, stage_id: uuid.UUID) -> dict[int, uuid.UUID]:
     """The stage's models under evaluation (frozen submissions), read with the web tier's own token."""
     found = await page.services.call(
-        "GET", "registry", f"/v1/stages/{stage_id}/submissions", token=page.services.own_token("registry")
+        "GET", "registry", f"/v1/stages/{stage_id}/submissions", token=views.own_token(page.services)
     )
     teams = [uuid.UUID(s["team_id"]) for s in found if s.get("frozen_at")]
     return blind_labels(subject, stage_id, teams)

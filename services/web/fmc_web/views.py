@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
-from fmc_web.clients import Services
+from fmc_web.clients import ServiceProblem, Services
 
 SEOUL = ZoneInfo("Asia/Seoul")
 
@@ -97,25 +97,34 @@ class ResultVersion(_Read):
     teams: list[ResultTeam]
 
 
+def own_token(services: Services) -> str:
+    """The web tier's service token for the registry; without a service key the public pages cannot
+    read the schedule (a configuration fault, not the person's: never a sign-out)."""
+    token = services.own_token("registry")
+    if token is None:
+        raise ServiceProblem(
+            503, "service-unavailable", "the web tier has no service key (FMC_AUTH_SERVICE_KEY)"
+        )
+    return token
+
+
 async def programmes(services: Services) -> list[tuple[Programme, list[Stage]]]:
     """Every programme with its stages: the schedule anyone may know, read with the web's own token."""
     found = await services.call(
-        "GET", "registry", "/v1/programmes", token=services.own_token("registry"), params={"limit": 100}
+        "GET", "registry", "/v1/programmes", token=own_token(services), params={"limit": 100}
     )
     listed = []
     for item in found["items"]:
         programme = Programme.model_validate(item)
         stages = await services.call(
-            "GET", "registry", f"/v1/programmes/{programme.id}/stages", token=services.own_token("registry")
+            "GET", "registry", f"/v1/programmes/{programme.id}/stages", token=own_token(services)
         )
         listed.append((programme, [Stage.model_validate(s) for s in stages]))
     return listed
 
 
 async def stage(services: Services, stage_id: uuid.UUID) -> Stage:
-    found = await services.call(
-        "GET", "registry", f"/v1/stages/{stage_id}", token=services.own_token("registry")
-    )
+    found = await services.call("GET", "registry", f"/v1/stages/{stage_id}", token=own_token(services))
     return Stage.model_validate(found)
 
 
