@@ -182,7 +182,8 @@ async def run(voter_count: int, votes: int, rounds: int) -> dict[str, object]:
         for step in (replay.programme, replay.submissions, replay.benchmarks):
             await step()
         assert stack.web is not None
-        limits = httpx.Limits(max_connections=4, max_keepalive_connections=4)
+        # Idle connections dropped before uvicorn drops them (5 s), on both sides alike.
+        limits = httpx.Limits(max_connections=4, max_keepalive_connections=4, keepalive_expiry=4.0)
         for index in range(voter_count):
             subject = f"bench-voter-{index:03d}"
             web, csrf = await sign_in(stack.web.url, stack.web.identity_url, subject, limits)
@@ -196,7 +197,9 @@ async def run(voter_count: int, votes: int, rounds: int) -> dict[str, object]:
             flush=True,
         )
         scoring = stack.services["scoring"].url
-        pool = httpx.Limits(max_connections=voter_count, max_keepalive_connections=voter_count)
+        pool = httpx.Limits(
+            max_connections=voter_count, max_keepalive_connections=voter_count, keepalive_expiry=4.0
+        )
         direct = httpx.AsyncClient(trust_env=False, timeout=120, limits=pool)
         voters_clients.append(direct)
         figures: dict[str, list[float]] = {"direct": [], "web": []}

@@ -61,7 +61,13 @@ class Services:
             timeout=timeout,
             trust_env=False,  # never through an ambient proxy: the calls stay inside the cluster
             follow_redirects=False,
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            # Idle connections are dropped before the services' servers drop them (uvicorn: 5 s): a
+            # connection closed by the server just as it is reused would fail the person's request.
+            limits=httpx.Limits(
+                max_connections=max_connections,
+                max_keepalive_connections=max_connections,
+                keepalive_expiry=4.0,
+            ),
             transport=transport,
         )
 
