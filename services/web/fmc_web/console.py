@@ -32,10 +32,27 @@ async def board(page: PageDep) -> HTMLResponse:
 async def stage_console(stage_id: uuid.UUID, page: PageDep, approved: int | None = None) -> HTMLResponse:
     token = _operator(page)
     stage = await views.stage(page.services, stage_id)
-    found = await page.services.call("GET", "scoring", f"/v1/stages/{stage_id}/results", token=token)
+    services = page.services
+    found = await services.call("GET", "scoring", f"/v1/stages/{stage_id}/results", token=token)
     versions = [views.ResultVersion.model_validate(v) for v in found]
+    teams = await services.call(
+        "GET",
+        "registry",
+        "/v1/teams",
+        token=token,
+        params={"programme_id": str(stage.programme_id), "limit": 100},
+    )
+    runs = await services.call("GET", "scoring", f"/v1/stages/{stage_id}/runs", token=token)
+    checks = await services.call(
+        "GET", "scoring", "/v1/originality/checks", token=token, params={"limit": 100}
+    )
+    lines = views.board(
+        {uuid.UUID(t["id"]): t["name"] for t in teams["items"]},
+        [views.Run.model_validate(r) for r in runs],
+        [c for c in (views.Check.model_validate(c) for c in checks["items"]) if c.stage_id == stage_id],
+    )
     return page.render(
-        "console_stage.html", stage=stage, versions=list(reversed(versions)), approved=approved
+        "console_stage.html", stage=stage, versions=list(reversed(versions)), approved=approved, board=lines
     )
 
 

@@ -133,6 +133,17 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         Lang.KO: "점수와 순위는 공개하지 않습니다.",
     },
     "console.title": {Lang.EN: "Operator console", Lang.KO: "운영 콘솔"},
+    "console.outcome.advance": {Lang.EN: "advances", Lang.KO: "진출"},
+    "console.outcome.eliminate": {Lang.EN: "eliminated", Lang.KO: "탈락"},
+    "console.board": {Lang.EN: "Runs and originality", Lang.KO: "실행 및 독자성 검사"},
+    "console.runs": {Lang.EN: "Benchmark runs", Lang.KO: "벤치마크 실행"},
+    "console.runs_done": {Lang.EN: "{done} of {total} done", Lang.KO: "{total}개 중 {done}개 완료"},
+    "console.runs_failed": {Lang.EN: "{failed} failed", Lang.KO: "{failed}개 실패"},
+    "console.originality": {Lang.EN: "Originality check", Lang.KO: "독자성 검사"},
+    "console.not_checked": {Lang.EN: "not checked yet", Lang.KO: "검사 전"},
+    "verdict.original": {Lang.EN: "original", Lang.KO: "독자 개발"},
+    "verdict.reused": {Lang.EN: "reused weights", Lang.KO: "가중치 재사용"},
+    "verdict.needs-review": {Lang.EN: "needs review", Lang.KO: "검토 필요"},
     "console.stage": {Lang.EN: "Stage", Lang.KO: "단계"},
     "console.stages": {Lang.EN: "Stage board", Lang.KO: "단계 현황"},
     "console.versions": {Lang.EN: "Result versions", Lang.KO: "결과 버전"},
@@ -370,6 +381,10 @@ class Translator:
             return text.format(**values)
         except (KeyError, IndexError):
             return text
+
+    def maybe(self, key: str, fallback: str) -> str:
+        """The message for ``key`` if there is one, else ``fallback`` (a code we have no words for)."""
+        return self(key) if key in MESSAGES else fallback
 
     def problem(self, code: str, detail: str, values: dict[str, object] | None = None) -> str:
         """The message for a problem ``code``; its other members (``cap``...) fill the blanks."""

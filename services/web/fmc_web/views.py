@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -202,3 +203,53 @@ class Score(_Read):
 class Panel(_Read):
     deadline_seoul: str
     closed: bool
+
+
+class Run(_Read):
+    team_id: uuid.UUID
+    status: str
+    failure_code: str | None = None
+
+
+class Check(_Read):
+    stage_id: uuid.UUID
+    team_id: uuid.UUID
+    status: str
+    verdict: str
+    summary: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TeamBoard:
+    """One team's line on the operator's stage board."""
+
+    name: str
+    runs: int
+    done: int
+    failed: int
+    verdict: str | None
+    check_summary: str | None
+
+
+def board(names: dict[uuid.UUID, str], runs: list[Run], checks: list[Check]) -> list[TeamBoard]:
+    """Runs (done: completed or graded) and the latest originality check, per team, by name."""
+    latest: dict[uuid.UUID, Check] = {}
+    for check in sorted(checks, key=lambda c: c.created_at):
+        latest[check.team_id] = check
+    teams = {r.team_id for r in runs} | set(latest)
+    lines = []
+    for team in teams:
+        mine = [r for r in runs if r.team_id == team]
+        found = latest.get(team)
+        lines.append(
+            TeamBoard(
+                name=names.get(team, str(team)),
+                runs=len(mine),
+                done=sum(1 for r in mine if r.status in ("completed", "graded")),
+                failed=sum(1 for r in mine if r.status == "failed"),
+                verdict=found.verdict if found else None,
+                check_summary=found.summary if found else None,
+            )
+        )
+    return sorted(lines, key=lambda line: line.name)
