@@ -207,7 +207,7 @@ class TestVoter:
         await page.get_by_label("질문").fill("좋은 우산의 조건은 무엇인가요?")
         await page.get_by_role("button", name="두 모델에게 묻기").click()
         await expect(problem).to_contain_text(f"오늘 투표 한도({DAILY_CAP}표)에 도달했습니다")
-        await expect(problem).to_contain_text("daily-vote-cap")
+        await expect(problem).to_contain_text("문제 코드 (문의 시 알려 주세요): daily-vote-cap")
         await assert_accessible(page)
         await screenshot(page, "arena-cap-ko")
         await context.close()

@@ -21,7 +21,7 @@
     message.textContent = body.message || "";
     const code = document.createElement("p");
     code.className = "code";
-    code.textContent = body.code || "";
+    code.textContent = problem.dataset.codeLabel.replace("{code}", body.code || "");
     problem.dataset.code = body.code || "";
     problem.append(message, code);
     problem.hidden = false;
