@@ -8,6 +8,7 @@ critical WCAG 2.1 A/AA violation); the README's screenshots are taken here.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -156,25 +157,23 @@ class TestVoter:
         assert cookie["sameSite"] == "Lax"
         await assert_accessible(page)
 
-        # Count the pieces of text as they arrive on each side, before the vote form appears.
-        await page.evaluate(
-            """() => { window.pieces = {a: 0, b: 0, beforeDone: true};
-              for (const side of ['a', 'b']) {
-                new MutationObserver(() => { window.pieces[side] += 1;
-                  if (!document.getElementById('vote').hidden) window.pieces.beforeDone = false; })
-                  .observe(document.getElementById('answer-' + side),
-                           {childList: true, characterData: true, subtree: true});
-              } }"""
-        )
+        # The answers arrive as the web tier relays scoring's NDJSON stream: text of both sides, then done.
         await page.get_by_label("Your question").fill(world.ARENA_PROMPTS[0].prompt)
-        await page.get_by_role("button", name="Ask both models").click()
+        async with page.expect_response(lambda r: r.url.endswith("/battles/stream")) as streamed:
+            await page.get_by_role("button", name="Ask both models").click()
+        relayed = await streamed.value
+        assert relayed.headers["content-type"].startswith("application/x-ndjson")
+        events = [json.loads(line) for line in (await relayed.text()).splitlines() if line]
+        assert {e["side"] for e in events if e["type"] == "text"} == {"a", "b"}, events
+        assert [e["type"] for e in events][-1] == "done", events
         await expect(page.get_by_role("button", name="A is better")).to_be_visible()
-        pieces = await page.evaluate("window.pieces")
-        assert pieces["a"] >= 1, pieces
-        assert pieces["b"] >= 1, pieces
-        assert pieces["beforeDone"], pieces
-        assert (await page.locator("#answer-a").inner_text()).strip()
-        assert (await page.locator("#answer-b").inner_text()).strip()
+        assert page.url.endswith(f"/arena/stages/{stage.id}"), "the page was posted, not streamed"
+        action = await page.locator("#vote").get_attribute("action")
+        assert action == f"/arena/battles/{events[-1]['battle_id']}/vote"
+        for side in ("a", "b"):
+            streamed_text = "".join(e["text"] for e in events if e["type"] == "text" and e["side"] == side)
+            assert streamed_text.strip()
+            assert (await page.locator(f"#answer-{side}").text_content()) == streamed_text
         shown = await page.locator("main").inner_text()
         assert not [name for name in stage.names().values() if name in shown], (
             "identities shown before the vote"
