@@ -36,6 +36,30 @@ ADVANCING = {"Upstage", "SK Telecom", "LG AI Research"}
 ELIMINATED = {"NC AI": "benchmark-threshold", "Naver Cloud": "originality"}
 
 
+# Wraps the page's fetch so that the battle stream is read twice: by the page's script, and into
+# window.streamCopy for the test (injected through the DevTools protocol, outside the page's CSP).
+TEE_STREAM = """() => {
+  const original = window.fetch;
+  window.fetch = async (...args) => {
+    const response = await original(...args);
+    if (!String(args[0]).endsWith("/battles/stream") || !response.ok) return response;
+    const [mine, theirs] = response.body.tee();
+    window.streamCopy = {text: "", done: false, type: response.headers.get("content-type")};
+    (async () => {
+      const reader = mine.getReader();
+      const decoder = new TextDecoder();
+      for (;;) {
+        const {value, done} = await reader.read();
+        if (done) break;
+        window.streamCopy.text += decoder.decode(value, {stream: true});
+      }
+      window.streamCopy.done = true;
+    })();
+    return new Response(theirs, {status: response.status, headers: response.headers});
+  };
+}"""
+
+
 @dataclass
 class Stage:
     stack: DevStack
@@ -158,12 +182,14 @@ class TestVoter:
         await assert_accessible(page)
 
         # The answers arrive as the web tier relays scoring's NDJSON stream: text of both sides, then done.
+        # A copy of the stream is kept on the page (the body of a streamed fetch is not kept by the browser).
+        await page.evaluate(TEE_STREAM)
         await page.get_by_label("Your question").fill(world.ARENA_PROMPTS[0].prompt)
-        async with page.expect_response(lambda r: r.url.endswith("/battles/stream")) as streamed:
-            await page.get_by_role("button", name="Ask both models").click()
-        relayed = await streamed.value
-        assert relayed.headers["content-type"].startswith("application/x-ndjson")
-        events = [json.loads(line) for line in (await relayed.text()).splitlines() if line]
+        await page.get_by_role("button", name="Ask both models").click()
+        await page.wait_for_function("() => window.streamCopy && window.streamCopy.done")
+        copy = await page.evaluate("window.streamCopy")
+        assert copy["type"].startswith("application/x-ndjson")
+        events = [json.loads(line) for line in copy["text"].splitlines() if line]
         assert {e["side"] for e in events if e["type"] == "text"} == {"a", "b"}, events
         assert [e["type"] for e in events][-1] == "done", events
         await expect(page.get_by_role("button", name="A is better")).to_be_visible()
