@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP_VERSION := 26.3
 PACKAGES := -e libs/common -e libs/protos -e services/registry -e services/inference-gateway \
-            -e services/scoring -e services/grievance -e tools/devrunner
+            -e services/scoring -e services/grievance -e services/web -e tools/devrunner
 PYPROJECTS := $(wildcard libs/*/pyproject.toml services/*/pyproject.toml tools/*/pyproject.toml)
 
 .PHONY: install test lint fmt demo dev protos contracts bench lock clean

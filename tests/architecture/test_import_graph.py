@@ -27,6 +27,7 @@ SERVICES: dict[str, Path] = {
     "fmc_gateway": ROOT / "services/inference-gateway/fmc_gateway",
     "fmc_scoring": ROOT / "services/scoring/fmc_scoring",
     "fmc_grievance": ROOT / "services/grievance/fmc_grievance",
+    "fmc_web": ROOT / "services/web/fmc_web",
 }
 COMMON = ("fmc_common", ROOT / "libs/common/fmc_common")
 PACKAGES: dict[str, Path] = {**SERVICES, COMMON[0]: COMMON[1]}

@@ -106,6 +106,14 @@ class TestRunningSandbox:
                 with urllib.request.urlopen(f"{triton}/v2/models/{model}/ready", timeout=5) as response:
                     assert response.status == 200
 
+            # The pages (docs/web.md), and the dev OpenID Connect provider they sign people in with.
+            with urllib.request.urlopen(f"{state['urls']['web']}/", timeout=5) as response:
+                assert response.status == 200
+                assert "/static/app.css" in response.read().decode()
+            discovery = f"{state['urls']['identity']}/.well-known/openid-configuration"
+            with urllib.request.urlopen(discovery, timeout=5) as response:
+                assert json.loads(response.read())["issuer"] == state["urls"]["identity"]
+
             # --seed: the seed programme through the registry's API, and the teams' weights files.
             seeded = json.loads((tmp_path / "var" / "seed.json").read_text())
             assert set(seeded["selected_team_ids"]) == {

@@ -202,7 +202,9 @@ class TestDevUp:
                 if line.startswith("ready."):
                     break
             urls = [line.split()[2] for line in lines if " ready  http://" in line]
-            assert len(urls) == 4, "".join(lines)
+            # The four services and the web tier (its dev OpenID Connect provider beside it).
+            assert len(urls) == 5, "".join(lines)
+            assert any(line.split()[0] == "web" for line in lines if " ready  http://" in line)
             for url in urls:
                 with urllib.request.urlopen(f"{url}/readyz", timeout=5) as response:
                     assert response.status == 200

@@ -131,6 +131,10 @@ async def run_demo(var_dir: Path, report_dir: Path, scale: Scale = FULL, through
         say("\nstack stopped.")
         say(report.terminal(record, ok, error))
         say(f"report written to {json_path} and {html_path}")
+        say(
+            "the same flows in a browser (public arena, results, team portal, operator console): `make dev`, "
+            "then http://127.0.0.1:8105 (docs/web.md)"
+        )
     except OutputClosed:
         return 1
     return 0 if ok else 1

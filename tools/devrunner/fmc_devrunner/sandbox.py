@@ -74,7 +74,9 @@ async def prepare(
         fixed |= {spec.name: base_http_port + index for index, spec in enumerate(SERVICES)}
     if broker_port:
         fixed["broker"] = broker_port
-    config = StackConfig(var_dir, fixed_ports=fixed, model_repository=repository, load_models=names)
+    config = StackConfig(
+        var_dir, fixed_ports=fixed, model_repository=repository, load_models=names, with_web=True
+    )
     return DevStack(config)
 
 
@@ -113,6 +115,9 @@ def urls(stack: DevStack) -> dict[str, str]:
     if stack.triton is not None:
         found["triton-http"] = stack.triton.http_url
         found["triton-grpc"] = stack.triton.grpc_url
+    if stack.web is not None:
+        found["web"] = stack.web.url
+        found["identity"] = stack.web.identity_url
     return found
 
 
@@ -140,6 +145,9 @@ def summary(stack: DevStack, seeded: dict[str, Any] | None) -> str:
     var = stack.config.var_dir
     rows = [("service", "URL", "API docs")]
     rows += [(name, service.url, f"{service.url}/docs") for name, service in stack.services.items()]
+    if stack.web is not None:
+        rows += [("web (pages)", stack.web.url, "docs/web.md: arena, results, console")]
+        rows += [("sign-in (dev OIDC)", stack.web.identity_url, "any subject, role and team id")]
     found = urls(stack)
     rows += [("broker (Kafka)", found.get("broker", "-"), "docs/events.md")]
     rows += [("triton http", found.get("triton-http", "-"), "/v2/models/<name>/ready")]

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from cryptography.fernet import Fernet
 
 from fmc_common.clock import DEV_CLOCK_FILE_ENV
 from fmc_common.dev_auth import DevKeys, auth_env
@@ -56,6 +57,8 @@ DEFAULT_PORTS: dict[str, int] = {
     "inference-gateway-grpc": 8112,
     "scoring-grpc": 8113,
     "grievance-grpc": 8114,
+    "web": 8105,
+    "identity": 8106,
     "triton-http": 8121,
     "triton-grpc": 8122,
     "triton-metrics": 8123,
@@ -126,6 +129,8 @@ class StackConfig:
     load_models: tuple[str, ...] = ("*",)
     # Extra environment for every service (e.g. FMC_SCORING_GRADING_BOOTSTRAP_ROUNDS for a quick run).
     service_env: dict[str, str] = field(default_factory=dict)
+    # The web tier and the dev OpenID Connect provider it signs people in with (`fmc dev up`, browser tests).
+    with_web: bool = False
 
     def port(self, offset: int) -> int:
         return self.base_http_port + offset if self.base_http_port else free_port()
@@ -146,6 +151,31 @@ class RunningService:
         return f"http://127.0.0.1:{self.http_port}"
 
 
+WEB = "web"
+
+
+@dataclass
+class WebTier:
+    process: ManagedProcess
+    identity: ManagedProcess
+    url: str
+    identity_url: str
+
+
+async def _wait_http(process: ManagedProcess, url: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(trust_env=False, timeout=2.0) as client:
+        while time.monotonic() < deadline:
+            process.check_alive()
+            try:
+                if (await client.get(url)).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.2)
+    raise TimeoutError(f"{process.name} not ready after {timeout}s\n{process.log_tail()}")
+
+
 def write_issuer_key(path: Path, key: SigningKey) -> None:
     """The dev users' issuer key, readable by its owner only, where ``fmc token`` looks for it."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -159,8 +189,9 @@ class DevStack:
         self.config = config
         self._say = progress if callable(progress) else print
         # One run's keys: the dev users' issuer (stands in for the OIDC provider) and one per service.
-        self.keys = DevKeys.generate(spec.name for spec in SERVICES)
+        self.keys = DevKeys.generate([*(spec.name for spec in SERVICES), WEB])
         self.broker: BrokerProcess | None = None
+        self.web: WebTier | None = None
         self.triton: TritonProcess | None = None
         self.services: dict[str, RunningService] = {}
         self.timings: dict[str, float] = {}
@@ -222,6 +253,8 @@ class DevStack:
         await self._timed("broker", self._start_broker())
         await self._timed("triton", self._start_triton())
         await self._timed("services", self._start_services())
+        if self.config.with_web:
+            await self._timed("web", self._start_web())
 
     async def _timed(self, name: str, step: object) -> None:
         started = time.perf_counter()
@@ -308,8 +341,49 @@ class DevStack:
                 await asyncio.sleep(0.2)
         raise TimeoutError(f"{service.spec.name} not ready after {timeout}s\n{service.process.log_tail()}")
 
+    async def _start_web(self) -> None:
+        web_port, idp_port = self.config.named_port("web"), self.config.named_port("identity")
+        web_url, idp_url = f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{idp_port}"
+        env = self.env()
+        identity = ManagedProcess(
+            "identity",
+            [
+                sys.executable,
+                "-m",
+                "fmc_devrunner.identity",
+                "--port",
+                str(idp_port),
+                "--issuer-key-file",
+                str(self.issuer_key_file),
+                "--redirect-uri",
+                f"{web_url}/auth/callback",
+            ],
+            self.logs / "identity.log",
+            env,
+        )
+        identity.start()
+        env.update(auth_env(self.keys.settings(WEB)))  # its service key: the schedule for the public pages
+        env |= {
+            "FMC_WEB_HTTP_PORT": str(web_port),
+            "FMC_WEB_PUBLIC_URL": web_url,
+            "FMC_WEB_OIDC_ISSUER": idp_url,
+            "FMC_WEB_SESSION_KEY": Fernet.generate_key().decode(),
+            "FMC_WEB_REGISTRY_URL": self.services["registry"].url,
+            "FMC_WEB_SCORING_URL": self.services["scoring"].url,
+            "FMC_WEB_GRIEVANCE_URL": self.services["grievance"].url,
+        }
+        web = ManagedProcess(WEB, [sys.executable, "-m", "fmc_web"], self.logs / "web.log", env)
+        web.start()
+        self.web = WebTier(web, identity, web_url, idp_url)
+        await _wait_http(identity, f"{idp_url}/.well-known/openid-configuration")
+        await _wait_http(web, f"{web_url}/readyz")
+        self._say(f"  web                ready  {web_url}  (sign-in: dev OpenID Connect provider {idp_url})")
+
     def stop(self) -> None:
-        """Reverse order: services (graceful, they flush their outboxes), Triton, broker."""
+        """Reverse order: web tier, services (graceful, they flush their outboxes), Triton, broker."""
+        if self.web is not None:
+            self.web.process.stop(timeout=10)
+            self.web.identity.stop(timeout=10)
         for service in reversed(list(self.services.values())):
             service.process.stop(timeout=20)
         if self.triton is not None:

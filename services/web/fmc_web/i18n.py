@@ -1,0 +1,394 @@
+"""Korean and English: the person's language from their choice (a cookie) or Accept-Language.
+
+Every message has both languages (a test checks it). A problem from a service is shown with the
+message for its ``code`` in the person's language, and the code itself is kept on the page for support.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Lang(StrEnum):
+    KO = "ko"
+    EN = "en"
+
+
+DEFAULT = Lang.KO
+
+MESSAGES: dict[str, dict[Lang, str]] = {
+    "site.name": {Lang.EN: "National AI model evaluation", Lang.KO: "독자 AI 파운데이션 모델 평가"},
+    "nav.home": {Lang.EN: "Home", Lang.KO: "처음"},
+    "nav.arena": {Lang.EN: "Arena", Lang.KO: "아레나"},
+    "nav.results": {Lang.EN: "Results", Lang.KO: "결과"},
+    "nav.console": {Lang.EN: "Console", Lang.KO: "운영 콘솔"},
+    "nav.signin": {Lang.EN: "Sign in", Lang.KO: "로그인"},
+    "nav.signout": {Lang.EN: "Sign out", Lang.KO: "로그아웃"},
+    "nav.language": {Lang.EN: "Language", Lang.KO: "언어"},
+    "nav.switch": {Lang.EN: "한국어", Lang.KO: "English"},
+    "nav.signed_in_as": {Lang.EN: "Signed in as {subject} ({role})", Lang.KO: "{subject} ({role}) 로그인됨"},
+    "home.title": {Lang.EN: "Evaluate and verify the models", Lang.KO: "모델을 평가하고 검증하세요"},
+    "home.lead": {
+        Lang.EN: "Compare two anonymous models in the arena, and see who advanced in each stage and why.",
+        Lang.KO: "아레나에서 익명의 두 모델을 비교하고, 단계별로 어느 팀이 왜 진출했는지 확인하세요.",
+    },
+    "arena.title": {Lang.EN: "Arena", Lang.KO: "아레나"},
+    "arena.choose_stage": {
+        Lang.EN: "Stages open for comparison",
+        Lang.KO: "비교할 수 있는 단계",
+    },
+    "arena.none_open": {
+        Lang.EN: "No stage is being evaluated now.",
+        Lang.KO: "지금 평가 중인 단계가 없습니다.",
+    },
+    "arena.signin_needed": {
+        Lang.EN: "Sign in as a registered field user to compare models.",
+        Lang.KO: "모델을 비교하려면 등록된 현장 사용자로 로그인하세요.",
+    },
+    "arena.prompt": {Lang.EN: "Your question", Lang.KO: "질문"},
+    "arena.prompt_help": {
+        Lang.EN: "Do not name a team, a company or a model: such a vote is not counted.",
+        Lang.KO: "팀, 회사, 모델 이름을 쓰지 마세요. 이름을 쓴 투표는 반영되지 않습니다.",
+    },
+    "arena.ask": {Lang.EN: "Ask both models", Lang.KO: "두 모델에게 묻기"},
+    "arena.answer_a": {Lang.EN: "Answer A", Lang.KO: "답변 A"},
+    "arena.answer_b": {Lang.EN: "Answer B", Lang.KO: "답변 B"},
+    "arena.streaming": {Lang.EN: "The models are answering…", Lang.KO: "모델이 답변하는 중…"},
+    "arena.interrupted": {
+        Lang.EN: "The answers were interrupted. Please ask again.",
+        Lang.KO: "답변이 중단되었습니다. 다시 질문하세요.",
+    },
+    "arena.vote_legend": {Lang.EN: "Which answer is better?", Lang.KO: "어느 답변이 더 낫습니까?"},
+    "arena.vote.a": {Lang.EN: "A is better", Lang.KO: "A가 낫다"},
+    "arena.vote.b": {Lang.EN: "B is better", Lang.KO: "B가 낫다"},
+    "arena.vote.tie": {Lang.EN: "Tie", Lang.KO: "비슷하다"},
+    "arena.vote.both-bad": {Lang.EN: "Both are bad", Lang.KO: "둘 다 나쁘다"},
+    "arena.revealed": {Lang.EN: "Thank you. The answers came from:", Lang.KO: "감사합니다. 답변한 모델:"},
+    "arena.your_vote": {Lang.EN: "Your vote: {choice}", Lang.KO: "내 투표: {choice}"},
+    "arena.counted": {Lang.EN: "Your vote counts.", Lang.KO: "투표가 반영되었습니다."},
+    "arena.discard.prompt-identification": {
+        Lang.EN: "Your vote was kept but does not count: your question named one of the two models ({kind}).",
+        Lang.KO: "투표는 기록되었지만 반영되지 않습니다. 질문에 두 모델 중 하나의 이름({kind})이 있었습니다.",
+    },
+    "arena.discard.self-identification": {
+        Lang.EN: "Your vote was kept but does not count: an answer named its own maker ({kind}).",
+        Lang.KO: "투표는 기록되었지만 반영되지 않습니다. 답변이 자기 이름({kind})을 밝혔습니다.",
+    },
+    "arena.again": {Lang.EN: "Compare again", Lang.KO: "다시 비교하기"},
+    "arena.no_js": {
+        Lang.EN: "Without JavaScript the answers appear when both are complete.",
+        Lang.KO: "자바스크립트 없이도 두 답변이 모두 끝나면 표시됩니다.",
+    },
+    "results.title": {Lang.EN: "Results", Lang.KO: "평가 결과"},
+    "results.programmes": {Lang.EN: "Programmes and stages", Lang.KO: "사업과 단계"},
+    "results.stage": {Lang.EN: "Stage {number}: {name}", Lang.KO: "{number}차 단계: {name}"},
+    "results.status": {Lang.EN: "Status", Lang.KO: "상태"},
+    "results.not_published": {
+        Lang.EN: "The result of this stage has not been published.",
+        Lang.KO: "이 단계의 결과는 아직 발표되지 않았습니다.",
+    },
+    "status.draft": {Lang.EN: "in preparation", Lang.KO: "준비 중"},
+    "status.open-for-submissions": {Lang.EN: "open for submissions", Lang.KO: "모델 제출 중"},
+    "status.evaluating": {Lang.EN: "being evaluated", Lang.KO: "평가 중"},
+    "status.results-published": {Lang.EN: "results published", Lang.KO: "결과 발표"},
+    "status.final": {Lang.EN: "final", Lang.KO: "확정"},
+    "status.reopened": {Lang.EN: "reopened for a correction", Lang.KO: "정정을 위해 재개"},
+    "results.team": {Lang.EN: "Team", Lang.KO: "팀"},
+    "results.outcome": {Lang.EN: "Outcome", Lang.KO: "결과"},
+    "results.reason": {Lang.EN: "Reason", Lang.KO: "사유"},
+    "results.advanced": {Lang.EN: "Advanced", Lang.KO: "진출"},
+    "results.eliminated": {Lang.EN: "Eliminated", Lang.KO: "탈락"},
+    "results.reason.benchmark-threshold": {
+        Lang.EN: "Below the benchmark threshold",
+        Lang.KO: "벤치마크 기준 미달",
+    },
+    "results.reason.originality": {
+        Lang.EN: "Did not meet the originality standard",
+        Lang.KO: "독자성 기준 미충족",
+    },
+    "results.reason.rank": {
+        Lang.EN: "Not among the teams selected to advance",
+        Lang.KO: "진출 팀으로 선정되지 않음",
+    },
+    "results.final": {Lang.EN: "Final", Lang.KO: "확정"},
+    "results.not_final": {
+        Lang.EN: "Not final: objections may still be filed or decided",
+        Lang.KO: "미확정: 이의 신청 기간 중이거나 심사 중",
+    },
+    "results.correction": {
+        Lang.EN: "Correction: this result replaces an earlier announcement ({correction}).",
+        Lang.KO: "정정: 이 결과는 이전 발표를 대체합니다 ({correction}).",
+    },
+    "results.correction.re-evaluation": {Lang.EN: "re-evaluation", Lang.KO: "재평가"},
+    "results.correction.reopening": {Lang.EN: "reopening", Lang.KO: "재개"},
+    "results.correction.revision": {Lang.EN: "revision", Lang.KO: "수정"},
+    "results.objection_window": {Lang.EN: "Objection window", Lang.KO: "이의 신청 기간"},
+    "results.objection_deadline": {
+        Lang.EN: "Objections within {days} days of notification; as scheduled, until {deadline} (Korea time)",
+        Lang.KO: "통보 후 {days}일 이내, 일정상 {deadline}까지 (한국 시간)",
+    },
+    "results.notification": {Lang.EN: "Notification (as scheduled)", Lang.KO: "통보일 (일정)"},
+    "results.no_scores": {
+        Lang.EN: "Scores and ranks are not disclosed.",
+        Lang.KO: "점수와 순위는 공개하지 않습니다.",
+    },
+    "console.title": {Lang.EN: "Operator console", Lang.KO: "운영 콘솔"},
+    "console.outcome.advance": {Lang.EN: "advances", Lang.KO: "진출"},
+    "console.outcome.eliminate": {Lang.EN: "eliminated", Lang.KO: "탈락"},
+    "console.board": {Lang.EN: "Runs and originality", Lang.KO: "실행 및 독자성 검사"},
+    "console.runs": {Lang.EN: "Benchmark runs", Lang.KO: "벤치마크 실행"},
+    "console.runs_done": {Lang.EN: "{done} of {total} done", Lang.KO: "{total}개 중 {done}개 완료"},
+    "console.runs_failed": {Lang.EN: "{failed} failed", Lang.KO: "{failed}개 실패"},
+    "console.originality": {Lang.EN: "Originality check", Lang.KO: "독자성 검사"},
+    "console.not_checked": {Lang.EN: "not checked yet", Lang.KO: "검사 전"},
+    "verdict.original": {Lang.EN: "original", Lang.KO: "독자 개발"},
+    "verdict.reused": {Lang.EN: "reused weights", Lang.KO: "가중치 재사용"},
+    "verdict.needs-review": {Lang.EN: "needs review", Lang.KO: "검토 필요"},
+    "console.stage": {Lang.EN: "Stage", Lang.KO: "단계"},
+    "console.stages": {Lang.EN: "Stage board", Lang.KO: "단계 현황"},
+    "console.versions": {Lang.EN: "Result versions", Lang.KO: "결과 버전"},
+    "console.version": {Lang.EN: "Version {version}: {status}", Lang.KO: "버전 {version}: {status}"},
+    "console.blocking": {Lang.EN: "Blocking approval", Lang.KO: "승인 차단 사유"},
+    "console.propose": {Lang.EN: "Propose a result", Lang.KO: "결과 제안"},
+    "console.approve": {
+        Lang.EN: "Approve and publish version {version}",
+        Lang.KO: "버전 {version} 승인 및 발표",
+    },
+    "console.approved": {
+        Lang.EN: "Version {version} approved and published.",
+        Lang.KO: "버전 {version}이 승인되어 발표되었습니다.",
+    },
+    "console.none": {Lang.EN: "No result proposed yet.", Lang.KO: "제안된 결과가 없습니다."},
+    "console.proposed_outcome": {Lang.EN: "Proposed outcome", Lang.KO: "제안된 결과"},
+    "nav.team": {Lang.EN: "Team portal", Lang.KO: "팀 포털"},
+    "team.title": {Lang.EN: "Team portal", Lang.KO: "팀 포털"},
+    "team.submissions": {Lang.EN: "Submissions", Lang.KO: "제출한 모델"},
+    "team.submission": {
+        Lang.EN: "Stage {stage}: version {version}, registered {registered}",
+        Lang.KO: "{stage}차 단계: 버전 {version}, 등록 {registered}",
+    },
+    "team.frozen": {Lang.EN: "frozen for evaluation", Lang.KO: "평가를 위해 고정됨"},
+    "team.no_submissions": {Lang.EN: "No submission yet.", Lang.KO: "제출한 모델이 없습니다."},
+    "team.notifications": {Lang.EN: "Notifications and objection windows", Lang.KO: "통보와 이의 신청 기간"},
+    "team.no_notifications": {Lang.EN: "No notification yet.", Lang.KO: "받은 통보가 없습니다."},
+    "team.notified": {
+        Lang.EN: "Stage {stage}: {outcome}",
+        Lang.KO: "{stage}차 단계: {outcome}",
+    },
+    "team.deadline": {
+        Lang.EN: "Objections until {deadline} (Korea time)",
+        Lang.KO: "이의 신청 마감: {deadline} (한국 시간)",
+    },
+    "team.countdown": {
+        Lang.EN: "{days} days {hours} hours {minutes} minutes left",
+        Lang.KO: "{days}일 {hours}시간 {minutes}분 남음",
+    },
+    "team.closed": {Lang.EN: "The objection window has closed.", Lang.KO: "이의 신청 기간이 끝났습니다."},
+    "team.file": {Lang.EN: "File an objection", Lang.KO: "이의 신청"},
+    "team.grounds": {Lang.EN: "Grounds", Lang.KO: "사유 구분"},
+    "team.grounds.process-defect": {
+        Lang.EN: "A defect in the evaluation process",
+        Lang.KO: "평가 절차의 하자",
+    },
+    "team.grounds.scoring-error": {Lang.EN: "A scoring error", Lang.KO: "채점 오류"},
+    "team.grounds.originality-judgement": {Lang.EN: "The originality judgement", Lang.KO: "독자성 판단"},
+    "team.grounds.other": {Lang.EN: "Other", Lang.KO: "기타"},
+    "team.statement": {Lang.EN: "Statement", Lang.KO: "신청 내용"},
+    "team.attachment": {Lang.EN: "Attachment (optional)", Lang.KO: "첨부 파일 (선택)"},
+    "team.submit": {Lang.EN: "File the objection", Lang.KO: "이의 신청서 제출"},
+    "team.objections": {Lang.EN: "Objections", Lang.KO: "이의 신청 현황"},
+    "team.objection": {Lang.EN: "Filed {filed}: {status}", Lang.KO: "{filed} 신청: {status}"},
+    "team.filed": {Lang.EN: "Your objection was filed.", Lang.KO: "이의 신청이 접수되었습니다."},
+    "objection.received": {Lang.EN: "received", Lang.KO: "접수"},
+    "objection.under-review": {Lang.EN: "under review", Lang.KO: "심사 중"},
+    "objection.accepted": {Lang.EN: "accepted", Lang.KO: "인용"},
+    "objection.rejected": {Lang.EN: "rejected", Lang.KO: "기각"},
+    "objection.withdrawn": {Lang.EN: "withdrawn", Lang.KO: "취하"},
+    "team.no_objections": {Lang.EN: "No objection filed.", Lang.KO: "신청한 이의가 없습니다."},
+    "panel.title": {Lang.EN: "Expert evaluation", Lang.KO: "전문가 평가"},
+    "panel.deadline": {
+        Lang.EN: "Scores and amendments until {deadline}",
+        Lang.KO: "점수 입력 및 수정 마감: {deadline}",
+    },
+    "panel.closed": {Lang.EN: "The panel has closed.", Lang.KO: "평가가 마감되었습니다."},
+    "panel.blind": {
+        Lang.EN: "The models are shown without their teams, in an order of your own.",
+        Lang.KO: "모델은 팀 이름 없이, 평가자마다 다른 순서로 표시됩니다.",
+    },
+    "panel.progress": {
+        Lang.EN: "{scored} of {total} models scored",
+        Lang.KO: "{total}개 중 {scored}개 모델 평가 완료",
+    },
+    "panel.model": {Lang.EN: "Model {number}", Lang.KO: "모델 {number}"},
+    "panel.technical_originality": {Lang.EN: "Technical originality (0-100)", Lang.KO: "기술 독창성 (0-100)"},
+    "panel.technological_capability": {
+        Lang.EN: "Technological capability (0-100)",
+        Lang.KO: "기술 역량 (0-100)",
+    },
+    "panel.readiness": {Lang.EN: "Readiness for what comes next (0-100)", Lang.KO: "후속 준비도 (0-100)"},
+    "panel.comment": {Lang.EN: "Comment", Lang.KO: "의견"},
+    "panel.submit": {Lang.EN: "Submit the score", Lang.KO: "점수 제출"},
+    "panel.given": {
+        Lang.EN: "Your score: originality {o}, capability {c}, readiness {r}",
+        Lang.KO: "내 점수: 독창성 {o}, 역량 {c}, 준비도 {r}",
+    },
+    "panel.amended": {Lang.EN: "amended {count} time(s)", Lang.KO: "{count}회 수정됨"},
+    "panel.amend": {Lang.EN: "Amend this score", Lang.KO: "점수 수정"},
+    "panel.reason": {Lang.EN: "Reason for the amendment", Lang.KO: "수정 사유"},
+    "panel.amend_submit": {Lang.EN: "Save the amendment", Lang.KO: "수정 저장"},
+    "panel.saved": {Lang.EN: "Saved for model {number}.", Lang.KO: "모델 {number}의 점수를 저장했습니다."},
+    "nav.panel": {Lang.EN: "Expert evaluation", Lang.KO: "전문가 평가"},
+    "signin.title": {Lang.EN: "Sign in", Lang.KO: "로그인"},
+    "error.title": {Lang.EN: "Something went wrong", Lang.KO: "문제가 발생했습니다"},
+    "error.code": {
+        Lang.EN: "Problem code (for support): {code}",
+        Lang.KO: "문제 코드 (문의 시 알려 주세요): {code}",
+    },
+    "error.back": {Lang.EN: "Back to the home page", Lang.KO: "처음으로"},
+    "problem.daily-vote-cap": {
+        Lang.EN: "You have reached today's vote limit ({cap} votes). "
+        "You can vote again tomorrow (Korea time).",
+        Lang.KO: "오늘 투표 한도({cap}표)에 도달했습니다. 내일(한국 시간) 다시 투표할 수 있습니다.",
+    },
+    "problem.arena-not-open": {
+        Lang.EN: "The arena of this stage is not open.",
+        Lang.KO: "이 단계의 아레나가 열려 있지 않습니다.",
+    },
+    "problem.arena-busy": {
+        Lang.EN: "The arena is busy. Please try again in a moment.",
+        Lang.KO: "아레나가 혼잡합니다. 잠시 후 다시 시도하세요.",
+    },
+    "problem.arena-unavailable": {
+        Lang.EN: "A model cannot answer right now. Please try again later.",
+        Lang.KO: "지금은 모델이 답변할 수 없습니다. 나중에 다시 시도하세요.",
+    },
+    "problem.voter-rate-limited": {
+        Lang.EN: "You started many comparisons in a short time. Please wait a little.",
+        Lang.KO: "짧은 시간에 너무 많이 비교했습니다. 잠시 기다려 주세요.",
+    },
+    "problem.already-voted": {
+        Lang.EN: "You have already voted on this comparison.",
+        Lang.KO: "이 비교에는 이미 투표했습니다.",
+    },
+    "problem.battle-expired": {
+        Lang.EN: "This comparison has expired. Start a new one.",
+        Lang.KO: "이 비교는 만료되었습니다. 새로 시작하세요.",
+    },
+    "problem.unauthenticated": {
+        Lang.EN: "Please sign in (again).",
+        Lang.KO: "(다시) 로그인하세요.",
+    },
+    "problem.forbidden": {
+        Lang.EN: "Your account may not do this.",
+        Lang.KO: "이 계정으로는 할 수 없는 작업입니다.",
+    },
+    "problem.csrf-failed": {
+        Lang.EN: "The form expired or did not come from this site. Reload the page and try again.",
+        Lang.KO: "양식이 만료되었거나 이 사이트에서 온 것이 아닙니다. 새로 고친 뒤 다시 시도하세요.",
+    },
+    "problem.signin-failed": {
+        Lang.EN: "Sign-in did not complete. Please try again.",
+        Lang.KO: "로그인이 완료되지 않았습니다. 다시 시도하세요.",
+    },
+    "problem.not-found": {Lang.EN: "This page does not exist.", Lang.KO: "없는 페이지입니다."},
+    "problem.service-unavailable": {
+        Lang.EN: "A service is unreachable right now. Please try again later.",
+        Lang.KO: "지금은 서비스에 연결할 수 없습니다. 나중에 다시 시도하세요.",
+    },
+    "problem.validation-failed": {
+        Lang.EN: "The form is not valid: {detail}",
+        Lang.KO: "입력이 올바르지 않습니다: {detail}",
+    },
+    "problem.result-blocked": {
+        Lang.EN: "This result cannot be approved yet: questions are open.",
+        Lang.KO: "아직 승인할 수 없습니다. 해결되지 않은 사항이 있습니다.",
+    },
+    "problem.objection-window-closed": {
+        Lang.EN: "The objection window closed at the end of {deadline} (Korea time): "
+        "no objection can be filed now.",
+        Lang.KO: "이의 신청 기간은 {deadline} (한국 시간)에 끝났습니다. 지금은 이의를 신청할 수 없습니다.",
+    },
+    "problem.objection-window-not-open": {
+        Lang.EN: "The objection window is not open yet.",
+        Lang.KO: "이의 신청 기간이 아직 시작되지 않았습니다.",
+    },
+    "problem.attachment-too-large": {
+        Lang.EN: "The attachment is too large: {detail}",
+        Lang.KO: "첨부 파일이 너무 큽니다: {detail}",
+    },
+    "problem.attachment-type-not-allowed": {
+        Lang.EN: "This kind of file cannot be attached: {detail}",
+        Lang.KO: "이 형식의 파일은 첨부할 수 없습니다: {detail}",
+    },
+    "problem.conflict-of-interest": {
+        Lang.EN: "You may not score this model: a conflict of interest "
+        "(your affiliation or a declared conflict).",
+        Lang.KO: "이해 충돌(소속 또는 신고한 이해관계)로 이 모델을 평가할 수 없습니다.",
+    },
+    "problem.panel-closed": {
+        Lang.EN: "The panel has closed: scores can no longer be given or amended.",
+        Lang.KO: "평가가 마감되어 점수를 입력하거나 수정할 수 없습니다.",
+    },
+    "problem.not-on-panel": {
+        Lang.EN: "You are not on this stage's panel.",
+        Lang.KO: "이 단계의 평가위원이 아닙니다.",
+    },
+    "problem.already-scored": {
+        Lang.EN: "You have already scored this model: amend your score instead.",
+        Lang.KO: "이미 평가한 모델입니다. 점수를 수정하세요.",
+    },
+    "problem.amendment-unchanged": {
+        Lang.EN: "The amendment changes nothing.",
+        Lang.KO: "수정된 내용이 없습니다.",
+    },
+    "problem.other": {
+        Lang.EN: "The request was refused: {detail}",
+        Lang.KO: "요청이 거절되었습니다: {detail}",
+    },
+}
+
+
+def choose(cookie: str | None, accept_language: str | None) -> Lang:
+    """The person's choice, else the first of Accept-Language we speak (by q), else Korean."""
+    if cookie in (Lang.KO.value, Lang.EN.value):
+        return Lang(cookie)
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        ranked.append((-q, index, tag.strip().lower().split("-")[0]))
+    for negative_q, _, primary in sorted(ranked):
+        if negative_q < 0 and primary in (Lang.KO.value, Lang.EN.value):
+            return Lang(primary)
+    return DEFAULT
+
+
+class Translator:
+    def __init__(self, lang: Lang) -> None:
+        self.lang = lang
+
+    def __call__(self, key: str, **values: object) -> str:
+        entry = MESSAGES.get(key)
+        if entry is None:
+            return key
+        text = entry[self.lang]
+        try:
+            return text.format(**values)
+        except (KeyError, IndexError):
+            return text
+
+    def maybe(self, key: str, fallback: str) -> str:
+        """The message for ``key`` if there is one, else ``fallback`` (a code we have no words for)."""
+        return self(key) if key in MESSAGES else fallback
+
+    def problem(self, code: str, detail: str, values: dict[str, object] | None = None) -> str:
+        """The message for a problem ``code``; its other members (``cap``...) fill the blanks."""
+        key = f"problem.{code}"
+        if key not in MESSAGES:
+            key = "problem.other"
+        return self(key, **({**(values or {}), "detail": detail}))

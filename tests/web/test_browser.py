@@ -1,0 +1,464 @@
+"""The pages in a real browser (Chromium through Playwright) against the real stack: broker, Triton
+serving the five teams' simulated models, the four services, the web tier and the dev OpenID Connect
+provider, each its own process (``DevStack``). The stage is driven by the stage-1 replay's steps up to
+the originality check; the browser does the rest. Every page visited passes axe-core (no serious or
+critical WCAG 2.1 A/AA violation); the README's screenshots are taken here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, async_playwright, expect
+
+from fmc_common.auth import Role
+from fmc_common.dev_auth import mint_token
+from fmc_devrunner.stack import DevStack, StackConfig
+from fmc_devrunner.stage1 import models, world
+from fmc_devrunner.stage1.scenario import SMALL, Replay
+from support.browser import CHROMIUM, PHONE, assert_accessible, chromium_installed, screenshot
+from support.eventually import eventually
+
+pytestmark = [pytest.mark.broker, pytest.mark.triton]
+
+DAILY_CAP = 20  # the replay's simulated voters cast at most 16 votes each
+ADVANCING = {"Upstage", "SK Telecom", "LG AI Research"}
+ELIMINATED = {"NC AI": "benchmark-threshold", "Naver Cloud": "originality"}
+
+
+# Wraps the page's fetch so that the battle stream is read twice: by the page's script, and into
+# window.streamCopy for the test (injected through the DevTools protocol, outside the page's CSP).
+TEE_STREAM = """() => {
+  const original = window.fetch;
+  window.fetch = async (...args) => {
+    const response = await original(...args);
+    if (!String(args[0]).endsWith("/battles/stream") || !response.ok) return response;
+    const [mine, theirs] = response.body.tee();
+    window.streamCopy = {text: "", done: false, type: response.headers.get("content-type")};
+    (async () => {
+      const reader = mine.getReader();
+      const decoder = new TextDecoder();
+      for (;;) {
+        const {value, done} = await reader.read();
+        if (done) break;
+        window.streamCopy.text += decoder.decode(value, {stream: true});
+      }
+      window.streamCopy.done = true;
+    })();
+    return new Response(theirs, {status: response.status, headers: response.headers});
+  };
+}"""
+
+
+@dataclass
+class Stage:
+    stack: DevStack
+    replay: Replay
+
+    @property
+    def web(self) -> str:
+        assert self.stack.web is not None
+        return self.stack.web.url
+
+    @property
+    def id(self) -> uuid.UUID:
+        return self.replay.stage_id
+
+    def names(self) -> dict[str, str]:
+        return {lead: team.name for lead, team in self.replay.teams.items()}
+
+    def headers(self, role: Role, subject: str) -> dict[str, str]:
+        token = mint_token(self.stack.auth, subject=subject, role=role, now=datetime.now(UTC))
+        return {"Authorization": f"Bearer {token}"}
+
+    async def scoring(self, method: str, path: str, subject: str, role: Role, body: Any = None) -> Any:
+        url = self.stack.services["scoring"].url + path
+        async with httpx.AsyncClient(trust_env=False, timeout=60) as client:
+            response = await client.request(method, url, json=body, headers=self.headers(role, subject))
+        assert response.status_code < 400, response.text
+        return response.json()
+
+
+@pytest.fixture(scope="module")
+async def stage(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stage]:
+    var = tmp_path_factory.mktemp("web-stack")
+    repository = var / "model_repository"
+    questions = models.demo_questions(SMALL.suites)
+    await asyncio.to_thread(models.build_repository, repository, world.TEAM_MODELS, questions)
+    config = StackConfig(
+        var,
+        model_repository=repository,
+        load_models=tuple(m.model_name for m in world.TEAM_MODELS),
+        service_env={"FMC_SCORING_ARENA_DAILY_VOTES": str(DAILY_CAP), "FMC_GATEWAY_ARENA_VOTER_LIMIT": "100"},
+        with_web=True,
+    )
+    stack = DevStack(config, progress=lambda _: None)
+    replay = Replay(stack, SMALL, lambda _: None)
+    try:
+        await stack.start()
+        for step in (
+            replay.programme,
+            replay.submissions,
+            replay.benchmarks,
+            replay.expert_panel,
+            replay.arena,
+            replay.originality,
+        ):
+            await step()
+        yield Stage(stack, replay)
+    finally:
+        await replay.client.aclose()
+        await asyncio.to_thread(stack.stop)
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    if not chromium_installed():
+        pytest.fail("the browser tests need Debian's chromium: apt-get install -y chromium fonts-nanum")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+async def person(browser: Browser, locale: str, viewport: ViewportSize = PHONE) -> BrowserContext:
+    context = await browser.new_context(locale=locale, viewport=viewport)
+    context.set_default_timeout(60_000)
+    return context
+
+
+async def sign_in(page: Page, subject: str, role: str, team_id: str = "") -> None:
+    """On the provider's sign-in page (the browser was sent there): who, then back to the pages."""
+    await expect(page.get_by_role("heading", name="Development sign-in")).to_be_visible()
+    await assert_accessible(page)
+    await page.get_by_label("Subject", exact=True).fill(subject)
+    await page.get_by_label("Role", exact=True).select_option(role)
+    if team_id:
+        await page.get_by_label("Team id (team role only)").fill(team_id)
+    await page.get_by_role("button", name="Sign in").click()
+
+
+async def published(stage: Stage) -> dict[str, Any]:
+    """The stage's approved result: the console test's, or approved here when it has not run."""
+    versions = await stage.scoring("GET", f"/v1/stages/{stage.id}/results", "office", Role.OPERATOR)
+    done = [v for v in versions if v["approved_at"]]
+    if done:
+        return dict(done[-1])
+    proposed = await stage.scoring("POST", f"/v1/stages/{stage.id}/results", "office", Role.OPERATOR)
+    path = f"/v1/stages/{stage.id}/results/{proposed['version']}/approval"
+    return dict(await stage.scoring("POST", path, "office", Role.OPERATOR))
+
+
+class TestVoter:
+    async def test_a_voter_watches_both_answers_stream_votes_sees_who_answered_and_meets_the_cap(
+        self, stage: Stage, browser: Browser
+    ) -> None:
+        context = await person(browser, "en-US")
+        page = await context.new_page()
+        await page.goto(stage.web + "/")
+        await assert_accessible(page)
+        await screenshot(page, "home")
+        await page.get_by_role("link", name="Arena").first.click()
+        await assert_accessible(page)
+        await page.get_by_role("link", name=re.compile(r"Stage 1")).click()
+        await sign_in(page, "field-user-web", "evaluator")
+        await expect(page.get_by_label("Your question")).to_be_visible()
+        cookie = next(c for c in await context.cookies() if c["name"] == "fmc_session")
+        assert cookie["httpOnly"]
+        assert cookie["secure"]
+        assert cookie["sameSite"] == "Lax"
+        await assert_accessible(page)
+
+        # The answers arrive as the web tier relays scoring's NDJSON stream: text of both sides, then done.
+        # A copy of the stream is kept on the page (the body of a streamed fetch is not kept by the browser).
+        await page.evaluate(TEE_STREAM)
+        await page.get_by_label("Your question").fill(world.ARENA_PROMPTS[0].prompt)
+        await page.get_by_role("button", name="Ask both models").click()
+        await page.wait_for_function("() => window.streamCopy && window.streamCopy.done")
+        copy = await page.evaluate("window.streamCopy")
+        assert copy["type"].startswith("application/x-ndjson")
+        events = [json.loads(line) for line in copy["text"].splitlines() if line]
+        assert {e["side"] for e in events if e["type"] == "text"} == {"a", "b"}, events
+        assert [e["type"] for e in events][-1] == "done", events
+        await expect(page.get_by_role("button", name="A is better")).to_be_visible()
+        assert page.url.endswith(f"/arena/stages/{stage.id}"), "the page was posted, not streamed"
+        action = await page.locator("#vote").get_attribute("action")
+        assert action == f"/arena/battles/{events[-1]['battle_id']}/vote"
+        for side in ("a", "b"):
+            streamed_text = "".join(e["text"] for e in events if e["type"] == "text" and e["side"] == side)
+            assert streamed_text.strip()
+            assert (await page.locator(f"#answer-{side}").text_content()) == streamed_text
+        shown = await page.locator("main").inner_text()
+        assert not [name for name in stage.names().values() if name in shown], (
+            "identities shown before the vote"
+        )
+        await assert_accessible(page)
+        await screenshot(page, "arena")
+
+        await page.get_by_role("button", name="A is better").click()
+        await expect(page.get_by_role("heading", name="Thank you. The answers came from:")).to_be_visible()
+        revealed = {
+            await page.locator("#reveal-a").inner_text(),
+            await page.locator("#reveal-b").inner_text(),
+        }
+        assert revealed <= set(stage.names().values())
+        assert len(revealed) == 2
+        await expect(page.locator("#counted")).to_have_text("Your vote counts.")
+        await assert_accessible(page)
+        await screenshot(page, "arena-revealed")
+
+        # The same person votes directly until today's cap; the pages then say so, in their language.
+        await self._vote_until_the_cap(stage, "field-user-web")
+        await page.get_by_role("link", name="Compare again").click()
+        await page.get_by_label("Your question").fill("What makes a good umbrella?")
+        await page.get_by_role("button", name="Ask both models").click()
+        problem = page.locator("#problem")
+        await expect(problem).to_contain_text(f"You have reached today's vote limit ({DAILY_CAP} votes)")
+        await expect(problem).to_have_attribute("data-code", "daily-vote-cap")
+        await assert_accessible(page)
+        await page.get_by_role("button", name="한국어").click()
+        await page.get_by_label("질문").fill("좋은 우산의 조건은 무엇인가요?")
+        await page.get_by_role("button", name="두 모델에게 묻기").click()
+        await expect(problem).to_contain_text(f"오늘 투표 한도({DAILY_CAP}표)에 도달했습니다")
+        await expect(problem).to_contain_text("문제 코드 (문의 시 알려 주세요): daily-vote-cap")
+        await assert_accessible(page)
+        await screenshot(page, "arena-cap-ko")
+        await context.close()
+
+    async def _vote_until_the_cap(self, stage: Stage, subject: str) -> None:
+        counted = 1
+        for _ in range(3 * DAILY_CAP):
+            if counted >= DAILY_CAP:
+                return
+            battle = await stage.scoring(
+                "POST",
+                f"/v1/stages/{stage.id}/arena/battles",
+                subject,
+                Role.EVALUATOR,
+                {"prompt": "Which is the better way to learn a language?"},
+            )
+            vote = await stage.scoring(
+                "POST",
+                f"/v1/arena/battles/{battle['battle_id']}/vote",
+                subject,
+                Role.EVALUATOR,
+                {"choice": "tie"},
+            )
+            counted += 1 if vote["counted"] else 0
+        raise AssertionError(f"only {counted} counted votes")
+
+
+class TestExpert:
+    async def test_an_evaluator_scores_a_blind_model_and_amends_the_score(
+        self, stage: Stage, browser: Browser
+    ) -> None:
+        panel = {
+            "deadline": (stage.stack.now() + timedelta(days=3)).isoformat(),
+            "evaluators": [
+                {"subject": e.subject, "name": e.name, "affiliations": [e.affiliation]}
+                for e in world.EVALUATORS
+            ]
+            + [{"subject": "expert-web", "name": "Dr. Web", "affiliations": ["Seoul National University"]}],
+        }
+        await stage.scoring("PUT", f"/v1/stages/{stage.id}/panel", "office", Role.OPERATOR, panel)
+        context = await person(browser, "en-US")
+        page = await context.new_page()
+        await page.goto(stage.web + "/panel")
+        await sign_in(page, "expert-web", "evaluator")
+        await assert_accessible(page)
+        await page.get_by_role("link", name=re.compile(r"Stage 1")).click()
+        await expect(page.locator("#progress")).to_have_text("0 of 5 models scored")
+        shown = await page.locator("main").inner_text()
+        assert not [name for name in stage.names().values() if name in shown], (
+            "a team named on the panel page"
+        )
+        assert not [
+            str(t.team_id) for t in stage.replay.teams.values() if str(t.team_id) in await page.content()
+        ]
+        await assert_accessible(page)
+        model = page.locator("#model-2")
+        await model.get_by_label("Technical originality (0-100)").fill("71")
+        await model.get_by_label("Technological capability (0-100)").fill("68")
+        await model.get_by_label("Readiness for what comes next (0-100)").fill("60")
+        await model.get_by_label("Comment").fill("Clear answers in Korean; weak on arithmetic.")
+        await model.get_by_role("button", name="Submit the score").click()
+        await expect(page.locator("#progress")).to_have_text("1 of 5 models scored")
+        await expect(page.locator("#model-2 .given")).to_have_text(
+            "Your score: originality 71.0, capability 68.0, readiness 60.0"
+        )
+        model = page.locator("#model-2")
+        await model.get_by_label("Readiness for what comes next (0-100)").fill("64")
+        await model.get_by_label("Reason for the amendment").fill("I misread the readiness criterion.")
+        await model.get_by_role("button", name="Save the amendment").click()
+        await expect(page.locator("#model-2 .given")).to_contain_text("readiness 64.0 · amended 1 time(s)")
+        await assert_accessible(page)
+        await screenshot(page, "panel")
+        given = await stage.scoring(
+            "GET", f"/v1/stages/{stage.id}/panel/scores", "expert-web", Role.EVALUATOR
+        )
+        assert len(given) == 1
+        assert given[0]["readiness"] == 60.0
+        assert given[0]["amendments"][0]["readiness"] == 64.0
+        await context.close()
+
+
+class TestOperator:
+    async def test_an_operator_proposes_and_approves_the_result_from_the_console(
+        self, stage: Stage, browser: Browser
+    ) -> None:
+        context = await person(browser, "en-GB", {"width": 1100, "height": 900})
+        page = await context.new_page()
+        await page.goto(stage.web + "/console")
+        await sign_in(page, "office-web", "operator")
+        await expect(page.get_by_role("heading", name="Operator console")).to_be_visible()
+        await assert_accessible(page)
+        await page.get_by_role("link", name=re.compile(r"Stage 1")).click()
+        board = page.locator("#board")
+        names = stage.names()
+        naver = board.locator("tr", has_text=names["Naver Cloud"])
+        await expect(naver.locator('[data-verdict="reused"]')).to_have_text("reused weights")
+        upstage = board.locator("tr", has_text=names["Upstage"])
+        await expect(upstage.locator('[data-verdict="original"]')).to_be_visible()
+        await expect(upstage).to_contain_text(f"{len(SMALL.suites)} of {len(SMALL.suites)} done")
+        await assert_accessible(page)
+        await page.get_by_role("button", name="Propose a result").click()
+        approve = page.get_by_role("button", name=re.compile(r"Approve and publish version \d+"))
+        await expect(approve).to_be_visible()
+        label = await approve.inner_text()
+        version = int(label.rsplit(" ", 1)[1])
+        await assert_accessible(page)
+        await approve.click()
+        await expect(page.locator("#approved")).to_have_text(f"Version {version} approved and published.")
+        await assert_accessible(page)
+        await screenshot(page, "console")
+        versions = await stage.scoring("GET", f"/v1/stages/{stage.id}/results", "office", Role.OPERATOR)
+        mine = next(v for v in versions if v["version"] == version)
+        assert mine["approved_by"] == "office-web"
+        await context.close()
+
+
+class TestPublicResults:
+    async def test_anyone_sees_who_advanced_and_why_with_the_deadline_in_korea_time_and_no_score(
+        self, stage: Stage, browser: Browser
+    ) -> None:
+        await published(stage)
+        context = await person(browser, "ko-KR")
+        page = await context.new_page()
+        await page.goto(stage.web + "/results")
+        await expect(page.get_by_role("heading", name="평가 결과")).to_be_visible()
+        await assert_accessible(page)
+        await page.get_by_role("link", name=re.compile(r"1차 단계")).click()
+        table = page.locator("#outcomes")
+        await expect(table).to_be_visible()
+        names = stage.names()
+        for lead in ADVANCING:
+            row = table.locator("tr", has_text=names[lead])
+            await expect(row).to_have_attribute("data-outcome", "advanced")
+            await expect(row).to_contain_text("진출")
+        for lead, reason in ELIMINATED.items():
+            row = table.locator("tr", has_text=names[lead])
+            await expect(row).to_have_attribute("data-outcome", "eliminated")
+            await expect(row.locator(f'[data-reason="{reason}"]')).to_be_visible()
+        deadline = await page.locator("#deadline").inner_text()
+        assert "한국 시간" in deadline
+        assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} KST", deadline)
+        # Nothing numeric about the teams: no digit in the outcome table, no figure anywhere on the page.
+        assert not re.search(r"\d", (await table.inner_text()).replace(names["SK Telecom"], "")), (
+            await table.inner_text()
+        )
+        html = await page.content()
+        for word in ("composite", "score", "rank", "rating", "accuracy"):
+            assert f'"{word}' not in html
+            assert f"{word}:" not in html.lower()
+        await assert_accessible(page)
+        await screenshot(page, "results-ko")
+        await context.close()
+
+    async def test_a_page_that_does_not_exist_says_so_with_its_code(
+        self, stage: Stage, browser: Browser
+    ) -> None:
+        context = await person(browser, "en-US")
+        page = await context.new_page()
+        response = await page.goto(stage.web + "/no-such-page")
+        assert response is not None
+        assert response.status == 404
+        await expect(page.locator(".problem")).to_have_attribute("data-code", "not-found")
+        await assert_accessible(page)
+        await context.close()
+
+
+def test_the_screenshots_are_small_pngs() -> None:
+    """Committed beside the README: kept small (re-taken by the tests above)."""
+    shots = sorted((Path(__file__).resolve().parents[2] / "docs" / "screenshots").glob("*.png"))
+    assert shots
+    for shot in shots:
+        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert shot.stat().st_size < 400_000, shot
+
+
+class TestTeam:
+    """Last in the module: it moves the stack's clock past the objection windows."""
+
+    async def test_a_team_files_an_objection_before_the_deadline_and_is_refused_after_it(
+        self, stage: Stage, browser: Browser
+    ) -> None:
+        await published(stage)
+        team = stage.replay.teams["NC AI"]
+        await self._notified(stage, team.team_id)
+        context = await person(browser, "en-US")
+        page = await context.new_page()
+        await page.goto(stage.web + "/team")
+        await sign_in(page, "nc-ai-lead", "team", str(team.team_id))
+        await expect(page.get_by_role("heading", name="Team portal")).to_be_visible()
+        notice = page.locator("article.notice").first
+        await expect(notice.locator(".countdown time")).to_contain_text("left")
+        await expect(notice.locator(".deadline")).to_contain_text("KST")
+        await assert_accessible(page)
+        await notice.get_by_label("Grounds").select_option("scoring-error")
+        await notice.get_by_label("Statement").fill("The arithmetic suite's item 7 has two correct answers.")
+        await notice.get_by_label("Attachment (optional)").set_input_files(
+            {"name": "evidence.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n% evidence\n"}
+        )
+        await notice.get_by_role("button", name="File the objection").click()
+        await expect(page.locator("#filed")).to_have_text("Your objection was filed.")
+        await expect(page.locator("#objections li")).to_have_count(1)
+        await assert_accessible(page)
+        await screenshot(page, "team")
+
+        stage.stack.advance_clock(timedelta(days=11))
+        await page.reload()
+        notice = page.locator("article.notice").first
+        await expect(notice.locator(".countdown")).to_have_text("The objection window has closed.")
+        await notice.get_by_label("Statement").fill("A second thought, too late.")
+        await notice.get_by_role("button", name="File the objection").click()
+        problem = page.locator(".problem")
+        await expect(problem).to_have_attribute("data-code", "objection-window-closed")
+        await expect(problem).to_contain_text("The objection window closed at the end of")
+        await expect(problem).to_contain_text("KST (Korea time)")
+        await assert_accessible(page)
+        await context.close()
+
+    async def _notified(self, stage: Stage, team_id: uuid.UUID) -> None:
+        token = mint_token(
+            stage.stack.auth, subject="t", role=Role.TEAM, team_id=team_id, now=datetime.now(UTC)
+        )
+        url = stage.stack.services["grievance"].url + "/v1/notifications"
+        async with httpx.AsyncClient(trust_env=False, timeout=30) as client:
+
+            async def found() -> bool:
+                listed = await client.get(url, headers={"Authorization": f"Bearer {token}"})
+                return listed.status_code == 200 and bool(listed.json()["items"])
+
+            await eventually(found, timeout=60, interval=0.2, what="the team's notification")
