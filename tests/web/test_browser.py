@@ -400,7 +400,7 @@ class TestPublicResults:
 
 
 def test_the_screenshots_are_small_pngs() -> None:
-    """Committed beside the README: kept small (re-taken by the tests above)."""
+    """Committed beside the README: kept small (re-taken by the tests above with FMC_UPDATE_SCREENSHOTS=1)."""
     shots = sorted((Path(__file__).resolve().parents[2] / "docs" / "screenshots").glob("*.png"))
     assert shots
     for shot in shots:
