@@ -8,6 +8,7 @@ none is, and says why a run waits or failed when the load does not happen."""
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from functools import partial
@@ -18,6 +19,8 @@ from typing import Any
 import pytest
 import tritonclient.grpc.aio as grpc_aio
 
+from fmc_common.auth import Role
+from fmc_common.events.inference import RunEndpoint
 from fmc_common.settings import AuthSettings
 from fmc_devrunner.ports import free_port
 from fmc_devrunner.triton import TritonProcess
@@ -28,7 +31,7 @@ from fmc_gateway.triton.pods import TritonPods
 from gateway.conftest import SettingsFactory
 from gateway.helpers import finished, request_run, run_body, triton_successes, wait_for_run, write_items
 from support.databases import DatabaseFactory
-from support.services import serving
+from support.services import bearer, serving
 
 pytestmark = [pytest.mark.broker, pytest.mark.triton]
 
@@ -85,7 +88,7 @@ async def explicit_gateway(
     first, second = pods
     settings = gateway_settings(
         await database_factory.create("gateway"),
-        triton_allowed_hosts=[first.grpc_url, nowhere],
+        triton_allowed_hosts=[first.grpc_url, f"127.0.0.1:{first.http_port}", nowhere],
         triton_model_control="explicit",
         triton_model_idle_seconds=0,
         triton_model_sweep_seconds=3600,
@@ -179,6 +182,134 @@ class TestExplicitModelControl:
         assert failed["status_reason"].startswith("loading the model 'no-such-model' failed: ")
         assert "loading the model 'demo-lm'" in waiting["status_reason"]
         assert nowhere in waiting["status_reason"]
+
+
+@pytest.fixture
+async def empty_pods(pods: list[TritonProcess]) -> list[TritonProcess]:
+    """The two pods with nothing loaded (an earlier test may have left the model loaded)."""
+    for pod in pods:
+        client = grpc_aio.InferenceServerClient(pod.grpc_url)
+        try:
+            if await client.is_model_ready(MODEL):
+                await client.unload_model(MODEL)
+        finally:
+            await client.close()
+    return pods
+
+
+def arena_battle(first: TritonProcess, voter: str, model: str = MODEL) -> dict[str, Any]:
+    """Two contenders on the pool's address: one over gRPC (both pods), one over HTTP (the first pod)."""
+    endpoints = [
+        {"url": first.grpc_url, "protocol": "grpc"},
+        {"url": f"127.0.0.1:{first.http_port}", "protocol": "http"},
+    ]
+    return {
+        "stage_id": str(uuid.uuid4()),
+        "voter_id": voter,
+        "prompt": "Which planet is largest?\nA. Mars\nB. Jupiter\nC. Venus\nD. Mercury\nAnswer:",
+        "contenders": [
+            {
+                "submission_id": str(uuid.uuid4()),
+                "endpoint": endpoint | {"model_name": model, "gpu_pool": "H100"},
+            }
+            for endpoint in endpoints
+        ],
+    }
+
+
+class TestArenaBattles:
+    """Battles have no run: the battle loads its models, holds them while it answers, and leaves them
+    to the sweep's idle time afterwards."""
+
+    async def test_the_first_battle_loads_both_models_and_the_sweep_unloads_them_once_battles_stop(
+        self,
+        database_factory: DatabaseFactory,
+        gateway_settings: SettingsFactory,
+        empty_pods: list[TritonProcess],
+        nowhere: str,
+        auth_settings: AuthSettings,
+    ) -> None:
+        first, second = pods = empty_pods
+        assert not await model_ready(first.grpc_url)
+        service = bearer(auth_settings, Role.SERVICE)
+        async with explicit_gateway(
+            database_factory, gateway_settings, pods, nowhere, runs_enabled=False
+        ) as (gateway, models):
+            whole = await gateway.post("/v1/arena/battles", json=arena_battle(first, "v1"), headers=service)
+            assert whole.status_code == 201, whole.text
+            assert await model_ready(first.grpc_url)
+            assert await model_ready(second.grpc_url)  # the gRPC contender's pool: every pod
+            streamed = await gateway.post(
+                "/v1/arena/battles/stream", json=arena_battle(first, "v2"), headers=service
+            )
+            assert streamed.status_code == 200, streamed.text
+            assert '"type":"done"' in streamed.text.replace(" ", ""), streamed.text
+            # Both battles over, nothing held: the idle time (0 here) has passed, the sweep unloads.
+            assert models.held == set()
+            assert set(await models.sweep()) == {
+                f"{MODEL}:latest@grpc://{first.grpc_url}",
+                f"{MODEL}:latest@http://127.0.0.1:{first.http_port}",
+            }
+            assert not await model_ready(first.grpc_url)
+            assert not await model_ready(second.grpc_url)
+            # The next battle loads them again.
+            again = await gateway.post("/v1/arena/battles", json=arena_battle(first, "v3"), headers=service)
+            assert again.status_code == 201, again.text
+            assert await model_ready(second.grpc_url)
+
+    async def test_a_model_held_by_a_battle_is_not_unloaded_and_is_after_it(
+        self,
+        database_factory: DatabaseFactory,
+        gateway_settings: SettingsFactory,
+        empty_pods: list[TritonProcess],
+        nowhere: str,
+    ) -> None:
+        first, second = pods = empty_pods
+        endpoint = RunEndpoint.model_validate(
+            {"url": first.grpc_url, "model_name": MODEL, "gpu_pool": "H100"}
+        )
+        async with explicit_gateway(
+            database_factory, gateway_settings, pods, nowhere, runs_enabled=False
+        ) as (_, models):
+            async with models.holding(endpoint), models.holding(endpoint):
+                assert len(models.held) == 1
+                assert await models.sweep() == []
+                assert await model_ready(first.grpc_url)
+                assert await model_ready(second.grpc_url)
+            assert models.held == set()
+            assert await models.sweep() == [f"{MODEL}:latest@grpc://{first.grpc_url}"]
+            assert not await model_ready(second.grpc_url)
+
+    async def test_a_model_that_cannot_be_loaded_refuses_the_battle_with_503_without_naming_it(
+        self,
+        database_factory: DatabaseFactory,
+        gateway_settings: SettingsFactory,
+        empty_pods: list[TritonProcess],
+        nowhere: str,
+        auth_settings: AuthSettings,
+    ) -> None:
+        first, _ = pods = empty_pods
+        service = bearer(auth_settings, Role.SERVICE)
+        async with explicit_gateway(
+            database_factory, gateway_settings, pods, nowhere, runs_enabled=False
+        ) as (gateway, models):
+            refused = await gateway.post(
+                "/v1/arena/battles", json=arena_battle(first, "v1", "no-such-model"), headers=service
+            )
+            unreachable_body = arena_battle(first, "v2")
+            unreachable_body["contenders"][1]["endpoint"] |= {"url": nowhere, "protocol": "grpc"}
+            unreachable = await gateway.post(
+                "/v1/arena/battles/stream", json=unreachable_body, headers=service
+            )
+            for response in (refused, unreachable):
+                assert response.status_code == 503, response.text
+                assert response.json()["code"] == "arena-model-unavailable"
+                assert "no-such-model" not in response.text
+                assert nowhere not in response.text
+            assert models.held == set()  # nothing held after a refusal
+            # The refused battles cost the voters nothing: their limit is untouched.
+            again = await gateway.post("/v1/arena/battles", json=arena_battle(first, "v1"), headers=service)
+            assert again.status_code == 201, again.text
 
 
 class TestPods:
