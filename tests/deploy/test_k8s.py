@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 import subprocess
 import uuid
@@ -350,6 +351,30 @@ class TestDeployments:
         env = service_env("prod", service)
         assert {name for name in env if name.startswith("FMC_")} - known == set()
         assert env[f"{_prefix(service)}DATABASE_URL"].startswith("postgresql+asyncpg://")
+
+    @pytest.mark.parametrize("overlay", OVERLAYS)
+    @pytest.mark.parametrize("service", SERVICE_NAMES)
+    def test_the_service_starts_with_the_manifests_environment_and_refuses_without_a_url(
+        self, overlay: str, service: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The settings class validates the container's environment as the service does at start:
+        deployed (environment=cluster), so a URL left at its loopback default refuses the start, named."""
+        settings_cls = type(build_app(next(s for s in SERVICES if s.name == service)).state.runtime.settings)
+        env = service_env(overlay, service)
+        for name in [n for n in os.environ if n.startswith("FMC_")]:
+            monkeypatch.delenv(name)
+        for name, value in env.items():  # a Secret's value: a generated one
+            monkeypatch.setenv(name, uuid.uuid4().hex * 2 if value == "<from secret>" else value)
+        settings = settings_cls()
+        assert getattr(settings, "environment", None) == "cluster"
+        monkeypatch.delenv(f"{_prefix(service)}DATABASE_URL")
+        with pytest.raises(ValueError, match=f"{_prefix(service)}DATABASE_URL"):
+            settings_cls()
+        if service == "scoring":
+            monkeypatch.setenv("FMC_SCORING_DATABASE_URL", env["FMC_SCORING_DATABASE_URL"])
+            monkeypatch.delenv("FMC_SCORING_GATEWAY_URL")
+            with pytest.raises(ValueError, match="needs FMC_SCORING_GATEWAY_URL set"):
+                settings_cls()
 
     @pytest.mark.parametrize("service", SERVICE_NAMES)
     def test_a_service_holds_only_its_own_service_key_and_no_users_key(self, service: str) -> None:
