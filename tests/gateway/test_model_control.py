@@ -7,26 +7,28 @@ none is, and says why a run waits or failed when the load does not happen."""
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import tritonclient.grpc.aio as grpc_aio
 
 from fmc_common.auth import Role
-from fmc_common.events.inference import RunEndpoint
+from fmc_common.events.inference import DecodingParameters, InferenceProtocol, RunEndpoint, ServingConvention
 from fmc_common.settings import AuthSettings
 from fmc_devrunner.ports import free_port
 from fmc_devrunner.triton import TritonProcess
 from fmc_gateway.main import create_app
 from fmc_gateway.runs.engine import GatewayEngine
 from fmc_gateway.runs.loading import ModelLoader
+from fmc_gateway.triton.inference import EndpointAddress, ModelClient
 from fmc_gateway.triton.pods import TritonPods
 from gateway.conftest import SettingsFactory
 from gateway.helpers import finished, request_run, run_body, triton_successes, wait_for_run, write_items
@@ -325,6 +327,45 @@ class TestPods:
         assert pods.pod_urls("grpcs://triton-h100:8001") == ["grpcs://10.0.0.7:8001", "grpcs://10.0.0.8:8001"]
         # an address without pods is itself
         assert pods.channel("triton-b200:8001")[0] == "triton-b200:8001"
+
+    async def test_http_protocol_requests_go_to_the_pods_in_turn_under_the_address_name(self) -> None:
+        """Triton's generate extension (and OpenAI chat) over HTTP: each request to the next pod, its
+        Host header the address's (the Service's), not the pod's."""
+        seen: list[tuple[int, str]] = []
+
+        class Generate(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                seen.append((cast(ThreadingHTTPServer, self.server).server_port, self.headers["Host"]))
+                body = json.dumps({"model_name": "m", "model_version": "1", "text_output": "ok"}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        servers = [ThreadingHTTPServer(("127.0.0.1", 0), Generate) for _ in range(2)]
+        for server in servers:
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+        ports = [server.server_port for server in servers]
+        pods = TritonPods(static={"triton-h100:8000": [f"127.0.0.1:{port}" for port in ports]})
+        address = EndpointAddress(
+            "triton-h100:8000", InferenceProtocol.HTTP, "m", "", ServingConvention.TRITON_GENERATE
+        )
+        client = ModelClient(address, {"text_input": "BYTES"}, False, pods)
+        try:
+            answers = [await client.infer("hi", DecodingParameters(), 10) for _ in range(4)]
+        finally:
+            await client.close()
+            for server in servers:
+                server.shutdown()
+                server.server_close()
+        assert [answer.text for answer in answers] == ["ok"] * 4
+        assert sorted(port for port, _ in seen) == sorted(ports * 2)
+        assert {host for _, host in seen} == {"triton-h100:8000"}
 
     async def test_a_headless_service_is_resolved_again_and_clients_move_to_the_new_pods(self) -> None:
         answers = {"triton-h100": ["10.0.0.7", "10.0.0.8"]}
