@@ -12,8 +12,8 @@ open and nothing else: tests/deploy/reachability.py), monitoring, alerts and rou
 from __future__ import annotations
 
 import copy
-import importlib
 import json
+import os
 import re
 import subprocess
 import uuid
@@ -41,6 +41,7 @@ from deploy.reachability import Connection, Network, Pod, network, workload_pods
 from fmc_common.contracts.openapi import SERVICES, build_app
 from fmc_common.events.topics import CATALOGUE, Topic
 from fmc_common.settings import AuthSettings, KafkaSettings
+from fmc_common.tracing import TracingSettings
 from fmc_gateway.runs.sources import HttpSource, ItemsSources
 from fmc_gateway.triton.hosts import TritonHostNotAllowed, TritonHosts
 from fmc_scoring.planning.service import items_uri
@@ -62,24 +63,6 @@ GPU_POOLS = {"h100": "H100", "b200": "B200"}
 # The oldest Triton release whose CUDA runs each pool's GPU: Hopper from 22.10 (CUDA 11.8), Blackwell
 # (B200) from 25.01 (CUDA 12.8).
 TRITON_MINIMUM_RELEASE = {"h100": (22, 10), "b200": (25, 1)}
-# Settings the code reads that are not in this branch's settings classes yet (branch i21code: scoring's
-# artefact store, the gateway's explicit model control and pod resolution, fmc_common.tracing's
-# FMC_TRACING_*). Accepted only while the settings classes lack them.
-PENDING_SETTINGS = {
-    "scoring": {
-        "FMC_SCORING_ARTEFACT_STORE",
-        "FMC_SCORING_S3_ENDPOINT_URL",
-        "FMC_SCORING_S3_BUCKET",
-        "FMC_SCORING_S3_ACCESS_KEY_ID_FILE",
-        "FMC_SCORING_S3_SECRET_ACCESS_KEY_FILE",
-        "FMC_SCORING_S3_WEIGHTS_PREFIX",
-        "FMC_SCORING_S3_SUBMISSION_WEIGHTS_PREFIX",
-        "FMC_SCORING_S3_SUITES_PREFIX",
-    },
-    "inference-gateway": {"FMC_GATEWAY_TRITON_MODEL_CONTROL", "FMC_GATEWAY_TRITON_RESOLVE_PODS"},
-}
-PENDING_TRACING = {"FMC_TRACING_OTLP_ENDPOINT", "FMC_TRACING_SAMPLE_RATIO", "FMC_TRACING_ENVIRONMENT"}
-
 Resource = dict[str, Any]
 
 
@@ -364,10 +347,34 @@ class TestDeployments:
         settings_cls = type(build_app(next(s for s in SERVICES if s.name == service)).state.runtime.settings)
         known = _env_names(settings_cls, _prefix(service)) | _env_names(KafkaSettings, "FMC_KAFKA_")
         known |= _env_names(AuthSettings, "FMC_AUTH_") | {f"{_prefix(service)}DB_PASSWORD"}
-        known |= _pending(service, settings_cls)
+        known |= _tracing_names()
         env = service_env("prod", service)
         assert {name for name in env if name.startswith("FMC_")} - known == set()
         assert env[f"{_prefix(service)}DATABASE_URL"].startswith("postgresql+asyncpg://")
+
+    @pytest.mark.parametrize("overlay", OVERLAYS)
+    @pytest.mark.parametrize("service", SERVICE_NAMES)
+    def test_the_service_starts_with_the_manifests_environment_and_refuses_without_a_url(
+        self, overlay: str, service: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The settings class validates the container's environment as the service does at start:
+        deployed (environment=cluster), so a URL left at its loopback default refuses the start, named."""
+        settings_cls = type(build_app(next(s for s in SERVICES if s.name == service)).state.runtime.settings)
+        env = service_env(overlay, service)
+        for name in [n for n in os.environ if n.startswith("FMC_")]:
+            monkeypatch.delenv(name)
+        for name, value in env.items():  # a Secret's value: a generated one
+            monkeypatch.setenv(name, uuid.uuid4().hex * 2 if value == "<from secret>" else value)
+        settings = settings_cls()
+        assert getattr(settings, "environment", None) == "cluster"
+        monkeypatch.delenv(f"{_prefix(service)}DATABASE_URL")
+        with pytest.raises(ValueError, match=f"{_prefix(service)}DATABASE_URL"):
+            settings_cls()
+        if service == "scoring":
+            monkeypatch.setenv("FMC_SCORING_DATABASE_URL", env["FMC_SCORING_DATABASE_URL"])
+            monkeypatch.delenv("FMC_SCORING_GATEWAY_URL")
+            with pytest.raises(ValueError, match="needs FMC_SCORING_GATEWAY_URL set"):
+                settings_cls()
 
     @pytest.mark.parametrize("service", SERVICE_NAMES)
     def test_a_service_holds_only_its_own_service_key_and_no_users_key(self, service: str) -> None:
@@ -486,15 +493,9 @@ def _env_names(settings_cls: type[BaseSettings], prefix: str) -> set[str]:
     return {f"{prefix}{name.upper()}" for name in settings_cls.model_fields}
 
 
-def _pending(service: str, settings_cls: type[BaseSettings]) -> set[str]:
-    """PENDING_SETTINGS of the service and the tracing settings, as long as no settings class has them."""
-    pending = PENDING_SETTINGS.get(service, set())
-    known = pending if not pending & _env_names(settings_cls, _prefix(service)) else set()
-    try:
-        tracing = importlib.import_module("fmc_common.tracing")
-    except ImportError:
-        return known | PENDING_TRACING
-    return known | _env_names(tracing.TracingSettings, "FMC_TRACING_")
+def _tracing_names() -> set[str]:
+    """FMC_TRACING_*: every service reads them (fmc_common.tracing), besides its own settings class."""
+    return _env_names(TracingSettings, "FMC_TRACING_")
 
 
 def _long_running(resource: Resource) -> Iterator[dict[str, Any]]:
@@ -814,8 +815,9 @@ class TestOutboxRelay:
         environment = container_env("prod", relay)
         settings_cls = type(build_app(next(s for s in SERVICES if s.name == service)).state.runtime.settings)
         known = _env_names(settings_cls, _prefix(service)) | _env_names(KafkaSettings, "FMC_KAFKA_")
-        known |= {f"{_prefix(service)}DB_PASSWORD", RELAY_DATABASE_URL} | _pending(service, settings_cls)
+        known |= {f"{_prefix(service)}DB_PASSWORD", RELAY_DATABASE_URL}
         known |= {"FMC_AUTH_ISSUER", "FMC_AUTH_JWKS_URL"}  # public, from the shared ConfigMap; no key
+        known |= _tracing_names()  # from the shared ConfigMap too (the relay itself makes no spans)
         assert {name for name in environment if name.startswith("FMC_")} - known == set()
         assert f"$({_prefix(service)}DB_PASSWORD)" in environment[RELAY_DATABASE_URL]
         secrets = {

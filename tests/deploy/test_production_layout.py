@@ -21,8 +21,13 @@ What necessarily differs from a cluster, and nothing else:
   ports (the pods' network namespaces are one here);
 * the replay's own needs: its dev clock file (it moves the services' time through the stage's windows)
   and the demo's raised arena limits, as ``fmc demo`` sets them.
-A setting the manifests lack is therefore missing here too: the service keeps its default (in a
-container, its own loopback) and the evaluation fails.
+A setting the manifests lack is therefore missing here too, and fails the test fast, named:
+* a service deployed (``environment=cluster``) refuses to start while a setting whose default only fits
+  one machine is unset (the database URL, a URL on loopback): its process exits naming the variable;
+* a process (service or relay) that exits while the evaluation runs fails it with its last log lines;
+* a stage of the replay that does not advance for ``STALL_SECONDS`` (no new line of the replay) fails
+  it naming the stage and the warnings and errors the services logged meanwhile (a run waiting on a
+  URL, a refused call), instead of running into the replay's own or pytest's timeout.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ import re
 import secrets
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -70,6 +76,11 @@ KAFKA_TLS_AND_SASL = (
     "FMC_KAFKA_SASL_PASSWORD",
     "FMC_KAFKA_SSL_CAFILE",
 )
+
+
+STALL_SECONDS = 60.0
+"""Longest the replay may go without a new line (a stage with no progress): its slowest stage (the
+arena's battles) takes about 16 s here."""
 
 
 class LayoutError(Exception):
@@ -383,9 +394,18 @@ class ManifestStack(DevStack):
                     continue
                 assert args == ["migrate"], args
                 migrate = await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", spec.module, "migrate", env=env, cwd=workdir
+                    sys.executable,
+                    "-m",
+                    spec.module,
+                    "migrate",
+                    env=env,
+                    cwd=workdir,
+                    stdout=asyncio.subprocess.PIPE,
+                    stderr=asyncio.subprocess.STDOUT,
                 )
-                assert await migrate.wait() == 0, f"{spec.name}: migrate failed"
+                output, _ = await migrate.communicate()
+                tail = "\n".join(output.decode(errors="replace").splitlines()[-8:])
+                assert migrate.returncode == 0, f"{spec.name}: the migrate init container failed:\n{tail}"
             [container] = pod["containers"]
             env = self._process_env(layout.environment(spec.name, pod, container))
             env[f"{spec.env_prefix}HTTP_PORT"], env[f"{spec.env_prefix}GRPC_PORT"] = map(
@@ -456,6 +476,66 @@ async def _mirror(client: Any, bucket: str, directory: Path, prefixes: tuple[str
         await asyncio.sleep(0.5)
 
 
+class EvaluationStalled(AssertionError):
+    """The replay did not advance: the stage and what the services logged meanwhile."""
+
+
+def _problems(process: ManagedProcess, since: int) -> list[str]:
+    """The WARNING and ERROR lines of the process's log written after byte ``since``."""
+    try:
+        with process.log_path.open("rb") as handle:
+            handle.seek(since)
+            text = handle.read().decode(errors="replace")
+    except OSError:
+        return []
+    return [
+        f"{process.name}: {line[:400]}"
+        for line in text.splitlines()
+        if '"level": "WARNING"' in line or '"level": "ERROR"' in line or "Traceback" in line
+    ]
+
+
+def _log_size(process: ManagedProcess) -> int:
+    try:
+        return process.log_path.stat().st_size
+    except OSError:
+        return 0
+
+
+async def supervised(
+    replay: Replay, stack: ManifestStack, lines: list[str], stall: float = STALL_SECONDS
+) -> None:
+    """Run the replay while watching it: a process that exits, or a stage that does not advance for
+    ``stall`` seconds, fails at once with what went wrong (instead of a timeout far later)."""
+    processes = [s.process for s in stack.services.values()] + stack.relays
+    task = asyncio.create_task(replay.run())
+    seen, advanced = len(lines), time.monotonic()
+    offsets = {p.name: _log_size(p) for p in processes}
+    try:
+        while not task.done():
+            await asyncio.wait({task}, timeout=0.5)
+            for process in processes:
+                process.check_alive()
+            if len(lines) != seen:
+                seen, advanced = len(lines), time.monotonic()
+                offsets = {p.name: _log_size(p) for p in processes}
+            elif time.monotonic() - advanced > stall:
+                stages = [line.strip() for line in lines if line.startswith("\n[")]
+                stage = stages[-1] if stages else "starting"
+                problems = [line for p in processes for line in _problems(p, offsets[p.name])[-5:]]
+                raise EvaluationStalled(
+                    f"the evaluation did not advance for {stall:.0f} s in stage {stage!r} "
+                    f"(last line: {lines[-1].strip() if lines else '-'!r}); the services logged meanwhile:\n"
+                    + ("\n".join(problems) or "no warning or error")
+                )
+        task.result()
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+
+
 @pytest.fixture
 async def production_resources() -> tuple[Resource, ...]:
     if not await postgres_available():
@@ -501,7 +581,7 @@ class TestProductionLayout:
             try:
                 await stack.start()
                 replay = Replay(stack, SMALL, lines.append)
-                await replay.run()
+                await supervised(replay, stack, lines)
                 check_outcome(replay.record)
             finally:
                 await asyncio.to_thread(stack.stop)

@@ -7,28 +7,33 @@ none is, and says why a run waits or failed when the load does not happen."""
 
 from __future__ import annotations
 
+import json
 import threading
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import tritonclient.grpc.aio as grpc_aio
 
+from fmc_common.auth import Role
+from fmc_common.events.inference import DecodingParameters, InferenceProtocol, RunEndpoint, ServingConvention
 from fmc_common.settings import AuthSettings
 from fmc_devrunner.ports import free_port
 from fmc_devrunner.triton import TritonProcess
 from fmc_gateway.main import create_app
 from fmc_gateway.runs.engine import GatewayEngine
 from fmc_gateway.runs.loading import ModelLoader
+from fmc_gateway.triton.inference import EndpointAddress, ModelClient
 from fmc_gateway.triton.pods import TritonPods
 from gateway.conftest import SettingsFactory
 from gateway.helpers import finished, request_run, run_body, triton_successes, wait_for_run, write_items
 from support.databases import DatabaseFactory
-from support.services import serving
+from support.services import bearer, serving
 
 pytestmark = [pytest.mark.broker, pytest.mark.triton]
 
@@ -85,7 +90,7 @@ async def explicit_gateway(
     first, second = pods
     settings = gateway_settings(
         await database_factory.create("gateway"),
-        triton_allowed_hosts=[first.grpc_url, nowhere],
+        triton_allowed_hosts=[first.grpc_url, f"127.0.0.1:{first.http_port}", nowhere],
         triton_model_control="explicit",
         triton_model_idle_seconds=0,
         triton_model_sweep_seconds=3600,
@@ -181,6 +186,134 @@ class TestExplicitModelControl:
         assert nowhere in waiting["status_reason"]
 
 
+@pytest.fixture
+async def empty_pods(pods: list[TritonProcess]) -> list[TritonProcess]:
+    """The two pods with nothing loaded (an earlier test may have left the model loaded)."""
+    for pod in pods:
+        client = grpc_aio.InferenceServerClient(pod.grpc_url)
+        try:
+            if await client.is_model_ready(MODEL):
+                await client.unload_model(MODEL)
+        finally:
+            await client.close()
+    return pods
+
+
+def arena_battle(first: TritonProcess, voter: str, model: str = MODEL) -> dict[str, Any]:
+    """Two contenders on the pool's address: one over gRPC (both pods), one over HTTP (the first pod)."""
+    endpoints = [
+        {"url": first.grpc_url, "protocol": "grpc"},
+        {"url": f"127.0.0.1:{first.http_port}", "protocol": "http"},
+    ]
+    return {
+        "stage_id": str(uuid.uuid4()),
+        "voter_id": voter,
+        "prompt": "Which planet is largest?\nA. Mars\nB. Jupiter\nC. Venus\nD. Mercury\nAnswer:",
+        "contenders": [
+            {
+                "submission_id": str(uuid.uuid4()),
+                "endpoint": endpoint | {"model_name": model, "gpu_pool": "H100"},
+            }
+            for endpoint in endpoints
+        ],
+    }
+
+
+class TestArenaBattles:
+    """Battles have no run: the battle loads its models, holds them while it answers, and leaves them
+    to the sweep's idle time afterwards."""
+
+    async def test_the_first_battle_loads_both_models_and_the_sweep_unloads_them_once_battles_stop(
+        self,
+        database_factory: DatabaseFactory,
+        gateway_settings: SettingsFactory,
+        empty_pods: list[TritonProcess],
+        nowhere: str,
+        auth_settings: AuthSettings,
+    ) -> None:
+        first, second = pods = empty_pods
+        assert not await model_ready(first.grpc_url)
+        service = bearer(auth_settings, Role.SERVICE)
+        async with explicit_gateway(
+            database_factory, gateway_settings, pods, nowhere, runs_enabled=False
+        ) as (gateway, models):
+            whole = await gateway.post("/v1/arena/battles", json=arena_battle(first, "v1"), headers=service)
+            assert whole.status_code == 201, whole.text
+            assert await model_ready(first.grpc_url)
+            assert await model_ready(second.grpc_url)  # the gRPC contender's pool: every pod
+            streamed = await gateway.post(
+                "/v1/arena/battles/stream", json=arena_battle(first, "v2"), headers=service
+            )
+            assert streamed.status_code == 200, streamed.text
+            assert '"type":"done"' in streamed.text.replace(" ", ""), streamed.text
+            # Both battles over, nothing held: the idle time (0 here) has passed, the sweep unloads.
+            assert models.held == set()
+            assert set(await models.sweep()) == {
+                f"{MODEL}:latest@grpc://{first.grpc_url}",
+                f"{MODEL}:latest@http://127.0.0.1:{first.http_port}",
+            }
+            assert not await model_ready(first.grpc_url)
+            assert not await model_ready(second.grpc_url)
+            # The next battle loads them again.
+            again = await gateway.post("/v1/arena/battles", json=arena_battle(first, "v3"), headers=service)
+            assert again.status_code == 201, again.text
+            assert await model_ready(second.grpc_url)
+
+    async def test_a_model_held_by_a_battle_is_not_unloaded_and_is_after_it(
+        self,
+        database_factory: DatabaseFactory,
+        gateway_settings: SettingsFactory,
+        empty_pods: list[TritonProcess],
+        nowhere: str,
+    ) -> None:
+        first, second = pods = empty_pods
+        endpoint = RunEndpoint.model_validate(
+            {"url": first.grpc_url, "model_name": MODEL, "gpu_pool": "H100"}
+        )
+        async with explicit_gateway(
+            database_factory, gateway_settings, pods, nowhere, runs_enabled=False
+        ) as (_, models):
+            async with models.holding(endpoint), models.holding(endpoint):
+                assert len(models.held) == 1
+                assert await models.sweep() == []
+                assert await model_ready(first.grpc_url)
+                assert await model_ready(second.grpc_url)
+            assert models.held == set()
+            assert await models.sweep() == [f"{MODEL}:latest@grpc://{first.grpc_url}"]
+            assert not await model_ready(second.grpc_url)
+
+    async def test_a_model_that_cannot_be_loaded_refuses_the_battle_with_503_without_naming_it(
+        self,
+        database_factory: DatabaseFactory,
+        gateway_settings: SettingsFactory,
+        empty_pods: list[TritonProcess],
+        nowhere: str,
+        auth_settings: AuthSettings,
+    ) -> None:
+        first, _ = pods = empty_pods
+        service = bearer(auth_settings, Role.SERVICE)
+        async with explicit_gateway(
+            database_factory, gateway_settings, pods, nowhere, runs_enabled=False
+        ) as (gateway, models):
+            refused = await gateway.post(
+                "/v1/arena/battles", json=arena_battle(first, "v1", "no-such-model"), headers=service
+            )
+            unreachable_body = arena_battle(first, "v2")
+            unreachable_body["contenders"][1]["endpoint"] |= {"url": nowhere, "protocol": "grpc"}
+            unreachable = await gateway.post(
+                "/v1/arena/battles/stream", json=unreachable_body, headers=service
+            )
+            for response in (refused, unreachable):
+                assert response.status_code == 503, response.text
+                assert response.json()["code"] == "arena-model-unavailable"
+                assert "no-such-model" not in response.text
+                assert nowhere not in response.text
+            assert models.held == set()  # nothing held after a refusal
+            # The refused battles cost the voters nothing: their limit is untouched.
+            again = await gateway.post("/v1/arena/battles", json=arena_battle(first, "v1"), headers=service)
+            assert again.status_code == 201, again.text
+
+
 class TestPods:
     def test_a_static_pod_list_becomes_one_round_robin_channel(self) -> None:
         pods = TritonPods(
@@ -194,6 +327,45 @@ class TestPods:
         assert pods.pod_urls("grpcs://triton-h100:8001") == ["grpcs://10.0.0.7:8001", "grpcs://10.0.0.8:8001"]
         # an address without pods is itself
         assert pods.channel("triton-b200:8001")[0] == "triton-b200:8001"
+
+    async def test_http_protocol_requests_go_to_the_pods_in_turn_under_the_address_name(self) -> None:
+        """Triton's generate extension (and OpenAI chat) over HTTP: each request to the next pod, its
+        Host header the address's (the Service's), not the pod's."""
+        seen: list[tuple[int, str]] = []
+
+        class Generate(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                seen.append((cast(ThreadingHTTPServer, self.server).server_port, self.headers["Host"]))
+                body = json.dumps({"model_name": "m", "model_version": "1", "text_output": "ok"}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        servers = [ThreadingHTTPServer(("127.0.0.1", 0), Generate) for _ in range(2)]
+        for server in servers:
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+        ports = [server.server_port for server in servers]
+        pods = TritonPods(static={"triton-h100:8000": [f"127.0.0.1:{port}" for port in ports]})
+        address = EndpointAddress(
+            "triton-h100:8000", InferenceProtocol.HTTP, "m", "", ServingConvention.TRITON_GENERATE
+        )
+        client = ModelClient(address, {"text_input": "BYTES"}, False, pods)
+        try:
+            answers = [await client.infer("hi", DecodingParameters(), 10) for _ in range(4)]
+        finally:
+            await client.close()
+            for server in servers:
+                server.shutdown()
+                server.server_close()
+        assert [answer.text for answer in answers] == ["ok"] * 4
+        assert sorted(port for port, _ in seen) == sorted(ports * 2)
+        assert {host for _, host in seen} == {"triton-h100:8000"}
 
     async def test_a_headless_service_is_resolved_again_and_clients_move_to_the_new_pods(self) -> None:
         answers = {"triton-h100": ["10.0.0.7", "10.0.0.8"]}

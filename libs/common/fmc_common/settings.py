@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -121,6 +123,13 @@ class ServiceSettings(BaseSettings):
 
     service_name: str
     database_url: str
+    environment: Literal["local", "cluster"] = Field(
+        default="local",
+        description="local: one machine (the dev runner, tests), the defaults point at its loopback; "
+        "cluster: deployed (the Kubernetes ConfigMaps, docker compose): the service refuses to start while "
+        "a setting whose default only fits one machine is unset (the database URL, a *_url on loopback), "
+        "naming the variable.",
+    )
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     grpc_port: int = 50051
@@ -162,6 +171,37 @@ class ServiceSettings(BaseSettings):
         ge=1024,
         description="Largest request body accepted; a larger one is refused with 413 before it is read.",
     )
+
+    @model_validator(mode="after")
+    def _deployed_settings_set(self) -> ServiceSettings:
+        """In a cluster, refuse the defaults meant for one machine: nothing listens on the pod's own
+        loopback, and a service started with them would wait on it instead of failing."""
+        if self.environment != "cluster":
+            return self
+        prefix = self.model_config.get("env_prefix", "")
+        unset = [
+            name
+            for name, field in type(self).model_fields.items()
+            if name not in self.model_fields_set
+            and (name == "database_url" or (name.endswith("_url") and _on_loopback(field.default)))
+        ]
+        if unset:
+            names = ", ".join(f"{prefix}{name}".upper() for name in unset)
+            raise ValueError(f"environment=cluster needs {names} set: the defaults point at this machine")
+        return self
+
+
+def _on_loopback(value: object) -> bool:
+    """Whether ``value`` is a URL (or host:port) on this machine's loopback."""
+    if not isinstance(value, str) or not value:
+        return False
+    host = urlsplit(value if "://" in value else f"//{value}").hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _kafka_settings() -> KafkaSettings:

@@ -54,7 +54,9 @@ def create_app(settings: GatewaySettings | None = None, clock: Clock | None = No
         description="Runs benchmark suites on Triton-served models across the H100 and B200 pools.",
         routers=[runs_router, pools_router, endpoints_router, arena_router, triton_router],
     )
-    arena = ArenaModels(engine.triton_hosts, settings.readiness_timeout_seconds, engine.triton_pods)
+    arena = ArenaModels(
+        engine.triton_hosts, settings.readiness_timeout_seconds, engine.triton_pods, engine.models
+    )
     runtime.provide(engine)
     runtime.provide(engine.triton_hosts)
     runtime.provide(arena)

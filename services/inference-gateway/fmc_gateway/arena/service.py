@@ -6,6 +6,12 @@ SQLite's write lock besides), so a burst of requests cannot slip past the limit;
 connection is held while the models answer. The answers come back whole (``start_battle``) or
 streamed piece by piece (``BattleStream``); either way the battle keeps both full answers, and a
 battle whose answers did not both come is deleted.
+
+With explicit model control (``triton_model_control=explicit``) the pair's models are loaded through
+the run's ``ModelLoader`` before the readiness check, lazily on the first battle, and held until the
+battle ends (``ModelLoader.holding``): the sweep leaves a model alone while battles keep coming and
+unloads it once none came for its idle time. A model that cannot be loaded refuses the battle with
+503 ``arena-model-unavailable`` (its reason in the logs only).
 """
 
 from __future__ import annotations
@@ -14,7 +20,8 @@ import asyncio
 import logging
 import secrets
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -31,6 +38,7 @@ from fmc_gateway.arena.models import ArenaBattle, ArenaVoter
 from fmc_gateway.arena.schemas import BattleCreate, Contender
 from fmc_gateway.endpoints import service as endpoints
 from fmc_gateway.locking import begin_writing
+from fmc_gateway.runs.loading import ModelLoader
 from fmc_gateway.serving.prompts import TextSink
 from fmc_gateway.triton.hosts import TritonHosts
 from fmc_gateway.triton.inference import EndpointAddress, InferenceFailure, ModelClient
@@ -65,11 +73,45 @@ def _address(contender: Contender) -> EndpointAddress:
 class ArenaModels:
     """One client per endpoint, made after a readiness check (which tells what inputs to send)."""
 
-    def __init__(self, hosts: TritonHosts, readiness_timeout: float, pods: TritonPods | None = None) -> None:
+    def __init__(
+        self,
+        hosts: TritonHosts,
+        readiness_timeout: float,
+        pods: TritonPods | None = None,
+        loader: ModelLoader | None = None,
+    ) -> None:
         self._clients: dict[str, ModelClient] = {}
         self._pods = pods if pods is not None and pods.enabled else None
         self._hosts = hosts
         self._timeout = readiness_timeout
+        self._loader = loader
+
+    async def hold(self, contenders: list[Contender]) -> Callable[[], Awaitable[None]]:
+        """Explicit model control: the contenders' models loaded and held until the returned release is
+        awaited (nothing to do otherwise). A model that cannot be loaded: 503, nothing held."""
+        stack = AsyncExitStack()
+        if self._loader is None:
+            return stack.aclose
+        try:
+            # Both at once, and both finished (held or failed) before going on: nothing held is lost.
+            outcomes = await asyncio.gather(
+                *(stack.enter_async_context(self._loader.holding(c.endpoint)) for c in contenders),
+                return_exceptions=True,
+            )
+        except BaseException:
+            await stack.aclose()
+            raise
+        failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+        if failures:
+            await stack.aclose()
+            if not all(isinstance(failure, Exception) for failure in failures):
+                raise failures[0]
+            # The reason names the model: it stays in the logs, never in the voter's answer.
+            log.warning("an arena model could not be loaded", extra={"errors": [repr(f) for f in failures]})
+            raise ArenaModelUnavailable(
+                "one of the models could not be loaded; try again later"
+            ) from failures[0]
+        return stack.aclose
 
     def check(self, contenders: list[Contender]) -> None:
         """Refuse the battle if any contender is on none of the configured Triton servers (422)."""
@@ -157,6 +199,8 @@ class OpenedBattle:
     decoding: DecodingParameters
     clients: tuple[ModelClient, ModelClient]
     """Answering as A and as B."""
+    release: Callable[[], Awaitable[None]]
+    """Ends the hold on the two models (explicit model control); awaited once the battle is over."""
 
 
 async def open_battle(
@@ -176,11 +220,17 @@ async def open_battle(
         battle_id = await _reserve(session, clock, body, pair, limit, window)
     decoding = DecodingParameters.model_validate(body.decoding.model_dump())
     try:
-        a, b = await asyncio.gather(*(models.client(_address(c), decoding) for c in pair))
+        release = await models.hold(pair)
     except BaseException:
         await _forget(sessions, battle_id)
         raise
-    return OpenedBattle(battle_id, body.prompt, decoding, (a, b))
+    try:
+        a, b = await asyncio.gather(*(models.client(_address(c), decoding) for c in pair))
+    except BaseException:
+        await release()
+        await _forget(sessions, battle_id)
+        raise
+    return OpenedBattle(battle_id, body.prompt, decoding, (a, b), release)
 
 
 async def _answer(
@@ -224,6 +274,8 @@ async def start_battle(
     except BaseException:
         await _forget(sessions, battle.battle_id)
         raise
+    finally:
+        await battle.release()
     return await _store(sessions, battle.battle_id, a, b)
 
 
@@ -302,8 +354,11 @@ class BattleStream:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        if not self._stored:
-            await _forget(self._sessions, self._battle.battle_id)
+        try:
+            if not self._stored:
+                await _forget(self._sessions, self._battle.battle_id)
+        finally:
+            await self._battle.release()
 
 
 def _failed(error: AppError) -> BattleFailed:

@@ -129,9 +129,14 @@ class GatewayEngine:
         self._prepare_wake.set()
 
     async def start(self) -> None:
-        if not self.settings.runs_enabled:
-            return
         s, runtime = self.settings, self.runtime
+        if self.models is not None:  # runs and arena battles both load models
+            self._spawn(self.models.run(self._stop, s.triton_model_sweep_seconds), "models")
+        if s.triton_resolve_pods:
+            self._spawn(self.triton_pods.run(self._stop, s.triton_resolve_interval_seconds), "pods")
+        self._started = True
+        if not s.runs_enabled:
+            return
         writer = RecordWriter(
             sessions=runtime.sessions,
             outbox=runtime.outbox,
@@ -188,11 +193,6 @@ class GatewayEngine:
         self._spawn(claimer.run(self._stop), "claims")
         self._spawn(preparer.run(self._stop, self._prepare_wake, s.claim_interval_seconds), "prepare")
         self._spawn(watchdog.run(self._stop, s.watchdog_interval_seconds), "watchdog")
-        if self.models is not None:
-            self._spawn(self.models.run(self._stop, s.triton_model_sweep_seconds), "models")
-        if s.triton_resolve_pods:
-            self._spawn(self.triton_pods.run(self._stop, s.triton_resolve_interval_seconds), "pods")
-        self._started = True
         log.info("gateway engine started", extra={"replica": self.replica})
 
     def _prepared(self, claimer: ChunkClaimer) -> Any:
@@ -209,15 +209,20 @@ class GatewayEngine:
         if not self._started:
             return
         grace = self.settings.shutdown_grace_seconds
-        assert self.executor is not None
-        await self.executor.stop(grace)
+        if self.executor is not None:
+            await self.executor.stop(grace)
         self._stop.set()
-        done, pending = await asyncio.wait(self._tasks, timeout=grace)
-        for task in pending:
-            task.cancel()
-        for task in done:
-            if not task.cancelled() and task.exception() is not None:
-                log.error("gateway task failed", exc_info=task.exception())
+        if self._tasks:
+            done, pending = await asyncio.wait(self._tasks, timeout=grace)
+            for task in pending:
+                task.cancel()
+            for task in done:
+                if not task.cancelled() and task.exception() is not None:
+                    log.error("gateway task failed", exc_info=task.exception())
+        self._tasks = []
+        if self.executor is None:
+            self._started = False
+            return
         try:
             await self._writer.flush()
             await self._claimer.release_all()

@@ -16,6 +16,13 @@ With ``triton_model_control=explicit`` the pools' Triton servers start with
 The mark before a load, and the count and unload of the sweep, happen under the endpoint row's lock
 (``SELECT ... FOR UPDATE``): a run that starts while its model is being unloaded waits for the unload
 and then loads it again; a sweep that comes after the mark counts the run and keeps the model.
+
+Arena battles have no run: ``holding`` loads a contender's model lazily (the first battle, through
+``ensure_loaded``) and holds it while the battle answers. Holds are counted per replica, in memory; while
+a replica holds a model, each of its sweep periods first renews the model's mark (``model_state_at``),
+so no replica's sweep finds it idle, and its own sweep leaves it alone. The last hold to end renews the
+mark once more: the model stays loaded while battles keep coming and is unloaded
+``triton_model_idle_seconds`` after the last one (a replica that dies stops renewing: the same).
 """
 
 from __future__ import annotations
@@ -24,6 +31,9 @@ import asyncio
 import dataclasses
 import logging
 import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import tritonclient.grpc.aio as grpc_aio
@@ -32,7 +42,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fmc_common.clock import Clock
-from fmc_common.events.inference import InferenceProtocol
+from fmc_common.events.inference import InferenceProtocol, RunEndpoint
+from fmc_gateway.endpoints import repository
 from fmc_gateway.endpoints.models import Endpoint
 from fmc_gateway.runs.models import ACTIVE, Run
 from fmc_gateway.triton.inference import GRPC_CHANNEL_ARGS, EndpointAddress
@@ -83,6 +94,9 @@ class ModelLoader:
         self._load_timeout = load_timeout
         self._check_timeout = check_timeout
         self._idle = idle
+        self._held: Counter[uuid.UUID] = Counter()
+        """Endpoints whose model battles on this replica are using, with how many battles."""
+        self._loading: dict[uuid.UUID, asyncio.Lock] = {}
 
     def _pod_addresses(self, address: EndpointAddress) -> list[EndpointAddress]:
         return [dataclasses.replace(address, url=url) for url in self._pods.pod_urls(address.url)]
@@ -113,12 +127,56 @@ class ModelLoader:
         if loaded:
             log.info("model loaded", extra={"model": address.label, "pods": loaded})
 
+    @asynccontextmanager
+    async def holding(self, endpoint: RunEndpoint) -> AsyncIterator[None]:
+        """The endpoint's model loaded on every pod and kept while the block runs (an arena battle).
+
+        Raises what ``ensure_loaded`` raises (``TritonUnavailable``, ``ModelControlRefused``)."""
+        async with self._sessions() as session, session.begin():
+            endpoint_id = (await repository.upsert(session, endpoint, self._clock.now())).id
+        self._held[endpoint_id] += 1
+        try:
+            # One load at a time per model on this replica: concurrent first battles share it.
+            async with self._loading.setdefault(endpoint_id, asyncio.Lock()):
+                await self.ensure_loaded(endpoint_id)
+            yield
+        finally:
+            self._held[endpoint_id] -= 1
+            if self._held[endpoint_id] <= 0:
+                del self._held[endpoint_id]
+                await self._renew([endpoint_id])  # idle from the end of the last battle
+
+    @property
+    def held(self) -> set[uuid.UUID]:
+        return set(self._held)
+
+    async def _renew(self, endpoint_ids: list[uuid.UUID]) -> None:
+        """Mark the models as in use now (the sweep of any replica measures idleness from the mark)."""
+        if not endpoint_ids:
+            return
+        try:
+            async with self._sessions() as session, session.begin():
+                await session.execute(
+                    update(Endpoint)
+                    .where(Endpoint.id.in_(endpoint_ids), Endpoint.model_state == LOADED)
+                    .values(model_state_at=self._clock.now())
+                )
+        except Exception as exc:  # the next period renews again; the idle time is the margin
+            log.warning("renewing held models failed", extra={"error": repr(exc)})
+
     async def sweep(self) -> list[str]:
-        """Unload idle models and reload lost ones; the labels of the models unloaded."""
+        """Unload idle models and reload lost ones; the labels of the models unloaded. Models held by
+        this replica's battles are renewed, not swept."""
+        held = self.held
+        await self._renew(sorted(held))
         async with self._sessions() as session:
-            candidates = list(
-                (await session.scalars(select(Endpoint.id).where(Endpoint.model_state == LOADED))).all()
-            )
+            candidates = [
+                endpoint_id
+                for endpoint_id in (
+                    await session.scalars(select(Endpoint.id).where(Endpoint.model_state == LOADED))
+                ).all()
+                if endpoint_id not in held
+            ]
         unloaded = []
         for endpoint_id in candidates:
             try:
@@ -152,7 +210,15 @@ class ModelLoader:
             last_finished = await session.scalar(
                 select(func.max(Run.finished_at)).where(Run.endpoint_id.in_(same_model))
             )
-            idle_since = max(t for t in (endpoint.model_state_at, last_finished) if t is not None)
+            # Another row may name the model on the same server under its other protocol's port (an
+            # arena contender over HTTP): its mark counts too.
+            latest_mark = await session.scalar(
+                select(func.max(Endpoint.model_state_at)).where(
+                    Endpoint.model_name == endpoint.model_name, Endpoint.model_state == LOADED
+                )
+            )
+            marks = (endpoint.model_state_at, last_finished, latest_mark)
+            idle_since = max(t for t in marks if t is not None)
             if now - idle_since < self._idle:
                 return None
             for pod in self._pod_addresses(address):

@@ -178,6 +178,31 @@ class _Pieces:
                 self._on_text(reply.text)
 
 
+class _PodRoundRobin(httpx.AsyncBaseTransport):
+    """Sends each HTTP request to the next pod behind the address (from the pods' last resolution),
+    keeping the address's name as the Host header and the TLS server name; the address itself while it
+    has one pod or none. Connections are pooled per pod."""
+
+    def __init__(self, pods: TritonPods, url: str, limits: httpx.Limits) -> None:
+        self._inner = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+        self._pods = pods
+        self._url = url
+        self._turn = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        pods = self._pods.pods(self._url)
+        if len(pods) > 1:
+            pod = httpx.URL(f"http://{pods[self._turn % len(pods)]}")
+            self._turn += 1
+            # The Host header was set from the address when the request was built; TLS checks its name.
+            request.extensions = {**request.extensions, "sni_hostname": request.url.host}
+            request.url = request.url.copy_with(host=pod.host, port=pod.port)
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
 class ModelClient:
     """One connection to one endpoint (a gRPC channel or an HTTP connection pool), shared by its requests.
 
@@ -220,10 +245,13 @@ class ModelClient:
             scheme = "https" if address.ssl else "http"
             # No credential is configured for a team's server: no Authorization header, ever, and
             # nothing taken from the environment (no .netrc, no proxy that would see the prompts).
+            limits = httpx.Limits(max_connections=1024)
             self._json = httpx.AsyncClient(
                 base_url=f"{scheme}://{address.host_port}",
-                limits=httpx.Limits(max_connections=1024),
+                limits=limits,
                 trust_env=False,
+                # The pods behind the address, in turn (like the gRPC channel's round robin).
+                transport=_PodRoundRobin(pods, address.url, limits) if pods is not None else None,
             )
         elif grpc:
             # One channel over every pod behind the address (round robin) when pods are expanded.
