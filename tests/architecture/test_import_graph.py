@@ -89,6 +89,7 @@ PURE: dict[str, tuple[str, ...]] = {
         "originality.bound",
         "originality.evidence",
         "originality.fingerprint",
+        "originality.invariants",
         "originality.modules",
         "originality.report",
         "originality.safetensors_io",
