@@ -101,7 +101,12 @@ class GatewaySettings(ServiceSettings, WithInfrastructure):
         ge=1,
         description="Records stored in one transaction at most; record_flush_seconds bounds how long one waits.",
     )
-    record_flush_seconds: float = Field(default=0.1, gt=0)
+    record_flush_seconds: float = Field(
+        default=0.25,
+        gt=0,
+        description="A record waits this long at most before its batch is stored (a finished chunk is "
+        "stored at once); a crash loses at most this stretch of answers, which are answered again.",
+    )
     progress_every_items: int = Field(default=500, ge=1)
     progress_every_seconds: float = Field(default=10.0, gt=0)
     stuck_after_seconds: float = Field(default=600.0, gt=0)
