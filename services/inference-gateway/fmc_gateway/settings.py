@@ -99,7 +99,7 @@ class GatewaySettings(ServiceSettings, WithInfrastructure):
     record_flush_items: int = Field(
         default=500,
         ge=1,
-        description="Records stored in one transaction at most; record_flush_seconds bounds how long one waits.",
+        description="Records stored in one transaction at most (record_flush_seconds bounds the wait).",
     )
     record_flush_seconds: float = Field(
         default=0.25,

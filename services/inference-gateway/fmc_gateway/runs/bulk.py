@@ -44,9 +44,13 @@ def bind_processor(column_type: TypeEngine[Any], dialect: Dialect) -> Processor 
     one call (SQLAlchemy's, the decorator's conversion then the dialect's formatting, costs about
     ten times more, twice per record), used only when it gives the same text on every sample."""
     process = column_type.dialect_impl(dialect).bind_processor(dialect)
-    if isinstance(column_type, UtcDateTime) and dialect.name == "sqlite" and process is not None:
-        if all(utc_text(sample) == process(sample) for sample in SAMPLES):
-            return utc_text
+    if (
+        isinstance(column_type, UtcDateTime)
+        and dialect.name == "sqlite"
+        and process is not None
+        and all(utc_text(sample) == process(sample) for sample in SAMPLES)
+    ):
+        return utc_text
     return process
 
 
