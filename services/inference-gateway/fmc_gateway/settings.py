@@ -75,7 +75,20 @@ class GatewaySettings(ServiceSettings, WithInfrastructure):
         "off for replicas that only answer chunks or arena prompts.",
     )
     runs_enabled: bool = Field(default=True, description="Claim and answer chunks of runs on this replica.")
-    chunk_size: int = Field(default=200, ge=1, le=10_000)
+    chunk_size: int = Field(
+        default=200,
+        ge=1,
+        le=10_000,
+        description="Items per chunk of a run, at least; a larger run gets larger chunks "
+        "(about a sixteenth of its items each, up to chunk_size_max).",
+    )
+    chunk_size_max: int = Field(
+        default=1000,
+        ge=1,
+        le=10_000,
+        description="Items per chunk at most (a chunk_size above it wins): larger chunks cost fewer "
+        "claims and chunk bookkeeping per item; a run keeps about sixteen chunks to share between replicas.",
+    )
     chunks_in_hand_per_run: int = Field(default=3, ge=1, le=64)
     chunk_lease_seconds: float = Field(default=30.0, gt=0)
     claim_interval_seconds: float = Field(
@@ -83,8 +96,17 @@ class GatewaySettings(ServiceSettings, WithInfrastructure):
         gt=0,
         description="Poll for chunks and runs to prepare (a finished chunk wakes it at once).",
     )
-    record_flush_items: int = Field(default=100, ge=1)
-    record_flush_seconds: float = Field(default=0.1, gt=0)
+    record_flush_items: int = Field(
+        default=500,
+        ge=1,
+        description="Records stored in one transaction at most (record_flush_seconds bounds the wait).",
+    )
+    record_flush_seconds: float = Field(
+        default=0.25,
+        gt=0,
+        description="A record waits this long at most before its batch is stored (a finished chunk is "
+        "stored at once); a crash loses at most this stretch of answers, which are answered again.",
+    )
     progress_every_items: int = Field(default=500, ge=1)
     progress_every_seconds: float = Field(default=10.0, gt=0)
     stuck_after_seconds: float = Field(default=600.0, gt=0)

@@ -321,6 +321,9 @@ class BattleStream:
         while len(answers) < len(sides):
             event = await self._queue.get()
             if isinstance(event, _Failed):
+                # The other side stopped and the reservation dropped before the caller sees the
+                # end of the stream: when it reads the error, nothing of the battle is stored.
+                await self.close()
                 yield _failed(event.error)
                 return
             if isinstance(event, _Finished):
@@ -347,10 +350,10 @@ class BattleStream:
             self._queue.put_nowait(_Finished(side, text))
 
     async def close(self) -> None:
-        """Stop what is still answering; forget the battle unless it was stored. Idempotent."""
+        """Stop what is still answering; forget the battle unless it was stored. Idempotent: marked
+        closed only once done, so a close interrupted (the caller gone) is completed by the next."""
         if self._closed:
             return
-        self._closed = True
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -359,6 +362,7 @@ class BattleStream:
                 await _forget(self._sessions, self._battle.battle_id)
         finally:
             await self._battle.release()
+        self._closed = True
 
 
 def _failed(error: AppError) -> BattleFailed:

@@ -76,6 +76,7 @@ def _preparer_config(
 ) -> PreparerConfig:
     return PreparerConfig(
         chunk_size=s.chunk_size,
+        chunk_size_max=s.chunk_size_max,
         # Long enough for a slow readiness check and items fetch; a dead preparer's run is retried after.
         lease=timedelta(seconds=max(s.readiness_timeout_seconds * 6, 60)),
         retry=timedelta(seconds=s.readiness_retry_seconds),

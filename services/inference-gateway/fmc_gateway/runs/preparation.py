@@ -50,9 +50,20 @@ log = logging.getLogger(__name__)
 RUN_ITEMS = cast(Table, RunItem.__table__)
 
 
+CHUNKS_PER_RUN = 16
+
+
+def chunk_items(total: int, smallest: int, largest: int) -> int:
+    """Items per chunk of a run of ``total`` items: ``smallest``, or about a sixteenth of the run
+    when that is more, up to ``largest``. Each chunk costs a claim (several statements) and its
+    done-marking; sixteen chunks still let several replicas, each holding a few, share a run."""
+    return max(smallest, min(-(-total // CHUNKS_PER_RUN), largest))
+
+
 @dataclass(frozen=True)
 class PreparerConfig:
     chunk_size: int
+    chunk_size_max: int
     lease: timedelta
     retry: timedelta
     readiness_timeout: float
@@ -224,7 +235,7 @@ class RunPreparer:
 
     async def _store(self, run_id: uuid.UUID, items: list[ItemLine], readiness: Readiness) -> None:
         now = self._clock.now()
-        size = self._config.chunk_size
+        size = chunk_items(len(items), self._config.chunk_size, self._config.chunk_size_max)
         async with transaction(self._sessions) as session:
             await begin_writing(session)
             run = await session.get(Run, run_id, with_for_update=True)
