@@ -174,7 +174,11 @@ class ConsumerRunner:
             event = cls.model_validate(envelope.data)
         except ValidationError as exc:
             return await self._dead_letter(record, DeadLetter("schema-violation", _short(exc)))
-        attributes = {"messaging.system": "kafka", "messaging.destination.name": record.topic}
+        attributes = {
+            "messaging.system": "kafka",
+            "messaging.destination.name": record.topic,
+            "messaging.consumer.group.name": self.name,
+        }
         with (
             correlation_scope(envelope.correlationid, causation_id=envelope.id),
             consumer_span(f"process {envelope.type}", envelope.model_extra or {}, attributes),
