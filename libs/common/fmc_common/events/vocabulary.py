@@ -32,3 +32,5 @@ class Verdict(StrEnum):
     ORIGINAL = "original"
     REUSED = "reused"
     NEEDS_REVIEW = "needs-review"
+    NOT_COMPARABLE = "not-comparable"
+    UNREADABLE = "unreadable"

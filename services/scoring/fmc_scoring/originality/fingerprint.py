@@ -28,7 +28,14 @@ from fmc_scoring.originality.modules import (
     is_token_embedding,
     writes_hidden,
 )
-from fmc_scoring.originality.safetensors_io import RAW_DTYPES, TensorInfo, bf16_bits, inventory, to_float32
+from fmc_scoring.originality.safetensors_io import (
+    RAW_DTYPES,
+    TensorInfo,
+    bf16_bits,
+    inventory,
+    open_weights,
+    to_float32,
+)
 from fmc_scoring.originality.scan import (
     F32,
     AnchorRequest,
@@ -268,12 +275,12 @@ def _fingerprint_tensor(
             requests.append(UnitRequest(selection, unit_ids))
         if info.name == plan.anchor:
             requests.append(AnchorRequest(axis, plan.features, plan.units))
-    with info.path.open("rb") as handle:
+    with open_weights(info.path, info.root) as handle:
         scanned = scan_tensor(
             info, handle, executor, sample_size=sketch.sample_size, requests=requests, rounded_canonical=True
         )
     canonical = [h for h in (scanned.canonical, scanned.canonical_rounded) if h is not None]
-    if info.is_float and len(info.shape) == 2 and min(info.shape) > 1:
+    if info.is_float and info.quant is None and len(info.shape) == 2 and min(info.shape) > 1:
         canonical.extend(transposed_hashes(info))
     fingerprint = TensorFingerprint(
         info.name,
@@ -300,18 +307,19 @@ def _fingerprint_tensor(
 def transposed_hashes(info: TensorInfo) -> list[str]:
     """sha256 of the bf16 form (truncated, rounded) of the transposed matrix, read in column blocks."""
     rows, cols = info.shape
-    matrix = np.memmap(
-        info.path, dtype=RAW_DTYPES[info.dtype], mode="r", offset=info.start, shape=(rows, cols)
-    )
     truncated, rounded = hashlib.sha256(), hashlib.sha256()
     width = max(1, TRANSPOSE_BLOCK_ELEMENTS // rows)
-    try:
-        for start in range(0, cols, width):
-            block = to_float32(np.ascontiguousarray(matrix[:, start : start + width].T), info.dtype)
-            truncated.update(bf16_bits(block, round_nearest=False).data)
-            rounded.update(bf16_bits(block, round_nearest=True).data)
-    finally:
-        del matrix
+    with open_weights(info.path, info.root) as handle:
+        matrix = np.memmap(
+            handle, dtype=RAW_DTYPES[info.dtype], mode="r", offset=info.start, shape=(rows, cols)
+        )
+        try:
+            for start in range(0, cols, width):
+                block = to_float32(np.ascontiguousarray(matrix[:, start : start + width].T), info.dtype)
+                truncated.update(bf16_bits(block, round_nearest=False).data)
+                rounded.update(bf16_bits(block, round_nearest=True).data)
+        finally:
+            del matrix
     return [truncated.hexdigest(), rounded.hexdigest()]
 
 
