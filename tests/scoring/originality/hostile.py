@@ -23,7 +23,9 @@ SECRET = "SECRET-7f3a"
 MODEL = "model.safetensors"
 
 
-def raw_file(path: Path, header: dict[str, Any] | bytes, data: bytes = b"", length: int | None = None) -> None:
+def raw_file(
+    path: Path, header: dict[str, Any] | bytes, data: bytes = b"", length: int | None = None
+) -> None:
     """A file as given: the 8-byte length (the header's own unless ``length`` lies), header, data."""
     encoded = header if isinstance(header, bytes) else json.dumps(header).encode()
     size = len(encoded) if length is None else length

@@ -32,8 +32,12 @@ from fmc_common.events.vocabulary import Verdict
 from fmc_scoring.originality.calibration import run_calibration
 from fmc_scoring.originality.check import check_model
 from fmc_scoring.originality.demo_weights import write_demo_weights
-from fmc_scoring.originality.fingerprint import fingerprint_model, load_library, save_library
-from fmc_scoring.originality.fingerprint import ModelFingerprint
+from fmc_scoring.originality.fingerprint import (
+    ModelFingerprint,
+    fingerprint_model,
+    load_library,
+    save_library,
+)
 from fmc_scoring.originality.report import Report
 from fmc_scoring.originality.safetensors_io import SafetensorsError
 

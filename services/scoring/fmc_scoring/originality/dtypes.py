@@ -37,7 +37,8 @@ def _fp8_table(exponent_bits: int, mantissa_bits: int, bias: int, *, ieee: bool)
         values[top & (mantissa != 0)] = np.nan
     else:  # E4M3FN: only the all-ones pattern is NaN; there is no infinity
         values[top & (mantissa == (1 << mantissa_bits) - 1)] = np.nan
-    return values.astype(np.float32)
+    table: F32 = values.astype(np.float32)
+    return table
 
 
 FP8_E4M3 = _fp8_table(4, 3, 7, ieee=False)
@@ -90,10 +91,10 @@ def bf16_bits(values: F32, *, round_nearest: bool) -> NDArray[np.uint16]:
 
 
 def unpack_int4(packed: NDArray[np.uint8]) -> NDArray[np.int8]:
-    """Two signed 4-bit values per byte, low nibble first (element 2k), stored offset by 8 (0..15 -> -8..7)."""
+    """Two signed 4-bit values per byte, low nibble first (element 2k), stored plus 8 (0..15 is -8..7)."""
     low = (packed & np.uint8(0x0F)).astype(np.int8) - np.int8(8)
     high = (packed >> np.uint8(4)).astype(np.int8) - np.int8(8)
-    out = np.empty(packed.shape[:-1] + (packed.shape[-1] * 2,), dtype=np.int8)
+    out = np.empty((*packed.shape[:-1], packed.shape[-1] * 2), dtype=np.int8)
     out[..., 0::2] = low
     out[..., 1::2] = high
     return out
@@ -101,7 +102,7 @@ def unpack_int4(packed: NDArray[np.uint8]) -> NDArray[np.int8]:
 
 @dataclass(frozen=True)
 class Blocks:
-    """How a scale of shape (R, C) covers a weight of (rows, cols): blocks of ``row_block`` x ``col_block``."""
+    """How a scale of shape (R, C) covers a weight (rows, cols): blocks of ``row_block`` x ``col_block``."""
 
     rows: int
     cols: int
@@ -124,7 +125,8 @@ class Blocks:
 
     def expand(self, scale: F32, first: int, count: int) -> F32:
         """The scale of every element of rows ``first`` … ``first + count`` (count x cols)."""
-        rows = scale[np.arange(first, first + count) // self.row_block]
+        rows: F32 = scale[np.arange(first, first + count) // self.row_block]
         if self.col_block == 1:
             return rows
-        return np.repeat(rows, self.col_block, axis=1)[:, : self.cols]
+        expanded: F32 = np.repeat(rows, self.col_block, axis=1)[:, : self.cols]
+        return expanded

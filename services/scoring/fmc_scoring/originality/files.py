@@ -48,7 +48,7 @@ def open_regular(path: Path, root: Path) -> BinaryIO:
     flags = os.O_RDONLY | os.O_CLOEXEC
     try:
         directory = os.open(root, flags | os.O_DIRECTORY)
-    except OSError as exc:
+    except OSError:
         raise RefusedFile(
             root.name or str(root), "the submission's root is not a readable directory"
         ) from None

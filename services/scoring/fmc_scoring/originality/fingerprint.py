@@ -288,7 +288,7 @@ def _fingerprint_tensor(
         ref.module,
         info.dtype,
         info.shape,
-        scanned.sha256,
+        scanned.digest,
         tuple(canonical),
         scanned.sample,
         hidden_axis=axis,

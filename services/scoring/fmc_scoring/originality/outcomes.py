@@ -7,6 +7,7 @@ nothing could be compared (no tensors, or no finite value in any tensor's sample
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from fmc_common.events.vocabulary import Verdict
@@ -29,7 +30,7 @@ class _Tensor(Protocol):
     def nbytes(self) -> int: ...
 
 
-def unreadable_report(message: str, rule: str, donors: list[_Donor]) -> Report:
+def unreadable_report(message: str, rule: str, donors: Sequence[_Donor]) -> Report:
     """The report of a model the reader refused (``rule``: file, cap, dtype or unreadable)."""
     return Report(
         verdict=Verdict.UNREADABLE,
@@ -47,7 +48,7 @@ def unreadable_report(message: str, rule: str, donors: list[_Donor]) -> Report:
     )
 
 
-def not_comparable_report(tensors: list[_Tensor], donors: list[_Donor], parameters: int) -> Report:
+def not_comparable_report(tensors: Sequence[_Tensor], donors: Sequence[_Donor], parameters: int) -> Report:
     """The report of a model with no tensor, no element, or no finite value in any sample."""
     why = (
         "the model has no tensors"

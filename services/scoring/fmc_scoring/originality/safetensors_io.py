@@ -215,18 +215,8 @@ def read_header(
     """The tensors of one ``.safetensors`` file (in file order) and its ``__metadata__``."""
     root = path.parent if root is None else root
     shown = _shown(path, root)
-    with open_weights(path, root) as handle:
-        size = os.fstat(handle.fileno()).st_size
-        if size < 8:
-            raise _refuse(shown, "is too short for a safetensors header")
-        (length,) = struct.unpack("<Q", _read_exactly(handle, 8, shown))
-        if length > limits.max_header_bytes:
-            raise _refuse(
-                shown, f"header of {length} bytes exceeds the cap of {limits.max_header_bytes}", "cap"
-            )
-        if 8 + length > size:
-            raise _refuse(shown, "header length points past the end of the file")
-        raw = _read_exactly(handle, length, shown)
+    raw, size = _header_bytes(path, root, shown, limits)
+    length = len(raw)
     header = _parse_json(raw, shown, "header", limits.max_header_depth)
     if not isinstance(header, dict):
         raise _refuse(shown, "header is not a JSON object")
@@ -241,6 +231,12 @@ def read_header(
         for i, (name, entry) in enumerate(header.items())
     ]
     tensors.sort(key=lambda t: (t.start, t.end))
+    _tile_exactly(tensors, data_start, size, shown)
+    return tensors, dict(metadata)
+
+
+def _tile_exactly(tensors: list[TensorInfo], data_start: int, size: int, shown: str) -> None:
+    """The tensors (sorted by offset) must cover the data area exactly: no overlap, no gap, no excess."""
     expected = data_start
     for tensor in tensors:
         if tensor.start < expected:
@@ -252,7 +248,21 @@ def read_header(
         raise _refuse(shown, "a tensor lies past the end of the file")
     if expected < size:
         raise _refuse(shown, "the file holds bytes after its last tensor (lengths do not add up)")
-    return tensors, dict(metadata)
+
+
+def _header_bytes(path: Path, root: Path, shown: str, limits: ReaderLimits) -> tuple[bytes, int]:
+    """The JSON header's bytes and the file's size, the length field checked against cap and file."""
+    with open_weights(path, root) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size < 8:
+            raise _refuse(shown, "is too short for a safetensors header")
+        (length,) = struct.unpack("<Q", _read_exactly(handle, 8, shown))
+        if length > limits.max_header_bytes:
+            cap = limits.max_header_bytes
+            raise _refuse(shown, f"header of {length} bytes exceeds the cap of {cap}", "cap")
+        if 8 + length > size:
+            raise _refuse(shown, "header length points past the end of the file")
+        return _read_exactly(handle, length, shown), size
 
 
 def _non_negative_ints(value: object, count: int | None = None) -> tuple[int, ...] | None:

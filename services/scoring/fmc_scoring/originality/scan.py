@@ -167,6 +167,13 @@ class TensorScan:
     sample: F32
     requests: list[Request]
 
+    @property
+    def digest(self) -> str:
+        """The raw sha256 of a tensor that was hashed (every tensor of a scan without a gate)."""
+        if self.sha256 is None:
+            raise ValueError("this tensor was not hashed (its sample matched no donor's)")
+        return self.sha256
+
 
 class SampleDonor(Protocol):
     """What the gate needs of a donor tensor's fingerprint."""
@@ -220,7 +227,8 @@ def transposed_positions(info: TensorInfo, sample_size: int) -> Ints:
     rows, cols = info.shape
     positions = sample_positions(info.numel, sample_size)
     i, j = np.divmod(positions, rows)  # (i, j) of the transpose is (j, i) here
-    return j * cols + i
+    flipped: Ints = j * cols + i
+    return flipped
 
 
 def scan_tensor(
@@ -239,17 +247,10 @@ def scan_tensor(
     ``handle`` is its open file. Without a gate (a donor's fingerprint) every tensor is hashed in the
     same pass; with one, only suspects are, in a second pass.
     """
-    positions = sample_positions(info.numel, sample_size) if info.is_float else np.zeros(0, np.int64)
-    sample = np.zeros(positions.size, dtype=np.float32)
-    flip: Ints | None = None
-    if gate is not None and gate.wants_transposed(info):
-        flip = transposed_positions(info, sample_size)
-    flip_order = np.argsort(flip, kind="stable") if flip is not None else None
-    flip_sorted = flip[flip_order] if flip is not None and flip_order is not None else None
-    transposed = np.zeros(0 if flip is None else flip.size, dtype=np.float32)
+    sample = _Sampler(info, sample_size, info.is_float)
+    transposed = _Sampler(info, sample_size, gate is not None and gate.wants_transposed(info), flip=True)
     hashes = _Hashes(info, rounded_canonical, executor) if gate is None else None
     convert = Dequantiser(info)
-    row = info.row_size
     for first, raw in iter_row_chunks(info, handle, chunk_bytes):
         if hashes is not None:
             hashes.update(raw)
@@ -258,21 +259,13 @@ def scan_tensor(
         values = convert(first, raw)
         if hashes is not None:
             hashes.update_canonical(raw, values)
-        flat = values.reshape(-1)
-        lo, hi = np.searchsorted(positions, [first * row, (first + raw.shape[0]) * row])
-        sample[lo:hi] = flat[positions[lo:hi] - first * row]
-        if flip_sorted is not None and flip_order is not None:
-            lo, hi = np.searchsorted(flip_sorted, [first * row, (first + raw.shape[0]) * row])
-            transposed[flip_order[lo:hi]] = flat[flip_sorted[lo:hi] - first * row]
+        sample.take(first, values)
+        transposed.take(first, values)
         for request in requests:
             request.take(first, values)
     for request in requests:
         request.finish()
-    if (
-        hashes is None
-        and gate is not None
-        and gate.suspect(info, sample, transposed if flip is not None else None)
-    ):
+    if gate is not None and gate.suspect(info, sample.values, transposed.values if transposed.on else None):
         hashes = _Hashes(info, rounded_canonical, executor)
         convert = Dequantiser(info)
         for first, raw in iter_row_chunks(info, handle, chunk_bytes):
@@ -284,9 +277,30 @@ def scan_tensor(
         sha256=digests[0],
         canonical=digests[1],
         canonical_rounded=digests[2],
-        sample=sample,
+        sample=sample.values,
         requests=requests,
     )
+
+
+class _Sampler:
+    """The fixed sample of a tensor (or, ``flip``, of its transpose) gathered chunk by chunk."""
+
+    def __init__(self, info: TensorInfo, size: int, on: bool, *, flip: bool = False) -> None:
+        self.on = on
+        wanted = np.zeros(0, np.int64)
+        if on:
+            wanted = transposed_positions(info, size) if flip else sample_positions(info.numel, size)
+        self.order = np.argsort(wanted, kind="stable")
+        self.sorted = wanted[self.order]
+        self.values = np.zeros(wanted.size, dtype=np.float32)
+        self.row = info.row_size
+
+    def take(self, first: int, values: F32) -> None:
+        if not self.on:
+            return
+        start = first * self.row
+        lo, hi = np.searchsorted(self.sorted, [start, start + values.shape[0] * self.row])
+        self.values[self.order[lo:hi]] = values.reshape(-1)[self.sorted[lo:hi] - start]
 
 
 class _Hashes:
