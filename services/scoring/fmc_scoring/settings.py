@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from fmc_common.settings import ServiceSettings, WithInfrastructure
+from fmc_scoring.originality.safetensors_io import DEFAULT_LIMITS, ReaderLimits
 
 
 class ScoringSettings(ServiceSettings, WithInfrastructure):
@@ -38,6 +40,31 @@ class ScoringSettings(ServiceSettings, WithInfrastructure):
         description="The registry's service name: the audience of the service tokens sent to it",
     )
     registry_timeout_seconds: float = Field(default=10.0, gt=0)
+    originality_max_header_bytes: int = Field(
+        default=DEFAULT_LIMITS.max_header_bytes,
+        gt=0,
+        description="Largest safetensors JSON header the originality check reads (bytes, per file)",
+    )
+    originality_max_tensors: int = Field(
+        default=DEFAULT_LIMITS.max_tensors,
+        gt=0,
+        description="Most tensors a checked model may have (all shards together); more: unreadable",
+    )
+    originality_max_total_bytes: int = Field(
+        default=DEFAULT_LIMITS.max_total_bytes,
+        gt=0,
+        description="Largest model the originality check reads (bytes, all shards together)",
+    )
+
+    @property
+    def originality_reader_limits(self) -> ReaderLimits:
+        """The caps of the originality check's reader (the rest of ``ReaderLimits`` keeps its defaults)."""
+        return replace(
+            DEFAULT_LIMITS,
+            max_header_bytes=self.originality_max_header_bytes,
+            max_tensors=self.originality_max_tensors,
+            max_total_bytes=self.originality_max_total_bytes,
+        )
 
     @property
     def submission_weights(self) -> Path:

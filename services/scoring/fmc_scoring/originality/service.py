@@ -28,7 +28,7 @@ from fmc_scoring.originality.fingerprint import ModelFingerprint, TensorFingerpr
 from fmc_scoring.originality.models import CheckStatus, DonorModel, DonorTensor, OriginalityCheck
 from fmc_scoring.originality.registry import RegisteredSubmission, RegistrySubmissions
 from fmc_scoring.originality.report import Report
-from fmc_scoring.originality.safetensors_io import SafetensorsError
+from fmc_scoring.originality.safetensors_io import DEFAULT_LIMITS, ReaderLimits, SafetensorsError
 from fmc_scoring.planning.models import EvaluatedSubmission
 
 
@@ -235,6 +235,7 @@ async def run_check(
     stage_id: uuid.UUID,
     submission_id: uuid.UUID,
     reason: str | None = None,
+    limits: ReaderLimits = DEFAULT_LIMITS,
 ) -> OriginalityCheck:
     """Check a frozen submission's delivered weights against the whole reference library.
 
@@ -267,7 +268,7 @@ async def run_check(
     except bound.LocationRefused as exc:
         raise WeightsPathRefused(str(exc)) from exc
     try:
-        report = await asyncio.to_thread(_verified_check, directory, manifest, library)
+        report = await asyncio.to_thread(_verified_check, directory, manifest, library, limits)
     except bound.NoSafetensors as exc:
         raise WeightsUnreadable(str(exc)) from exc
     except SafetensorsError as exc:
@@ -351,13 +352,14 @@ def _bound_manifest(frozen: EvaluatedSubmission, registered: RegisteredSubmissio
 
 
 def _verified_check(
-    directory: Path, manifest: dict[str, Any], library: list[ModelFingerprint]
+    directory: Path, manifest: dict[str, Any], library: list[ModelFingerprint], limits: ReaderLimits
 ) -> Report | list[bound.Mismatch]:
-    """In a worker thread: verify the files against the manifest, then (only then) check them."""
+    """In a worker thread: verify the files against the manifest, then (only then) check them, reading
+    nothing outside the submission's folder."""
     mismatches = bound.verify(directory, manifest)
     if mismatches:
         return mismatches
-    return check_model(bound.target(directory, manifest), library)
+    return check_model(bound.target(directory, manifest), library, root=directory, limits=limits)
 
 
 def _verdict_event(check: OriginalityCheck, report: Report) -> OriginalityVerdictIssued:
