@@ -1,14 +1,17 @@
-"""Bytes of weights checked per second by the originality check, against ``sha256sum`` of the same file.
+"""Bytes of weights checked per second by the originality check, against sha256 of the same bytes.
 
 Generates a simulated donor and a candidate of about ``--size-mb`` (float32 safetensors, written one
 tensor at a time): the candidate carries the donor's vision encoder after continued training and its
 own language model. The donor is fingerprinted once (not timed). Then, on the same warm page cache:
 
-* ``sha256sum`` of the candidate file (the I/O-bound limit: one pass, one hash, no maths);
+* the in-process OpenSSL sha256 (``hashlib``, 4 MB reads) of the candidate file: the I/O limit of
+  one pass over the bytes in Python, and the baseline of ``ratio`` (target: at least 0.5);
+* ``sha256sum`` of the same file (a second reference, printed);
 * the check in a separate process (library loaded from saved fingerprints, timed around
-  ``check_model``), whose peak RSS is read from the kernel (``wait4``).
+  ``check_model``), with its peak RSS (``VmHWM``; target: under 500 MB).
 
-Prints both throughputs, the ratio (check / sha256sum) and the peak RSS; the last line is JSON.
+Prints the throughputs, ``ratio`` (check / hashlib sha256 throughput) and the peak RSS; the last
+line is JSON.
 
     .venv/bin/python bench/originality_speed.py [--size-mb 2048] [--directory DIR] [--repeat 2]
 """
@@ -148,23 +151,25 @@ def main() -> None:
         openssl_seconds = time_openssl_sha256(candidate, args.repeat)
         check_seconds, peak_rss, output = time_check(library, candidate, args.repeat)
     mb = size / 1e6
-    ratio = sha_seconds / check_seconds
+    ratio = openssl_seconds / check_seconds
     print(f"model: {mb:.0f} MB float32, {arch.text_layers} decoder layers + 12 vision layers")
     print(f"donor fingerprinting: {fingerprint_seconds:.1f} s (once, not in the ratio)")
     print(f"sha256sum:            {mb / sha_seconds:8.0f} MB/s ({sha_seconds:.2f} s)")
     print(f"hashlib sha256:       {mb / openssl_seconds:8.0f} MB/s ({openssl_seconds:.2f} s)")
     verdict = output["verdict"]
     print(f"originality check:    {mb / check_seconds:8.0f} MB/s ({check_seconds:.2f} s), verdict {verdict}")
-    print(f"ratio (check / sha256sum): {ratio:.2f}; vs hashlib sha256: {openssl_seconds / check_seconds:.2f}")
-    print(f"peak RSS of the check process: {peak_rss / 2**20:.0f} MiB")
+    print(f"ratio (check / hashlib sha256): {ratio:.2f} (target >= 0.5)")
+    print(f"ratio (check / sha256sum): {sha_seconds / check_seconds:.2f}")
+    print(f"peak RSS of the check process: {peak_rss / 2**20:.0f} MiB (target < 500)")
     print(
         json.dumps(
             {
                 "bytes": size,
                 "sha256sum_mb_per_s": round(mb / sha_seconds, 1),
                 "check_mb_per_s": round(mb / check_seconds, 1),
+                "hashlib_sha256_mb_per_s": round(mb / openssl_seconds, 1),
                 "ratio": round(ratio, 3),
-                "ratio_vs_hashlib_sha256": round(openssl_seconds / check_seconds, 3),
+                "ratio_vs_sha256sum": round(sha_seconds / check_seconds, 3),
                 "peak_rss_mib": round(peak_rss / 2**20, 1),
                 "verdict": output["verdict"],
             }

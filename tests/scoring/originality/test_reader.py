@@ -4,6 +4,7 @@ scales, sharded checkpoints through a consistent index, tensors streamed one at 
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -14,14 +15,16 @@ from fmc_common.events.vocabulary import Verdict
 from fmc_scoring.originality import synthetic
 from fmc_scoring.originality.check import check_model
 from fmc_scoring.originality.dtypes import FP8_E4M3, FP8_E5M2, Blocks, bf16_bits
-from fmc_scoring.originality.fingerprint import ModelFingerprint
+from fmc_scoring.originality.fingerprint import DEFAULT_SKETCH, ModelFingerprint
 from fmc_scoring.originality.safetensors_io import (
     SafetensorsError,
     SafetensorsWriter,
     inventory,
     iter_tensors,
+    open_weights,
     read_values,
 )
+from fmc_scoring.originality.scan import ExactGate, scan_tensor
 from fmc_scoring.originality.synthetic import Weights
 
 
@@ -237,3 +240,39 @@ class TestShardedIndex:
         shard.symlink_to(tmp_path / "real.bin")
         with pytest.raises(SafetensorsError, match="symbolic link"):
             inventory(index(tmp_path, weight_map))
+
+
+class TestExactGate:
+    """A check hashes only tensors whose fixed sample matches a donor tensor's; no exact copy is missed."""
+
+    def scan(self, path: Path, donor: ModelFingerprint) -> dict[str, str | None]:
+        gate = ExactGate(donor.tensors, DEFAULT_SKETCH.sample_size)
+        found: dict[str, str | None] = {}
+        with ThreadPoolExecutor(max_workers=1) as executor:
+            for info in inventory(path):
+                with open_weights(info.path) as handle:
+                    scanned = scan_tensor(
+                        info, handle, executor, sample_size=DEFAULT_SKETCH.sample_size, requests=[], gate=gate
+                    )
+                found[info.name] = scanned.canonical if scanned.sha256 is not None else None
+        return found
+
+    def test_copies_raw_bf16_and_transposed_are_hashed_and_match_others_are_not_hashed(
+        self, tmp_path: Path, donor: ModelFingerprint, donor_weights: Weights, own_weights: Weights
+    ) -> None:
+        name = next(n for n, v in donor_weights.items() if v.ndim == 2 and v.shape[0] != v.shape[1])
+        value = donor_weights[name]
+        path = write(
+            tmp_path / "m.safetensors",
+            {
+                "a.raw": ("F32", value),
+                "b.bf16": ("BF16", bf16_bits(value, round_nearest=True)),
+                "c.transposed": ("BF16", bf16_bits(np.ascontiguousarray(value.T), round_nearest=False)),
+                "d.own": ("F32", own_weights[name]),
+            },
+        )
+        found = self.scan(path, donor)
+        canonical = set(donor.by_key[next(t.key for t in donor.tensors if t.name == name)].canonical)
+        assert found["d.own"] is None  # not a copy: never hashed
+        for copy in ("a.raw", "b.bf16", "c.transposed"):
+            assert found[copy] in canonical, copy
