@@ -287,20 +287,28 @@ class _Sampler:
 
     def __init__(self, info: TensorInfo, size: int, on: bool, *, flip: bool = False) -> None:
         self.on = on
-        wanted = np.zeros(0, np.int64)
-        if on:
-            wanted = transposed_positions(info, size) if flip else sample_positions(info.numel, size)
-        self.order = np.argsort(wanted, kind="stable")
-        self.sorted = wanted[self.order]
-        self.values = np.zeros(wanted.size, dtype=np.float32)
+        self.order: Ints | None = None
+        self.sorted = np.zeros(0, np.int64)
+        if on and flip:
+            wanted = transposed_positions(info, size)
+            self.order = np.argsort(wanted, kind="stable")
+            self.sorted = wanted[self.order]
+        elif on:
+            self.sorted = sample_positions(info.numel, size)  # already sorted
+        self.values = np.zeros(self.sorted.size, dtype=np.float32)
         self.row = info.row_size
 
     def take(self, first: int, values: F32) -> None:
         if not self.on:
             return
         start = first * self.row
-        lo, hi = np.searchsorted(self.sorted, [start, start + values.shape[0] * self.row])
-        self.values[self.order[lo:hi]] = values.reshape(-1)[self.sorted[lo:hi] - start]
+        flat = values.reshape(-1)
+        if flat.size == self.sorted.size and start == 0:  # the whole tensor in one chunk, all sampled
+            self.values[self.order if self.order is not None else slice(None)] = flat[self.sorted]
+            return
+        lo, hi = np.searchsorted(self.sorted, [start, start + flat.size])
+        where = self.order[lo:hi] if self.order is not None else slice(lo, hi)
+        self.values[where] = flat[self.sorted[lo:hi] - start]
 
 
 class _Hashes:
