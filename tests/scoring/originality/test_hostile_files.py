@@ -5,6 +5,7 @@ The same files through the REST API are in ``test_api.py`` (``TestHostileFiles``
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -209,3 +210,19 @@ class TestCommandLineStatus:
     def test_the_statuses_are_distinct(self) -> None:
         assert sorted(EXIT_CODES.values()) == [0, 1, 3, 4, 5]
         assert set(EXIT_CODES) == set(Verdict)
+
+
+class TestContextFiles:
+    def test_a_config_that_is_a_link_or_a_fifo_is_not_read(
+        self, tmp_path: Path, own_weights: Weights, donor: ModelFingerprint
+    ) -> None:
+        synthetic.write_model(tmp_path / MODEL, own_weights)
+        os.mkfifo(tmp_path / "config.json")
+        (tmp_path / "outside.json").write_text("{}")
+        (tmp_path / "tokenizer.json").symlink_to(tmp_path / "outside.json")
+        forged = ModelFingerprint(
+            donor.name, donor.revision, donor.tensors, donor.plans, config_sha256="x", tokenizer_sha256="y"
+        )
+        overlap = check_model(tmp_path / MODEL, [forged]).context["architecture_overlap"]
+        found = overlap[f"{donor.name}@{donor.revision}"]
+        assert (found["same_config_file"], found["same_tokenizer_file"]) == (None, None)

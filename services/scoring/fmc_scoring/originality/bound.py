@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -140,8 +142,16 @@ def target(directory: Path, manifest: dict[str, Any]) -> Path:
 
 
 def file_sha256(path: Path) -> str:
+    """The sha256 of a regular file (already resolved): opened without following a link and without
+    blocking, so a file swapped for a FIFO or a device after ``_presence`` fails instead of hanging."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:  # swapped for a link, removed: a mismatch, not a crash
+        return f"not readable (errno {exc.errno})"
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return "not a regular file"
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -72,6 +73,8 @@ from fmc_scoring.originality.verdict import (
     assess_module,
     model_verdict,
 )
+
+CONTEXT_FILE_BYTES = 64 * 1024 * 1024  # a tokenizer.json is a few MB
 
 
 @dataclass(frozen=True)
@@ -361,6 +364,15 @@ def _context(
 
 
 def _same_file(path: Path, digest: str | None) -> bool | None:
-    if digest is None or not path.is_file():
+    """Whether a small context file (config, tokenizer) has the donor's hash: None if there is none, or
+    it is not a regular file of at most ``CONTEXT_FILE_BYTES`` reached without a link."""
+    if digest is None:
         return None
-    return hashlib.sha256(path.read_bytes()).hexdigest() == digest
+    try:
+        with open_weights(path, path.parent) as handle:
+            if os.fstat(handle.fileno()).st_size > CONTEXT_FILE_BYTES:
+                return None
+            data = handle.read()
+    except SafetensorsError:
+        return None
+    return hashlib.sha256(data).hexdigest() == digest
