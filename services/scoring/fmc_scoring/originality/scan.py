@@ -249,7 +249,8 @@ def scan_tensor(
     """
     sample = _Sampler(info, sample_size, info.is_float)
     transposed = _Sampler(info, sample_size, gate is not None and gate.wants_transposed(info), flip=True)
-    hashes = _Hashes(info, rounded_canonical, executor) if gate is None else None
+    always = gate is None or not info.is_float  # integers are hashed in the one pass, like donors
+    hashes = _Hashes(info, rounded_canonical, executor) if always else None
     convert = Dequantiser(info)
     for first, raw in iter_row_chunks(info, handle, chunk_bytes):
         if hashes is not None:
@@ -265,7 +266,11 @@ def scan_tensor(
             request.take(first, values)
     for request in requests:
         request.finish()
-    if gate is not None and gate.suspect(info, sample.values, transposed.values if transposed.on else None):
+    if (
+        hashes is None
+        and gate is not None
+        and gate.suspect(info, sample.values, transposed.values if transposed.on else None)
+    ):
         hashes = _Hashes(info, rounded_canonical, executor)
         convert = Dequantiser(info)
         for first, raw in iter_row_chunks(info, handle, chunk_bytes):
