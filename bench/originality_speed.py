@@ -13,7 +13,7 @@ own language model. The donor is fingerprinted once (not timed). Then, on the sa
 Prints the throughputs, ``ratio`` (check / hashlib sha256 throughput) and the peak RSS; the last
 line is JSON.
 
-    .venv/bin/python bench/originality_speed.py [--size-mb 2048] [--directory DIR] [--repeat 2]
+    .venv/bin/python bench/originality_speed.py [--size-mb 2048] [--directory DIR] [--repeat 2] [--dtype BF16]
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from fmc_scoring.originality.fingerprint import fingerprint_model, save_library
-from fmc_scoring.originality.safetensors_io import SafetensorsWriter
+from fmc_scoring.originality.safetensors_io import SafetensorsWriter, bf16_bits
 from fmc_scoring.originality.synthetic import Architecture, random_tensor
 
 CHILD = """
@@ -60,8 +60,8 @@ print(json.dumps(out))
 """
 
 
-def architecture(size_mb: int) -> Architecture:
-    """A vision tower of 12 layers and as many decoder layers as the size asks for."""
+def architecture(size_mb: int, width: int = 4) -> Architecture:
+    """A vision tower of 12 layers and as many decoder layers as the size asks for (``width`` bytes each)."""
     base = Architecture(
         vision_hidden=768,
         vision_layers=12,
@@ -71,8 +71,8 @@ def architecture(size_mb: int) -> Architecture:
         intermediate=4096,
         vocab=32000,
     )
-    per_layer = 4 * (4 * 1024 * 1024 + 3 * 1024 * 4096 + 2 * 1024)
-    fixed = sum(4 * int(np.prod(shape)) for _, shape in base.layout()) - per_layer
+    per_layer = width * (4 * 1024 * 1024 + 3 * 1024 * 4096 + 2 * 1024)
+    fixed = sum(width * int(np.prod(shape)) for _, shape in base.layout()) - per_layer
     layers = max(1, round((size_mb * 1024 * 1024 - fixed) / per_layer))
     return Architecture(
         vision_hidden=768,
@@ -85,17 +85,17 @@ def architecture(size_mb: int) -> Architecture:
     )
 
 
-def write(path: Path, arch: Architecture, *, candidate: bool) -> None:
+def write(path: Path, arch: Architecture, *, candidate: bool, dtype: str = "F32") -> None:
     """Donor: seeded tensors. Candidate: donor's vision tower plus noise, its own language model."""
     layout = arch.layout()
-    with SafetensorsWriter(path, [(name, "F32", shape) for name, shape in layout]) as writer:
+    with SafetensorsWriter(path, [(name, dtype, shape) for name, shape in layout]) as writer:
         for index, (name, shape) in enumerate(layout):
             own = candidate and not name.startswith("visual.")
             value = random_tensor(name, shape, np.random.default_rng([7 if own else 1, index]))
             if candidate and not own:
                 noise = np.random.default_rng([3, index]).standard_normal(shape, dtype=np.float32)
                 value += np.float32(0.3 * float(value.std())) * noise
-            writer.write(name, value)
+            writer.write(name, bf16_bits(value, round_nearest=True) if dtype == "BF16" else value)
 
 
 def time_sha256sum(path: Path, repeat: int) -> float:
@@ -144,13 +144,14 @@ def main() -> None:
     parser.add_argument("--size-mb", type=int, default=2048)
     parser.add_argument("--directory", type=Path, default=None)
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--dtype", choices=["F32", "BF16"], default="F32", help="how both models are stored")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="fmc-originality-bench-", dir=args.directory) as tmp:
         directory = Path(tmp)
-        arch = architecture(args.size_mb)
+        arch = architecture(args.size_mb, 2 if args.dtype == "BF16" else 4)
         donor, candidate = directory / "donor.safetensors", directory / "candidate.safetensors"
-        write(donor, arch, candidate=False)
-        write(candidate, arch, candidate=True)
+        write(donor, arch, candidate=False, dtype=args.dtype)
+        write(candidate, arch, candidate=True, dtype=args.dtype)
         library = directory / "library.npz"
         started = time.perf_counter()
         save_library(library, [fingerprint_model(donor, "simulated-donor", "bench")])
@@ -163,7 +164,7 @@ def main() -> None:
         check_seconds, peak_rss, output = time_check(library, candidate, args.repeat)
     mb = size / 1e6
     ratio = openssl_seconds / check_seconds
-    print(f"model: {mb:.0f} MB float32, {arch.text_layers} decoder layers + 12 vision layers")
+    print(f"model: {mb:.0f} MB {args.dtype}, {arch.text_layers} decoder layers + 12 vision layers")
     print(f"donor fingerprinting: {fingerprint_seconds:.1f} s (once, not in the ratio)")
     print(f"sha256sum:            {mb / sha_seconds:8.0f} MB/s ({sha_seconds:.2f} s)")
     print(f"hashlib sha256:       {mb / openssl_seconds:8.0f} MB/s ({openssl_seconds:.2f} s)")
@@ -183,6 +184,7 @@ def main() -> None:
         json.dumps(
             {
                 "bytes": size,
+                "dtype": args.dtype,
                 "sha256sum_mb_per_s": round(mb / sha_seconds, 1),
                 "check_mb_per_s": round(mb / check_seconds, 1),
                 "hashlib_sha256_mb_per_s": round(mb / openssl_seconds, 1),
