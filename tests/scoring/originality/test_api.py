@@ -8,7 +8,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +40,8 @@ from support.databases import DatabaseFactory, postgres_available
 from support.eventually import eventually
 from support.kafka import broker_settings
 from support.services import bearer, serving
+
+from .hostile import CASES, MODEL, SECRET, secret_outside
 
 PROBLEM = "application/problem+json"
 
@@ -159,7 +161,13 @@ def manifest_of(directory: Path) -> dict[str, Any]:
     return manifest
 
 
-async def frozen_submission(service: Service, weights: Weights, *, shards: int = 1) -> Frozen:
+async def frozen_submission(
+    service: Service,
+    weights: Weights,
+    *,
+    shards: int = 1,
+    write: Callable[[Path, Weights], None] | None = None,
+) -> Frozen:
     """A team submits through the registry, delivers its files at the location the registry states, and
     the stage's evaluation starts: scoring records the frozen submissions as its planning does."""
     registry = service.registry
@@ -168,7 +176,11 @@ async def frozen_submission(service: Service, weights: Weights, *, shards: int =
     stage_id = world.stage_ids[1]
     await stage_to(registry, stage_id, "open-for-submissions")
     staging = service.root.parent / "staging" / uuid.uuid4().hex
-    write_files(staging, weights, shards)
+    if write is None:
+        write_files(staging, weights, shards)
+    else:  # files as a team could deliver them (hostile ones included), declared with their real hashes
+        staging.mkdir(parents=True)
+        write(staging, weights)
     body = submission_body(shards=1)
     body["manifest"] |= manifest_of(staging)
     submitted = await registry.client.post(
@@ -347,6 +359,44 @@ class TestChecks:
         assert response.status_code == 201, response.text
         assert response.json()["verdict"] == "reused"
         assert response.json()["report"]["tensors"] == len(synthetic.Architecture().layout())
+
+
+class TestHostileFiles:
+    """Each hostile file of ``hostile.CASES`` delivered as a submission: a 422 problem naming the file and
+    the rule (``weights-unreadable``, ``weights-not-comparable``), or (a FIFO, a link) a 409 before anything
+    is read; nothing recorded, never a 500, never ``original``, never the content of a file in an answer."""
+
+    @pytest.mark.parametrize("name", sorted(CASES))
+    async def test_a_hostile_submission_is_never_original_nor_a_server_error(
+        self, service: Service, own_weights: Weights, name: str
+    ) -> None:
+        case = CASES[name]
+        if case.api_hashable:
+            frozen = await frozen_submission(service, own_weights, write=case.write)
+        else:  # declared as the team's real file, then swapped for a FIFO or a link out of the folder
+            frozen = await frozen_submission(service, own_weights)
+            (frozen.location / MODEL).unlink()
+            if name == "fifo":
+                os.mkfifo(frozen.location / MODEL)
+            else:
+                (frozen.location / MODEL).symlink_to(secret_outside(frozen.location))
+        response = await run_check(service, frozen)
+        assert SECRET not in response.text
+        expected = (
+            (409, "weights-mismatch")
+            if not case.api_hashable
+            else (422, "weights-unreadable")
+            if case.verdict == "unreadable"
+            else (422, "weights-not-comparable")
+        )
+        assert (response.status_code, response.json()["code"]) == expected, response.text
+        assert response.headers["content-type"].startswith(PROBLEM)
+        if case.api_hashable:
+            assert case.rule in response.json()["detail"]
+        listed = await service.client.get(
+            "/v1/originality/checks", params={"team_id": str(frozen.team_id)}, headers=service.operator()
+        )
+        assert listed.json()["items"] == [], "a refused check records nothing"
 
 
 class TestBoundWeights:

@@ -136,6 +136,11 @@ async def run_check(
     audited, and being the latest is the one results use. 503 `artefact-store-unavailable` when the
     store cannot be read.
 
+    Files the reader refuses (links, FIFOs, devices, caps on header size, tensor count and model size
+    `FMC_SCORING_ORIGINALITY_MAX_*`, unknown dtypes, headers that lie about offsets or lengths) are
+    422 `weights-unreadable`, naming the file and the rule, never its content; weights with nothing to
+    compare (no tensors, no finite value) are 422 `weights-not-comparable`; neither records a check.
+
     Returns the verdict (`original`, `reused` or `needs-review`) and the report explaining it, and
     emits `OriginalityVerdictIssued`. Send an `Idempotency-Key` header to make retries safe.
     """
@@ -148,6 +153,7 @@ async def run_check(
             stage_id=body.stage_id,
             submission_id=body.submission_id,
             reason=body.reason,
+            limits=service.reader_limits(ctx.settings),
         )
         return _check_out(check)
 
