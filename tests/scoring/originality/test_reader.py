@@ -279,11 +279,30 @@ class TestExactGate:
 
 
 def test_the_scoring_settings_default_to_the_readers_caps() -> None:
+    from types import SimpleNamespace
+    from typing import cast
+
     from fmc_scoring.originality.safetensors_io import DEFAULT_LIMITS
     from fmc_scoring.originality.service import reader_limits
     from fmc_scoring.settings import ScoringSettings
 
-    assert reader_limits(ScoringSettings.model_construct()) == DEFAULT_LIMITS
-    smaller = reader_limits(ScoringSettings.model_construct(originality_max_tensors=10))
+    fields = ScoringSettings.model_fields
+    defaults = {
+        k: fields[f"originality_{k}"].default for k in ("max_header_bytes", "max_tensors", "max_total_bytes")
+    }
+    assert (
+        reader_limits(
+            cast(ScoringSettings, SimpleNamespace(**{f"originality_{k}": v for k, v in defaults.items()}))
+        )
+        == DEFAULT_LIMITS
+    )
+    smaller = reader_limits(
+        cast(
+            ScoringSettings,
+            SimpleNamespace(
+                **{**{f"originality_{k}": v for k, v in defaults.items()}, "originality_max_tensors": 10}
+            ),
+        )
+    )
     assert smaller.max_tensors == 10
     assert smaller.max_header_bytes == DEFAULT_LIMITS.max_header_bytes
