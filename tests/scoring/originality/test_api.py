@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from sqlalchemy import delete, select
 
 from fmc_common.auth import Role
+from fmc_common.events.vocabulary import Verdict
 from fmc_common.manifests import manifest_digest
 from fmc_common.settings import AuthSettings
 from fmc_devrunner.ports import free_port
@@ -32,6 +33,7 @@ from fmc_scoring.originality import synthetic
 from fmc_scoring.originality.models import DonorModel, DonorTensor
 from fmc_scoring.originality.synthetic import Weights
 from fmc_scoring.planning.models import EvaluatedSubmission, Evaluation
+from fmc_scoring.results.decision import GateState
 from fmc_scoring.results.originality_gate import LatestCheckVerdicts
 from fmc_scoring.settings import ScoringSettings
 from registry.factories import programme, stage_to, submission_body, team
@@ -362,9 +364,10 @@ class TestChecks:
 
 
 class TestHostileFiles:
-    """Each hostile file of ``hostile.CASES`` delivered as a submission: a 422 problem naming the file and
-    the rule (``weights-unreadable``, ``weights-not-comparable``), or (a FIFO, a link) a 409 before anything
-    is read; nothing recorded, never a 500, never ``original``, never the content of a file in an answer."""
+    """Each hostile file of ``hostile.CASES`` delivered as a submission: the check is recorded with the
+    verdict ``unreadable`` or ``not-comparable`` and the rule in its report (the results gate stays
+    pending), or (a FIFO, a link swapped in after hashing) a 409 before anything is read; never a 500,
+    never ``original``, never the content of a file in an answer."""
 
     @pytest.mark.parametrize("name", sorted(CASES))
     async def test_a_hostile_submission_is_never_original_nor_a_server_error(
@@ -382,21 +385,29 @@ class TestHostileFiles:
                 (frozen.location / MODEL).symlink_to(secret_outside(frozen.location))
         response = await run_check(service, frozen)
         assert SECRET not in response.text
-        expected = (
-            (409, "weights-mismatch")
-            if not case.api_hashable
-            else (422, "weights-unreadable")
-            if case.verdict == "unreadable"
-            else (422, "weights-not-comparable")
-        )
-        assert (response.status_code, response.json()["code"]) == expected, response.text
-        assert response.headers["content-type"].startswith(PROBLEM)
-        if case.api_hashable:
-            assert case.rule in response.json()["detail"]
         listed = await service.client.get(
             "/v1/originality/checks", params={"team_id": str(frozen.team_id)}, headers=service.operator()
         )
-        assert listed.json()["items"] == [], "a refused check records nothing"
+        if not case.api_hashable:
+            assert (response.status_code, response.json()["code"]) == (409, "weights-mismatch"), response.text
+            assert response.headers["content-type"].startswith(PROBLEM)
+            assert listed.json()["items"] == [], "a refused check records nothing"
+            return
+        assert response.status_code == 201, response.text
+        check = response.json()
+        assert check["verdict"] == case.verdict
+        assert check["report"]["verdict"] == case.verdict
+        assert case.rule in check["report"]["summary"]
+        assert check["report"]["modules"] == []
+        assert [item["id"] for item in listed.json()["items"]] == [check["id"]]
+        stored = await service.client.get(f"/v1/originality/checks/{check['id']}", headers=service.operator())
+        assert (stored.status_code, stored.json()["verdict"]) == (200, case.verdict)
+        assert SECRET not in stored.text
+        async with service.app.state.runtime.sessions() as session:
+            gate = await LatestCheckVerdicts().verdicts(session, frozen.stage_id, [frozen.team_id])
+        assert gate[frozen.team_id].check_id == uuid.UUID(check["id"])
+        assert gate[frozen.team_id].verdict is Verdict(case.verdict)
+        assert gate[frozen.team_id].state is GateState.PENDING
 
 
 class TestBoundWeights:

@@ -86,11 +86,6 @@ class ArtefactStoreUnavailable(Unavailable):
     title = "The weights could not be read from the artefact store; try again"
 
 
-class WeightsNotComparable(InvalidInput):
-    code = "weights-not-comparable"
-    title = "The weights hold nothing the check can compare (no tensors, or no finite value)"
-
-
 class ReferenceLibraryEmpty(Conflict):
     code = "reference-library-empty"
     title = "No donor model is registered: a check would have nothing to compare with"
@@ -320,8 +315,6 @@ async def run_check(
         raise WeightsUnreadable(str(exc)) from exc
     except ArtefactError as exc:
         raise ArtefactStoreUnavailable(str(exc)) from exc
-    if not isinstance(report, list):
-        _refuse_without_verdict(report)
     if isinstance(report, list):
         raise WeightsMismatch(
             f"{len(report)} file(s) at {registered.weights_location} differ from the manifest "
@@ -371,17 +364,6 @@ async def run_check(
     )
     await ctx.outbox.add(ctx.session, _verdict_event(check, report))
     return check
-
-
-def _refuse_without_verdict(report: Report) -> None:
-    """``unreadable`` and ``not-comparable`` answered as problems, nothing recorded: the verdict event
-    (v1) and the results gate know only original, reused and needs-review. The summary names the file
-    and the rule, never the file's content."""
-    if report.verdict is Verdict.UNREADABLE:
-        rule = str(report.context.get("refusal", {}).get("rule", "unreadable"))
-        raise WeightsUnreadable(report.summary, rule=rule)
-    if report.verdict is Verdict.NOT_COMPARABLE:
-        raise WeightsNotComparable(report.summary)
 
 
 def _bound_manifest(frozen: EvaluatedSubmission, registered: RegisteredSubmission) -> dict[str, Any]:
