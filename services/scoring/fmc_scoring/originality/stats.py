@@ -160,6 +160,15 @@ def standardise_rows(rows: Floats) -> NDArray[np.float64]:
     return np.asarray(np.divide(a, norms, out=np.zeros_like(a), where=norms > 0), dtype=np.float64)
 
 
+def _standardise_rows32(rows: Floats) -> NDArray[np.float32]:
+    """``standardise_rows`` in float32 (means and norms accumulated in float64): for the alignment's
+    correlation matrix, where the assignment needs the order of values, not their last digits."""
+    a = np.nan_to_num(np.asarray(rows, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+    a -= a.mean(axis=1, keepdims=True, dtype=np.float64).astype(np.float32)
+    norms = np.sqrt(np.einsum("ij,ij->i", a, a, dtype=np.float64)).astype(np.float32)[:, None]
+    return np.divide(a, norms, out=np.zeros_like(a), where=norms > 0)
+
+
 def align_units(reference: Floats, candidate: Floats) -> Alignment:
     """Match each reference row to a distinct candidate row maximising total |Pearson correlation|.
 
@@ -168,9 +177,9 @@ def align_units(reference: Floats, candidate: Floats) -> Alignment:
     """
     if candidate.shape[0] < reference.shape[0]:
         raise ValueError("the candidate has fewer units than the reference")
-    correlation = standardise_rows(reference) @ standardise_rows(candidate).T
+    correlation = _standardise_rows32(reference) @ _standardise_rows32(candidate).T
     rows, cols = linear_sum_assignment(-np.abs(correlation))
-    chosen = correlation[rows, cols]
+    chosen = correlation[rows, cols].astype(np.float64)
     match = np.empty(reference.shape[0], dtype=np.int64)
     match[rows] = cols
     sign = np.empty(reference.shape[0], dtype=np.float64)
