@@ -50,6 +50,21 @@ class ScoringSettings(ServiceSettings, WithInfrastructure, WithArtefactStore):
         description="The registry's service name: the audience of the service tokens sent to it",
     )
     registry_timeout_seconds: float = Field(default=10.0, gt=0)
+    originality_max_header_bytes: int = Field(
+        default=16 * 1024 * 1024,  # = safetensors_io.ReaderLimits (a test keeps them equal)
+        gt=0,
+        description="Largest safetensors JSON header the originality check reads (bytes, per file)",
+    )
+    originality_max_tensors: int = Field(
+        default=250_000,
+        gt=0,
+        description="Most tensors a checked model may have (all shards together); more: unreadable",
+    )
+    originality_max_total_bytes: int = Field(
+        default=4 * 1024**4,
+        gt=0,
+        description="Largest model the originality check reads (bytes, all shards together)",
+    )
 
     @property
     def submission_weights(self) -> Path:

@@ -8,7 +8,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from sqlalchemy import delete, select
 
 from fmc_common.auth import Role
+from fmc_common.events.vocabulary import Verdict
 from fmc_common.manifests import manifest_digest
 from fmc_common.settings import AuthSettings
 from fmc_devrunner.ports import free_port
@@ -32,6 +33,7 @@ from fmc_scoring.originality import synthetic
 from fmc_scoring.originality.models import DonorModel, DonorTensor
 from fmc_scoring.originality.synthetic import Weights
 from fmc_scoring.planning.models import EvaluatedSubmission, Evaluation
+from fmc_scoring.results.decision import GateState
 from fmc_scoring.results.originality_gate import LatestCheckVerdicts
 from fmc_scoring.settings import ScoringSettings
 from registry.factories import programme, stage_to, submission_body, team
@@ -40,6 +42,8 @@ from support.databases import DatabaseFactory, postgres_available
 from support.eventually import eventually
 from support.kafka import broker_settings
 from support.services import bearer, serving
+
+from .hostile import CASES, MODEL, SECRET, secret_outside
 
 PROBLEM = "application/problem+json"
 
@@ -159,7 +163,13 @@ def manifest_of(directory: Path) -> dict[str, Any]:
     return manifest
 
 
-async def frozen_submission(service: Service, weights: Weights, *, shards: int = 1) -> Frozen:
+async def frozen_submission(
+    service: Service,
+    weights: Weights,
+    *,
+    shards: int = 1,
+    write: Callable[[Path, Weights], None] | None = None,
+) -> Frozen:
     """A team submits through the registry, delivers its files at the location the registry states, and
     the stage's evaluation starts: scoring records the frozen submissions as its planning does."""
     registry = service.registry
@@ -168,7 +178,11 @@ async def frozen_submission(service: Service, weights: Weights, *, shards: int =
     stage_id = world.stage_ids[1]
     await stage_to(registry, stage_id, "open-for-submissions")
     staging = service.root.parent / "staging" / uuid.uuid4().hex
-    write_files(staging, weights, shards)
+    if write is None:
+        write_files(staging, weights, shards)
+    else:  # files as a team could deliver them (hostile ones included), declared with their real hashes
+        staging.mkdir(parents=True)
+        write(staging, weights)
     body = submission_body(shards=1)
     body["manifest"] |= manifest_of(staging)
     submitted = await registry.client.post(
@@ -347,6 +361,53 @@ class TestChecks:
         assert response.status_code == 201, response.text
         assert response.json()["verdict"] == "reused"
         assert response.json()["report"]["tensors"] == len(synthetic.Architecture().layout())
+
+
+class TestHostileFiles:
+    """Each hostile file of ``hostile.CASES`` delivered as a submission: the check is recorded with the
+    verdict ``unreadable`` or ``not-comparable`` and the rule in its report (the results gate stays
+    pending), or (a FIFO, a link swapped in after hashing) a 409 before anything is read; never a 500,
+    never ``original``, never the content of a file in an answer."""
+
+    @pytest.mark.parametrize("name", sorted(CASES))
+    async def test_a_hostile_submission_is_never_original_nor_a_server_error(
+        self, service: Service, own_weights: Weights, name: str
+    ) -> None:
+        case = CASES[name]
+        if case.api_hashable:
+            frozen = await frozen_submission(service, own_weights, write=case.write)
+        else:  # declared as the team's real file, then swapped for a FIFO or a link out of the folder
+            frozen = await frozen_submission(service, own_weights)
+            (frozen.location / MODEL).unlink()
+            if name == "fifo":
+                os.mkfifo(frozen.location / MODEL)
+            else:
+                (frozen.location / MODEL).symlink_to(secret_outside(frozen.location))
+        response = await run_check(service, frozen)
+        assert SECRET not in response.text
+        listed = await service.client.get(
+            "/v1/originality/checks", params={"team_id": str(frozen.team_id)}, headers=service.operator()
+        )
+        if not case.api_hashable:
+            assert (response.status_code, response.json()["code"]) == (409, "weights-mismatch"), response.text
+            assert response.headers["content-type"].startswith(PROBLEM)
+            assert listed.json()["items"] == [], "a refused check records nothing"
+            return
+        assert response.status_code == 201, response.text
+        check = response.json()
+        assert check["verdict"] == case.verdict
+        assert check["report"]["verdict"] == case.verdict
+        assert case.rule in check["report"]["summary"]
+        assert check["report"]["modules"] == []
+        assert [item["id"] for item in listed.json()["items"]] == [check["id"]]
+        stored = await service.client.get(f"/v1/originality/checks/{check['id']}", headers=service.operator())
+        assert (stored.status_code, stored.json()["verdict"]) == (200, case.verdict)
+        assert SECRET not in stored.text
+        async with service.app.state.runtime.sessions() as session:
+            gate = await LatestCheckVerdicts().verdicts(session, frozen.stage_id, [frozen.team_id])
+        assert gate[frozen.team_id].check_id == uuid.UUID(check["id"])
+        assert gate[frozen.team_id].verdict is Verdict(case.verdict)
+        assert gate[frozen.team_id].state is GateState.PENDING
 
 
 class TestBoundWeights:

@@ -292,4 +292,5 @@ class TestStreaming:
         assert small.verdict is large.verdict is Verdict.REUSED
         for a, b in zip(small.modules, large.modules, strict=True):
             assert (a.module, a.decision, a.method) == (b.module, b.decision, b.method)
-            assert a.value == pytest.approx(b.value, abs=1e-9)  # summation order differs, nothing else
+            # summation order differs (float32 products summed per chunk), nothing else
+            assert a.value == pytest.approx(b.value, abs=1e-6)

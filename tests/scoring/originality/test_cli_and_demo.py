@@ -96,6 +96,8 @@ class TestCommandLine:
         main(["check", str(demo[REUSING_TEAM]), "--donor", donor_arg(demo), "--json", str(from_weights)])
         assert json.loads(from_library.read_text()) == json.loads(from_weights.read_text())
 
-    def test_a_missing_file_is_a_clear_error(self, tmp_path: Path, demo: dict[str, Path]) -> None:
-        with pytest.raises(FileNotFoundError):
-            main(["check", str(tmp_path / "absent.safetensors"), "--donor", donor_arg(demo)])
+    def test_a_missing_file_is_a_usage_error(
+        self, tmp_path: Path, demo: dict[str, Path], capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        assert main(["check", str(tmp_path / "absent.safetensors"), "--donor", donor_arg(demo)]) == 2
+        assert "nothing at" in capsys.readouterr().err

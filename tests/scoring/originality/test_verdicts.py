@@ -16,9 +16,10 @@ from fmc_common.events.scoring import (
 )
 from fmc_common.events.vocabulary import Verdict
 from fmc_scoring.originality import synthetic
-from fmc_scoring.originality.check import check_model, unreadable_report
+from fmc_scoring.originality.check import check_model
 from fmc_scoring.originality.fingerprint import ModelFingerprint
 from fmc_scoring.originality.modules import Kind, classify
+from fmc_scoring.originality.outcomes import unreadable_report
 from fmc_scoring.originality.safetensors_io import SafetensorsWriter
 from fmc_scoring.originality.synthetic import Weights
 from fmc_scoring.originality.verdict import weighted_median
@@ -35,7 +36,9 @@ def test_a_model_whose_values_are_all_nan_is_not_comparable(
 
 
 def test_an_unreadable_report_compares_nothing_and_says_why(donor: ModelFingerprint) -> None:
-    report = unreadable_report("model.safetensors: unknown dtype 'F7'", [donor])
+    report = unreadable_report(
+        "model.safetensors: tensor #0 has a dtype this reader does not know", "dtype", [donor]
+    )
     assert report.verdict is Verdict.UNREADABLE
     assert report.modules == []
     assert report.reused_parameter_share == 0.0

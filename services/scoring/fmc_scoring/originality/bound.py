@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -161,8 +163,32 @@ def target(store: ArtefactStore, manifest: dict[str, Any]) -> Path | ArtefactPat
 
 
 def file_sha256(store: ArtefactStore, key: str) -> str:
+    """The sha256 of one file of the store. A local file is opened without following a link and without
+    blocking (``_local_sha256``); an object store has neither links nor FIFOs and streams ranged reads."""
+    local, root = store.local_path(key), store.local_path()
+    if local is not None and root is not None:
+        resolved = local.resolve()  # a link inside the folder is the file it names (as ``_presence`` saw)
+        if not resolved.is_relative_to(root.resolve()):
+            return "a link leading out of the submission's folder"
+        return _local_sha256(resolved)
     digest = hashlib.sha256()
     with store.open(key) as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _local_sha256(path: Path) -> str:
+    """The sha256 of a regular file: opened without following a link and without blocking, so a file
+    swapped for a link, a FIFO or a device after ``_presence`` fails (a mismatch) instead of hanging."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:  # swapped for a link, removed: a mismatch, not a crash
+        return f"not readable (errno {exc.errno})"
+    digest = hashlib.sha256()
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return "not a regular file"
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()

@@ -41,11 +41,23 @@ from fmc_scoring.originality.fingerprint import (
 )
 from fmc_scoring.originality.invariants import LayerMatch, best_matches, module_of, structural_modules
 from fmc_scoring.originality.modules import COMPONENT_NAMES, Space, classify
+from fmc_scoring.originality.outcomes import not_comparable_report, unreadable_report
 from fmc_scoring.originality.report import ModuleFinding, Report
-from fmc_scoring.originality.safetensors_io import CHUNK_BYTES, RAW_DTYPES, TensorInfo, inventory, to_float32
+from fmc_scoring.originality.safetensors_io import (
+    CHUNK_BYTES,
+    DEFAULT_LIMITS,
+    ReaderLimits,
+    SafetensorsError,
+    TensorInfo,
+    file_size,
+    inventory,
+    open_weights,
+    read_rows,
+)
 from fmc_scoring.originality.scan import (
     F32,
     F64,
+    ExactGate,
     GramRequest,
     HiddenSelection,
     Ints,
@@ -62,6 +74,8 @@ from fmc_scoring.originality.verdict import (
     assess_module,
     model_verdict,
 )
+
+CONTEXT_FILE_BYTES = 64 * 1024 * 1024  # a tokenizer.json is a few MB
 
 
 @dataclass(frozen=True)
@@ -92,10 +106,33 @@ def check_model(
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     chunk_bytes: int = CHUNK_BYTES,
     seed: int = 0,
+    root: Path | None = None,
+    limits: ReaderLimits = DEFAULT_LIMITS,
 ) -> Report:
-    """The originality report of the model at ``path`` (a file, a sharded index or a directory)."""
+    """The originality report of the model at ``path`` (a file, a sharded index or a directory).
+
+    Nothing is read outside ``root`` (default: the model's directory). A model the reader refuses
+    (hostile or broken files, ``safetensors_io``) is ``unreadable``; one with nothing to compare (no
+    tensors, or no finite value in any sample) is ``not-comparable``: neither is ever ``original``.
+    """
+    try:
+        return _check_model(path, donors, sketch, thresholds, chunk_bytes, seed, root, limits)
+    except SafetensorsError as exc:
+        return unreadable_report(str(exc), exc.rule, donors)
+
+
+def _check_model(
+    path: Path,
+    donors: list[ModelFingerprint],
+    sketch: SketchConfig,
+    thresholds: Thresholds,
+    chunk_bytes: int,
+    seed: int,
+    root: Path | None,
+    limits: ReaderLimits,
+) -> Report:
     rng = np.random.default_rng(seed)
-    tensors = inventory(path)
+    tensors = inventory(path, root, limits)
     plans = plan_spaces(tensors, sketch)
     probes = [p for donor in donors for p in _probes(tensors, plans, donor, rng)]
     evidence: dict[str, dict[Donor, list[TensorEvidence]]] = defaultdict(lambda: defaultdict(list))
@@ -104,18 +141,23 @@ def check_model(
     for info in tensors:
         by_file[info.path].append(info)
     structural = structural_modules(tensors)
+    gate = ExactGate((t for donor in donors for t in donor.tensors), sketch.sample_size)
+    finite = 0
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as executor:
         for file, infos in by_file.items():
-            with file.open("rb") as handle:
+            with open_weights(file, infos[0].root) as handle:
                 for info in infos:
                     module = structural.get(info.name) or classify(info.name).module
                     members[module][info.name] = info.numel
-                    found = _check_tensor(
-                        info, handle, plans, probes, donors, sketch, executor, chunk_bytes, rng
+                    found, scanned = _check_tensor(
+                        info, handle, plans, probes, donors, sketch, executor, chunk_bytes, rng, gate
                     )
+                    finite += int(np.isfinite(scanned.sample).sum())
                     for donor, item in found:
                         evidence[module][donor].append(item)
     total = sum(info.numel for info in tensors)
+    if total == 0 or finite == 0:
+        return not_comparable_report(tensors, donors, total)
     settled = frozenset(
         name
         for module, names in members.items()
@@ -136,29 +178,6 @@ def check_model(
         for module, names in sorted(members.items())
     ]
     return _report(findings, tensors, donors, probes, plans, path, thresholds)
-
-
-def unreadable_report(
-    reason: str, donors: list[ModelFingerprint], thresholds: Thresholds = DEFAULT_THRESHOLDS
-) -> Report:
-    """The report when the reader refused the files: verdict ``unreadable``, nothing compared.
-
-    ``reason`` must say what was refused without echoing file content (names, sizes, offsets only).
-    """
-    return Report(
-        verdict=Verdict.UNREADABLE,
-        summary=f"unreadable: {reason}",
-        reused_components=[],
-        reused_modules=[],
-        review_modules=[],
-        donors_compared=[f"{d.name}@{d.revision}" for d in donors],
-        parameters=0,
-        tensors=0,
-        bytes_checked=0,
-        modules=[],
-        caveats=["the files could not be read: nothing was compared; a human looks (the gate stays pending)"],
-        thresholds=thresholds.to_json(),
-    )
 
 
 def _layer_evidence(
@@ -212,13 +231,7 @@ def _probes(
 def _anchor_vectors(info: TensorInfo, axis: int, features: Ints) -> F32:
     """Every hidden unit of the candidate's anchor over the given features, reading only what is needed."""
     rows = np.arange(info.shape[0], dtype=np.int64) if axis == 0 else features
-    width = info.row_size * RAW_DTYPES[info.dtype].itemsize
-    out = np.empty((rows.size, info.row_size), dtype=np.float32)
-    with info.path.open("rb") as handle:
-        for i, row in enumerate(rows):
-            handle.seek(info.start + int(row) * width)
-            raw = np.frombuffer(handle.read(width), dtype=RAW_DTYPES[info.dtype])
-            out[i] = to_float32(raw, info.dtype)
+    out = read_rows(info, rows)
     return np.ascontiguousarray(out[:, features] if axis == 0 else out.T)
 
 
@@ -232,7 +245,8 @@ def _check_tensor(
     executor: ThreadPoolExecutor,
     chunk_bytes: int,
     rng: np.random.Generator,
-) -> list[tuple[Donor, TensorEvidence]]:
+    gate: ExactGate | None = None,
+) -> tuple[list[tuple[Donor, TensorEvidence]], TensorScan]:
     ref = classify(info.name)
     axis = hidden_axis(info, plans.get(ref.space))
     pending: list[_Pending] = []
@@ -248,14 +262,20 @@ def _check_tensor(
     requests: list[Request] = [p.gram for p in pending]
     requests += [p.units for p in pending if p.units is not None]
     scanned = scan_tensor(
-        info, handle, executor, sample_size=sketch.sample_size, requests=requests, chunk_bytes=chunk_bytes
+        info,
+        handle,
+        executor,
+        sample_size=sketch.sample_size,
+        requests=requests,
+        chunk_bytes=chunk_bytes,
+        gate=gate,
     )
     found = []
     for donor in donors:
         item = _evidence(info, ref.key, scanned, donor, [p for p in pending if p.probe.donor is donor], rng)
         if item is not None:
             found.append((Donor(donor.name, donor.revision), item))
-    return found
+    return found, scanned
 
 
 def _evidence(
@@ -266,7 +286,7 @@ def _evidence(
     pending: list[_Pending],
     rng: np.random.Generator,
 ) -> TensorEvidence | None:
-    exact_match = donor.by_hash.get(scanned.sha256) or (
+    exact_match = (donor.by_hash.get(scanned.sha256) if scanned.sha256 else None) or (
         donor.by_hash.get(scanned.canonical) if scanned.canonical else None
     )
     keyed = donor.by_key.get(key)
@@ -274,7 +294,7 @@ def _evidence(
     if theirs is None:
         return None
     item = TensorEvidence(info.name, theirs.name, theirs.module, info.numel, informative(theirs))
-    if exact_match is not None:
+    if exact_match is not None and scanned.sha256 is not None:
         item.exact = exact_kind(scanned.sha256, scanned.canonical, exact_match)
     positional_ok = exact_match is None or exact_match is keyed
     if (
@@ -393,6 +413,15 @@ def _context(
 
 
 def _same_file(path: Path, digest: str | None) -> bool | None:
-    if digest is None or not path.is_file():
+    """Whether a small context file (config, tokenizer) has the donor's hash: None if there is none, or
+    it is not a regular file of at most ``CONTEXT_FILE_BYTES`` reached without a link."""
+    if digest is None:
         return None
-    return hashlib.sha256(path.read_bytes()).hexdigest() == digest
+    try:
+        with open_weights(path, path.parent) as handle:
+            if file_size(handle, path) > CONTEXT_FILE_BYTES:
+                return None
+            data = handle.read()
+    except SafetensorsError:
+        return None
+    return hashlib.sha256(data).hexdigest() == digest

@@ -6,8 +6,18 @@
     python -m fmc_scoring.originality calibrate [--pairs 50]
     python -m fmc_scoring.originality demo-weights DIRECTORY
 
-PATH and DONOR_PATH are a ``.safetensors`` file, a sharded model's index, or a directory. The exit
-status is 0 for ``original``, 1 for ``reused``, 3 for ``needs-review`` (2 is a usage error).
+PATH and DONOR_PATH are a ``.safetensors`` file, a sharded model's index, or a directory (nothing
+outside it is read; links are never followed). Exit status of ``check`` (distinct per outcome):
+
+    0   original        no module matches any donor
+    1   reused          a module is another model's weights
+    2   usage error     bad arguments, a missing path, a donor or library that cannot be read
+    3   needs-review    weak or partial similarity: a person decides
+    4   not-comparable  nothing could be compared (no tensors, all values NaN or infinite)
+    5   unreadable      the model's files were refused (hostile or broken: see the summary)
+    70  internal error  any unexpected exception (never the status of a verdict)
+
+``fingerprint`` exits 0, or 5 if the donor's files are refused; the other commands 0, 2 or 70.
 """
 
 from __future__ import annotations
@@ -15,16 +25,35 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import traceback
 from pathlib import Path
 
 from fmc_common.events.vocabulary import Verdict
 from fmc_scoring.originality.calibration import run_calibration
 from fmc_scoring.originality.check import check_model
 from fmc_scoring.originality.demo_weights import write_demo_weights
-from fmc_scoring.originality.fingerprint import fingerprint_model, load_library, save_library
+from fmc_scoring.originality.fingerprint import (
+    ModelFingerprint,
+    fingerprint_model,
+    load_library,
+    save_library,
+)
 from fmc_scoring.originality.report import Report
+from fmc_scoring.originality.safetensors_io import SafetensorsError
 
-EXIT_CODES = {Verdict.ORIGINAL: 0, Verdict.REUSED: 1, Verdict.NEEDS_REVIEW: 3}
+EXIT_CODES = {
+    Verdict.ORIGINAL: 0,
+    Verdict.REUSED: 1,
+    Verdict.NEEDS_REVIEW: 3,
+    Verdict.NOT_COMPARABLE: 4,
+    Verdict.UNREADABLE: 5,
+}
+EXIT_USAGE = 2
+EXIT_INTERNAL = 70
+
+
+class UsageError(Exception):
+    """A problem with the command's arguments (exit 2); the message says which."""
 
 
 def _donor(spec: str) -> tuple[str, str, Path]:
@@ -56,8 +85,21 @@ def _print_report(report: Report) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run a command; its exit status (see the module's docstring). Never raises but ``SystemExit``."""
+    try:
+        return _main(argv)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception:
+        traceback.print_exc()
+        print("internal error: the check did not finish (no verdict)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m fmc_scoring.originality", description=__doc__.split("\n")[0]
+        prog="python -m fmc_scoring.originality", description=(__doc__ or "").split("\n")[0]
     )
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("check", help="check a model against donor models")
@@ -85,18 +127,44 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{label}: {path}")
         return 0
     if args.command == "fingerprint":
-        save_library(args.out, [fingerprint_model(args.path, args.name, args.revision)])
+        _exists(args.path, "the donor")
+        try:
+            save_library(args.out, [fingerprint_model(args.path, args.name, args.revision)])
+        except SafetensorsError as exc:
+            print(f"unreadable: {exc}", file=sys.stderr)
+            return EXIT_CODES[Verdict.UNREADABLE]
         print(f"fingerprints of {args.name}@{args.revision}: {args.out}")
         return 0
     if not args.donor and not args.library:
         parser.error("check needs at least one --donor or --library")
-    donors = [fingerprint_model(path, name, revision) for name, revision, path in map(_donor, args.donor)]
-    donors += [donor for library in args.library for donor in load_library(library)]
-    report = check_model(args.path, donors)
+    _exists(args.path, "the model to check")
+    report = check_model(args.path, _donors(args.donor, args.library))
     _print_report(report)
     if args.json:
         args.json.write_text(json.dumps(report.to_json(), indent=2))
     return EXIT_CODES[report.verdict]
+
+
+def _exists(path: Path, what: str) -> None:
+    if not path.exists() and not path.is_symlink():
+        raise UsageError(f"{what}: nothing at {path}")
+
+
+def _donors(specs: list[str], libraries: list[Path]) -> list[ModelFingerprint]:
+    donors = []
+    for name, revision, path in map(_donor, specs):
+        _exists(path, f"donor {name}")
+        try:
+            donors.append(fingerprint_model(path, name, revision))
+        except SafetensorsError as exc:
+            raise UsageError(f"donor {name}@{revision} is unreadable: {exc}") from None
+    for library in libraries:
+        _exists(library, "the library")
+        try:
+            donors += load_library(library)
+        except (OSError, ValueError, KeyError) as exc:
+            raise UsageError(f"{library.name}: not a fingerprint library ({type(exc).__name__})") from None
+    return donors
 
 
 if __name__ == "__main__":

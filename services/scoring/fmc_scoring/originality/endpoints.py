@@ -136,8 +136,15 @@ async def run_check(
     audited, and being the latest is the one results use. 503 `artefact-store-unavailable` when the
     store cannot be read.
 
-    Returns the verdict (`original`, `reused` or `needs-review`) and the report explaining it, and
-    emits `OriginalityVerdictIssued`. Send an `Idempotency-Key` header to make retries safe.
+    Files the reader refuses (links, FIFOs, devices, caps on header size, tensor count and model size
+    `FMC_SCORING_ORIGINALITY_MAX_*`, unknown dtypes, headers that lie about offsets or lengths) are
+    recorded as a check with the verdict `unreadable`, its report's summary naming the file and the
+    rule, never its content; weights with nothing to compare (no tensors, no finite value) are recorded
+    as `not-comparable`. Neither is ever `original`; the results gate stays pending on both.
+
+    Returns the verdict (`original`, `reused`, `needs-review`, `not-comparable` or `unreadable`) and the
+    report explaining it, and emits `OriginalityVerdictIssued` (v2 for the last two).
+    Send an `Idempotency-Key` header to make retries safe.
     """
 
     async def run() -> CheckOut:
@@ -148,6 +155,7 @@ async def run_check(
             stage_id=body.stage_id,
             submission_id=body.submission_id,
             reason=body.reason,
+            limits=service.reader_limits(ctx.settings),
         )
         return _check_out(check)
 

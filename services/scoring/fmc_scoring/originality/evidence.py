@@ -8,6 +8,8 @@ gains near 1, tiny biases), which is exactly what fools a naive check.
 
 from __future__ import annotations
 
+import math
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,38 +100,63 @@ def positional(
         if finite.mean() < 0.5 or int(finite.sum()) < 8:
             return None
         sample, reference = sample[finite], reference[finite]
-    shuffled = rng.permuted(np.tile(reference, (BASELINE_PAIRS, 1)), axis=1)
+    null = _ShuffledNull(reference)
+    y = sample.astype(np.float64)
     distance = None
     if np.any(reference):
-        distance = Figure(
-            relative_l2(sample, reference), permutation_baseline(_relative_l2_rows(sample, shuffled))
-        )
+        distance = Figure(relative_l2(sample, reference), permutation_baseline(null.relative_l2(y)))
     return (
-        Figure(pearson(sample, reference), permutation_baseline(_pearson_rows(sample, shuffled))),
+        Figure(pearson(sample, reference), permutation_baseline(null.pearson(y))),
         distance,
-        Figure(bit_equal_share(sample, reference), permutation_baseline(_bit_equal_rows(sample, shuffled))),
+        Figure(bit_equal_share(sample, reference), permutation_baseline(null.bit_equal(sample))),
     )
 
 
-def _pearson_rows(sample: F32, rows: F32) -> list[float]:
-    y = sample.astype(np.float64) - float(sample.mean())
-    x = rows.astype(np.float64) - rows.mean(axis=1, keepdims=True)
-    denominator = np.sqrt((x * x).sum(axis=1) * float(y @ y))
-    return [float(v) for v in np.divide(x @ y, denominator, out=np.zeros(len(x)), where=denominator > 0)]
+def shuffle_orders(n: int) -> Ints:
+    """``BASELINE_PAIRS`` fixed permutations of ``n`` positions, drawn once per length (seeded by it):
+    a shuffle only has to break the correspondence, so every tensor of a shape can share them."""
+    with _LOCK:
+        found = _ORDERS.get(n)
+    if found is None:
+        generator = np.random.default_rng(n)
+        found = np.stack([generator.permutation(n) for _ in range(BASELINE_PAIRS)])
+        with _LOCK:
+            if len(_ORDERS) >= _CACHE_LIMIT:
+                _ORDERS.pop(next(iter(_ORDERS)))
+            _ORDERS[n] = found
+    return found
 
 
-def _relative_l2_rows(sample: F32, rows: F32) -> list[float]:
-    norm = float(np.linalg.norm(rows[0].astype(np.float64)))  # a shuffle keeps the norm
-    return [
-        float(v) for v in np.linalg.norm(rows.astype(np.float64) - sample.astype(np.float64), axis=1) / norm
-    ]
+class _ShuffledNull:
+    """The donor sample under the fixed orders of its length. A shuffle keeps a sample's mean, energy
+    and norm, so per order only one product with the candidate is computed (no per-tensor shuffling)."""
+
+    def __init__(self, reference: F32) -> None:
+        self.rows = np.ascontiguousarray(reference, dtype=np.float32)[shuffle_orders(reference.size)]
+        wide = reference.astype(np.float64)
+        centred = wide - float(wide.mean())
+        self.centred_energy = float(centred @ centred)
+        self.norm_sq = float(wide @ wide)
+
+    def pearson(self, y: F64) -> list[float]:
+        centred = y - float(y.mean())  # sums to zero: rows . centred = centred rows . centred
+        denominator = math.sqrt(self.centred_energy * float(centred @ centred))
+        if denominator <= 0.0:
+            return [0.0] * len(self.rows)
+        return [float(v) for v in (self.rows @ centred) / denominator]
+
+    def relative_l2(self, y: F64) -> list[float]:
+        squared = np.maximum(self.norm_sq + float(y @ y) - 2.0 * (self.rows @ y), 0.0)
+        return [float(v) for v in np.sqrt(squared) / math.sqrt(self.norm_sq)]
+
+    def bit_equal(self, sample: F32) -> list[float]:
+        bits = np.ascontiguousarray(sample, dtype=np.float32).view(np.uint32)
+        return [float(v) for v in (self.rows.view(np.uint32) == bits).mean(axis=1)]
 
 
-def _bit_equal_rows(sample: F32, rows: F32) -> list[float]:
-    bits = np.ascontiguousarray(sample, dtype=np.float32).view(np.uint32)
-    return [
-        float(v) for v in (np.ascontiguousarray(rows, dtype=np.float32).view(np.uint32) == bits).mean(axis=1)
-    ]
+_CACHE_LIMIT = 64  # lengths whose orders are kept (4,096 and a few others in practice)
+_LOCK = threading.Lock()  # checks run in worker threads
+_ORDERS: dict[int, Ints] = {}
 
 
 def aligned_cka(gram: F64, donor: TensorFingerprint, rng: np.random.Generator) -> Figure | None:
@@ -140,8 +167,7 @@ def aligned_cka(gram: F64, donor: TensorFingerprint, rng: np.random.Generator) -
         return None
     candidate = normalise_gram(gram)
     reference = donor.gram.astype(np.float64)
-    orders = [rng.permutation(candidate.shape[0]) for _ in range(BASELINE_PAIRS)]
-    null = unbiased_cka_null(reference, candidate, orders)
+    null = unbiased_cka_null(reference, candidate, list(shuffle_orders(candidate.shape[0])))
     return Figure(unbiased_cka(reference, candidate), permutation_baseline(null))
 
 

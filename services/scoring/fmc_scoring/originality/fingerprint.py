@@ -37,6 +37,7 @@ from fmc_scoring.originality.safetensors_io import (
     bf16_bits,
     inventory,
     iter_row_chunks,
+    open_weights,
     to_float32,
 )
 from fmc_scoring.originality.scan import (
@@ -289,12 +290,12 @@ def _fingerprint_tensor(
             requests.append(UnitRequest(selection, unit_ids))
         if info.name == plan.anchor:
             requests.append(AnchorRequest(axis, plan.features, plan.units))
-    with info.path.open("rb") as handle:
+    with open_weights(info.path, info.root) as handle:
         scanned = scan_tensor(
             info, handle, executor, sample_size=sketch.sample_size, requests=requests, rounded_canonical=True
         )
     canonical = [h for h in (scanned.canonical, scanned.canonical_rounded) if h is not None]
-    if info.is_float and len(info.shape) == 2 and min(info.shape) > 1:
+    if info.is_float and info.quant is None and len(info.shape) == 2 and min(info.shape) > 1:
         canonical.extend(transposed_hashes(info))
     fingerprint = TensorFingerprint(
         info.name,
@@ -302,7 +303,7 @@ def _fingerprint_tensor(
         ref.module,
         info.dtype,
         info.shape,
-        scanned.sha256,
+        scanned.digest,
         tuple(canonical),
         scanned.sample,
         hidden_axis=axis,
@@ -333,15 +334,15 @@ def _column_blocks(info: TensorInfo, width: int) -> Iterator[NDArray[np.generic]
     ranged reads) one streamed pass over the rows per block, so memory stays one block."""
     rows, cols = info.shape
     dtype = RAW_DTYPES[info.dtype]
-    if isinstance(info.path, Path):
-        matrix = np.memmap(info.path, dtype=dtype, mode="r", offset=info.start, shape=(rows, cols))
-        try:
-            for start in range(0, cols, width):
-                yield matrix[:, start : start + width]
-        finally:
-            del matrix
-        return
-    with info.path.open("rb") as handle:
+    with open_weights(info.path, info.root) as handle:
+        if isinstance(info.path, Path):  # a local regular file below the root, opened without links
+            matrix = np.memmap(handle, dtype=dtype, mode="r", offset=info.start, shape=(rows, cols))
+            try:
+                for start in range(0, cols, width):
+                    yield matrix[:, start : start + width]
+            finally:
+                del matrix
+            return
         for start in range(0, cols, width):
             block = np.empty((rows, min(width, cols - start)), dtype=dtype)
             for first, raw in iter_row_chunks(info, handle):

@@ -42,6 +42,7 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -49,7 +50,14 @@ from scipy import stats as scipy_stats  # type: ignore[import-untyped]
 from scipy.optimize import linear_sum_assignment  # type: ignore[import-untyped]
 
 from fmc_scoring.originality.modules import Kind, classify
-from fmc_scoring.originality.safetensors_io import RAW_DTYPES, TensorInfo, to_float32
+from fmc_scoring.originality.safetensors_io import (
+    RAW_DTYPES,
+    TensorInfo,
+    iter_float_chunks,
+    open_weights,
+    read_rows,
+    to_float32,
+)
 from fmc_scoring.originality.scan import F32, F64, Ints, subset
 from fmc_scoring.originality.stats import P_FLOOR, unbiased_cka
 
@@ -355,14 +363,7 @@ def _residual_rows(
     other = rows if residual_cols else cols
     chosen = picked if picked is not None else subset(other, count or other, salt=12)
     chosen = chosen[chosen < other]
-    matrix = np.memmap(
-        info.path, dtype=RAW_DTYPES[info.dtype], mode="r", offset=info.start, shape=(rows, cols)
-    )
-    try:
-        raw = np.asarray(matrix[chosen] if residual_cols else matrix[:, chosen].T)
-    finally:
-        del matrix
-    values = to_float32(np.ascontiguousarray(raw), info.dtype).astype(np.float32)
+    values = _picked(info, chosen, residual_cols)
     finite = np.isfinite(values)
     if finite.mean() < 0.5:
         return None  # mostly NaN or infinite: nothing to compare, never evidence either way
@@ -370,6 +371,29 @@ def _residual_rows(
     if float(values.max()) == float(values.min()):
         return None  # constant: identical in unrelated models by construction
     return values
+
+
+def _picked(info: TensorInfo, chosen: Ints, rows_wanted: bool) -> F32:
+    """Rows ``chosen`` (or, else, those columns transposed) as float32 values, opened through the reader
+    (a regular file below the root, no link; or an artefact store's ranged reads). A local unquantised
+    matrix is mapped; anything else is streamed (dequantised)."""
+    if rows_wanted:
+        return read_rows(info, chosen.astype(np.int64))
+    rows, cols = info.shape
+    with open_weights(info.path, info.root) as handle:
+        if isinstance(info.path, Path) and info.quant is None:
+            matrix = np.memmap(
+                handle, dtype=RAW_DTYPES[info.dtype], mode="r", offset=info.start, shape=(rows, cols)
+            )
+            try:
+                raw = np.ascontiguousarray(matrix[:, chosen].T)
+            finally:
+                del matrix
+            return to_float32(raw, info.dtype).astype(np.float32)
+        out = np.empty((chosen.size, rows), dtype=np.float32)
+        for first, _, values in iter_float_chunks(info, handle):
+            out[:, first : first + values.shape[0]] = values[:, chosen].T
+        return out
 
 
 # ----------------------------------------------------------------------------------------------

@@ -5,24 +5,32 @@ flattened rest. Requests say what to keep from each chunk: a Gram matrix over ch
 the rows (units) of an MLP projection restricted to chosen hidden units, or an anchor's columns.
 Nothing else of the tensor survives the chunk, so memory stays bounded whatever the model's size.
 The raw-byte hash runs on a worker thread (hashlib releases the GIL) while this thread does the rest.
+
+A check passes an ``ExactGate`` (its donors' samples by element count): a candidate tensor is then
+hashed only if its fixed sample agrees bit for bit (as bf16, truncated, or rounded, or in the
+transposed layout) with a donor tensor's sample at the same positions. A tensor that differs from every
+donor tensor in a sampled element cannot hash like one, so skipping the hash loses no exact match; a
+suspect is hashed in a second pass (rare: only copies). This keeps the per-byte path of a check to one
+read, the sample and the requests' gathers, with room for per-layer evidence.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from fmc_scoring.originality.safetensors_io import (
     CHUNK_BYTES,
+    Dequantiser,
     TensorInfo,
     bf16_bits,
     iter_row_chunks,
-    to_float32,
 )
 
 F32 = NDArray[np.float32]
@@ -69,16 +77,20 @@ class GramRequest:
     def take(self, first: int, block: F32) -> None:
         h = self.hidden
         if h.axis == 1:
-            part = block[:, h.index].astype(np.float64) * h.sign
-            contribution = part.T @ part
+            # float32 products summed in float64 per chunk; the signs are applied once, in finish()
+            part = np.take(block, h.index, axis=1)
+            contribution = (part.T @ part).astype(np.float64)
             self.gram = contribution if self.gram is None else self.gram + contribution
         else:
             self._rows.append(_rows_in(first, block, np.sort(h.index)))
 
     def finish(self) -> None:
+        if self.hidden.axis == 1 and self.gram is not None:
+            self.gram = self.gram * np.outer(self.hidden.sign, self.hidden.sign)
         if self.hidden.axis == 0:
-            rows = _ordered(self._rows, self.hidden.index).astype(np.float64) * self.hidden.sign[:, None]
-            self.gram = np.asarray(rows @ rows.T, dtype=np.float64)
+            rows = _ordered(self._rows, self.hidden.index)
+            gram = (rows @ rows.T).astype(np.float64)
+            self.gram = gram * np.outer(self.hidden.sign, self.hidden.sign)
             self._rows = []
 
 
@@ -98,7 +110,7 @@ class UnitRequest:
         h = self.hidden
         if h.axis == 1:
             rows = block if self.units is None else _rows_in(first, block, self.units)
-            self._parts.append((rows[:, h.index] * h.sign).astype(np.float32))
+            self._parts.append(np.take(rows, h.index, axis=1) * h.sign.astype(np.float32))
         else:
             self._parts.append(_rows_in(first, block, np.sort(h.index)))
 
@@ -147,13 +159,76 @@ Request = GramRequest | UnitRequest | AnchorRequest
 
 @dataclass
 class TensorScan:
-    """What one pass over a tensor produced."""
+    """What one pass over a tensor produced (``sha256`` None: not hashed, its sample matched no donor's)."""
 
-    sha256: str
+    sha256: str | None
     canonical: str | None
     canonical_rounded: str | None
     sample: F32
     requests: list[Request]
+
+    @property
+    def digest(self) -> str:
+        """The raw sha256 of a tensor that was hashed (every tensor of a scan without a gate)."""
+        if self.sha256 is None:
+            raise ValueError("this tensor was not hashed (its sample matched no donor's)")
+        return self.sha256
+
+
+class SampleDonor(Protocol):
+    """What the gate needs of a donor tensor's fingerprint."""
+
+    @property
+    def numel(self) -> int: ...
+
+    @property
+    def sample(self) -> F32: ...
+
+
+class ExactGate:
+    """Donor tensors' samples by element count, as bf16 bits (truncated and rounded).
+
+    ``suspect`` says whether a candidate tensor could hash like a donor tensor: only a tensor with the
+    same element count, whose sample (or, for a matrix, the sample of its transpose) has the same bf16
+    bits as a donor sample, truncated or rounded. Tensors that are not floats are always hashed.
+    """
+
+    def __init__(self, tensors: Iterable[SampleDonor], sample_size: int) -> None:
+        by_numel: dict[int, list[NDArray[np.uint16]]] = {}
+        self.unsure: set[int] = set()
+        for tensor in tensors:
+            if tensor.sample.size != sample_positions(tensor.numel, sample_size).size:
+                self.unsure.add(tensor.numel)  # sampled otherwise: cannot rule a copy out, hash
+                continue
+            bits = by_numel.setdefault(tensor.numel, [])
+            bits.append(bf16_bits(tensor.sample, round_nearest=False))
+            bits.append(bf16_bits(tensor.sample, round_nearest=True))
+        self.bits = {numel: np.stack(found) for numel, found in by_numel.items()}
+
+    def wants_transposed(self, info: TensorInfo) -> bool:
+        return info.is_float and len(info.shape) == 2 and info.numel in self.bits
+
+    def suspect(self, info: TensorInfo, sample: F32, transposed: F32 | None) -> bool:
+        if not info.is_float or info.numel in self.unsure:
+            return True
+        donors = self.bits.get(info.numel)
+        if donors is None:
+            return False
+        for candidate in (sample, transposed):
+            if candidate is not None and candidate.size == donors.shape[1]:
+                bits = bf16_bits(candidate, round_nearest=False)
+                if bool((donors == bits).all(axis=1).any()):
+                    return True
+        return False
+
+
+def transposed_positions(info: TensorInfo, sample_size: int) -> Ints:
+    """Where the sample positions of the transposed matrix (cols x rows) lie in this (rows x cols) one."""
+    rows, cols = info.shape
+    positions = sample_positions(info.numel, sample_size)
+    i, j = np.divmod(positions, rows)  # (i, j) of the transpose is (j, i) here
+    flipped: Ints = j * cols + i
+    return flipped
 
 
 def scan_tensor(
@@ -165,38 +240,110 @@ def scan_tensor(
     requests: list[Request],
     rounded_canonical: bool = False,
     chunk_bytes: int = CHUNK_BYTES,
+    gate: ExactGate | None = None,
 ) -> TensorScan:
-    """Read ``info`` once; hash it, sample it, and feed every request. ``handle`` is its open file."""
-    raw_hash = hashlib.sha256()
-    canonical = hashlib.sha256() if info.is_float else None
-    rounded = hashlib.sha256() if info.is_float and rounded_canonical else None
-    positions = sample_positions(info.numel, sample_size) if info.is_float else np.zeros(0, np.int64)
-    sample = np.zeros(positions.size, dtype=np.float32)
-    pending: Future[None] | None = None
-    row = info.row_size
+    """Read ``info`` once; sample it, feed every request, and hash it (always, or if ``gate`` suspects it).
+
+    ``handle`` is its open file. Without a gate (a donor's fingerprint) every tensor is hashed in the
+    same pass; with one, only suspects are, in a second pass.
+    """
+    sample = _Sampler(info, sample_size, info.is_float)
+    transposed = _Sampler(info, sample_size, gate is not None and gate.wants_transposed(info), flip=True)
+    always = gate is None or not info.is_float  # integers are hashed in the one pass, like donors
+    hashes = _Hashes(info, rounded_canonical, executor) if always else None
+    convert = Dequantiser(info)
     for first, raw in iter_row_chunks(info, handle, chunk_bytes):
-        if pending is not None:
-            pending.result()
-        pending = executor.submit(raw_hash.update, raw.data)
-        if canonical is None:
+        if hashes is not None:
+            hashes.update(raw)
+        if not info.is_float:
             continue
-        values = to_float32(raw, info.dtype)
-        _update_canonical(canonical, rounded, raw, values, info.dtype)
-        lo, hi = np.searchsorted(positions, [first * row, (first + raw.shape[0]) * row])
-        sample[lo:hi] = values.ravel()[positions[lo:hi] - first * row]
+        values = convert(first, raw)
+        if hashes is not None:
+            hashes.update_canonical(raw, values)
+        sample.take(first, values)
+        transposed.take(first, values)
         for request in requests:
             request.take(first, values)
-    if pending is not None:
-        pending.result()
     for request in requests:
         request.finish()
+    if (
+        hashes is None
+        and gate is not None
+        and gate.suspect(info, sample.values, transposed.values if transposed.on else None)
+    ):
+        hashes = _Hashes(info, rounded_canonical, executor)
+        convert = Dequantiser(info)
+        for first, raw in iter_row_chunks(info, handle, chunk_bytes):
+            hashes.update(raw)
+            if info.is_float:
+                hashes.update_canonical(raw, convert(first, raw))
+    digests = (None, None, None) if hashes is None else hashes.finish()
     return TensorScan(
-        sha256=raw_hash.hexdigest(),
-        canonical=None if canonical is None else canonical.hexdigest(),
-        canonical_rounded=None if rounded is None else rounded.hexdigest(),
-        sample=sample,
+        sha256=digests[0],
+        canonical=digests[1],
+        canonical_rounded=digests[2],
+        sample=sample.values,
         requests=requests,
     )
+
+
+class _Sampler:
+    """The fixed sample of a tensor (or, ``flip``, of its transpose) gathered chunk by chunk."""
+
+    def __init__(self, info: TensorInfo, size: int, on: bool, *, flip: bool = False) -> None:
+        self.on = on
+        self.order: Ints | None = None
+        self.sorted = np.zeros(0, np.int64)
+        if on and flip:
+            wanted = transposed_positions(info, size)
+            self.order = np.argsort(wanted, kind="stable")
+            self.sorted = wanted[self.order]
+        elif on:
+            self.sorted = sample_positions(info.numel, size)  # already sorted
+        self.values = np.zeros(self.sorted.size, dtype=np.float32)
+        self.row = info.row_size
+
+    def take(self, first: int, values: F32) -> None:
+        if not self.on:
+            return
+        start = first * self.row
+        flat = values.reshape(-1)
+        if flat.size == self.sorted.size and start == 0:  # the whole tensor in one chunk, all sampled
+            self.values[self.order if self.order is not None else slice(None)] = flat[self.sorted]
+            return
+        lo, hi = np.searchsorted(self.sorted, [start, start + flat.size])
+        where = self.order[lo:hi] if self.order is not None else slice(lo, hi)
+        self.values[where] = flat[self.sorted[lo:hi] - start]
+
+
+class _Hashes:
+    """The raw sha256 (on the worker thread) and the bf16 forms' (here) of one tensor."""
+
+    def __init__(self, info: TensorInfo, rounded: bool, executor: Executor) -> None:
+        self.dtype = info.dtype if info.quant is None else "quantised"
+        self.raw = hashlib.sha256()
+        self.canonical = hashlib.sha256() if info.is_float else None
+        self.rounded = hashlib.sha256() if info.is_float and rounded else None
+        self.executor = executor
+        self.pending: Future[None] | None = None
+
+    def update(self, raw: NDArray[np.generic]) -> None:
+        if self.pending is not None:
+            self.pending.result()
+        self.pending = self.executor.submit(self.raw.update, raw.data)
+
+    def update_canonical(self, raw: NDArray[np.generic], values: F32) -> None:
+        if self.canonical is not None:
+            _update_canonical(self.canonical, self.rounded, raw, values, self.dtype)
+
+    def finish(self) -> tuple[str, str | None, str | None]:
+        if self.pending is not None:
+            self.pending.result()
+        return (
+            self.raw.hexdigest(),
+            None if self.canonical is None else self.canonical.hexdigest(),
+            None if self.rounded is None else self.rounded.hexdigest(),
+        )
 
 
 def _update_canonical(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -40,8 +41,9 @@ from fmc_scoring.originality.fingerprint import ModelFingerprint, TensorFingerpr
 from fmc_scoring.originality.models import CheckStatus, DonorModel, DonorTensor, OriginalityCheck
 from fmc_scoring.originality.registry import RegisteredSubmission, RegistrySubmissions
 from fmc_scoring.originality.report import Report
-from fmc_scoring.originality.safetensors_io import SafetensorsError
+from fmc_scoring.originality.safetensors_io import DEFAULT_LIMITS, ReaderLimits, SafetensorsError
 from fmc_scoring.planning.models import EvaluatedSubmission
+from fmc_scoring.settings import ScoringSettings
 
 
 class DonorAlreadyRegistered(Conflict):
@@ -106,6 +108,16 @@ def resolve_weights(store: ArtefactStore, relative: str) -> Path | ArtefactPath:
     if not target.exists():
         raise WeightsNotFound(f"nothing at {relative!r} in the weights directory", weights_path=relative)
     return target
+
+
+def reader_limits(settings: ScoringSettings) -> ReaderLimits:
+    """The caps of the reader from the scoring settings (the rest of ``ReaderLimits`` keeps its defaults)."""
+    return replace(
+        DEFAULT_LIMITS,
+        max_header_bytes=settings.originality_max_header_bytes,
+        max_tensors=settings.originality_max_tensors,
+        max_total_bytes=settings.originality_max_total_bytes,
+    )
 
 
 def _reader_path(path: Path | ArtefactPath) -> Path:
@@ -265,6 +277,7 @@ async def run_check(
     stage_id: uuid.UUID,
     submission_id: uuid.UUID,
     reason: str | None = None,
+    limits: ReaderLimits = DEFAULT_LIMITS,
 ) -> OriginalityCheck:
     """Check a frozen submission's delivered weights against the whole reference library.
 
@@ -297,10 +310,8 @@ async def run_check(
     except bound.LocationRefused as exc:
         raise WeightsPathRefused(str(exc)) from exc
     try:
-        report = await asyncio.to_thread(_verified_check, delivered, manifest, library)
-    except bound.NoSafetensors as exc:
-        raise WeightsUnreadable(str(exc)) from exc
-    except SafetensorsError as exc:
+        report = await asyncio.to_thread(_verified_check, delivered, manifest, library, limits)
+    except (bound.NoSafetensors, SafetensorsError) as exc:
         raise WeightsUnreadable(str(exc)) from exc
     except ArtefactError as exc:
         raise ArtefactStoreUnavailable(str(exc)) from exc
@@ -370,13 +381,20 @@ def _bound_manifest(frozen: EvaluatedSubmission, registered: RegisteredSubmissio
 
 
 def _verified_check(
-    delivered: ArtefactStore, manifest: dict[str, Any], library: list[ModelFingerprint]
+    delivered: ArtefactStore,
+    manifest: dict[str, Any],
+    library: list[ModelFingerprint],
+    limits: ReaderLimits = DEFAULT_LIMITS,
 ) -> Report | list[bound.Mismatch]:
-    """In a worker thread: verify the files against the manifest, then (only then) check them."""
+    """In a worker thread: verify the files against the manifest, then (only then) check them, reading
+    nothing outside the submission's folder (locally: no link, FIFO or device below it)."""
     mismatches = bound.verify(delivered, manifest)
     if mismatches:
         return mismatches
-    return check_model(_reader_path(bound.target(delivered, manifest)), library)
+    local = delivered.local_path()
+    root = _reader_path(local if local is not None else delivered.path())
+    target = _reader_path(bound.target(delivered, manifest))
+    return check_model(target, library, root=root, limits=limits)
 
 
 def _unavailable_if_failing(
