@@ -266,5 +266,14 @@ class ServiceRuntime:
         consumers = self._started and not self._consumers_down
         return {"database": database, "consumers": consumers}
 
+    async def consumer_states(self) -> list[tuple[str, bool, int | None]]:
+        """Each consumer group of this process: its name, whether it runs, and its lag if known."""
+        states = []
+        for spec in self.consumers:
+            runner = self._runners.get(spec.name)
+            running = self._started and runner is not None and spec.name not in self._consumers_down
+            states.append((spec.name, running, await runner.lag() if runner and running else None))
+        return states
+
     async def broker_reachable(self) -> bool:
         return self._started and await broker_reachable(self.producer)

@@ -120,6 +120,7 @@ class ConsumerRunner:
         self._handlers = {cls.event_type: handler for cls, handler in handlers.items()}
         self._sessions = sessions
         self._inbox = tables.inbox
+        self._dead_letters = tables.dead_letters
         self._clock = clock
         self._retry = RetryPolicy(
             backoff=retry_backoff,
@@ -134,6 +135,22 @@ class ConsumerRunner:
     def stop(self) -> None:
         """Stop polling; the message in hand is finished and its offset committed."""
         self._stopping.set()
+
+    async def lag(self) -> int | None:
+        """Messages of this member's partitions not handled yet (high-water mark minus position):
+        what the broker already told the consumer, so cheap; None before it has fetched anything."""
+        total = 0
+        try:
+            partitions = self._consumer.assignment()
+            for tp in partitions:
+                high = self._consumer.highwater(tp)
+                if high is None:
+                    return None
+                position = await asyncio.wait_for(self._consumer.position(tp), timeout=1.0)
+                total += max(0, high - position)
+        except Exception:
+            return None
+        return total if partitions else None
 
     async def run(self) -> None:
         try:
@@ -311,8 +328,30 @@ class ConsumerRunner:
                 "as_reference": not sent_whole,
             },
         )
+        await self._tally(record, letter)
         self._count("dead-lettered")
         return "dead-lettered"
+
+    async def _tally(self, record: ConsumerRecord[bytes, bytes], letter: DeadLetter) -> None:
+        """Note the letter in the service's own table for the operators' health view.
+
+        After the broker acknowledged the letter, and best effort: the topic is the record, this is a
+        tally. A database that is down (often why the event was dead-lettered) must not stop the
+        consumer nor make it dead-letter the same message again, so a failure is only logged.
+        """
+        try:
+            async with self._sessions() as session, session.begin():
+                await session.execute(
+                    self._dead_letters.insert().values(
+                        consumer=self.name[:200],
+                        source_topic=record.topic[:200],
+                        reason=letter.reason,
+                        dead_letter_topic=self._dlq[:200],
+                        at=self._clock.now(),
+                    )
+                )
+        except Exception:
+            log.warning("dead letter not tallied", extra={"topic": record.topic, "offset": record.offset})
 
     def _count(self, outcome: str) -> None:
         if self._metrics:

@@ -1,4 +1,5 @@
-"""Tables every service carries in its own database: outbox, inbox and idempotency keys."""
+"""Tables every service carries in its own database: outbox, inbox, idempotency keys and the tally
+of dead letters it wrote."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ class PlatformTables:
     outbox: Table
     inbox: Table
     idempotency: Table
+    dead_letters: Table
 
 
 def platform_tables(metadata: MetaData) -> PlatformTables:
@@ -66,7 +68,19 @@ def platform_tables(metadata: MetaData) -> PlatformTables:
         Column("response", Text, nullable=False),
         Column("created_at", UtcDateTime, nullable=False),
     )
-    return PlatformTables(outbox=outbox, inbox=inbox, idempotency=idempotency)
+    # What the consumers dead-lettered: codes and places only, never the message's bytes (the topic
+    # keeps those), so the operators' health view can show it without reading Kafka.
+    dead_letters = Table(
+        "dead_letters",
+        metadata,
+        Column("seq", SEQUENCE_TYPE, primary_key=True, autoincrement=True),
+        Column("consumer", String(200), nullable=False),
+        Column("source_topic", String(200), nullable=False),
+        Column("reason", String(50), nullable=False),
+        Column("dead_letter_topic", String(200), nullable=False),
+        Column("at", UtcDateTime, nullable=False),
+    )
+    return PlatformTables(outbox=outbox, inbox=inbox, idempotency=idempotency, dead_letters=dead_letters)
 
 
 def create_platform_tables_v1() -> None:
@@ -111,4 +125,22 @@ def create_platform_tables_v1() -> None:
         sa.Column("response", sa.Text, nullable=False),
         sa.Column("created_at", UtcDateTime, nullable=False),
         sa.PrimaryKeyConstraint("scope", "key", name="pk_idempotency_keys"),
+    )
+
+
+def create_dead_letters_v1() -> None:
+    """Migration step: the dead-letter tally (issue 22's operator health view); from each service's
+    own revision."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    op.create_table(
+        "dead_letters",
+        sa.Column("seq", SEQUENCE_TYPE, primary_key=True, autoincrement=True),
+        sa.Column("consumer", sa.String(200), nullable=False),
+        sa.Column("source_topic", sa.String(200), nullable=False),
+        sa.Column("reason", sa.String(50), nullable=False),
+        sa.Column("dead_letter_topic", sa.String(200), nullable=False),
+        sa.Column("at", UtcDateTime, nullable=False),
+        sa.PrimaryKeyConstraint("seq", name="pk_dead_letters"),
     )

@@ -13,6 +13,7 @@ from fmc_common.web.health import router as health_router
 from fmc_common.web.limits import RequestLimitsMiddleware, UnexpectedErrorMiddleware
 from fmc_common.web.middleware import CorrelationMiddleware
 from fmc_common.web.openapi import install_problem_openapi
+from fmc_common.web.ops import router as ops_router
 from fmc_common.web.problems import install_problem_handlers
 
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -46,6 +47,7 @@ def build_app(
     app.add_middleware(CorrelationMiddleware, metrics=runtime.metrics)
     app.add_middleware(TracingMiddleware)  # a server span around all of it, continuing the caller's trace
     app.include_router(health_router)
+    app.include_router(ops_router)
     for router in routers:
         app.include_router(router)
     return app
