@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from fmc_web import views
+from fmc_web import console_ops, views
 from fmc_web.clients import ServiceProblem
 from fmc_web.deps import CsrfChecked, Page, PageDep
 
@@ -24,8 +25,11 @@ def _operator(page: Page) -> str:
 
 @router.get("/console", response_class=HTMLResponse)
 async def board(page: PageDep) -> HTMLResponse:
-    _operator(page)
-    return page.render("console_index.html", programmes=await views.programmes(page.services))
+    token = _operator(page)
+    programmes, health = await asyncio.gather(
+        views.programmes(page.services), console_ops.health(page.services, token)
+    )
+    return page.render("console_index.html", programmes=programmes, health=health)
 
 
 @router.get("/console/stages/{stage_id}", response_class=HTMLResponse)

@@ -15,7 +15,7 @@ from fmc_common.clock import Clock, default_clock
 from fmc_common.metrics import ServiceMetrics
 from fmc_common.service_tokens import ServiceTokens
 from fmc_common.web.middleware import CorrelationMiddleware
-from fmc_web import arena, console, errors, home, panel, results, signin, team, views
+from fmc_web import arena, console, console_ops, errors, home, panel, results, signin, team, views
 from fmc_web.clients import Services
 from fmc_web.deps import STATIC, TEMPLATES, WebRuntime
 from fmc_web.middleware import SecurityHeadersMiddleware, SessionMiddleware
@@ -32,6 +32,7 @@ ROUTERS = (
     console.router,
     team.router,
     panel.router,
+    console_ops.router,
 )
 
 
@@ -47,6 +48,7 @@ def create_app(
             "registry": settings.registry_url,
             "scoring": settings.scoring_url,
             "grievance": settings.grievance_url,
+            "inference-gateway": settings.gateway_url,
         },
         ServiceTokens(settings.auth, settings.service_name),
         timeout=settings.request_timeout_seconds,
