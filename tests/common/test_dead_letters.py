@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 from aiokafka import AIOKafkaProducer, ConsumerRecord
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fmc_common.clock import SystemClock
@@ -151,6 +152,41 @@ class TestDeadLetters:
         assert all(h["fmc-dlq-source-topic"] == topic.encode() for h in headers)
         assert b"name" in headers[2]["fmc-dlq-error"]
         assert await store.effect_counts(group) == {str(good["team_id"]): 1}
+        # The service's own tally (the operators' health view): codes and places, in order.
+        assert await store.dead_letter_tally() == [
+            (group, topic, "invalid-envelope", dlq),
+            (group, topic, "unknown-event-type", dlq),
+            (group, topic, "schema-violation", dlq),
+        ]
+
+    async def test_a_tally_that_cannot_be_written_stops_neither_the_letter_nor_the_consumer(
+        self, store: Store, producer: AIOKafkaProducer, kafka_settings: KafkaSettings, broker: str
+    ) -> None:
+        """The tally is best effort: the topic is the record (the database may be why it failed)."""
+        async with store.engine.begin() as connection:
+            await connection.execute(text("DROP TABLE dead_letters"))
+        topic, dlq = unique_topic("in"), unique_topic("dlq")
+        await ensure_topics(kafka_settings, [topic, dlq])
+        good = valid_data()
+        await produce_raw(broker, topic, [b"not json", envelope_bytes(good)])
+        group = f"tally-{uuid.uuid4().hex[:6]}"
+        runner = ConsumerRunner(
+            name=group,
+            consumer=make_consumer(kafka_settings, group, [topic], client_id=group),
+            producer=producer,
+            dead_letter_topic=dlq,
+            handlers={TeamRegistered: recording_handler(group)},
+            sessions=store.sessions,
+            tables=TABLES,
+            clock=SystemClock(),
+        )
+
+        async def good_applied() -> bool:
+            return str(good["team_id"]) in await store.effect_counts(group)
+
+        await run_until(runner, good_applied)
+        letters = await read_topic(broker, dlq, expected=1)
+        assert [r.value for r in letters] == [b"not json"]
 
     async def test_transient_failures_are_retried_then_applied(
         self, store: Store, producer: AIOKafkaProducer, kafka_settings: KafkaSettings, broker: str

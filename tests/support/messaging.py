@@ -83,6 +83,18 @@ class Store:
             return {str(team_id): int(n) for team_id, n in rows.all()}
 
 
+    async def dead_letter_tally(self) -> list[tuple[str, str, str, str]]:
+        """The dead letters the consumers noted: (consumer, source topic, reason, dead-letter topic)."""
+        letters = TABLES.dead_letters
+        async with self.sessions() as session:
+            rows = await session.execute(
+                select(
+                    letters.c.consumer, letters.c.source_topic, letters.c.reason, letters.c.dead_letter_topic
+                ).order_by(letters.c.seq)
+            )
+            return [(a, b, c, d) for a, b, c, d in rows.all()]
+
+
 def recording_handler(consumer: str) -> Handler:
     async def handle(session: AsyncSession, envelope: Envelope, event: TeamRegistered) -> None:
         await session.execute(
