@@ -324,6 +324,13 @@ class TestOperator:
         await page.goto(stage.web + "/console")
         await sign_in(page, "office-web", "operator")
         await expect(page.get_by_role("heading", name="Operator console")).to_be_visible()
+        # issue 22: every service's messaging health, read from its GET /v1/ops/health.
+        health = page.locator("#health")
+        await expect(health.locator("tr[data-service]")).to_have_count(4)
+        await expect(health.locator(".problem")).to_have_count(0)
+        await expect(health.locator("tr[data-service=scoring] [data-dead-letters]")).to_have_attribute(
+            "data-dead-letters", re.compile(r"^\d+$")
+        )
         await assert_accessible(page)
         await page.get_by_role("link", name=re.compile(r"Stage 1")).click()
         board = page.locator("#board")
@@ -340,7 +347,18 @@ class TestOperator:
         label = await approve.inner_text()
         version = int(label.rsplit(" ", 1)[1])
         await assert_accessible(page)
-        await approve.click()
+        # issue 22: the decision preview, and approving from it.
+        await page.get_by_role("link", name=f"Decision preview of version {version}").click()
+        preview = page.locator("#preview")
+        await expect(preview.locator("tr[data-outcome]")).to_have_count(len(names))
+        await expect(preview.locator("tr", has_text=names["Naver Cloud"]).locator('[data-verdict="reused"]')).to_be_visible()
+        nc_ai = preview.locator("tr", has_text=names["NC AI"])
+        await expect(nc_ai).to_have_attribute("data-outcome", "eliminate")
+        await expect(nc_ai.locator(".benchmark")).to_contain_text("below the threshold")
+        await expect(page.locator("#threshold")).to_contain_text("0.500")
+        await assert_accessible(page)
+        await screenshot(page, "console-preview")
+        await page.locator("#preview-approve").click()
         await expect(page.locator("#approved")).to_have_text(f"Version {version} approved and published.")
         await assert_accessible(page)
         await screenshot(page, "console")
@@ -463,3 +481,60 @@ class TestTeam:
                 return listed.status_code == 200 and bool(listed.json()["items"])
 
             await eventually(found, timeout=60, interval=0.2, what="the team's notification")
+
+
+class TestOperatorAfterTheWindows:
+    """After TestTeam (the clock is past the windows, NC AI's objection waits): the operator decides it,
+    the stage becomes final with a vacancy, and the additional-selection call is acted on."""
+
+    async def test_an_operator_reviews_the_objection_then_fills_the_vacancy_from_the_console(
+        self, stage: Stage, browser: Browser
+    ) -> None:
+        names = stage.names()
+        context = await person(browser, "en-GB", {"width": 1100, "height": 900})
+        page = await context.new_page()
+        await page.goto(f"{stage.web}/console/stages/{stage.id}/objections")
+        await sign_in(page, "office-web", "operator")
+        await expect(page.get_by_role("heading", name=re.compile(r"^Objection review"))).to_be_visible()
+        objection = page.locator("article.objection", has_text=names["NC AI"])
+        await expect(objection).to_contain_text("A scoring error")
+        await assert_accessible(page)
+        await objection.get_by_role("button", name="Start the review").click()
+        await expect(page.locator("#objection-done")).to_have_text("The review has started.")
+        objection = page.locator("article.objection", has_text=names["NC AI"])
+        await expect(objection).to_have_attribute("data-status", "under-review")
+        await objection.get_by_label("Outcome").select_option("rejected")
+        await objection.get_by_label(re.compile(r"^Written reason")).fill(
+            "Item 7 has one correct answer in the key's revision in force; the grade stands."
+        )
+        await assert_accessible(page)
+        await objection.get_by_role("button", name="Record the decision").click()
+        await expect(page.locator("#objection-done")).to_have_text("The objection was rejected.")
+        await expect(page.locator("#no-objections")).to_be_visible()
+
+        # Every window closed and nothing left to decide: the stage becomes final with one vacancy.
+        programme = stage.replay.seed.programme_id  # type: ignore[union-attr]
+        url = f"{stage.stack.services['registry'].url}/v1/programmes/{programme}/selection-calls"
+        async with httpx.AsyncClient(trust_env=False, timeout=30) as client:
+
+            async def opened() -> bool:
+                listed = await client.get(url, headers=stage.headers(Role.OPERATOR, "office"))
+                return listed.status_code == 200 and bool(listed.json())
+
+            await eventually(opened, timeout=120, interval=0.5, what="the additional-selection call")
+        await page.goto(f"{stage.web}/console/stages/{stage.id}/selection")
+        call = page.locator("section.call")
+        await expect(call).to_have_attribute("data-status", "open")
+        await expect(call).to_contain_text(f"{names['NC AI']} · eliminated in the stage")
+        await assert_accessible(page)
+        await call.get_by_label("Team").first.select_option(label=names["NC AI"])
+        await call.get_by_role("button", name="Record the application").click()
+        await expect(page.locator("#selection-done")).to_have_text("The application is recorded.")
+        call = page.locator("section.call")
+        await call.get_by_label("Reason (audited)").fill("The next team by the committee's review.")
+        await call.get_by_role("button", name="Select", exact=True).click()
+        await expect(page.locator("#selection-done")).to_have_text("The team is selected.")
+        await expect(page.locator('#applications li[data-selected="true"]')).to_contain_text(names["NC AI"])
+        await assert_accessible(page)
+        await screenshot(page, "console-selection")
+        await context.close()
