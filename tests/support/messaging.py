@@ -82,7 +82,6 @@ class Store:
             )
             return {str(team_id): int(n) for team_id, n in rows.all()}
 
-
     async def dead_letter_tally(self) -> list[tuple[str, str, str, str]]:
         """The dead letters the consumers noted: (consumer, source topic, reason, dead-letter topic)."""
         letters = TABLES.dead_letters

@@ -23,7 +23,9 @@ NOW = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
 
 
 @asynccontextmanager
-async def grievance_without_relay(database_url: str, broker: str, auth: AuthSettings) -> AsyncIterator[FastAPI]:
+async def grievance_without_relay(
+    database_url: str, broker: str, auth: AuthSettings
+) -> AsyncIterator[FastAPI]:
     """Started for real (migrations, consumers); the relay is off, so the outbox keeps what goes in."""
     settings = GrievanceSettings(
         database_url=database_url,
@@ -44,7 +46,9 @@ async def backlog_and_letters(runtime: ServiceRuntime, events: int = 2, letters:
     table = runtime.tables.dead_letters
     async with db.transaction(runtime.sessions) as session:
         for n in range(events):
-            event = TeamRegistered(team_id=uuid.uuid4(), name=f"t{n}", lead_organisation="Org", registered_at=NOW)
+            event = TeamRegistered(
+                team_id=uuid.uuid4(), name=f"t{n}", lead_organisation="Org", registered_at=NOW
+            )
             await runtime.outbox.add(session, event)
         for n in range(letters):
             await session.execute(

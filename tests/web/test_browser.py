@@ -351,7 +351,9 @@ class TestOperator:
         await page.get_by_role("link", name=f"Decision preview of version {version}").click()
         preview = page.locator("#preview")
         await expect(preview.locator("tr[data-outcome]")).to_have_count(len(names))
-        await expect(preview.locator("tr", has_text=names["Naver Cloud"]).locator('[data-verdict="reused"]')).to_be_visible()
+        await expect(
+            preview.locator("tr", has_text=names["Naver Cloud"]).locator('[data-verdict="reused"]')
+        ).to_be_visible()
         nc_ai = preview.locator("tr", has_text=names["NC AI"])
         await expect(nc_ai).to_have_attribute("data-outcome", "eliminate")
         await expect(nc_ai.locator(".benchmark")).to_contain_text("below the threshold")

@@ -183,8 +183,14 @@ class TestPreview:
         assert shown.overall_threshold == 0.5
         assert [line.name for line in shown.teams] == ["Alpha", "Beta"]  # ranked first, then the rest
         first, second = shown.teams
-        assert (first.rank, first.composite, first.benchmark_accuracy, first.verdict) == (1, 71.5, 0.8, "original")
-        assert first.suites[0].minimum == 0.2 and not first.suites[0].below
+        assert (first.rank, first.composite, first.benchmark_accuracy, first.verdict) == (
+            1,
+            71.5,
+            0.8,
+            "original",
+        )
+        assert first.suites[0].minimum == 0.2
+        assert not first.suites[0].below
         assert second.suites[0].below
         assert second.gates["benchmark-threshold"] == "fail"
         assert (first.open_objections, second.open_objections) == (1, 2)
@@ -230,9 +236,13 @@ class TestHealth:
                 await services.aclose()
         assert set(lines) == set(HEALTH_OF)
         mine = lines["grievance"]
-        assert mine.problem is None and mine.health is not None
+        assert mine.problem is None
+        assert mine.health is not None
         assert (mine.health.unsent, mine.health.dead_letters) == (3, 2)
         assert mine.health.latest[0].reason == "schema-violation"
-        assert {c.name for c in mine.health.consumers} == {"grievance.participants", "grievance.stage-results"}
+        assert {c.name for c in mine.health.consumers} == {
+            "grievance.participants",
+            "grievance.stage-results",
+        }
         for other in set(HEALTH_OF) - {"grievance"}:
             assert (lines[other].health, lines[other].problem) == (None, "service-unavailable")

@@ -148,7 +148,9 @@ def preview(result: dict[str, Any], criteria: dict[str, Any], objections: list[u
 
     ``objections``: the team id of every open objection of the stage (one entry per objection).
     """
-    minimum = {f"{s['suite_key']}@{s['suite_version']}": s.get("min_accuracy") for s in criteria.get("suites", [])}
+    minimum = {
+        f"{s['suite_key']}@{s['suite_version']}": s.get("min_accuracy") for s in criteria.get("suites", [])
+    }
     lines = []
     for team in result["teams"]:
         detail = team.get("detail") or {}

@@ -263,7 +263,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "console.selection.select": {Lang.EN: "Select a team", Lang.KO: "팀 선발"},
     "console.selection.reason": {Lang.EN: "Reason (audited)", Lang.KO: "사유 (감사 기록)"},
     "console.selection.select_submit": {Lang.EN: "Select", Lang.KO: "선발"},
-    "console.selection.done.applied": {Lang.EN: "The application is recorded.", Lang.KO: "지원이 등록되었습니다."},
+    "console.selection.done.applied": {
+        Lang.EN: "The application is recorded.",
+        Lang.KO: "지원이 등록되었습니다.",
+    },
     "console.selection.done.selected": {Lang.EN: "The team is selected.", Lang.KO: "팀이 선발되었습니다."},
     "console.basis.eliminated-in-stage": {Lang.EN: "eliminated in the stage", Lang.KO: "해당 단계 탈락"},
     "console.basis.preliminary-review": {Lang.EN: "preliminary review", Lang.KO: "사전 검토 참여"},

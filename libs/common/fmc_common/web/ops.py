@@ -74,9 +74,7 @@ async def ops_health(runtime: RuntimeDep, actor: OperatorOnly) -> OpsHealth:
         ).one()
         count = await session.scalar(select(func.count()).select_from(letters))
         latest = (
-            await session.execute(
-                select(letters).order_by(letters.c.seq.desc()).limit(LATEST_DEAD_LETTERS)
-            )
+            await session.execute(select(letters).order_by(letters.c.seq.desc()).limit(LATEST_DEAD_LETTERS))
         ).all()
     return OpsHealth(
         service=runtime.settings.service_name,
