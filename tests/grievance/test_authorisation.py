@@ -124,6 +124,7 @@ CASES: dict[str, Case] = {
     ),
     "GET /v1/audit": Case("GET", "/v1/audit", only({"operator": 200})),
     "GET /v1/audit/verification": Case("GET", "/v1/audit/verification", only({"operator": 200})),
+    "GET /v1/ops/health": Case("GET", "/v1/ops/health", only({"operator": 200})),
 }
 OPERATIONS = ("/healthz", "/readyz", "/metrics")
 

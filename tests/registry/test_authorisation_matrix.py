@@ -69,6 +69,7 @@ def operations(ids: Ids) -> dict[tuple[str, str], tuple[str, dict[str, Any] | No
         ("GET", "/healthz"): ("/healthz", None, EVERYONE),
         ("GET", "/readyz"): ("/readyz", None, EVERYONE),
         ("GET", "/metrics"): ("/metrics", None, EVERYONE),
+        ("GET", "/v1/ops/health"): ("/v1/ops/health", None, OPS),
         ("GET", "/v1/public/teams"): ("/v1/public/teams", None, EVERYONE),
         ("POST", "/v1/teams"): ("/v1/teams", {"name": f"m {uuid.uuid4()}", "lead_organisation": "x"}, OPS),
         ("GET", "/v1/teams"): ("/v1/teams", None, OPS_SERVICE),
