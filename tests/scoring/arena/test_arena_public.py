@@ -233,12 +233,6 @@ class TestAnonymousVoters:
             assert (await body(await anonymous_vote(scoring, battle, voter), 201))["counted"] is True
         over = await anonymous_vote(scoring, battles[cap], voter)
         assert (over.status_code, over.json()["code"], over.json()["cap"]) == (429, "daily-vote-cap", cap)
-        started = await scoring.client.post(
-            f"/v1/stages/{world.stage_id}/arena/anonymous/battles",
-            json={"prompt": "hi", "voter": voter},
-            headers=web(scoring),
-        )
-        assert (started.status_code, started.json()["code"]) == (429, "daily-vote-cap")
         # Another anonymous person (another session's pseudonym) has a cap of their own.
         today = datetime.now(UTC).astimezone(SEOUL).date().isoformat()
         async with scoring.ctx() as ctx:
@@ -268,3 +262,22 @@ class TestAnonymousBattle:
         assert {voted["a"]["team_name"], voted["b"]["team_name"]} == {"Upstage", "LG AI Research"}
         assert await standings_votes(scoring, world, "registered") == 0
         assert await standings_votes(scoring, world, "anonymous") == 1
+
+    async def test_an_anonymous_person_at_the_cap_is_refused_a_battle_before_any_inference(
+        self, scoring: Scoring, triton: TritonProcess
+    ) -> None:
+        world = await arena_stage(scoring, triton)
+        await switch(scoring, world.stage_id, True)
+        cap = scoring.runtime.settings.arena_anonymous_daily_votes  # type: ignore[attr-defined]
+        voter = pseudonym()
+        today = datetime.now(UTC).astimezone(SEOUL).date().isoformat()
+        async with scoring.ctx() as ctx:
+            ctx.session.add(VoteCount(voter=f"anonymous:{voter}", seoul_day=today, counted=cap))
+        for path in ("battles", "battles/stream"):
+            response = await scoring.client.post(
+                f"/v1/stages/{world.stage_id}/arena/anonymous/{path}",
+                json={"prompt": "Question: hi", "voter": voter},
+                headers=web(scoring),
+            )
+            assert (response.status_code, response.json()["code"]) == (429, "daily-vote-cap")
+            assert response.json()["cap"] == cap
