@@ -470,6 +470,12 @@ class TestPublicResults:
         for word in ("composite", "score", "rank", "rating", "accuracy"):
             assert f'"{word}' not in html
             assert f"{word}:" not in html.lower()
+        # The result part refreshes itself (live.js runs under the page's CSP, and shows its note); its
+        # fragment is the same table, with no number either.
+        await expect(page.locator(".live-note")).to_be_visible()
+        fragment = await page.evaluate("fetch(location.pathname + '/live').then(r => r.text())")
+        assert 'id="outcomes"' in fragment
+        assert "<html" not in fragment
         await assert_accessible(page)
         await screenshot(page, "results-ko")
         await context.close()
