@@ -105,6 +105,7 @@ PURE: dict[str, tuple[str, ...]] = {
         "values",
     ),
     "fmc_grievance": ("windows.deadline",),
+    "fmc_web": ("limits",),
 }
 
 

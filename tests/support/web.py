@@ -22,7 +22,10 @@ class HostRouter(httpx.AsyncBaseTransport):
         self.apps = apps
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self.apps[request.url.host].handle_async_request(request)
+        app = self.apps.get(request.url.host)
+        if app is None:  # no service there: as a refused connection would be
+            raise httpx.ConnectError(f"nothing serves {request.url.host}", request=request)
+        return await app.handle_async_request(request)
 
 
 def web_settings(

@@ -100,7 +100,13 @@ async def stage(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stage
         model_repository=repository,
         # The replay's judged suite is judged by the simulated judge beside the teams' models.
         load_models=(*(m.model_name for m in world.TEAM_MODELS), models.JUDGE_MODEL),
-        service_env={"FMC_SCORING_ARENA_DAILY_VOTES": str(DAILY_CAP), "FMC_GATEWAY_ARENA_VOTER_LIMIT": "100"},
+        service_env={
+            "FMC_SCORING_ARENA_DAILY_VOTES": str(DAILY_CAP),
+            "FMC_GATEWAY_ARENA_VOTER_LIMIT": "100",
+            # The live pages: refreshed every 2 s from fragments the web tier keeps 1 s (public arena test).
+            "FMC_WEB_LIVE_REFRESH_SECONDS": "2",
+            "FMC_WEB_LIVE_CACHE_SECONDS": "1",
+        },
         with_web=True,
     )
     stack = DevStack(config, progress=lambda _: None)
@@ -261,6 +267,87 @@ class TestVoter:
         raise AssertionError(f"only {counted} counted votes")
 
 
+class TestAnonymousVoter:
+    """The anonymous public arena: refused while the stage's switch is off, open once an operator
+    switched it on from the console (the open arena list shows it without a reload), then off again."""
+
+    async def test_an_anonymous_person_votes_once_an_operator_opened_the_stage_and_is_refused_when_closed(
+        self, stage: Stage, browser: Browser
+    ) -> None:
+        context = await person(browser, "en-US")
+        page = await context.new_page()
+        await page.goto(stage.web + f"/arena/stages/{stage.id}")
+        refusal = page.locator("#not-public")
+        await expect(refusal).to_have_attribute("data-code", "arena-not-public")
+        await expect(refusal).to_contain_text("open to registered field users only")
+        await expect(refusal.get_by_role("link", name="Sign in")).to_be_visible()
+        await expect(page.get_by_label("Your question")).to_have_count(0)
+        await assert_accessible(page)
+        # Posting anyway (as a script could): scoring refuses the anonymous battle, said in English.
+        csrf = await page.locator("input[name=csrf]").first.get_attribute("value")
+        refused = await page.evaluate(
+            """async ([url, csrf]) => {
+                const r = await fetch(url, {method: "POST", headers: {"Content-Type": "application/json",
+                  "X-CSRF-Token": csrf}, body: JSON.stringify({prompt: "hello"})});
+                return {status: r.status, body: await r.json()};
+            }""",
+            [f"/arena/stages/{stage.id}/battles/stream", csrf],
+        )
+        assert (refused["status"], refused["body"]["code"]) == (403, "arena-not-public"), refused
+        assert "Please sign in to compare" in refused["body"]["message"]
+
+        # The arena's list, left open: it shows the stage needs sign-in, then updates by itself.
+        await page.goto(stage.web + "/arena")
+        listed = page.locator(f'li[data-stage="{stage.id}"]')
+        await expect(listed).to_contain_text("sign-in needed")
+        await assert_accessible(page)
+        await page.evaluate("window.notReloaded = true")
+
+        await self._switch(browser, stage, "Open the arena to everyone", "Open to everyone")
+        await expect(listed).to_have_attribute("data-public", "true")
+        await expect(listed).to_contain_text("open to everyone, no sign-in")
+        assert await page.evaluate("window.notReloaded === true"), "the list was reloaded, not refreshed"
+        await assert_accessible(page)
+
+        await listed.get_by_role("link").click()
+        await expect(page.locator("#anonymous-note")).to_contain_text("without signing in")
+        await assert_accessible(page)
+        await page.get_by_label("Your question").fill(world.ARENA_PROMPTS[1].prompt)
+        await page.get_by_role("button", name="Ask both models").click()
+        await page.get_by_role("button", name="B is better").click()
+        await expect(page.get_by_role("heading", name="Thank you. The answers came from:")).to_be_visible()
+        revealed = {await page.locator(f"#reveal-{side}").inner_text() for side in ("a", "b")}
+        assert revealed <= set(stage.names().values())
+        await assert_accessible(page)
+        await screenshot(page, "arena-anonymous")
+        votes = await stage.scoring("GET", f"/v1/stages/{stage.id}/arena/votes", "office", Role.OPERATOR)
+        mine = [v for v in votes if v["anonymous"]]
+        assert len(mine) == 1, mine
+        assert mine[0]["voter"].startswith("anonymous:")
+        assert mine[0]["choice"] == "b"
+
+        await self._switch(browser, stage, "Close the arena to anonymous voters", "field users only")
+        await page.get_by_role("link", name="Compare again").click()
+        await expect(page.locator("#not-public")).to_have_attribute("data-code", "arena-not-public")
+        await context.close()
+
+    async def _switch(self, browser: Browser, stage: Stage, button: str, state: str) -> None:
+        """An operator flips the stage's public arena from the console's stage page."""
+        context = await person(browser, "en-GB", {"width": 1100, "height": 900})
+        page = await context.new_page()
+        await page.goto(stage.web + f"/console/stages/{stage.id}")
+        await sign_in(page, "office-arena", "operator")
+        section = page.locator("#arena")
+        await expect(section).to_be_visible()
+        await assert_accessible(page)
+        await section.get_by_label("Reason (kept in the audit trail)").fill("public week")
+        await section.get_by_role("button", name=button).click()
+        await expect(page.locator("#arena-saved")).to_have_text("The public arena setting was saved.")
+        await expect(page.locator("#arena-state")).to_contain_text(state)
+        await assert_accessible(page)
+        await context.close()
+
+
 class TestExpert:
     async def test_an_evaluator_scores_a_blind_model_and_amends_the_score(
         self, stage: Stage, browser: Browser
@@ -403,6 +490,12 @@ class TestPublicResults:
         for word in ("composite", "score", "rank", "rating", "accuracy"):
             assert f'"{word}' not in html
             assert f"{word}:" not in html.lower()
+        # The result part refreshes itself (live.js runs under the page's CSP, and shows its note); its
+        # fragment is the same table, with no number either.
+        await expect(page.locator(".live-note")).to_be_visible()
+        fragment = await page.evaluate("fetch(location.pathname + '/live').then(r => r.text())")
+        assert 'id="outcomes"' in fragment
+        assert "<html" not in fragment
         await assert_accessible(page)
         await screenshot(page, "results-ko")
         await context.close()

@@ -15,6 +15,7 @@ from fmc_scoring import grpc as scoring_grpc
 from fmc_scoring.arena.aliases import router as arena_aliases_router
 from fmc_scoring.arena.endpoints import router as arena_router
 from fmc_scoring.arena.gateway import ArenaGateway
+from fmc_scoring.arena.public import router as arena_public_router
 from fmc_scoring.artefacts import ScoringArtefacts
 from fmc_scoring.audit.endpoints import router as audit_router
 from fmc_scoring.criteria.endpoints import router as criteria_router
@@ -127,6 +128,7 @@ def create_app(
             experts_router,
             arena_router,
             arena_aliases_router,
+            arena_public_router,
             results_router,
             audit_router,
         ],

@@ -1,6 +1,6 @@
 """Every table of scoring, imported so that ``Base.metadata`` is complete (Alembic, tests)."""
 
-from fmc_scoring.arena.models import Battle, Vote, VoteExclusion
+from fmc_scoring.arena.models import ArenaSetting, Battle, Vote, VoteExclusion
 from fmc_scoring.audit.models import ScoringAuditEntry, ScoringAuditHead
 from fmc_scoring.base import PLATFORM, Base
 from fmc_scoring.criteria.models import StageCriteria, StageSuite
@@ -21,6 +21,7 @@ from fmc_scoring.suites.models import Suite, SuiteAnswerKey, SuiteItem, SuiteKey
 
 __all__ = [
     "PLATFORM",
+    "ArenaSetting",
     "Base",
     "Battle",
     "DonorModel",

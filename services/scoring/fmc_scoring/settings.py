@@ -90,6 +90,17 @@ class ScoringSettings(ServiceSettings, WithInfrastructure, WithArtefactStore):
     arena_daily_votes: int = Field(
         default=50, ge=1, le=10_000, description="Counted votes per voter per Seoul day"
     )
+    arena_anonymous_daily_votes: int = Field(
+        default=20,
+        ge=1,
+        le=10_000,
+        description="Counted votes per anonymous voter (public arena) per Seoul day",
+    )
+    arena_public_callers: list[str] = Field(
+        default=["service:web"],
+        description="The service tokens' subjects that may cast anonymous voters' battles and votes (the "
+        "web tier, which identifies and limits them)",
+    )
     arena_bootstrap_rounds: int = Field(default=1000, ge=10, le=100_000)
     arena_battle_expiry_seconds: int = Field(
         default=3600,

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from fmc_web import console_ops, views
+from fmc_web import arena_console, console_ops, views
 from fmc_web.clients import ServiceProblem
 from fmc_web.deps import CsrfChecked, Page, PageDep
 
@@ -33,7 +33,9 @@ async def board(page: PageDep) -> HTMLResponse:
 
 
 @router.get("/console/stages/{stage_id}", response_class=HTMLResponse)
-async def stage_console(stage_id: uuid.UUID, page: PageDep, approved: int | None = None) -> HTMLResponse:
+async def stage_console(
+    stage_id: uuid.UUID, page: PageDep, approved: int | None = None, arena: str | None = None
+) -> HTMLResponse:
     token = _operator(page)
     stage = await views.stage(page.services, stage_id)
     services = page.services
@@ -56,7 +58,14 @@ async def stage_console(stage_id: uuid.UUID, page: PageDep, approved: int | None
         [c for c in (views.Check.model_validate(c) for c in checks["items"]) if c.stage_id == stage_id],
     )
     return page.render(
-        "console_stage.html", stage=stage, versions=list(reversed(versions)), approved=approved, board=lines
+        "console_stage.html",
+        stage=stage,
+        versions=list(reversed(versions)),
+        approved=approved,
+        board=lines,
+        # The public arena's switch (fmc_web.arena_console).
+        arena_public=await arena_console.public_mode(services, stage_id, token),
+        arena_saved=arena == "saved",
     )
 
 

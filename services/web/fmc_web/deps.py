@@ -6,7 +6,7 @@ The only module that reads ``request.app.state`` (the ``WebRuntime`` the composi
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -18,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 from fmc_common.clock import Clock
 from fmc_web.clients import ServiceProblem, Services
 from fmc_web.i18n import Lang, Translator, choose
+from fmc_web.limits import AddressLimiter, TtlCache
 from fmc_web.middleware import SCOPE_KEY, SessionHolder
 from fmc_web.oidc import OidcClient
 from fmc_web.session import LANG_COOKIE, Session
@@ -34,6 +35,9 @@ class WebRuntime:
     oidc: OidcClient
     templates: Jinja2Templates
     clock: Clock
+    # The public arena and the live pages: public data kept a few seconds, anonymous battles per address.
+    cache: TtlCache = field(default_factory=lambda: TtlCache(0))
+    limiter: AddressLimiter = field(default_factory=lambda: AddressLimiter(10))
 
 
 class SignInRequired(Exception):

@@ -79,6 +79,48 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         Lang.EN: "Without JavaScript the answers appear when both are complete.",
         Lang.KO: "자바스크립트 없이도 두 답변이 모두 끝나면 표시됩니다.",
     },
+    # The anonymous public arena (operators' switch per stage) and the live pages.
+    "arena.public_open": {
+        Lang.EN: "open to everyone, no sign-in",
+        Lang.KO: "누구나 참여 가능, 로그인 불필요",
+    },
+    "arena.public_closed": {Lang.EN: "sign-in needed", Lang.KO: "로그인 필요"},
+    "arena.anonymous_note": {
+        Lang.EN: "You are comparing without signing in. Anonymous votes are counted separately from "
+        "registered field users' votes, with a daily limit.",
+        Lang.KO: "로그인하지 않고 비교하고 있습니다. 익명 투표는 등록된 현장 사용자의 투표와 따로 집계되며, "
+        "하루 투표 한도가 있습니다.",
+    },
+    "problem.arena-not-public": {
+        Lang.EN: "This stage's arena is open to registered field users only. Please sign in to compare.",
+        Lang.KO: "이 단계의 아레나는 등록된 현장 사용자만 참여할 수 있습니다. 로그인한 뒤 비교하세요.",
+    },
+    "problem.anonymous-rate-limited": {
+        Lang.EN: "Too many comparisons from your network in the last minute ({limit} at most). "
+        "Please wait a moment, or sign in.",
+        Lang.KO: "지난 1분 동안 같은 네트워크에서 비교가 너무 많았습니다(최대 {limit}회). "
+        "잠시 기다리거나 로그인하세요.",
+    },
+    "console.arena": {Lang.EN: "Public arena", Lang.KO: "공개 아레나"},
+    "console.arena_on": {
+        Lang.EN: "Open to everyone: people may compare and vote without signing in.",
+        Lang.KO: "공개 중: 로그인하지 않은 사람도 비교하고 투표할 수 있습니다.",
+    },
+    "console.arena_off": {
+        Lang.EN: "Registered field users only (anonymous voting is off).",
+        Lang.KO: "등록된 현장 사용자만 참여 (익명 투표 꺼짐).",
+    },
+    "console.arena_switch_on": {Lang.EN: "Open the arena to everyone", Lang.KO: "아레나를 모두에게 공개"},
+    "console.arena_switch_off": {Lang.EN: "Close the arena to anonymous voters", Lang.KO: "익명 투표 닫기"},
+    "console.arena_reason": {Lang.EN: "Reason (kept in the audit trail)", Lang.KO: "사유 (감사 기록에 남음)"},
+    "console.arena_switched": {
+        Lang.EN: "The public arena setting was saved.",
+        Lang.KO: "공개 아레나 설정을 저장했습니다.",
+    },
+    "live.note": {
+        Lang.EN: "This part of the page updates itself.",
+        Lang.KO: "이 부분은 자동으로 새로 고쳐집니다.",
+    },
     "results.title": {Lang.EN: "Results", Lang.KO: "평가 결과"},
     "results.programmes": {Lang.EN: "Programmes and stages", Lang.KO: "사업과 단계"},
     "results.stage": {Lang.EN: "Stage {number}: {name}", Lang.KO: "{number}차 단계: {name}"},

@@ -15,9 +15,22 @@ from fmc_common.clock import Clock, default_clock
 from fmc_common.metrics import ServiceMetrics
 from fmc_common.service_tokens import ServiceTokens
 from fmc_common.web.middleware import CorrelationMiddleware
-from fmc_web import arena, console, console_ops, errors, home, panel, results, signin, team, views
+from fmc_web import (
+    arena,
+    arena_console,
+    console,
+    console_ops,
+    errors,
+    home,
+    panel,
+    results,
+    signin,
+    team,
+    views,
+)
 from fmc_web.clients import Services
 from fmc_web.deps import STATIC, TEMPLATES, WebRuntime
+from fmc_web.limits import AddressLimiter, TtlCache
 from fmc_web.middleware import SecurityHeadersMiddleware, SessionMiddleware
 from fmc_web.oidc import OidcClient
 from fmc_web.session import SessionCodec
@@ -30,6 +43,7 @@ ROUTERS = (
     arena.router,
     results.router,
     console.router,
+    arena_console.router,
     team.router,
     panel.router,
     console_ops.router,
@@ -80,7 +94,15 @@ def create_app(
             await oidc_http.aclose()
 
     app = FastAPI(title="FMC web", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.web = WebRuntime(settings, services, oidc, templates, clock or default_clock())
+    app.state.web = WebRuntime(
+        settings,
+        services,
+        oidc,
+        templates,
+        clock or default_clock(),
+        cache=TtlCache(settings.live_cache_seconds),
+        limiter=AddressLimiter(settings.anonymous_battles_per_minute),
+    )
     errors.install(app)
     codec = SessionCodec(settings.session_key.get_secret_value(), int(settings.session_hours * 3600))
     app.add_middleware(SessionMiddleware, codec=codec, secure=settings.secure_cookies)

@@ -33,6 +33,9 @@ class Session(BaseModel):
     role: str | None = None
     team_id: uuid.UUID | None = None
     pending: PendingSignIn | None = None
+    # The anonymous voter's random id (public arena), made at their first battle; scoring sees only a
+    # keyed hash of it (fmc_web.limits.voter_pseudonym). Signing in starts a new session without it.
+    voter: str | None = None
 
     @property
     def signed_in(self) -> bool:

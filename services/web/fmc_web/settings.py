@@ -54,4 +54,22 @@ class WebSettings(BaseSettings):
         default=180.0, gt=0, description="A streamed battle's longest wait."
     )
     max_connections: int = Field(default=400, ge=10, description="Open connections to each service.")
+    # The anonymous public arena and the live pages (docs/web.md, "Public arena"; docs/decisions/
+    # 2026-12-06-anonymous-arena.md).
+    anonymous_battles_per_minute: int = Field(
+        default=10, ge=1, le=10_000, description="Anonymous battles per client address in any minute"
+    )
+    forwarded_hops: int = Field(
+        default=0,
+        ge=0,
+        le=5,
+        description="Trusted proxies in front of the web tier: the client address is read from "
+        "X-Forwarded-For that many hops from the right (0: the peer's address)",
+    )
+    live_cache_seconds: float = Field(
+        default=5.0, ge=0, le=300, description="How long public data (schedule, results) is kept"
+    )
+    live_refresh_seconds: int = Field(
+        default=15, ge=2, le=3600, description="How often a live page asks for its fragment again"
+    )
     auth: AuthSettings = Field(default_factory=_auth_settings)

@@ -373,6 +373,7 @@ class DevStack:
             "FMC_WEB_GRIEVANCE_URL": self.services["grievance"].url,
             "FMC_WEB_GATEWAY_URL": self.services["inference-gateway"].url,
         }
+        env.update({k: v for k, v in self.config.service_env.items() if k.startswith("FMC_WEB_")})
         web = ManagedProcess(WEB, [sys.executable, "-m", "fmc_web"], self.logs / "web.log", env)
         web.start()
         self.web = WebTier(web, identity, web_url, idp_url)

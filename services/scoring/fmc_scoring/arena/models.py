@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import Boolean, Index, Integer, String, Text, UniqueConstraint, Uuid, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fmc_common.db import StrEnumColumn, UtcDateTime
@@ -53,6 +53,9 @@ class Vote(Base):
     voted_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # Set by an operator's exclusion (hygiene, e.g. a stuffing voter): kept, never counted again.
     exclusion_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    # Cast through the public (anonymous) arena: kept and counted apart, never in the stage's evidence
+    # (docs/decisions/2026-12-06-anonymous-arena.md).
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class VoteExclusion(Base):
@@ -96,3 +99,14 @@ class TeamAlias(Base):
     kind: Mapped[TermKind] = mapped_column(StrEnumColumn(TermKind, 32))
     added_by: Mapped[str] = mapped_column(String(200))
     added_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ArenaSetting(Base):
+    """A stage's arena switches set by operators (audited). No row: the defaults (not public)."""
+
+    __tablename__ = "arena_settings"
+
+    stage_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    public: Mapped[bool] = mapped_column(Boolean)
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

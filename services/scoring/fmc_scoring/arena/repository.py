@@ -9,7 +9,7 @@ from sqlalchemy import Insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fmc_scoring.arena.models import Battle, TeamAlias, Vote, VoteCount
+from fmc_scoring.arena.models import ArenaSetting, Battle, TeamAlias, Vote, VoteCount
 from fmc_scoring.arena.standings import Choice
 
 # Rows fetched per round trip when streaming a stage's votes: memory stays flat whatever the votes.
@@ -31,8 +31,11 @@ class VoteFact:
     excluded: bool
 
 
-async def vote_facts(session: AsyncSession, stage_id: uuid.UUID) -> AsyncIterator[VoteFact]:
-    """Every vote of the stage, streamed (a server-side cursor on PostgreSQL), oldest battle id first."""
+async def vote_facts(
+    session: AsyncSession, stage_id: uuid.UUID, anonymous: bool = False
+) -> AsyncIterator[VoteFact]:
+    """Every vote of the stage by registered voters (or, ``anonymous``, by the public arena's),
+    streamed (a server-side cursor on PostgreSQL), oldest battle id first."""
     query = (
         select(
             Vote.battle_id,
@@ -44,7 +47,7 @@ async def vote_facts(session: AsyncSession, stage_id: uuid.UUID) -> AsyncIterato
             Vote.exclusion_id.is_not(None),
         )
         .outerjoin(Battle, Battle.id == Vote.battle_id)
-        .where(Vote.stage_id == stage_id)
+        .where(Vote.stage_id == stage_id, Vote.anonymous == anonymous)
         .order_by(Vote.battle_id)
         .execution_options(yield_per=STREAM_ROWS)
     )
@@ -100,3 +103,16 @@ async def aliases(session: AsyncSession, team_id: uuid.UUID) -> list[TeamAlias]:
 async def alias_named(session: AsyncSession, team_id: uuid.UUID, normalised: str) -> TeamAlias | None:
     query = select(TeamAlias).where(TeamAlias.team_id == team_id, TeamAlias.normalised == normalised)
     return (await session.scalars(query)).first()
+
+
+async def arena_setting(session: AsyncSession, stage_id: uuid.UUID) -> ArenaSetting | None:
+    return await session.get(ArenaSetting, stage_id)
+
+
+async def arena_settings(session: AsyncSession) -> list[ArenaSetting]:
+    return list(await session.scalars(select(ArenaSetting).order_by(ArenaSetting.stage_id)))
+
+
+async def is_public(session: AsyncSession, stage_id: uuid.UUID) -> bool:
+    """The stage's public mode; off unless an operator switched it on."""
+    return bool(await session.scalar(select(ArenaSetting.public).where(ArenaSetting.stage_id == stage_id)))

@@ -16,6 +16,28 @@ class BattleIn(Input):
     prompt: Annotated[str, Field(min_length=1, max_length=8000)]
 
 
+# The pseudonym the web tier derives for an anonymous person (hex of a keyed hash; never an address).
+Pseudonym = Annotated[str, Field(pattern=r"^[0-9a-f]{32,64}$", description="The anonymous voter's pseudonym")]
+
+
+class AnonymousBattleIn(BattleIn):
+    voter: Pseudonym
+
+
+class ArenaSettingsIn(Input):
+    public: bool = Field(description="true: anyone may vote without signing in, through the web tier")
+    reason: Annotated[str, Field(min_length=1, max_length=2000)] = Field(
+        default="no reason stated", description="Kept in the audit trail"
+    )
+
+
+class ArenaSettingsOut(BaseModel):
+    stage_id: uuid.UUID
+    public: bool = Field(description="The anonymous public mode; false until an operator switches it on")
+    updated_by: str | None = None
+    updated_at: datetime | None = None
+
+
 class AnswersOut(BaseModel):
     a: str
     b: str
@@ -31,6 +53,10 @@ class BattleOut(BaseModel):
 
 class VoteIn(Input):
     choice: Choice = Field(description="a, b, tie, or both-bad")
+
+
+class AnonymousVoteIn(VoteIn):
+    voter: Pseudonym
 
 
 class RevealedOut(BaseModel):
@@ -130,6 +156,10 @@ class VoteRecordOut(BaseModel):
     exclusion_id: uuid.UUID | None = Field(description="Excluded by an operator for a hygiene reason")
     malformed: MalformedReason | None = Field(
         default=None, description="Left out of the standings as a malformed record, and why"
+    )
+    anonymous: bool = Field(
+        default=False,
+        description="Cast in the public arena without signing in: counted apart, never evidence",
     )
 
 

@@ -80,6 +80,35 @@ class BattleExpired(AppError):
     title = "The battle's time to vote has passed; start another battle"
 
 
+class ArenaNotPublic(Forbidden):
+    code = "arena-not-public"
+    title = "The stage's arena is not open to anonymous voters; sign in as a registered voter"
+
+
+ANONYMOUS = "anonymous:"
+
+
+@dataclass(frozen=True)
+class Voter:
+    """Who votes: a registered field user (their token's subject), or an anonymous person of the
+    public arena (``anonymous:`` and the pseudonym the web tier derived from its session), each
+    with its own daily cap. A registered subject never takes the anonymous prefix."""
+
+    id: str
+    anonymous: bool
+    cap: int
+
+    @classmethod
+    def registered(cls, subject: str, cap: int) -> Voter:
+        if subject.startswith(ANONYMOUS):
+            raise Forbidden("a registered voter's subject may not look like an anonymous voter's")
+        return cls(subject, False, cap)
+
+    @classmethod
+    def public(cls, pseudonym: str, cap: int) -> Voter:
+        return cls(ANONYMOUS + pseudonym, True, cap)
+
+
 def seoul_day(when: datetime) -> str:
     return when.astimezone(SEOUL).date().isoformat()
 
@@ -93,18 +122,24 @@ def _at_cap(cap: int, day: str) -> DailyVoteCap:
     return DailyVoteCap(f"{cap} counted votes today ({day}, Asia/Seoul)", cap=cap, day=day)
 
 
-async def _check_cap(ctx: ScoringCtx, cap: int) -> None:
+async def _check_cap(ctx: ScoringCtx, voter: Voter) -> None:
     """Refuse early (before any inference) a voter already at the cap; the vote itself is counted
     atomically by ``_count_vote``."""
     day = seoul_day(ctx.clock.now())
-    if await repository.counted_today(ctx.session, ctx.actor.subject, day) >= cap:
-        raise _at_cap(cap, day)
+    if await repository.counted_today(ctx.session, voter.id, day) >= voter.cap:
+        raise _at_cap(voter.cap, day)
 
 
-async def _count_vote(ctx: ScoringCtx, cap: int, day: str) -> None:
+async def _count_vote(ctx: ScoringCtx, voter: Voter, day: str) -> None:
     """Take one of the voter's counted votes for the day, in the vote's transaction (429 at the cap)."""
-    if not await repository.count_vote(ctx.session, ctx.actor.subject, day, cap):
-        raise _at_cap(cap, day)
+    if not await repository.count_vote(ctx.session, voter.id, day, voter.cap):
+        raise _at_cap(voter.cap, day)
+
+
+async def _public_checked(ctx: ScoringCtx, stage_id: uuid.UUID, voter: Voter) -> None:
+    """An anonymous voter only while the stage's public mode is on (``arena-not-public``)."""
+    if voter.anonymous and not await repository.is_public(ctx.session, stage_id):
+        raise ArenaNotPublic(f"stage {stage_id}'s arena takes registered voters only", stage_id=str(stage_id))
 
 
 def _contender(submission: EvaluatedSubmission) -> dict[str, object]:
@@ -150,16 +185,18 @@ class BattleRequest:
         )
 
 
-async def battle_request(ctx: ScoringCtx, stage_id: uuid.UUID, prompt: str, cap: int) -> BattleRequest:
-    """Refuse a battle that cannot be (``arena-not-open``, ``daily-vote-cap``), before asking the gateway."""
+async def battle_request(ctx: ScoringCtx, stage_id: uuid.UUID, prompt: str, voter: Voter) -> BattleRequest:
+    """Refuse a battle that cannot be (``arena-not-public``, ``arena-not-open``, ``daily-vote-cap``),
+    before asking the gateway."""
+    await _public_checked(ctx, stage_id, voter)
     submissions = await planning.submissions(ctx.session, stage_id)
     if len(submissions) < 2:
         raise ArenaNotOpen(f"stage {stage_id} has fewer than two evaluated models")
-    await _check_cap(ctx, cap)
+    await _check_cap(ctx, voter)
     criteria = await criteria_service.load(ctx.session, stage_id)
     return BattleRequest(
         stage_id=stage_id,
-        voter=ctx.actor.subject,
+        voter=voter.id,
         prompt=prompt,
         contenders=[_contender(s) for s in submissions],
         decoding=dict(criteria.row.decoding) if criteria else {},
@@ -168,9 +205,9 @@ async def battle_request(ctx: ScoringCtx, stage_id: uuid.UUID, prompt: str, cap:
 
 
 async def start_battle(
-    ctx: ScoringCtx, gateway: ArenaGateway, stage_id: uuid.UUID, prompt: str, cap: int
+    ctx: ScoringCtx, gateway: ArenaGateway, stage_id: uuid.UUID, prompt: str, voter: Voter
 ) -> Battle:
-    request = await battle_request(ctx, stage_id, prompt, cap)
+    request = await battle_request(ctx, stage_id, prompt, voter)
     answer = await gateway.battle(
         stage_id, pseudonym(request.voter), prompt, request.contenders, request.decoding
     )
@@ -216,12 +253,13 @@ async def _discard(ctx: ScoringCtx, battle: Battle) -> Discard | None:
     return None
 
 
-async def _votable(ctx: ScoringCtx, battle_id: uuid.UUID, expiry: timedelta) -> Battle:
+async def _votable(ctx: ScoringCtx, battle_id: uuid.UUID, voter: Voter, expiry: timedelta) -> Battle:
     battle = await repository.get_battle(ctx.session, battle_id)
     if battle is None:
         raise BattleNotFound(f"no battle with id {battle_id}")
-    if battle.voter != ctx.actor.subject:
+    if battle.voter != voter.id:
         raise NotYourBattle("only the voter who started the battle may vote on it")
+    await _public_checked(ctx, battle.stage_id, voter)
     if await repository.get_vote(ctx.session, battle_id) is not None:
         raise AlreadyVoted(f"battle {battle_id} already has its vote")
     expires_at = battle.created_at + expiry
@@ -235,20 +273,21 @@ async def _votable(ctx: ScoringCtx, battle_id: uuid.UUID, expiry: timedelta) -> 
 
 
 async def vote(
-    ctx: ScoringCtx, battle_id: uuid.UUID, choice: Choice, cap: int, expiry: timedelta
+    ctx: ScoringCtx, battle_id: uuid.UUID, choice: Choice, voter: Voter, expiry: timedelta
 ) -> tuple[Battle, Vote]:
     """Record the voter's one vote on their battle, within ``expiry`` of its start. A vote the
-    hygiene rules discard is kept, not counted, and takes nothing of the daily cap."""
-    battle = await _votable(ctx, battle_id, expiry)
+    hygiene rules discard is kept, not counted, and takes nothing of the daily cap. An anonymous
+    voter's vote needs the stage's public mode still on."""
+    battle = await _votable(ctx, battle_id, voter, expiry)
     now = ctx.clock.now()
     day = seoul_day(now)
     discard = await _discard(ctx, battle)
     if discard is None:
-        await _count_vote(ctx, cap, day)
+        await _count_vote(ctx, voter, day)
     recorded = Vote(
         battle_id=battle.id,
         stage_id=battle.stage_id,
-        voter=ctx.actor.subject,
+        voter=voter.id,
         choice=choice,
         counted=discard is None,
         discard_reason=discard.reason if discard else None,
@@ -256,6 +295,7 @@ async def vote(
         discard_term=discard.term.text[:200] if discard else None,
         seoul_day=day,
         voted_at=now,
+        anonymous=voter.anonymous,
     )
     ctx.session.add(recorded)
     try:
@@ -286,10 +326,16 @@ def votes_sha256(vote_ids: Sequence[uuid.UUID]) -> str:
 
 
 async def arena_evidence(
-    session: AsyncSession, stage_id: uuid.UUID, rounds: int, cutoff: datetime | None
+    session: AsyncSession,
+    stage_id: uuid.UUID,
+    rounds: int,
+    cutoff: datetime | None,
+    *,
+    anonymous: bool = False,
 ) -> ArenaEvidence:
     """Standings from the votes that count: not discarded (self-identification), not excluded by an
-    operator, cast at or before the cut-off (a fixed seed: reproducible).
+    operator, cast at or before the cut-off (a fixed seed: reproducible). The stage's evidence takes
+    the registered voters' votes only; ``anonymous`` gives the public arena's apart (operators).
 
     The votes are streamed and tallied by (A team, B team, choice) as they arrive, so memory grows
     with the votes' ids and the distinct pairings, not with battles' prompts and answers; the fit
@@ -297,7 +343,7 @@ async def arena_evidence(
     vote whose battle is missing) is left out with its reason (``records``), never failing the stage."""
     kept: list[records.VoteRecord] = []
     out_of_window = excluded = 0
-    async for fact in repository.vote_facts(session, stage_id):
+    async for fact in repository.vote_facts(session, stage_id, anonymous):
         in_window = criteria_service.in_window(fact.voted_at, cutoff)
         out_of_window += not in_window
         excluded += fact.excluded
@@ -325,10 +371,13 @@ def _dropped(stage_id: uuid.UUID, dropped: list[records.Dropped]) -> tuple[recor
     return tuple(dropped)
 
 
-async def standings_of(session: AsyncSession, stage_id: uuid.UUID, rounds: int) -> Standings:
-    """The stage's standings as they stand now, within the stage's cut-off (if fixed)."""
+async def standings_of(
+    session: AsyncSession, stage_id: uuid.UUID, rounds: int, *, anonymous: bool = False
+) -> Standings:
+    """The stage's standings as they stand now, within the stage's cut-off (if fixed): the
+    registered voters' (the evidence's), or the anonymous voters' apart."""
     cut = await criteria_service.cutoff(session, stage_id)
-    return (await arena_evidence(session, stage_id, rounds, cut)).standings
+    return (await arena_evidence(session, stage_id, rounds, cut, anonymous=anonymous)).standings
 
 
 async def exclude_votes(
