@@ -47,6 +47,7 @@ def create_app(
             "registry": settings.registry_url,
             "scoring": settings.scoring_url,
             "grievance": settings.grievance_url,
+            "gateway": settings.gateway_url,
         },
         ServiceTokens(settings.auth, settings.service_name),
         timeout=settings.request_timeout_seconds,

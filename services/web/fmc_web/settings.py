@@ -29,6 +29,10 @@ class WebSettings(BaseSettings):
     registry_url: str = "http://127.0.0.1:8001"
     scoring_url: str = "http://127.0.0.1:8003"
     grievance_url: str = "http://127.0.0.1:8004"
+    gateway_url: str = Field(
+        default="http://127.0.0.1:8002",
+        description="The inference gateway: the team portal reads the team's own runs' progress there.",
+    )
     oidc_issuer: str = Field(
         description="The OpenID Connect provider's issuer URL (its /.well-known/openid-configuration "
         "is read)."

@@ -371,6 +371,7 @@ class DevStack:
             "FMC_WEB_REGISTRY_URL": self.services["registry"].url,
             "FMC_WEB_SCORING_URL": self.services["scoring"].url,
             "FMC_WEB_GRIEVANCE_URL": self.services["grievance"].url,
+            "FMC_WEB_GATEWAY_URL": self.services["inference-gateway"].url,
         }
         web = ManagedProcess(WEB, [sys.executable, "-m", "fmc_web"], self.logs / "web.log", env)
         web.start()
