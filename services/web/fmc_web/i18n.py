@@ -247,7 +247,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "team.figure_accuracy": {Lang.EN: "Accuracy", Lang.KO: "정확도"},
     "team.figure_interval": {Lang.EN: "95% interval", Lang.KO: "95% 구간"},
     "team.figure_items": {Lang.EN: "Items", Lang.KO: "문항"},
-    "team.figure_items_of": {Lang.EN: "{items} ({errored} failed)", Lang.KO: "{items}문항 ({errored}개 실패)"},
+    "team.figure_items_of": {
+        Lang.EN: "{items} ({errored} failed)",
+        Lang.KO: "{items}문항 ({errored}개 실패)",
+    },
     "team.part.benchmark": {Lang.EN: "Benchmark part (0-100)", Lang.KO: "벤치마크 점수 (0-100)"},
     "team.part.expert": {Lang.EN: "Expert panel part (0-100)", Lang.KO: "전문가 평가 점수 (0-100)"},
     "team.part.user": {Lang.EN: "User evaluation part (0-100)", Lang.KO: "사용자 평가 점수 (0-100)"},
@@ -296,7 +299,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     },
     "team.withdraw_submit": {Lang.EN: "Withdraw", Lang.KO: "취하"},
     "team.changed.amended": {Lang.EN: "The new version was saved.", Lang.KO: "새 버전이 저장되었습니다."},
-    "team.changed.withdrawn": {Lang.EN: "The objection was withdrawn.", Lang.KO: "이의 신청이 취하되었습니다."},
+    "team.changed.withdrawn": {
+        Lang.EN: "The objection was withdrawn.",
+        Lang.KO: "이의 신청이 취하되었습니다.",
+    },
     "problem.illegal-objection-transition": {
         Lang.EN: "The objection can no longer be changed: it has been decided or withdrawn.",
         Lang.KO: "이미 결정되었거나 취하된 이의 신청은 변경할 수 없습니다.",

@@ -151,7 +151,9 @@ async def objection(page: PageDep, objection_id: uuid.UUID, changed: str | None 
     token, _ = _team(page)
     base = f"/v1/objections/{objection_id}"
     services = page.services
-    detail = team_views.ObjectionDetail.model_validate(await services.call("GET", "grievance", base, token=token))
+    detail = team_views.ObjectionDetail.model_validate(
+        await services.call("GET", "grievance", base, token=token)
+    )
     versions = await services.call("GET", "grievance", f"{base}/versions", token=token)
     history = await services.call("GET", "grievance", f"{base}/history", token=token, params={"limit": 200})
     stages = {s.id: s for _, listed in await views.programmes(services) for s in listed}

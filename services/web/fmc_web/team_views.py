@@ -211,12 +211,16 @@ async def suite_names(services: Services, token: str, stage_id: uuid.UUID) -> di
     return {str(s["suite_id"]): f"{s['suite_key']} {s['suite_version']}" for s in criteria["suites"]}
 
 
-async def outcome(services: Services, token: str, team_id: uuid.UUID, stage: views.Stage) -> StageOutcome | None:
+async def outcome(
+    services: Services, token: str, team_id: uuid.UUID, stage: views.Stage
+) -> StageOutcome | None:
     """The team's own published result of the stage with the feedback written to it; None before
     publication (scoring answers 404 until a version is published)."""
     base = f"/v1/stages/{stage.id}/teams/{team_id}"
     try:
-        result = OwnResult.model_validate(await services.call("GET", "scoring", f"{base}/result", token=token))
+        result = OwnResult.model_validate(
+            await services.call("GET", "scoring", f"{base}/result", token=token)
+        )
         written = await services.call("GET", "scoring", f"{base}/feedback", token=token)
     except ServiceProblem as problem:
         if problem.status == 404:
