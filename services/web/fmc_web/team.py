@@ -156,11 +156,9 @@ async def objection(page: PageDep, objection_id: uuid.UUID, changed: str | None 
     )
     versions = await services.call("GET", "grievance", f"{base}/versions", token=token)
     history = await services.call("GET", "grievance", f"{base}/history", token=token, params={"limit": 200})
-    stages = {s.id: s for _, listed in await views.programmes(services) for s in listed}
     return page.render(
         "team_objection.html",
         objection=detail,
-        stage=stages.get(detail.stage_id),
         left=views.remaining(page.runtime.clock.now(), detail.window.closes_at),
         versions=[team_views.ObjectionVersion.model_validate(v) for v in versions["items"]],
         history=[team_views.HistoryEntry.model_validate(h) for h in history["items"]],

@@ -138,6 +138,7 @@ class Resolution(_Read):
 
 class ObjectionDetail(_Read):
     id: uuid.UUID
+    decision: dict[str, str]
     stage_id: uuid.UUID
     status: str
     current_version: int
