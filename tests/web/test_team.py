@@ -346,11 +346,12 @@ class TestHelpers:
             ("s-9", 0, 10, 1),
         ]
 
-    def test_the_page_keeps_asking_while_a_run_moves_or_none_has_started(self) -> None:
+    def test_the_page_keeps_asking_until_publication_and_then_while_a_run_moves(self) -> None:
         stage = _stage(1)
         done = team_views.run_lines([_run("s", "1", "completed", 10, 1)], {})
         moving = team_views.run_lines([_run("s", "1", "waiting", 3, 1)], {})
-        assert team_views.moving(stage, moving)
-        assert team_views.moving(stage, [])
-        assert not team_views.moving(stage, done)
-        assert not team_views.moving(None, [])
+        assert team_views.moving(stage, done, published=False)
+        assert team_views.moving(stage, [], published=False)
+        assert team_views.moving(stage, moving, published=True)
+        assert not team_views.moving(stage, done, published=True)
+        assert not team_views.moving(None, [], published=False)

@@ -273,7 +273,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "team.objection_title": {Lang.EN: "Your objection", Lang.KO: "이의 신청"},
     "team.back": {Lang.EN: "Back to the team portal", Lang.KO: "팀 포털로 돌아가기"},
     "team.objection_state": {Lang.EN: "Where it stands", Lang.KO: "처리 상태"},
-    "team.objection_decision.stage-result": {Lang.EN: "Against a stage result", Lang.KO: "단계 결과에 대한 이의"},
+    "team.objection_decision.stage-result": {
+        Lang.EN: "Against a stage result",
+        Lang.KO: "단계 결과에 대한 이의",
+    },
     "team.objection_decision.selection-decision": {
         Lang.EN: "Against an additional-selection decision",
         Lang.KO: "추가 선정 결정에 대한 이의",

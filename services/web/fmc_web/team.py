@@ -55,7 +55,7 @@ async def portal(page: PageDep, filed: uuid.UUID | None = None) -> HTMLResponse:
         submissions=submissions,
         current=current,
         runs=runs,
-        polling=team_views.moving(current, runs),
+        polling=team_views.moving(current, runs, any(o.stage == current for o in outcomes)),
         outcomes=outcomes,
         notifications=[(n, views.remaining(now, n.window.closes_at)) for n in notifications],
         objections=[views.Objection.model_validate(o) for o in objections["items"]],
@@ -89,11 +89,12 @@ async def progress(page: PageDep) -> JSONResponse:
     stages = [s for _, listed in await views.programmes(page.services) for s in listed]
     current = team_views.current_stage(stages, await _submissions(page, token, team_id, stages))
     runs = await team_views.runs(page.services, token, current) if current else []
+    published = current is not None and await team_views.published(page.services, token, team_id, current)
     t = page.t
     return JSONResponse(
         {
             "stage_id": str(current.id) if current else None,
-            "running": team_views.moving(current, runs),
+            "running": team_views.moving(current, runs, published),
             "runs": [
                 {
                     "id": str(r.id),

@@ -72,10 +72,13 @@ def run_lines(runs: list[GatewayRun], suites: dict[str, str]) -> list[RunLine]:
     return lines
 
 
-def moving(stage: views.Stage | None, runs: list[RunLine]) -> bool:
-    """Whether the page should keep asking: a current stage whose runs are not all over yet (none
-    requested yet counts as not over: they appear once the evaluation starts)."""
-    return stage is not None and (not runs or any(r.status in RUNNING for r in runs))
+def moving(stage: views.Stage | None, runs: list[RunLine], published: bool) -> bool:
+    """Whether the page should keep asking: a run of the current stage still moving, or, until the
+    stage's result is published, anything at all (runs appear when the evaluation starts, and a
+    failed run can be done again)."""
+    if stage is None:
+        return False
+    return not published or any(r.status in RUNNING for r in runs)
 
 
 def _suite_label(run: GatewayRun, suites: dict[str, str]) -> str:
@@ -228,6 +231,17 @@ async def outcome(
             return None
         raise
     return StageOutcome(stage, result, [Feedback.model_validate(f) for f in written])
+
+
+async def published(services: Services, token: str, team_id: uuid.UUID, stage: views.Stage) -> bool:
+    """Whether the team has a published result of the stage (scoring answers 404 until then)."""
+    try:
+        await services.call("GET", "scoring", f"/v1/stages/{stage.id}/teams/{team_id}/result", token=token)
+    except ServiceProblem as problem:
+        if problem.status == 404:
+            return False
+        raise
+    return True
 
 
 async def notifications(services: Services, token: str) -> list[FullNotification]:
