@@ -60,6 +60,7 @@ async def portal(page: PageDep, filed: uuid.UUID | None = None) -> HTMLResponse:
         notifications=[(n, views.remaining(now, n.window.closes_at)) for n in notifications],
         objections=[views.Objection.model_validate(o) for o in objections["items"]],
         filed=filed,
+        now=now,
         # One key per form shown: a double submission files one objection (the grievance service's rule).
         idempotency_key=secrets.token_urlsafe(16),
     )
@@ -160,6 +161,7 @@ async def objection(page: PageDep, objection_id: uuid.UUID, changed: str | None 
     return page.render(
         "team_objection.html",
         objection=detail,
+        now=page.runtime.clock.now(),
         left=views.remaining(page.runtime.clock.now(), detail.window.closes_at),
         versions=[team_views.ObjectionVersion.model_validate(v) for v in versions["items"]],
         history=[team_views.HistoryEntry.model_validate(h) for h in history["items"]],

@@ -1,14 +1,17 @@
 // Progressive enhancement of the team portal: the runs' progress is redrawn every few seconds from
 // /team/progress while a run is still moving, and every countdown to an objection deadline ticks
-// once a minute. Without this script the page shows what was true when it was loaded.
+// once a minute (from the server's time). Without this script the page shows what was true when it was loaded.
 "use strict";
 
 (function () {
   const POLL_MS = 5000;
+  const loaded = Date.now();
 
   function countdowns() {
     for (const time of document.querySelectorAll("time[data-template]")) {
-      const left = Math.floor((Date.parse(time.getAttribute("datetime")) - Date.now()) / 1000);
+      // Counted from the server's clock when the page was drawn, not the device's (which may be off).
+      const now = Date.parse(time.dataset.now) + (Date.now() - loaded);
+      const left = Math.floor((Date.parse(time.getAttribute("datetime")) - now) / 1000);
       if (left <= 0) {
         time.textContent = time.dataset.closed;
         continue;
