@@ -282,7 +282,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         Lang.KO: "추가 선정 결정에 대한 이의",
     },
     "team.objection_version": {Lang.EN: "version {version}", Lang.KO: "버전 {version}"},
-    "team.resolution": {Lang.EN: "{outcome} on {at}:", Lang.KO: "{at} {outcome}:"},
+    "team.resolution": {
+        Lang.EN: "Concluded {at} ({outcome}), with this reason:",
+        Lang.KO: "{at} {outcome} 처리, 사유:",
+    },
     "team.versions": {Lang.EN: "Versions", Lang.KO: "신청서 버전"},
     "team.version_head": {
         Lang.EN: "Version {version}, {at}: {grounds}",
