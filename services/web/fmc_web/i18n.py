@@ -213,6 +213,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         Lang.KO: "우리 팀 모델의 실행: 계획된 문항 중 답한 문항 (실행 중에는 자동으로 갱신)",
     },
     "team.no_runs": {Lang.EN: "No run yet.", Lang.KO: "아직 실행이 없습니다."},
+    "team.runs_unavailable": {
+        Lang.EN: "The runs' progress cannot be read just now; it is asked again in a few seconds.",
+        Lang.KO: "지금은 실행 진행 상황을 읽을 수 없습니다. 잠시 후 다시 확인합니다.",
+    },
     "team.run_suite": {Lang.EN: "Suite", Lang.KO: "평가 세트"},
     "team.run_progress": {Lang.EN: "Progress", Lang.KO: "진행"},
     "team.run_failed": {Lang.EN: "Failed items", Lang.KO: "실패한 문항"},

@@ -39,7 +39,14 @@ async def portal(page: PageDep, filed: uuid.UUID | None = None) -> HTMLResponse:
     stages = [s for _, listed in await views.programmes(services) for s in listed]
     submissions = await _submissions(page, token, team_id, stages)
     current = team_views.current_stage(stages, submissions)
-    runs = await team_views.runs(services, token, current) if current else []
+    runs: list[team_views.RunLine] = []
+    runs_unavailable = False
+    try:
+        runs = await team_views.runs(services, token, current) if current else []
+    except ServiceProblem as problem:
+        if problem.status < 500:
+            raise
+        runs_unavailable = True  # the rest of the portal is still worth showing; the script retries
     outcomes = []
     for stage in stages:
         if any(s.stage_id == stage.id and s.frozen_at for s in submissions):
@@ -55,6 +62,7 @@ async def portal(page: PageDep, filed: uuid.UUID | None = None) -> HTMLResponse:
         submissions=submissions,
         current=current,
         runs=runs,
+        runs_unavailable=runs_unavailable,
         polling=team_views.moving(current, runs, any(o.stage == current for o in outcomes)),
         outcomes=outcomes,
         notifications=[(n, views.remaining(now, n.window.closes_at)) for n in notifications],

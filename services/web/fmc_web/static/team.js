@@ -71,6 +71,10 @@
         credentials: "same-origin",
         cache: "no-store",
       });
+      if (response.status >= 500) {
+        window.setTimeout(() => poll(section), POLL_MS * 2); // a service is down: ask again later
+        return;
+      }
       if (!response.ok) {
         return; // signed out or refused: leave the page as it is, no retry loop
       }
