@@ -134,6 +134,9 @@ class TestObjectionFollowed:
             assert "10 days 14 hours 0 minutes left" in page.text
             assert "2026-12-11 23:59 KST" in page.text
             assert 'data-action="objection.filed"' in page.text
+            korean = await web.get(f"/team/objections/{objection}", headers={"Accept-Language": "ko"})
+            assert "10일 14시간 0분 남음" in korean.text
+            assert "이의 신청 마감: 2026-12-11 23:59 KST (한국 시간)" in korean.text
             sha = hashlib.sha256(EVIDENCE).hexdigest()
             link = f"/team/objections/{objection}/attachments/{sha}"
             assert f'href="{link}"' in page.text
