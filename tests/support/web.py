@@ -38,6 +38,7 @@ def web_settings(
         registry_url=services.get("registry", "http://registry"),
         scoring_url=services.get("scoring", "http://scoring"),
         grievance_url=services.get("grievance", "http://grievance"),
+        gateway_url=services.get("gateway", "http://gateway"),
         auth=auth,
     )
 

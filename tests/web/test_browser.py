@@ -25,7 +25,7 @@ from fmc_common.auth import Role
 from fmc_common.dev_auth import mint_token
 from fmc_devrunner.stack import DevStack, StackConfig
 from fmc_devrunner.stage1 import models, world
-from fmc_devrunner.stage1.scenario import SMALL, Replay
+from fmc_devrunner.stage1.scenario import EXECUTED_SAMPLING, SMALL, Replay
 from support.browser import CHROMIUM, PHONE, assert_accessible, chromium_installed, screenshot
 from support.eventually import eventually
 
@@ -166,6 +166,57 @@ async def published(stage: Stage) -> dict[str, Any]:
     proposed = await stage.scoring("POST", f"/v1/stages/{stage.id}/results", "office", Role.OPERATOR)
     path = f"/v1/stages/{stage.id}/results/{proposed['version']}/approval"
     return dict(await stage.scoring("POST", path, "office", Role.OPERATOR))
+
+
+UNPUBLISHED_FEEDBACK = "Draft feedback on a proposal that is never published."
+PUBLISHED_FEEDBACK = "Your arithmetic answers were sound; the Korean general-knowledge suite held you back."
+
+
+async def rerun(stage: Stage, team_id: uuid.UUID, suite_key: str) -> tuple[str, int]:
+    """An operator asks the gateway for one more run of the team's suite, as the stage's own run was
+    requested (same items, endpoint, decoding): the run's id and its number of items."""
+    gateway = stage.stack.services["inference-gateway"].url
+    headers = stage.headers(Role.OPERATOR, "office")
+    criteria = await stage.scoring("GET", f"/v1/stages/{stage.id}/criteria", "office", Role.OPERATOR)
+    suite_id = next(s["suite_id"] for s in criteria["suites"] if s["suite_key"] == suite_key)
+    async with httpx.AsyncClient(trust_env=False, timeout=60) as client:
+        listed = await client.get(
+            f"{gateway}/v1/runs", params={"stage_id": str(stage.id), "limit": 200}, headers=headers
+        )
+        assert listed.status_code == 200, listed.text
+        old = next(
+            r for r in listed.json()["items"] if r["team_id"] == str(team_id) and r["suite_id"] == suite_id
+        )
+        endpoint = old["endpoint"]
+        body = {
+            "run_id": str(uuid.uuid4()),
+            "stage_id": old["stage_id"],
+            "submission_id": old["submission_id"],
+            "team_id": old["team_id"],
+            "endpoint": {
+                "url": endpoint["url"],
+                "model_name": endpoint["model_name"],
+                "model_version": endpoint["model_version"],
+                "protocol": endpoint["protocol"],
+                "gpu_pool": old["gpu_pool"],
+                "convention": endpoint["convention"],
+                "chat_template": endpoint["chat_template"],
+            },
+            "suite": {
+                "suite_id": old["suite_id"],
+                "version": old["suite_version"],
+                "content_hash": old["suite_hash"],
+            },
+            "items": {
+                "uri": f"{stage.stack.services['scoring'].url}/v1/runs/{old['id']}/items",
+                "item_count": old["total"],
+            },
+            "decoding": old["decoding"],
+            "limits": old["limits"],
+        }
+        requested = await client.post(f"{gateway}/v1/runs", json=body, headers=headers)
+        assert requested.status_code == 201, requested.text
+    return body["run_id"], int(old["total"])
 
 
 class TestVoter:
@@ -402,6 +453,52 @@ class TestExpert:
         await context.close()
 
 
+class TestTeamBeforePublication:
+    """Before the console test approves the result: the team follows its runs live and sees no result,
+    not even feedback an operator has already written to a proposed version."""
+
+    async def test_a_team_follows_its_runs_live_and_sees_nothing_of_its_result_before_publication(
+        self, stage: Stage, browser: Browser
+    ) -> None:
+        versions = await stage.scoring("GET", f"/v1/stages/{stage.id}/results", "office", Role.OPERATOR)
+        assert not [v for v in versions if v["approved_at"]], "this test runs before the result is approved"
+        team = stage.replay.teams["NC AI"]
+        proposal = await stage.scoring("POST", f"/v1/stages/{stage.id}/results", "office", Role.OPERATOR)
+        await stage.scoring(
+            "POST",
+            f"/v1/stages/{stage.id}/results/{proposal['version']}/feedback",
+            "office",
+            Role.OPERATOR,
+            {"team_id": str(team.team_id), "text": UNPUBLISHED_FEEDBACK},
+        )
+        context = await person(browser, "en-US", {"width": 1100, "height": 900})
+        page = await context.new_page()
+        await page.goto(stage.web + "/team")
+        await sign_in(page, "nc-ai-lead", "team", str(team.team_id))
+        await expect(page.get_by_role("heading", name="Team portal")).to_be_visible()
+        rows = page.locator("#runs tbody tr")
+        # Every suite's run, and the executed-code suite's extra samples (pass@k), all done.
+        await expect(rows).to_have_count(len(SMALL.suites) + EXECUTED_SAMPLING["samples"] - 1)
+        for index in range(await rows.count()):
+            await expect(rows.nth(index).locator(".status")).to_have_attribute("data-status", "completed")
+            assert re.search(r"(\d+) of \1 items", await rows.nth(index).locator(".done").inner_text())
+        await expect(page.locator("#no-results")).to_contain_text("Nothing published yet")
+        await expect(page.locator(".own-result")).to_have_count(0)
+        assert UNPUBLISHED_FEEDBACK not in await page.content()
+        await assert_accessible(page)
+
+        # A run requested now appears and completes on the open page, which is never reloaded.
+        await page.evaluate("() => { window.notReloaded = true; }")
+        run_id, items = await rerun(stage, team.team_id, "demo-en-arithmetic")
+        row = page.locator(f'#runs tr[data-run="{run_id}"]')
+        await expect(row).to_contain_text("demo-en-arithmetic", timeout=60_000)
+        await expect(row.locator(".status")).to_have_attribute("data-status", "completed", timeout=120_000)
+        await expect(row.locator(".done")).to_contain_text(f"{items} of {items} items")
+        assert await page.evaluate("() => window.notReloaded === true")
+        await assert_accessible(page)
+        await context.close()
+
+
 class TestOperator:
     async def test_an_operator_proposes_and_approves_the_result_from_the_console(
         self, stage: Stage, browser: Browser
@@ -528,14 +625,33 @@ class TestTeam:
     async def test_a_team_files_an_objection_before_the_deadline_and_is_refused_after_it(
         self, stage: Stage, browser: Browser
     ) -> None:
-        await published(stage)
+        result = await published(stage)
         team = stage.replay.teams["NC AI"]
+        await stage.scoring(
+            "POST",
+            f"/v1/stages/{stage.id}/results/{result['version']}/feedback",
+            "office",
+            Role.OPERATOR,
+            {"team_id": str(team.team_id), "text": PUBLISHED_FEEDBACK},
+        )
         await self._notified(stage, team.team_id)
         context = await person(browser, "en-US")
         page = await context.new_page()
         await page.goto(stage.web + "/team")
         await sign_in(page, "nc-ai-lead", "team", str(team.team_id))
         await expect(page.get_by_role("heading", name="Team portal")).to_be_visible()
+        # Its own result once published: outcome, reason, its figures per suite, the feedback written
+        # to the published version (not the draft on a proposal that was never published).
+        own = page.locator(".own-result")
+        await expect(own).to_have_count(1)
+        await expect(own).to_have_attribute("data-outcome", "eliminate")
+        await expect(own.locator('[data-reason="benchmark-threshold"]')).to_be_visible()
+        await expect(own.locator(".own-figures tbody tr")).to_have_count(len(SMALL.suites))
+        await expect(own.locator(".feedback")).to_have_text(re.compile(re.escape(PUBLISHED_FEEDBACK)))
+        assert UNPUBLISHED_FEEDBACK not in await page.content()
+        for name in stage.names().values():
+            if name != stage.names()["NC AI"]:
+                assert name not in await own.inner_text()
         notice = page.locator("article.notice").first
         await expect(notice.locator(".countdown time")).to_contain_text("left")
         await expect(notice.locator(".deadline")).to_contain_text("KST")
@@ -550,6 +666,31 @@ class TestTeam:
         await expect(page.locator("#objections li")).to_have_count(1)
         await assert_accessible(page)
         await screenshot(page, "team")
+
+        # Following it: the countdown, the attachment, then an amendment and a withdrawal.
+        await page.locator("#objections a").click()
+        await expect(page.get_by_role("heading", name="Your objection")).to_be_visible()
+        await expect(page.locator(".countdown time")).to_contain_text("left")
+        await expect(page.get_by_role("link", name="evidence.pdf")).to_be_visible()
+        await assert_accessible(page)
+        await page.get_by_label("Statement").fill(
+            "Items 7 and 9 of the arithmetic suite have two correct answers."
+        )
+        await page.get_by_role("button", name="Save the new version").click()
+        await expect(page.locator("#changed")).to_have_text("The new version was saved.")
+        await expect(page.locator("#versions > li")).to_have_count(2)
+        await expect(page.locator("#history")).to_contain_text("amended")
+        await expect(page.get_by_role("link", name="evidence.pdf")).to_have_count(2)  # kept in version 2
+        await page.get_by_label("Reason for withdrawing (at least 10 characters)").fill(
+            "The answer key was corrected by an erratum."
+        )
+        await page.get_by_role("button", name="Withdraw").click()
+        await expect(page.locator("#changed")).to_have_text("The objection was withdrawn.")
+        await expect(page.locator("#state")).to_have_attribute("data-status", "withdrawn")
+        await expect(page.locator("#history")).to_contain_text("withdrawn")
+        await assert_accessible(page)
+        await screenshot(page, "team-objection")
+        await page.goto(stage.web + "/team")
 
         stage.stack.advance_clock(timedelta(days=11))
         await page.reload()

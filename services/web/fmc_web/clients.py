@@ -132,3 +132,16 @@ class Services:
             yield response
         finally:
             await response.aclose()
+
+    # The team portal: an objection's attachment, passed through as the grievance service sends it.
+    async def download(self, service: str, path: str, *, token: str | None) -> httpx.Response:
+        """A GET whose body is not JSON (a file); a refusal is raised as ``ServiceProblem``."""
+        try:
+            response = await self._client.get(
+                self._base[service] + path, headers=self._headers(token) | {"Accept": "*/*"}
+            )
+        except httpx.HTTPError as exc:
+            raise unavailable(service) from exc
+        if response.status_code >= 400:
+            raise ServiceProblem.of(response)
+        return response

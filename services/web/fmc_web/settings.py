@@ -31,7 +31,8 @@ class WebSettings(BaseSettings):
     grievance_url: str = "http://127.0.0.1:8004"
     gateway_url: str = Field(
         default="http://127.0.0.1:8002",
-        description="The inference gateway: only its messaging health, on the operator console.",
+        description="The inference gateway: the team portal reads the team's own runs' progress there, the "
+        "operator console its messaging health.",
     )
     oidc_issuer: str = Field(
         description="The OpenID Connect provider's issuer URL (its /.well-known/openid-configuration "

@@ -6,16 +6,18 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, status
+from fastapi import APIRouter, Header, Path, Response, status
 
 from fmc_common.errors import NotFound
 from fmc_common.idempotency import StoredResponses, once
 from fmc_common.web.problems import problem_responses
 from fmc_scoring.base import PLATFORM
 from fmc_scoring.deps import ActorCtx, AnyoneCtx, OperatorCtx
-from fmc_scoring.results import finality, lifecycle, repository, service, views
+from fmc_scoring.results import feedback, finality, lifecycle, repository, service, views
 from fmc_scoring.results.originality_gate import LatestCheckVerdicts
 from fmc_scoring.results.schemas import (
+    FeedbackIn,
+    FeedbackOut,
     OperatorResultOut,
     PublicResultOut,
     ReopenIn,
@@ -156,3 +158,39 @@ async def public_result(stage_id: uuid.UUID, ctx: AnyoneCtx) -> PublicResultOut:
     originality or rank), whether the stage is final, and for a correction which version it
     corrected and the category of its cause. No score, no rank, no figure of any kind."""
     return await views.public_view(ctx.session, await service.published(ctx.session, stage_id))
+
+
+@router.post(
+    "/v1/stages/{stage_id}/results/{version}/feedback",
+    status_code=status.HTTP_201_CREATED,
+    response_model=FeedbackOut,
+    responses={
+        200: {"model": FeedbackOut, "description": "The same text again: the feedback as it stands"},
+        **problem_responses(401, 403, 404, 422),
+    },
+    summary="Write feedback to a team",
+)
+async def write_feedback(
+    stage_id: uuid.UUID, version: Version, body: FeedbackIn, ctx: OperatorCtx, response: Response
+) -> FeedbackOut:
+    """Written feedback to one team on one result version (operators), shown to that team only, once
+    the version is published. Writing again adds a revision (earlier ones are kept and audited); the
+    text the latest revision already holds adds nothing (200). `result-not-found` (404) for an unknown
+    version, `team-not-in-result` (404) for a team the version does not list."""
+    written, created = await feedback.write(ctx, stage_id, version, body.team_id, body.text)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return feedback.out(written, await service.get_version(ctx.session, stage_id, version))
+
+
+@router.get(
+    "/v1/stages/{stage_id}/teams/{team_id}/feedback",
+    response_model=list[FeedbackOut],
+    responses=problem_responses(401, 403, 404),
+    summary="A team's own written feedback",
+)
+async def team_feedback(stage_id: uuid.UUID, team_id: uuid.UUID, ctx: ActorCtx) -> list[FeedbackOut]:
+    """The latest feedback of each result version to the team, oldest version first. The team itself
+    sees only published versions' (`result-not-published`, 404, before the stage's first publication);
+    operators see every version's. Never another team's."""
+    return await feedback.of_team(ctx, stage_id, team_id)

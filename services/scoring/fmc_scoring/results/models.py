@@ -123,3 +123,24 @@ class StageReopening(Base):
     reason: Mapped[str] = mapped_column(Text)
     reopened_by: Mapped[str] = mapped_column(String(200))
     reopened_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ResultFeedback(Base):
+    """Written feedback an operator gives one team on one result version (docs/decisions/
+    2026-12-06-written-feedback-per-result-version.md). Each writing is a new revision; the team reads
+    the latest revision of each published version, never before that version is published."""
+
+    __tablename__ = "result_feedback"
+    __table_args__ = (UniqueConstraint("result_id", "team_id", "revision"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    result_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("stage_results.id", ondelete="CASCADE"), index=True
+    )
+    stage_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    team_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    revision: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    written_by: Mapped[str] = mapped_column(String(200))
+    written_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -134,3 +134,24 @@ class ReopeningOut(BaseModel):
     reason: str
     reopened_by: str
     reopened_at: datetime
+
+
+class FeedbackIn(BaseModel):
+    """Written feedback to one team on one result version (operators)."""
+
+    team_id: uuid.UUID
+    text: str = Field(
+        min_length=1, max_length=20_000, description="Prose for the team, shown once the version is published"
+    )
+
+
+class FeedbackOut(BaseModel):
+    """The latest revision of an operator's written feedback to a team on a result version."""
+
+    stage_id: uuid.UUID
+    version: int
+    team_id: uuid.UUID
+    revision: int = Field(description="1 first; one more each time the feedback is rewritten")
+    text: str
+    written_at: datetime
+    published: bool = Field(description="Whether the version was published (only then does the team see it)")
