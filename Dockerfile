@@ -2,7 +2,7 @@
 # One image definition for every service; the build argument SERVICE (the folder under services/)
 # selects which. Build from the repository root:
 #   docker build --build-arg SERVICE=registry -t fmc/registry .
-#   (SERVICE=registry | inference-gateway | scoring | grievance)
+#   (SERVICE=registry | inference-gateway | scoring | grievance | web)
 # Two stages: "build" installs libs/common, libs/protos and the service into a virtualenv with the
 # pinned versions of constraints.txt; "runtime" is a fresh slim image that receives only that
 # virtualenv (no pip, no compiler, no sources) and runs as an unprivileged user.
@@ -15,7 +15,7 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     PYTHONDONTWRITEBYTECODE=1
 WORKDIR /src
-RUN test -n "${SERVICE}" || { echo "--build-arg SERVICE=<registry|inference-gateway|scoring|grievance>" >&2; exit 1; }
+RUN test -n "${SERVICE}" || { echo "--build-arg SERVICE=<registry|inference-gateway|scoring|grievance|web>" >&2; exit 1; }
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:${PATH}
 COPY constraints.txt ./
@@ -49,7 +49,8 @@ ENV PATH=/opt/venv/bin:${PATH} \
     FMC_REGISTRY_HTTP_HOST=0.0.0.0 \
     FMC_GATEWAY_HTTP_HOST=0.0.0.0 \
     FMC_SCORING_HTTP_HOST=0.0.0.0 \
-    FMC_GRIEVANCE_HTTP_HOST=0.0.0.0
+    FMC_GRIEVANCE_HTTP_HOST=0.0.0.0 \
+    FMC_WEB_HTTP_HOST=0.0.0.0
 WORKDIR /tmp
 # Numeric, so that Kubernetes can verify runAsNonRoot.
 USER ${UID}:${UID}

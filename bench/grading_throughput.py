@@ -57,6 +57,7 @@ from fmc_common.events.envelope import encode_envelope, new_event_id
 from fmc_common.events.registry import EvaluationStarted, FrozenSubmission, TritonEndpoint
 from fmc_common.settings import AuthSettings, KafkaSettings
 from fmc_devrunner.broker import BrokerProcess
+from fmc_devrunner.polling import eventually
 from fmc_devrunner.ports import free_port
 from fmc_devrunner.triton import DEFAULT_MODEL_REPOSITORY, TritonProcess
 from fmc_gateway.main import create_app as create_gateway
@@ -244,10 +245,10 @@ async def judged_round(world: World, count: int) -> tuple[float, uuid.UUID]:
         ),
     )
     sessions = world.scoring_app.state.runtime.sessions
-    deadline = time.monotonic() + 600
     run_id: uuid.UUID | None = None
-    # A light poll (one row by key every 0.1 s): the bench shares the event loop with what it measures.
-    while time.monotonic() < deadline:
+
+    async def graded() -> tuple[float, uuid.UUID] | None:
+        nonlocal run_id
         async with sessions() as session:
             if run_id is None:
                 runs = await planning.runs_of_stage(session, stage_id)
@@ -264,8 +265,10 @@ async def judged_round(world: World, count: int) -> tuple[float, uuid.UUID]:
             found = run_id is not None and (run := await session.get(PlannedRun, run_id)) is not None
             if found and run.status == "failed":
                 raise RuntimeError(f"the team's run failed: {run.failure_code} {run.failure_reason}")
-        await asyncio.sleep(0.1)
-    raise RuntimeError("the judged run was not graded in 600 s")
+        return None
+
+    # A light poll (one row by key every 0.1 s): the bench shares the event loop with what it measures.
+    return await eventually(graded, timeout=600, what="the judged run graded")
 
 
 async def breakdown(world: World, completed: datetime, judge_run: JudgeRun, graded: datetime) -> None:
@@ -290,6 +293,12 @@ def _judge_runs(team_run_id: uuid.UUID) -> Any:
     from sqlalchemy import select
 
     return select(JudgeRun).where(JudgeRun.team_run_id == team_run_id).order_by(JudgeRun.attempt)
+
+
+async def finished_run(gateway: httpx.AsyncClient, run_id: str, headers: dict[str, str]) -> Any:
+    """The gateway's run once it completed or failed; None while it runs."""
+    run = await ok(await gateway.get(f"/v1/runs/{run_id}", headers=headers))
+    return run if run["status"] in ("completed", "failed") else None
 
 
 async def raw_round(world: World, judge_run_id: uuid.UUID, count: int) -> float:
@@ -317,11 +326,9 @@ async def raw_round(world: World, judge_run_id: uuid.UUID, count: int) -> float:
     }
     headers = world.headers(Role.SERVICE)
     run_id = (await ok(await world.gateway.post("/v1/runs", json=body, headers=headers), 201))["id"]
-    while (run := await ok(await world.gateway.get(f"/v1/runs/{run_id}", headers=headers)))["status"] not in (
-        "completed",
-        "failed",
-    ):
-        await asyncio.sleep(0.1)
+    run = await eventually(
+        lambda: finished_run(world.gateway, run_id, headers), timeout=600, what="the raw run"
+    )
     if run["status"] != "completed":
         raise RuntimeError(f"the raw judge run failed: {run}")
     seconds = (

@@ -315,3 +315,12 @@ class TestDevTools:
         service_token = ServiceTokens(settings, SCORING).token_for(GATEWAY)
         assert service_token is not None
         assert asyncio.run(verifier.verify(service_token)).subject == "service:scoring"
+        # The web tier's own key (compose's web service): the services accept its tokens too.
+        web = AuthSettings(
+            jwks=env["FMC_AUTH_JWKS"],
+            service_key=SecretStr(env["FMC_WEB_SERVICE_KEY"]),
+            service_key_id=env["FMC_WEB_SERVICE_KEY_ID"],
+        )
+        web_token = ServiceTokens(web, "web").token_for(GATEWAY)
+        assert web_token is not None
+        assert asyncio.run(verifier.verify(web_token)).subject == "service:web"

@@ -7,6 +7,7 @@ no secret in the repository.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import uuid
@@ -25,6 +26,7 @@ from fmc_common.settings import AuthSettings, KafkaSettings
 from fmc_gateway.runs.sources import HttpSource, ItemsSources
 from fmc_gateway.triton.hosts import TritonHostNotAllowed, TritonHosts
 from fmc_scoring.planning.service import items_uri
+from fmc_web.settings import WebSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -436,3 +438,73 @@ class TestSecrets:
             test = definition.get("healthcheck", {}).get("test", [])
             if test and test[0] == "CMD-SHELL":
                 assert shlex.split(test[1])
+
+
+# --- the web tier --------------------------------------------------------------------------------
+
+WEB_CALLS = ("registry", "scoring", "grievance")
+
+
+class TestWeb:
+    def test_it_builds_from_the_one_dockerfile_and_runs_unprivileged(self) -> None:
+        web = service("web")
+        assert web["build"] == {"context": ".", "dockerfile": "Dockerfile", "args": {"SERVICE": "web"}}
+        assert web["user"].split(":")[0] not in ("0", "root")
+        assert web["read_only"] is True
+        assert web["cap_drop"] == ["ALL"]
+        assert "no-new-privileges:true" in web["security_opt"]
+
+    def test_it_is_healthy_when_ready_on_the_loopback_port(self) -> None:
+        web = service("web")
+        port = int(web["environment"]["FMC_WEB_HTTP_PORT"])
+        assert f"http://127.0.0.1:{port}/readyz" in " ".join(web["healthcheck"]["test"])
+        assert web["ports"] == [f"127.0.0.1:{port}:{port}"]
+        assert web["environment"]["FMC_WEB_HTTP_HOST"] == "0.0.0.0"
+        assert web["environment"]["FMC_WEB_PUBLIC_URL"] == f"http://127.0.0.1:{port}"
+
+    def test_every_variable_names_a_setting_and_none_is_left_at_loopback(self) -> None:
+        environment = service("web")["environment"]
+        known = {f"FMC_WEB_{field.upper()}" for field in WebSettings.model_fields}
+        known |= {f"FMC_AUTH_{field.upper()}" for field in AuthSettings.model_fields}
+        assert set(environment) - known == set()
+        for field_name, field in WebSettings.model_fields.items():
+            if isinstance(field.default, str) and re.search(r"127\.0\.0\.1|localhost", field.default):
+                assert f"FMC_WEB_{field_name.upper()}" in environment, field_name
+
+    def test_it_calls_the_three_apis_and_starts_once_they_are_healthy(self) -> None:
+        web = service("web")
+        hosts = set()
+        for variable, value in web["environment"].items():
+            # PUBLIC_URL is where people reach the pages, not a service it calls.
+            if variable == "FMC_WEB_PUBLIC_URL" or not re.fullmatch(r"FMC_WEB_(\w+)_URL", variable):
+                continue
+            if str(value).startswith("http://"):
+                url = httpx.URL(value)
+                assert url.port == http_port(url.host), variable
+                hosts.add(url.host)
+        assert hosts == set(WEB_CALLS)
+        assert {name: c["condition"] for name, c in web["depends_on"].items()} == dict.fromkeys(
+            WEB_CALLS, "service_healthy"
+        )
+
+    def test_its_secrets_come_from_the_env_file_and_its_key_is_its_own(self) -> None:
+        environment = service("web")["environment"]
+        for variable in ("FMC_WEB_SESSION_KEY", "FMC_WEB_OIDC_ISSUER", "FMC_AUTH_SERVICE_KEY"):
+            match = INTERPOLATION.fullmatch(str(environment[variable]))
+            assert match, variable
+            assert match["modifier"].startswith(":?"), variable
+        assert environment["FMC_AUTH_SERVICE_KEY"].startswith("${FMC_WEB_SERVICE_KEY:?")
+        # No database, no broker: the web tier owns no data.
+        assert not [name for name in environment if re.search(r"DATABASE|KAFKA", name)]
+
+    def test_the_settings_accept_the_environment_with_the_env_file_filled_in(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        for name in [n for n in os.environ if n.startswith("FMC_")]:
+            monkeypatch.delenv(name)
+        for variable, value in service("web")["environment"].items():
+            filled = INTERPOLATION.sub(lambda m: '{"keys": []}' if "JWKS" in m["name"] else "x", str(value))
+            monkeypatch.setenv(variable, filled)
+        settings = WebSettings.model_validate({})
+        assert settings.registry_url == "http://registry:8001"
+        assert settings.secure_cookies is True

@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from fastapi.routing import APIRoute
 from pydantic_settings import BaseSettings
 
 from deploy.cluster import (
@@ -45,9 +46,14 @@ from fmc_common.tracing import TracingSettings
 from fmc_gateway.runs.sources import HttpSource, ItemsSources
 from fmc_gateway.triton.hosts import TritonHostNotAllowed, TritonHosts
 from fmc_scoring.planning.service import items_uri
+from fmc_web.main import ROUTERS
+from fmc_web.settings import WebSettings
 
 OVERLAYS = ("dev", "prod")
 SERVICE_NAMES = tuple(service.name for service in SERVICES)
+# The web tier (services/web): a Deployment like the services', but no database, Kafka or metrics port.
+WEB = "web"
+WEB_CALLS = ("registry", "scoring", "grievance")
 CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "PersistentVolume", "StorageClass"}
 # Secrets the platform expects to exist but never ships (docs/operations.md says how to create them).
 EXTERNAL_SECRETS = {
@@ -57,6 +63,8 @@ EXTERNAL_SECRETS = {
     "fmc-scoring-s3",
     "fmc-tls",
     "fmc-triton-s3",
+    "fmc-web-session",
+    "fmc-web-service-key",
     *(f"fmc-{service}-service-key" for service in ("registry", "inference-gateway", "scoring", "grievance")),
 }
 GPU_POOLS = {"h100": "H100", "b200": "B200"}
@@ -404,7 +412,7 @@ class TestDeployments:
         assert service_env("prod", service)[f"{_prefix(service)}MIGRATE_ON_START"] == "false"
 
     @pytest.mark.parametrize("overlay", OVERLAYS)
-    @pytest.mark.parametrize("service", SERVICE_NAMES)
+    @pytest.mark.parametrize("service", [*SERVICE_NAMES, WEB])
     def test_every_service_has_a_service_an_hpa_and_a_pdb(self, overlay: str, service: str) -> None:
         pod_labels = named(overlay, "Deployment", service)["spec"]["template"]["metadata"]["labels"]
         selector = named(overlay, "Service", service)["spec"]["selector"]
@@ -429,7 +437,7 @@ class TestDeployments:
     def test_deployments_an_hpa_scales_state_no_replicas(self, overlay: str) -> None:
         """Each apply would reset the count the HPA chose."""
         scaled = {h["spec"]["scaleTargetRef"]["name"] for h in of_kind(overlay, "HorizontalPodAutoscaler")}
-        assert scaled == set(SERVICE_NAMES)
+        assert scaled == {*SERVICE_NAMES, WEB}
         for name in scaled:
             assert "replicas" not in named(overlay, "Deployment", name)["spec"], name
 
@@ -1328,6 +1336,7 @@ class TestRoutes:
         prefixes = [
             match["path"]["value"]
             for route in of_kind(overlay, "HTTPRoute")
+            if route["metadata"]["name"] != WEB  # the pages by their paths: TestWebTier
             for rule in route["spec"]["rules"]
             for match in rule["matches"]
         ]
@@ -1584,6 +1593,7 @@ class TestTriton:
 OBJECT_STORE = "198.51.100.10"
 API_SERVER = "203.0.113.1"
 PARTNER = "192.0.2.10"
+IDENTITY_PROVIDER = "203.0.113.40"  # the OpenID Connect provider (id.fmc.internal)
 INTERNET = "8.8.8.8"
 
 
@@ -1600,6 +1610,7 @@ def outside(namespace: str) -> list[Pod]:
         Pod("object-store", "", address=OBJECT_STORE),
         Pod("api-server", "", address=API_SERVER),
         Pod("partner", "", address=PARTNER),
+        Pod("identity-provider", "", address=IDENTITY_PROVIDER),
         Pod("internet", "", address=INTERNET),
     ]
 
@@ -1622,6 +1633,10 @@ def _grpc(overlay: str, service: str) -> int:
     return int(service_env(overlay, service)[f"{_prefix(service)}GRPC_PORT"])
 
 
+def _web_port(overlay: str) -> int:
+    return int(service_env(overlay, WEB)["FMC_WEB_HTTP_PORT"])
+
+
 def required_paths(overlay: str) -> list[Connection]:
     """Every connection the code and its operators make."""
     paths = []
@@ -1633,6 +1648,7 @@ def required_paths(overlay: str) -> list[Connection]:
             Connection(service, f"{database}-pooler", 5432),  # the service and its relay
             Connection(service, database, 5432),  # the migration
             Connection(service, "otel-collector", 4318),
+            Connection(service, "identity-provider", 443),  # the users' keys (FMC_AUTH_JWKS_URL)
             Connection("gateway-proxy", service, _http(overlay, service)),
             Connection("gateway-proxy", service, _grpc(overlay, service)),
             Connection("prometheus", service, _metrics(overlay, service)),
@@ -1661,6 +1677,13 @@ def required_paths(overlay: str) -> list[Connection]:
         *(Connection(f"triton-{pool}", "object-store", 443) for pool in GPU_POOLS),  # the model bucket
         *(Connection("prometheus", f"triton-{pool}", 8002) for pool in GPU_POOLS),
         Connection("partner", "fmc-kafka-dual-role", 9094),
+    ]
+    web = _web_port(overlay)
+    paths += [
+        Connection("gateway-proxy", WEB, web),  # the pages
+        Connection(WEB, "kube-dns", 53, "UDP"),
+        Connection(WEB, "identity-provider", 443),  # discovery, token endpoint, keys
+        *(Connection(WEB, callee, _http(overlay, callee)) for callee in WEB_CALLS),
     ]
     return paths
 
@@ -1712,6 +1735,27 @@ def forbidden_paths(overlay: str) -> list[Connection]:
         Connection("stranger", "triton-b200", 8001),
         Connection("triton-h100", "internet", 443),
         Connection("triton-h100", "scoring", _http(overlay, "scoring")),
+    ]
+    # The web tier holds people's tokens: it reaches only the three APIs it calls and the provider.
+    web = _web_port(overlay)
+    paths += [
+        Connection("stranger", WEB, web),
+        Connection("debug", WEB, web),
+        Connection("prometheus", WEB, web),
+        Connection(WEB, "fmc-kafka-dual-role", 9093),
+        Connection(WEB, "fmc-kafka-dual-role", 9094),
+        Connection(WEB, "inference-gateway", _http(overlay, "inference-gateway")),
+        Connection(WEB, "object-store", 443),
+        Connection(WEB, "api-server", 443),
+        Connection(WEB, "internet", 443),
+        Connection(WEB, "otel-collector", 4318),
+        *(Connection(WEB, f"triton-{pool}", port) for pool in GPU_POOLS for port in (8000, 8001)),
+        *(Connection(WEB, callee, _grpc(overlay, callee)) for callee in WEB_CALLS),
+        *(Connection(WEB, callee, _metrics(overlay, callee)) for callee in WEB_CALLS),
+        *(Connection(WEB, f"fmc-{service}-db", 5432) for service in SERVICE_NAMES),
+        *(Connection(WEB, f"fmc-{service}-db-pooler", 5432) for service in SERVICE_NAMES),
+        *(Connection(service, WEB, web) for service in SERVICE_NAMES),
+        Connection("inference-gateway", "identity-provider", 8443),
     ]
     return paths
 
@@ -1845,3 +1889,172 @@ class TestItemsSource:
     def test_the_network_lets_the_gateway_reach_scorings_api(self, overlay: str) -> None:
         port = int(service_env(overlay, "scoring")["FMC_SCORING_HTTP_PORT"])
         assert platform_network(overlay).allows(Connection("inference-gateway", "scoring", port))
+
+
+# --- the web tier --------------------------------------------------------------------------------
+
+WEB_SECRETS = {"fmc-web-session", "fmc-web-service-key"}
+NEVER_ROUTED = ("/healthz", "/readyz", "/metrics")
+DURATION = re.compile(r"(\d+)(ms|h|m|s)")
+
+
+def _web_container(overlay: str) -> dict[str, Any]:
+    pod = named(overlay, "Deployment", WEB)["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+    return dict(container)
+
+
+def web_page_paths() -> list[str]:
+    """Every path the web tier serves (a path parameter as one segment), its probes included: the
+    routers its app includes (fmc_web.main.ROUTERS) and its static files."""
+    paths = [route.path for router in ROUTERS for route in router.routes if isinstance(route, APIRoute)]
+    return [re.sub(r"\{[^}]+\}", "x", path) for path in paths] + ["/static/x"]
+
+
+def _admitting_rules(route: Resource, path: str) -> list[Resource]:
+    """The route's rules that take ``path`` (Gateway API: Exact, or PathPrefix by whole segments)."""
+    found = []
+    for rule in route["spec"]["rules"]:
+        for match in rule.get("matches", [{}]):
+            kind = match.get("path", {}).get("type", "PathPrefix")
+            value = match.get("path", {}).get("value", "/")
+            prefix = value.rstrip("/")
+            if (kind == "Exact" and path == value) or (
+                kind == "PathPrefix" and (path == value or path.startswith(f"{prefix}/"))
+            ):
+                found.append(rule)
+                break
+    return found
+
+
+def _seconds(duration: str) -> float:
+    units = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+    return sum(int(n) * units[unit] for n, unit in DURATION.findall(duration))
+
+
+class TestWebTier:
+    @pytest.mark.parametrize("overlay", OVERLAYS)
+    def test_the_manifests_environment_is_what_the_web_settings_need(
+        self, overlay: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """WebSettings validates the container's environment as fmc-web does at start; without the
+        session key or the provider it refuses, naming the setting."""
+        env = container_env(overlay, _web_container(overlay))
+        for name in [n for n in os.environ if n.startswith("FMC_")]:
+            monkeypatch.delenv(name)
+        for name, value in env.items():  # a Secret's value: a generated one
+            monkeypatch.setenv(name, uuid.uuid4().hex * 2 if value == "<from secret>" else value)
+        settings = WebSettings.model_validate({})
+        assert settings.auth.jwks_url is not None
+        assert settings.auth.jwks_url.startswith("https://")
+        # One provider: it signs people in (ID token) and issues the access tokens the services verify.
+        assert settings.oidc_issuer == settings.auth.issuer
+        assert settings.secure_cookies is True
+        assert settings.auth.service_key is not None
+        for required in ("FMC_WEB_SESSION_KEY", "FMC_WEB_OIDC_ISSUER"):
+            monkeypatch.delenv(required)
+            with pytest.raises(ValueError, match=required.removeprefix("FMC_WEB_").lower()):
+                WebSettings.model_validate({})
+            monkeypatch.setenv(required, env[required] if env[required] != "<from secret>" else "k" * 44)
+
+    @pytest.mark.parametrize("overlay", OVERLAYS)
+    def test_every_variable_names_a_setting(self, overlay: str) -> None:
+        """A misspelt FMC_WEB_* would be silently ignored; the shared ConfigMap's Kafka and tracing
+        variables are there too (fmc-web reads neither)."""
+        env = container_env(overlay, _web_container(overlay))
+        known = _env_names(WebSettings, "FMC_WEB_") | _env_names(AuthSettings, "FMC_AUTH_")
+        known |= _env_names(KafkaSettings, "FMC_KAFKA_") | _tracing_names()
+        assert {name for name in env if name.startswith("FMC_")} - known == set()
+        assert {name for name in env if name.startswith("FMC_WEB_")}
+
+    @pytest.mark.parametrize("overlay", OVERLAYS)
+    def test_no_setting_is_left_at_a_loopback_default(self, overlay: str) -> None:
+        env = container_env(overlay, _web_container(overlay))
+        for name, field in WebSettings.model_fields.items():
+            if isinstance(field.default, str) and re.search(r"127\.0\.0\.1|localhost", field.default):
+                variable = f"FMC_WEB_{name.upper()}"
+                assert variable in env, f"web: {variable} is left at {field.default}"
+                assert not re.search(r"127\.0\.0\.1|localhost", env[variable]), variable
+
+    @pytest.mark.parametrize("overlay", OVERLAYS)
+    def test_it_calls_the_three_apis_inside_the_cluster(self, overlay: str) -> None:
+        env = container_env(overlay, _web_container(overlay))
+        hosts = set()
+        for variable, value in env.items():
+            if re.fullmatch(r"FMC_WEB_(\w+)_URL", variable) and value.startswith("http://"):
+                url = httpx.URL(value)
+                service = named(overlay, "Service", url.host)
+                assert url.port in [p["port"] for p in service["spec"]["ports"] if p["name"] == "http"]
+                hosts.add(url.host)
+        assert hosts == set(WEB_CALLS)
+
+    @pytest.mark.parametrize("overlay", OVERLAYS)
+    def test_it_holds_its_session_key_and_own_service_key_only(self, overlay: str) -> None:
+        """No database, no Kafka user, no users' key, no other service's key; no init container."""
+        deployment = named(overlay, "Deployment", WEB)
+        assert set(_secret_references(deployment)) == WEB_SECRETS
+        assert "initContainers" not in deployment["spec"]["template"]["spec"]
+        env = container_env(overlay, _web_container(overlay))
+        assert not [name for name in env if re.search(r"DATABASE|SASL_PASSWORD", name)]
+
+    @pytest.mark.parametrize("overlay", OVERLAYS)
+    def test_probes_ask_the_health_endpoints_on_the_settings_port(self, overlay: str) -> None:
+        container = _web_container(overlay)
+        env = container_env(overlay, container)
+        assert container["startupProbe"]["httpGet"]["path"] == "/healthz"
+        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+        assert ports == {"http": int(env["FMC_WEB_HTTP_PORT"])}
+        assert env["FMC_WEB_HTTP_HOST"] == "0.0.0.0"
+        service_ports = named(overlay, "Service", WEB)["spec"]["ports"]
+        assert [(p["name"], p["port"], p["targetPort"]) for p in service_ports] == [
+            ("http", int(env["FMC_WEB_HTTP_PORT"]), "http")
+        ]
+
+    @pytest.mark.parametrize("overlay", OVERLAYS)
+    def test_the_pages_are_public_on_their_own_host_by_tls(self, overlay: str) -> None:
+        [gateway] = of_kind(overlay, "Gateway")
+        [listener] = [lst for lst in gateway["spec"]["listeners"] if lst["name"] == WEB]
+        assert listener["protocol"] == "HTTPS"
+        assert listener["allowedRoutes"]["kinds"] == [{"kind": "HTTPRoute"}]
+        public = httpx.URL(container_env(overlay, _web_container(overlay))["FMC_WEB_PUBLIC_URL"])
+        assert public.scheme == "https"
+        assert public.host == listener["hostname"]
+        route = named(overlay, "HTTPRoute", WEB)["spec"]
+        assert route["parentRefs"] == [{"name": "fmc", "sectionName": WEB}]
+        port = _web_port(overlay)
+        for rule in route["rules"]:
+            assert rule["backendRefs"] == [{"name": WEB, "port": port}]
+
+    @pytest.mark.parametrize("overlay", OVERLAYS)
+    def test_every_page_is_routed_and_no_probe_or_metrics(self, overlay: str) -> None:
+        route = named(overlay, "HTTPRoute", WEB)
+        paths = web_page_paths()
+        assert "/arena/stages/x/battles/stream" in paths
+        assert "/healthz" in paths
+        for path in paths:
+            if path in NEVER_ROUTED:
+                assert _admitting_rules(route, path) == [], f"{path} is public"
+            else:
+                assert _admitting_rules(route, path), f"the page {path} is not routed"
+        for path in NEVER_ROUTED:
+            assert _admitting_rules(route, path) == [], f"{path} is public"
+
+    @pytest.mark.parametrize("overlay", OVERLAYS)
+    def test_a_streamed_battle_outlasts_no_gateway_timeout(self, overlay: str) -> None:
+        """The proxies would cut a battle the web tier still relays."""
+        route = named(overlay, "HTTPRoute", WEB)
+        [rule] = _admitting_rules(route, "/arena/stages/x/battles/stream")
+        stream_timeout = WebSettings.model_fields["stream_timeout_seconds"].default
+        assert _seconds(rule["timeouts"]["request"]) > stream_timeout
+        for rule in route["spec"]["rules"]:
+            request_timeout = WebSettings.model_fields["request_timeout_seconds"].default
+            assert _seconds(rule["timeouts"]["request"]) > request_timeout
+
+    def test_a_route_to_the_probes_would_be_caught(self) -> None:
+        route = copy.deepcopy(named("prod", "HTTPRoute", WEB))
+        assert not _admitting_rules(route, "/arenafoo")  # a prefix matches whole segments
+        assert not _admitting_rules(route, "/healthz")
+        route["spec"]["rules"][1]["matches"].append({"path": {"type": "PathPrefix", "value": "/"}})
+        assert _admitting_rules(route, "/healthz")

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import importlib
 import os
 import re
@@ -51,6 +52,7 @@ import asyncpg
 import httpx
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from cryptography.fernet import Fernet
 
 from deploy.cluster import K8S, kustomize
 from fmc_common.clock import DEV_CLOCK_FILE_ENV
@@ -59,7 +61,7 @@ from fmc_devrunner.demo import check_outcome
 from fmc_devrunner.ports import free_port
 from fmc_devrunner.process import ManagedProcess
 from fmc_devrunner.stack import SERVICES as DEV_SERVICES
-from fmc_devrunner.stack import DevStack, RunningService, StackConfig
+from fmc_devrunner.stack import WEB, DevStack, RunningService, StackConfig
 from fmc_devrunner.stage1 import models, world
 from fmc_devrunner.stage1.scenario import SMALL, Replay
 from support.databases import _dsn, postgres_admin_url, postgres_available
@@ -116,6 +118,12 @@ def generated_secrets(resources: tuple[Resource, ...], stack: DevStack) -> dict[
         values[(f"fmc-{name}-service-key", "private-key")] = settings.service_key.get_secret_value()
         values[(f"fmc-{name}-service-key", "kid")] = settings.service_key_id
     values[("fmc-grievance-audit", "checkpoint-key")] = secrets.token_hex(32)
+    web = stack.keys.settings(WEB)  # the web tier's own service key, in fmc-auth's service JWKS too
+    assert web.service_key is not None
+    assert web.service_key_id is not None
+    values[("fmc-web-service-key", "private-key")] = web.service_key.get_secret_value()
+    values[("fmc-web-service-key", "kid")] = web.service_key_id
+    values[("fmc-web-session", "session-key")] = Fernet.generate_key().decode()
     for bucket_user in ("fmc-scoring-s3", "fmc-triton-s3"):
         values[(bucket_user, "access-key-id")] = secrets.token_hex(8)
         values[(bucket_user, "secret-access-key")] = secrets.token_hex(20)
@@ -249,6 +257,8 @@ class ManifestStack(DevStack):
         self.databases: list[str] = []
         self.s3_endpoint: str | None = None
         self._s3: ManagedProcess | None = None
+        self.layout: Layout | None = None
+        self.web_process: ManagedProcess | None = None
         self._mirror: asyncio.Task[None] | None = None
 
     @property
@@ -371,6 +381,7 @@ class ManifestStack(DevStack):
             self._addresses(ports, databases),
             self.config.var_dir / "secrets",
         )
+        self.layout = layout
         # The services' working directory: relative defaults (var/...) land in the run's directory.
         workdir = self.config.var_dir.parent
         relays = []
@@ -434,7 +445,31 @@ class ManifestStack(DevStack):
                 await asyncio.sleep(0.2)
         raise TimeoutError(f"{relay.name} not ready\n{relay.log_tail()}")
 
+    async def start_web_pod(self, timeout: float = 60.0) -> str:
+        """The web tier's pod as the prod overlay configures it (its one container, its ConfigMaps and
+        Secrets; the services' addresses mapped as theirs are): its local URL once /readyz answers."""
+        assert self.layout is not None
+        pod = one(self.resources, "Deployment", WEB)["spec"]["template"]["spec"]
+        [container] = pod["containers"]
+        env = self._process_env(self.layout.environment(WEB, pod, container))
+        port = free_port()
+        env["FMC_WEB_HTTP_PORT"], env["FMC_WEB_HTTP_HOST"] = str(port), "127.0.0.1"
+        command = ["env", "-C", str(self.config.var_dir.parent), sys.executable, "-m", "fmc_web"]
+        self.web_process = ManagedProcess(WEB, command, self.logs / "web-pod.log", env)
+        self.web_process.start()
+        url = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient(trust_env=False, timeout=2.0) as client:
+            for _ in range(int(timeout / 0.2)):
+                self.web_process.check_alive()
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(f"{url}/readyz")).status_code == 200:
+                        return url
+                await asyncio.sleep(0.2)
+        raise TimeoutError(f"the web pod is not ready\n{self.web_process.log_tail()}")
+
     def stop(self) -> None:
+        if self.web_process is not None:
+            self.web_process.stop(timeout=10)
         for service in reversed(list(self.services.values())):
             service.process.stop(timeout=20)
         for relay in reversed(self.relays):
@@ -536,6 +571,21 @@ async def supervised(
                 await task
 
 
+async def published_through_the_web_pod(stack: ManifestStack, replay: Replay) -> None:
+    """The web tier started from its prod pod shows the stage's outcome: it reaches the registry with its
+    own service key (the stage) and scoring's public results, as its manifests wire it."""
+    web = await stack.start_web_pod()
+    async with httpx.AsyncClient(trust_env=False, timeout=30.0) as client:
+        page = await client.get(f"{web}/results/stages/{replay.stage_id}", headers={"Accept-Language": "en"})
+    assert page.status_code == 200, page.text[:2000]
+    for team in replay.record.teams:
+        name = re.escape(html.escape(team.name))
+        row = re.search(rf'<tr data-outcome="(\w+)">\s*<th scope="row">{name}</th>', page.text)
+        assert row, f"{team.name} is not on the results page"
+        # The decision says advance/eliminate; the public view, what became of the team.
+        assert row[1] == {"advance": "advanced", "eliminate": "eliminated"}[team.outcome], team.name
+
+
 @pytest.fixture
 async def production_resources() -> tuple[Resource, ...]:
     if not await postgres_available():
@@ -583,6 +633,7 @@ class TestProductionLayout:
                 replay = Replay(stack, SMALL, lines.append)
                 await supervised(replay, stack, lines)
                 check_outcome(replay.record)
+                await published_through_the_web_pod(stack, replay)
             finally:
                 await asyncio.to_thread(stack.stop)
                 await stack.drop_databases()

@@ -6,13 +6,15 @@ import importlib.util
 import json
 import uuid
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
+from typing import Any
 
 import pytest
 
 from fmc_devrunner.demo import check_outcome
+from fmc_devrunner.process import ProcessFailed
 from fmc_devrunner.stage1 import models, world
-from fmc_devrunner.stage1.scenario import ALL_SUITES, ReplayFailed, ReplayRecord, TeamState
+from fmc_devrunner.stage1.scenario import ALL_SUITES, Replay, ReplayFailed, ReplayRecord, TeamState
 from fmc_scoring.grading.execution.grade import grade_code
 from fmc_scoring.grading.execution.runner import Executor
 from fmc_scoring.grading.execution.sandbox import Limits, Runtime
@@ -126,3 +128,45 @@ class TestExecutedSuite:
             passed[team.lead] = sum(reason == "correct" for reason in reasons)
             assert passed[team.lead] == len(models.known_share(team, questions[suite.key]))
         assert passed["NC AI"] < passed["LG AI Research"] <= passed["Upstage"]
+
+
+class _Process:
+    def __init__(self, exited: bool = False) -> None:
+        self.exited = exited
+
+    def check_alive(self) -> None:
+        if self.exited:
+            raise ProcessFailed("scoring exited with code 1")
+
+
+def _replay_on(*processes: _Process) -> Any:
+    """Just what Replay.eventually reads of the replay: its stack's service processes."""
+    services = {str(i): SimpleNamespace(process=process) for i, process in enumerate(processes)}
+    return SimpleNamespace(stack=SimpleNamespace(services=services))
+
+
+class TestReplayWaits:
+    """The replay polls with the shared helper (fmc_devrunner.polling), stopping at a dead service."""
+
+    async def test_it_returns_what_the_probe_finds(self) -> None:
+        answers = iter([None, None, {"graded": 3}])
+
+        async def probe() -> dict[str, int] | None:
+            return next(answers)
+
+        found = await Replay.eventually(_replay_on(_Process()), "graded", probe, timeout=10)
+        assert found == {"graded": 3}
+
+    async def test_it_fails_naming_what_it_waited_for(self) -> None:
+        async def never() -> None:
+            return None
+
+        with pytest.raises(ReplayFailed, match=r"every team notified was not met within 0\.3 s"):
+            await Replay.eventually(_replay_on(_Process()), "every team notified", never, timeout=0.3)
+
+    async def test_a_dead_service_stops_the_wait_at_once(self) -> None:
+        async def never() -> None:
+            return None
+
+        with pytest.raises(ProcessFailed, match="scoring exited"):
+            await Replay.eventually(_replay_on(_Process(), _Process(exited=True)), "x", never, timeout=60)

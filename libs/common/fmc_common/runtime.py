@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import grpc
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -75,6 +75,21 @@ class ConsumerSpec:
 GrpcRegistrar = Callable[[grpc.aio.Server], Sequence[str]]
 
 T = TypeVar("T")
+
+
+async def stop_background_tasks(tasks: Sequence[asyncio.Task[Any]], grace: float, failed: str) -> None:
+    """The second half of a graceful stop, once the tasks have been told to stop: wait up to ``grace``
+    seconds for them to finish, cancel those still running, and log each that ended with an exception
+    (message ``failed``), so that a crash during shutdown is seen rather than swallowed. The service
+    runtime stops its consumers' tasks with it; the gateway's run engine stops its loops the same way."""
+    if not tasks:
+        return
+    done, pending = await asyncio.wait(tasks, timeout=grace)
+    for task in pending:
+        task.cancel()
+    for task in done:
+        if not task.cancelled() and task.exception() is not None:
+            log.error(failed, exc_info=task.exception())
 
 
 @dataclass
@@ -239,13 +254,7 @@ class ServiceRuntime:
         for runner in self._runners.values():
             runner.stop()
         self._stop.set()
-        if self._tasks:
-            done, pending = await asyncio.wait(self._tasks, timeout=grace)
-            for task in pending:
-                task.cancel()
-            for task in done:
-                if not task.cancelled() and task.exception() is not None:
-                    log.error("background task failed", exc_info=task.exception())
+        await stop_background_tasks(self._tasks, grace, "background task failed")
         if self._started:
             try:
                 if self.settings.relay_in_process:

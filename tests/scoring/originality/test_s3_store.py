@@ -4,7 +4,6 @@ read from a real S3-compatible server (moto's server mode), as in production; SQ
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator
@@ -12,31 +11,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from fastapi import FastAPI
 
 from fmc_common.auth import Role
 from fmc_common.s3 import S3ArtefactStore, S3Config
 from fmc_common.settings import AuthSettings
 from fmc_devrunner.ports import free_port
-from fmc_registry.main import create_app as create_registry
-from fmc_registry.settings import RegistrySettings
 from fmc_scoring.main import create_app
 from fmc_scoring.originality import synthetic
 from fmc_scoring.originality.fingerprint import fingerprint_model
 from fmc_scoring.originality.synthetic import Weights
 from fmc_scoring.settings import ScoringSettings
-from registry.harness import Registry
-from scoring.originality.test_api import (
-    Service,
-    copied_model,
-    frozen_submission,
-    register_donor,
-    run_check,
-)
-from support.databases import DatabaseFactory, postgres_available
 from support.kafka import broker_settings
+from support.originality import Service, copied_model, frozen_submission, originality_service, run_check
 from support.s3 import ACCESS_KEY_ID, SECRET_ACCESS_KEY, S3Server, put, upload_tree
 from support.services import bearer, serving
 
@@ -78,11 +65,6 @@ async def s3_scoring(
     tmp_path_factory: pytest.TempPathFactory,
     donor_weights: Weights,
 ) -> AsyncIterator[S3Scoring]:
-    backend = str(request.param)
-    if backend == "postgres" and not await postgres_available():
-        if os.environ.get("FMC_REQUIRE_POSTGRES") == "1":
-            pytest.fail("PostgreSQL is not reachable")
-        pytest.skip("PostgreSQL is not reachable")
     bucket = s3.new_bucket()
     mirror = tmp_path_factory.mktemp("mirror")
     donor = mirror / "donors" / "qwen"
@@ -90,36 +72,16 @@ async def s3_scoring(
     synthetic.write_model(donor / "model.safetensors", donor_weights)
     (donor / "config.json").write_text('{"architectures": ["Qwen2.5-VL-sim"]}')
     upload_tree(bucket, mirror, "weights")
-    factory = DatabaseFactory(backend, tmp_path_factory.mktemp("db"))
-    kafka = broker_settings(broker)
-    registry_port = free_port()
-    registry_url = await factory.create("registry")
-    registry_app = create_registry(
-        RegistrySettings(database_url=registry_url, kafka=kafka, auth=auth_settings, grpc_port=registry_port)
-    )
-    settings = ScoringSettings(
-        database_url=await factory.create("scoring"),
-        kafka=kafka,
-        auth=auth_settings,
-        grpc_port=free_port(),
-        registry_url="http://registry",
-        **s3_settings(s3, bucket.bucket, tmp_path_factory.mktemp("secrets")),
-    )
-    app: FastAPI = create_app(settings, registry_transport=httpx.ASGITransport(app=registry_app))
-    registry_app.state.runtime.consumers = []
-    app.state.runtime.consumers = []
-    try:
-        async with serving(registry_app) as registry_client, serving(app) as client:
-            registry = Registry(
-                registry_client, registry_app, auth_settings, registry_port, registry_url, broker
-            )
-            running = Service(client, app, auth_settings, mirror / "store", registry)
-            registered = await register_donor(running)
-            assert registered.status_code == 201, registered.text
-            running.donor = registered.json()
-            yield S3Scoring(running, bucket, mirror / "store")
-    finally:
-        await factory.drop_all()
+    secrets = tmp_path_factory.mktemp("secrets")
+    async with originality_service(
+        str(request.param),
+        broker,
+        auth_settings,
+        tmp_path_factory,
+        mirror / "store",
+        **s3_settings(s3, bucket.bucket, secrets),
+    ) as running:
+        yield S3Scoring(running, bucket, mirror / "store")
 
 
 class TestWeightsFromS3:

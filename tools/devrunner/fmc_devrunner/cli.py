@@ -21,7 +21,7 @@ from fmc_common.auth import Role
 from fmc_common.dev_auth import DevKeys, mint_token
 from fmc_common.jwks import SigningKey
 from fmc_devrunner import sandbox
-from fmc_devrunner.stack import SERVICES, PortsInUse, write_issuer_key
+from fmc_devrunner.stack import SERVICES, WEB, PortsInUse, write_issuer_key
 
 DEFAULT_VAR = Path("var/dev")
 
@@ -150,16 +150,18 @@ def token(args: argparse.Namespace) -> int:
 
 
 def make_keys(args: argparse.Namespace) -> int:
-    """A dev issuer key (kept in the var dir for ``fmc token``) and a key per service, as .env lines."""
-    made = DevKeys.generate(spec.name for spec in SERVICES)
+    """A dev issuer key (kept in the var dir for ``fmc token``) and a key per service and for the web
+    tier (it reads the public schedule with its own service token), as .env lines."""
+    prefixes = {spec.name: spec.env_prefix for spec in SERVICES} | {WEB: "FMC_WEB_"}
+    made = DevKeys.generate(prefixes)
     write_issuer_key(args.var_dir / "dev-issuer.json", made.users)
     print(f"FMC_AUTH_JWKS='{made.users_jwks()}'")
     print(f"FMC_AUTH_SERVICE_JWKS='{made.service_jwks()}'")
-    for spec in SERVICES:
-        key = made.services[spec.name]
-        print(f"{spec.env_prefix}SERVICE_KEY_ID={key.kid}")
+    for name, prefix in prefixes.items():
+        key = made.services[name]
+        print(f"{prefix}SERVICE_KEY_ID={key.kid}")
         one_line = key.pem().strip().replace("\n", "\\n")  # compose's .env: one line per value
-        print(f'{spec.env_prefix}SERVICE_KEY="{one_line}"')
+        print(f'{prefix}SERVICE_KEY="{one_line}"')
     return 0
 
 

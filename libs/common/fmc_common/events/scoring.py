@@ -117,51 +117,11 @@ class StageReopened(Event):
         return f"stages/{self.stage_id}"
 
 
-class OriginalityVerdictIssued(Event):
-    """An originality check of a team's submitted weights reached a verdict.
+class _OriginalityVerdict(Event):
+    """The fields both versions of the originality verdict event carry. Not an event itself: each
+    version keeps its own frozen schema (its type, its verdicts, its docstring as the description),
+    and ALL_EVENTS lists the versions only."""
 
-    ``reused`` names the components and modules found to carry another model's weights and the
-    donors they match; ``needs-review`` means a human must look before anyone is accused. The
-    statistics stay in the check's report (``/v1/originality/checks/{check_id}``), not here.
-    """
-
-    event_type = "fmc.scoring.originality-verdict-issued.v1"
-    topic = Topic.SCORING
-
-    check_id: uuid.UUID
-    stage_id: uuid.UUID
-    team_id: uuid.UUID
-    submission_id: uuid.UUID | None = None
-    verdict: Literal[Verdict.ORIGINAL, Verdict.REUSED, Verdict.NEEDS_REVIEW]
-    reused_components: list[Annotated[str, Field(max_length=300)]] = Field(
-        default_factory=list, max_length=20
-    )
-    reused_modules: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=500)
-    donors: list[Annotated[str, Field(max_length=401)]] = Field(
-        default_factory=list, max_length=50, description="Reference models matched, as name@revision"
-    )
-    issued_at: datetime
-
-    def partition_key(self) -> str:
-        return str(self.stage_id)
-
-    def subject(self) -> str | None:
-        return f"originality-checks/{self.check_id}"
-
-
-class OriginalityVerdictIssuedV2(Event):
-    """An originality check of a team's submitted weights reached a verdict (any of the five).
-
-    v1's fields, with two more verdicts: ``not-comparable`` (nothing could be compared: no tensor,
-    all values NaN) and ``unreadable`` (the reader refused the files). Both keep the gate pending.
-    Published only for those two (docs/decisions/2026-12-06-originality-verdicts-v2.md).
-
-    ``reused`` names the components and modules found to carry another model's weights and the
-    donors they match; ``needs-review`` means a human must look before anyone is accused. The
-    statistics stay in the check's report (``/v1/originality/checks/{check_id}``), not here.
-    """
-
-    event_type = "fmc.scoring.originality-verdict-issued.v2"
     topic = Topic.SCORING
 
     check_id: uuid.UUID
@@ -183,6 +143,35 @@ class OriginalityVerdictIssuedV2(Event):
 
     def subject(self) -> str | None:
         return f"originality-checks/{self.check_id}"
+
+
+class OriginalityVerdictIssued(_OriginalityVerdict):
+    """An originality check of a team's submitted weights reached a verdict.
+
+    ``reused`` names the components and modules found to carry another model's weights and the
+    donors they match; ``needs-review`` means a human must look before anyone is accused. The
+    statistics stay in the check's report (``/v1/originality/checks/{check_id}``), not here.
+    """
+
+    event_type = "fmc.scoring.originality-verdict-issued.v1"
+
+    # v1's three verdicts only: its enum is frozen (the contract check refuses changing it).
+    verdict: Literal[Verdict.ORIGINAL, Verdict.REUSED, Verdict.NEEDS_REVIEW]
+
+
+class OriginalityVerdictIssuedV2(_OriginalityVerdict):
+    """An originality check of a team's submitted weights reached a verdict (any of the five).
+
+    v1's fields, with two more verdicts: ``not-comparable`` (nothing could be compared: no tensor,
+    all values NaN) and ``unreadable`` (the reader refused the files). Both keep the gate pending.
+    Published only for those two (docs/decisions/2026-12-06-originality-verdicts-v2.md).
+
+    ``reused`` names the components and modules found to carry another model's weights and the
+    donors they match; ``needs-review`` means a human must look before anyone is accused. The
+    statistics stay in the check's report (``/v1/originality/checks/{check_id}``), not here.
+    """
+
+    event_type = "fmc.scoring.originality-verdict-issued.v2"
 
 
 V1_VERDICTS = frozenset({Verdict.ORIGINAL, Verdict.REUSED, Verdict.NEEDS_REVIEW})

@@ -29,6 +29,7 @@ from aiokafka import AIOKafkaConsumer
 from fmc_common.auth import Role
 from fmc_common.dev_auth import mint_token
 from fmc_common.events.topics import Topic
+from fmc_devrunner import polling
 from fmc_devrunner.stack import DevStack
 from fmc_devrunner.stage1 import world
 from fmc_devrunner.stage1.models import JUDGE_MODEL
@@ -182,16 +183,16 @@ class Replay:
         return decided
 
     async def eventually(self, what: str, probe: Callable[[], Awaitable[T | None]], timeout: float) -> T:
-        deadline = time.monotonic() + timeout
-        while True:
+        """The shared poll (fmc_devrunner.polling), stopping at once when a service process died."""
+
+        async def alive_and() -> T | None:
             for service in self.stack.services.values():
                 service.process.check_alive()
-            found = await probe()
-            if found is not None:
-                return found
-            if time.monotonic() > deadline:
-                raise ReplayFailed(f"{what}: not within {timeout:.0f} s")
-            await asyncio.sleep(0.25)
+            return await probe()
+
+        return await polling.eventually(
+            alive_and, timeout=timeout, interval=0.25, what=what, failure=ReplayFailed
+        )
 
     async def team_weights(self) -> dict[str, Any]:
         """Every team's SIMULATED weights file, by lead (written under the stack's weights root)."""
