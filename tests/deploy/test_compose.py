@@ -442,7 +442,7 @@ class TestSecrets:
 
 # --- the web tier --------------------------------------------------------------------------------
 
-WEB_CALLS = ("registry", "scoring", "grievance")
+WEB_CALLS = ("registry", "inference-gateway", "scoring", "grievance")
 
 
 class TestWeb:
@@ -471,7 +471,7 @@ class TestWeb:
             if isinstance(field.default, str) and re.search(r"127\.0\.0\.1|localhost", field.default):
                 assert f"FMC_WEB_{field_name.upper()}" in environment, field_name
 
-    def test_it_calls_the_three_apis_and_starts_once_they_are_healthy(self) -> None:
+    def test_it_calls_the_four_apis_and_starts_once_they_are_healthy(self) -> None:
         web = service("web")
         hosts = set()
         for variable, value in web["environment"].items():

@@ -53,7 +53,7 @@ OVERLAYS = ("dev", "prod")
 SERVICE_NAMES = tuple(service.name for service in SERVICES)
 # The web tier (services/web): a Deployment like the services', but no database, Kafka or metrics port.
 WEB = "web"
-WEB_CALLS = ("registry", "scoring", "grievance")
+WEB_CALLS = ("registry", "inference-gateway", "scoring", "grievance")
 CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "PersistentVolume", "StorageClass"}
 # Secrets the platform expects to exist but never ships (docs/operations.md says how to create them).
 EXTERNAL_SECRETS = {
@@ -1736,7 +1736,7 @@ def forbidden_paths(overlay: str) -> list[Connection]:
         Connection("triton-h100", "internet", 443),
         Connection("triton-h100", "scoring", _http(overlay, "scoring")),
     ]
-    # The web tier holds people's tokens: it reaches only the three APIs it calls and the provider.
+    # The web tier holds people's tokens: it reaches only the four HTTP APIs it calls and the provider.
     web = _web_port(overlay)
     paths += [
         Connection("stranger", WEB, web),
@@ -1744,7 +1744,6 @@ def forbidden_paths(overlay: str) -> list[Connection]:
         Connection("prometheus", WEB, web),
         Connection(WEB, "fmc-kafka-dual-role", 9093),
         Connection(WEB, "fmc-kafka-dual-role", 9094),
-        Connection(WEB, "inference-gateway", _http(overlay, "inference-gateway")),
         Connection(WEB, "object-store", 443),
         Connection(WEB, "api-server", 443),
         Connection(WEB, "internet", 443),
@@ -1977,7 +1976,7 @@ class TestWebTier:
                 assert not re.search(r"127\.0\.0\.1|localhost", env[variable]), variable
 
     @pytest.mark.parametrize("overlay", OVERLAYS)
-    def test_it_calls_the_three_apis_inside_the_cluster(self, overlay: str) -> None:
+    def test_it_calls_the_four_apis_inside_the_cluster(self, overlay: str) -> None:
         env = container_env(overlay, _web_container(overlay))
         hosts = set()
         for variable, value in env.items():
