@@ -12,6 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from fmc_scoring.audit.models import ScoringAuditEntry
+from fmc_scoring.criteria import service as criteria_service
+from fmc_scoring.criteria.models import StageCriteria
+from fmc_scoring.experts import service as experts
 from fmc_scoring.grading import service as grading
 from fmc_scoring.planning import repository as planning
 from fmc_scoring.settings import ScoringSettings
@@ -365,3 +368,41 @@ class TestDeclaringAConflict:
         )
         assert (closed.status_code, closed.json()["code"]) == (409, "panel-closed")
         assert await body(await scoring.client.get(conflicts_url(world), headers=scoring.operator())) == []
+
+
+class TestWithdrawalAndTheCutoff:
+    async def test_a_declaration_after_the_cutoff_withdraws_the_score_only_for_a_re_evaluation(
+        self, scoring: Scoring
+    ) -> None:
+        world = await evaluated(scoring)
+        lg = world.teams[LG]
+        scores = f"/v1/stages/{world.stage_id}/panel/scores"
+        for subject, value in (("expert-1", 90.0), ("expert-2", 50.0)):
+            await body(
+                await scoring.client.post(
+                    scores, json=rubric(lg, value), headers=scoring.as_evaluator(subject)
+                ),
+                201,
+            )
+        async with scoring.ctx() as ctx:  # the evaluation closes now: both scores are in window
+            criteria = await ctx.session.get(StageCriteria, world.stage_id)
+            assert criteria is not None
+            criteria.evidence_cutoff = datetime.now(UTC)
+        await body(
+            await scoring.client.post(
+                conflicts_url(world),
+                json={"team_id": str(lg), "reason": "found out late"},
+                headers=scoring.as_evaluator("expert-1"),
+            ),
+            201,
+        )
+        async with scoring.ctx() as ctx:
+            cut = await criteria_service.cutoff(ctx.session, world.stage_id)
+            as_published = await experts.panel_evidence(
+                ctx.session, world.stage_id, cut, late_amendments=False
+            )
+            re_evaluated = await experts.panel_evidence(
+                ctx.session, world.stage_id, cut, late_amendments=True
+            )
+        assert as_published[lg].score.value == pytest.approx(70.0)  # both scores, as the cut-off had them
+        assert re_evaluated[lg].score.value == pytest.approx(50.0)  # the withdrawal applied
