@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -62,7 +63,7 @@ class ModelNotInStage(NotFound):
     title = "No model of this team is evaluated in the stage"
 
 
-class ConflictKind:
+class ConflictKind(StrEnum):
     """Why an evaluator may not score a team (the problem's ``conflict`` member; never the team)."""
 
     DECLARED = "declared"
@@ -102,7 +103,9 @@ def _organisation(name: str) -> str:
     return normalise(name).replace(" ", "")
 
 
-async def conflict_of(session: AsyncSession, evaluator: PanelEvaluator, team_id: uuid.UUID) -> str | None:
+async def conflict_of(
+    session: AsyncSession, evaluator: PanelEvaluator, team_id: uuid.UUID
+) -> ConflictKind | None:
     """``declared`` (by an operator on the panel, or by the evaluator), ``affiliation`` (the evaluator's
     organisation leads the team, compared after NFKC, case and punctuation folding), or None."""
     if str(team_id) in evaluator.declared_conflicts:
@@ -123,7 +126,8 @@ async def _refuse_conflict(session: AsyncSession, evaluator: PanelEvaluator, tea
     kind = await conflict_of(session, evaluator, team_id)
     if kind is not None:
         raise ConflictOfInterest(
-            f"{evaluator.name} may not evaluate this model: a conflict of interest ({kind})", conflict=kind
+            f"{evaluator.name} may not evaluate this model: a conflict of interest ({kind})",
+            conflict=kind.value,
         )
 
 
@@ -237,7 +241,7 @@ async def amend_score(
     if await withdrawal(ctx.session, score) is not None:
         raise ConflictOfInterest(
             f"score {score_id} was withdrawn by a declared conflict of interest",
-            conflict=ConflictKind.DECLARED,
+            conflict=ConflictKind.DECLARED.value,
         )
     earlier = (await repository.amendments(ctx.session, stage_id)).get(score_id, [])
     counting = _criteria(earlier[-1] if earlier else score)
