@@ -311,6 +311,8 @@ class TestExpert:
         await model.get_by_label("Reason for the amendment").fill("I misread the readiness criterion.")
         await model.get_by_role("button", name="Save the amendment").click()
         await expect(page.locator("#model-2 .given")).to_contain_text("readiness 64.0 · amended 1 time(s)")
+        await page.locator("#model-2 summary").click()
+        await expect(page.locator("#model-2 .sampled").first).to_be_visible()
         await assert_accessible(page)
         await screenshot(page, "panel")
         given = await stage.scoring(
@@ -350,6 +352,7 @@ class TestExpert:
             "GET", f"/v1/stages/{stage.id}/panel/teams/{team_id}/sample", "expert-web", Role.EVALUATOR
         )
         assert expected["items"], "the replay's graded runs give the panel something to read"
+        await page.locator("#model-2 summary").click()  # the sample opens on request
         items = page.locator("#model-2 .sampled")
         await expect(items).to_have_count(len(expected["items"]))
         for index, item in enumerate(expected["items"]):

@@ -238,7 +238,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "panel.amend_submit": {Lang.EN: "Save the amendment", Lang.KO: "수정 저장"},
     "panel.saved": {Lang.EN: "Saved for model {number}.", Lang.KO: "모델 {number}의 점수를 저장했습니다."},
     # -- expert evaluation: sampled responses and conflicts of interest (issue 22) --
-    "panel.responses": {Lang.EN: "Sample of its answers", Lang.KO: "답변 표본"},
+    "panel.responses": {
+        Lang.EN: "Read a sample of its answers ({count} questions)",
+        Lang.KO: "답변 표본 보기 (질문 {count}개)",
+    },
     "panel.item": {
         Lang.EN: "Item {position} ({suite}), the same for every model",
         Lang.KO: "문항 {position} ({suite}), 모든 모델에 같은 문항",

@@ -69,7 +69,7 @@ async def _sample(page: Page, token: str, stage_id: uuid.UUID, team: uuid.UUID) 
             return None
         if problem.code != "conflict-of-interest":
             raise
-        return str(problem.body.get("conflict") or "declared")
+        return "affiliation" if problem.body.get("conflict") == "affiliation" else "declared"
 
 
 @router.get("/panel/stages/{stage_id}", response_class=HTMLResponse)
