@@ -283,6 +283,14 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         Lang.EN: "Conflict of interest declared for model {number}.",
         Lang.KO: "모델 {number}에 대한 이해 충돌을 신고했습니다.",
     },
+    "problem.conflict-already-declared": {
+        Lang.EN: "A conflict of interest with this model is already declared.",
+        Lang.KO: "이 모델에 대한 이해 충돌은 이미 신고되었습니다.",
+    },
+    "problem.model-not-found": {
+        Lang.EN: "This model is not evaluated in this stage.",
+        Lang.KO: "이 단계에서 평가하는 모델이 아닙니다.",
+    },
     "nav.panel": {Lang.EN: "Expert evaluation", Lang.KO: "전문가 평가"},
     "signin.title": {Lang.EN: "Sign in", Lang.KO: "로그인"},
     "error.title": {Lang.EN: "Something went wrong", Lang.KO: "문제가 발생했습니다"},
@@ -386,14 +394,6 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "problem.amendment-unchanged": {
         Lang.EN: "The amendment changes nothing.",
         Lang.KO: "수정된 내용이 없습니다.",
-    },
-    "problem.conflict-already-declared": {
-        Lang.EN: "A conflict of interest with this model is already declared.",
-        Lang.KO: "이 모델에 대한 이해 충돌은 이미 신고되었습니다.",
-    },
-    "problem.model-not-found": {
-        Lang.EN: "This model is not evaluated in this stage.",
-        Lang.KO: "이 단계에서 평가하는 모델이 아닙니다.",
     },
     "problem.other": {
         Lang.EN: "The request was refused: {detail}",
