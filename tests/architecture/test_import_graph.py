@@ -78,6 +78,7 @@ PURE: dict[str, tuple[str, ...]] = {
         "arena.bradley_terry",
         "arena.identity",
         "experts.aggregate",
+        "experts.sampling",
         "judging.agreement",
         "judging.verdicts",
         "grading.bootstrap",

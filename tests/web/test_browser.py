@@ -26,6 +26,7 @@ from fmc_common.dev_auth import mint_token
 from fmc_devrunner.stack import DevStack, StackConfig
 from fmc_devrunner.stage1 import models, world
 from fmc_devrunner.stage1.scenario import EXECUTED_SAMPLING, SMALL, Replay
+from fmc_web.panel import blind_labels
 from support.browser import CHROMIUM, PHONE, assert_accessible, chromium_installed, screenshot
 from support.eventually import eventually
 
@@ -399,8 +400,13 @@ class TestAnonymousVoter:
         await context.close()
 
 
+def _opening(text: str) -> str:
+    """The first words of a text's first line (what a page shows of it, whatever the wrapping)."""
+    return text.strip().splitlines()[0][:40].strip()
+
+
 class TestExpert:
-    async def test_an_evaluator_scores_a_blind_model_and_amends_the_score(
+    async def test_an_evaluator_reads_blind_responses_scores_amends_and_declares_a_conflict(
         self, stage: Stage, browser: Browser
     ) -> None:
         panel = {
@@ -427,6 +433,7 @@ class TestExpert:
             str(t.team_id) for t in stage.replay.teams.values() if str(t.team_id) in await page.content()
         ]
         await assert_accessible(page)
+        await self._sees_the_sampled_responses_of_model_2(stage, page)
         model = page.locator("#model-2")
         await model.get_by_label("Technical originality (0-100)").fill("71")
         await model.get_by_label("Technological capability (0-100)").fill("68")
@@ -442,6 +449,8 @@ class TestExpert:
         await model.get_by_label("Reason for the amendment").fill("I misread the readiness criterion.")
         await model.get_by_role("button", name="Save the amendment").click()
         await expect(page.locator("#model-2 .given")).to_contain_text("readiness 64.0 · amended 1 time(s)")
+        await page.locator("#model-2 summary").click()
+        await expect(page.locator("#model-2 .sampled").first).to_be_visible()
         await assert_accessible(page)
         await screenshot(page, "panel")
         given = await stage.scoring(
@@ -450,7 +459,45 @@ class TestExpert:
         assert len(given) == 1
         assert given[0]["readiness"] == 60.0
         assert given[0]["amendments"][0]["readiness"] == 64.0
+
+        # A conflict of interest with another model, declared from the page: that model is no longer
+        # the evaluator's to score (progress counts 4 models), and scoring refuses it.
+        model = page.locator("#model-3")
+        await model.get_by_label("Nature of the conflict").fill("I advised this team's founders last year.")
+        await model.get_by_role("button", name="Declare the conflict").click()
+        await expect(page.locator("#declared")).to_have_text("Conflict of interest declared for model 3.")
+        await expect(page.locator("#model-3")).to_have_attribute("data-conflict", "declared")
+        await expect(page.locator("#model-3 .sampled")).to_have_count(0)
+        await expect(page.locator("#progress")).to_have_text("1 of 4 models scored")
+        await assert_accessible(page)
+        conflicts = await stage.scoring(
+            "GET", f"/v1/stages/{stage.id}/panel/conflicts", "office", Role.OPERATOR
+        )
+        declared = [c for c in conflicts if c["evaluator"] == "expert-web"]
+        assert [c["team_id"] for c in declared] == [str(self._models(stage)[3])]
         await context.close()
+
+    @staticmethod
+    def _models(stage: Stage) -> dict[int, uuid.UUID]:
+        """The evaluator's blind numbering, as the web tier makes it."""
+        return blind_labels("expert-web", stage.id, [t.team_id for t in stage.replay.teams.values()])
+
+    async def _sees_the_sampled_responses_of_model_2(self, stage: Stage, page: Page) -> None:
+        """Model 2 shows the same items, with that team's own answers, as scoring gives the evaluator;
+        the blind model's answers are text on the page, and no team is named."""
+        team_id = self._models(stage)[2]
+        expected = await stage.scoring(
+            "GET", f"/v1/stages/{stage.id}/panel/teams/{team_id}/sample", "expert-web", Role.EVALUATOR
+        )
+        assert expected["items"], "the replay's graded runs give the panel something to read"
+        await page.locator("#model-2 summary").click()  # the sample opens on request
+        items = page.locator("#model-2 .sampled")
+        await expect(items).to_have_count(len(expected["items"]))
+        for index, item in enumerate(expected["items"]):
+            shown = items.nth(index)
+            await expect(shown.locator(".prompt")).to_contain_text(_opening(item["prompt"]))
+            if item["response"] is not None and item["response"].strip():
+                await expect(shown.locator(".response")).to_contain_text(_opening(item["response"]))
 
 
 class TestTeamBeforePublication:

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fmc_web.panel import blind_labels
-from fmc_web.views import Check, Run, board, remaining, seoul
+from fmc_web.views import Check, PanelModel, Run, Score, board, panel_progress, remaining, seoul
 
 
 class TestBlindLabels:
@@ -64,3 +64,23 @@ class TestTime:
         now = datetime(2026, 1, 1, tzinfo=UTC)
         assert remaining(now, now + timedelta(days=2, hours=3, minutes=4, seconds=5)) == (2, 3, 4)
         assert remaining(now, now) is None
+
+
+class TestPanelProgress:
+    def test_a_model_in_conflict_is_neither_to_score_nor_scored(self) -> None:
+        score = Score(
+            id=uuid.uuid4(),
+            team_id=uuid.uuid4(),
+            technical_originality=70,
+            technological_capability=70,
+            readiness=70,
+            comment="ok",
+            submitted_at=datetime(2026, 1, 1, tzinfo=UTC),
+        )
+        models = [
+            PanelModel(1, score, None, None),
+            PanelModel(2, None, None, None),
+            PanelModel(3, score, None, "declared"),  # scored, then withdrawn by a declaration
+            PanelModel(4, None, None, "affiliation"),
+        ]
+        assert panel_progress(models) == (1, 2)

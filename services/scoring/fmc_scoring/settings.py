@@ -108,6 +108,19 @@ class ScoringSettings(ServiceSettings, WithInfrastructure, WithArtefactStore):
         le=7 * 86_400,
         description="A battle takes its vote within this time of being started; later, 410 battle-expired",
     )
+    panel_sample_items: int = Field(
+        default=5,
+        ge=1,
+        le=50,
+        description="Benchmark items whose prompts and responses the expert panel reads per model (the "
+        "same items for every model, chosen from the stage and its decoding seed)",
+    )
+    panel_sample_chars: int = Field(
+        default=4000,
+        ge=200,
+        le=100_000,
+        description="A sampled prompt or response shown to the panel is cut to this many characters",
+    )
 
     # Executed code (see docs/scoring.md and docs/operations.md: bubblewrap here, a locked-down Job or
     # gVisor in production).

@@ -511,6 +511,60 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "panel.reason": {Lang.EN: "Reason for the amendment", Lang.KO: "수정 사유"},
     "panel.amend_submit": {Lang.EN: "Save the amendment", Lang.KO: "수정 저장"},
     "panel.saved": {Lang.EN: "Saved for model {number}.", Lang.KO: "모델 {number}의 점수를 저장했습니다."},
+    # -- expert evaluation: sampled responses and conflicts of interest (issue 22) --
+    "panel.responses": {
+        Lang.EN: "Read a sample of its answers ({count} questions)",
+        Lang.KO: "답변 표본 보기 (질문 {count}개)",
+    },
+    "panel.item": {
+        Lang.EN: "Item {position} ({suite}), the same for every model",
+        Lang.KO: "문항 {position} ({suite}), 모든 모델에 같은 문항",
+    },
+    "panel.prompt": {Lang.EN: "Question", Lang.KO: "질문"},
+    "panel.response": {Lang.EN: "The model's answer", Lang.KO: "모델의 답변"},
+    "panel.no_response": {Lang.EN: "No answer was recorded.", Lang.KO: "기록된 답변이 없습니다."},
+    "panel.no_sample": {
+        Lang.EN: "No answers of this model are available yet.",
+        Lang.KO: "이 모델의 답변이 아직 없습니다.",
+    },
+    "panel.truncated": {Lang.EN: "[shortened]", Lang.KO: "[일부 생략]"},
+    "panel.excluded": {
+        Lang.EN: "{count} model(s) are not yours to score because of a conflict of interest.",
+        Lang.KO: "이해 충돌로 평가하지 않는 모델: {count}개",
+    },
+    "panel.conflict.declared": {
+        Lang.EN: "A conflict of interest with this model is declared: it is not yours to score.",
+        Lang.KO: "이 모델과의 이해 충돌이 신고되어 평가하지 않습니다.",
+    },
+    "panel.conflict.affiliation": {
+        Lang.EN: "Your organisation is connected with this model: it is not yours to score.",
+        Lang.KO: "소속 기관과 관련된 모델이므로 평가하지 않습니다.",
+    },
+    "panel.withdrawn": {
+        Lang.EN: "Your earlier score of this model was withdrawn: it is kept but no longer counts.",
+        Lang.KO: "이 모델에 준 점수는 철회되었습니다. 기록은 남지만 반영되지 않습니다.",
+    },
+    "panel.declare": {Lang.EN: "Declare a conflict of interest", Lang.KO: "이해 충돌 신고"},
+    "panel.declare_help": {
+        Lang.EN: "If you are connected with this model's team, declare it. You cannot undo this; "
+        "a score you gave this model is withdrawn.",
+        Lang.KO: "이 모델의 팀과 이해관계가 있으면 신고하세요. 신고는 취소할 수 없으며, "
+        "이 모델에 준 점수는 철회됩니다.",
+    },
+    "panel.conflict_reason": {Lang.EN: "Nature of the conflict", Lang.KO: "이해 충돌 내용"},
+    "panel.declare_submit": {Lang.EN: "Declare the conflict", Lang.KO: "이해 충돌 신고하기"},
+    "panel.conflict_declared": {
+        Lang.EN: "Conflict of interest declared for model {number}.",
+        Lang.KO: "모델 {number}에 대한 이해 충돌을 신고했습니다.",
+    },
+    "problem.conflict-already-declared": {
+        Lang.EN: "A conflict of interest with this model is already declared.",
+        Lang.KO: "이 모델에 대한 이해 충돌은 이미 신고되었습니다.",
+    },
+    "problem.model-not-found": {
+        Lang.EN: "This model is not evaluated in this stage.",
+        Lang.KO: "이 단계에서 평가하는 모델이 아닙니다.",
+    },
     "nav.panel": {Lang.EN: "Expert evaluation", Lang.KO: "전문가 평가"},
     "signin.title": {Lang.EN: "Sign in", Lang.KO: "로그인"},
     "error.title": {Lang.EN: "Something went wrong", Lang.KO: "문제가 발생했습니다"},

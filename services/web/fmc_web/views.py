@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from fmc_web.clients import ServiceProblem, Services
 
@@ -194,6 +194,7 @@ class Score(_Read):
     comment: str
     submitted_at: datetime
     amendments: list[Amendment] = []
+    withdrawn_at: datetime | None = None
 
     @property
     def current(self) -> Score | Amendment:
@@ -203,6 +204,57 @@ class Score(_Read):
 class Panel(_Read):
     deadline_seoul: str
     closed: bool
+
+
+# -- expert evaluation: sampled responses, conflicts of interest (issue 22) ---------------------------
+
+PANEL_TEXT_LIMIT = 20_000
+"""Scoring cuts sampled texts (PANEL_SAMPLE_CHARS); the page cuts again, whatever scoring sends."""
+
+
+class SampledItem(_Read):
+    """One benchmark item as a model answered it: untrusted text, escaped by the templates."""
+
+    position: int
+    suite_title: str
+    language: str
+    prompt: str
+    prompt_truncated: bool = False
+    response: str | None = None
+    response_truncated: bool = False
+
+    @field_validator("prompt", "response")
+    @classmethod
+    def _cut(cls, text: str | None) -> str | None:
+        return None if text is None else text[:PANEL_TEXT_LIMIT]
+
+
+class Sample(_Read):
+    items: list[SampledItem]
+
+
+@dataclass(frozen=True)
+class PanelModel:
+    """One blind model on the evaluator's page: its score (if any), its sample, or its conflict."""
+
+    number: int
+    score: Score | None
+    sample: Sample | None
+    conflict: str | None  # "declared" or "affiliation": not the evaluator's to score
+
+    @property
+    def to_score(self) -> bool:
+        return self.conflict is None
+
+    @property
+    def scored(self) -> bool:
+        return self.conflict is None and self.score is not None
+
+
+def panel_progress(models: list[PanelModel]) -> tuple[int, int]:
+    """(scored, to score): a model in conflict is not the evaluator's to score, nor counted as scored."""
+    mine = [m for m in models if m.to_score]
+    return sum(1 for m in mine if m.scored), len(mine)
 
 
 class Run(_Read):

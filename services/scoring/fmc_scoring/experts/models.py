@@ -70,3 +70,25 @@ class ScoreAmendment(Base):
     readiness: Mapped[float] = mapped_column(Float)
     reason: Mapped[str] = mapped_column(Text)
     amended_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ConflictDeclaration(Base):
+    """An evaluator's own declaration of a conflict of interest with a team of the stage, with a reason.
+
+    Kept apart from the operators' list on ``PanelEvaluator`` (which ``PUT .../panel`` replaces), so
+    that setting the panel again never drops it; nobody can withdraw it through the API. A score the
+    evaluator had already given the team is withdrawn by it (``withdrawn_score_id``): kept as given,
+    never counted from the declaration on (see ``service.panel_evidence`` for the cut-off)."""
+
+    __tablename__ = "panel_conflict_declarations"
+    __table_args__ = (UniqueConstraint("stage_id", "evaluator", "team_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    stage_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    evaluator: Mapped[str] = mapped_column(String(200))
+    team_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    reason: Mapped[str] = mapped_column(Text)
+    declared_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    withdrawn_score_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("expert_scores.id", ondelete="CASCADE"), nullable=True
+    )

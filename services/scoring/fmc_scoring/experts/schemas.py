@@ -103,6 +103,11 @@ class ScoreOut(BaseModel):
     amendments: list[AmendmentOut] = Field(
         default_factory=list, description="Oldest first; the score stays as given"
     )
+    withdrawn_at: datetime | None = Field(
+        default=None,
+        description="When the evaluator declared a conflict of interest with the team: the score is kept "
+        "as given but no longer counts (and can no longer be amended)",
+    )
 
 
 class TeamPanelOut(BaseModel):
@@ -111,3 +116,44 @@ class TeamPanelOut(BaseModel):
     per_criterion: dict[str, float]
     used_score_ids: list[uuid.UUID]
     dropped_score_ids: list[uuid.UUID]
+
+
+class ConflictIn(Input):
+    """An evaluator's own declaration: a conflict of interest with one of the stage's models."""
+
+    team_id: uuid.UUID = Field(description="The model's team (the web tier maps the blind number to it)")
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class ConflictOut(BaseModel):
+    """A declaration as recorded. ``team_id`` and ``evaluator`` are for operators only: the evaluator's
+    own answers never carry a team id, so that the blind numbering on the pages stays blind."""
+
+    id: uuid.UUID
+    stage_id: uuid.UUID
+    reason: str
+    declared_at: datetime
+    withdrew_score: bool = Field(description="The evaluator had scored the team: that score no longer counts")
+    team_id: uuid.UUID | None = Field(default=None, description="Operators only")
+    evaluator: str | None = Field(default=None, description="Operators only")
+    withdrawn_score_id: uuid.UUID | None = Field(default=None, description="Operators only")
+
+
+class SampledItemOut(BaseModel):
+    """One benchmark item as the model answered it: what was asked and what it said; never the
+    answer key, the grade or whether the answer was right."""
+
+    position: int = Field(description="1..n, the same item at the same position for every model")
+    suite_title: str
+    language: str
+    prompt: str
+    prompt_truncated: bool
+    response: str | None = Field(description="null: no answer (not yet run, or the model failed on it)")
+    response_truncated: bool
+
+
+class SampleOut(BaseModel):
+    """A model's sampled responses for the panel; no team id, name or figure."""
+
+    stage_id: uuid.UUID
+    items: list[SampledItemOut]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,10 +18,19 @@ from fmc_scoring.criteria import service as criteria_service
 from fmc_scoring.deps import ScoringCtx
 from fmc_scoring.experts import repository
 from fmc_scoring.experts.aggregate import Criterion, EvaluatorScore, PanelScore, trimmed_mean
-from fmc_scoring.experts.models import ExpertPanel, ExpertScore, PanelEvaluator, ScoreAmendment
-from fmc_scoring.experts.schemas import AmendmentIn, PanelIn, ScoreIn
+from fmc_scoring.experts.models import (
+    ConflictDeclaration,
+    ExpertPanel,
+    ExpertScore,
+    PanelEvaluator,
+    ScoreAmendment,
+)
+from fmc_scoring.experts.sampling import capped, choose
+from fmc_scoring.experts.schemas import AmendmentIn, ConflictIn, PanelIn, SampledItemOut, SampleOut, ScoreIn
 from fmc_scoring.grading.normalise import normalise
 from fmc_scoring.participants.models import Participant
+from fmc_scoring.planning import repository as planning
+from fmc_scoring.values import ChoiceScoring
 
 
 class PanelNotFound(NotFound):
@@ -40,7 +50,24 @@ class NotOnPanel(Forbidden):
 
 class ConflictOfInterest(Conflict):
     code = "conflict-of-interest"
-    title = "The evaluator is affiliated with the team's organisation"
+    title = "The evaluator has a conflict of interest with this team (affiliation or declaration)"
+
+
+class ConflictAlreadyDeclared(Conflict):
+    code = "conflict-already-declared"
+    title = "A conflict of interest with this team is already declared for this evaluator"
+
+
+class ModelNotInStage(NotFound):
+    code = "model-not-found"
+    title = "No model of this team is evaluated in the stage"
+
+
+class ConflictKind(StrEnum):
+    """Why an evaluator may not score a team (the problem's ``conflict`` member; never the team)."""
+
+    DECLARED = "declared"
+    AFFILIATION = "affiliation"
 
 
 class AlreadyScored(Conflict):
@@ -74,6 +101,46 @@ def seoul(when: datetime) -> str:
 
 def _organisation(name: str) -> str:
     return normalise(name).replace(" ", "")
+
+
+async def conflict_of(
+    session: AsyncSession, evaluator: PanelEvaluator, team_id: uuid.UUID
+) -> ConflictKind | None:
+    """``declared`` (by an operator on the panel, or by the evaluator), ``affiliation`` (the evaluator's
+    organisation leads the team, compared after NFKC, case and punctuation folding), or None."""
+    if str(team_id) in evaluator.declared_conflicts:
+        return ConflictKind.DECLARED
+    if await repository.declaration(session, evaluator.stage_id, evaluator.subject, team_id) is not None:
+        return ConflictKind.DECLARED
+    team = await session.get(Participant, team_id)
+    if team is not None and _organisation(team.lead_organisation) in {
+        _organisation(a) for a in evaluator.affiliations
+    }:
+        return ConflictKind.AFFILIATION
+    return None
+
+
+async def _refuse_conflict(session: AsyncSession, evaluator: PanelEvaluator, team_id: uuid.UUID) -> None:
+    """Refused with ``conflict-of-interest``; the problem says which kind, and names no team (the
+    evaluator reads the models blind)."""
+    kind = await conflict_of(session, evaluator, team_id)
+    if kind is not None:
+        raise ConflictOfInterest(
+            f"{evaluator.name} may not evaluate this model: a conflict of interest ({kind})",
+            conflict=kind.value,
+        )
+
+
+async def _on_panel(ctx: ScoringCtx, stage_id: uuid.UUID) -> PanelEvaluator:
+    evaluator = await repository.evaluator(ctx.session, stage_id, ctx.actor.subject)
+    if evaluator is None:
+        raise NotOnPanel(f"{ctx.actor.subject} is not on the panel of stage {stage_id}")
+    return evaluator
+
+
+async def _model_of_stage(ctx: ScoringCtx, stage_id: uuid.UUID, team_id: uuid.UUID) -> None:
+    if await planning.submission(ctx.session, stage_id, team_id) is None:
+        raise ModelNotInStage(f"stage {stage_id} evaluates no model of this team")
 
 
 async def set_panel(ctx: ScoringCtx, stage_id: uuid.UUID, body: PanelIn) -> ExpertPanel:
@@ -118,19 +185,11 @@ async def submit_score(ctx: ScoringCtx, stage_id: uuid.UUID, body: ScoreIn) -> E
     now = ctx.clock.now()
     if now >= as_utc(panel.deadline):
         raise PanelClosed(f"the panel closed at {seoul(panel.deadline)}", deadline=seoul(panel.deadline))
-    evaluator = await repository.evaluator(ctx.session, stage_id, ctx.actor.subject)
-    if evaluator is None:
-        raise NotOnPanel(f"{ctx.actor.subject} is not on the panel of stage {stage_id}")
+    evaluator = await _on_panel(ctx, stage_id)
     team = await ctx.session.get(Participant, body.team_id)
     if team is None:
         raise TeamUnknown(f"scoring has no record of team {body.team_id}")
-    if str(body.team_id) in evaluator.declared_conflicts or _organisation(team.lead_organisation) in {
-        _organisation(a) for a in evaluator.affiliations
-    }:
-        raise ConflictOfInterest(
-            f"{evaluator.name} is affiliated with {team.lead_organisation}, which leads {team.name}",
-            team_id=str(team.team_id),
-        )
+    await _refuse_conflict(ctx.session, evaluator, team.team_id)
     if await repository.existing(ctx.session, stage_id, body.team_id, ctx.actor.subject) is not None:
         raise AlreadyScored(f"{evaluator.name} already scored team {body.team_id}")
     score = ExpertScore(
@@ -179,6 +238,11 @@ async def amend_score(
         raise ScoreNotFound(f"stage {stage_id} has no expert score {score_id}")
     if score.evaluator != ctx.actor.subject:
         raise NotYourScore(f"score {score_id} was given by another evaluator")
+    if await withdrawal(ctx.session, score) is not None:
+        raise ConflictOfInterest(
+            f"score {score_id} was withdrawn by a declared conflict of interest",
+            conflict=ConflictKind.DECLARED.value,
+        )
     earlier = (await repository.amendments(ctx.session, stage_id)).get(score_id, [])
     counting = _criteria(earlier[-1] if earlier else score)
     wanted = {
@@ -236,12 +300,20 @@ async def panel_evidence(
 ) -> dict[uuid.UUID, PanelEvidence]:
     """Each scored team's trimmed mean over the scores given by the cut-off, each with its latest
     applicable amendment's values (``late_amendments``: also those recorded after the cut-off, as a
-    re-evaluation on the expert panel applies them)."""
+    re-evaluation on the expert panel applies them). A score withdrawn by its evaluator's conflict
+    declaration is left out, under the same rule: a declaration by the cut-off at once, a later one
+    only with ``late_amendments``."""
     amendments = await repository.amendments(session, stage_id)
+    withdrawn = {
+        d.withdrawn_score_id
+        for d in await repository.declarations(session, stage_id)
+        if d.withdrawn_score_id is not None
+        and (late_amendments or criteria_service.in_window(d.declared_at, cutoff))
+    }
     by_team: dict[uuid.UUID, list[EvaluatorScore]] = {}
     applied: dict[uuid.UUID, list[uuid.UUID]] = {}
     for row in await repository.scores(session, stage_id):
-        if not criteria_service.in_window(row.submitted_at, cutoff):
+        if not criteria_service.in_window(row.submitted_at, cutoff) or row.id in withdrawn:
             continue
         usable = [
             a
@@ -266,3 +338,100 @@ async def panel_scores(session: AsyncSession, stage_id: uuid.UUID) -> dict[uuid.
     cut = await criteria_service.cutoff(session, stage_id)
     found = await panel_evidence(session, stage_id, cut, late_amendments=True)
     return {team: evidence.score for team, evidence in found.items()}
+
+
+async def withdrawal(session: AsyncSession, score: ExpertScore) -> ConflictDeclaration | None:
+    """The declaration that withdrew this score, if any."""
+    found = await repository.declaration(session, score.stage_id, score.evaluator, score.team_id)
+    return found if found is not None and found.withdrawn_score_id == score.id else None
+
+
+async def declare_conflict(ctx: ScoringCtx, stage_id: uuid.UUID, body: ConflictIn) -> ConflictDeclaration:
+    """An evaluator on the panel declares a conflict of interest with one of the stage's models.
+
+    From then on the evaluator can neither score nor amend a score of that team, nor read its sampled
+    responses; a score already given is **withdrawn**: kept as given, listed with ``withdrawn_at``,
+    and no longer counted (``panel_evidence``). The declaration is audited with its reason and cannot
+    be undone through the API (an operator's ``PUT .../panel`` does not touch it either)."""
+    ctx.actor.require(Role.EVALUATOR)
+    panel = await get_panel(ctx, stage_id)
+    now = ctx.clock.now()
+    if now >= as_utc(panel.deadline):
+        raise PanelClosed(f"the panel closed at {seoul(panel.deadline)}", deadline=seoul(panel.deadline))
+    evaluator = await _on_panel(ctx, stage_id)
+    await _model_of_stage(ctx, stage_id, body.team_id)
+    if str(body.team_id) in evaluator.declared_conflicts or (
+        await repository.declaration(ctx.session, stage_id, evaluator.subject, body.team_id) is not None
+    ):
+        raise ConflictAlreadyDeclared(f"{evaluator.name} already has a declared conflict with this model")
+    score = await repository.existing(ctx.session, stage_id, body.team_id, evaluator.subject)
+    declaration = ConflictDeclaration(
+        id=uuid.uuid4(),
+        stage_id=stage_id,
+        evaluator=evaluator.subject,
+        team_id=body.team_id,
+        reason=body.reason,
+        declared_at=now,
+        withdrawn_score_id=None if score is None else score.id,
+    )
+    ctx.session.add(declaration)
+    await ctx.session.flush()
+    cut = await criteria_service.cutoff(ctx.session, stage_id)
+    await audit.record(
+        ctx,
+        action="panel.conflict-declared",
+        entity_type="stage",
+        entity_id=stage_id,
+        reason=body.reason,
+        details={
+            "declaration_id": str(declaration.id),
+            "evaluator": evaluator.subject,
+            "team_id": str(body.team_id),
+            "withdrawn_score_id": None if score is None else str(score.id),
+            "in_window": criteria_service.in_window(now, cut),
+        },
+    )
+    return declaration
+
+
+async def sampled_responses(ctx: ScoringCtx, stage_id: uuid.UUID, team_id: uuid.UUID) -> SampleOut:
+    """What an evaluator on the panel reads of a model: the same few benchmark items for every model
+    of the stage (``sampling.choose``), each prompt with the team's stored response, both cut to
+    ``panel_sample_chars``. Log-likelihood suites are left out (their "response" is a table of
+    numbers, not an answer). Refused for an evaluator in conflict with the team."""
+    ctx.actor.require(Role.EVALUATOR)
+    await get_panel(ctx, stage_id)
+    evaluator = await _on_panel(ctx, stage_id)
+    await _model_of_stage(ctx, stage_id, team_id)
+    await _refuse_conflict(ctx.session, evaluator, team_id)
+    criteria = await criteria_service.load(ctx.session, stage_id)
+    if criteria is None:
+        return SampleOut(stage_id=stage_id, items=[])
+    suites = {
+        suite.id: suite for link, suite in criteria.suites if link.scoring != ChoiceScoring.LOGLIKELIHOOD
+    }
+    seed = int(criteria.row.decoding.get("seed", 0))
+    chosen = choose(
+        stage_id, seed, await repository.item_ids(ctx.session, list(suites)), ctx.settings.panel_sample_items
+    )
+    limit = ctx.settings.panel_sample_chars
+    items: list[SampledItemOut] = []
+    for position, pick in enumerate(chosen, start=1):
+        asked = await repository.prompts(ctx.session, pick.suite_id, [pick.item_id])
+        answered = await repository.responses(ctx.session, stage_id, team_id, pick.suite_id, [pick.item_id])
+        prompt, prompt_cut = capped(asked.get(pick.item_id, ""), limit)
+        response = answered.get(pick.item_id)
+        text, text_cut = capped(response, limit) if response is not None else (None, False)
+        suite = suites[pick.suite_id]
+        items.append(
+            SampledItemOut(
+                position=position,
+                suite_title=suite.title,
+                language=suite.language,
+                prompt=prompt,
+                prompt_truncated=prompt_cut,
+                response=text,
+                response_truncated=text_cut,
+            )
+        )
+    return SampleOut(stage_id=stage_id, items=items)

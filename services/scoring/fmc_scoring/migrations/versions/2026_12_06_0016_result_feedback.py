@@ -2,7 +2,7 @@
 once the version is published), each writing a new revision.
 
 Revision ID: scoring_0016
-Revises: scoring_0014
+Revises: scoring_0015
 Create Date: 2026-12-06
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from fmc_common.db import UtcDateTime
 
 revision: str = "scoring_0016"
-down_revision: str | None = "scoring_0014"
+down_revision: str | None = "scoring_0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
