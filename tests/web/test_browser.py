@@ -737,7 +737,15 @@ class TestTeam:
         await expect(page.locator("#history")).to_contain_text("withdrawn")
         await assert_accessible(page)
         await screenshot(page, "team-objection")
+        # Withdrawn is not decided: the window still open, the team files again, and this objection
+        # waits for the operator (TestOperatorAfterTheWindows decides it).
         await page.goto(stage.web + "/team")
+        notice = page.locator("article.notice").first
+        await notice.get_by_label("Grounds").select_option("scoring-error")
+        await notice.get_by_label("Statement").fill("Item 7 of the arithmetic suite has two correct answers.")
+        await notice.get_by_role("button", name="File the objection").click()
+        await expect(page.locator("#filed")).to_have_text("Your objection was filed.")
+        await expect(page.locator("#objections li")).to_have_count(2)
 
         stage.stack.advance_clock(timedelta(days=11))
         await page.reload()
