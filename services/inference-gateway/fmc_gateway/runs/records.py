@@ -8,6 +8,10 @@ PostgreSQL text column cannot hold, integers out of a column's range make the re
 says why. A run's batch the database still refuses is stored record by record, and a record refused
 alone becomes an error record naming the refusal: one bad answer fails at most its own item, and
 never holds back the records of other runs.
+
+On SQLite a run's usual batch (new records of a run that stays open) is the same transaction made in
+one call of the database driver's thread (``fmc_gateway.runs.sqlite_batches``); the rest goes
+through ``_apply`` here.
 """
 
 from __future__ import annotations
