@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import ColumnElement, and_, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from fmc_common.clock import Clock
 from fmc_common.db import transaction
@@ -132,35 +133,36 @@ class ChunkClaimer:
         return claimed
 
     async def _claim_run(self, run_id: uuid.UUID, want: int, now: datetime) -> int:
-        free = (
-            RunChunk.status == ChunkStatus.PENDING,
-            (RunChunk.lease_owner.is_(None)) | (RunChunk.lease_until < now),
+        """Claim up to ``want`` free chunks of the run in one conditional ``UPDATE ... RETURNING``.
+
+        The chunks are picked by a subquery and the UPDATE checks again that each is still free: on
+        PostgreSQL a chunk another replica claimed meanwhile is re-checked after its lock and skipped;
+        on SQLite the statement holds the write lock. Either way a chunk has at most one owner."""
+        wanted = aliased(RunChunk)
+        candidates = (
+            select(wanted.chunk_no)
+            .where(wanted.run_id == run_id, *_free(wanted, now))
+            .order_by(wanted.chunk_no)
+            .limit(want)
         )
-        async with self._sessions() as session:
-            candidates = (
+        still_free = (RunChunk.run_id == run_id, RunChunk.chunk_no.in_(candidates), *_free(RunChunk, now))
+        async with transaction(self._sessions) as session:
+            chunks = (
                 await session.execute(
-                    select(RunChunk.chunk_no, RunChunk.first_seq, RunChunk.last_seq)
-                    .where(RunChunk.run_id == run_id, *free)
-                    .order_by(RunChunk.chunk_no)
-                    .limit(want)
-                )
-            ).all()
-        claimed = 0
-        for chunk in candidates:
-            async with transaction(self._sessions) as session:
-                result = await session.execute(
                     update(RunChunk)
-                    .where(RunChunk.run_id == run_id, RunChunk.chunk_no == chunk.chunk_no, *free)
+                    .where(*still_free)
                     .values(
                         lease_owner=self._replica,
                         lease_until=self._clock.now() + self._config.lease,
                         claims=RunChunk.claims + 1,
                     )
+                    .returning(RunChunk.chunk_no, RunChunk.first_seq, RunChunk.last_seq)
+                    .execution_options(synchronize_session=False)
                 )
-            if getattr(result, "rowcount", 0) == 1:
-                claimed += 1
-                await self._take(run_id, chunk.chunk_no, chunk.first_seq, chunk.last_seq)
-        return claimed
+            ).all()
+        for chunk in sorted(chunks):
+            await self._take(run_id, chunk.chunk_no, chunk.first_seq, chunk.last_seq)
+        return len(chunks)
 
     async def _take(self, run_id: uuid.UUID, chunk_no: int, first: int, last: int) -> None:
         """Queue the chunk's items that have no record yet (after a takeover: only the missing ones)."""
@@ -221,6 +223,14 @@ class ChunkClaimer:
                 .values(lease_owner=None, lease_until=None)
             )
         self._remaining.clear()
+
+
+def _free(chunk: type[RunChunk], now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """A chunk anyone may claim: pending, and unleased or its lease ran out."""
+    return (
+        chunk.status == ChunkStatus.PENDING,
+        (chunk.lease_owner.is_(None)) | (chunk.lease_until < now),
+    )
 
 
 async def _context(session: AsyncSession, run_id: uuid.UUID) -> RunContext:

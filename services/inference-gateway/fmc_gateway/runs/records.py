@@ -8,6 +8,10 @@ PostgreSQL text column cannot hold, integers out of a column's range make the re
 says why. A run's batch the database still refuses is stored record by record, and a record refused
 alone becomes an error record naming the refusal: one bad answer fails at most its own item, and
 never holds back the records of other runs.
+
+On SQLite a run's usual batch (new records of a run that stays open) is the same transaction made in
+one call of the database driver's thread (``fmc_gateway.runs.sqlite_batches``); the rest goes
+through ``_apply`` here.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from fmc_gateway.runs.hashing import responses_digest
 from fmc_gateway.runs.metrics import GatewayMetrics
 from fmc_gateway.runs.models import ChunkStatus, ItemRecord, RecordStatus, Run, RunChunk, RunStatus
 from fmc_gateway.runs.service import WaitCause, pause_run
+from fmc_gateway.runs.sqlite_batches import ProgressConfig, SqliteBatches
 from fmc_gateway.runs.timing import wait_any
 
 log = logging.getLogger(__name__)
@@ -212,6 +217,19 @@ class RecordWriter:
             if dialect.name == "sqlite"
             else None
         )
+        # On SQLite a run's usual batch is one call into the driver's thread (runs.sqlite_batches);
+        # on PostgreSQL asyncpg sends each statement itself, without a thread to hand it to.
+        self._batches = (
+            SqliteBatches(
+                engine=sessions.kw["bind"],
+                insert=self._sqlite_insert,
+                outbox=outbox,
+                clock=clock,
+                progress=ProgressConfig(config.progress_items, config.progress_every),
+            )
+            if self._sqlite_insert is not None
+            else None
+        )
 
     def add(self, row: dict[str, Any]) -> None:
         self._batch.rows.append(checked_record(row))
@@ -297,11 +315,34 @@ class RecordWriter:
     async def _commit(self, batch: _Batch) -> tuple[list[ChunkKey], list[uuid.UUID]]:
         stored = dict(self._stored)
         try:
+            direct = await self._store_directly(batch)
+            if direct is not None:
+                return direct
             async with transaction(self._sessions) as session:
                 return await self._apply(session, batch)
         except BaseException:
             self._stored = stored  # nothing of it was stored
             raise
+
+    async def _store_directly(self, batch: _Batch) -> tuple[list[ChunkKey], list[uuid.UUID]] | None:
+        """The batch in one call of SQLite's driver thread when it is the usual kind (new records of
+        one run that stays open, its finished chunks); None: ``_apply`` stores it."""
+        if self._batches is None or not batch.rows or batch.states or batch.rechecks:
+            return None
+        runs = {row["run_id"] for row in batch.rows} | {key[0] for key in batch.finished}
+        if len(runs) != 1:
+            return None
+        (run_id,) = runs
+        fresh = {row["seq"]: row for row in batch.rows}  # an item answered twice in one batch: once
+        stored = await self._batches.store(
+            run_id, [fresh[seq] for seq in sorted(fresh)], [key[1] for key in batch.finished]
+        )
+        if stored is None:
+            return None
+        self._stored[RecordStatus.ERROR] += stored.errors
+        self._stored[RecordStatus.OK] += stored.added - stored.errors
+        self._staged_events |= stored.staged_event
+        return [(run_id, chunk_no) for chunk_no in stored.done], []
 
     def _restore(self, batch: _Batch) -> None:
         batch.absorb(self._batch)
