@@ -18,7 +18,7 @@ from functools import partial
 from typing import Any
 
 from fmc_common.events.inference import GpuPool
-from fmc_common.runtime import ServiceRuntime
+from fmc_common.runtime import ServiceRuntime, stop_background_tasks
 from fmc_common.service_tokens import ServiceTokens
 from fmc_gateway.runs.claims import ChunkClaimer, ClaimConfig
 from fmc_gateway.runs.executor import Executor, ExecutorConfig
@@ -213,13 +213,7 @@ class GatewayEngine:
         if self.executor is not None:
             await self.executor.stop(grace)
         self._stop.set()
-        if self._tasks:
-            done, pending = await asyncio.wait(self._tasks, timeout=grace)
-            for task in pending:
-                task.cancel()
-            for task in done:
-                if not task.cancelled() and task.exception() is not None:
-                    log.error("gateway task failed", exc_info=task.exception())
+        await stop_background_tasks(self._tasks, grace, "gateway task failed")
         self._tasks = []
         if self.executor is None:
             self._started = False
