@@ -283,12 +283,25 @@ class TestOperatorWritesFeedback:
             empty = await web.post(world.form, data=form | {"text": ""}, headers=EN)
             assert empty.status_code == 422
             assert 'data-code="validation-failed"' in empty.text
+            # 20,000 characters as written (line breaks sent as CRLF) pass the edge; one more does not.
+            at_limit = "a\r\n" * 10_000
+            accepted = await web.post(
+                world.form, data=form | {"team_id": str(world.teams[1]), "text": at_limit}, headers=EN
+            )
+            assert accepted.status_code == 303, accepted.text
+            too_long = await web.post(
+                world.form, data=form | {"team_id": str(world.teams[1]), "text": at_limit + "a"}, headers=EN
+            )
+            assert too_long.status_code == 422
+            assert 'data-code="validation-failed"' in too_long.text
+        assert [len(f["text"]) for f in await world.feedback(world.teams[1])] == [20_000]
 
     @pytest.mark.parametrize(("role", "subject"), [("team", "team-lead"), ("evaluator", "expert-a")])
     async def test_a_team_or_an_evaluator_is_refused_and_nothing_is_written(
         self, world: ConsoleWorld, role: str, subject: str
     ) -> None:
         target = world.teams[1]
+        before = await world.feedback(target)
         async with AsyncExitStack() as exits:
             web, idp = await world.browser(exits)
             await sign_in(web, idp, subject, role, str(target) if role == "team" else "")
@@ -303,12 +316,13 @@ class TestOperatorWritesFeedback:
             )
             assert refused.status_code == 403
             assert 'data-code="forbidden"' in refused.text
-        assert await world.feedback(target) == []
+        assert await world.feedback(target) == before  # nothing written
 
     async def test_a_post_without_the_csrf_token_or_from_another_site_is_refused(
         self, world: ConsoleWorld
     ) -> None:
         target = world.teams[1]
+        before = await world.feedback(target)
         form = {"team_id": str(target), "text": "Forged from elsewhere."}
         async with AsyncExitStack() as exits:
             web, idp = await world.browser(exits)
@@ -324,4 +338,4 @@ class TestOperatorWritesFeedback:
             )
             assert elsewhere.status_code == 403
             assert 'data-code="csrf-failed"' in elsewhere.text
-        assert await world.feedback(target) == []
+        assert await world.feedback(target) == before  # nothing written

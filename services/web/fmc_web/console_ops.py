@@ -1,8 +1,7 @@
 """The operator console's second half (issue 22): services' messaging health, the decision preview
 (with the written feedback to each team), the objection review queue and the additional-selection
-call. Operators only, as the rest of the
-console; each POST checks the CSRF token and goes to the service that decides, with the operator's
-own token, so every rule stays the service's."""
+call. Operators only, as the rest of the console; each POST checks the CSRF token and goes to the
+service that decides, with the operator's own token, so every rule stays the service's."""
 
 from __future__ import annotations
 
@@ -26,6 +25,7 @@ router = APIRouter()
 HEALTH_OF = ("registry", "inference-gateway", "scoring", "grievance")
 OPEN_OBJECTIONS = ("received", "under-review")
 CONCERNS = ("benchmark-suite", "expert-panel", "originality", "process")
+FEEDBACK_MAX_CHARS = 20_000  # as scoring keeps it
 
 
 def operator(page: Page) -> str:
@@ -277,17 +277,21 @@ async def write_feedback(
     version: Annotated[int, Path(ge=1, le=1_000_000)],
     page: PageDep,
     team_id: Annotated[uuid.UUID, Form()],
-    text: Annotated[str, Form(min_length=1, max_length=20_000)],
+    # Twice the limit at the form: a browser counts a line break as one character and sends two.
+    text: Annotated[str, Form(min_length=1, max_length=2 * FEEDBACK_MAX_CHARS)],
 ) -> RedirectResponse:
     """Scoring keeps every revision and decides who may write (``team-not-in-result``...); the same
     text again adds nothing there (200 instead of 201), and the page says so."""
     token = operator(page)
+    written = plain_text(text)
+    if len(written) > FEEDBACK_MAX_CHARS:
+        raise ServiceProblem(422, "validation-failed", f"text: at most {FEEDBACK_MAX_CHARS} characters")
     status, _ = await page.services.call_with_status(
         "POST",
         "scoring",
         f"/v1/stages/{stage_id}/results/{version}/feedback",
         token=token,
-        json={"team_id": str(team_id), "text": plain_text(text)},
+        json={"team_id": str(team_id), "text": written},
     )
     said = "written" if status == 201 else "unchanged"
     return RedirectResponse(
