@@ -173,6 +173,21 @@ UNPUBLISHED_FEEDBACK = "Draft feedback on a proposal that is never published."
 PUBLISHED_FEEDBACK = "Your arithmetic answers were sound; the Korean general-knowledge suite held you back."
 
 
+async def feedback_written(stage: Stage, version: int, team_id: uuid.UUID) -> None:
+    """The feedback the console test wrote from the decision preview, or written here through
+    scoring's API when that test has not run (this one alone)."""
+    path = f"/v1/stages/{stage.id}/teams/{team_id}/feedback"
+    found = await stage.scoring("GET", path, "office", Role.OPERATOR)
+    if not [f for f in found if f["version"] == version]:
+        await stage.scoring(
+            "POST",
+            f"/v1/stages/{stage.id}/results/{version}/feedback",
+            "office",
+            Role.OPERATOR,
+            {"team_id": str(team_id), "text": PUBLISHED_FEEDBACK},
+        )
+
+
 async def rerun(stage: Stage, team_id: uuid.UUID, suite_key: str) -> tuple[str, int]:
     """An operator asks the gateway for one more run of the team's suite, as the stage's own run was
     requested (same items, endpoint, decoding): the run's id and its number of items."""
@@ -598,6 +613,29 @@ class TestOperator:
         versions = await stage.scoring("GET", f"/v1/stages/{stage.id}/results", "office", Role.OPERATOR)
         mine = next(v for v in versions if v["version"] == version)
         assert mine["approved_by"] == "office-web"
+
+        # The written feedback to NC AI on the published version, from the decision preview.
+        await page.get_by_role("link", name=f"Decision preview of version {version}").click()
+        await expect(page.locator("#feedback-visibility")).to_have_attribute("data-published", "true")
+        team = stage.replay.teams["NC AI"]
+        section = page.locator(f"#feedback-{team.team_id}")
+        await expect(section.locator(".no-feedback")).to_be_visible()
+        await section.get_by_label(re.compile(r"^Feedback to " + re.escape(names["NC AI"]))).fill(
+            PUBLISHED_FEEDBACK
+        )
+        await section.get_by_role("button", name="Write the feedback").click()
+        section = page.locator(f"#feedback-{team.team_id}")
+        await expect(section.locator('[data-said="written"]')).to_be_visible()
+        await expect(section.locator(".feedback")).to_contain_text(PUBLISHED_FEEDBACK)
+        await expect(section.locator(".feedback")).to_have_attribute("data-revision", "1")
+        await expect(page.locator("#feedback-visibility")).to_contain_text("the team sees this feedback")
+        await assert_accessible(page)
+        written = await stage.scoring(
+            "GET", f"/v1/stages/{stage.id}/teams/{team.team_id}/feedback", "office", Role.OPERATOR
+        )
+        assert [(f["version"], f["text"], f["published"]) for f in written if f["version"] == version] == [
+            (version, PUBLISHED_FEEDBACK, True)
+        ]
         await context.close()
 
 
@@ -674,13 +712,7 @@ class TestTeam:
     ) -> None:
         result = await published(stage)
         team = stage.replay.teams["NC AI"]
-        await stage.scoring(
-            "POST",
-            f"/v1/stages/{stage.id}/results/{result['version']}/feedback",
-            "office",
-            Role.OPERATOR,
-            {"team_id": str(team.team_id), "text": PUBLISHED_FEEDBACK},
-        )
+        await feedback_written(stage, result["version"], team.team_id)
         await self._notified(stage, team.team_id)
         context = await person(browser, "en-US")
         page = await context.new_page()

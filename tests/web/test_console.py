@@ -45,6 +45,7 @@ POSTS: list[tuple[str, dict[str, str]]] = [
     ),
     (f"/console/stages/{STAGE}/selection/{CALL}/applications", {"team_id": str(TEAM)}),
     (f"/console/stages/{STAGE}/selection/{CALL}/selection", {"team_id": str(TEAM), "reason": "next in line"}),
+    (f"/console/stages/{STAGE}/results/1/feedback", {"team_id": str(TEAM), "text": "Well done."}),
 ]
 
 

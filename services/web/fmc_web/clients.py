@@ -95,6 +95,24 @@ class Services:
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> Any:
+        _, body = await self.call_with_status(
+            method, service, path, token=token, json=json, params=params, headers=headers
+        )
+        return body
+
+    async def call_with_status(
+        self,
+        method: str,
+        service: str,
+        path: str,
+        *,
+        token: str | None,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        """As ``call``, with the status too: where the service tells by it what happened (a write
+        that added nothing answers 200 rather than 201)."""
         try:
             response = await self._client.request(
                 method,
@@ -107,7 +125,7 @@ class Services:
             raise unavailable(service) from exc
         if response.status_code >= 400:
             raise ServiceProblem.of(response)
-        return response.json() if response.content else None
+        return response.status_code, response.json() if response.content else None
 
     @asynccontextmanager
     async def stream(

@@ -1,7 +1,7 @@
-"""The operator console's second half (issue 22): services' messaging health, the decision preview,
-the objection review queue and the additional-selection call. Operators only, as the rest of the
-console; each POST checks the CSRF token and goes to the service that decides, with the operator's
-own token, so every rule stays the service's."""
+"""The operator console's second half (issue 22): services' messaging health, the decision preview
+(with the written feedback to each team), the objection review queue and the additional-selection
+call. Operators only, as the rest of the console; each POST checks the CSRF token and goes to the
+service that decides, with the operator's own token, so every rule stays the service's."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, Path
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict
 
@@ -25,6 +25,7 @@ router = APIRouter()
 HEALTH_OF = ("registry", "inference-gateway", "scoring", "grievance")
 OPEN_OBJECTIONS = ("received", "under-review")
 CONCERNS = ("benchmark-suite", "expert-panel", "originality", "process")
+FEEDBACK_MAX_CHARS = 20_000  # as scoring keeps it
 
 
 def operator(page: Page) -> str:
@@ -136,6 +137,7 @@ class PreviewLine:
 class Preview:
     version: int
     status: str
+    published: bool
     blocking: list[str]
     advancing_planned: int
     advancing: int
@@ -181,6 +183,7 @@ def preview(result: dict[str, Any], criteria: dict[str, Any], objections: list[u
     return Preview(
         version=result["version"],
         status=result["status"],
+        published=result.get("approved_at") is not None,
         blocking=list(result.get("blocking") or []),
         advancing_planned=result["advancing_planned"],
         advancing=result["advancing"],
@@ -204,8 +207,43 @@ async def _open_objections(services: Services, token: str, stage_id: uuid.UUID) 
     return found
 
 
+class Feedback(_Read):
+    """The latest revision of the feedback written to a team on a version (scoring keeps them all)."""
+
+    version: int
+    team_id: uuid.UUID
+    revision: int
+    text: str
+    written_at: datetime
+    published: bool
+
+
+async def _feedback_of(
+    services: Services, token: str, stage_id: uuid.UUID, version: int, team_id: uuid.UUID
+) -> Feedback | None:
+    """Scoring answers an operator every version's feedback to the team; this version's, if any."""
+    path = f"/v1/stages/{stage_id}/teams/{team_id}/feedback"
+    found = await services.call("GET", "scoring", path, token=token)
+    mine = [f for f in (Feedback.model_validate(f) for f in found) if f.version == version]
+    return mine[-1] if mine else None
+
+
+async def feedback_by_team(
+    services: Services, token: str, stage_id: uuid.UUID, version: int, teams: list[uuid.UUID]
+) -> dict[uuid.UUID, Feedback]:
+    """Each team's feedback on the version, asked at once (scoring reads it per team)."""
+    found = await asyncio.gather(*(_feedback_of(services, token, stage_id, version, t) for t in teams))
+    return {team: f for team, f in zip(teams, found, strict=True) if f is not None}
+
+
 @router.get("/console/stages/{stage_id}/results/{version}", response_class=HTMLResponse)
-async def decision_preview(stage_id: uuid.UUID, version: int, page: PageDep) -> HTMLResponse:
+async def decision_preview(
+    stage_id: uuid.UUID,
+    version: int,
+    page: PageDep,
+    written: uuid.UUID | None = None,
+    unchanged: uuid.UUID | None = None,
+) -> HTMLResponse:
     token = operator(page)
     services = page.services
     stage = await views.stage(services, stage_id)
@@ -215,7 +253,50 @@ async def decision_preview(stage_id: uuid.UUID, version: int, page: PageDep) -> 
         _open_objections(services, token, stage_id),
     )
     shown = preview(result, criteria, [uuid.UUID(o["team_id"]) for o in objections])
-    return page.render("console_preview.html", stage=stage, preview=shown)
+    teams = [line.team_id for line in shown.teams]
+    feedback = await feedback_by_team(services, token, stage_id, version, teams)
+    return page.render(
+        "console_preview.html",
+        stage=stage,
+        preview=shown,
+        feedback=feedback,
+        written=written,
+        unchanged=unchanged,
+    )
+
+
+def plain_text(text: str) -> str:
+    """A textarea's text as written: browsers send its line breaks as CRLF, and the same text posted
+    again must read as the same text (scoring adds no revision for it)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+@router.post("/console/stages/{stage_id}/results/{version}/feedback", dependencies=[CsrfChecked])
+async def write_feedback(
+    stage_id: uuid.UUID,
+    version: Annotated[int, Path(ge=1, le=1_000_000)],
+    page: PageDep,
+    team_id: Annotated[uuid.UUID, Form()],
+    # Twice the limit at the form: a browser counts a line break as one character and sends two.
+    text: Annotated[str, Form(min_length=1, max_length=2 * FEEDBACK_MAX_CHARS)],
+) -> RedirectResponse:
+    """Scoring keeps every revision and decides who may write (``team-not-in-result``...); the same
+    text again adds nothing there (200 instead of 201), and the page says so."""
+    token = operator(page)
+    written = plain_text(text)
+    if len(written) > FEEDBACK_MAX_CHARS:
+        raise ServiceProblem(422, "validation-failed", f"text: at most {FEEDBACK_MAX_CHARS} characters")
+    status, _ = await page.services.call_with_status(
+        "POST",
+        "scoring",
+        f"/v1/stages/{stage_id}/results/{version}/feedback",
+        token=token,
+        json={"team_id": str(team_id), "text": written},
+    )
+    said = "written" if status == 201 else "unchanged"
+    return RedirectResponse(
+        f"/console/stages/{stage_id}/results/{version}?{said}={team_id}#feedback-{team_id}", status_code=303
+    )
 
 
 # -- objection review queue -----------------------------------------------------------------------

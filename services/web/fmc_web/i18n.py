@@ -240,6 +240,35 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "console.preview.minimum": {Lang.EN: "minimum {minimum}", Lang.KO: "최소 {minimum}"},
     "console.preview.below": {Lang.EN: "below the minimum", Lang.KO: "최소 기준 미달"},
     "console.preview.objections": {Lang.EN: "Open objections", Lang.KO: "진행 중인 이의신청"},
+    # Written feedback to each team on the version (decision: written-feedback-per-result-version).
+    "console.feedback": {Lang.EN: "Written feedback to the teams", Lang.KO: "팀별 서면 의견"},
+    "console.feedback.none": {Lang.EN: "Nothing written yet.", Lang.KO: "아직 작성된 의견이 없습니다."},
+    "console.feedback.revision": {
+        Lang.EN: "Revision {revision}, written {written}",
+        Lang.KO: "{revision}차 수정본, 작성 {written}",
+    },
+    "console.feedback.seen": {
+        Lang.EN: "This version is published: the team sees this feedback.",
+        Lang.KO: "이 버전은 공개되었습니다. 팀이 이 의견을 볼 수 있습니다.",
+    },
+    "console.feedback.unseen": {
+        Lang.EN: "The team sees it only once this version is published.",
+        Lang.KO: "이 버전이 공개되어야 팀이 볼 수 있습니다.",
+    },
+    "console.feedback.text": {
+        Lang.EN: "Feedback to {team} (plain text, up to 20,000 characters)",
+        Lang.KO: "{team} 팀에 대한 의견 (일반 텍스트, 최대 20,000자)",
+    },
+    "console.feedback.write": {Lang.EN: "Write the feedback", Lang.KO: "의견 작성"},
+    "console.feedback.revise": {Lang.EN: "Save a new revision", Lang.KO: "새 수정본 저장"},
+    "console.feedback.written": {
+        Lang.EN: "The feedback is saved as a new revision.",
+        Lang.KO: "의견을 새 수정본으로 저장했습니다.",
+    },
+    "console.feedback.unchanged": {
+        Lang.EN: "The text is unchanged: no new revision was added.",
+        Lang.KO: "내용이 바뀌지 않아 새 수정본을 만들지 않았습니다.",
+    },
     "console.gate.pass": {Lang.EN: "threshold met", Lang.KO: "기준 충족"},
     "console.gate.fail": {Lang.EN: "below the threshold", Lang.KO: "기준 미달"},
     "console.gate.pending": {Lang.EN: "not yet known", Lang.KO: "미확정"},
@@ -668,6 +697,14 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "problem.amendment-unchanged": {
         Lang.EN: "The amendment changes nothing.",
         Lang.KO: "수정된 내용이 없습니다.",
+    },
+    "problem.team-not-in-result": {
+        Lang.EN: "This team is not in this result version.",
+        Lang.KO: "이 팀은 이 결과 버전에 없습니다.",
+    },
+    "problem.result-not-found": {
+        Lang.EN: "There is no such result version.",
+        Lang.KO: "해당 결과 버전이 없습니다.",
     },
     "problem.other": {
         Lang.EN: "The request was refused: {detail}",
