@@ -38,6 +38,7 @@ from fmc_scoring.originality.fingerprint import (
     TensorFingerprint,
     hidden_axis,
     plan_spaces,
+    unit_count,
 )
 from fmc_scoring.originality.invariants import LayerMatch, best_matches, module_of, structural_modules
 from fmc_scoring.originality.modules import COMPONENT_NAMES, Space, classify
@@ -73,6 +74,7 @@ from fmc_scoring.originality.verdict import (
     Thresholds,
     assess_module,
     model_verdict,
+    rank_test_tensors,
 )
 
 CONTEXT_FILE_BYTES = 64 * 1024 * 1024  # a tokenizer.json is a few MB
@@ -142,6 +144,7 @@ def _check_model(
         by_file[info.path].append(info)
     structural = structural_modules(tensors)
     gate = ExactGate((t for donor in donors for t in donor.tensors), sketch.sample_size)
+    ranked = _rank_test_inputs(tensors, plans, probes, structural)
     finite = 0
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as executor:
         for file, infos in by_file.items():
@@ -150,7 +153,7 @@ def _check_model(
                     module = structural.get(info.name) or classify(info.name).module
                     members[module][info.name] = info.numel
                     found, scanned = _check_tensor(
-                        info, handle, plans, probes, donors, sketch, executor, chunk_bytes, rng, gate
+                        info, handle, plans, probes, donors, sketch, executor, chunk_bytes, ranked, gate
                     )
                     finite += int(np.isfinite(scanned.sample).sum())
                     for donor, item in found:
@@ -244,21 +247,18 @@ def _check_tensor(
     sketch: SketchConfig,
     executor: ThreadPoolExecutor,
     chunk_bytes: int,
-    rng: np.random.Generator,
+    ranked: set[tuple[str, str, str]],
     gate: ExactGate | None = None,
 ) -> tuple[list[tuple[Donor, TensorEvidence]], TensorScan]:
     ref = classify(info.name)
-    axis = hidden_axis(info, plans.get(ref.space))
     pending: list[_Pending] = []
-    for probe in probes:
-        theirs = probe.donor.by_key.get(ref.key)
-        if probe.space is not ref.space or theirs is None or axis is None:
-            continue
-        if theirs.shape != info.shape or theirs.hidden_axis != axis or theirs.gram is None:
-            continue
+    for probe, theirs, axis in _targets(info, plans, probes):
         selection = HiddenSelection(axis, probe.match, probe.sign)
-        units = UnitRequest(selection, None) if theirs.units is not None else None
-        pending.append(_Pending(probe, theirs, GramRequest(selection), units))
+        gram = GramRequest(selection)
+        wanted = (info.name, probe.donor.name, probe.donor.revision) in ranked
+        units = UnitRequest(selection, None, shares=gram) if wanted else None
+        pending.append(_Pending(probe, theirs, gram, units))
+    # Grams first: a unit request over the same hidden columns reuses its Gram's gather of each chunk.
     requests: list[Request] = [p.gram for p in pending]
     requests += [p.units for p in pending if p.units is not None]
     scanned = scan_tensor(
@@ -272,10 +272,56 @@ def _check_tensor(
     )
     found = []
     for donor in donors:
-        item = _evidence(info, ref.key, scanned, donor, [p for p in pending if p.probe.donor is donor], rng)
+        item = _evidence(info, ref.key, scanned, donor, [p for p in pending if p.probe.donor is donor])
         if item is not None:
             found.append((Donor(donor.name, donor.revision), item))
     return found, scanned
+
+
+def _targets(
+    info: TensorInfo, plans: dict[Space, SpacePlan], probes: list[Probe]
+) -> list[tuple[Probe, TensorFingerprint, int]]:
+    """The probes (donor alignments) this tensor gets aligned sketches for: its donor counterpart
+    by key, of the same shape and hidden axis, with a Gram; and that hidden axis."""
+    ref = classify(info.name)
+    axis = hidden_axis(info, plans.get(ref.space))
+    found = []
+    for probe in probes:
+        theirs = probe.donor.by_key.get(ref.key)
+        if probe.space is not ref.space or theirs is None or axis is None:
+            continue
+        if theirs.shape != info.shape or theirs.hidden_axis != axis or theirs.gram is None:
+            continue
+        found.append((probe, theirs, axis))
+    return found
+
+
+def _rank_test_inputs(
+    tensors: list[TensorInfo],
+    plans: dict[Space, SpacePlan],
+    probes: list[Probe],
+    structural: dict[str, str],
+) -> set[tuple[str, str, str]]:
+    """(tensor, donor name, donor revision) whose MLP unit matching the module's rank test will read.
+
+    A matching (a correlation matrix and a linear assignment over every candidate unit) is the
+    costliest per-tensor figure; a module's rank test reads only two per MLP (``rank_test_tensors``),
+    so a third projection (a gated MLP's up projection) is not matched at all. Which tensors get a
+    matching follows from the shapes alone, so this is known before the scan.
+    """
+    matched: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    for info in tensors:
+        for probe, theirs, axis in _targets(info, plans, probes):
+            units = theirs.units
+            if units is None or probe.match.size != units.shape[1] or unit_count(info, axis) < units.shape[0]:
+                continue  # match_units would give no matching
+            module = structural.get(info.name) or classify(info.name).module
+            matched[(module, probe.donor.name, probe.donor.revision)].append(info.name)
+    return {
+        (name, donor, revision)
+        for (_, donor, revision), names in matched.items()
+        for name in rank_test_tensors(names)
+    }
 
 
 def _evidence(
@@ -284,7 +330,6 @@ def _evidence(
     scanned: TensorScan,
     donor: ModelFingerprint,
     pending: list[_Pending],
-    rng: np.random.Generator,
 ) -> TensorEvidence | None:
     exact_match = (donor.by_hash.get(scanned.sha256) if scanned.sha256 else None) or (
         donor.by_hash.get(scanned.canonical) if scanned.canonical else None
@@ -305,7 +350,7 @@ def _evidence(
         and keyed.sample.size
     ):
         item.donor_tensor, item.donor_module, item.informative = keyed.name, keyed.module, informative(keyed)
-        figures = positional(scanned.sample, keyed, rng)
+        figures = positional(scanned.sample, keyed)
         if figures is None:
             item.nonfinite = True
         else:
@@ -314,7 +359,7 @@ def _evidence(
         if p.donor_tensor.anchor is not None:
             item.anchor_alignment = Figure(p.probe.strength, p.probe.baseline)
         elif p.gram.gram is not None:
-            item.cka = aligned_cka(p.gram.gram, p.donor_tensor, rng)
+            item.cka = aligned_cka(p.gram.gram, p.donor_tensor)
         if p.units is not None and p.units.vectors is not None:
             item.unit_match = match_units(p.units.vectors, p.donor_tensor)
     return item

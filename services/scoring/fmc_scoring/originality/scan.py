@@ -74,11 +74,15 @@ class GramRequest:
     gram: F64 | None = None
     _rows: list[F32] = field(default_factory=list)
 
+    # The last chunk's hidden columns (unsigned), for a UnitRequest over the same columns to reuse.
+    last_part: F32 | None = None
+
     def take(self, first: int, block: F32) -> None:
         h = self.hidden
         if h.axis == 1:
             # float32 products summed in float64 per chunk; the signs are applied once, in finish()
             part = np.take(block, h.index, axis=1)
+            self.last_part = part
             contribution = (part.T @ part).astype(np.float64)
             self.gram = contribution if self.gram is None else self.gram + contribution
         else:
@@ -87,6 +91,7 @@ class GramRequest:
     def finish(self) -> None:
         if self.hidden.axis == 1 and self.gram is not None:
             self.gram = self.gram * np.outer(self.hidden.sign, self.hidden.sign)
+        self.last_part = None
         if self.hidden.axis == 0:
             rows = _ordered(self._rows, self.hidden.index)
             gram = (rows @ rows.T).astype(np.float64)
@@ -99,16 +104,23 @@ class UnitRequest:
     """The vectors of MLP units (the axis that is not hidden) over the selected hidden units.
 
     ``units`` picks some units (a donor's fixed subset) or all of them (None, a candidate).
+    ``shares``: a GramRequest over the same selection, fed each chunk before this one: its gather of
+    the hidden columns is reused (all units, columns as the hidden axis) instead of gathered again.
     """
 
     hidden: HiddenSelection
     units: Ints | None
     vectors: F32 | None = None
+    shares: GramRequest | None = None
     _parts: list[F32] = field(default_factory=list)
 
     def take(self, first: int, block: F32) -> None:
         h = self.hidden
         if h.axis == 1:
+            shared = self.shares.last_part if self.shares is not None and self.units is None else None
+            if shared is not None and shared.shape[0] == block.shape[0]:
+                self._parts.append(shared * h.sign.astype(np.float32))
+                return
             rows = block if self.units is None else _rows_in(first, block, self.units)
             self._parts.append(np.take(rows, h.index, axis=1) * h.sign.astype(np.float32))
         else:
