@@ -20,6 +20,7 @@ import hashlib
 from collections.abc import Iterable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import BinaryIO, Protocol
 
 import numpy as np
@@ -40,12 +41,18 @@ Ints = NDArray[np.int64]
 SAMPLE_SEED = 0x0F1C_5EED
 
 
+@lru_cache(maxsize=256)
 def sample_positions(numel: int, size: int) -> Ints:
-    """Fixed flat positions to sample, a function of the element count only (same for donor and candidate)."""
+    """Fixed flat positions to sample, a function of the element count only (same for donor and candidate).
+
+    Kept for the last few hundred element counts (a model has a handful of shapes), read-only.
+    """
     if numel <= size:
-        return np.arange(numel, dtype=np.int64)
-    rng = np.random.default_rng([SAMPLE_SEED, numel])
-    positions: Ints = np.unique(rng.integers(0, numel, size=size, dtype=np.int64))
+        positions: Ints = np.arange(numel, dtype=np.int64)
+    else:
+        rng = np.random.default_rng([SAMPLE_SEED, numel])
+        positions = np.unique(rng.integers(0, numel, size=size, dtype=np.int64))
+    positions.flags.writeable = False
     return positions
 
 
