@@ -539,19 +539,20 @@ def align(donor: HalfSketch, candidate: HalfView, seed: int = 0) -> Alignment | 
     )
     rows, match = linear_sum_assignment(distance)
     match = order[match[np.argsort(rows)]]
+    # The donor's side of every round, standardised once: its blocks' columns and (if not symmetric) rows.
     reference = [_standardise_rows(b) for b in donor.blocks]
+    reference_t = [_standardise_rows(np.ascontiguousarray(b.T)) for b in donor.blocks]
     similarity = np.zeros((donor.features.shape[0], d))
     for _ in range(REFINE_ROUNDS):
         similarity = np.zeros((donor.features.shape[0], d))
-        for ref, block, op, scale in zip(
-            reference, donor.blocks, candidate.operators, candidate.scales, strict=True
+        for ref, ref_t, op, scale in zip(
+            reference, reference_t, candidate.operators, candidate.scales, strict=True
         ):
-            block_t = np.ascontiguousarray(block.T)
             seen = _standardise_rows(np.abs(op.columns(match)) / scale)  # d x UNITS
             similarity += ref @ seen.T
             if not op.symmetric:
                 seen_rows = _standardise_rows(np.abs(op.rows(match)) / scale)  # row j: M[match, j]
-                similarity += _standardise_rows(block_t) @ seen_rows.T
+                similarity += ref_t @ seen_rows.T
         rows, match = linear_sum_assignment(-similarity[:, order])
         match = order[match[np.argsort(rows)]]
     strength = float(similarity[np.arange(match.size), match].mean()) / max(1, len(reference))
