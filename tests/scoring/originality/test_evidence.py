@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from fmc_scoring.originality.evidence import positional, shuffle_orders
 from fmc_scoring.originality.fingerprint import TensorFingerprint
@@ -11,7 +12,7 @@ from fmc_scoring.originality.stats import bit_equal_share, pearson, relative_l2
 from fmc_scoring.originality.verdict import rank_test_tensors
 
 
-def _donor(sample: np.ndarray) -> TensorFingerprint:
+def _donor(sample: NDArray[np.float32]) -> TensorFingerprint:
     return TensorFingerprint("w", "text:w", "text.other", "F32", (sample.size,), "0" * 64, (), sample)
 
 
