@@ -20,6 +20,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from fmc_common.events.vocabulary import Verdict
+from fmc_scoring.originality.blas import single_threaded_blas
 from fmc_scoring.originality.evidence import (
     Figure,
     TensorEvidence,
@@ -117,6 +118,7 @@ def check_model(
     (hostile or broken files, ``safetensors_io``) is ``unreadable``; one with nothing to compare (no
     tensors, or no finite value in any sample) is ``not-comparable``: neither is ever ``original``.
     """
+    single_threaded_blas()  # small products: a BLAS thread pool only waits for busy cores
     try:
         return _check_model(path, donors, sketch, thresholds, chunk_bytes, seed, root, limits)
     except SafetensorsError as exc:
