@@ -163,22 +163,32 @@ def _check_model(
     total = sum(info.numel for info in tensors)
     if total == 0 or finite == 0:
         return not_comparable_report(tensors, donors, total)
+    # Each module's finding from the per-tensor evidence; only modules the layer evidence then
+    # covers are assessed again (the rank tests in an assessment are not free).
+    first = {
+        module: assess_module(
+            module, classify(next(iter(names))).component, names, evidence[module], total, thresholds
+        )
+        for module, names in members.items()
+    }
     settled = frozenset(
         name
         for module, names in members.items()
-        if assess_module(module, "", names, evidence[module], total, thresholds).decision is Verdict.REUSED
+        if first[module].decision is Verdict.REUSED
         for name in names
     )
     layers = _layer_evidence(tensors, donors, structural, settled)
     findings = [
-        assess_module(
+        first[module]
+        if not layers.get(module)
+        else assess_module(
             module,
-            classify(next(iter(names))).component,
+            first[module].component,
             names,
             evidence[module],
             total,
             thresholds,
-            layers.get(module),
+            layers[module],
         )
         for module, names in sorted(members.items())
     ]
