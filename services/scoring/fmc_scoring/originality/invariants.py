@@ -551,7 +551,10 @@ def align(donor: HalfSketch, candidate: HalfView, seed: int = 0) -> Alignment | 
     match = order[match[np.argsort(rows)]]
     # The donor's side of every round, standardised once: its blocks' columns and (if not symmetric) rows.
     reference = [_standardise_rows(b) for b in donor.blocks]
-    reference_t = [_standardise_rows(np.ascontiguousarray(b.T)) for b in donor.blocks]
+    reference_t = [
+        None if op.symmetric else _standardise_rows(np.ascontiguousarray(b.T))
+        for b, op in zip(donor.blocks, candidate.operators, strict=True)
+    ]
     similarity = np.zeros((donor.features.shape[0], d))
     for _ in range(REFINE_ROUNDS):
         similarity = np.zeros((donor.features.shape[0], d))
@@ -560,7 +563,7 @@ def align(donor: HalfSketch, candidate: HalfView, seed: int = 0) -> Alignment | 
         ):
             seen = _standardise_rows(np.abs(op.columns(match)) / scale)  # d x UNITS
             similarity += ref @ seen.T
-            if not op.symmetric:
+            if ref_t is not None:
                 seen_rows = _standardise_rows(np.abs(op.rows(match)) / scale)  # row j: M[match, j]
                 similarity += ref_t @ seen_rows.T
         rows, match = linear_sum_assignment(-similarity[:, order])
