@@ -10,9 +10,12 @@ from fmc_scoring.originality import synthetic
 from fmc_scoring.originality.fingerprint import ModelFingerprint, load_library, save_library
 from fmc_scoring.originality.invariants import (
     best_matches,
+    candidates_for,
     find_layers,
+    operators,
     structural_modules,
     transposed_layout,
+    view,
 )
 from fmc_scoring.originality.safetensors_io import inventory
 from fmc_scoring.originality.synthetic import Architecture, Weights
@@ -64,6 +67,23 @@ def test_an_anonymous_transposed_copy_matches_the_donor_layer_by_layer(
     assert len(matches) == arch.text_layers
     assert [m.donor for m in matches] == [f"model.layers.{i}" for i in range(arch.text_layers)]
     assert all(m.agreement > 0.9 for m in matches)
+
+
+def test_a_layer_with_one_donor_layer_to_compare_skips_its_spectra_and_several_are_ranked_by_them(
+    tmp_path: Path, donor: ModelFingerprint, donor_weights: Weights
+) -> None:
+    path = synthetic.write_model(tmp_path / "copy.safetensors", donor_weights)
+    tensors = inventory(path)
+    layer = next(found for found in find_layers(tensors) if found.label.startswith("model.layers."))
+    operators(layer, {t.name: t for t in tensors})
+    views = {name: v for name, half in layer.halves.items() if (v := view(half, layer.hidden)) is not None}
+    same_width = [s for s in donor.layers if s.hidden == layer.hidden]
+    other = next(s for s in same_width if s.label != layer.label)
+    assert candidates_for(layer, views, [other]) == [other]
+    assert all("profile" not in v.__dict__ for v in views.values())  # nothing to rank: no spectra
+    ranked = candidates_for(layer, views, same_width)
+    assert all("profile" in v.__dict__ for v in views.values())
+    assert [s.label for s in ranked] == [layer.label]  # its own copy has the nearest profile
 
 
 def test_constant_or_nan_layers_give_no_layer_evidence(

@@ -21,6 +21,7 @@ from fmc_scoring.originality.stats import (
     relative_l2,
     spearman_p,
     unbiased_cka,
+    unbiased_cka_null,
     unbiased_hsic,
 )
 
@@ -106,6 +107,16 @@ class TestCka:
         x = rng.standard_normal((20, 30))
         scaled = x * rng.uniform(0.1, 10, (20, 1))
         assert unbiased_cka(cosine_gram(x), cosine_gram(scaled)) == pytest.approx(1.0)
+
+    def test_relabelled_null_equals_the_cka_of_each_relabelled_gram(self) -> None:
+        # The null is computed from one gather and shared terms; it must equal the direct computation.
+        rng = np.random.default_rng(5)
+        a, b = rng.standard_normal((40, 30)), rng.standard_normal((40, 30))
+        k, ell = cosine_gram(a), cosine_gram(b)
+        orders = np.stack([rng.permutation(40) for _ in range(6)])
+        direct = [unbiased_cka(k, ell[order][:, order]) for order in orders]
+        assert unbiased_cka_null(k, ell, orders) == pytest.approx(direct, abs=1e-12)
+        assert unbiased_cka_null(k, ell, orders[::-1]) == pytest.approx(direct[::-1], abs=1e-12)
 
     def test_hsic_needs_four_examples(self) -> None:
         with pytest.raises(ValueError, match="4 examples"):

@@ -20,6 +20,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from fmc_common.events.vocabulary import Verdict
+from fmc_scoring.originality.blas import single_threaded_blas
 from fmc_scoring.originality.evidence import (
     Figure,
     TensorEvidence,
@@ -38,6 +39,7 @@ from fmc_scoring.originality.fingerprint import (
     TensorFingerprint,
     hidden_axis,
     plan_spaces,
+    unit_count,
 )
 from fmc_scoring.originality.invariants import LayerMatch, best_matches, module_of, structural_modules
 from fmc_scoring.originality.modules import COMPONENT_NAMES, Space, classify
@@ -73,6 +75,7 @@ from fmc_scoring.originality.verdict import (
     Thresholds,
     assess_module,
     model_verdict,
+    rank_test_tensors,
 )
 
 CONTEXT_FILE_BYTES = 64 * 1024 * 1024  # a tokenizer.json is a few MB
@@ -115,6 +118,7 @@ def check_model(
     (hostile or broken files, ``safetensors_io``) is ``unreadable``; one with nothing to compare (no
     tensors, or no finite value in any sample) is ``not-comparable``: neither is ever ``original``.
     """
+    single_threaded_blas()  # small products: a BLAS thread pool only waits for busy cores
     try:
         return _check_model(path, donors, sketch, thresholds, chunk_bytes, seed, root, limits)
     except SafetensorsError as exc:
@@ -142,6 +146,7 @@ def _check_model(
         by_file[info.path].append(info)
     structural = structural_modules(tensors)
     gate = ExactGate((t for donor in donors for t in donor.tensors), sketch.sample_size)
+    ranked = _rank_test_inputs(tensors, plans, probes, structural)
     finite = 0
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as executor:
         for file, infos in by_file.items():
@@ -150,7 +155,7 @@ def _check_model(
                     module = structural.get(info.name) or classify(info.name).module
                     members[module][info.name] = info.numel
                     found, scanned = _check_tensor(
-                        info, handle, plans, probes, donors, sketch, executor, chunk_bytes, rng, gate
+                        info, handle, plans, probes, donors, sketch, executor, chunk_bytes, ranked, gate
                     )
                     finite += int(np.isfinite(scanned.sample).sum())
                     for donor, item in found:
@@ -158,22 +163,32 @@ def _check_model(
     total = sum(info.numel for info in tensors)
     if total == 0 or finite == 0:
         return not_comparable_report(tensors, donors, total)
+    # Each module's finding from the per-tensor evidence; only modules the layer evidence then
+    # covers are assessed again (the rank tests in an assessment are not free).
+    first = {
+        module: assess_module(
+            module, classify(next(iter(names))).component, names, evidence[module], total, thresholds
+        )
+        for module, names in members.items()
+    }
     settled = frozenset(
         name
         for module, names in members.items()
-        if assess_module(module, "", names, evidence[module], total, thresholds).decision is Verdict.REUSED
+        if first[module].decision is Verdict.REUSED
         for name in names
     )
     layers = _layer_evidence(tensors, donors, structural, settled)
     findings = [
-        assess_module(
+        first[module]
+        if not layers.get(module)
+        else assess_module(
             module,
-            classify(next(iter(names))).component,
+            first[module].component,
             names,
             evidence[module],
             total,
             thresholds,
-            layers.get(module),
+            layers[module],
         )
         for module, names in sorted(members.items())
     ]
@@ -244,21 +259,18 @@ def _check_tensor(
     sketch: SketchConfig,
     executor: ThreadPoolExecutor,
     chunk_bytes: int,
-    rng: np.random.Generator,
+    ranked: set[tuple[str, str, str]],
     gate: ExactGate | None = None,
 ) -> tuple[list[tuple[Donor, TensorEvidence]], TensorScan]:
     ref = classify(info.name)
-    axis = hidden_axis(info, plans.get(ref.space))
     pending: list[_Pending] = []
-    for probe in probes:
-        theirs = probe.donor.by_key.get(ref.key)
-        if probe.space is not ref.space or theirs is None or axis is None:
-            continue
-        if theirs.shape != info.shape or theirs.hidden_axis != axis or theirs.gram is None:
-            continue
+    for probe, theirs, axis in _targets(info, plans, probes):
         selection = HiddenSelection(axis, probe.match, probe.sign)
-        units = UnitRequest(selection, None) if theirs.units is not None else None
-        pending.append(_Pending(probe, theirs, GramRequest(selection), units))
+        gram = GramRequest(selection)
+        wanted = (info.name, probe.donor.name, probe.donor.revision) in ranked
+        units = UnitRequest(selection, None, shares=gram) if wanted else None
+        pending.append(_Pending(probe, theirs, gram, units))
+    # Grams first: a unit request over the same hidden columns reuses its Gram's gather of each chunk.
     requests: list[Request] = [p.gram for p in pending]
     requests += [p.units for p in pending if p.units is not None]
     scanned = scan_tensor(
@@ -272,10 +284,56 @@ def _check_tensor(
     )
     found = []
     for donor in donors:
-        item = _evidence(info, ref.key, scanned, donor, [p for p in pending if p.probe.donor is donor], rng)
+        item = _evidence(info, ref.key, scanned, donor, [p for p in pending if p.probe.donor is donor])
         if item is not None:
             found.append((Donor(donor.name, donor.revision), item))
     return found, scanned
+
+
+def _targets(
+    info: TensorInfo, plans: dict[Space, SpacePlan], probes: list[Probe]
+) -> list[tuple[Probe, TensorFingerprint, int]]:
+    """The probes (donor alignments) this tensor gets aligned sketches for: its donor counterpart
+    by key, of the same shape and hidden axis, with a Gram; and that hidden axis."""
+    ref = classify(info.name)
+    axis = hidden_axis(info, plans.get(ref.space))
+    found = []
+    for probe in probes:
+        theirs = probe.donor.by_key.get(ref.key)
+        if probe.space is not ref.space or theirs is None or axis is None:
+            continue
+        if theirs.shape != info.shape or theirs.hidden_axis != axis or theirs.gram is None:
+            continue
+        found.append((probe, theirs, axis))
+    return found
+
+
+def _rank_test_inputs(
+    tensors: list[TensorInfo],
+    plans: dict[Space, SpacePlan],
+    probes: list[Probe],
+    structural: dict[str, str],
+) -> set[tuple[str, str, str]]:
+    """(tensor, donor name, donor revision) whose MLP unit matching the module's rank test will read.
+
+    A matching (a correlation matrix and a linear assignment over every candidate unit) is the
+    costliest per-tensor figure; a module's rank test reads only two per MLP (``rank_test_tensors``),
+    so a third projection (a gated MLP's up projection) is not matched at all. Which tensors get a
+    matching follows from the shapes alone, so this is known before the scan.
+    """
+    matched: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    for info in tensors:
+        for probe, theirs, axis in _targets(info, plans, probes):
+            units = theirs.units
+            if units is None or probe.match.size != units.shape[1] or unit_count(info, axis) < units.shape[0]:
+                continue  # match_units would give no matching
+            module = structural.get(info.name) or classify(info.name).module
+            matched[(module, probe.donor.name, probe.donor.revision)].append(info.name)
+    return {
+        (name, donor, revision)
+        for (_, donor, revision), names in matched.items()
+        for name in rank_test_tensors(names)
+    }
 
 
 def _evidence(
@@ -284,7 +342,6 @@ def _evidence(
     scanned: TensorScan,
     donor: ModelFingerprint,
     pending: list[_Pending],
-    rng: np.random.Generator,
 ) -> TensorEvidence | None:
     exact_match = (donor.by_hash.get(scanned.sha256) if scanned.sha256 else None) or (
         donor.by_hash.get(scanned.canonical) if scanned.canonical else None
@@ -305,7 +362,7 @@ def _evidence(
         and keyed.sample.size
     ):
         item.donor_tensor, item.donor_module, item.informative = keyed.name, keyed.module, informative(keyed)
-        figures = positional(scanned.sample, keyed, rng)
+        figures = positional(scanned.sample, keyed)
         if figures is None:
             item.nonfinite = True
         else:
@@ -314,7 +371,7 @@ def _evidence(
         if p.donor_tensor.anchor is not None:
             item.anchor_alignment = Figure(p.probe.strength, p.probe.baseline)
         elif p.gram.gram is not None:
-            item.cka = aligned_cka(p.gram.gram, p.donor_tensor, rng)
+            item.cka = aligned_cka(p.gram.gram, p.donor_tensor)
         if p.units is not None and p.units.vectors is not None:
             item.unit_match = match_units(p.units.vectors, p.donor_tensor)
     return item

@@ -83,9 +83,7 @@ def exact_kind(sha256: str, canonical: str | None, donor: TensorFingerprint) -> 
     return None
 
 
-def positional(
-    sample: F32, donor: TensorFingerprint, rng: np.random.Generator
-) -> tuple[Figure, Figure | None, Figure] | None:
+def positional(sample: F32, donor: TensorFingerprint) -> tuple[Figure, Figure | None, Figure] | None:
     """Pearson, relative L2 and bit-equal share of same-position elements, with shuffled baselines.
 
     Only positions where both values are finite count (NaN planted in unused rows does not switch
@@ -100,15 +98,14 @@ def positional(
         if finite.mean() < 0.5 or int(finite.sum()) < 8:
             return None
         sample, reference = sample[finite], reference[finite]
-    null = _ShuffledNull(reference)
-    y = sample.astype(np.float64)
+    null = _ShuffledNull(reference, sample.astype(np.float64))
     distance = None
     if np.any(reference):
-        distance = Figure(relative_l2(sample, reference), permutation_baseline(null.relative_l2(y)))
+        distance = Figure(relative_l2(sample, reference), permutation_baseline(null.relative_l2()))
     return (
-        Figure(pearson(sample, reference), permutation_baseline(null.pearson(y))),
+        Figure(pearson(sample, reference), permutation_baseline(null.pearson())),
         distance,
-        Figure(bit_equal_share(sample, reference), permutation_baseline(null.bit_equal(sample))),
+        Figure(bit_equal_share(sample, reference), permutation_baseline(null.bit_equal(sample, reference))),
     )
 
 
@@ -128,30 +125,38 @@ def shuffle_orders(n: int) -> Ints:
 
 
 class _ShuffledNull:
-    """The donor sample under the fixed orders of its length. A shuffle keeps a sample's mean, energy
-    and norm, so per order only one product with the candidate is computed (no per-tensor shuffling)."""
+    """The donor sample under the fixed orders of its length, against one candidate sample.
 
-    def __init__(self, reference: F32) -> None:
-        self.rows = np.ascontiguousarray(reference, dtype=np.float32)[shuffle_orders(reference.size)]
+    A shuffle keeps a sample's mean, energy and norm, so per order only one product with the
+    candidate is needed; both (with the centred and the raw candidate) come from one float64
+    matrix product over the gathered orders (no per-tensor shuffling, no mixed-precision products).
+    """
+
+    def __init__(self, reference: F32, y: F64) -> None:
+        self.orders = shuffle_orders(reference.size)
         wide = reference.astype(np.float64)
         centred = wide - float(wide.mean())
         self.centred_energy = float(centred @ centred)
         self.norm_sq = float(wide @ wide)
+        self.y = y
+        self.centred_y = y - float(y.mean())  # sums to zero: rows . centred = centred rows . centred
+        products = np.take(wide, self.orders) @ np.stack([self.centred_y, y], axis=1)
+        self.centred_products, self.raw_products = products[:, 0], products[:, 1]
 
-    def pearson(self, y: F64) -> list[float]:
-        centred = y - float(y.mean())  # sums to zero: rows . centred = centred rows . centred
-        denominator = math.sqrt(self.centred_energy * float(centred @ centred))
+    def pearson(self) -> list[float]:
+        denominator = math.sqrt(self.centred_energy * float(self.centred_y @ self.centred_y))
         if denominator <= 0.0:
-            return [0.0] * len(self.rows)
-        return [float(v) for v in (self.rows @ centred) / denominator]
+            return [0.0] * len(self.orders)
+        return [float(v) for v in self.centred_products / denominator]
 
-    def relative_l2(self, y: F64) -> list[float]:
-        squared = np.maximum(self.norm_sq + float(y @ y) - 2.0 * (self.rows @ y), 0.0)
+    def relative_l2(self) -> list[float]:
+        squared = np.maximum(self.norm_sq + float(self.y @ self.y) - 2.0 * self.raw_products, 0.0)
         return [float(v) for v in np.sqrt(squared) / math.sqrt(self.norm_sq)]
 
-    def bit_equal(self, sample: F32) -> list[float]:
+    def bit_equal(self, sample: F32, reference: F32) -> list[float]:
         bits = np.ascontiguousarray(sample, dtype=np.float32).view(np.uint32)
-        return [float(v) for v in (self.rows.view(np.uint32) == bits).mean(axis=1)]
+        rows = np.take(np.ascontiguousarray(reference, dtype=np.float32).view(np.uint32), self.orders)
+        return [float(v) for v in (rows == bits).mean(axis=1)]
 
 
 _CACHE_LIMIT = 64  # lengths whose orders are kept (4,096 and a few others in practice)
@@ -159,7 +164,7 @@ _LOCK = threading.Lock()  # checks run in worker threads
 _ORDERS: dict[int, Ints] = {}
 
 
-def aligned_cka(gram: F64, donor: TensorFingerprint, rng: np.random.Generator) -> Figure | None:
+def aligned_cka(gram: F64, donor: TensorFingerprint) -> Figure | None:
     """CKA of the donor's Gram over its chosen hidden units and the candidate's over the matched units."""
     if donor.gram is None or gram.shape != donor.gram.shape or gram.shape[0] < 4:
         return None
@@ -167,7 +172,7 @@ def aligned_cka(gram: F64, donor: TensorFingerprint, rng: np.random.Generator) -
         return None
     candidate = normalise_gram(gram)
     reference = donor.gram.astype(np.float64)
-    null = unbiased_cka_null(reference, candidate, list(shuffle_orders(candidate.shape[0])))
+    null = unbiased_cka_null(reference, candidate, shuffle_orders(candidate.shape[0]))
     return Figure(unbiased_cka(reference, candidate), permutation_baseline(null))
 
 

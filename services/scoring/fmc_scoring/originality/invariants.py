@@ -42,6 +42,7 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -444,15 +445,29 @@ def _standardise(features: F32) -> F32:
 
 @dataclass
 class HalfView:
-    """A half ready to compare: all of its units' features, its operators and their scales."""
+    """A half ready to compare: all of its units' features, its operators and their scales.
+
+    Its ``profile`` (feature quantiles and operator spectra) only ranks several donor layers of one
+    width; it is computed on first use, so a layer with a single donor layer to compare skips the
+    spectra (a randomised subspace iteration per operator).
+    """
 
     kinds: list[str]
     features: F32  # d x f, standardised
     operators: list[Operator]
     scales: list[float]
-    profile: F32
+    quantiles: F32
     parameters: int
     tensors: list[str]
+
+    @cached_property
+    def profile(self) -> F32:
+        profile = [self.quantiles]
+        for op in self.operators:
+            singular = _singular_values(op)
+            top = singular[:SPECTRUM] / (singular[0] or 1.0)
+            profile.append(np.pad(top, (0, SPECTRUM - top.size)))
+        return np.concatenate(profile).astype(np.float32)
 
 
 def view(half: Half, d: int) -> HalfView | None:
@@ -466,17 +481,12 @@ def view(half: Half, d: int) -> HalfView | None:
     joined = np.concatenate(features, axis=1)
     if not np.any(joined.std(axis=0) > 0):
         return None  # every unit alike: any matching would be arbitrary
-    profile = [np.quantile(joined, PROFILE_QUANTILES, axis=0).ravel()]
-    for op in half.operators:
-        singular = _singular_values(op)
-        top = singular[:SPECTRUM] / (singular[0] or 1.0)
-        profile.append(np.pad(top, (0, SPECTRUM - top.size)))
     return HalfView(
         [op.kind for op in half.operators],
         _standardise(joined),
         half.operators,
         scales,
-        np.concatenate(profile).astype(np.float32),
+        np.quantile(joined, PROFILE_QUANTILES, axis=0).ravel(),
         half.parameters,
         half.tensors,
     )
@@ -539,19 +549,23 @@ def align(donor: HalfSketch, candidate: HalfView, seed: int = 0) -> Alignment | 
     )
     rows, match = linear_sum_assignment(distance)
     match = order[match[np.argsort(rows)]]
+    # The donor's side of every round, standardised once: its blocks' columns and (if not symmetric) rows.
     reference = [_standardise_rows(b) for b in donor.blocks]
+    reference_t = [
+        None if op.symmetric else _standardise_rows(np.ascontiguousarray(b.T))
+        for b, op in zip(donor.blocks, candidate.operators, strict=True)
+    ]
     similarity = np.zeros((donor.features.shape[0], d))
     for _ in range(REFINE_ROUNDS):
         similarity = np.zeros((donor.features.shape[0], d))
-        for ref, block, op, scale in zip(
-            reference, donor.blocks, candidate.operators, candidate.scales, strict=True
+        for ref, ref_t, op, scale in zip(
+            reference, reference_t, candidate.operators, candidate.scales, strict=True
         ):
-            block_t = np.ascontiguousarray(block.T)
             seen = _standardise_rows(np.abs(op.columns(match)) / scale)  # d x UNITS
             similarity += ref @ seen.T
-            if not op.symmetric:
+            if ref_t is not None:
                 seen_rows = _standardise_rows(np.abs(op.rows(match)) / scale)  # row j: M[match, j]
-                similarity += _standardise_rows(block_t) @ seen_rows.T
+                similarity += ref_t @ seen_rows.T
         rows, match = linear_sum_assignment(-similarity[:, order])
         match = order[match[np.argsort(rows)]]
     strength = float(similarity[np.arange(match.size), match].mean()) / max(1, len(reference))
@@ -662,6 +676,8 @@ def candidates_for(layer: Layer, views: dict[str, HalfView], donors: list[LayerS
         for s in donors
         if s.hidden == layer.hidden and set(HALVES) <= set(s.halves) and set(HALVES) <= set(views)
     ]
+    if len(fitting) <= 1:
+        return fitting  # nothing to rank: the candidate's spectra are not computed
     ranked = sorted(fitting, key=lambda s: sum(_profile_distance(s.halves[h], views[h]) for h in HALVES))
     return ranked[:PAIRS_PER_LAYER]
 

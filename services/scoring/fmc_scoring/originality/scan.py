@@ -20,6 +20,7 @@ import hashlib
 from collections.abc import Iterable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import BinaryIO, Protocol
 
 import numpy as np
@@ -40,12 +41,18 @@ Ints = NDArray[np.int64]
 SAMPLE_SEED = 0x0F1C_5EED
 
 
+@lru_cache(maxsize=256)
 def sample_positions(numel: int, size: int) -> Ints:
-    """Fixed flat positions to sample, a function of the element count only (same for donor and candidate)."""
+    """Fixed flat positions to sample, a function of the element count only (same for donor and candidate).
+
+    Kept for the last few hundred element counts (a model has a handful of shapes), read-only.
+    """
     if numel <= size:
-        return np.arange(numel, dtype=np.int64)
-    rng = np.random.default_rng([SAMPLE_SEED, numel])
-    positions: Ints = np.unique(rng.integers(0, numel, size=size, dtype=np.int64))
+        positions: Ints = np.arange(numel, dtype=np.int64)
+    else:
+        rng = np.random.default_rng([SAMPLE_SEED, numel])
+        positions = np.unique(rng.integers(0, numel, size=size, dtype=np.int64))
+    positions.flags.writeable = False
     return positions
 
 
@@ -74,11 +81,15 @@ class GramRequest:
     gram: F64 | None = None
     _rows: list[F32] = field(default_factory=list)
 
+    # The last chunk's hidden columns (unsigned), for a UnitRequest over the same columns to reuse.
+    last_part: F32 | None = None
+
     def take(self, first: int, block: F32) -> None:
         h = self.hidden
         if h.axis == 1:
             # float32 products summed in float64 per chunk; the signs are applied once, in finish()
             part = np.take(block, h.index, axis=1)
+            self.last_part = part
             contribution = (part.T @ part).astype(np.float64)
             self.gram = contribution if self.gram is None else self.gram + contribution
         else:
@@ -87,6 +98,7 @@ class GramRequest:
     def finish(self) -> None:
         if self.hidden.axis == 1 and self.gram is not None:
             self.gram = self.gram * np.outer(self.hidden.sign, self.hidden.sign)
+        self.last_part = None
         if self.hidden.axis == 0:
             rows = _ordered(self._rows, self.hidden.index)
             gram = (rows @ rows.T).astype(np.float64)
@@ -99,16 +111,23 @@ class UnitRequest:
     """The vectors of MLP units (the axis that is not hidden) over the selected hidden units.
 
     ``units`` picks some units (a donor's fixed subset) or all of them (None, a candidate).
+    ``shares``: a GramRequest over the same selection, fed each chunk before this one: its gather of
+    the hidden columns is reused (all units, columns as the hidden axis) instead of gathered again.
     """
 
     hidden: HiddenSelection
     units: Ints | None
     vectors: F32 | None = None
+    shares: GramRequest | None = None
     _parts: list[F32] = field(default_factory=list)
 
     def take(self, first: int, block: F32) -> None:
         h = self.hidden
         if h.axis == 1:
+            shared = self.shares.last_part if self.shares is not None and self.units is None else None
+            if shared is not None and shared.shape[0] == block.shape[0]:
+                self._parts.append(shared * h.sign.astype(np.float32))
+                return
             rows = block if self.units is None else _rows_in(first, block, self.units)
             self._parts.append(np.take(rows, h.index, axis=1) * h.sign.astype(np.float32))
         else:

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,15 +106,18 @@ def unbiased_cka(k: Floats, ell: Floats) -> float:
     return unbiased_hsic(k, ell) / math.sqrt(kk * ll)
 
 
-def unbiased_cka_null(k: Floats, ell: Floats, orders: list[NDArray[np.int64]]) -> list[float]:
-    """CKA of ``k`` with ``ell`` relabelled by each order: the values for pairs with no correspondence.
+def unbiased_cka_null(k: Floats, ell: Floats, orders: NDArray[np.int64]) -> list[float]:
+    """CKA of ``k`` with ``ell`` relabelled by each order (rows of ``orders``): the values for pairs
+    with no correspondence.
 
     HSIC(L, L) and the sums of all entries do not change under relabelling, so per order only the
-    trace term and the row-sum product are recomputed, all orders in one vectorised pass.
+    trace term and the row-sum product are recomputed: every relabelled L is one flat gather (its
+    indices depend only on the orders, so they are computed once per set of orders) and all trace
+    terms one matrix-vector product.
     """
     kk = unbiased_hsic(k, k)
     ll = unbiased_hsic(ell, ell)
-    if kk <= 0.0 or ll <= 0.0 or not orders:
+    if kk <= 0.0 or ll <= 0.0 or not len(orders):
         return [0.0 for _ in orders]
     norm = math.sqrt(kk * ll)
     n = k.shape[0]
@@ -123,12 +127,30 @@ def unbiased_cka_null(k: Floats, ell: Floats, orders: list[NDArray[np.int64]]) -
     np.fill_diagonal(lt, 0.0)
     k_sums, l_sums = kt.sum(axis=0), lt.sum(axis=0)
     middle = float(k_sums.sum() * l_sums.sum()) / ((n - 1) * (n - 2))
-    stacked = np.stack(orders)
-    permuted = lt[stacked[:, :, None], stacked[:, None, :]]
-    traces = np.einsum("ij,oij->o", kt, permuted)
-    lasts = 2.0 * (l_sums[stacked] @ k_sums) / (n - 2)
+    permuted = np.take(lt.ravel(), _flat_relabellings(orders))  # orders x n*n
+    traces = permuted @ kt.ravel()
+    lasts = 2.0 * (np.take(l_sums, orders) @ k_sums) / (n - 2)
     values = (traces + middle - lasts) / (n * (n - 3)) / norm
     return [float(v) for v in values]
+
+
+def _flat_relabellings(orders: NDArray[np.int64]) -> NDArray[np.intp]:
+    """Flat indices of L[o][:, o] for every order o, kept for the last few sets of orders seen."""
+    key = (orders.shape, orders.tobytes())
+    with _RELABEL_LOCK:
+        found = _RELABELLINGS.get(key)
+    if found is None:
+        n = orders.shape[1]
+        found = (orders[:, :, None] * n + orders[:, None, :]).reshape(orders.shape[0], -1).astype(np.intp)
+        with _RELABEL_LOCK:
+            if len(_RELABELLINGS) >= 4:
+                _RELABELLINGS.pop(next(iter(_RELABELLINGS)))
+            _RELABELLINGS[key] = found
+    return found
+
+
+_RELABEL_LOCK = threading.Lock()  # checks run in worker threads
+_RELABELLINGS: dict[tuple[tuple[int, ...], bytes], NDArray[np.intp]] = {}
 
 
 def linear_cka(x: Floats, y: Floats) -> float:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import statistics
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from fmc_common.events.vocabulary import Verdict
@@ -286,13 +287,27 @@ def _rank_test(items: list[TensorEvidence]) -> float | None:
     groups: dict[str, list[TensorEvidence]] = {}
     for e in sorted(items, key=lambda e: e.name):
         if e.unit_match is not None:
-            found = _EXPERT.search(e.name)
-            groups.setdefault(found.group(1) if found else "", []).append(e)
+            groups.setdefault(rank_test_group(e.name), []).append(e)
     p_values = []
     for group in groups.values():
         if len(group) >= 2 and group[0].unit_match is not None and group[1].unit_match is not None:
             p_values.append(spearman_p(group[0].unit_match, group[1].unit_match)[1])
     return fisher_combine(p_values) if p_values else None
+
+
+def rank_test_group(name: str) -> str:
+    """The rank test pairs matchings within an MLP: a mixture's expert, or the module's one MLP."""
+    found = _EXPERT.search(name)
+    return found.group(1) if found else ""
+
+
+def rank_test_tensors(names: Iterable[str]) -> set[str]:
+    """Of a module's tensors with an MLP unit matching, those the rank test reads (the first two by
+    name in each group): the check matches only these, the other projections' matchings would be unused."""
+    groups: dict[str, list[str]] = {}
+    for name in sorted(names):
+        groups.setdefault(rank_test_group(name), []).append(name)
+    return {name for group in groups.values() for name in group[:2]}
 
 
 def rank_test_p(items: list[TensorEvidence]) -> float | None:
