@@ -166,7 +166,7 @@ async def run(voter_count: int, votes: int, rounds: int) -> dict[str, object]:
     config = StackConfig(
         var,
         model_repository=repository,
-        load_models=tuple(m.model_name for m in world.TEAM_MODELS),
+        load_models=models.served_models(world.TEAM_MODELS),
         service_env={
             "FMC_SCORING_ARENA_DAILY_VOTES": str(votes * rounds * 2 + 10),
             "FMC_GATEWAY_ARENA_VOTER_LIMIT": str(votes * rounds * 2 + 10),

@@ -99,8 +99,7 @@ async def stage(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stage
     config = StackConfig(
         var,
         model_repository=repository,
-        # The replay's judged suite is judged by the simulated judge beside the teams' models.
-        load_models=(*(m.model_name for m in world.TEAM_MODELS), models.JUDGE_MODEL),
+        load_models=models.served_models(world.TEAM_MODELS),
         service_env={
             "FMC_SCORING_ARENA_DAILY_VOTES": str(DAILY_CAP),
             "FMC_GATEWAY_ARENA_VOTER_LIMIT": "100",

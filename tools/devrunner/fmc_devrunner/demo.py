@@ -80,7 +80,7 @@ async def run_demo(var_dir: Path, report_dir: Path, scale: Scale = FULL, through
     config = StackConfig(
         var_dir,
         model_repository=repository,
-        load_models=(*(m.model_name for m in served), models.JUDGE_MODEL),
+        load_models=models.served_models(served),
         service_env={"FMC_SCORING_ARENA_DAILY_VOTES": "200", "FMC_GATEWAY_ARENA_VOTER_LIMIT": "200"},
     )
     say = Console()

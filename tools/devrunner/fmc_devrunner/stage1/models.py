@@ -64,6 +64,12 @@ def known_share(team: TeamModel, questions: list[Question]) -> list[Question]:
     return ranked[: round(team.quality * len(questions))]
 
 
+def served_models(teams: tuple[TeamModel, ...]) -> tuple[str, ...]:
+    """What Triton must load for a replay over ``teams``: their models and the judge of the judged
+    suite (``build_repository`` writes both)."""
+    return (*(team.model_name for team in teams), JUDGE_MODEL)
+
+
 def build_repository(
     directory: Path, teams: tuple[TeamModel, ...], questions: dict[str, list[Question]]
 ) -> dict[str, int]:
