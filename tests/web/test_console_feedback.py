@@ -213,6 +213,9 @@ class TestOperatorWritesFeedback:
             await sign_in(web, idp, "office", "operator")
             page = await web.get(world.preview, headers=EN)
             assert page.status_code == 200, page.text
+            # The feedback section is in the page's main part once; the title is text only.
+            assert page.text.count('id="feedback-heading"') == 1
+            assert re.search(r"<title>[^<]*</title>", page.text), page.text[:600]
             section = section_of(page.text, first_team)
             assert "Nothing written yet." in section
             assert f'<label for="feedback-text-{first_team}">' in section
