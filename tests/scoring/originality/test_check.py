@@ -123,6 +123,34 @@ class TestReusedVisionEncoder:
         assert report.finding("vision.layers.0.mlp").figures["mlp_rank_test_p"] < 1e-12
         alignment = next(a for a in report.context["alignments"] if a["space"] == "vision")
         assert alignment["mean_abs_correlation"] > 0.9 > 0.5 > alignment["baseline_mean"]
+        assert alignment["at_chance"] is False
+
+    def test_no_aligned_statistics_are_taken_under_an_alignment_at_chance(
+        self,
+        tmp_path: Path,
+        donor: ModelFingerprint,
+        donor_weights: Weights,
+        own_weights: Weights,
+        arch: Architecture,
+    ) -> None:
+        """The own language model's token embedding matches the donor's no better than shuffled
+        features: its hidden units are matched at random, so CKA there would be a draw from its null."""
+        report = check(tmp_path, vision_copy(donor_weights, own_weights, arch, permuted=True), [donor])
+        text = next(a for a in report.context["alignments"] if a["space"] == "text")
+        assert text["at_chance"] is True
+        assert any("language model: the anchor alignment" in c and "chance" in c for c in report.caveats)
+        text_figures = [
+            entry
+            for finding in report.modules
+            if finding.module.startswith("text.")
+            for entry in finding.figures.values()
+            if isinstance(entry, dict)
+        ]
+        assert text_figures
+        assert not any("cka" in entry for entry in text_figures)
+        assert any("anchor_alignment" in entry for entry in text_figures)  # the alignment itself is shown
+        vision = report.finding("vision.layers.1.attention").figures
+        assert any("cka" in entry for entry in vision.values() if isinstance(entry, dict))
 
     def test_an_exact_copy_stored_in_bf16_matches_by_canonical_hash(
         self, tmp_path: Path, donor: ModelFingerprint, donor_weights: Weights

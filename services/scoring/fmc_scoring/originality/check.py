@@ -79,6 +79,9 @@ from fmc_scoring.originality.verdict import (
 )
 
 CONTEXT_FILE_BYTES = 64 * 1024 * 1024  # a tokenizer.json is a few MB
+# An anchor alignment this many baseline spreads above its shuffled-feature baseline, or less, matched
+# the hidden units no better than chance: sketches taken under it would be draws from their own null.
+PROBE_CHANCE_Z = 3.0
 
 
 @dataclass(frozen=True)
@@ -92,12 +95,20 @@ class Probe:
     strength: float
     baseline: Baseline
 
+    @property
+    def at_chance(self) -> bool:
+        """Whether the alignment found no correspondence (its strength is within chance of shuffled
+        features'): the hidden units are then matched at random, so a Gram or unit matching taken
+        over them is a draw from the statistic's own null and is not computed. A permuted copy whose
+        anchor was disguised this way is the name-free layer evidence's to find."""
+        return not self.baseline.z(self.strength) > PROBE_CHANCE_Z
+
 
 @dataclass
 class _Pending:
     probe: Probe
     donor_tensor: TensorFingerprint
-    gram: GramRequest
+    gram: GramRequest | None
     units: UnitRequest | None
 
 
@@ -265,13 +276,16 @@ def _check_tensor(
     ref = classify(info.name)
     pending: list[_Pending] = []
     for probe, theirs, axis in _targets(info, plans, probes):
+        if probe.at_chance:
+            pending.append(_Pending(probe, theirs, None, None))  # the anchor's figure only
+            continue
         selection = HiddenSelection(axis, probe.match, probe.sign)
         gram = GramRequest(selection)
         wanted = (info.name, probe.donor.name, probe.donor.revision) in ranked
         units = UnitRequest(selection, None, shares=gram) if wanted else None
         pending.append(_Pending(probe, theirs, gram, units))
     # Grams first: a unit request over the same hidden columns reuses its Gram's gather of each chunk.
-    requests: list[Request] = [p.gram for p in pending]
+    requests: list[Request] = [p.gram for p in pending if p.gram is not None]
     requests += [p.units for p in pending if p.units is not None]
     scanned = scan_tensor(
         info,
@@ -325,6 +339,8 @@ def _rank_test_inputs(
     for info in tensors:
         for probe, theirs, axis in _targets(info, plans, probes):
             units = theirs.units
+            if probe.at_chance:
+                continue
             if units is None or probe.match.size != units.shape[1] or unit_count(info, axis) < units.shape[0]:
                 continue  # match_units would give no matching
             module = structural.get(info.name) or classify(info.name).module
@@ -370,7 +386,7 @@ def _evidence(
     for p in pending:
         if p.donor_tensor.anchor is not None:
             item.anchor_alignment = Figure(p.probe.strength, p.probe.baseline)
-        elif p.gram.gram is not None:
+        elif p.gram is not None and p.gram.gram is not None:
             item.cka = aligned_cka(p.gram.gram, p.donor_tensor)
         if p.units is not None and p.units.vectors is not None:
             item.unit_match = match_units(p.units.vectors, p.donor_tensor)
@@ -396,6 +412,13 @@ def _report(
             f"{COMPONENT_NAMES[space]}: no donor with a hidden space of the same size; "
             "permuted copies there can be missed (exact and positional checks still ran)"
         )
+    for probe in probes:
+        if probe.at_chance:
+            caveats.append(
+                f"{COMPONENT_NAMES[probe.space]}: the anchor alignment with {probe.donor.name}@"
+                f"{probe.donor.revision} is at chance level, so no aligned statistics were taken there "
+                "(exact, positional and name-free layer evidence still ran)"
+            )
     total = sum(f.parameters for f in findings)
     return Report(
         reused_parameter_share=sum(f.parameters for f in reused) / total if total else 0.0,
@@ -464,6 +487,7 @@ def _context(
                 "mean_abs_correlation": round(probe.strength, 4),
                 "baseline_mean": round(probe.baseline.mean, 4),
                 "baseline_sd": round(probe.baseline.sd, 4),
+                "at_chance": probe.at_chance,
             }
         )
     return context
