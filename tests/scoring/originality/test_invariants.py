@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from fmc_scoring.originality import synthetic
 from fmc_scoring.originality.fingerprint import ModelFingerprint, load_library, save_library
@@ -17,7 +18,7 @@ from fmc_scoring.originality.invariants import (
     transposed_layout,
     view,
 )
-from fmc_scoring.originality.safetensors_io import inventory
+from fmc_scoring.originality.safetensors_io import SafetensorsError, inventory
 from fmc_scoring.originality.synthetic import Architecture, Weights
 
 
@@ -106,3 +107,22 @@ def test_the_layer_sketches_survive_a_library_file(tmp_path: Path, donor: ModelF
         assert np.array_equal(before.units, after.units)
         for half in before.halves:
             np.testing.assert_allclose(after.halves[half].blocks, before.halves[half].blocks, rtol=1e-3)
+
+
+def test_a_file_cut_short_after_its_inventory_is_refused_not_mapped(
+    tmp_path: Path, donor_weights: Weights
+) -> None:
+    """The layer evidence reads columns (an MLP's down projection) in a streamed pass: a file cut
+    short under it is refused as truncated (``unreadable``), where a mapping would fail or, cut while
+    mapped, kill the process."""
+    text_only = {n: v for n, v in donor_weights.items() if not n.startswith("visual.")}
+    path = synthetic.write_model(tmp_path / "model.safetensors", text_only)
+    tensors = inventory(path)
+    layer = find_layers(tensors)[-1]
+    by_name = {t.name: t for t in tensors}
+    assert operators(layer, by_name).halves["mlp"].operators  # the whole file: read
+    down = by_name[next(n for n in layer.halves["mlp"].tensors if "down_proj" in n)]
+    with path.open("r+b") as handle:
+        handle.truncate(down.start + down.nbytes // 2)
+    with pytest.raises(SafetensorsError, match="truncated"):
+        operators(layer, by_name)

@@ -13,12 +13,14 @@ from safetensors import safe_open
 from safetensors.numpy import save_file
 
 from fmc_scoring.originality.safetensors_io import (
+    ChunkBuffers,
     SafetensorsError,
     SafetensorsWriter,
     bf16_bits,
     inventory,
     iter_row_chunks,
     read_header,
+    read_rows,
     read_tensor,
     to_float32,
     weight_files,
@@ -96,6 +98,57 @@ class TestChunks:
         assert all(block.nbytes <= 10_000 for _, block in chunks)
         assert [first for first, _ in chunks] == list(range(0, 1000, 39))
         assert np.array_equal(np.concatenate([b for _, b in chunks]), value)
+
+    def test_reused_buffers_give_the_same_chunks_each_valid_while_the_next_is_read(
+        self, tmp_path: Path
+    ) -> None:
+        value = np.random.default_rng(2).standard_normal((1000, 64)).astype(np.float32)
+        save_file({"w": value}, str(tmp_path / "m.safetensors"))
+        info = inventory(tmp_path / "m.safetensors")[0]
+        buffers = ChunkBuffers(10_000)
+        owned = {np.frombuffer(b, np.uint8).ctypes.data for b in buffers._buffers}
+        seen, previous, addresses = [], None, set()
+        with info.path.open("rb", buffering=0) as handle:
+            for first, block in iter_row_chunks(info, handle, 10_000, buffers):
+                if previous is not None:  # the chunk before is untouched by this read (its hash may run)
+                    assert np.array_equal(previous[1], value[previous[0] : previous[0] + len(previous[1])])
+                seen.append((first, block.copy()))
+                previous = (first, block)
+                addresses.add(block.ctypes.data)
+        assert np.array_equal(np.concatenate([b for _, b in seen]), value)
+        assert addresses == owned  # the same two buffers served every chunk: nothing allocated per chunk
+
+    def test_a_row_wider_than_the_buffers_gets_its_own_buffer(self, tmp_path: Path) -> None:
+        value = np.random.default_rng(3).standard_normal((3, 5000)).astype(np.float32)
+        save_file({"w": value}, str(tmp_path / "m.safetensors"))
+        info = inventory(tmp_path / "m.safetensors")[0]
+        with info.path.open("rb", buffering=0) as handle:
+            chunks = [b.copy() for _, b in iter_row_chunks(info, handle, 1_000, ChunkBuffers(1_000))]
+        assert np.array_equal(np.concatenate(chunks), value)
+
+    def test_a_file_cut_short_while_read_into_the_buffers_is_refused(self, tmp_path: Path) -> None:
+        value = np.zeros((1000, 64), dtype=np.float32)
+        save_file({"w": value}, str(tmp_path / "m.safetensors"))
+        info = inventory(tmp_path / "m.safetensors")[0]
+        with (tmp_path / "m.safetensors").open("r+b") as handle:
+            handle.truncate(info.start + 20_000)
+        with info.path.open("rb", buffering=0) as handle, pytest.raises(SafetensorsError, match="truncated"):
+            for _ in iter_row_chunks(info, handle, 10_000, ChunkBuffers(10_000)):
+                pass
+
+    @pytest.mark.parametrize("dtype", ["float32", "float16"])
+    def test_chosen_rows_are_read_in_the_order_asked(self, tmp_path: Path, dtype: str) -> None:
+        value = np.random.default_rng(4).standard_normal((200, 16)).astype(dtype)
+        save_file({"w": value}, str(tmp_path / "m.safetensors"))
+        info = inventory(tmp_path / "m.safetensors")[0]
+        rows = np.array([199, 0, 57, 57, 3], dtype=np.int64)
+        found = read_rows(info, rows)
+        assert found.dtype == np.float32
+        assert np.array_equal(found, value[rows].astype(np.float32))
+        with (tmp_path / "m.safetensors").open("r+b") as handle:
+            handle.truncate(info.start + 100 * info.raw_row_bytes)
+        with pytest.raises(SafetensorsError, match="truncated"):
+            read_rows(info, rows)
 
 
 class TestBf16:

@@ -48,6 +48,7 @@ from fmc_scoring.originality.report import ModuleFinding, Report
 from fmc_scoring.originality.safetensors_io import (
     CHUNK_BYTES,
     DEFAULT_LIMITS,
+    ChunkBuffers,
     ReaderLimits,
     SafetensorsError,
     TensorInfo,
@@ -159,6 +160,7 @@ def _check_model(
     gate = ExactGate((t for donor in donors for t in donor.tensors), sketch.sample_size)
     ranked = _rank_test_inputs(tensors, plans, probes, structural)
     finite = 0
+    buffers = ChunkBuffers.of_this_thread() if chunk_bytes == CHUNK_BYTES else ChunkBuffers(chunk_bytes)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as executor:
         for file, infos in by_file.items():
             with open_weights(file, infos[0].root) as handle:
@@ -166,7 +168,7 @@ def _check_model(
                     module = structural.get(info.name) or classify(info.name).module
                     members[module][info.name] = info.numel
                     found, scanned = _check_tensor(
-                        info, handle, plans, probes, donors, sketch, executor, chunk_bytes, ranked, gate
+                        info, handle, plans, probes, donors, sketch, executor, buffers, ranked, gate
                     )
                     finite += int(np.isfinite(scanned.sample).sum())
                     for donor, item in found:
@@ -269,7 +271,7 @@ def _check_tensor(
     donors: list[ModelFingerprint],
     sketch: SketchConfig,
     executor: ThreadPoolExecutor,
-    chunk_bytes: int,
+    buffers: ChunkBuffers,
     ranked: set[tuple[str, str, str]],
     gate: ExactGate | None = None,
 ) -> tuple[list[tuple[Donor, TensorEvidence]], TensorScan]:
@@ -293,8 +295,9 @@ def _check_tensor(
         executor,
         sample_size=sketch.sample_size,
         requests=requests,
-        chunk_bytes=chunk_bytes,
+        chunk_bytes=buffers.size,
         gate=gate,
+        buffers=buffers,
     )
     found = []
     for donor in donors:

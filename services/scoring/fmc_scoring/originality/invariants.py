@@ -43,7 +43,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -53,11 +52,11 @@ from scipy.optimize import linear_sum_assignment  # type: ignore[import-untyped]
 from fmc_scoring.originality.modules import Kind, classify
 from fmc_scoring.originality.safetensors_io import (
     RAW_DTYPES,
+    ChunkBuffers,
     TensorInfo,
     iter_float_chunks,
     open_weights,
     read_rows,
-    to_float32,
 )
 from fmc_scoring.originality.scan import F32, F64, Ints, subset
 from fmc_scoring.originality.stats import P_FLOOR, unbiased_cka
@@ -376,25 +375,17 @@ def _residual_rows(
 
 def _picked(info: TensorInfo, chosen: Ints, rows_wanted: bool) -> F32:
     """Rows ``chosen`` (or, else, those columns transposed) as float32 values, opened through the reader
-    (a regular file below the root, no link; or an artefact store's ranged reads). A local unquantised
-    matrix is mapped; anything else is streamed (dequantised)."""
+    (a regular file below the root, no link; or an artefact store's ranged reads). Columns are gathered
+    from one streamed pass over the matrix (dequantised), never from a mapping: a file cut short
+    while mapped would kill the process (``SIGBUS``); streamed, it is refused as truncated."""
     if rows_wanted:
         return read_rows(info, chosen.astype(np.int64))
-    rows, cols = info.shape
+    rows, _ = info.shape
+    out = np.empty((chosen.size, rows), dtype=np.float32)
     with open_weights(info.path, info.root) as handle:
-        if isinstance(info.path, Path) and info.quant is None:
-            matrix = np.memmap(
-                handle, dtype=RAW_DTYPES[info.dtype], mode="r", offset=info.start, shape=(rows, cols)
-            )
-            try:
-                raw = np.ascontiguousarray(matrix[:, chosen].T)
-            finally:
-                del matrix
-            return to_float32(raw, info.dtype).astype(np.float32)
-        out = np.empty((chosen.size, rows), dtype=np.float32)
-        for first, _, values in iter_float_chunks(info, handle):
+        for first, _, values in iter_float_chunks(info, handle, buffers=ChunkBuffers.of_this_thread()):
             out[:, first : first + values.shape[0]] = values[:, chosen].T
-        return out
+    return out
 
 
 # ----------------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 
 from fmc_scoring.originality.safetensors_io import (
     CHUNK_BYTES,
+    ChunkBuffers,
     Dequantiser,
     TensorInfo,
     bf16_bits,
@@ -260,18 +261,21 @@ def scan_tensor(
     rounded_canonical: bool = False,
     chunk_bytes: int = CHUNK_BYTES,
     gate: ExactGate | None = None,
+    buffers: ChunkBuffers | None = None,
 ) -> TensorScan:
     """Read ``info`` once; sample it, feed every request, and hash it (always, or if ``gate`` suspects it).
 
     ``handle`` is its open file. Without a gate (a donor's fingerprint) every tensor is hashed in the
-    same pass; with one, only suspects are, in a second pass.
+    same pass; with one, only suspects are, in a second pass. ``buffers``: the caller's chunk buffers,
+    reused from tensor to tensor (requests copy what they keep; a chunk's hash is awaited before its
+    buffer comes round again).
     """
     sample = _Sampler(info, sample_size, info.is_float)
     transposed = _Sampler(info, sample_size, gate is not None and gate.wants_transposed(info), flip=True)
     always = gate is None or not info.is_float  # integers are hashed in the one pass, like donors
     hashes = _Hashes(info, rounded_canonical, executor) if always else None
     convert = Dequantiser(info)
-    for first, raw in iter_row_chunks(info, handle, chunk_bytes):
+    for first, raw in iter_row_chunks(info, handle, chunk_bytes, buffers):
         if hashes is not None:
             hashes.update(raw)
         if not info.is_float:
@@ -292,7 +296,7 @@ def scan_tensor(
     ):
         hashes = _Hashes(info, rounded_canonical, executor)
         convert = Dequantiser(info)
-        for first, raw in iter_row_chunks(info, handle, chunk_bytes):
+        for first, raw in iter_row_chunks(info, handle, chunk_bytes, buffers):
             hashes.update(raw)
             if info.is_float:
                 hashes.update_canonical(raw, convert(first, raw))
@@ -348,7 +352,7 @@ class _Hashes:
 
     def update(self, raw: NDArray[np.generic]) -> None:
         if self.pending is not None:
-            self.pending.result()
+            self.pending.result()  # also frees the previous chunk's buffer for the next read
         self.pending = self.executor.submit(self.raw.update, raw.data)
 
     def update_canonical(self, raw: NDArray[np.generic], values: F32) -> None:
