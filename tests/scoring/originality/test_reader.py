@@ -17,6 +17,7 @@ from fmc_scoring.originality.check import check_model
 from fmc_scoring.originality.dtypes import FP8_E4M3, FP8_E5M2, Blocks, bf16_bits
 from fmc_scoring.originality.fingerprint import DEFAULT_SKETCH, ModelFingerprint
 from fmc_scoring.originality.safetensors_io import (
+    ChunkBuffers,
     SafetensorsError,
     SafetensorsWriter,
     inventory,
@@ -24,7 +25,7 @@ from fmc_scoring.originality.safetensors_io import (
     open_weights,
     read_values,
 )
-from fmc_scoring.originality.scan import ExactGate, scan_tensor
+from fmc_scoring.originality.scan import AnchorRequest, ExactGate, sample_positions, scan_tensor
 from fmc_scoring.originality.synthetic import Weights
 
 
@@ -81,6 +82,47 @@ class TestLowPrecision:
         [(name, shape, found_dtype, values_read)] = list(iter_tensors(tmp_path / "m.safetensors"))
         assert (name, shape, found_dtype) == ("w", (16, 16), dtype)
         assert np.array_equal(values_read, expected, equal_nan=True)
+
+    @pytest.mark.parametrize("dtype", ["F16", "BF16", "F8_E4M3", "F8_E5M2", "F64"])
+    def test_a_scan_widening_only_its_samples_sees_the_same_values_as_one_widening_every_chunk(
+        self, tmp_path: Path, dtype: str
+    ) -> None:
+        """Without requests a check widens only the sampled elements of a narrow tensor; with one, every
+        chunk, into reused buffers. Both samples equal the tensor's values."""
+        value = np.random.default_rng(5).standard_normal((300, 200)).astype(np.float32)
+        stored: NDArray[np.generic]
+        if dtype == "F16":
+            stored = value.astype(np.float16)
+        elif dtype == "BF16":
+            stored = bf16_bits(value, round_nearest=True)
+        elif dtype == "F8_E4M3":
+            stored = to_fp8_e4m3(value)
+        elif dtype == "F8_E5M2":
+            stored = np.random.default_rng(6).integers(0, 256, value.shape, dtype=np.uint8)
+        else:
+            stored = value.astype(np.float64)
+        write(tmp_path / "m.safetensors", {"w": (dtype, stored)})
+        [info] = inventory(tmp_path / "m.safetensors")
+        expected = read_values(info).reshape(-1)
+        gate = ExactGate([], 4096)
+        gate.bits[info.numel] = np.zeros((1, 4096), np.uint16)  # asks for the transposed sample too
+        samples = []
+        for requests in ([], [AnchorRequest(0, np.arange(8, dtype=np.int64), None)]):
+            with ThreadPoolExecutor(max_workers=1) as executor, open_weights(info.path) as handle:
+                scanned = scan_tensor(
+                    info,
+                    handle,
+                    executor,
+                    sample_size=4096,
+                    requests=list(requests),
+                    chunk_bytes=20_000,
+                    gate=gate,
+                    buffers=ChunkBuffers(20_000),
+                )
+            samples.append(scanned.sample)
+        positions = sample_positions(info.numel, 4096)
+        for sample in samples:
+            assert np.array_equal(sample, expected[positions], equal_nan=True)
 
 
 class TestQuantised:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -67,16 +68,25 @@ FLOAT_DTYPES = frozenset({"F64", "F32", "F16", "BF16", "F8_E4M3", "F8_E5M2"})
 QUANTISED_DTYPES = frozenset({"I8", "U8", "F8_E4M3", "F8_E5M2"})
 
 
-def to_float32(raw: NDArray[np.generic], dtype: str) -> F32:
-    """Exact float32 values of a tensor given in its raw dtype (BF16/FP8 from their bits)."""
+def to_float32(raw: NDArray[np.generic], dtype: str, out: F32 | None = None) -> F32:
+    """Exact float32 values of a tensor given in its raw dtype (BF16/FP8 from their bits).
+
+    ``out`` (float32, the raw block's shape): where to write the values of a dtype that must be
+    widened (BF16, FP8, F16, F64), instead of a fresh array; F32 is returned as it is (no copy).
+    """
+    if dtype == "F32":
+        return raw.astype(np.float32, copy=False)
     if dtype == "BF16":  # one pass: the shift widens each element as it goes
-        widened: F32 = np.left_shift(raw.view(np.uint16), np.uint32(16), dtype=np.uint32).view(np.float32)
-        return widened
-    if dtype == "F8_E4M3":
-        return FP8_E4M3[raw.view(np.uint8)]
-    if dtype == "F8_E5M2":
-        return FP8_E5M2[raw.view(np.uint8)]
-    return raw.astype(np.float32, copy=False)
+        bits = None if out is None else out.view(np.uint32)
+        widened = np.left_shift(raw.view(np.uint16), np.uint32(16), out=bits, dtype=np.uint32)
+        return cast(F32, widened.view(np.float32))
+    if dtype in ("F8_E4M3", "F8_E5M2"):
+        table = FP8_E4M3 if dtype == "F8_E4M3" else FP8_E5M2
+        return table[raw.view(np.uint8)] if out is None else np.take(table, raw.view(np.uint8), out=out)
+    if out is None:
+        return raw.astype(np.float32)
+    np.copyto(out, raw, casting="unsafe")
+    return out
 
 
 def bf16_bits(values: F32, *, round_nearest: bool) -> NDArray[np.uint16]:

@@ -453,6 +453,7 @@ class ChunkBuffers:
         self.size = size
         self._buffers = (bytearray(size), bytearray(size))
         self._turn = 0
+        self._floats = np.empty(0, dtype=np.float32)
 
     @classmethod
     def of_this_thread(cls) -> ChunkBuffers:
@@ -462,6 +463,14 @@ class ChunkBuffers:
         if found is None:
             found = _THREAD.buffers = cls()
         return found
+
+    def floats(self, shape: tuple[int, ...]) -> NDArray[np.float32]:
+        """A float32 array of ``shape`` for one chunk's widened values (BF16, FP8, F16), kept and
+        reused: valid until the next call."""
+        count = math.prod(shape)
+        if self._floats.size < count:
+            self._floats = np.empty(count, dtype=np.float32)
+        return self._floats[:count].reshape(shape)
 
     def next(self, nbytes: int) -> memoryview:
         buffer = self._buffers[self._turn]
@@ -528,10 +537,14 @@ class Dequantiser:
             if quant.zero is not None:
                 self.zero = read_values(quant.zero).reshape(_as_2d(quant.zero.shape))
 
-    def __call__(self, first: int, raw: NDArray[np.generic]) -> NDArray[np.float32]:
+    def __call__(
+        self, first: int, raw: NDArray[np.generic], out: NDArray[np.float32] | None = None
+    ) -> NDArray[np.float32]:
+        """The block's float32 values; an unquantised block that must be widened goes into ``out`` if
+        given (the block's shape; valid until the caller's next block)."""
         info, quant = self.info, self.info.quant
         if quant is None or self.scale is None:
-            return to_float32(raw, info.dtype)
+            return to_float32(raw, info.dtype, out)
         if quant.scheme == "int4-packed":
             values = unpack_int4(raw.view(np.uint8)).astype(np.float32)
         else:

@@ -33,6 +33,7 @@ from fmc_scoring.originality.safetensors_io import (
     TensorInfo,
     bf16_bits,
     iter_row_chunks,
+    to_float32,
 )
 
 F32 = NDArray[np.float32]
@@ -274,19 +275,13 @@ def scan_tensor(
     transposed = _Sampler(info, sample_size, gate is not None and gate.wants_transposed(info), flip=True)
     always = gate is None or not info.is_float  # integers are hashed in the one pass, like donors
     hashes = _Hashes(info, rounded_canonical, executor) if always else None
-    convert = Dequantiser(info)
-    for first, raw in iter_row_chunks(info, handle, chunk_bytes, buffers):
-        if hashes is not None:
-            hashes.update(raw)
-        if not info.is_float:
-            continue
-        values = convert(first, raw)
-        if hashes is not None:
-            hashes.update_canonical(raw, values)
-        sample.take(first, values)
-        transposed.take(first, values)
-        for request in requests:
-            request.take(first, values)
+    chunks = iter_row_chunks(info, handle, chunk_bytes, buffers)
+    if info.is_float:
+        _read_values(info, chunks, buffers, hashes, (sample, transposed), requests)
+    else:
+        for _, raw in chunks:
+            if hashes is not None:
+                hashes.update(raw)
     for request in requests:
         request.finish()
     if (
@@ -310,6 +305,39 @@ def scan_tensor(
     )
 
 
+def _read_values(
+    info: TensorInfo,
+    chunks: Iterable[tuple[int, NDArray[np.generic]]],
+    buffers: ChunkBuffers | None,
+    hashes: _Hashes | None,
+    samplers: tuple[_Sampler, _Sampler],
+    requests: list[Request],
+) -> None:
+    """The pass over a float tensor: hashes (if any), samples and requests from each chunk's values."""
+    convert = Dequantiser(info)
+    # Only the samples read the values (no request, no hash of a widened form): an unquantised
+    # tensor stored narrower than float32 then widens its sampled elements only, not every chunk.
+    narrow = info.dtype != "F32" and info.quant is None
+    sampled_only = narrow and not requests and (hashes is None or info.dtype == "BF16")
+    widen_into = buffers if narrow else None
+    for first, raw in chunks:
+        if hashes is not None:
+            hashes.update(raw)
+        if sampled_only:
+            if hashes is not None:
+                hashes.update_canonical(raw, None)
+            for sampler in samplers:
+                sampler.take(first, raw, info.dtype)
+            continue
+        values = convert(first, raw, None if widen_into is None else widen_into.floats(raw.shape))
+        if hashes is not None:
+            hashes.update_canonical(raw, values)
+        for sampler in samplers:
+            sampler.take(first, values)
+        for request in requests:
+            request.take(first, values)
+
+
 class _Sampler:
     """The fixed sample of a tensor (or, ``flip``, of its transpose) gathered chunk by chunk."""
 
@@ -326,17 +354,20 @@ class _Sampler:
         self.values = np.zeros(self.sorted.size, dtype=np.float32)
         self.row = info.row_size
 
-    def take(self, first: int, values: F32) -> None:
+    def take(self, first: int, values: NDArray[np.generic], stored_as: str | None = None) -> None:
+        """Sample a block of float32 values, or (``stored_as`` its dtype) of unquantised raw values,
+        widening only the sampled elements."""
         if not self.on:
             return
         start = first * self.row
         flat = values.reshape(-1)
         if flat.size == self.sorted.size and start == 0:  # the whole tensor in one chunk, all sampled
-            self.values[self.order if self.order is not None else slice(None)] = flat[self.sorted]
-            return
-        lo, hi = np.searchsorted(self.sorted, [start, start + flat.size])
-        where = self.order[lo:hi] if self.order is not None else slice(lo, hi)
-        self.values[where] = flat[self.sorted[lo:hi] - start]
+            lo, hi, where = 0, flat.size, self.order if self.order is not None else slice(None)
+        else:
+            lo, hi = np.searchsorted(self.sorted, [start, start + flat.size])
+            where = self.order[lo:hi] if self.order is not None else slice(lo, hi)
+        picked = flat[self.sorted[lo:hi] - start]
+        self.values[where] = picked if stored_as is None else to_float32(picked, stored_as)
 
 
 class _Hashes:
@@ -355,7 +386,8 @@ class _Hashes:
             self.pending.result()  # also frees the previous chunk's buffer for the next read
         self.pending = self.executor.submit(self.raw.update, raw.data)
 
-    def update_canonical(self, raw: NDArray[np.generic], values: F32) -> None:
+    def update_canonical(self, raw: NDArray[np.generic], values: F32 | None) -> None:
+        """The bf16 forms' hashes; ``values`` (float32) may be None only for BF16 and F32 tensors."""
         if self.canonical is not None:
             _update_canonical(self.canonical, self.rounded, raw, values, self.dtype)
 
@@ -370,13 +402,19 @@ class _Hashes:
 
 
 def _update_canonical(
-    canonical: hashlib._Hash, rounded: hashlib._Hash | None, raw: NDArray[np.generic], values: F32, dtype: str
+    canonical: hashlib._Hash,
+    rounded: hashlib._Hash | None,
+    raw: NDArray[np.generic],
+    values: F32 | None,
+    dtype: str,
 ) -> None:
     if dtype == "BF16":
         canonical.update(raw.data)
         if rounded is not None:
             rounded.update(raw.data)
         return
+    if values is None:
+        raise ValueError(f"the bf16 forms of a tensor stored as {dtype} need its float32 values")
     if dtype == "F32":
         # The high half of each little-endian float32 is its bf16 truncation: no arithmetic needed.
         canonical.update(np.ascontiguousarray(raw.view(np.uint16)[:, 1::2]).data)
