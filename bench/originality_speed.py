@@ -177,7 +177,8 @@ def main() -> None:
         f"  of which the per-byte scan: {scan:.2f} s ({openssl_seconds / scan:.2f} x hashlib sha256's speed)"
     )
     print(
-        f"  and the per-tensor evidence (alignment, CKA, rank tests, baselines): {check_seconds - scan:.2f} s"
+        "  and the evidence after it (alignments, CKA, rank tests, name-free layer evidence, baselines): "
+        f"{check_seconds - scan:.2f} s"
     )
     print(f"peak RSS of the check process: {peak_rss / 2**20:.0f} MiB (target < 500)")
     print(
