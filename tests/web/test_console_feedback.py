@@ -9,42 +9,23 @@ proposes a result through scoring's API; the feedback is written through the con
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import pytest
 
-from fmc_common.auth import Role
 from fmc_common.settings import AuthSettings
-from fmc_devrunner.identity import Client, Provider
-from fmc_devrunner.identity import create_app as create_provider
-from fmc_devrunner.ports import free_port
-from fmc_grievance.main import create_app as create_grievance
-from fmc_grievance.settings import GrievanceSettings
-from fmc_registry.main import create_app as create_registry
-from fmc_registry.settings import RegistrySettings
-from fmc_scoring.main import create_app as create_scoring
 from fmc_scoring.planning import repository as planning
-from fmc_scoring.settings import ScoringSettings
-from fmc_web.main import create_app as create_web
 from registry.factories import programme, stage_to, submission_body, team
-from registry.harness import Registry
-from support.databases import DatabaseFactory, postgres_available
 from support.eventually import eventually
-from support.kafka import broker_settings
-from support.services import bearer, serving
-from support.web import HostRouter, csrf_of, sign_in, web_settings
+from support.web import WebWorld, csrf_of, sign_in, web_world
 
 pytestmark = pytest.mark.broker
 
-WEB = "https://web"
-IDP = "https://idp"
 EN = {"Accept-Language": "en"}
 KO = {"Accept-Language": "ko"}
 FIRST = "Your arithmetic answers were well formed.\r\nThe Korean reading suite needs work."
@@ -52,16 +33,10 @@ SECOND = 'Revised: see item 7 <script>alert("x")</script>'
 
 
 @dataclass
-class ConsoleWorld:
-    router: HostRouter
-    scoring: httpx.AsyncClient
-    auth: AuthSettings
-    stage_id: uuid.UUID
-    teams: list[uuid.UUID]
-    version: int
-
-    def operator(self) -> dict[str, str]:
-        return bearer(self.auth, Role.OPERATOR, subject="office")
+class ConsoleWorld(WebWorld):
+    stage_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    teams: list[uuid.UUID] = field(default_factory=list)
+    version: int = 0
 
     @property
     def preview(self) -> str:
@@ -79,11 +54,6 @@ class ConsoleWorld:
         assert found.status_code == 200, found.text
         return list(found.json())
 
-    async def browser(self, exits: AsyncExitStack) -> tuple[httpx.AsyncClient, httpx.AsyncClient]:
-        web = await exits.enter_async_context(httpx.AsyncClient(transport=self.router, base_url=WEB))
-        idp = await exits.enter_async_context(httpx.AsyncClient(transport=self.router, base_url=IDP))
-        return web, idp
-
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 async def world(
@@ -92,75 +62,22 @@ async def world(
     auth_settings: AuthSettings,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[ConsoleWorld]:
-    backend = str(request.param)
-    if backend == "postgres" and not await postgres_available():
-        if os.environ.get("FMC_REQUIRE_POSTGRES") == "1":
-            pytest.fail("PostgreSQL is not reachable")
-        pytest.skip("PostgreSQL is not reachable")
-    databases = DatabaseFactory(backend, tmp_path_factory.mktemp("web-feedback"))
-    kafka = broker_settings(broker)
-    registry_url = await databases.create("registry")
-    registry_app = create_registry(
-        RegistrySettings(
-            database_url=registry_url,
-            kafka=kafka,
-            auth=auth_settings,
-            grpc_port=free_port(),
-            relay_poll_interval_seconds=0.05,
-        )
-    )
-    registry_app.state.runtime.consumers = []  # it only publishes here
-    scoring_app = create_scoring(
-        ScoringSettings(
-            database_url=await databases.create("scoring"),
-            kafka=kafka,
-            auth=auth_settings,
-            grpc_port=free_port(),
-            relay_poll_interval_seconds=0.05,
-            suites_directory=tmp_path_factory.mktemp("web-feedback-suites"),
-            grading_bootstrap_rounds=200,
-            gateway_url="http://gateway",
-        )
-    )
-    grievance_app = create_grievance(
-        GrievanceSettings(
-            database_url=await databases.create("grievance"),
-            kafka=kafka,
-            auth=auth_settings,
-            grpc_port=free_port(),
-        )
-    )
-    grievance_app.state.runtime.consumers = []  # the preview only lists its (no) open objections
-    provider = Provider(IDP, auth_settings.keys.users, [Client("fmc-web", (f"{WEB}/auth/callback",))])  # type: ignore[attr-defined]
-    router = HostRouter({})
-    services = {"registry": "http://registry", "scoring": "http://scoring", "grievance": "http://grievance"}
-    web_app = create_web(
-        web_settings(auth_settings, issuer=IDP, public_url=WEB, services=services), transport=router
-    )
-    router.apps |= {
-        "idp": httpx.ASGITransport(app=create_provider(provider)),
-        "web": httpx.ASGITransport(app=web_app),
-        "registry": httpx.ASGITransport(app=registry_app),
-        "scoring": httpx.ASGITransport(app=scoring_app),
-        "grievance": httpx.ASGITransport(app=grievance_app),
-    }
-    try:
-        async with (
-            serving(registry_app) as registry_client,
-            serving(scoring_app) as scoring_client,
-            serving(grievance_app),
-            web_app.router.lifespan_context(web_app),
-        ):
-            registry = Registry(registry_client, registry_app, auth_settings, 0, registry_url, broker)
-            found = ConsoleWorld(router, scoring_client, auth_settings, uuid.uuid4(), [], 0)
-            await _proposed(found, registry, scoring_app)
-            yield found
-    finally:
-        await databases.drop_all()
+    async with web_world(
+        ConsoleWorld,
+        str(request.param),
+        broker,
+        auth_settings,
+        tmp_path_factory,
+        "web-feedback",
+        grievance=True,
+    ) as found:
+        await _proposed(found)
+        yield found
 
 
-async def _proposed(world: ConsoleWorld, registry: Registry, scoring_app: Any) -> None:
+async def _proposed(world: ConsoleWorld) -> None:
     """Two teams with frozen submissions in a stage whose evaluation started, and a proposed result."""
+    registry = world.registry
     made = await programme(registry, stages=(1,))
     world.stage_id = made.stage_ids[1]
     world.teams = [await team(registry, made) for _ in range(2)]
@@ -187,7 +104,7 @@ async def _proposed(world: ConsoleWorld, registry: Registry, scoring_app: Any) -
     await stage_to(registry, world.stage_id, "evaluating")
 
     async def planned() -> bool | None:
-        async with scoring_app.state.runtime.sessions() as session:
+        async with world.scoring_app.state.runtime.sessions() as session:
             runs = await planning.runs_of_stage(session, world.stage_id)
             return True if len(runs) == len(world.teams) else None
 

@@ -9,62 +9,39 @@ graded from set responses (no Triton here), as the scoring tests' harness does.
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 
-from fmc_common.auth import Role
 from fmc_common.db import transaction
 from fmc_common.settings import AuthSettings
 from fmc_common.web.context import context_for, service_actor
-from fmc_devrunner.identity import Client, Provider
-from fmc_devrunner.identity import create_app as create_provider
-from fmc_devrunner.ports import free_port
-from fmc_registry.main import create_app as create_registry
-from fmc_registry.settings import RegistrySettings
 from fmc_scoring.grading import service as grading
-from fmc_scoring.main import create_app as create_scoring
 from fmc_scoring.planning import repository as planning
 from fmc_scoring.settings import ScoringSettings
 from fmc_scoring.suites import service as suites
-from fmc_web.main import create_app as create_web
 from fmc_web.panel import blind_labels
 from registry.factories import programme, stage_to, submission_body, team
-from registry.harness import Registry
-from support.databases import DatabaseFactory, postgres_available
 from support.eventually import eventually
-from support.kafka import broker_settings
-from support.services import bearer, serving
-from support.web import HostRouter, csrf_of, sign_in, web_settings
+from support.web import WebWorld, csrf_of, sign_in, web_world
 
 pytestmark = pytest.mark.broker
 
-WEB = "https://web"
-IDP = "https://idp"
 EN = {"Accept-Language": "en"}
 HOSTILE = '<script>alert("x")</script>'  # a model's answer is untrusted text
 
 
 @dataclass
-class PanelWorld:
-    router: HostRouter
-    registry: Registry
-    scoring: httpx.AsyncClient
-    scoring_app: Any
-    auth: AuthSettings
-    stage_id: uuid.UUID
-    teams: dict[uuid.UUID, tuple[str, str]]  # team id -> (name, lead organisation)
-
-    def operator(self) -> dict[str, str]:
-        return bearer(self.auth, Role.OPERATOR, subject="office")
+class PanelWorld(WebWorld):
+    stage_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    # team id -> (name, lead organisation)
+    teams: dict[uuid.UUID, tuple[str, str]] = field(default_factory=dict)
 
     def answer(self, team_id: uuid.UUID, item_id: str) -> str:
         index = sorted(self.teams, key=str).index(team_id)
@@ -84,11 +61,6 @@ class PanelWorld:
         )
         assert response.status_code == 200, response.text
 
-    async def browser(self, exits: AsyncExitStack) -> tuple[httpx.AsyncClient, httpx.AsyncClient]:
-        web = await exits.enter_async_context(httpx.AsyncClient(transport=self.router, base_url=WEB))
-        idp = await exits.enter_async_context(httpx.AsyncClient(transport=self.router, base_url=IDP))
-        return web, idp
-
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 async def world(
@@ -97,61 +69,12 @@ async def world(
     auth_settings: AuthSettings,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[PanelWorld]:
-    backend = str(request.param)
-    if backend == "postgres" and not await postgres_available():
-        if os.environ.get("FMC_REQUIRE_POSTGRES") == "1":
-            pytest.fail("PostgreSQL is not reachable")
-        pytest.skip("PostgreSQL is not reachable")
-    databases = DatabaseFactory(backend, tmp_path_factory.mktemp("web-panel"))
-    kafka = broker_settings(broker)
-    registry_url = await databases.create("registry")
-    registry_app = create_registry(
-        RegistrySettings(
-            database_url=registry_url,
-            kafka=kafka,
-            auth=auth_settings,
-            grpc_port=free_port(),
-            relay_poll_interval_seconds=0.05,
-        )
-    )
-    registry_app.state.runtime.consumers = []  # it only publishes here
-    scoring_app = create_scoring(
-        ScoringSettings(
-            database_url=await databases.create("scoring"),
-            kafka=kafka,
-            auth=auth_settings,
-            grpc_port=free_port(),
-            relay_poll_interval_seconds=0.05,
-            suites_directory=tmp_path_factory.mktemp("web-panel-suites"),
-            grading_bootstrap_rounds=200,
-            gateway_url="http://gateway",
-        )
-    )
-    provider = Provider(IDP, auth_settings.keys.users, [Client("fmc-web", (f"{WEB}/auth/callback",))])  # type: ignore[attr-defined]
-    router = HostRouter({})
-    services = {"registry": "http://registry", "scoring": "http://scoring"}
-    web_app = create_web(
-        web_settings(auth_settings, issuer=IDP, public_url=WEB, services=services), transport=router
-    )
-    router.apps |= {
-        "idp": httpx.ASGITransport(app=create_provider(provider)),
-        "web": httpx.ASGITransport(app=web_app),
-        "registry": httpx.ASGITransport(app=registry_app),
-        "scoring": httpx.ASGITransport(app=scoring_app),
-    }
-    try:
-        async with (
-            serving(registry_app) as registry_client,
-            serving(scoring_app) as scoring_client,
-            web_app.router.lifespan_context(web_app),
-        ):
-            registry = Registry(registry_client, registry_app, auth_settings, 0, registry_url, broker)
-            found = PanelWorld(router, registry, scoring_client, scoring_app, auth_settings, uuid.uuid4(), {})
-            await _evaluated_stage(found)
-            await found.put_panel(datetime.now(UTC) + timedelta(days=2))
-            yield found
-    finally:
-        await databases.drop_all()
+    async with web_world(
+        PanelWorld, str(request.param), broker, auth_settings, tmp_path_factory, "web-panel"
+    ) as found:
+        await _evaluated_stage(found)
+        await found.put_panel(datetime.now(UTC) + timedelta(days=2))
+        yield found
 
 
 async def _evaluated_stage(world: PanelWorld) -> None:
