@@ -8,6 +8,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer, ConsumerRecord
@@ -75,6 +76,38 @@ async def run_until(runner: ConsumerRunner, done: object, timeout: float = 30.0)
         await asyncio.wait_for(task, timeout=15)
 
 
+async def consume_until_applied(
+    good: dict[str, object],
+    *,
+    store: Store,
+    producer: AIOKafkaProducer,
+    kafka_settings: KafkaSettings,
+    topic: str,
+    dlq: str,
+    group: str,
+    **options: Any,
+) -> ConsumerRunner:
+    """Run a consumer of ``topic`` (the recording handler, dead letters to ``dlq``, ``options`` for the
+    runner) until ``good`` is applied; the runner, stopped."""
+    runner = ConsumerRunner(
+        name=group,
+        consumer=make_consumer(kafka_settings, group, [topic], client_id=group),
+        producer=producer,
+        dead_letter_topic=dlq,
+        handlers={TeamRegistered: recording_handler(group)},
+        sessions=store.sessions,
+        tables=TABLES,
+        clock=SystemClock(),
+        **options,
+    )
+
+    async def good_applied() -> bool:
+        return str(good["team_id"]) in await store.effect_counts(group)
+
+    await run_until(runner, good_applied)
+    return runner
+
+
 async def first_dead_letter(
     handler: Handler,
     *,
@@ -124,21 +157,15 @@ class TestDeadLetters:
         ]
         await produce_raw(broker, topic, [*poison, envelope_bytes(good)])
         group = f"dlq-{uuid.uuid4().hex[:6]}"
-        runner = ConsumerRunner(
-            name=group,
-            consumer=make_consumer(kafka_settings, group, [topic], client_id=group),
+        await consume_until_applied(
+            good,
+            store=store,
             producer=producer,
-            dead_letter_topic=dlq,
-            handlers={TeamRegistered: recording_handler(group)},
-            sessions=store.sessions,
-            tables=TABLES,
-            clock=SystemClock(),
+            kafka_settings=kafka_settings,
+            topic=topic,
+            dlq=dlq,
+            group=group,
         )
-
-        async def good_applied() -> bool:
-            return str(good["team_id"]) in await store.effect_counts(group)
-
-        await run_until(runner, good_applied)
 
         letters = await read_topic(broker, dlq, expected=3)
         assert [r.value for r in letters] == poison  # the original bytes, in order
@@ -170,21 +197,15 @@ class TestDeadLetters:
         good = valid_data()
         await produce_raw(broker, topic, [b"not json", envelope_bytes(good)])
         group = f"tally-{uuid.uuid4().hex[:6]}"
-        runner = ConsumerRunner(
-            name=group,
-            consumer=make_consumer(kafka_settings, group, [topic], client_id=group),
+        await consume_until_applied(
+            good,
+            store=store,
             producer=producer,
-            dead_letter_topic=dlq,
-            handlers={TeamRegistered: recording_handler(group)},
-            sessions=store.sessions,
-            tables=TABLES,
-            clock=SystemClock(),
+            kafka_settings=kafka_settings,
+            topic=topic,
+            dlq=dlq,
+            group=group,
         )
-
-        async def good_applied() -> bool:
-            return str(good["team_id"]) in await store.effect_counts(group)
-
-        await run_until(runner, good_applied)
         letters = await read_topic(broker, dlq, expected=1)
         assert [r.value for r in letters] == [b"not json"]
 
@@ -305,22 +326,16 @@ class TestOversizeMessages:
         good = valid_data()
         await produce_raw(broker, topic, [*values, envelope_bytes(good)], max_request_size=4 * 1024 * 1024)
         group = f"big-{uuid.uuid4().hex[:6]}"
-        runner = ConsumerRunner(
-            name=group,
-            consumer=make_consumer(kafka_settings, group, [topic], client_id=group),
+        runner = await consume_until_applied(
+            good,
+            store=store,
             producer=producer,
-            dead_letter_topic=dlq,
-            handlers={TeamRegistered: recording_handler(group)},
-            sessions=store.sessions,
-            tables=TABLES,
-            clock=SystemClock(),
+            kafka_settings=kafka_settings,
+            topic=topic,
+            dlq=dlq,
+            group=group,
             max_message_bytes=kafka_settings.max_message_bytes,
         )
-
-        async def good_applied() -> bool:
-            return str(good["team_id"]) in await store.effect_counts(group)
-
-        await run_until(runner, good_applied)
         return topic, dlq, good, runner
 
     async def test_a_record_over_the_limit_is_dead_lettered_as_a_reference_and_the_next_is_applied(

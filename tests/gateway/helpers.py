@@ -1,4 +1,5 @@
-"""Helpers of the gateway tests: items documents, run requests, waiting on runs, reading events."""
+"""Helpers of the gateway tests: items documents, run requests, waiting on runs, reading events, a
+migrated database holding runs and their chunks."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import asyncio
 import hashlib
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,8 +17,9 @@ import httpx
 import tritonclient.grpc.aio as grpc_aio
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from fmc_common import db
+from fmc_common import db, migrations
 from fmc_common.auth import Role
 from fmc_common.db import transaction
 from fmc_common.events.envelope import Envelope
@@ -24,7 +27,9 @@ from fmc_common.events.inference import GpuPool, InferenceProtocol
 from fmc_common.events.topics import Topic
 from fmc_common.settings import AuthSettings
 from fmc_gateway.endpoints.models import Endpoint
+from fmc_gateway.main import MIGRATIONS
 from fmc_gateway.runs.models import ChunkStatus, ItemRecord, Run, RunChunk, RunStatus
+from support.databases import DatabaseFactory
 from support.eventually import eventually
 from support.services import bearer
 
@@ -197,6 +202,22 @@ async def triton_successes(grpc_url: str, model: str = "demo-lm") -> int:
     finally:
         await client.close()
     return sum(int(m["inference_stats"]["success"].get("count", 0)) for m in stats["model_stats"])
+
+
+@asynccontextmanager
+async def migrated_gateway_sessions(
+    database_factory: DatabaseFactory,
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on a fresh gateway database, migrated to head; its engine is disposed of on leaving.
+
+    Give it runs with :func:`a_run_with_leased_chunks`."""
+    url = await database_factory.create("gateway")
+    await migrations.upgrade(MIGRATIONS, url)
+    engine = db.create_engine(url)
+    try:
+        yield db.session_factory(engine)
+    finally:
+        await engine.dispose()
 
 
 async def a_run_with_leased_chunks(sessions: Any, chunks: int, replica: str) -> uuid.UUID:

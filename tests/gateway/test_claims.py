@@ -9,13 +9,11 @@ from typing import Any, cast
 
 from sqlalchemy import select, update
 
-from fmc_common import db, migrations
 from fmc_common.clock import SystemClock
 from fmc_common.db import transaction
-from fmc_gateway.main import MIGRATIONS
 from fmc_gateway.runs.claims import ChunkClaimer, ClaimConfig
 from fmc_gateway.runs.models import RunChunk
-from gateway.helpers import a_run_with_leased_chunks
+from gateway.helpers import a_run_with_leased_chunks, migrated_gateway_sessions
 from support.databases import DatabaseFactory
 
 
@@ -41,11 +39,7 @@ class TestClaims:
     async def test_free_chunks_are_claimed_once_each_and_live_leases_are_left_alone(
         self, database_factory: DatabaseFactory
     ) -> None:
-        url = await database_factory.create("gateway")
-        await migrations.upgrade(MIGRATIONS, url)
-        engine = db.create_engine(url)
-        sessions = db.session_factory(engine)
-        try:
+        async with migrated_gateway_sessions(database_factory) as sessions:
             run_id = await a_run_with_leased_chunks(sessions, 7, "replica-b")
             now = datetime.now(UTC)
             async with transaction(sessions) as session:
@@ -85,5 +79,3 @@ class TestClaims:
                 assert chunks[chunk_no] == ("replica-c", 2)
             assert chunks[3] == chunks[6] == ("replica-b", 1)
             assert await c._claim_run(run_id, 3, datetime.now(UTC)) == 0  # nothing free is left
-        finally:
-            await engine.dispose()

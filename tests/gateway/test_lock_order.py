@@ -8,13 +8,11 @@ from typing import Any, cast
 
 from sqlalchemy import update
 
-from fmc_common import db, migrations
 from fmc_common.clock import SystemClock
 from fmc_common.db import transaction
-from fmc_gateway.main import MIGRATIONS
 from fmc_gateway.runs.claims import ChunkClaimer, ClaimConfig
 from fmc_gateway.runs.models import ChunkStatus, RunChunk
-from gateway.helpers import a_run_with_leased_chunks
+from gateway.helpers import a_run_with_leased_chunks, migrated_gateway_sessions
 from support.databases import DatabaseFactory
 
 REPLICA = "replica-a"
@@ -24,11 +22,7 @@ class TestLockOrder:
     async def test_renewing_leases_while_chunks_are_marked_done_in_order_does_not_deadlock(
         self, database_factory: DatabaseFactory
     ) -> None:
-        url = await database_factory.create("gateway")
-        await migrations.upgrade(MIGRATIONS, url)
-        engine = db.create_engine(url)
-        sessions = db.session_factory(engine)
-        try:
+        async with migrated_gateway_sessions(database_factory) as sessions:
             run_id = await a_run_with_leased_chunks(sessions, 4, REPLICA)
             # Earlier updates move chunk 0 after the others, in the table and in the status index
             # (a change of status gets a new index entry): PostgreSQL now meets it last.
@@ -62,5 +56,3 @@ class TestLockOrder:
                 await asyncio.sleep(0.5)  # the renewal now waits on chunk 0
                 await mark(session, 1)
             await asyncio.wait_for(renewal, timeout=10)
-        finally:
-            await engine.dispose()

@@ -20,7 +20,7 @@ from fmc_gateway.runs.bulk import SqliteBulkInsert
 from fmc_gateway.runs.models import ChunkStatus, ItemRecord, RecordStatus, Run, RunChunk
 from fmc_gateway.runs.records import RECORDS, RecordWriter, WriterConfig, checked_record
 from fmc_gateway.runs.sqlite_batches import ProgressConfig, SqliteBatches, Stored
-from gateway.helpers import a_run_with_leased_chunks
+from gateway.helpers import a_run_with_leased_chunks, migrated_gateway_sessions
 from support.databases import DatabaseFactory
 
 
@@ -68,12 +68,8 @@ class TestPerRunBatches:
     async def test_a_record_the_database_refuses_fails_its_item_only_and_never_another_runs_records(
         self, database_factory: DatabaseFactory
     ) -> None:
-        url = await database_factory.create("gateway")
-        await migrations.upgrade(MIGRATIONS, url)
-        engine = db.create_engine(url)
-        sessions = db.session_factory(engine)
         committed: list[Any] = []
-        try:
+        async with migrated_gateway_sessions(database_factory) as sessions:
             bad_run = await a_run_with_leased_chunks(sessions, 3, "replica-a")
             good_run = await a_run_with_leased_chunks(sessions, 3, "replica-a")
             writer = RecordWriter(
@@ -112,19 +108,13 @@ class TestPerRunBatches:
             assert {run.status for run in runs.values()} == {"completed"}
             assert (runs[bad_run].answered, runs[bad_run].errored) == (3, 1)
             assert chunks == [ChunkStatus.DONE] * 6
-        finally:
-            await engine.dispose()
 
 
 class TestRecordsStoredAlready:
     async def test_a_batch_meeting_records_another_replica_stored_counts_each_record_once(
         self, database_factory: DatabaseFactory
     ) -> None:
-        url = await database_factory.create("gateway")
-        await migrations.upgrade(MIGRATIONS, url)
-        engine = db.create_engine(url)
-        sessions = db.session_factory(engine)
-        try:
+        async with migrated_gateway_sessions(database_factory) as sessions:
             run_id = await a_run_with_leased_chunks(sessions, 4, "replica-a")
 
             def writer() -> RecordWriter:
@@ -160,8 +150,6 @@ class TestRecordsStoredAlready:
             assert sorted(stored) == [0, 1, 2, 3]
             assert stored[1].status == RecordStatus.ERROR  # the record stored first stays
             assert (run.answered, run.errored) == (4, 2)
-        finally:
-            await engine.dispose()
 
 
 def a_writer(sessions: Any, *, progress_items: int = 500, committed: list[Any] | None = None) -> RecordWriter:
@@ -195,12 +183,8 @@ class TestUsualBatches:
     async def test_new_records_are_counted_their_chunks_done_and_a_due_progress_event_staged(
         self, database_factory: DatabaseFactory
     ) -> None:
-        url = await database_factory.create("gateway")
-        await migrations.upgrade(MIGRATIONS, url)
-        engine = db.create_engine(url)
-        sessions = db.session_factory(engine)
         committed: list[Any] = []
-        try:
+        async with migrated_gateway_sessions(database_factory) as sessions:
             run_id = await a_run_with_leased_chunks(sessions, 10, "replica-a")
             writer = a_writer(sessions, progress_items=3, committed=committed)
             for seq in range(4):
@@ -242,17 +226,11 @@ class TestUsualBatches:
             assert [(e["run_id"], e["answered"], e["errored"], e["total"]) for e in events] == [
                 (str(run_id), 4, 1, 10)
             ]
-        finally:
-            await engine.dispose()
 
     async def test_a_usual_batch_meeting_a_record_another_replica_stored_counts_it_once(
         self, database_factory: DatabaseFactory
     ) -> None:
-        url = await database_factory.create("gateway")
-        await migrations.upgrade(MIGRATIONS, url)
-        engine = db.create_engine(url)
-        sessions = db.session_factory(engine)
-        try:
+        async with migrated_gateway_sessions(database_factory) as sessions:
             run_id = await a_run_with_leased_chunks(sessions, 10, "replica-a")
             other = a_writer(sessions)
             other.add(record(run_id, 0))
@@ -269,17 +247,11 @@ class TestUsualBatches:
             assert run is not None
             assert stored == {0: RecordStatus.OK, 1: RecordStatus.ERROR, 2: RecordStatus.OK}
             assert (run.status, run.answered, run.errored) == ("running", 3, 1)
-        finally:
-            await engine.dispose()
 
     async def test_a_refused_record_in_a_usual_batch_fails_its_item_only(
         self, database_factory: DatabaseFactory
     ) -> None:
-        url = await database_factory.create("gateway")
-        await migrations.upgrade(MIGRATIONS, url)
-        engine = db.create_engine(url)
-        sessions = db.session_factory(engine)
-        try:
+        async with migrated_gateway_sessions(database_factory) as sessions:
             run_id = await a_run_with_leased_chunks(sessions, 10, "replica-a")
             writer = a_writer(sessions)
             for seq in range(3):
@@ -292,8 +264,6 @@ class TestUsualBatches:
             assert run is not None
             assert stored == {0: RecordStatus.OK, 1: RecordStatus.ERROR, 2: RecordStatus.OK}
             assert (run.status, run.answered, run.errored) == ("running", 3, 1)
-        finally:
-            await engine.dispose()
 
 
 class TestSqliteBatches:
