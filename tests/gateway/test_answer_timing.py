@@ -12,17 +12,15 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fmc_common import db, migrations
 from fmc_common.clock import SystemClock
 from fmc_common.events.base import Event
 from fmc_common.events.inference import InferenceRunCompleted, RunEfficiency
 from fmc_common.messaging.outbox import Outbox
 from fmc_gateway.base import PLATFORM
-from fmc_gateway.main import MIGRATIONS
 from fmc_gateway.runs.efficiency import TimedRecord, nearest_rank, summarise, tokens_per_second
 from fmc_gateway.runs.models import ItemRecord, RecordStatus, Run
 from fmc_gateway.runs.records import RecordWriter, WriterConfig, checked_record
-from gateway.helpers import a_run_with_leased_chunks
+from gateway.helpers import a_run_with_leased_chunks, migrated_gateway_sessions
 from gateway.test_record_writer import record
 from support.databases import DatabaseFactory
 
@@ -104,12 +102,8 @@ class TestStoredTiming:
     async def test_records_keep_their_timing_and_the_completed_run_and_its_event_carry_the_summary(
         self, database_factory: DatabaseFactory
     ) -> None:
-        url = await database_factory.create("gateway")
-        await migrations.upgrade(MIGRATIONS, url)
-        engine = db.create_engine(url)
-        sessions = db.session_factory(engine)
         outbox = _Recorded()
-        try:
+        async with migrated_gateway_sessions(database_factory) as sessions:
             run_id = await a_run_with_leased_chunks(sessions, 4, "replica-a")
             writer = RecordWriter(
                 sessions=sessions,
@@ -155,5 +149,3 @@ class TestStoredTiming:
             assert RunEfficiency.model_validate(run.efficiency) == expected
             completed = [e for e in outbox.events if isinstance(e, InferenceRunCompleted)]
             assert [e.efficiency for e in completed] == [expected]
-        finally:
-            await engine.dispose()
