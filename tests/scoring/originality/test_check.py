@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tracemalloc
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 from safetensors.numpy import save_file
 
 from fmc_common.events.vocabulary import Verdict
-from fmc_scoring.originality import synthetic
+from fmc_scoring.originality import safetensors_io, synthetic
 from fmc_scoring.originality.check import check_model
 from fmc_scoring.originality.fingerprint import ModelFingerprint
 from fmc_scoring.originality.report import Method, Report
@@ -50,6 +51,16 @@ class TestOriginalModels:
         assert report.reused_modules == []
         assert report.review_modules == []
         assert all(f.decision is Verdict.ORIGINAL for f in report.modules)
+
+    def test_a_check_keeps_no_read_buffers_in_its_thread_afterwards(
+        self, tmp_path: Path, donor: ModelFingerprint, own_weights: Weights
+    ) -> None:
+        """Checks run on the service's worker threads: an idle one must not hold a check's buffers."""
+        with ThreadPoolExecutor(max_workers=1) as worker:
+            report = worker.submit(check, tmp_path, own_weights, [donor]).result()
+            held = worker.submit(lambda: getattr(safetensors_io._THREAD, "buffers", None)).result()
+        assert report.verdict is Verdict.ORIGINAL
+        assert held is None
 
     def test_unrelated_layernorm_gains_with_raw_cosine_above_095_are_not_flagged(
         self, tmp_path: Path, donor: ModelFingerprint, donor_weights: Weights, own_weights: Weights

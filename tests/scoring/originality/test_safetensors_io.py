@@ -118,6 +118,15 @@ class TestChunks:
         assert np.array_equal(np.concatenate([b for _, b in seen]), value)
         assert addresses == owned  # the same two buffers served every chunk: nothing allocated per chunk
 
+    def test_a_threads_buffers_live_as_long_as_its_check(self) -> None:
+        assert ChunkBuffers.of_this_thread() is not ChunkBuffers.of_this_thread()  # outside: fresh each time
+        with ChunkBuffers.in_this_thread(1_000) as outer:
+            assert ChunkBuffers.of_this_thread() is outer
+            with ChunkBuffers.in_this_thread() as inner:
+                assert ChunkBuffers.of_this_thread() is inner
+            assert ChunkBuffers.of_this_thread() is outer
+        assert ChunkBuffers.of_this_thread() is not outer
+
     def test_a_row_wider_than_the_buffers_gets_its_own_buffer(self, tmp_path: Path) -> None:
         value = np.random.default_rng(3).standard_normal((3, 5000)).astype(np.float32)
         save_file({"w": value}, str(tmp_path / "m.safetensors"))

@@ -132,7 +132,8 @@ def check_model(
     """
     single_threaded_blas()  # small products: a BLAS thread pool only waits for busy cores
     try:
-        return _check_model(path, donors, sketch, thresholds, chunk_bytes, seed, root, limits)
+        with ChunkBuffers.in_this_thread(chunk_bytes):
+            return _check_model(path, donors, sketch, thresholds, chunk_bytes, seed, root, limits)
     except SafetensorsError as exc:
         return unreadable_report(str(exc), exc.rule, donors)
 
@@ -160,7 +161,7 @@ def _check_model(
     gate = ExactGate((t for donor in donors for t in donor.tensors), sketch.sample_size)
     ranked = _rank_test_inputs(tensors, plans, probes, structural)
     finite = 0
-    buffers = ChunkBuffers.of_this_thread() if chunk_bytes == CHUNK_BYTES else ChunkBuffers(chunk_bytes)
+    buffers = ChunkBuffers.of_this_thread()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as executor:
         for file, infos in by_file.items():
             with open_weights(file, infos[0].root) as handle:

@@ -382,8 +382,9 @@ def _picked(info: TensorInfo, chosen: Ints, rows_wanted: bool) -> F32:
         return read_rows(info, chosen.astype(np.int64))
     rows, _ = info.shape
     out = np.empty((chosen.size, rows), dtype=np.float32)
+    buffers = ChunkBuffers.of_this_thread()
     with open_weights(info.path, info.root) as handle:
-        for first, _, values in iter_float_chunks(info, handle, buffers=ChunkBuffers.of_this_thread()):
+        for first, _, values in iter_float_chunks(info, handle, buffers.size, buffers):
             out[:, first : first + values.shape[0]] = values[:, chosen].T
     return out
 

@@ -29,6 +29,7 @@ import re
 import struct
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO, cast
@@ -456,13 +457,22 @@ class ChunkBuffers:
         self._floats = np.empty(0, dtype=np.float32)
 
     @classmethod
+    @contextmanager
+    def in_this_thread(cls, size: int = CHUNK_BYTES) -> Iterator[ChunkBuffers]:
+        """Buffers for this thread's reads while the block runs (a check: its scan, then its layer
+        evidence, one read at a time), dropped after it: an idle worker thread holds no memory."""
+        previous: ChunkBuffers | None = getattr(_THREAD, "buffers", None)
+        buffers = _THREAD.buffers = cls(size)
+        try:
+            yield buffers
+        finally:
+            _THREAD.buffers = previous
+
+    @classmethod
     def of_this_thread(cls) -> ChunkBuffers:
-        """This thread's buffers of the default size, made once: a check's scan, then its layer
-        evidence, read through them one after the other (never two iterations at once)."""
+        """The buffers of the check running in this thread (``in_this_thread``); fresh ones outside."""
         found: ChunkBuffers | None = getattr(_THREAD, "buffers", None)
-        if found is None:
-            found = _THREAD.buffers = cls()
-        return found
+        return cls() if found is None else found
 
     def floats(self, shape: tuple[int, ...]) -> NDArray[np.float32]:
         """A float32 array of ``shape`` for one chunk's widened values (BF16, FP8, F16), kept and
