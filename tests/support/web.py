@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -30,6 +31,7 @@ from fmc_scoring.main import create_app as create_scoring
 from fmc_scoring.settings import ScoringSettings
 from fmc_web.main import create_app as create_web
 from fmc_web.settings import WebSettings
+from registry.factories import stage_to, submission_body
 from registry.harness import Registry
 from support.databases import DatabaseFactory, postgres_available
 from support.kafka import broker_settings
@@ -111,6 +113,24 @@ class WebWorld:
 
     def operator(self) -> dict[str, str]:
         return bearer(self.auth, Role.OPERATOR, subject="office")
+
+    async def evaluating(
+        self, stage_id: uuid.UUID, teams: Iterable[uuid.UUID], criteria: dict[str, Any]
+    ) -> None:
+        """The stage's criteria set, each team's submission frozen, and the stage's evaluation started."""
+        put = await self.scoring.put(
+            f"/v1/stages/{stage_id}/criteria", json=criteria, headers=self.operator()
+        )
+        assert put.status_code == 200, put.text
+        await stage_to(self.registry, stage_id, "open-for-submissions")
+        for team_id in teams:
+            submitted = await self.registry.client.post(
+                f"/v1/stages/{stage_id}/teams/{team_id}/submissions",
+                json=submission_body(),
+                headers=self.registry.as_team(team_id),
+            )
+            assert submitted.status_code == 201, submitted.text
+        await stage_to(self.registry, stage_id, "evaluating")
 
     async def browser(self, exits: AsyncExitStack) -> tuple[httpx.AsyncClient, httpx.AsyncClient]:
         """A browser of its own (its own cookies): its client of the web tier and of the provider."""

@@ -27,7 +27,7 @@ from fmc_scoring.planning import repository as planning
 from fmc_scoring.settings import ScoringSettings
 from fmc_scoring.suites import service as suites
 from fmc_web.panel import blind_labels
-from registry.factories import programme, stage_to, submission_body, team
+from registry.factories import programme, team
 from support.eventually import eventually
 from support.web import WebWorld, csrf_of, sign_in, web_world
 
@@ -97,19 +97,7 @@ async def _evaluated_stage(world: PanelWorld) -> None:
         "advancing": 1,
         "arena_min_votes": 0,
     }
-    put = await world.scoring.put(
-        f"/v1/stages/{world.stage_id}/criteria", json=criteria, headers=world.operator()
-    )
-    assert put.status_code == 200, put.text
-    await stage_to(registry, world.stage_id, "open-for-submissions")
-    for team_id in world.teams:
-        submitted = await registry.client.post(
-            f"/v1/stages/{world.stage_id}/teams/{team_id}/submissions",
-            json=submission_body(),
-            headers=registry.as_team(team_id),
-        )
-        assert submitted.status_code == 201, submitted.text
-    await stage_to(registry, world.stage_id, "evaluating")
+    await world.evaluating(world.stage_id, world.teams, criteria)
 
     app = world.scoring_app
 
